@@ -1,0 +1,249 @@
+"""Typed settings from `gulagpub.toml` at the root of a content repository.
+
+Pure: `parse_config(text, path)` takes the file's text. Unknown keys are
+errors (a typo must not silently switch a setting off).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone, tzinfo
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+from .model import is_valid_lang
+
+CONFIG_FILE = "gulagpub.toml"
+
+
+class Role(str, Enum):
+    EDITOR = "editor"
+    TRANSLATOR = "translator"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    email: str
+    roles: frozenset[Role]
+    langs: tuple[str, ...] = ()
+    github: str | None = None  # GitHub login, for pull requests made on the web
+    signing_key: str | None = None  # SSH public key, "ssh-ed25519 AAAA... comment"
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    title: str
+    base_url: str  # absolute, ends with '/'
+    lang: str = "en"
+    timezone: str = "UTC"
+    description: str = ""
+    permalink: str = "/{year}/{month}/{day}/{slug}/"
+    per_page: int = 10
+
+    @property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class WorkflowSettings:
+    approvals_required: int = 1
+    signed_approvals: bool = False
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    entries: int = 20  # newest entries per feed document; older go to archives
+    json_feed: bool = True
+
+
+@dataclass(frozen=True)
+class MastodonSettings:
+    visibility: str = "public"  # public | unlisted
+    limit: int = 3  # statuses per run at most
+    announce_since: datetime | None = None  # posts published before are not announced
+    on_withdraw: str = "leave"  # leave | delete
+    content_warnings: dict[str, str] = field(default_factory=dict)  # tag -> warning
+    summary: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    site: SiteSettings
+    workflow: WorkflowSettings = WorkflowSettings()
+    feeds: FeedSettings = FeedSettings()
+    mastodon: MastodonSettings = MastodonSettings()
+    team: tuple[Member, ...] = ()
+
+    def member(self, email: str | None = None, github: str | None = None) -> Member | None:
+        """The team member with this e-mail (case-insensitive) or GitHub login."""
+        for m in self.team:
+            if email and m.email.lower() == email.lower():
+                return m
+            if github and m.github and m.github.lower() == github.lower():
+                return m
+        return None
+
+    def members_with(self, role: Role) -> list[Member]:
+        return [m for m in self.team if m.has(role)]
+
+
+def _line_of(text: str, key: str) -> int:
+    m = re.search(rf"^\s*\"?{re.escape(key)}\"?\s*=", text, re.M)
+    return text.count("\n", 0, m.start()) + 1 if m else 0
+
+
+def _section(cls: type, data: Any, where: str, text: str, path: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: [{where}] must be a table")
+    known = {f.name: f for f in fields(cls)}
+    problems = []
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            line = _line_of(text, key)
+            at = f"{path}:{line}" if line else path
+            problems.append(
+                f"{at}: unknown setting '{key}' in [{where}]; known: {', '.join(sorted(known))}"
+            )
+            continue
+        kwargs[key] = value
+    if problems:
+        raise ConfigError("\n".join(problems))
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{path}: [{where}] is incomplete: {exc}") from exc
+
+
+def _check_type(value: Any, typ: type | tuple[type, ...], key: str, text: str, path: str, hint: str) -> None:
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        line = _line_of(text, key.rsplit(".", 1)[-1])
+        at = f"{path}:{line}" if line else path
+        raise ConfigError(f"{at}: '{key}' {hint}")
+
+
+def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax") from exc
+    allowed = {"site", "workflow", "feeds", "mastodon", "team"}
+    for key in data:
+        if key not in allowed:
+            line = _line_of(text, key) or (text.find(f"[{key}") >= 0 and text.count("\n", 0, text.find(f"[{key}")) + 1)
+            raise ConfigError(
+                f"{path}:{line or 1}: unknown section '{key}'; known: {', '.join(sorted(allowed))}"
+            )
+    if "site" not in data:
+        raise ConfigError(f"{path}: no [site] section; add one with title and base_url")
+    site = _section(SiteSettings, data["site"], "site", text, path)
+    _check_type(site.title, str, "site.title", text, path, "must be a string")
+    _check_type(site.base_url, str, "site.base_url", text, path, "must be a string")
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", site.base_url):
+        raise ConfigError(
+            f"{path}:{_line_of(text, 'base_url')}: site.base_url must be an absolute http(s) URL, "
+            f"like 'https://example.org/' (got {site.base_url!r})"
+        )
+    if not site.base_url.endswith("/"):
+        site = SiteSettings(**{**site.__dict__, "base_url": site.base_url + "/"})
+    if not is_valid_lang(site.lang):
+        raise ConfigError(f"{path}:{_line_of(text, 'lang')}: site.lang {site.lang!r} is not a BCP 47 tag like 'en' or 'es'")
+    try:
+        ZoneInfo(site.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}:{_line_of(text, 'timezone')}: unknown timezone {site.timezone!r}; "
+            "use an IANA name such as 'Europe/Madrid' or 'UTC'"
+        ) from exc
+    _check_type(site.per_page, int, "site.per_page", text, path, "must be a whole number")
+
+    workflow = _section(WorkflowSettings, data.get("workflow", {}), "workflow", text, path)
+    _check_type(workflow.approvals_required, int, "workflow.approvals_required", text, path, "must be a whole number")
+    if workflow.approvals_required < 1:
+        raise ConfigError(f"{path}:{_line_of(text, 'approvals_required')}: workflow.approvals_required must be at least 1")
+    _check_type(workflow.signed_approvals, bool, "workflow.signed_approvals", text, path, "must be true or false")
+
+    feeds = _section(FeedSettings, data.get("feeds", {}), "feeds", text, path)
+    _check_type(feeds.entries, int, "feeds.entries", text, path, "must be a whole number")
+    if feeds.entries < 1:
+        raise ConfigError(f"{path}:{_line_of(text, 'entries')}: feeds.entries must be at least 1")
+
+    mastodon = _section(MastodonSettings, data.get("mastodon", {}), "mastodon", text, path)
+    if mastodon.visibility not in ("public", "unlisted"):
+        raise ConfigError(f"{path}:{_line_of(text, 'visibility')}: mastodon.visibility must be 'public' or 'unlisted'")
+    if mastodon.on_withdraw not in ("leave", "delete"):
+        raise ConfigError(f"{path}:{_line_of(text, 'on_withdraw')}: mastodon.on_withdraw must be 'leave' or 'delete'")
+    _check_type(mastodon.limit, int, "mastodon.limit", text, path, "must be a whole number")
+    since = mastodon.announce_since
+    if since is not None:
+        if not isinstance(since, datetime):
+            raise ConfigError(f"{path}:{_line_of(text, 'announce_since')}: mastodon.announce_since must be a date-time like 2026-11-27T12:00:00Z")
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=ZoneInfo(site.timezone))
+        mastodon = MastodonSettings(**{**mastodon.__dict__, "announce_since": since.astimezone(timezone.utc)})
+
+    team = []
+    seen: set[str] = set()
+    raw_team = data.get("team", [])
+    if not isinstance(raw_team, list):
+        raise ConfigError(f"{path}: 'team' must be a list of [[team]] tables")
+    for i, entry in enumerate(raw_team, 1):
+        where = f"team #{i}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: [[team]] #{i} must be a table")
+        unknown = set(entry) - {"name", "email", "roles", "langs", "github", "signing_key"}
+        if unknown:
+            raise ConfigError(f"{path}:{_line_of(text, sorted(unknown)[0])}: unknown key(s) {sorted(unknown)} in [[team]] #{i}")
+        for key in ("name", "email", "roles"):
+            if key not in entry:
+                raise ConfigError(f"{path}: [[team]] #{i} has no '{key}'; every member needs name, email and roles")
+        try:
+            roles = frozenset(Role(r) for r in entry["roles"])
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"{path}:{_line_of(text, 'roles')}: {where} ({entry.get('name')}): roles must be a list of 'editor' and/or 'translator'"
+            ) from exc
+        email = str(entry["email"])
+        if email.lower() in seen:
+            raise ConfigError(f"{path}: {email} is listed twice in the team; keep one [[team]] entry per person")
+        seen.add(email.lower())
+        team.append(
+            Member(
+                name=str(entry["name"]),
+                email=email,
+                roles=roles,
+                langs=tuple(str(x) for x in entry.get("langs", ())),
+                github=entry.get("github"),
+                signing_key=entry.get("signing_key"),
+            )
+        )
+    return Config(site=site, workflow=workflow, feeds=feeds, mastodon=mastodon, team=tuple(team))
+
+
+def dump_member(member: Member) -> str:
+    """A `[[team]]` table for appending to gulagpub.toml (keeps the rest of the file as written)."""
+
+    def q(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = ["[[team]]", f"name = {q(member.name)}", f"email = {q(member.email)}"]
+    lines.append("roles = [" + ", ".join(q(str(r)) for r in sorted(member.roles)) + "]")
+    if member.langs:
+        lines.append("langs = [" + ", ".join(q(x) for x in member.langs) + "]")
+    if member.github:
+        lines.append(f"github = {q(member.github)}")
+    if member.signing_key:
+        lines.append(f"signing_key = {q(member.signing_key)}")
+    return "\n".join(lines) + "\n"

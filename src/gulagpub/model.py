@@ -1,0 +1,185 @@
+"""The content model: typed, validated values for posts and their parts.
+
+Pure: no files, git, network, clock or environment. `postfile` turns text
+into these values; everything else reads them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+
+class State(str, Enum):
+    """Where a post stands in the editorial workflow."""
+
+    DRAFT = "draft"
+    TRANSLATION = "translation"
+    REVIEW = "review"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Kind(str, Enum):
+    """What a content file is, decided by the folder it lives in."""
+
+    POST = "post"  # posts/<name>.md
+    TRANSLATION = "translation"  # translations/<lang>/<name>.md
+    PAGE = "page"  # pages/<name>.md: standalone, never in feeds or announced
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Verdict(str, Enum):
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes-requested"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the text comes from."""
+
+    title: str | None = None
+    author: str | None = None
+    publication: str | None = None
+    via: str | None = None
+    url: str | None = None
+    date: str | None = None
+    lang: str | None = None
+    rights: str | None = None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """Who translated the text, and from which language."""
+
+    translators: tuple[str, ...] = ()
+    from_lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Reprint:
+    publication: str
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    """An editor's verdict on one exact content (see `content_digest`)."""
+
+    by: str  # e-mail of the editor
+    verdict: Verdict
+    at: datetime
+    content: str  # content_digest() of the post when the verdict was given
+    name: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    by: str
+    at: datetime
+    reason: str
+
+
+# Front-matter keys written by the workflow, not by authors: they do not
+# count as "content", so recording a review does not make it stale.
+WORKFLOW_KEYS = frozenset({"state", "reviews", "withdrawn", "id", "published_by"})
+
+
+@dataclass(frozen=True)
+class Post:
+    """One content file: a post, a language version of a post, or a page."""
+
+    path: str  # repository-relative, '/'-separated
+    kind: Kind
+    name: str  # file name without '.md'
+    slug: str
+    title: str
+    state: State
+    lang: str
+    body: str
+    id: str | None = None
+    author: str | None = None
+    date: datetime | None = None  # timezone-aware
+    updated: datetime | None = None  # timezone-aware
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    summary: str | None = None
+    content_warning: str | None = None
+    source: Source | None = None
+    translation: Translation | None = None
+    reprints: tuple[Reprint, ...] = ()
+    reviews: tuple[Review, ...] = ()
+    withdrawn: Withdrawal | None = None
+    aliases: tuple[str, ...] = ()  # old URL paths that must keep working
+    sticky: bool = False
+    original: str | None = None  # for a translation: path of the post it translates
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def translators(self) -> tuple[str, ...]:
+        return self.translation.translators if self.translation else ()
+
+    def line_of(self, key: str) -> int:
+        """The line where front-matter `key` stands (1 when it is absent)."""
+        return self.lines.get(key, 1)
+
+    @property
+    def digest(self) -> str:
+        return content_digest(self.meta, self.body)
+
+
+def content_digest(meta: dict[str, Any], body: str) -> str:
+    """A short hash of what an approval vouches for: the body and every
+    author-written field, not the fields the workflow writes."""
+    fields = {k: v for k, v in meta.items() if k not in WORKFLOW_KEYS}
+    canonical = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    h = hashlib.sha256()
+    h.update(canonical.encode("utf-8"))
+    h.update(b"\0")
+    h.update(body.strip().replace("\r\n", "\n").encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+_SLUG = re.compile(r"^[^\W_][\w-]*$")
+_DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
+# BCP 47 (RFC 5646) well-formedness, the common subset: language, script,
+# region, variants, extensions and private use.
+_LANG = re.compile(
+    r"^(?:[a-zA-Z]{2,3}(?:-[a-zA-Z]{3}){0,3}|[a-zA-Z]{4,8})"
+    r"(?:-[a-zA-Z]{4})?(?:-(?:[a-zA-Z]{2}|\d{3}))?"
+    r"(?:-(?:[a-zA-Z\d]{5,8}|\d[a-zA-Z\d]{3}))*"
+    r"(?:-[0-9a-wyzA-WYZ](?:-[a-zA-Z\d]{2,8})+)*"
+    r"(?:-x(?:-[a-zA-Z\d]{1,8})+)?$"
+)
+
+
+def slug_from_name(name: str) -> str:
+    """`2012-10-20-vicente` -> `vicente`; `vicente` -> `vicente`."""
+    m = _DATED.match(name)
+    return m.group(2) if m else name
+
+
+def is_valid_slug(slug: str) -> bool:
+    """Letters, digits and hyphens only (any script): nothing that can leave
+    a folder or need quoting in a URL path segment beyond percent-encoding."""
+    return bool(_SLUG.match(slug)) and ".." not in slug
+
+
+def is_valid_lang(tag: str) -> bool:
+    return bool(_LANG.match(tag))

@@ -1,0 +1,443 @@
+"""Text <-> Post: front matter parsed safely, validated, with line numbers.
+
+Pure: `parse_post` takes the file's path (for messages and the kind) and its
+bytes; `render_post` gives back the text. YAML is read with PyYAML's safe
+loader (no object construction: `!!python/...` tags are errors) and a bound
+on aliases, so an alias bomb is refused before anything is expanded.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, tzinfo
+from typing import Any
+
+import frontmatter
+import yaml
+
+from .errors import Problem
+from .model import (
+    Kind,
+    Post,
+    Reprint,
+    Review,
+    Source,
+    State,
+    Translation,
+    Verdict,
+    Withdrawal,
+    is_valid_lang,
+    is_valid_slug,
+    slug_from_name,
+)
+
+MAX_ALIASES = 50
+MAX_BYTES = 5_000_000
+
+KNOWN_KEYS = (
+    "title", "id", "slug", "state", "author", "date", "updated", "lang", "tags",
+    "categories", "summary", "content_warning", "source", "translation", "reprints",
+    "reviews", "withdrawn", "aliases", "sticky", "published_by", "import",
+)
+SOURCE_KEYS = ("title", "author", "publication", "via", "url", "date", "lang", "rights")
+
+
+class _AliasBomb(Exception):
+    pass
+
+
+class _BoundedSafeLoader(yaml.SafeLoader):
+    """Safe loading, and at most MAX_ALIASES alias references per document."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _AliasBomb()
+        return super().compose_node(parent, index)
+
+
+_BOUNDARY = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+
+
+def split(text: str) -> tuple[str | None, str]:
+    """(front matter, body); front matter None when the file has none."""
+    m = _BOUNDARY.match(text)
+    if not m:
+        return None, text
+    return m.group(1) or "", text[m.end():]
+
+
+def kind_of(path: str) -> tuple[Kind, str | None] | None:
+    """The kind of content a repository path holds, and for a translation its
+    language folder; None if the path is not a content file."""
+    parts = path.split("/")
+    if not path.endswith(".md"):
+        return None
+    if len(parts) == 2 and parts[0] == "posts":
+        return Kind.POST, None
+    if len(parts) == 2 and parts[0] == "pages":
+        return Kind.PAGE, None
+    if len(parts) == 3 and parts[0] == "translations":
+        return Kind.TRANSLATION, parts[1]
+    return None
+
+
+def parse_post(
+    path: str, data: bytes, *, default_lang: str = "en", tz: tzinfo | None = None
+) -> tuple[Post | None, list[Problem]]:
+    """Parse and validate one content file. Returns the post (None when it is
+    too broken to use) and every problem found in it."""
+    problems: list[Problem] = []
+
+    def bad(line: int, message: str) -> None:
+        problems.append(Problem(path, line, message))
+
+    where = kind_of(path)
+    if where is None:
+        bad(0, "not a content file: posts live in posts/NAME.md, language versions in "
+               "translations/LANG/NAME.md, pages in pages/NAME.md")
+        return None, problems
+    kind, folder_lang = where
+    name = path.rsplit("/", 1)[-1][:-3]
+
+    if len(data) > MAX_BYTES:
+        bad(0, f"file is {len(data):,} bytes, more than the {MAX_BYTES:,} allowed; split it")
+        return None, problems
+    if data.startswith(b"\xef\xbb\xbf"):
+        bad(1, "file starts with a byte-order mark; save it as UTF-8 without BOM")
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        bad(line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
+        return None, problems
+    if "\r" in text:
+        bad(text[: text.index("\r")].count("\n") + 1,
+            "CRLF (Windows) line endings; save with LF line endings "
+            "(git config core.autocrlf input, or your editor's 'LF' setting)")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+
+    fm, body = split(text)
+    if fm is None:
+        bad(1, "no front matter: the file must start with a '---' line, the YAML fields "
+               "(at least 'title: ...'), and another '---' line")
+        return None, problems
+    if body.startswith("\n"):
+        body = body[1:]
+
+    loader = _BoundedSafeLoader(fm)
+    try:
+        node = loader.get_single_node()
+        meta = loader.construct_document(node) if node is not None else {}
+    except _AliasBomb:
+        bad(1, f"front matter uses more than {MAX_ALIASES} YAML aliases (*name); write the values out")
+        return None, problems
+    except yaml.constructor.ConstructorError as exc:
+        line = (exc.problem_mark.line + 2) if exc.problem_mark else 1
+        bad(line, f"YAML tag not allowed ({exc.problem}); front matter may hold only plain "
+                  "text, numbers, dates, lists and mappings")
+        return None, problems
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1
+        what = getattr(exc, "problem", None) or str(exc)
+        bad(line, f"front matter is not valid YAML ({what}); check quoting and indentation "
+                  "(values containing ': ' or starting with a quote need quotes)")
+        return None, problems
+    finally:
+        loader.dispose()
+    if not isinstance(meta, dict):
+        bad(2, "front matter must be a mapping of fields ('title: ...' lines)")
+        return None, problems
+
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if isinstance(key_node.value, str):
+                lines[key_node.value] = key_node.start_mark.line + 2
+
+    def at(key: str) -> int:
+        return lines.get(key, 1)
+
+    for key in meta:
+        if key not in KNOWN_KEYS:
+            bad(at(str(key)), f"unknown field '{key}'; known fields: {', '.join(KNOWN_KEYS)}")
+
+    def text_field(key: str, container: dict[str, Any] = meta, line: int | None = None, label: str | None = None) -> str | None:
+        value = container.get(key)
+        if value is None:
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, (date, datetime)):
+            return value.isoformat()
+        if not isinstance(value, str):
+            bad(line or at(key), f"'{label or key}' must be text, not {type(value).__name__}")
+            return None
+        return value.strip() or None
+
+    def list_field(key: str) -> tuple[str, ...]:
+        value = meta.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+            bad(at(key), f"'{key}' must be a list of names, like [{key[:-1]}-one, {key[:-1]}-two]")
+            return ()
+        out = []
+        for v in value:
+            s = str(v).strip()
+            if s and s not in out:
+                out.append(s)
+        return tuple(out)
+
+    def time_field(key: str, container: dict[str, Any] = meta, line: int | None = None, label: str | None = None) -> datetime | None:
+        value = container.get(key)
+        if value is None:
+            return None
+        return to_datetime(value, tz, lambda msg: bad(line or at(key), f"'{label or key}' {msg}"))
+
+    title = text_field("title")
+    if title is None and "title" not in meta:
+        bad(1, "no 'title'; add a line 'title: ...' to the front matter")
+    elif title is None:
+        bad(at("title"), "'title' is empty; give the post a title")
+
+    state = State.DRAFT
+    raw_state = meta.get("state")
+    if raw_state is not None:
+        try:
+            state = State(str(raw_state).strip().lower())
+        except ValueError:
+            bad(at("state"), f"unknown state {raw_state!r}; use one of: {', '.join(s.value for s in State)}")
+
+    slug = slug_from_name(name)
+    if meta.get("slug") is not None:
+        slug = str(meta["slug"]).strip()
+    if not is_valid_slug(slug):
+        bad(at("slug") if "slug" in meta else 1,
+            f"slug {slug!r} is not allowed; use letters, digits and hyphens only (no '/', '.', spaces)")
+
+    lang = text_field("lang") or folder_lang or default_lang
+    if not is_valid_lang(lang):
+        bad(at("lang"), f"'lang' {lang!r} is not a BCP 47 language tag; use a code like 'en', 'es', 'ru' or 'pt-BR'")
+    if folder_lang is not None:
+        if not is_valid_lang(folder_lang):
+            bad(0, f"folder translations/{folder_lang}/ is not named by a language tag like 'es'")
+        elif lang.lower() != folder_lang.lower():
+            bad(at("lang"), f"'lang' is {lang!r} but the file is in translations/{folder_lang}/; make them agree")
+
+    source = None
+    raw_source = meta.get("source")
+    if raw_source is not None:
+        if isinstance(raw_source, str):
+            source = Source(title=raw_source.strip() or None)
+        elif not isinstance(raw_source, dict):
+            bad(at("source"), f"'source' must be a mapping with some of: {', '.join(SOURCE_KEYS)}")
+        else:
+            for k in raw_source:
+                if k not in SOURCE_KEYS:
+                    bad(at("source"), f"unknown field 'source.{k}'; known: {', '.join(SOURCE_KEYS)}")
+            values = {k: text_field(k, raw_source, at("source"), f"source.{k}") for k in SOURCE_KEYS}
+            if values["lang"] and not is_valid_lang(values["lang"]):
+                bad(at("source"), f"'source.lang' {values['lang']!r} is not a language tag like 'es'")
+            if values["url"] and not re.match(r"^https?://\S+$", values["url"]):
+                bad(at("source"), f"'source.url' {values['url']!r} must be an absolute http(s) URL")
+            source = Source(**values)
+
+    translation = None
+    raw_tr = meta.get("translation")
+    if raw_tr is not None:
+        if not isinstance(raw_tr, dict):
+            bad(at("translation"), "'translation' must be a mapping: translator: NAME (or a list), from_lang: LANG")
+        else:
+            for k in raw_tr:
+                if k not in ("translator", "from_lang"):
+                    bad(at("translation"), f"unknown field 'translation.{k}'; use 'translator' and 'from_lang'")
+            tr = raw_tr.get("translator")
+            names: list[str] = []
+            if isinstance(tr, str):
+                names = [tr.strip()] if tr.strip() else []
+            elif isinstance(tr, list) and all(isinstance(x, str) for x in tr):
+                names = [x.strip() for x in tr if x.strip()]
+            elif tr is not None:
+                bad(at("translation"), "'translation.translator' must be a name or a list of names")
+            from_lang = text_field("from_lang", raw_tr, at("translation"), "translation.from_lang")
+            if from_lang and not is_valid_lang(from_lang):
+                bad(at("translation"), f"'translation.from_lang' {from_lang!r} is not a language tag like 'es'")
+            translation = Translation(translators=tuple(names), from_lang=from_lang)
+
+    reprints: list[Reprint] = []
+    raw_rep = meta.get("reprints")
+    if raw_rep is not None:
+        if not isinstance(raw_rep, list):
+            bad(at("reprints"), "'reprints' must be a list of '- publication: ..., date: ...' items")
+        else:
+            for item in raw_rep:
+                if isinstance(item, str):
+                    reprints.append(Reprint(publication=item))
+                elif isinstance(item, dict) and item.get("publication"):
+                    reprints.append(Reprint(
+                        publication=str(item["publication"]),
+                        date=text_field("date", item, at("reprints"), "reprints.date"),
+                    ))
+                else:
+                    bad(at("reprints"), "each reprint needs a 'publication'")
+
+    reviews: list[Review] = []
+    raw_reviews = meta.get("reviews")
+    if raw_reviews is not None:
+        if not isinstance(raw_reviews, list):
+            bad(at("reviews"), "'reviews' is written by `gulagpub approve` / `request-changes`; it must be a list")
+        else:
+            for item in raw_reviews:
+                if not isinstance(item, dict) or not all(k in item for k in ("by", "verdict", "at", "content")):
+                    bad(at("reviews"), "each review needs by, verdict, at and content; record reviews with `gulagpub approve`")
+                    continue
+                try:
+                    verdict = Verdict(str(item["verdict"]))
+                except ValueError:
+                    bad(at("reviews"), f"unknown review verdict {item['verdict']!r}; use 'approved' or 'changes-requested'")
+                    continue
+                when = time_field("at", item, at("reviews"), "reviews.at")
+                if when is None:
+                    continue
+                reviews.append(Review(
+                    by=str(item["by"]), verdict=verdict, at=when, content=str(item["content"]),
+                    name=text_field("name", item, at("reviews")), note=text_field("note", item, at("reviews")),
+                ))
+
+    withdrawn = None
+    raw_w = meta.get("withdrawn")
+    if raw_w is not None:
+        if not isinstance(raw_w, dict) or not raw_w.get("reason"):
+            bad(at("withdrawn"), "'withdrawn' needs by, at and reason; withdraw with `gulagpub withdraw --reason`")
+        else:
+            when = time_field("at", raw_w, at("withdrawn"), "withdrawn.at")
+            if when is not None:
+                withdrawn = Withdrawal(by=str(raw_w.get("by", "")), at=when, reason=str(raw_w["reason"]))
+
+    sticky = meta.get("sticky", False)
+    if not isinstance(sticky, bool):
+        bad(at("sticky"), "'sticky' must be true or false")
+        sticky = False
+
+    aliases = list_field("aliases")
+    for a in aliases:
+        if not a.startswith("/") or ".." in a.split("/") or any(c in a for c in " \"'<>\\"):
+            bad(at("aliases"), f"alias {a!r} must be a URL path starting with '/', like /2012/10/20/old-slug/")
+
+    post_id = text_field("id")
+    if post_id and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$", post_id):
+        bad(at("id"), f"'id' {post_id!r} must be an absolute URI (a tag:, urn: or http(s): URI)")
+
+    post_date = time_field("date")
+    if state in (State.APPROVED, State.PUBLISHED) and "date" in meta and post_date is None:
+        pass  # already reported
+    if state == State.PUBLISHED and post_date is None and "date" not in meta:
+        bad(1, "a published post needs a 'date' (its publication time)")
+
+    if kind == Kind.TRANSLATION and translation is None and state != State.DRAFT:
+        pass  # the workflow rules say what a translation needs, per transition
+
+    post = Post(
+        path=path,
+        kind=kind,
+        name=name,
+        slug=slug,
+        title=title or "",
+        state=state,
+        lang=lang,
+        body=body,
+        id=post_id,
+        author=text_field("author"),
+        date=post_date,
+        updated=time_field("updated"),
+        tags=list_field("tags"),
+        categories=list_field("categories"),
+        summary=text_field("summary"),
+        content_warning=text_field("content_warning"),
+        source=source,
+        translation=translation,
+        reprints=tuple(reprints),
+        reviews=tuple(reviews),
+        withdrawn=withdrawn,
+        aliases=aliases,
+        sticky=sticky,
+        original=f"posts/{name}.md" if kind == Kind.TRANSLATION else None,
+        meta=meta,
+        lines=lines,
+    )
+    return post, problems
+
+
+def to_datetime(value: Any, tz: tzinfo | None, complain: Any) -> datetime | None:
+    """A YAML value as an aware datetime; naive times are in `tz` (UTC if None)."""
+    from datetime import timezone as _tz
+
+    zone = tz or _tz.utc
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, date):
+        result = datetime.combine(value, time(0, 0))
+    elif isinstance(value, str):
+        try:
+            result = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            complain(f"{value!r} is not a date; write it as YYYY-MM-DD HH:MM (optionally with +01:00)")
+            return None
+    else:
+        complain(f"must be a date like 2012-10-20 14:32, not {type(value).__name__}")
+        return None
+    if result.tzinfo is None:
+        result = result.replace(tzinfo=zone)
+    return result
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def render_post(meta: dict[str, Any], body: str) -> str:
+    """The text of a content file: front matter in the order given, then the body."""
+    post = frontmatter.Post(body.rstrip("\n") + "\n" if body.strip() else "", **meta)
+    fm = yaml.dump(meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                   default_flow_style=False, width=100) if meta else ""
+    del post
+    text = "---\n" + fm + "---\n"
+    if body.strip():
+        text += "\n" + body.strip("\n") + "\n"
+    return text
+
+
+def update_meta(text: str, changes: dict[str, Any]) -> str:
+    """Set (or, with value None, remove) front-matter fields of a file's text
+    and keep its body byte for byte. Keys keep their order; new keys go last."""
+    fm, body = split(text)
+    if fm is None:
+        raise ValueError("no front matter")
+    meta = frontmatter.loads(text).metadata  # safe loader
+    for key, value in changes.items():
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    fm_text = yaml.dump(meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                        default_flow_style=False, width=100)
+    return "---\n" + fm_text + "---\n" + body
