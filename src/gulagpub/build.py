@@ -144,8 +144,18 @@ def _environment(root: Path) -> tuple[jinja2.Environment, str]:
         loaders.append(jinja2.FileSystemLoader(own))
     loaders.append(jinja2.FileSystemLoader(package))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             finalize=_xml_safe)
     return env, h.hexdigest()
+
+
+def _xml_safe(value: Any) -> Any:
+    """Every value a template prints, without the characters XML 1.0 forbids."""
+    if isinstance(value, Markup):
+        return Markup(render.strip_forbidden(value))
+    if isinstance(value, str):
+        return render.strip_forbidden(value)
+    return value
 
 
 def _static(env: jinja2.Environment, name: str) -> bytes:
@@ -242,6 +252,7 @@ class _Builder:
         self.rendered = 0
         self.fresh: dict[str, bytes] = {}
         self.html: dict[str, str] = {}
+        self.entries: dict[str, feeds.Rendered] = {}
 
     # --- content ----------------------------------------------------------
     def body_html(self, post: Post) -> str:
@@ -486,6 +497,13 @@ class _Builder:
 
             yield Output(self.file_of(path), key, make)
 
+    def rendered_entry(self, it: _Item) -> feeds.Rendered:
+        """The entry of `it`, serialized once per build for all the feeds it is in."""
+        done = self.entries.get(it.path)
+        if done is None:
+            done = self.entries[it.path] = feeds.serialize(self.entry(it))
+        return done
+
     def entry(self, it: _Item) -> feeds.Entry:
         cfg = self.config
         p = it.post
@@ -526,8 +544,8 @@ class _Builder:
             chosen = list(doc.entries)
             key = _h(self.gen, "feed", info, doc.number, doc.pages, [i.key + i.path for i in chosen])
 
-            def real(chosen: list[_Item] = chosen, doc: feeds.Document[_Item] = doc) -> feeds.Document[feeds.Entry]:
-                return feeds.Document(doc.number, tuple(self.entry(i) for i in chosen), doc.pages)
+            def real(chosen: list[_Item] = chosen, doc: feeds.Document[_Item] = doc) -> feeds.Document[feeds.Rendered]:
+                return feeds.Document(doc.number, tuple(self.rendered_entry(i) for i in chosen), doc.pages)
 
             out.append(Output(self.file_of(base + doc.name("atom")), key + "a",
                               lambda real=real: feeds.atom(info, real(), fallback)))
