@@ -51,7 +51,8 @@ def test_golden_page_and_feeds(site: tuple[Path, Path], tmp_path: Path) -> None:
     golden("feed.json", (out / "feed.json").read_bytes())
     golden("tag-gulag.atom", (out / "tag/gulag/feed.atom").read_bytes())
     # With two entries per document the older posts go to RFC 5005 archives.
-    small = bundled(tmp_path / "small", "\n[feeds]\nentries = 2\n".replace("\n[feeds]\nentries = 2\n", ""))
+    (tmp_path / "small").mkdir()
+    small = bundled(tmp_path / "small")
     text = (small / "gulagpub.toml").read_text().replace("entries = 20", "entries = 2")
     (small / "gulagpub.toml").write_text(text)
     build(small, tmp_path / "small-out", now=NOW)
