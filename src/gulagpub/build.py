@@ -38,7 +38,7 @@ BUILD_VERSION = "1"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
-            "style.css", "404.html", "sitemap.xml", "robots.txt", "templates"}
+            "style.css", "favicon.svg", "404.html", "sitemap.xml", "robots.txt", "templates"}
 
 Progress = Callable[[str], None]
 
@@ -415,7 +415,8 @@ class _Builder:
         outputs.append(Output("404.html", _h(self.gen, "404"), lambda: self.page(
             "404.html", lang=cfg.site.lang, dir=None, description="",
             canonical=absolute("/404.html", cfg), feeds=site_feeds)))
-        outputs.append(Output("style.css", _h(self.gen, "css"), lambda: _static(self.env, "style.css")))
+        for static in ("style.css", "favicon.svg"):
+            outputs.append(Output(static, _h(self.gen, static), lambda static=static: _static(self.env, static)))
         outputs.append(Output("robots.txt", _h(self.gen, "robots"), lambda: (
             f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
         sitemap_rows = [(absolute("/", cfg), max((i.updated for i in items.values()), default=None))]
