@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -82,6 +83,8 @@ class Cache:
         self.posts: dict[str, _Cached] = self._load("posts.pickle") or {}
         self.history: history.History = self._load("history.pickle") or history.History()
         self._dirty: set[str] = set()
+        self._conn: sqlite3.Connection | None = None
+        self._pending: dict[str, str] = {}
 
     def _load(self, name: str) -> Any:
         try:
@@ -97,6 +100,7 @@ class Cache:
         self._dirty.add(name)
 
     def save(self) -> None:
+        self.close()
         if not self._dirty:
             return
         self.dir.mkdir(exist_ok=True)
@@ -111,21 +115,42 @@ class Cache:
                 tmp.replace(self.dir / name)
         self._dirty.clear()
 
-    def html_path(self, sha: str) -> Path:
-        return self.dir / "html" / sha[:2] / sha
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.dir.mkdir(exist_ok=True)
+            self._conn = sqlite3.connect(self.dir / "html.sqlite", isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("CREATE TABLE IF NOT EXISTS html (sha TEXT PRIMARY KEY, html TEXT NOT NULL)")
+        return self._conn
 
     def get_html(self, sha: str) -> str | None:
-        try:
-            return self.html_path(sha).read_text(encoding="utf-8")
-        except OSError:
-            return None
+        row = self._db().execute("SELECT html FROM html WHERE sha = ?", (sha,)).fetchone()
+        return row[0] if row else None
+
+    def get_many_html(self, shas: list[str]) -> dict[str, str]:
+        """Rendered HTML for many hashes in few queries (one file, not one per post)."""
+        found: dict[str, str] = {}
+        db = self._db()
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(db.execute(f"SELECT sha, html FROM html WHERE sha IN ({marks})", chunk))
+        return found
 
     def put_html(self, sha: str, html: str) -> None:
-        path = self.html_path(sha)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(sha + ".tmp")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(path)
+        self._pending[sha] = html
+
+    def close(self) -> None:
+        if self._pending:
+            db = self._db()
+            with db:
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO html VALUES (?, ?)", self._pending.items())
+            self._pending.clear()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def _environment(root: Path) -> tuple[jinja2.Environment, str]:
@@ -150,10 +175,9 @@ def _environment(root: Path) -> tuple[jinja2.Environment, str]:
 
 
 def _xml_safe(value: Any) -> Any:
-    """Every value a template prints, without the characters XML 1.0 forbids."""
-    if isinstance(value, Markup):
-        return Markup(render.strip_forbidden(value))
-    if isinstance(value, str):
+    """Every text a template prints, without the characters XML 1.0 forbids
+    (Markup comes from render.markdown_to_html, which strips them already)."""
+    if type(value) is str:
         return render.strip_forbidden(value)
     return value
 
@@ -253,6 +277,7 @@ class _Builder:
         self.fresh: dict[str, bytes] = {}
         self.html: dict[str, str] = {}
         self.entries: dict[str, feeds.Rendered] = {}
+        self._when: dict[datetime, tuple[str, str]] = {}
 
     # --- content ----------------------------------------------------------
     def body_html(self, post: Post) -> str:
@@ -290,8 +315,11 @@ class _Builder:
         return p + "index.html" if p.endswith("/") or not p else p
 
     def when(self, dt: datetime) -> tuple[str, str]:
-        local = dt.astimezone(self.config.site.tz)
-        return local.isoformat(), f"{local.day} {local.strftime('%B %Y')}"
+        done = self._when.get(dt)
+        if done is None:
+            local = dt.astimezone(self.config.site.tz)
+            done = self._when[dt] = (local.isoformat(), f"{local.day} {render.month_year(local)}")
+        return done
 
     def page(self, template: str, **ctx: Any) -> bytes:
         return self.env.get_template(template).render(site=self.site_ctx, **ctx).encode("utf-8")

@@ -10,6 +10,7 @@ object, style or form reaches a page or a feed.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from urllib.parse import urljoin
 
 import cmarkgfm
@@ -111,6 +112,11 @@ def human_date(value: str) -> str:
     if not day:
         return f"{_MONTHS[int(month) - 1]} {year}"
     return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
+
+
+def month_year(when: datetime) -> str:
+    """'October 2012' (English month names whatever the locale)."""
+    return f"{_MONTHS[when.month - 1]} {when.year}"
 
 
 def _publication(name: str, date: str | None) -> str:
