@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from conftest import PROJECT, Repo, post_text, run_git
 from gulagpub.announce import CHECKPOINTS, idempotency_key
 from gulagpub.cli import main
-from gulagpub.ledger import LEDGER_FILE, parse_ledger
+from gulagpub.ledger import LEDGER_FILE, parse_ledger, status_urls
 from mastodon_server import MastodonServer
 
 MASTODON = """
@@ -139,6 +139,22 @@ def test_announces_each_post_once_oldest_first_with_language_cw_and_visibility(b
     again = announce(blog, server)
     assert again.exit_code == 0 and again.stdout == ""
     assert_exactly_once(server)
+
+
+def test_status_urls_for_the_back_link(blog, server):
+    assert announce(blog, server).exit_code == 0
+    urls = status_urls(parse_ledger(blog.read(LEDGER_FILE))[0])
+    assert sorted(urls.values()) == sorted(s["url"] for s in server.statuses.values())
+
+
+def test_one_run_at_a_time(blog, server):
+    import fcntl
+
+    with open(blog.root / ".git" / "gulagpub-announce.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = announce(blog, server)
+    assert result.exit_code == 1 and "another `gulagpub announce` is running" in result.stderr
+    assert server.statuses == {}
 
 
 def test_dry_run_prints_and_touches_nothing(blog, server):

@@ -18,13 +18,15 @@ the account's recent statuses.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import html
 import json
 import os
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -344,6 +346,24 @@ def _commit_ledger(root: Path, subject: str, trailers: list[tuple[str, str]]) ->
     return gitstore.commit(root, [LEDGER_FILE], subject, trailers=trailers)
 
 
+@contextmanager
+def _exclusive(root: Path) -> Iterator[None]:
+    """One announcing run per repository at a time: two overlapping runs
+    (two cron jobs) would both see a post as due."""
+    where = Path(gitstore.git(root, "rev-parse", "--absolute-git-dir").strip()) if gitstore.is_repo(root) else root
+    fd = os.open(where / "gulagpub-announce.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AnnounceError(
+                f"another `gulagpub announce` is running on {root}; wait for it to finish"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock; the kernel does so too if we are killed
+
+
 def _no_progress(message: str) -> None:
     pass
 
@@ -431,7 +451,18 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Credentials |
                                 for (p, pid, _, s), f in zip(items, files)]
         return report
 
-    client = client_factory(credentials, settings)
+    with _exclusive(root):
+        ledger = Ledger(root)  # read again under the lock
+        todo = due(content.posts, ledger.records, config)[:limit]
+        gone = withdrawn(content.posts, ledger.records, config)
+        _send(root, config, ledger, todo, gone, client_factory(credentials, settings), now, dry_run,
+              report, progress, checkpoint)
+    return report
+
+
+def _send(root: Path, config: Config, ledger: Ledger, todo: list[Post], gone: list[tuple[Post, Record]],
+          client: Client, now: datetime, dry_run: bool, report: Report,
+          progress: Callable[[str], None], checkpoint: Callable[[str], None]) -> None:
     try:
         limits = client.limits() if todo else Limits()
         for n, post in enumerate(todo, 1):
@@ -450,7 +481,6 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Credentials |
                 root, f"Announce on Mastodon: {len(done)} change(s) to the ledger",
                 [("Gulagpub-Command", "announce"), ("Announced", str(sum(o.action in ("posted", "found") for o in done)))],
             )
-    return report
 
 
 def _announce_one(post: Post, config: Config, ledger: Ledger, client: Client, limits: Limits,
@@ -526,8 +556,9 @@ def mark_existing(root: Path, now: datetime, *, content: Content | None = None,
             records.append(Record(pid, post.path, "skipped", _iso(now), note="published before the bot (mark-existing)"))
     if dry_run:
         return records, None
-    for rec in records:
-        ledger.append(rec)
-    sha = _commit_ledger(root, f"Mark {len(records)} existing post(s) as not to be announced",
-                         [("Gulagpub-Command", "announce --mark-existing")])
+    with _exclusive(root):
+        for rec in records:
+            ledger.append(rec)
+        sha = _commit_ledger(root, f"Mark {len(records)} existing post(s) as not to be announced",
+                             [("Gulagpub-Command", "announce --mark-existing")])
     return records, sha
