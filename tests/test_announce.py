@@ -41,6 +41,8 @@ POSTS = {
     "2026-11-22-memorial": ("Memorial, opposition and resistance", "2026-11-22 10:00",
                             {"content_warning": "Death in the camps"}),
 }
+WITHDRAWN = post_text("On leaving Russia", state="withdrawn", date="2026-11-20 10:00").replace(
+    "---\n\n", "withdrawn: {by: alice@example.org, at: 2026-11-26 10:00, reason: rights}\n---\n\n", 1)
 
 
 def url(name: str) -> str:
@@ -234,9 +236,7 @@ def test_withdraw_leaves_or_deletes_the_status_and_records_it(blog, server, sett
     blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", "[mastodon]\n" + setting))
     assert announce(blog, server).exit_code == 0
     status_id = ledger(blog)["2026-11-20-steimer"].status_id
-    text = post_text("On leaving Russia", state="withdrawn", date="2026-11-20 10:00").replace(
-        "---\n\n", "withdrawn: {by: alice@example.org, at: 2026-11-26 10:00, reason: rights}\n---\n\n", 1)
-    blog.write("posts/2026-11-20-steimer.md", text)
+    blog.write("posts/2026-11-20-steimer.md", WITHDRAWN)
     blog.commit("Withdraw")
     result = announce(blog, server)
     assert result.exit_code == 0, result.stderr
@@ -244,6 +244,20 @@ def test_withdraw_leaves_or_deletes_the_status_and_records_it(blog, server, sett
     assert (status_id in server.statuses) == (state == "left")
     assert ledger(blog)["2026-11-20-steimer"].state == state and committed(blog)
     assert announce(blog, server).stdout == ""  # recorded: not again
+
+
+def test_withdrawn_while_its_announcement_was_interrupted(blog, server, tmp_path):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", '[mastodon]\non_withdraw = "delete"\n'))
+    flag = tmp_path / "paused"
+    proc = spawn(blog, server, GULAGPUB_TEST_PAUSE_AT="after-post", GULAGPUB_TEST_PAUSE_FILE=str(flag))
+    wait_for(lambda: flag.exists() or proc.poll() is not None, "the run to reach after-post")
+    kill(proc)
+    assert count(server, "2026-11-20-steimer") == 1
+    blog.write("posts/2026-11-20-steimer.md", WITHDRAWN)
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert count(server, "2026-11-20-steimer") == 0
+    assert ledger(blog)["2026-11-20-steimer"].state == "deleted"
 
 
 # -- faults ----------------------------------------------------------------------
@@ -314,11 +328,17 @@ def test_no_credentials_writes_the_outbox_under_out(blog, tmp_path):
     assert not (blog.root / LEDGER_FILE).exists()
 
 
-def test_only_one_credential_is_a_clear_error(blog, server):
+@pytest.mark.parametrize("base, token, says", [
+    ("http://127.0.0.1:9", "", "MASTODON_ACCESS_TOKEN is not set"),
+    ("", "secret-abc", "MASTODON_API_BASE_URL is not set"),
+    ("mastodon.social", "secret-abc", "MASTODON_API_BASE_URL must be the instance's address"),
+])
+def test_incomplete_credentials_are_a_clear_error(blog, base, token, says):
     result = CliRunner().invoke(main, ["-C", str(blog.root), "announce"],
-                                env={"MASTODON_API_BASE_URL": server.base_url, "MASTODON_ACCESS_TOKEN": ""})
+                                env={"MASTODON_API_BASE_URL": base, "MASTODON_ACCESS_TOKEN": token})
     assert result.exit_code == 1
-    assert "MASTODON_ACCESS_TOKEN is not set" in result.stderr
+    assert result.stderr == f"error: {says}" + result.stderr.split(says, 1)[1]
+    assert "secret-abc" not in result.stderr
 
 
 def test_the_token_is_never_shown_logged_or_committed(blog, server):

@@ -72,6 +72,8 @@ class Credentials:
                 f"{missing} is not set; set both {ENV_BASE_URL} and {ENV_TOKEN} to post, "
                 "or neither to write the outbox"
             )
+        if not base.startswith(("https://", "http://")) or len(base.split("://", 1)[1]) < 1:
+            raise AnnounceError(f"{ENV_BASE_URL} must be the instance's address, like https://mastodon.social")
         return cls(base.rstrip("/"), token)
 
 
@@ -229,7 +231,9 @@ class Outcome:
 
     path: str
     post: str  # stable id
-    action: str  # posted | found | failed | deleted | left | would-post | would-delete | would-leave | outbox
+    # posted | found | failed | deleted | left | skipped | outbox, or in a dry run
+    # would-post | would-delete | would-leave | would-check
+    action: str
     url: str | None = None  # the status's URL, or the outbox file
     message: str = ""
     status: Status | None = None
@@ -293,13 +297,14 @@ def due(posts: list[Post], ledger: dict[str, Record], config: Config) -> list[Po
 
 
 def withdrawn(posts: list[Post], ledger: dict[str, Record], config: Config) -> list[tuple[Post, Record]]:
-    """Withdrawn posts whose status is still up (and not yet left on purpose)."""
+    """Withdrawn posts whose status is up (and not yet left on purpose), or
+    may be: a run was interrupted while announcing it."""
     out = []
     for p in posts:
         if p.kind == Kind.PAGE or p.state != State.WITHDRAWN:
             continue
         rec = ledger.get(entry_id(p, config))
-        if rec is not None and rec.state == "posted" and rec.status_id:
+        if rec is not None and (rec.state == "pending" or (rec.state == "posted" and rec.status_id)):
             out.append((p, rec))
     return out
 
@@ -524,6 +529,18 @@ def _announce_one(post: Post, config: Config, ledger: Ledger, client: Client, li
 def _withdraw_one(post: Post, rec: Record, config: Config, ledger: Ledger, client: Client,
                   now: datetime, dry_run: bool) -> Outcome:
     pid = entry_id(post, config)
+    if rec.state == "pending":
+        # Interrupted while announcing, withdrawn since: was it posted?
+        if dry_run:
+            return Outcome(post.path, pid, "would-check", message="interrupted announcement of a withdrawn post")
+        found = client.find(url_of(post, config), config.mastodon.search_pages)
+        if found is None:
+            ledger.append(Record(pid, post.path, "skipped", _iso(now), key=rec.key,
+                                 note="withdrawn before it was announced"))
+            return Outcome(post.path, pid, "skipped", message="withdrawn before it was announced")
+        rec = Record(pid, post.path, "posted", _iso(now), found.status_id, found.url, rec.key,
+                     note="found on the account after an interrupted run")
+        ledger.append(rec)
     if config.mastodon.on_withdraw == "delete":
         if dry_run:
             return Outcome(post.path, pid, "would-delete", url=rec.url)

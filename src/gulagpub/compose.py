@@ -65,7 +65,8 @@ class Status:
 
 
 def graphemes(text: str) -> list[str]:
-    return regex.findall(r"\X", text)
+    chunks: list[str] = regex.findall(r"\X", text)
+    return chunks
 
 
 def status_length(text: str, spoiler_text: str = "", url_length: int = DEFAULT_URL_LENGTH,
@@ -77,7 +78,7 @@ def status_length(text: str, spoiler_text: str = "", url_length: int = DEFAULT_U
     less than Mastodon counts it, whether or not Mastodon recognises it."""
 
     def url(m: regex.Match[str]) -> str:
-        run = m.group(0)
+        run: str = m.group(0)
         if run in links:
             return "x" * url_length
         return run + "x" * (url_length * run.lower().count("http"))
@@ -90,7 +91,7 @@ def status_length(text: str, spoiler_text: str = "", url_length: int = DEFAULT_U
 def hashtag(tag: str) -> str | None:
     """'Sources / Links' -> '#SourcesLinks', 'prison and exile' -> '#PrisonAndExile',
     'gulag' -> '#gulag'; None when nothing usable is left (emoji, digits only)."""
-    words = _WORD_RUN.findall(tag)
+    words: list[str] = _WORD_RUN.findall(tag)
     if not words:
         return None
     if len(words) == 1:
@@ -118,7 +119,7 @@ def clean(text: str | None) -> str:
     """One line of plain text: control characters removed, whitespace runs made one space."""
     if not text:
         return ""
-    return _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+    return str(_SPACE.sub(" ", _CONTROL.sub(" ", text))).strip()
 
 
 def content_warning(post: Post, settings: MastodonSettings) -> str:
