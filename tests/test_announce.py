@@ -416,3 +416,12 @@ def test_pending_older_than_the_key_window_and_not_on_the_account_is_posted_agai
     kill(proc)
     assert announce(blog, server).exit_code == 0
     assert_exactly_once(server)
+
+
+def test_help_teaches_the_environment_and_ends_with_an_example():
+    result = CliRunner().invoke(main, ["announce", "--help"])
+    assert result.exit_code == 0
+    for needed in ("MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN", "--mark-existing", "outbox"):
+        assert needed in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].strip().startswith("-h, --help")
+    assert "Example:" in result.stdout.split("Options:")[0].rstrip().rsplit("\n\n", 1)[-1]

@@ -147,3 +147,12 @@ def test_any_input_fits_keeps_the_link_and_the_warning(title, summary, tags, cw,
         assert first.endswith("…")
         kept = graphemes(first[:-1])
         assert graphemes(clean(title))[: len(kept)] == kept
+
+
+def test_very_long_title_of_one_word_is_cut_between_graphemes():
+    title = "👩‍👩‍👧‍👦e\u0301日" * 3000  # 9000 graphemes, no space
+    status = compose(make_post(title, tags=("gulag",)), LINK, MastodonSettings())
+    first = status.text.split("\n\n")[0]
+    assert status.length == 500 and status.shortened == ("hashtags", "title")
+    assert first.endswith("…") and title.startswith(first[:-1])
+    assert status.text.endswith(LINK)
