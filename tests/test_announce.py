@@ -377,6 +377,16 @@ def test_killed_at_each_step_then_rerun_posts_each_exactly_once(blog, server, tm
     assert committed(blog)
 
 
+def test_a_torn_last_line_from_a_killed_write_is_skipped_not_glued(blog, server):
+    blog.write(LEDGER_FILE, '{"post": "tag:blog.example.org,2026-11-20:posts/2026-11-20-st')
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert "announcements.jsonl:1: unreadable ledger line" in result.stderr
+    assert_exactly_once(server)
+    lines = blog.read(LEDGER_FILE).splitlines()
+    assert lines[0].endswith("2026-11-20-st") and len(lines) == 1 + 2 * len(POSTS)
+
+
 def test_killed_after_the_server_stored_but_before_the_reply(blog, server):
     server.fail("hold-after")
     proc = spawn(blog, server)

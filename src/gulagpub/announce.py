@@ -458,6 +458,8 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Credentials |
 
     with _exclusive(root):
         ledger = Ledger(root)  # read again under the lock
+        for problem in ledger.problems:  # e.g. the torn last line of a killed run
+            progress(f"warning: {problem}")
         todo = due(content.posts, ledger.records, config)[:limit]
         gone = withdrawn(content.posts, ledger.records, config)
         _send(root, config, ledger, todo, gone, client_factory(credentials, settings), now, dry_run,
