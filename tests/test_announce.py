@@ -294,6 +294,16 @@ def test_lasting_faults_stop_the_run_in_bounded_time_and_a_later_run_finishes(
     assert_exactly_once(server)
 
 
+def test_instance_down_stops_in_bounded_time(blog, server):
+    server.stop()
+    start = time.monotonic()
+    result = announce(blog, server)
+    assert time.monotonic() - start < 10
+    assert result.exit_code == 1
+    assert "did not answer (network error; retried for 1.5 s" in result.stderr
+    assert not (blog.root / LEDGER_FILE).exists()  # nothing was sent, nothing recorded
+
+
 def test_422_for_one_post_others_go_on(blog, server):
     server.reject = lambda text: "Karaganda" in text  # refused with a Japanese message
     result = announce(blog, server)
