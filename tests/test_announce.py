@@ -10,16 +10,15 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import PROJECT, Repo, post_text, run_git
+from mastodon_server import MastodonServer
+
 from gulagpub.announce import CHECKPOINTS, idempotency_key
 from gulagpub.cli import main
 from gulagpub.ledger import LEDGER_FILE, parse_ledger, status_urls
-from mastodon_server import MastodonServer
 
 MASTODON = """
 [mastodon]
@@ -134,7 +133,7 @@ def test_announces_each_post_once_oldest_first_with_language_cw_and_visibility(b
     assert "[3/3]" in result.stderr  # progress
     records = ledger(blog)
     assert {n: (r.state, r.url) for n, r in records.items()} == {
-        n: ("posted", s["url"]) for n, s in zip(POSTS, statuses)}
+        n: ("posted", s["url"]) for n, s in zip(POSTS, statuses, strict=True)}
     assert committed(blog)
     assert "Gulagpub-Command: announce" in blog.git("log", "-1", "--format=%B")
 
