@@ -444,3 +444,16 @@ def test_help_teaches_the_environment_and_ends_with_an_example():
         assert needed in result.stdout
     assert result.stdout.rstrip().splitlines()[-1].strip().startswith("-h, --help")
     assert "Example:" in result.stdout.split("Options:")[0].rstrip().rsplit("\n\n", 1)[-1]
+
+
+@pytest.mark.parametrize("line, says", [
+    ("idempotency_window = -1", "mastodon.idempotency_window must be a number of seconds, 0 or more"),
+    ('search_pages = "many"', "'mastodon.search_pages' must be a whole number"),
+    ('summary = "yes"', "'mastodon.summary' must be true or false"),
+])
+def test_bad_bot_settings_name_the_line(blog, line, says):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", f"[mastodon]\n{line}\n"))
+    result = CliRunner().invoke(main, ["-C", str(blog.root), "announce", "--dry-run"])
+    assert result.exit_code == 1
+    n = blog.read("gulagpub.toml").splitlines().index(line) + 1
+    assert f"gulagpub.toml:{n}:" in result.stderr and says in result.stderr
