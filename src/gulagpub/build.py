@@ -39,7 +39,7 @@ from .taxonomy import Term, assign_slugs
 from .urls import absolute, entry_id, path_of
 
 # Bump when the output changes for a reason no cache key can see (new code).
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
@@ -385,8 +385,10 @@ class _Builder:
         originals = {p.path for p in visible if p.kind == Kind.POST}
         visible = [p for p in visible if p.kind != Kind.TRANSLATION or p.original in originals
                    or self.drafts]
-        self.cache.history = hist = history.update(self.root, self.cache.history, CONTENT_DIRS)
-        self.cache.mark("history.pickle")
+        hist = history.update(self.root, self.cache.history, CONTENT_DIRS)
+        if hist is not self.cache.history:
+            self.cache.history = hist
+            self.cache.mark("history.pickle")
         ledger = load_ledger(self.root)
 
         tags = assign_slugs({t for p in visible for t in p.tags})
