@@ -60,11 +60,10 @@ class BuildResult:
 
 
 def _h(*parts: object) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for p in parts:
-        h.update(str(p).encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
+    """A short hash naming a combination of values (one digest update: it runs
+    tens of thousands of times per build)."""
+    text = "\0".join(p if isinstance(p, str) else str(p) for p in parts)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -221,8 +220,9 @@ def load_posts(root: Path, config: Config, cache: Cache,
         del cache.posts[gone]
         cache.mark("posts.pickle")
     todo: list[tuple[str, bytes, tuple[int, int, int], str]] = []
+    base = str(root)
     for path in paths:
-        full = root / path
+        full = os.path.join(base, path)
         if kind_of(path) is None:
             problems.append(Problem(path, 0, "not where content lives: use posts/NAME.md, "
                                     "translations/LANG/NAME.md or pages/NAME.md"))
@@ -234,7 +234,8 @@ def load_posts(root: Path, config: Config, cache: Cache,
         stat = (st.st_mtime_ns, st.st_size, st.st_ino)
         entry = cache.posts.get(path)
         if entry is None or entry.stat != stat:
-            data = full.read_bytes()
+            with open(full, "rb") as f:
+                data = f.read()
             sha = _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
             if entry is None or entry.sha != sha:
                 todo.append((path, data, stat, sha))
@@ -427,7 +428,7 @@ class _Builder:
         site_feeds = self.feed_links("/", cfg.site.title)
 
         for it in items.values():
-            mast = ledger.get(entry_id(it.post, cfg))
+            mast = ledger.get(entry_id(it.post, cfg)) if ledger else None
             mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
             others = sorted((o for o in family[it.post.original or it.post.path] if o is not it),
                             key=lambda o: o.post.lang)
