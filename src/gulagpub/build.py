@@ -15,6 +15,7 @@ import os
 import pickle
 import sqlite3
 import stat as stat_mod
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -77,13 +78,22 @@ class _Cached:
     summary: str | None = None
 
 
+SHARDS = 32
+
+
+def _shard(path: str) -> str:
+    return f"posts-{zlib.crc32(path.encode('utf-8')) % SHARDS:02d}.pickle"
+
+
 class Cache:
     """`.gulagpub-cache/` at the content root (gitignored): parsed posts by
     file stat, rendered HTML by content hash, the Git history."""
 
     def __init__(self, root: Path) -> None:
         self.dir = root / CACHE_DIR
-        self.posts: dict[str, _Cached] = self._load("posts.pickle") or {}
+        self.posts: dict[str, _Cached] = {}
+        for n in range(SHARDS):  # one edit rewrites one small shard, not all parsed posts
+            self.posts.update(self._load(f"posts-{n:02d}.pickle") or {})
         self.history: history.History = self._load("history.pickle") or history.History()
         self._dirty: set[str] = set()
         self._conn: sqlite3.Connection | None = None
@@ -102,6 +112,9 @@ class Cache:
     def mark(self, name: str) -> None:
         self._dirty.add(name)
 
+    def mark_post(self, path: str) -> None:
+        self._dirty.add(_shard(path))
+
     def save(self) -> None:
         self.close()
         if not self._dirty:
@@ -110,7 +123,12 @@ class Cache:
         gitignore = self.dir / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n", encoding="utf-8")
-        for name, value in (("posts.pickle", self.posts), ("history.pickle", self.history)):
+        shards: dict[str, dict[str, _Cached]] = {}
+        for path, entry in self.posts.items():
+            shards.setdefault(_shard(path), {})[path] = entry
+        files: list[tuple[str, Any]] = [("history.pickle", self.history)]
+        files += [(name, shards.get(name, {})) for name in sorted(self._dirty) if name.startswith("posts-")]
+        for name, value in files:
             if name in self._dirty:
                 tmp = self.dir / (name + ".tmp")
                 with open(tmp, "wb") as f:
@@ -218,7 +236,7 @@ def load_posts(root: Path, config: Config, cache: Cache,
     seen = set(paths)
     for gone in [p for p in cache.posts if p not in seen]:
         del cache.posts[gone]
-        cache.mark("posts.pickle")
+        cache.mark_post(gone)
     todo: list[tuple[str, bytes, tuple[int, int, int], str]] = []
     base = str(root)
     for path in paths:
@@ -241,7 +259,7 @@ def load_posts(root: Path, config: Config, cache: Cache,
                 todo.append((path, data, stat, sha))
             else:
                 cache.posts[path] = _Cached(stat, sha, entry.post, entry.problems, entry.summary)
-                cache.mark("posts.pickle")
+                cache.mark_post(path)
     jobs = [(path, data, config.site.lang, tz) for path, data, _, _ in todo]
     if len(jobs) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
@@ -251,7 +269,7 @@ def load_posts(root: Path, config: Config, cache: Cache,
         results = [_parse_and_render(job) for job in jobs]
     for (path, _, stat, sha), (post, probs, html, summary) in zip(todo, results):
         cache.posts[path] = _Cached(stat, sha, post, probs, summary)
-        cache.mark("posts.pickle")
+        cache.mark_post(path)
         if html is not None:
             cache.put_html(sha, html)
             if rendered is not None:
@@ -334,7 +352,7 @@ class _Builder:
         entry = self.cache.posts[post.path]
         if entry.summary is None:
             entry.summary = render.summary_of(post, self.body_html(post))
-            self.cache.mark("posts.pickle")
+            self.cache.mark_post(post.path)
         return entry.summary
 
     # --- helpers ----------------------------------------------------------
