@@ -133,8 +133,11 @@ def _annotation(problem: Any) -> str:
 @main.command()
 @click.option("--base", metavar="REF",
               help="Also judge every commit in REF..HEAD (e.g. the pull request's target branch).")
+@click.option("--pr-author", metavar="LOGIN",
+              help="With --base: judge what HEAD changes since REF as a whole, as done by this "
+                   "GitHub user (the pull request's author; see docs/guide-editors.md).")
 @click.pass_obj
-def check(obj: Ctx, base: str | None) -> None:
+def check(obj: Ctx, base: str | None, pr_author: str | None) -> None:
     """Validate every post and the workflow; exit 1 if anything is wrong.
 
     Checks every file in posts/, translations/ and pages/ (a broken file
@@ -151,10 +154,17 @@ def check(obj: Ctx, base: str | None) -> None:
     annotations when GITHUB_ACTIONS=true). Exit 0: all well; 1: problems;
     2: usage error (such as a REF that is not a commit).
 
+    With --pr-author LOGIN (in a pull request) the changes since REF are
+    judged as a whole and attributed to that GitHub user, whatever identity
+    the commits carry (GitHub's web editor, a desktop tool); only commits
+    with a good SSH signature from a team member's key count as that
+    member's (an editor approving on the branch).
+
     \b
     Example:
       gulagpub check
       gulagpub check --base origin/main
+      gulagpub check --base origin/main --pr-author tania-gh
     """
     import os
 
@@ -163,7 +173,13 @@ def check(obj: Ctx, base: str | None) -> None:
 
     content = obj.load()
     problems = list(content.problems) + state_problems(content.posts, content.config)
-    if base is not None:
+    if pr_author is not None:
+        from .pullrequest import pr_problems
+
+        if base is None:
+            raise UsageError("--pr-author needs --base REF (the branch the pull request goes into)")
+        problems += pr_problems(content.root, base, pr_author)
+    elif base is not None:
         problems += range_problems(content.root, base)
     annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     for p in problems:
