@@ -134,11 +134,14 @@ def range_problems(root: Path, base: str) -> list[Problem]:
     """Judge every change to content and settings in `base..HEAD`."""
     verify_base(root, base)
     revs = f"{base}..HEAD"
-    commits = gitstore.log(root, [revs], paths=[*CONTENT_PATHS, CONFIG_FILE], reverse=True)
+    commits = gitstore.log(root, [revs], paths=[*CONTENT_PATHS, CONFIG_FILE], reverse=True,
+                           merges_against_each_parent=True)
     specs: list[str] = []
     for c in commits:
         parent = f"{c.sha}^1" if c.parents else None
         specs.append(f"{parent or c.sha}:{CONFIG_FILE}")
+        if len(c.parents) > 1:
+            specs += [f"{c.sha}:{CONFIG_FILE}", f"{c.sha}^2:{CONFIG_FILE}"]
         for _, path in c.files:
             if kind_of(path) is None:
                 continue
@@ -160,14 +163,17 @@ def range_problems(root: Path, base: str) -> list[Problem]:
         info = CommitInfo(c.sha, c.author_name, c.author_email, c.trailers, sig, signer, len(c.parents) > 1)
         for _, path in c.files:
             if path == CONFIG_FILE:
-                problems += settings_problems(info, config, path)
+                merged = blobs.get(f"{c.sha}:{CONFIG_FILE}")
+                if not info.merge or merged not in (blobs.get(f"{parent}:{CONFIG_FILE}"),
+                                                    blobs.get(f"{c.sha}^2:{CONFIG_FILE}")):
+                    problems += settings_problems(info, config, path)
                 continue
             if kind_of(path) is None or config is None:
                 continue
             new_b = blobs.get(f"{c.sha}:{path}")
             old_b = blobs.get(f"{parent}:{path}") if parent else None
             other_b = blobs.get(f"{c.sha}^2:{path}") if info.merge else None
-            if info.merge and new_b == other_b:
+            if info.merge and (new_b == other_b or old_b == new_b == other_b):
                 continue  # the branch's own commits carry this change and were judged
             new, old = _parse(path, new_b, config), _parse(path, old_b, config)
             if (new_b is not None and new is None) or (old_b is not None and old is None):
