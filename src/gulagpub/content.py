@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import CONFIG_FILE, Config, parse_config
 from .errors import ConfigError, Problem
-from .model import Kind, Post
+from .model import Kind, Post, slug_from_name
 from .postfile import kind_of, parse_post
 
 CONTENT_DIRS = ("posts", "translations", "pages")
@@ -46,6 +46,23 @@ class Content:
                 if p.kind == kind and (p.name == ref or p.slug == ref or p.name == ref.removesuffix(".md")):
                     return p
         return None
+
+
+def locate(root: Path, ref: str) -> str | None:
+    """The path of a content file named by path, file name or slug, found
+    from file names alone (no parsing; a `slug:` field is not seen)."""
+    ref = ref.strip().removeprefix("./")
+    if kind_of(ref) is not None and (root / ref).is_file():
+        return ref
+    name = ref.removesuffix(".md")
+    for top in ("posts", "pages"):
+        if (root / top / f"{name}.md").is_file():
+            return f"{top}/{name}.md"
+    for path in content_paths(root):
+        stem = path.rsplit("/", 1)[-1][:-3]
+        if path.startswith(("posts/", "pages/")) and slug_from_name(stem) == name:
+            return path
+    return None
 
 
 def find_root(start: Path) -> Path:
