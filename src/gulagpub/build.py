@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from . import feeds, history, render
 from .config import Config
-from .content import CONTENT_DIRS, check_set, content_paths, load_config
+from .content import CONTENT_DIRS, content_paths, load_config, set_problems
 from .errors import BuildError, Problem
 from .ledger import load_ledger
 from .model import Kind, Post, State
@@ -192,7 +192,7 @@ def load_posts(root: Path, config: Config, cache: Cache) -> tuple[list[Post], li
         problems.extend(entry.problems)
         if entry.post is not None:
             posts.append(entry.post)
-    problems.extend(check_set(posts, paths))
+    problems.extend(set_problems(posts, set(paths)))
     return posts, problems, fresh
 
 
