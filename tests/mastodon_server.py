@@ -30,14 +30,23 @@ from urllib.parse import parse_qs, urlsplit
 
 import regex
 
-_URL = re.compile(r"https?://\S+")
-_MENTION = re.compile(r"(?<![\w/])@(\w+)@[\w.-]+\w")
+# Mastodon (twitter-text): a URL is not preceded by a letter, digit, @, $ or
+# #, has a dotted host, and trailing punctuation is not part of it.
+_URL = regex.compile(
+    r"(?<![A-Za-z0-9@$#＠＃])https?://[\p{L}\p{M}\p{Nd}_-]+(?:\.[\p{L}\p{M}\p{Nd}_-]+)*\.[A-Za-z]{2,}"
+    r"(?::\d+)?(?:[/?#]\S*?)?(?=[.,;:!?'\")\]]*(?:\s|$))"
+)
+# Mastodon's Account::MENTION_RE ([[:word:]] is letters, marks, digits, connectors).
+_W = r"\p{L}\p{M}\p{Nd}\p{Pc}"
+_MENTION = regex.compile(
+    rf"(?<=^|[^/{_W}])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@[{_W}.-]+[{_W}]+)?", regex.IGNORECASE
+)
 
 
 def mastodon_length(text: str, spoiler_text: str, url_length: int) -> int:
     """Mastodon's StatusLengthValidator: graphemes of CW + text, URLs as `url_length`."""
     countable = _URL.sub("x" * url_length, text)
-    countable = _MENTION.sub(r"@\1", countable)
+    countable = _MENTION.sub(lambda m: "@" + m.group(1), countable)
     return len(regex.findall(r"\X", spoiler_text + countable))
 
 
@@ -95,7 +104,7 @@ class MastodonServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -7,7 +7,7 @@ import regex
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gulagpub.compose import Limits, compose, graphemes, hashtag, hashtags, status_length
+from gulagpub.compose import Limits, clean, compose, graphemes, hashtag, hashtags, status_length
 from gulagpub.config import MastodonSettings
 from gulagpub.errors import AnnounceError
 from gulagpub.model import Kind, Post, State
@@ -30,10 +30,15 @@ def make_post(title: str = "A title", *, summary: str | None = None, tags: tuple
                 summary=summary, content_warning=cw)
 
 
-def test_url_counts_as_23_and_mention_as_username_only():
-    assert status_length(LINK) == 23
+def test_link_counts_as_23_and_mention_as_username_only():
+    assert status_length(LINK, links=(LINK,)) == 23
+    assert status_length(f"Read:\n\n{LINK}", url_length=30, links=(LINK,)) == len("Read:\n\n") + 30
     assert status_length("hi @bob@example.org") == len("hi @bob")
-    assert status_length("see https://example.org/a.", url_length=30) == len("see ") + 30 + 1
+
+
+def test_other_urls_never_counted_shorter_than_mastodon_counts_them():
+    for text in ("see https://example.org/a.", "https://x", "0https://a.org,https://b.org", "https://" + "a" * 80 + ".zz"):
+        assert status_length(text) >= mastodon_length(text, "", 23)
 
 
 def test_graphemes_not_code_points():
@@ -133,11 +138,21 @@ def test_any_input_fits_keeps_the_link_and_the_warning(title, summary, tags, cw,
     assert status.length <= limit
     assert mastodon_length(status.text, status.spoiler_text, url_length) <= limit
     assert LINK in status.text.split("\n\n")
-    assert status.spoiler_text == " ".join(cw.split())
+    assert status.spoiler_text == clean(cw)
+    assert not regex.search(r"[\u202a-\u202e\u2066-\u2069\p{Cs}]", status.text)
     for tag in regex.findall(r"(?:^|\s)(#\S+)", status.text.split(LINK)[-1]):
         assert regex.fullmatch(r"#[\p{L}\p{M}\p{Nd}_]*\p{L}[\p{L}\p{M}\p{Nd}_]*|#[\p{L}\p{M}\p{Nd}_]*_[\p{L}\p{M}\p{Nd}_]*", tag)
     first = status.text.split("\n\n")[0]
     if "title" in status.shortened and first != LINK:
         assert first.endswith("…")
         kept = graphemes(first[:-1])
-        assert graphemes(" ".join(title.split()))[: len(kept)] == kept
+        assert graphemes(clean(title))[: len(kept)] == kept
+
+
+def test_very_long_title_of_one_word_is_cut_between_graphemes():
+    title = "👩‍👩‍👧‍👦e\u0301日" * 3000  # 9000 graphemes, no space
+    status = compose(make_post(title, tags=("gulag",)), LINK, MastodonSettings())
+    first = status.text.split("\n\n")[0]
+    assert status.length == 500 and status.shortened == ("hashtags", "title")
+    assert first.endswith("…") and title.startswith(first[:-1])
+    assert status.text.endswith(LINK)

@@ -18,13 +18,15 @@ the account's recent statuses.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import html
 import json
 import os
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -70,6 +72,8 @@ class Credentials:
                 f"{missing} is not set; set both {ENV_BASE_URL} and {ENV_TOKEN} to post, "
                 "or neither to write the outbox"
             )
+        if not base.startswith(("https://", "http://")) or len(base.split("://", 1)[1]) < 1:
+            raise AnnounceError(f"{ENV_BASE_URL} must be the instance's address, like https://mastodon.social")
         return cls(base.rstrip("/"), token)
 
 
@@ -227,7 +231,9 @@ class Outcome:
 
     path: str
     post: str  # stable id
-    action: str  # posted | found | failed | deleted | left | would-post | would-delete | would-leave | outbox
+    # posted | found | failed | deleted | left | skipped | outbox, or in a dry run
+    # would-post | would-delete | would-leave | would-check
+    action: str
     url: str | None = None  # the status's URL, or the outbox file
     message: str = ""
     status: Status | None = None
@@ -291,13 +297,14 @@ def due(posts: list[Post], ledger: dict[str, Record], config: Config) -> list[Po
 
 
 def withdrawn(posts: list[Post], ledger: dict[str, Record], config: Config) -> list[tuple[Post, Record]]:
-    """Withdrawn posts whose status is still up (and not yet left on purpose)."""
+    """Withdrawn posts whose status is up (and not yet left on purpose), or
+    may be: a run was interrupted while announcing it."""
     out = []
     for p in posts:
         if p.kind == Kind.PAGE or p.state != State.WITHDRAWN:
             continue
         rec = ledger.get(entry_id(p, config))
-        if rec is not None and rec.state == "posted" and rec.status_id:
+        if rec is not None and (rec.state == "pending" or (rec.state == "posted" and rec.status_id)):
             out.append((p, rec))
     return out
 
@@ -342,6 +349,24 @@ def _commit_ledger(root: Path, subject: str, trailers: list[tuple[str, str]]) ->
     if not gitstore.is_repo(root) or not gitstore.dirty(root, [LEDGER_FILE]):
         return None
     return gitstore.commit(root, [LEDGER_FILE], subject, trailers=trailers)
+
+
+@contextmanager
+def _exclusive(root: Path) -> Iterator[None]:
+    """One announcing run per repository at a time: two overlapping runs
+    (two cron jobs) would both see a post as due."""
+    where = Path(gitstore.git(root, "rev-parse", "--absolute-git-dir").strip()) if gitstore.is_repo(root) else root
+    fd = os.open(where / "gulagpub-announce.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AnnounceError(
+                f"another `gulagpub announce` is running on {root}; wait for it to finish"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock; the kernel does so too if we are killed
 
 
 def _no_progress(message: str) -> None:
@@ -431,7 +456,20 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Credentials |
                                 for (p, pid, _, s), f in zip(items, files)]
         return report
 
-    client = client_factory(credentials, settings)
+    with _exclusive(root):
+        ledger = Ledger(root)  # read again under the lock
+        for problem in ledger.problems:  # e.g. the torn last line of a killed run
+            progress(f"warning: {problem}")
+        todo = due(content.posts, ledger.records, config)[:limit]
+        gone = withdrawn(content.posts, ledger.records, config)
+        _send(root, config, ledger, todo, gone, client_factory(credentials, settings), now, dry_run,
+              report, progress, checkpoint)
+    return report
+
+
+def _send(root: Path, config: Config, ledger: Ledger, todo: list[Post], gone: list[tuple[Post, Record]],
+          client: Client, now: datetime, dry_run: bool, report: Report,
+          progress: Callable[[str], None], checkpoint: Callable[[str], None]) -> None:
     try:
         limits = client.limits() if todo else Limits()
         for n, post in enumerate(todo, 1):
@@ -450,7 +488,6 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Credentials |
                 root, f"Announce on Mastodon: {len(done)} change(s) to the ledger",
                 [("Gulagpub-Command", "announce"), ("Announced", str(sum(o.action in ("posted", "found") for o in done)))],
             )
-    return report
 
 
 def _announce_one(post: Post, config: Config, ledger: Ledger, client: Client, limits: Limits,
@@ -494,6 +531,18 @@ def _announce_one(post: Post, config: Config, ledger: Ledger, client: Client, li
 def _withdraw_one(post: Post, rec: Record, config: Config, ledger: Ledger, client: Client,
                   now: datetime, dry_run: bool) -> Outcome:
     pid = entry_id(post, config)
+    if rec.state == "pending":
+        # Interrupted while announcing, withdrawn since: was it posted?
+        if dry_run:
+            return Outcome(post.path, pid, "would-check", message="interrupted announcement of a withdrawn post")
+        found = client.find(url_of(post, config), config.mastodon.search_pages)
+        if found is None:
+            ledger.append(Record(pid, post.path, "skipped", _iso(now), key=rec.key,
+                                 note="withdrawn before it was announced"))
+            return Outcome(post.path, pid, "skipped", message="withdrawn before it was announced")
+        rec = Record(pid, post.path, "posted", _iso(now), found.status_id, found.url, rec.key,
+                     note="found on the account after an interrupted run")
+        ledger.append(rec)
     if config.mastodon.on_withdraw == "delete":
         if dry_run:
             return Outcome(post.path, pid, "would-delete", url=rec.url)
@@ -526,8 +575,9 @@ def mark_existing(root: Path, now: datetime, *, content: Content | None = None,
             records.append(Record(pid, post.path, "skipped", _iso(now), note="published before the bot (mark-existing)"))
     if dry_run:
         return records, None
-    for rec in records:
-        ledger.append(rec)
-    sha = _commit_ledger(root, f"Mark {len(records)} existing post(s) as not to be announced",
-                         [("Gulagpub-Command", "announce --mark-existing")])
+    with _exclusive(root):
+        for rec in records:
+            ledger.append(rec)
+        sha = _commit_ledger(root, f"Mark {len(records)} existing post(s) as not to be announced",
+                             [("Gulagpub-Command", "announce --mark-existing")])
     return records, sha

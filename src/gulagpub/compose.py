@@ -24,18 +24,24 @@ DEFAULT_MAX_CHARACTERS = 500
 DEFAULT_URL_LENGTH = 23
 ELLIPSIS = "…"
 
-# What Mastodon links: http(s) URLs not glued to a preceding word; trailing
-# sentence punctuation is not part of the URL.
-_URL = regex.compile(r"(?<![\p{L}\p{N}_/])https?://[^\s<>\"]+?(?=[.,;:!?)\]'\"]*(?:\s|$))", regex.V1)
-# Mastodon's mention: @user or @user@domain; only '@user' counts.
+# Anything that may be a link to Mastodon: which of these it counts as a URL
+# depends on its list of top-level domains and rules on what may precede
+# and end a URL, so the text we did not write is counted pessimistically.
+_URLISH = regex.compile(r"https?://\S*", regex.IGNORECASE)
+# Mastodon's mention: @user or @user@domain; only '@user' counts. Matched
+# only after a space or at the start, a subset of where Mastodon sees one,
+# so that a mention is never counted shorter than Mastodon counts it.
 _MENTION = regex.compile(
-    r"(?<=^|[^/\p{L}\p{M}\p{Nd}_])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_])?)(?:@[\p{L}\p{M}\p{Nd}_.-]+[\p{L}\p{M}\p{Nd}_])?",
+    r"(?<=^|\s)@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_])?)(?:@[\p{L}\p{M}\p{Nd}_.-]+[\p{L}\p{M}\p{Nd}_])?",
     regex.IGNORECASE,
 )
 _WORD_RUN = regex.compile(r"[\p{L}\p{M}\p{Nd}_]+")
 _HAS_LETTER = regex.compile(r"[\p{L}_]")
 _SPACE = regex.compile(r"\s+")
-_CONTROL = regex.compile(r"[\p{Cc}\p{Cs}\p{Co}\p{Cn}\u2028\u2029]")
+# Control characters, lone surrogates (not sendable as UTF-8), line/paragraph
+# separators, and bidi embeddings/overrides/isolates: an unclosed override in
+# a title would reverse how the rest of the status, the link included, reads.
+_CONTROL = regex.compile(r"[\p{Cc}\p{Cs}\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -59,12 +65,25 @@ class Status:
 
 
 def graphemes(text: str) -> list[str]:
-    return regex.findall(r"\X", text)
+    chunks: list[str] = regex.findall(r"\X", text)
+    return chunks
 
 
-def status_length(text: str, spoiler_text: str = "", url_length: int = DEFAULT_URL_LENGTH) -> int:
-    """The length Mastodon's validator gives a status with this content warning."""
-    countable = _URL.sub("x" * url_length, text)
+def status_length(text: str, spoiler_text: str = "", url_length: int = DEFAULT_URL_LENGTH,
+                  links: tuple[str, ...] = ()) -> int:
+    """The length Mastodon's validator gives a status with this content
+    warning: grapheme clusters, a mention as its '@user' part, and each of
+    `links` (URLs we wrote, standing alone) as `url_length`. Any other URL-like
+    run counts as its own length plus `url_length` per 'http' in it: never
+    less than Mastodon counts it, whether or not Mastodon recognises it."""
+
+    def url(m: regex.Match[str]) -> str:
+        run: str = m.group(0)
+        if run in links:
+            return "x" * url_length
+        return run + "x" * (url_length * run.lower().count("http"))
+
+    countable = _URLISH.sub(url, text)
     countable = _MENTION.sub(lambda m: "@" + m.group(1), countable)
     return len(graphemes(spoiler_text + countable))
 
@@ -72,7 +91,7 @@ def status_length(text: str, spoiler_text: str = "", url_length: int = DEFAULT_U
 def hashtag(tag: str) -> str | None:
     """'Sources / Links' -> '#SourcesLinks', 'prison and exile' -> '#PrisonAndExile',
     'gulag' -> '#gulag'; None when nothing usable is left (emoji, digits only)."""
-    words = _WORD_RUN.findall(tag)
+    words: list[str] = _WORD_RUN.findall(tag)
     if not words:
         return None
     if len(words) == 1:
@@ -100,7 +119,7 @@ def clean(text: str | None) -> str:
     """One line of plain text: control characters removed, whitespace runs made one space."""
     if not text:
         return ""
-    return _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+    return str(_SPACE.sub(" ", _CONTROL.sub(" ", text))).strip()
 
 
 def content_warning(post: Post, settings: MastodonSettings) -> str:
@@ -169,7 +188,7 @@ def compose(post: Post, link: str, settings: MastodonSettings, limits: Limits = 
     limit = limits.max_characters
 
     def length(text: str) -> int:
-        return status_length(text, spoiler, limits.url_length)
+        return status_length(text, spoiler, limits.url_length, (link,))
 
     bare = _assemble("", "", link, [])
     if length(bare) > limit:
