@@ -19,13 +19,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import feedparser
-import pytest
 
-from conftest import PROJECT, require
+from conftest import PROJECT, require, ssh_keygen
 
 GULAGPUB = str(Path(sys.executable).parent / "gulagpub")
 PUSH_TO_MAIN = str(PROJECT / ".github" / "scripts" / "push-to-main")
@@ -73,27 +72,11 @@ def need(*commands: str) -> None:
         require(f"`gulagpub {command}`", proc.returncode == 0)
 
 
-@pytest.fixture
-def mastodon() -> Iterator[object]:
-    try:
-        from mastodon_server import MastodonServer
-    except ImportError:
-        require("tests/mastodon_server.py (branch bot)", False)
-    server = MastodonServer().start()
-    yield server
-    server.stop()
-
-
-def keygen(path: Path, email: str) -> str:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", email, "-f", str(path)], check=True)
-    return str(path) + ".pub"
-
-
-def test_from_translation_to_announcement(tmp_path: Path, mastodon: object) -> None:
-    server = mastodon
+def test_from_translation_to_announcement(tmp_path: Path, mastodon_test_server: Any) -> None:
+    server = mastodon_test_server
     bare = tmp_path / "github.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    boris_pub = keygen(tmp_path / "boris_key", "boris@example.org")
+    boris_pub = str(ssh_keygen(tmp_path / "boris_key", "boris@example.org"))
     alice = Person(tmp_path, "Alice Editor", "alice@example.org")
     boris = Person(tmp_path, "Boris Editor", "boris@example.org", key=tmp_path / "boris_key")
     tania = Person(tmp_path, "Tania Translator", "tania@example.org")
@@ -163,7 +146,7 @@ def test_from_translation_to_announcement(tmp_path: Path, mastodon: object) -> N
     # 6. The publishing workflow: publish, push back, announce, push back (branches pub, bot).
     need("publish", "announce")
     bot.run("git", "clone", "-q", str(bare), str(bot.clone), cwd=tmp_path)
-    masto = {"MASTODON_API_BASE_URL": server.base_url, "MASTODON_ACCESS_TOKEN": server.token}  # type: ignore[attr-defined]
+    masto = {"MASTODON_API_BASE_URL": server.base_url, "MASTODON_ACCESS_TOKEN": server.token}
 
     def publishing_run() -> None:
         bot.git("pull", "-q", "--ff-only", "origin", "main")
@@ -187,11 +170,11 @@ def test_from_translation_to_announcement(tmp_path: Path, mastodon: object) -> N
     assert link.startswith("https://blog.example.org/")
 
     # 8. The account holds exactly one status for it.
-    statuses = list(server.statuses.values())  # type: ignore[attr-defined]
+    statuses = list(server.statuses.values())
     assert len([s for s in statuses if link in s["text_source"]]) == 1
 
     # 9. Running the publishing steps again changes nothing.
     publishing_run()
     assert subprocess.run(["git", "-C", str(bare), "rev-parse", "main"], capture_output=True,
                           text=True, check=True).stdout == main_after
-    assert list(server.statuses.values()) == statuses  # type: ignore[attr-defined]
+    assert list(server.statuses.values()) == statuses

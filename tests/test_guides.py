@@ -20,11 +20,10 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import pytest
 
 from conftest import PROJECT, require
 
@@ -129,7 +128,7 @@ class Person:
 class GitHub:
     """What happens in GitHub's web pages, done with git on bare repositories."""
 
-    def __init__(self, root: Path, people: dict[str, Person], mastodon: object) -> None:
+    def __init__(self, root: Path, people: dict[str, Person], mastodon: Any) -> None:
         self.root = root / "github"
         self.people = people
         self.mastodon = mastodon
@@ -202,14 +201,14 @@ class GitHub:
         """What publish.yml's jobs run, with the Mastodon secrets."""
         bot = self.people["bot"]
         server = self.mastodon
-        secrets = {"MASTODON_API_BASE_URL": server.base_url, "MASTODON_ACCESS_TOKEN": server.token}  # type: ignore[attr-defined]
+        secrets = {"MASTODON_API_BASE_URL": server.base_url, "MASTODON_ACCESS_TOKEN": server.token}
         if not (bot.home / "blog").exists():
             bot.sh("git clone -q https://github.com/gulaganarchists/blog.git", step.where())
         bot.cwd = bot.home / "blog"
         bot.sh(f"git pull -q --ff-only\ngulagpub publish\n{PUSH_TO_MAIN}", step.where())
-        before = len(server.statuses)  # type: ignore[attr-defined]
+        before = len(server.statuses)
         bot.sh(f"gulagpub announce\n{PUSH_TO_MAIN}", step.where(), **secrets)
-        assert len(server.statuses) == before + 1, f"{step.where()}: the post was not announced"  # type: ignore[attr-defined]
+        assert len(server.statuses) == before + 1, f"{step.where()}: the post was not announced"
 
 
 def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
@@ -221,24 +220,13 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return proc.stdout
 
 
-@pytest.fixture
-def mastodon() -> Iterator[object]:
-    try:
-        from mastodon_server import MastodonServer
-    except ImportError:
-        require("tests/mastodon_server.py (branch bot)", False)
-    server = MastodonServer().start()
-    yield server
-    server.stop()
-
-
 def test_every_console_block_says_who_runs_it() -> None:
     for guide in GUIDES:
         steps = steps_of(guide)  # asserts on unmarked console blocks
         assert any(s.directive[0] == "as" and s.block and commands(s.block) for s in steps), guide
 
 
-def test_the_guides_run_in_order(tmp_path: Path, mastodon: object) -> None:
+def test_the_guides_run_in_order(tmp_path: Path, mastodon_test_server: Any) -> None:
     for command in ("publish", "announce", "approve", "build"):
         proc = subprocess.run([str(BIN / "gulagpub"), command, "--help"], capture_output=True)
         require(f"`gulagpub {command}` (branches core, pub, bot)", proc.returncode == 0)
@@ -247,7 +235,7 @@ def test_the_guides_run_in_order(tmp_path: Path, mastodon: object) -> None:
     github_root = tmp_path / "github"
     for who in PEOPLE:
         people[who] = Person(tmp_path, who, github_root)
-    github = GitHub(tmp_path, people, mastodon)
+    github = GitHub(tmp_path, people, mastodon_test_server)
     ran = 0
     for step in steps:
         kind = step.directive[0]

@@ -4,13 +4,12 @@ translator who never opens a terminal can act on."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import ALICE, BORIS, TANIA, Repo, post_text
+from conftest import ALICE, BORIS, Repo, post_text, ssh_keygen
 from gulagpub.cli import main
 
 ORIGINAL = "posts/2024-01-05-letter.md"
@@ -118,15 +117,10 @@ def test_pr_author_needs_a_base(repo: Repo) -> None:
 
 # --- an editor approving on the branch: counts only when signed ---------------------
 
-def keygen(path: Path, email: str) -> str:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", email, "-f", str(path)], check=True)
-    return path.with_suffix(".pub").read_text().strip()
-
-
 @pytest.fixture
 def signed_blog(blog: Repo, tmp_path: Path) -> tuple[Repo, Path]:
     key = tmp_path / "boris_key"
-    public = keygen(key, BORIS[1])
+    public = ssh_keygen(key, BORIS[1]).read_text().strip()
     blog.git("checkout", "-q", "base")
     config = blog.read("gulagpub.toml").replace("approvals_required = 1",
                                                  "approvals_required = 1\nsigned_approvals = true")
