@@ -171,3 +171,27 @@ def test_an_unsigned_approval_in_the_editors_name_fails(signed_blog: tuple[Repo,
     assert result.exit_code == 1
     assert "FORGERY" in result.output
     assert "only an editor can mark a post approved" in result.output
+
+
+def test_a_translator_cannot_make_themselves_an_editor(blog: Repo) -> None:
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace(
+        'github = "tania-gh"\nroles = ["translator"]', 'github = "tania-gh"\nroles = ["translator", "editor"]'))
+    blog.commit("Update gulagpub.toml", who=WEB)
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 1
+    assert "gulagpub.toml: this pull request (by @tania-gh): " in result.output
+    assert "only an editor may" in result.output
+
+
+def test_updating_the_branch_from_main_keeps_it_judged_as_before(blog: Repo) -> None:
+    blog.write(VERSION, version())
+    blog.commit("Create carta.md", who=WEB)
+    blog.git("checkout", "-q", "base")
+    blog.write("posts/2024-02-01-other.md", post_text("Other", state="draft", author="Alice Editor"))
+    blog.commit("New draft", who=ALICE)
+    blog.git("checkout", "-q", "translation")
+    # GitHub's "Update branch" button: a merge of main, made as the pull request's author.
+    blog.git("merge", "-q", "--no-ff", "--no-gpg-sign", "-m", "Merge branch 'main' into translation", "base",
+             who=WEB)
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 0, result.output
