@@ -148,6 +148,13 @@ _CACHE_NAME = "gulagpub-parse-cache.pickle"
 _CACHE_VERSION = 1
 
 
+def _code_stamp() -> tuple[tuple[int, int], ...]:
+    """The parsing code's own files: a cache made by other code is not used."""
+    here = Path(__file__).parent
+    stats = [(here / f"{name}.py").stat() for name in ("model", "postfile", "content", "errors")]
+    return tuple((st.st_mtime_ns, st.st_size) for st in stats)
+
+
 def _cache_path(root: Path) -> Path | None:
     dot_git = root / ".git"
     if dot_git.is_dir():
@@ -191,7 +198,7 @@ def load(root: Path) -> Content:
     """Read gulagpub.toml and every content file of the working tree."""
     config = load_config(root)
     problems: list[Problem] = []
-    key = (_CACHE_VERSION, config.site.lang, config.site.timezone)
+    key = (_CACHE_VERSION, config.site.lang, config.site.timezone, _code_stamp())
     cache_file = _cache_path(root)
     cached = _read_cache(cache_file, key)
     fresh: dict[str, Any] = {}

@@ -56,6 +56,7 @@ class Outcome:
         head = "would commit" if self.dry_run else f"committed {self.commit[:10] if self.commit else ''}"
         lines = [f"{head}: {self.subject}"]
         lines += [f"  {k}: {v}" for k, v in self.trailers]
+        lines.append(f"  files: {', '.join(self.paths)}")
         lines += [f"  {n}" for n in self.notes]
         return "\n".join(lines)
 
