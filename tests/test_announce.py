@@ -10,16 +10,15 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import PROJECT, Repo, post_text, run_git
+from mastodon_server import MastodonServer
+
 from gulagpub.announce import CHECKPOINTS, idempotency_key
 from gulagpub.cli import main
 from gulagpub.ledger import LEDGER_FILE, parse_ledger, status_urls
-from mastodon_server import MastodonServer
 
 MASTODON = """
 [mastodon]
@@ -134,7 +133,7 @@ def test_announces_each_post_once_oldest_first_with_language_cw_and_visibility(b
     assert "[3/3]" in result.stderr  # progress
     records = ledger(blog)
     assert {n: (r.state, r.url) for n, r in records.items()} == {
-        n: ("posted", s["url"]) for n, s in zip(POSTS, statuses)}
+        n: ("posted", s["url"]) for n, s in zip(POSTS, statuses, strict=True)}
     assert committed(blog)
     assert "Gulagpub-Command: announce" in blog.git("log", "-1", "--format=%B")
 
@@ -294,6 +293,16 @@ def test_lasting_faults_stop_the_run_in_bounded_time_and_a_later_run_finishes(
     assert_exactly_once(server)
 
 
+def test_instance_down_stops_in_bounded_time(blog, server):
+    server.stop()
+    start = time.monotonic()
+    result = announce(blog, server)
+    assert time.monotonic() - start < 10
+    assert result.exit_code == 1
+    assert "did not answer (network error; retried for 1.5 s" in result.stderr
+    assert not (blog.root / LEDGER_FILE).exists()  # nothing was sent, nothing recorded
+
+
 def test_422_for_one_post_others_go_on(blog, server):
     server.reject = lambda text: "Karaganda" in text  # refused with a Japanese message
     result = announce(blog, server)
@@ -435,3 +444,16 @@ def test_help_teaches_the_environment_and_ends_with_an_example():
         assert needed in result.stdout
     assert result.stdout.rstrip().splitlines()[-1].strip().startswith("-h, --help")
     assert "Example:" in result.stdout.split("Options:")[0].rstrip().rsplit("\n\n", 1)[-1]
+
+
+@pytest.mark.parametrize("line, says", [
+    ("idempotency_window = -1", "mastodon.idempotency_window must be a number of seconds, 0 or more"),
+    ('search_pages = "many"', "'mastodon.search_pages' must be a whole number"),
+    ('summary = "yes"', "'mastodon.summary' must be true or false"),
+])
+def test_bad_bot_settings_name_the_line(blog, line, says):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", f"[mastodon]\n{line}\n"))
+    result = CliRunner().invoke(main, ["-C", str(blog.root), "announce", "--dry-run"])
+    assert result.exit_code == 1
+    n = blog.read("gulagpub.toml").splitlines().index(line) + 1
+    assert f"gulagpub.toml:{n}:" in result.stderr and says in result.stderr

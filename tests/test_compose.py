@@ -3,16 +3,24 @@ the link or the content warning, whatever the input."""
 
 from __future__ import annotations
 
-import regex
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+import regex
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mastodon_server import mastodon_length
 
-from gulagpub.compose import Limits, clean, compose, graphemes, hashtag, hashtags, status_length
+from gulagpub.compose import (
+    Limits,
+    clean,
+    compose,
+    graphemes,
+    hashtag,
+    hashtags,
+    status_length,
+)
 from gulagpub.config import MastodonSettings
 from gulagpub.errors import AnnounceError
 from gulagpub.model import Kind, Post, State
-
-from mastodon_server import mastodon_length
 
 LINK = "https://blog.example.org/2026/11/27/a-very-long-slug-that-is-much-longer-than-23-characters/"
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import requests
 import yaml
-
 from mastodon_server import MastodonServer
 
 CASSETTES = "fixtures/mastodon-cassettes"

@@ -136,8 +136,12 @@ class MastodonClient:
         backoff for at most `retry_for` seconds, and waiting for a rate limit
         reset at most `rate_limit_wait` seconds. Errors are re-raised as ours
         without chaining: Mastodon.py's may carry request data."""
-        from mastodon.errors import (MastodonAPIError, MastodonNetworkError,
-                                     MastodonRatelimitError, MastodonServerError)
+        from mastodon.errors import (
+            MastodonAPIError,
+            MastodonNetworkError,
+            MastodonRatelimitError,
+            MastodonServerError,
+        )
 
         deadline = self.clock() + self.settings.retry_for
         delay = 0.2
@@ -453,7 +457,7 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Credentials |
         else:
             files = _write_outbox(out, items)
             report.outcomes += [Outcome(p.path, pid, "outbox", url=str(f), status=s)
-                                for (p, pid, _, s), f in zip(items, files)]
+                                for (p, pid, _, s), f in zip(items, files, strict=True)]
         return report
 
     with _exclusive(root):
