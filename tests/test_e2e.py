@@ -24,7 +24,7 @@ from typing import Any
 
 import feedparser
 
-from conftest import PROJECT, require, ssh_keygen
+from conftest import PROJECT, SHARED, require, ssh_keygen
 
 GULAGPUB = str(Path(sys.executable).parent / "gulagpub")
 PUSH_TO_MAIN = str(PROJECT / ".github" / "scripts" / "push-to-main")
@@ -178,3 +178,10 @@ def test_from_translation_to_announcement(tmp_path: Path, mastodon_test_server: 
     assert subprocess.run(["git", "-C", str(bare), "rev-parse", "main"], capture_output=True,
                           text=True, check=True).stdout == main_after
     assert list(server.statuses.values()) == statuses
+
+    # 10. The feeds of the published site pass the strict validator.
+    feedcheck = SHARED / "tools" / "feedcheck" / "feedcheck"
+    if feedcheck.exists():  # always under CI (.ci/run insists on ../shared)
+        strict = subprocess.run([sys.executable, str(feedcheck), "--werror", "-q", str(bot.clone / "_site")],
+                                capture_output=True, text=True)
+        assert strict.returncode == 0, strict.stdout + strict.stderr
