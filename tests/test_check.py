@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ALICE, BORIS, MALLORY, PROJECT, TANIA, Repo, act_as
+from conftest import ALICE, BORIS, PROJECT, TANIA, Repo, act_as
 from flow import approved, gp, into_english, ok, post_in_review
 
 from gulagpub.content import load

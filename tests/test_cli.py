@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import click
-import pytest
 from conftest import ALICE, BORIS, MALLORY, PROJECT, TANIA, act_as
 from flow import approved, gp, ok, post_in_review
 
