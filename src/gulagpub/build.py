@@ -10,9 +10,12 @@ new site in atomically. Markdown is rendered once per distinct file content
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -188,18 +191,34 @@ def _static(env: jinja2.Environment, name: str) -> bytes:
     return source.encode("utf-8")
 
 
-def load_posts(root: Path, config: Config, cache: Cache) -> tuple[list[Post], list[Problem], dict[str, bytes]]:
+# Below this many changed files, parsing in this process is faster than starting workers.
+PARALLEL_FROM = 200
+
+
+def _parse_and_render(job: tuple[str, bytes, str, Any]) -> tuple[Post | None, list[Problem], str | None, str | None]:
+    """Parse one file and render its body: (post without body, problems, HTML, summary)."""
+    path, data, lang, tz = job
+    post, problems = parse_post(path, data, default_lang=lang, tz=tz)
+    if post is None:
+        return None, problems, None, None
+    html = render.markdown_to_html(post.body)
+    return replace(post, body=""), problems, html, render.summary_of(post, html)
+
+
+def load_posts(root: Path, config: Config, cache: Cache,
+               rendered: dict[str, str] | None = None) -> tuple[list[Post], list[Problem]]:
     """Every content file, parsed (from the cache when its stat is unchanged).
-    Returns posts without bodies, problems, and the bytes of files read now."""
+    Changed files are parsed and rendered at once (on every core when there
+    are many: the cold build's main cost); their HTML goes into `rendered`
+    by content hash. Returns posts without bodies, and problems."""
     tz = config.site.tz
-    posts: list[Post] = []
     problems: list[Problem] = []
-    fresh: dict[str, bytes] = {}
     paths = content_paths(root)
     seen = set(paths)
     for gone in [p for p in cache.posts if p not in seen]:
         del cache.posts[gone]
         cache.mark("posts.pickle")
+    todo: list[tuple[str, bytes, tuple[int, int, int], str]] = []
     for path in paths:
         full = root / path
         if kind_of(path) is None:
@@ -216,18 +235,34 @@ def load_posts(root: Path, config: Config, cache: Cache) -> tuple[list[Post], li
             data = full.read_bytes()
             sha = _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
             if entry is None or entry.sha != sha:
-                post, probs = parse_post(path, data, default_lang=config.site.lang, tz=tz)
-                entry = _Cached(stat, sha, replace(post, body="") if post else None, probs)
-                fresh[path] = data
+                todo.append((path, data, stat, sha))
             else:
-                entry = _Cached(stat, sha, entry.post, entry.problems, entry.summary)
-            cache.posts[path] = entry
-            cache.mark("posts.pickle")
+                cache.posts[path] = _Cached(stat, sha, entry.post, entry.problems, entry.summary)
+                cache.mark("posts.pickle")
+    jobs = [(path, data, config.site.lang, tz) for path, data, _, _ in todo]
+    if len(jobs) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_parse_and_render, jobs, chunksize=64))
+    else:
+        results = [_parse_and_render(job) for job in jobs]
+    for (path, _, stat, sha), (post, probs, html, summary) in zip(todo, results):
+        cache.posts[path] = _Cached(stat, sha, post, probs, summary)
+        cache.mark("posts.pickle")
+        if html is not None:
+            cache.put_html(sha, html)
+            if rendered is not None:
+                rendered[sha] = html
+    posts: list[Post] = []
+    for path in paths:
+        entry = cache.posts.get(path)
+        if entry is None:
+            continue
         problems.extend(entry.problems)
         if entry.post is not None:
             posts.append(entry.post)
     problems.extend(set_problems(posts, set(paths)))
-    return posts, problems, fresh
+    return posts, problems
 
 
 def _blocking(problem: Problem, by_path: dict[str, Post], root: Path, now: datetime) -> bool:
@@ -274,7 +309,6 @@ class _Builder:
         self.gen = _h(BUILD_VERSION, templates, config_text, drafts)
         self.prefix = urlsplit(self.config.site.base_url).path or "/"
         self.rendered = 0
-        self.fresh: dict[str, bytes] = {}
         self.html: dict[str, str] = {}
         self.entries: dict[str, feeds.Rendered] = {}
         self._when: dict[datetime, tuple[str, str]] = {}
@@ -285,15 +319,11 @@ class _Builder:
         if sha in self.html:
             return self.html[sha]
         html = self.cache.get_html(sha)
-        if html is None:
-            data = self.fresh.get(post.path)
-            if data is None:
-                data = (self.root / post.path).read_bytes()
-            full, _ = parse_post(post.path, data, default_lang=self.config.site.lang,
-                                 tz=self.config.site.tz)
+        if html is None:  # the HTML cache was deleted: render again
+            full, _ = parse_post(post.path, (self.root / post.path).read_bytes(),
+                                 default_lang=self.config.site.lang, tz=self.config.site.tz)
             html = render.markdown_to_html(full.body if full else "")
             self.cache.put_html(sha, html)
-            self.rendered += 1
         self.html[sha] = html
         return html
 
@@ -327,7 +357,8 @@ class _Builder:
     # --- the build ----------------------------------------------------------
     def run(self) -> BuildResult:
         cfg = self.config
-        posts, problems, self.fresh = load_posts(self.root, cfg, self.cache)
+        posts, problems = load_posts(self.root, cfg, self.cache, self.html)
+        self.rendered = len(self.html)
         self.say(f"read {len(posts)} content file(s)")
         by_path = {p.path: p for p in posts}
         blocking = [p for p in problems if _blocking(p, by_path, self.root, self.now)]

@@ -112,14 +112,12 @@ def write_site(out: Path, outputs: Iterable[Output]) -> WriteReport:
             target.parent.mkdir(parents=True, exist_ok=True)
             made_dirs.add(parent)
         if o.path in have:
-            try:
-                os.unlink(target)  # may be a hard link to the live site's file
-            except FileNotFoundError:
-                pass
-        elif target.is_dir():
-            shutil.rmtree(target)
-        with open(target, "wb") as f:
-            f.write(o.make())
+            _overwrite(target, o.make())
+        else:
+            if target.is_dir():
+                shutil.rmtree(target)
+            with open(target, "wb") as f:
+                f.write(o.make())
         written += 1
     removed = 0
     for path in have.keys() - manifest.keys():
@@ -138,6 +136,30 @@ def write_site(out: Path, outputs: Iterable[Output]) -> WriteReport:
         os.rename(spare, out)
         _save_state(state_path, {"current": manifest, "spare": None})
     return WriteReport(written=written, removed=removed, unchanged=unchanged)
+
+
+def _overwrite(target: Path, data: bytes) -> None:
+    """Replace the contents of a file of the spare folder. A file shared (hard-linked)
+    with the live site is unlinked first, so the live one never changes; a file of
+    its own is rewritten in place, which frees no blocks (on a file system mounted
+    with `discard`, freeing blocks made each unlink cost milliseconds, profiled)."""
+    try:
+        fd = os.open(target, os.O_WRONLY)
+    except (FileNotFoundError, IsADirectoryError):
+        if target.is_dir():
+            shutil.rmtree(target)
+        with open(target, "wb") as f:
+            f.write(data)
+        return
+    with open(fd, "wb", closefd=True) as f:
+        if os.fstat(fd).st_nlink > 1:
+            f.close()
+            os.unlink(target)
+            with open(target, "wb") as g:
+                g.write(data)
+            return
+        f.write(data)
+        f.truncate()
 
 
 def _link_tree(src: Path, dst: Path, manifest: dict[str, str]) -> dict[str, str]:
