@@ -233,6 +233,8 @@ def load(root: Path) -> Content:
             post, probs = hit[1], hit[2]
         else:
             post, probs = parse_post(path, full.read_bytes(), default_lang=config.site.lang, tz=config.site.tz)
+            if post is not None and (post.reviews or post.kind == Kind.POST):
+                _ = post.digest  # computed now, so that the parse cache keeps it
         fresh[path] = (stamp if st.st_mtime_ns < racy_after else None, post, probs)
         problems.extend(probs)
         if post is not None:
