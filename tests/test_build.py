@@ -351,3 +351,26 @@ def test_every_internal_link_resolves(site: tuple[Path, Path], tmp_path: Path) -
             if not (target.is_file() or (target / "index.html").is_file()):
                 broken.append(f"{page.relative_to(out)} -> {href}")
     assert broken == []
+
+
+def test_pages_are_built_at_their_slug_and_stay_out_of_feeds(site: tuple[Path, Path]) -> None:
+    root, out = site
+    (root / "pages").mkdir()
+    (root / "pages/about.md").write_text(post_text("About us", "published", "We *publish* documents.\n", date="2020-01-01"))
+    build(root, out, now=NOW)
+    about = (out / "about/index.html").read_text()
+    assert "<h1>About us</h1>" in about and "<em>publish</em>" in about
+    assert "About us" not in (out / "feed.atom").read_text()
+    (root / "pages/tag.md").write_text(post_text("Tags", "published", "x\n", date="2020-01-01"))
+    with pytest.raises(BuildError, match="page slug 'tag' is used by the site itself"):
+        build(root, out, now=NOW)
+
+
+def test_drafts_preview_shows_drafts_marked_as_such(site: tuple[Path, Path], tmp_path: Path) -> None:
+    root, _ = site
+    (root / "posts/2026-11-20-draft.md").write_text(post_text("A draft", "draft", "Work in progress.\n",
+                                                              date="2026-11-20 10:00"))
+    preview = tmp_path / "preview"
+    build(root, preview, now=NOW, drafts=True)
+    page = (preview / "2026/11/20/draft/index.html").read_text()
+    assert "Work in progress." in page and '<strong class="state">draft</strong>' in page

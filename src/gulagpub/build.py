@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import pickle
 import sqlite3
+import stat as stat_mod
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -38,7 +39,7 @@ from .taxonomy import Term, assign_slugs
 from .urls import absolute, entry_id, path_of
 
 # Bump when the output changes for a reason no cache key can see (new code).
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
@@ -202,7 +203,8 @@ def _parse_and_render(job: tuple[str, bytes, str, Any]) -> tuple[Post | None, li
     if post is None:
         return None, problems, None, None
     html = render.markdown_to_html(post.body)
-    return replace(post, body=""), problems, html, render.summary_of(post, html)
+    # The cache keeps what the build reads: no body (HTML is cached apart), no raw meta.
+    return replace(post, body="", meta={}), problems, html, render.summary_of(post, html)
 
 
 def load_posts(root: Path, config: Config, cache: Cache,
@@ -225,8 +227,8 @@ def load_posts(root: Path, config: Config, cache: Cache,
             problems.append(Problem(path, 0, "not where content lives: use posts/NAME.md, "
                                     "translations/LANG/NAME.md or pages/NAME.md"))
             continue
-        st = full.lstat()
-        if full.is_symlink():
+        st = os.lstat(full)
+        if stat_mod.S_ISLNK(st.st_mode):
             problems.append(Problem(path, 0, "is a symbolic link; content files must be plain files"))
             continue
         stat = (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -383,8 +385,10 @@ class _Builder:
         originals = {p.path for p in visible if p.kind == Kind.POST}
         visible = [p for p in visible if p.kind != Kind.TRANSLATION or p.original in originals
                    or self.drafts]
-        self.cache.history = hist = history.update(self.root, self.cache.history, CONTENT_DIRS)
-        self.cache.mark("history.pickle")
+        hist = history.update(self.root, self.cache.history, CONTENT_DIRS)
+        if hist is not self.cache.history:
+            self.cache.history = hist
+            self.cache.mark("history.pickle")
         ledger = load_ledger(self.root)
 
         tags = assign_slugs({t for p in visible for t in p.tags})
