@@ -280,7 +280,7 @@ def to_markdown(content: str) -> Converted:
         # Classic editor: WordPress adds the paragraphs on display. Block
         # editor content has its <p> tags and WordPress leaves it alone.
         text = wpautop(text)
-    converter = _Converter(notes, media, heading_style="ATX", bullets="-",
+    converter = _Converter(notes, media, heading_style="ATX", bullets="-", newline_style="BACKSLASH",
                            code_language_callback=_code_language,
                            escape_underscores=False, strip_document="strip")
     md = converter.convert(text)
