@@ -267,6 +267,8 @@ def parse_export(data: bytes, name: str, *, max_bytes: int = MAX_EXPORT_BYTES,
             f"{name}:{_line_of(data, b'<!ENTITY')}: the file declares XML entities, which WordPress "
             "exports never do; refused as possibly hostile. Export the site again from WordPress"
         ) from exc
+    if progress:
+        progress("reading", len(data), len(data))
     if not channel.get("wp:wxr_version"):
         raise ImportFailed(
             f"{name}: not a WordPress export (no <wp:wxr_version> in the channel); in WordPress, "
@@ -423,7 +425,7 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
     done = 0
     for it in contents:
         done += 1
-        if progress and done % 250 == 0:
+        if progress and (done % 250 == 0 or done == len(contents)):
             progress("converting", done, len(contents))
         what = f"{it.post_type} {it.wp_id} '{to_text(it.title)}'"
         notes: list[str] = []
