@@ -221,7 +221,7 @@ class _Converter(MarkdownConverter):
         src = el.get("src") or ""
         if src:
             self.media.append(src)
-        return str(super().convert_img(el, text, parent_tags))
+        return str(super().convert_img(el, text, parent_tags))  # type: ignore[misc]
 
     def convert_table(self, el: Any, text: str, parent_tags: Any) -> str:
         complex_ = any(
@@ -232,7 +232,7 @@ class _Converter(MarkdownConverter):
         if complex_:
             self.notes.append("table kept as HTML (Markdown tables cannot hold its layout)")
             return "\n\n" + _clean_html(el) + "\n\n"
-        return str(super().convert_table(el, text, parent_tags))
+        return str(super().convert_table(el, text, parent_tags))  # type: ignore[misc]
 
     def convert_figure(self, el: Any, text: str, parent_tags: Any) -> str:
         return "\n\n" + text.strip() + "\n\n"
