@@ -291,3 +291,23 @@ def test_the_seed_posts_round_trip_through_an_export(repo: Repo, tmp_path: Path)
             (seed.title, seed.date, seed.tags, seed.categories, seed.author, seed.state)
         assert _words(got.body) == _words(seed.body)
     assert run(repo, "check").exit_code == 0
+
+
+def test_the_imported_blog_builds_with_comments_redirect_pages_and_rules(repo: Repo, theme_export: Path,
+                                                                         tmp_path: Path) -> None:
+    assert run(repo, "import", "wordpress", str(theme_export)).exit_code == 0
+    site = tmp_path / "site"
+    result = run(repo, "build", "--out", str(site))
+    assert result.exit_code == 0, result.output
+    page = (site / "2012/01/03/template-comments/index.html").read_text()
+    comments = page.split('<section class="comments"', 1)[1]
+    assert "Kept from the earlier blog; comments are closed." in comments
+    assert '<li id="comment-881">' in comments and "John Γιάννης Doe Κάποιος" in comments
+    assert 'in reply to <a href="#comment-' in comments
+    assert "<script" not in comments
+    # the old dated path redirects to the new one
+    old = (site / "2018/10/20/keyboard-navigation/index.html").read_text()
+    assert "/2018/10/21/keyboard-navigation/" in old
+    assert "/ p=1241 /2012/01/07/template-sticky/ 301" in (site / "_redirects").read_text()
+    # feeds keep the WordPress GUIDs as entry ids
+    assert "<id>https://wpthemetestdata.wordpress.com/?p=1724</id>" in (site / "feed.atom").read_text()

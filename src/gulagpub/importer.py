@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from . import gitstore
+from .comments import path_for as comments_path_for
 from .content import content_paths, load_config
 from .errors import ImportFailed
 from .model import Kind, slug_from_name
@@ -31,7 +32,6 @@ from .wordpress import MAX_EXPORT_BYTES, Document, Progress, parse_export, to_do
 
 REDIRECT_MAP = "redirects.map"  # nginx `map` entries: old request URI -> new path
 REDIRECTS = "_redirects"  # Netlify-style rules
-COMMENTS_SUFFIX = ".comments.yaml"
 
 _DIGEST = re.compile(r"^  digest: (sha256:[0-9a-f]{16})\n", re.M)
 
@@ -257,7 +257,7 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
         put(path, text, "the post" if doc.kind == Kind.POST else "the page")
         if doc.comments:
             report.comments += len(doc.comments)
-            put(path[:-3] + COMMENTS_SUFFIX, render_comments_file(doc, path), "the comments file")
+            put(comments_path_for(path), render_comments_file(doc, path), "the comments file")
     report.media = list(media)
 
     pairs: dict[str, str] = {}
