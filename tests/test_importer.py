@@ -311,3 +311,25 @@ def test_the_imported_blog_builds_with_comments_redirect_pages_and_rules(repo: R
     assert "/ p=1241 /2012/01/07/template-sticky/ 301" in (site / "_redirects").read_text()
     # feeds keep the WordPress GUIDs as entry ids
     assert "<id>https://wpthemetestdata.wordpress.com/?p=1724</id>" in (site / "feed.atom").read_text()
+
+
+def test_staged_changes_stop_the_import_before_it_writes(repo: Repo, tmp_path: Path) -> None:
+    repo.write("posts/mine.md", "---\ntitle: Mine\n---\n\nText.\n")
+    repo.git("add", "posts/mine.md")
+    export = tmp_path / "blog.xml"
+    export.write_bytes(wxr(item()))
+    before = files_of(repo.root)
+    result = run(repo, "import", "wordpress", str(export))
+    assert result.exit_code == 1
+    assert "changes are staged in git (posts/mine.md)" in result.stderr and "git restore --staged" in result.stderr
+    assert files_of(repo.root) == before
+
+
+def test_unstaged_edits_elsewhere_stay_out_of_the_import_commit(repo: Repo, tmp_path: Path) -> None:
+    repo.write("gulagpub.toml", repo.read("gulagpub.toml") + "\n# a local note\n")
+    export = tmp_path / "blog.xml"
+    export.write_bytes(wxr(item()))
+    assert run(repo, "import", "wordpress", str(export)).exit_code == 0
+    assert repo.git("show", "--name-only", "--format=", "HEAD").split() == [
+        "_redirects", "posts/2012-10-20-a-post.md", "redirects.map"]
+    assert repo.git("status", "--porcelain").strip() == "M gulagpub.toml"
