@@ -133,16 +133,18 @@ def generate(path: Path, posts: int, seed: int = 1917) -> None:
         out.write("</channel>\n</rss>\n")
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
-    """(wall seconds, peak RSS in KiB) of one command, from /usr/bin/time -v."""
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, float]:
+    """(wall seconds, peak RSS in KiB, CPU seconds) of one command, from /usr/bin/time -v.
+    CPU time (user + system) is less disturbed than wall time by a busy machine."""
     proc = subprocess.run(["/usr/bin/time", "-v", *cmd], cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    assert wall and rss, proc.stderr[-2000:]
+    cpu = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr)
+    assert wall and rss and len(cpu) == 2, proc.stderr[-2000:]
     seconds = int(wall.group(1) or 0) * 3600 + int(wall.group(2)) * 60 + float(wall.group(3))
-    return seconds, int(rss.group(1))
+    return seconds, int(rss.group(1)), float(cpu[0]) + float(cpu[1])
 
 
 def fresh_repo(path: Path) -> None:
@@ -175,9 +177,10 @@ def pelican(work: Path) -> Path | None:
     return exe
 
 
-def fmt(seconds: list[float], rss: list[int]) -> str:
-    return (f"median {statistics.median(seconds):7.2f} s wall, median peak RSS "
-            f"{statistics.median(rss) / 1024:6.1f} MiB  (runs: {', '.join(f'{s:.2f}' for s in seconds)})")
+def fmt(seconds: list[float], rss: list[int], cpu: list[float]) -> str:
+    return (f"median {statistics.median(seconds):7.2f} s wall, {statistics.median(cpu):7.2f} s CPU, "
+            f"peak RSS {statistics.median(rss) / 1024:6.1f} MiB  (wall per run: "
+            f"{', '.join(f'{s:.2f}' for s in seconds)})")
 
 
 def main() -> int:
@@ -196,29 +199,36 @@ def main() -> int:
     if not export.exists():
         generate(export, args.posts)
     print(f"export: {export} ({export.stat().st_size / 1e6:.1f} MB, {args.posts} posts); "
-          f"{os.cpu_count()} CPUs, shared machine: figures are noisy")
+          f"{os.cpu_count()} CPUs, shared machine: figures are noisy", flush=True)
     gulagpub = Path(sys.executable).parent / "gulagpub"
-    g_wall, g_rss = [], []
+    g_wall: list[float] = []
+    g_rss: list[int] = []
+    g_cpu: list[float] = []
     for run in range(args.runs):
         repo = work / f"repo-{run}"
         shutil.rmtree(repo, ignore_errors=True)
         fresh_repo(repo)
-        s, r = timed([str(gulagpub), "-C", str(repo), "import", "wordpress", str(export), "--json"])
+        s, r, c = timed([str(gulagpub), "-C", str(repo), "import", "wordpress", str(export), "--json"])
         g_wall.append(s)
         g_rss.append(r)
-    print(f"gulagpub import wordpress:  {fmt(g_wall, g_rss)}")
+        g_cpu.append(c)
+    print(f"gulagpub import wordpress:  {fmt(g_wall, g_rss, g_cpu)}", flush=True)
     exe = pelican(work)
     if exe is None:
         return 0
-    p_wall, p_rss = [], []
+    p_wall: list[float] = []
+    p_rss: list[int] = []
+    p_cpu: list[float] = []
     for run in range(args.pelican_runs or args.runs):
         out = work / f"pelican-{run}"
         shutil.rmtree(out, ignore_errors=True)
-        s, r = timed([str(exe), "--wpfile", str(export), "-o", str(out), "-m", "markdown"])
+        s, r, c = timed([str(exe), "--wpfile", str(export), "-o", str(out), "-m", "markdown"])
         p_wall.append(s)
         p_rss.append(r)
-    print(f"pelican-import --wpfile:    {fmt(p_wall, p_rss)}")
+        p_cpu.append(c)
+    print(f"pelican-import --wpfile:    {fmt(p_wall, p_rss, p_cpu)}")
     print(f"ratio gulagpub/pelican: wall {statistics.median(g_wall) / statistics.median(p_wall):.2f}, "
+          f"CPU {statistics.median(g_cpu) / statistics.median(p_cpu):.2f}, "
           f"peak RSS {statistics.median(g_rss) / statistics.median(p_rss):.2f}")
     return 0
 
