@@ -69,6 +69,20 @@ def test_the_theme_unit_test_export_lands_in_one_commit_that_check_accepts(repo:
     check = run(repo, "check")
     assert check.exit_code == 0, check.output
     assert "72 file(s) checked, no problems" in check.stderr
+    # the import commit itself is legal, including the scheduled post entering approved
+    check = run(repo, "check", "--base", before)
+    assert check.exit_code == 0, check.output
+
+
+def test_a_scheduled_post_stays_approved_only_for_the_imported_content(repo: Repo, theme_export: Path) -> None:
+    assert run(repo, "import", "wordpress", str(theme_export)).exit_code == 0
+    path = "posts/2030-01-01-scheduled.md"
+    assert meta_of(repo, path)["state"] == "approved"
+    text = repo.read(path)
+    repo.write(path, text.replace("\n---\n", "\n---\nAn added sentence.\n\n", 1))
+    check = run(repo, "check")
+    assert check.exit_code == 1
+    assert f"{path}:" in check.stdout and "0 of 1 valid approval(s)" in check.stdout
 
 
 def test_a_sample_of_imported_posts_field_by_field(repo: Repo, theme_export: Path) -> None:

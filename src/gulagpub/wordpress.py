@@ -32,7 +32,7 @@ from defusedxml.ElementTree import iterparse
 
 from .config import Config, Member
 from .errors import ImportFailed
-from .model import Kind, Post, State, is_valid_slug
+from .model import Kind, Post, State, content_digest, is_valid_slug
 from .urls import path_of
 from .wpmarkup import to_markdown, to_text
 
@@ -522,6 +522,10 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
             meta["sticky"] = True
         meta["import"] = {"from": "wordpress", "site": export.base_blog_url, "wp_id": it.wp_id,
                           "guid": it.guid, "link": it.link}
+        if state == State.APPROVED:
+            # Scheduled on WordPress: approved there, by its own editors. The
+            # approval holds for this content only (see workflow.tally).
+            meta["import"]["approved_content"] = content_digest(meta, converted.markdown)
         comments = []
         for c in it.comments:
             if c.approved != "1":
