@@ -114,7 +114,7 @@ def _explain(message: str, author: Author) -> str:
     if "forgery" in low or "recorded a review but is not an editor" in low:
         hints.append("only an editor can approve or request changes: remove the `reviews:` entry this "
                      "pull request adds, keep `state: review`, and an editor will review it here")
-    elif "may not approve" in low or "may not publish" in low or "may not withdraw" in low \
+    elif "may not approve" in low or "may not publish" in low or "may not withdraw" in low or "may not import" in low \
             or "may not request-changes" in low:
         hints.append("only an editor can mark a post approved, published or withdrawn: set `state: review` "
                      "and an editor will take it from there")
