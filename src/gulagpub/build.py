@@ -27,9 +27,9 @@ from urllib.parse import quote, unquote, urlsplit
 import jinja2
 from markupsafe import Markup
 
-from . import feeds, history, render
+from . import comments, feeds, history, render
 from .config import Config
-from .content import CONTENT_DIRS, check_set, content_paths, load_config
+from .content import CONTENT_DIRS, content_paths, load_config, set_problems
 from .errors import BuildError, Problem
 from .ledger import load_ledger
 from .model import Kind, Post, State
@@ -286,7 +286,7 @@ def load_posts(root: Path, config: Config, cache: Cache,
         problems.extend(entry.problems)
         if entry.post is not None:
             posts.append(entry.post)
-    problems.extend(check_set(posts, paths))
+    problems.extend(set_problems(posts, set(paths)))
     return posts, problems
 
 
@@ -454,10 +454,13 @@ class _Builder:
             mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
             others = sorted((o for o in family[it.post.original or it.post.path] if o is not it),
                             key=lambda o: o.post.lang)
-            key = _h(self.gen, "post", it.key, mastodon, [(o.post.lang, o.path, o.post.title) for o in others])
+            archive = self.root / comments.path_for(it.post.path)
+            archived = archive.read_bytes() if archive.is_file() and not archive.is_symlink() else b""
+            key = _h(self.gen, "post", it.key, mastodon, [(o.post.lang, o.path, o.post.title) for o in others],
+                     hashlib.blake2b(archived, digest_size=16).hexdigest())
             outputs.append(Output(self.file_of(it.path), key,
-                                  lambda it=it, others=others, mastodon=mastodon:
-                                  self.post_page(it, others, mastodon, site_feeds)))
+                                  lambda it=it, others=others, mastodon=mastodon, archived=archived:
+                                  self.post_page(it, others, mastodon, site_feeds, archived)))
             for alias in it.post.aliases:
                 outputs.append(Output(self.file_of(alias), _h(self.gen, "alias", it.path, it.post.title),
                                       lambda it=it: self.redirect(it.post, it.path)))
@@ -505,6 +508,10 @@ class _Builder:
             outputs.append(Output(static, _h(self.gen, static), lambda static=static: _static(self.env, static)))
         outputs.append(Output("robots.txt", _h(self.gen, "robots"), lambda: (
             f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
+        redirects = self.root / "_redirects"  # old WordPress URLs, from `gulagpub import wordpress`
+        if redirects.is_file() and not redirects.is_symlink():
+            rules = redirects.read_bytes()
+            outputs.append(Output("_redirects", _h(self.gen, "redirects", rules), lambda: rules))
         sitemap_rows = [(absolute("/", cfg), max((i.updated for i in items.values()), default=None))]
         sitemap_rows += [(i.url, i.updated) for i in sorted(items.values(), key=lambda i: i.path)]
         sitemap_rows += [(absolute(path_of(p, cfg), cfg), None) for p in visible if p.kind == Kind.PAGE]
@@ -528,8 +535,21 @@ class _Builder:
             {"type": "application/feed+json", "title": f"{title} (JSON Feed)", "href": self.href(base + "feed.json")},
         ]
 
+    def archived_comments(self, data: bytes) -> list[dict[str, Any]]:
+        """Comments kept from the old blog (posts/NAME.comments.yaml), as HTML."""
+        found = comments.parse_comments(data) if data else []
+        names = {c.id: c.author for c in found}
+        out = []
+        for c in found:
+            iso, human = self.when(c.date) if c.date else ("", "")
+            out.append({"id": c.id, "author": c.author, "date_iso": iso, "date_human": human,
+                        "parent": c.parent if c.parent in names else 0,
+                        "parent_author": names.get(c.parent, ""), "type": c.type,
+                        "html": Markup(render.markdown_to_html(c.text))})
+        return out
+
     def post_page(self, it: _Item, others: list[_Item], mastodon: str | None,
-                  site_feeds: list[dict[str, str]]) -> bytes:
+                  site_feeds: list[dict[str, str]], archived: bytes = b"") -> bytes:
         p = it.post
         iso, human = self.when(p.date) if p.date else ("", "")
         versions = [{"lang": o.post.lang, "url": o.url} for o in [it, *others]] if others else []
@@ -545,6 +565,7 @@ class _Builder:
             "others": [{"lang": o.post.lang, "name": render.language_name(o.post.lang),
                         "title": o.post.title, "href": self.href(o.path)} for o in others],
             "versions": versions, "mastodon": mastodon,
+            "comments": self.archived_comments(archived),
         }
         return self.page("post.html", lang=p.lang, dir=_direction(p.lang), description=it.summary,
                          canonical=it.url, feeds=site_feeds, post=ctx)
