@@ -9,12 +9,14 @@ new site in atomically. Markdown is rendered once per distinct file content
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import os
 import pickle
 import sqlite3
 import stat as stat_mod
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -60,11 +62,10 @@ class BuildResult:
 
 
 def _h(*parts: object) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for p in parts:
-        h.update(str(p).encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
+    """A short hash naming a combination of values (one digest update: it runs
+    tens of thousands of times per build)."""
+    text = "\0".join(map(str, parts))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -78,13 +79,22 @@ class _Cached:
     summary: str | None = None
 
 
+SHARDS = 32
+
+
+def _shard(path: str) -> str:
+    return f"posts-{zlib.crc32(path.encode('utf-8')) % SHARDS:02d}.pickle"
+
+
 class Cache:
     """`.gulagpub-cache/` at the content root (gitignored): parsed posts by
     file stat, rendered HTML by content hash, the Git history."""
 
     def __init__(self, root: Path) -> None:
         self.dir = root / CACHE_DIR
-        self.posts: dict[str, _Cached] = self._load("posts.pickle") or {}
+        self.posts: dict[str, _Cached] = {}
+        for n in range(SHARDS):  # one edit rewrites one small shard, not all parsed posts
+            self.posts.update(self._load(f"posts-{n:02d}.pickle") or {})
         self.history: history.History = self._load("history.pickle") or history.History()
         self._dirty: set[str] = set()
         self._conn: sqlite3.Connection | None = None
@@ -103,6 +113,9 @@ class Cache:
     def mark(self, name: str) -> None:
         self._dirty.add(name)
 
+    def mark_post(self, path: str) -> None:
+        self._dirty.add(_shard(path))
+
     def save(self) -> None:
         self.close()
         if not self._dirty:
@@ -111,7 +124,12 @@ class Cache:
         gitignore = self.dir / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n", encoding="utf-8")
-        for name, value in (("posts.pickle", self.posts), ("history.pickle", self.history)):
+        shards: dict[str, dict[str, _Cached]] = {}
+        for path, entry in self.posts.items():
+            shards.setdefault(_shard(path), {})[path] = entry
+        files: list[tuple[str, Any]] = [("history.pickle", self.history)]
+        files += [(name, shards.get(name, {})) for name in sorted(self._dirty) if name.startswith("posts-")]
+        for name, value in files:
             if name in self._dirty:
                 tmp = self.dir / (name + ".tmp")
                 with open(tmp, "wb") as f:
@@ -172,9 +190,13 @@ def _environment(root: Path) -> tuple[jinja2.Environment, str]:
     if own.is_dir():
         loaders.append(jinja2.FileSystemLoader(own))
     loaders.append(jinja2.FileSystemLoader(package))
+    # Compiled templates are kept in the cache: compiling them was a tenth of a
+    # one-edit rebuild (profiled). Jinja2 checks the sources' times itself.
+    (root / CACHE_DIR / "jinja").mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             finalize=_xml_safe)
+                             finalize=_xml_safe,
+                             bytecode_cache=jinja2.FileSystemBytecodeCache(str(root / CACHE_DIR / "jinja")))
     return env, h.hexdigest()
 
 
@@ -182,8 +204,15 @@ def _xml_safe(value: Any) -> Any:
     """Every text a template prints, without the characters XML 1.0 forbids
     (Markup comes from render.markdown_to_html, which strips them already)."""
     if type(value) is str:
-        return render.strip_forbidden(value)
+        return _stripped(value)
     return value
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stripped(text: str) -> str:
+    # Pages repeat the same texts (site title, feed links, tag names): a tenth
+    # of the CPU of a full build went to stripping them again (profiled).
+    return render.strip_forbidden(text)
 
 
 def _static(env: jinja2.Environment, name: str) -> bytes:
@@ -219,10 +248,11 @@ def load_posts(root: Path, config: Config, cache: Cache,
     seen = set(paths)
     for gone in [p for p in cache.posts if p not in seen]:
         del cache.posts[gone]
-        cache.mark("posts.pickle")
+        cache.mark_post(gone)
     todo: list[tuple[str, bytes, tuple[int, int, int], str]] = []
+    base = str(root)
     for path in paths:
-        full = root / path
+        full = os.path.join(base, path)
         if kind_of(path) is None:
             problems.append(Problem(path, 0, "not where content lives: use posts/NAME.md, "
                                     "translations/LANG/NAME.md or pages/NAME.md"))
@@ -234,13 +264,14 @@ def load_posts(root: Path, config: Config, cache: Cache,
         stat = (st.st_mtime_ns, st.st_size, st.st_ino)
         entry = cache.posts.get(path)
         if entry is None or entry.stat != stat:
-            data = full.read_bytes()
+            with open(full, "rb") as f:
+                data = f.read()
             sha = _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
             if entry is None or entry.sha != sha:
                 todo.append((path, data, stat, sha))
             else:
                 cache.posts[path] = _Cached(stat, sha, entry.post, entry.problems, entry.summary)
-                cache.mark("posts.pickle")
+                cache.mark_post(path)
     jobs = [(path, data, config.site.lang, tz) for path, data, _, _ in todo]
     if len(jobs) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
         with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
@@ -250,7 +281,7 @@ def load_posts(root: Path, config: Config, cache: Cache,
         results = [_parse_and_render(job) for job in jobs]
     for (path, _, stat, sha), (post, probs, html, summary) in zip(todo, results):
         cache.posts[path] = _Cached(stat, sha, post, probs, summary)
-        cache.mark("posts.pickle")
+        cache.mark_post(path)
         if html is not None:
             cache.put_html(sha, html)
             if rendered is not None:
@@ -333,7 +364,7 @@ class _Builder:
         entry = self.cache.posts[post.path]
         if entry.summary is None:
             entry.summary = render.summary_of(post, self.body_html(post))
-            self.cache.mark("posts.pickle")
+            self.cache.mark_post(post.path)
         return entry.summary
 
     # --- helpers ----------------------------------------------------------
@@ -427,7 +458,7 @@ class _Builder:
         site_feeds = self.feed_links("/", cfg.site.title)
 
         for it in items.values():
-            mast = ledger.get(entry_id(it.post, cfg))
+            mast = ledger.get(entry_id(it.post, cfg)) if ledger else None
             mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
             others = sorted((o for o in family[it.post.original or it.post.path] if o is not it),
                             key=lambda o: o.post.lang)
