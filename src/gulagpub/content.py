@@ -90,9 +90,16 @@ def parse_many(files: dict[str, bytes], config: Config) -> tuple[list[Post], lis
         problems.extend(probs)
         if post is not None:
             posts.append(post)
+    return posts, problems + check_set(posts, list(files))
+
+
+def check_set(posts: list[Post], paths: list[str]) -> list[Problem]:
+    """Problems only the whole set of files shows: duplicate slugs, language
+    versions without an original. `paths`: every content file, parsed or not."""
+    problems: list[Problem] = []
     seen: dict[tuple[str, str], Post] = {}
     originals = {p.path for p in posts if p.kind == Kind.POST} | {
-        p for p in files if p.startswith("posts/")
+        p for p in paths if p.startswith("posts/")
     }
     for p in posts:
         key = (p.kind.value if p.kind != Kind.TRANSLATION else f"tr-{p.lang}", p.slug)
@@ -115,7 +122,7 @@ def parse_many(files: dict[str, bytes], config: Config) -> tuple[list[Post], lis
                 f"no {p.original} to be a translation of; a language version must have the "
                 "same file name as its post in posts/",
             ))
-    return posts, problems
+    return problems
 
 
 def load(root: Path) -> Content:

@@ -1,0 +1,215 @@
+"""Entries -> Atom 1.0, RSS 2.0 and JSON Feed 1.1 documents. Pure.
+
+Every date is given (never "now"), entries come sorted by the caller and are
+written newest first, so the same content gives byte-identical feeds. A feed
+holds the newest `per_doc` entries; older ones go to RFC 5005 archive
+documents (Atom), fixed pages counted from the oldest, so an archive page
+never changes once full and the whole history stays reachable from the feed
+through `prev-archive` links.
+
+feedgen's pitfalls (see feedcheck's README) are avoided here: an author is
+always set, the self link is added first and is per format, dates are set
+explicitly, entries are added oldest first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Generic, TypeVar
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from .render import strip_forbidden
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One post as a feed entry; every text already safe, every URL absolute."""
+
+    id: str
+    title: str
+    url: str
+    published: datetime
+    updated: datetime
+    author: str
+    lang: str
+    summary: str
+    content_html: str
+    contributors: tuple[str, ...] = ()
+    categories: tuple[tuple[str, str], ...] = ()  # (name, scheme: base_url + 'tag/' or 'category/')
+    via: str | None = None  # source URL
+    source: str | None = None  # where it comes from, in words (dc:source)
+    rights: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """One logical feed: the site's, a tag's, a category's or a language's."""
+
+    title: str
+    subtitle: str
+    home: str  # absolute URL of the page the feed follows
+    base: str  # absolute URL of the folder the feed's files live in, ends with '/'
+    lang: str
+    author: str
+    archives: bool = True
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Document(Generic[T]):
+    """One feed document: the current one (number 0) or an archive page."""
+
+    number: int  # 0 = current; 1.. = archive pages, oldest first
+    entries: tuple[T, ...]  # newest first
+    pages: int  # how many archive pages the feed has
+
+    def name(self, ext: str = "atom") -> str:
+        return f"feed.{ext}" if self.number == 0 else f"archive/{self.number}.atom"
+
+
+def plan(entries: Sequence[T], per_doc: int, archives: bool = True) -> list[Document[T]]:
+    """The documents of one feed. `entries` sorted oldest first."""
+    current = list(entries[-per_doc:]) if entries else []
+    older = list(entries[: max(0, len(entries) - per_doc)]) if archives else []
+    pages = (len(older) + per_doc - 1) // per_doc
+    docs = [Document(0, tuple(reversed(current)), pages)]
+    for n in range(pages):
+        chunk = older[n * per_doc:(n + 1) * per_doc]
+        docs.append(Document(n + 1, tuple(reversed(chunk)), pages))
+    return docs
+
+
+def _utc(when: datetime) -> datetime:
+    return when.astimezone(timezone.utc)
+
+
+def _newest(doc: Document[Entry], fallback: datetime) -> datetime:
+    return max((e.updated for e in doc.entries), default=fallback)
+
+
+def _generator(info: FeedInfo, doc: Document[Entry], fallback: datetime) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.id(info.base + "feed.atom")
+    fg.title(strip_forbidden(info.title))
+    fg.subtitle(strip_forbidden(info.subtitle or info.title))
+    fg.author({"name": strip_forbidden(info.author)})
+    fg.language(info.lang)
+    fg.generator("gulagpub", uri="https://github.com/gulaganarchists/gulagpub")
+    updated = _utc(_newest(doc, fallback))
+    fg.updated(updated)
+    fg.lastBuildDate(updated)
+    if doc.entries:
+        fg.pubDate(_utc(max(e.published for e in doc.entries)))
+    for e in reversed(doc.entries):  # feedgen prepends: add oldest first
+        fe = fg.add_entry()
+        fe.id(e.id)
+        fe.guid(e.id, permalink=False)
+        fe.title(strip_forbidden(e.title))
+        fe.link(href=e.url, rel="alternate", type="text/html", hreflang=e.lang)
+        if e.via:
+            fe.link(href=e.via, rel="via")
+        fe.published(_utc(e.published))
+        fe.updated(_utc(e.updated))
+        fe.author({"name": e.author})
+        for name in e.contributors:
+            fe.contributor({"name": name})
+        for name, scheme in e.categories:
+            fe.category(term=name, scheme=scheme, label=name)
+        fe.summary(e.summary)
+        fe.description(e.summary)
+        fe.content(e.content_html, type="html")
+        if e.rights:
+            fe.rights(e.rights)
+        fe.dc.dc_creator(e.author)
+        for name in e.contributors:
+            fe.dc.dc_contributor(name)
+        if e.source or e.via:
+            fe.dc.dc_source(e.via or e.source)
+    return fg
+
+
+def atom(info: FeedInfo, doc: Document[Entry], fallback: datetime) -> bytes:
+    """The Atom document: the subscription feed, or an archive page."""
+    fg = _generator(info, doc, fallback)
+    fg.link(href=info.base + doc.name(), rel="self", type="application/atom+xml")
+    fg.link(href=info.home, rel="alternate", type="text/html")
+    if doc.number:
+        fg.link(href=info.base + "feed.atom", rel="current", type="application/atom+xml")
+        if doc.number > 1:
+            fg.link(href=f"{info.base}archive/{doc.number - 1}.atom", rel="prev-archive",
+                    type="application/atom+xml")
+        if doc.number < doc.pages:
+            fg.link(href=f"{info.base}archive/{doc.number + 1}.atom", rel="next-archive",
+                    type="application/atom+xml")
+    elif doc.pages:
+        fg.link(href=f"{info.base}archive/{doc.pages}.atom", rel="prev-archive",
+                type="application/atom+xml")
+    feed, _ = fg._create_atom()  # the lxml tree, to add what feedgen cannot say
+    for el, e in zip(feed.iterfind(f"{{{ATOM_NS}}}entry"), doc.entries):
+        el.set(XML_LANG, e.lang)
+    if doc.number:
+        # RFC 5005 wants fh:archive in archive documents; before the first entry.
+        first = feed.find(f"{{{ATOM_NS}}}entry")
+        mark = etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS})
+        if first is not None:
+            first.addprevious(mark)
+        else:
+            feed.append(mark)
+    return etree.tostring(feed, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+
+
+def rss(info: FeedInfo, doc: Document[Entry], fallback: datetime) -> bytes:
+    fg = _generator(info, doc, fallback)
+    # The self link first: feedgen makes the last link the channel's <link>.
+    fg.link(href=info.base + "feed.rss", rel="self", type="application/rss+xml")
+    fg.link(href=info.home, rel="alternate", type="text/html")
+    return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+
+
+def _rfc3339(when: datetime) -> str:
+    return _utc(when).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def json_feed(info: FeedInfo, doc: Document[Entry]) -> bytes:
+    """JSON Feed 1.1 (current document only; JSON Feed has no archives)."""
+    items = []
+    for e in doc.entries:
+        item = {
+            "id": e.id,
+            "url": e.url,
+            "title": strip_forbidden(e.title),
+            "content_html": e.content_html,
+            "summary": e.summary,
+            "date_published": _rfc3339(e.published),
+            "date_modified": _rfc3339(e.updated),
+            "authors": [{"name": e.author}],
+            "language": e.lang,
+        }
+        if e.categories:
+            item["tags"] = [name for name, _ in e.categories]
+        if e.via:
+            item["external_url"] = e.via
+        items.append(item)
+    data = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": strip_forbidden(info.title),
+        "home_page_url": info.home,
+        "feed_url": info.base + "feed.json",
+        "description": strip_forbidden(info.subtitle or info.title),
+        "language": info.lang,
+        "authors": [{"name": strip_forbidden(info.author)}],
+        "items": items,
+    }
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
