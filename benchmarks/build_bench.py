@@ -177,8 +177,8 @@ class Tool:
     name = ""
     content_file = staticmethod(corpus.gulagpub_path)
 
-    def __init__(self, root: Path, stamp: dict) -> None:
-        self.root = root
+    def __init__(self, root: Path, stamp: dict, exe: str) -> None:
+        self.root, self.exe = root, exe
         self.edit_path = root / self.content_file(_edit_doc(stamp["edit"]))
         self.original = self.edit_path.read_bytes()
 
@@ -216,22 +216,14 @@ def _edit_doc(name: str) -> corpus.Doc:
                       author="", tags=[], category="", summary="", body="")
 
 
-def _git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=Benchmark", "-c", "user.email=bench@example.org",
-         "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", *args],
-        cwd=root, check=True, capture_output=True, text=True).stdout.strip()
-
-
 class Gulagpub(Tool):
     name = "gulagpub"
-    exe = ""
 
-    def __init__(self, root: Path, stamp: dict) -> None:
+    def __init__(self, root: Path, stamp: dict, exe: str) -> None:
         # A kept corpus may hold edits of an interrupted run: back to the generated commit.
-        first = _git(root, "rev-list", "--max-parents=0", "HEAD")
-        _git(root, "reset", "-q", "--hard", first)
-        super().__init__(root, stamp)
+        first = corpus.git(root, "rev-list", "--max-parents=0", "HEAD")
+        corpus.git(root, "reset", "-q", "--hard", first)
+        super().__init__(root, stamp, exe)
 
     def command(self) -> list[str]:
         return [self.exe, "-C", str(self.root), "build", "--out", str(self.output)]
@@ -245,18 +237,17 @@ class Gulagpub(Tool):
 
     def edit(self, i: int) -> None:
         super().edit(i)
-        _git(self.root, "commit", "-q", "-m", f"Benchmark edit {i}",
+        corpus.git(self.root, "commit", "-q", "-m", f"Benchmark edit {i}",
              str(self.edit_path.relative_to(self.root)))
 
     def restore(self) -> None:
-        first = _git(self.root, "rev-list", "--max-parents=0", "HEAD")
-        _git(self.root, "reset", "-q", "--hard", first)
+        first = corpus.git(self.root, "rev-list", "--max-parents=0", "HEAD")
+        corpus.git(self.root, "reset", "-q", "--hard", first)
 
 
 class Pelican(Tool):
     name = "pelican"
     content_file = staticmethod(corpus.pelican_path)
-    exe = ""
 
     def command(self) -> list[str]:
         return [self.exe, "content", "-o", "output", "-s", "pelicanconf.py"]
@@ -272,7 +263,6 @@ class Pelican(Tool):
 class Hugo(Tool):
     name = "hugo"
     content_file = staticmethod(corpus.hugo_path)
-    exe = ""
 
     def command(self) -> list[str]:
         return [self.exe, "--quiet", "--destination", "public",
@@ -548,9 +538,8 @@ def main(argv: list[str] | None = None) -> int:
                 + ("reused" if stamp["reused"] else f"generated in {time.perf_counter() - start:.1f} s"))
             corpora[size] = {"path": str(root), **stamp}
             for t in tools:
-                cls = CLASSES[t]
-                cls.exe = found[t][0] or ""
-                rows.extend(bench_tool(cls(root / t, stamp), size, args.runs, log))
+                tool = CLASSES[t](root / t, stamp, found[t][0] or "")
+                rows.extend(bench_tool(tool, size, args.runs, log))
         add_ratios(rows)
         info = machine()
         info["loadavg_end"] = list(os.getloadavg())
@@ -567,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
             "when": stamp_time,
             "settings": {"sizes": args.sizes, "runs": args.runs, "tools": args.tools,
                          "seed": args.seed},
-            "tools": {t: {"command": (CLASSES[t].exe and found[t][0]) or None,
+            "tools": {t: {"command": found[t][0],
                           "version_or_reason": found[t][1]} for t in args.tools},
             "machine": info,
             "corpora": corpora,

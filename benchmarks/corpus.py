@@ -15,6 +15,7 @@ N files of content in each of the three formats:
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shutil
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # bump when the written corpus changes: kept corpora are regenerated
 LANG_SHARE = 0.10  # share of documents that are Spanish or Russian language versions
 FIRST_DAY = datetime(2011, 1, 1)
 YEARS = 15
@@ -523,24 +524,21 @@ by {{ .Params.author }}</p>
 """,
     "_default/list.html": """\
 {{ define "main" }}<h1>{{ .Title }}</h1>
-{{ $pager := .Paginate .Pages }}
-{{ range $pager.Pages }}<article><h2><a href="{{ .RelPermalink }}">{{ .Title }}</a></h2>
-<time datetime="{{ .Date.Format "2006-01-02" }}">{{ .Date.Format "2 January 2006" }}</time>
-<p>{{ .Summary }}</p></article>
-{{ end }}
-{{ partial "pager.html" $pager }}{{ end }}
+{{ partial "summaries.html" (.Paginate .Pages) }}{{ end }}
 """,
     "index.html": """\
-{{ define "main" }}{{ $pager := .Paginate (where .Site.RegularPages "Section" "posts") }}
-{{ range $pager.Pages }}<article><h2><a href="{{ .RelPermalink }}">{{ .Title }}</a></h2>
-<time datetime="{{ .Date.Format "2006-01-02" }}">{{ .Date.Format "2 January 2006" }}</time>
-<p>{{ .Summary }}</p></article>
-{{ end }}
-{{ partial "pager.html" $pager }}{{ end }}
+{{ define "main" }}{{ partial "summaries.html" (.Paginate (where .Site.RegularPages "Section" "posts")) }}{{ end }}
 """,
     "_default/terms.html": """\
 {{ define "main" }}<h1>{{ .Title }}</h1>
 <ul>{{ range .Data.Terms.Alphabetical }}<li><a href="{{ .Page.RelPermalink }}">{{ .Page.Title }}</a> ({{ .Count }})</li>{{ end }}</ul>{{ end }}
+""",
+    "partials/summaries.html": """\
+{{ range .Pages }}<article><h2><a href="{{ .RelPermalink }}">{{ .Title }}</a></h2>
+<time datetime="{{ .Date.Format "2006-01-02" }}">{{ .Date.Format "2 January 2006" }}</time>
+<p>{{ .Summary }}</p></article>
+{{ end }}
+{{ partial "pager.html" . }}
 """,
     "partials/pager.html": """\
 <nav class="pager">{{ if .HasPrev }}<a rel="prev" href="{{ .Prev.URL }}">Newer</a>{{ end }}
@@ -578,11 +576,14 @@ def _write(root: Path, rel: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _git(root: Path, *args: str) -> str:
-    env_args = ["-c", "user.name=Benchmark", "-c", "user.email=bench@example.org",
-                "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"]
-    return subprocess.run(["git", *env_args, *args], cwd=root, check=True,
-                          capture_output=True, text=True).stdout.strip()
+def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """git in `root` as the benchmark's identity, with no hooks or signing
+    from the user's configuration."""
+    return subprocess.run(
+        ["git", "-c", "user.name=Benchmark", "-c", "user.email=bench@example.org",
+         "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", *args],
+        cwd=root, check=True, capture_output=True, text=True,
+        env=None if env is None else {**os.environ, **env}).stdout.strip()
 
 
 def write_gulagpub(docs: list[Doc], root: Path) -> None:
@@ -590,18 +591,12 @@ def write_gulagpub(docs: list[Doc], root: Path) -> None:
         _write(root, gulagpub_path(doc), gulagpub_text(doc))
     _write(root, "gulagpub.toml", GULAGPUB_TOML)
     _write(root, ".gitignore", ".gulagpub-cache/\n_site/\n")
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
     # One commit, dated like the newest post, so "updated from git" is stable.
     newest = max(d.date for d in docs).strftime("%Y-%m-%dT%H:%M:00+00:00")
-    subprocess.run(
-        ["git", "-c", "user.name=Benchmark", "-c", "user.email=bench@example.org",
-         "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null",
-         "commit", "-q", "-m", f"Generated corpus of {len(docs)} posts"],
-        cwd=root, check=True, capture_output=True,
-        env={"GIT_AUTHOR_DATE": newest, "GIT_COMMITTER_DATE": newest, "PATH": "/usr/bin:/bin",
-             "HOME": str(root)},
-    )
+    git(root, "commit", "-q", "-m", f"Generated corpus of {len(docs)} posts",
+        env={"GIT_AUTHOR_DATE": newest, "GIT_COMMITTER_DATE": newest})
 
 
 def write_pelican(docs: list[Doc], root: Path) -> None:

@@ -5,6 +5,7 @@ site. No Pelican or Hugo is run here; benchmarks/build_bench.py does that."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -20,16 +21,16 @@ from gulagpub.cli import main
 N = 12
 
 
-def _load_corpus_module():
-    spec = importlib.util.spec_from_file_location(
-        "bench_corpus", PROJECT / "benchmarks" / "corpus.py")
+def _load(name: str, file: str):
+    """A script of benchmarks/ (not a package) as a module."""
+    spec = importlib.util.spec_from_file_location(name, PROJECT / "benchmarks" / file)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_corpus"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-corpus = _load_corpus_module()
+corpus = _load("bench_corpus", "corpus.py")
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,23 @@ def test_same_seed_same_corpus_and_kept_corpus_is_reused(tmp_path: Path,
     for p in (root / "gulagpub" / "posts").glob("*.md"):
         assert (tmp_path / "again" / "gulagpub" / "posts" / p.name).read_bytes() == p.read_bytes()
     assert corpus.ensure(tmp_path / "again", N, 7, ["gulagpub"])["reused"] is True
+
+
+def test_benchmark_times_gulagpub_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _load("bench_build", "build_bench.py")
+    gulagpub = str(Path(sys.executable).parent / "gulagpub")
+    rc = bench.main(["--sizes", str(N), "--runs", "1", "--tools", "gulagpub", "--gulagpub", gulagpub,
+                     "--keep", str(tmp_path / "work"), "--results", str(tmp_path / "results")])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert re.search(rf"^gulagpub +{N} full +\d+\.\d{{3}}", out, re.M), out
+    assert re.search(rf"^gulagpub +{N} one edit +\d+\.\d{{3}}", out, re.M), out
+    [result] = (tmp_path / "results").glob("build-*.json")
+    rows = json.loads(result.read_text())["rows"]
+    assert [(r["tool"], r["kind"]) for r in rows] == [("gulagpub", "full"), ("gulagpub", "edit")]
+    assert rows[0]["output"]["html"] > N and rows[0]["output"]["atom"] > 0
+    assert all(r["median"] > 0 and r["peak_mb"] > 0 and not r["failed"] for r in rows)
+    # The edited post is back as generated, and its edits are not in the history.
+    repo = tmp_path / "work" / f"corpus-{N}-seed1917" / "gulagpub"
+    log = subprocess.run(["git", "log", "--oneline"], cwd=repo, capture_output=True, text=True).stdout
+    assert len(log.splitlines()) == 1
