@@ -147,9 +147,14 @@ def measure(cmd: list[str], cwd: Path) -> Sample:
         proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
         sampler = TreeSampler(proc.pid)
         sampler.start()
-        rc = proc.wait()
+        try:
+            rc = proc.wait()
+        except BaseException:  # Ctrl-C: leave no build running behind us
+            proc.kill()
+            raise
+        finally:
+            sampler.stop.set()
         wall = time.perf_counter() - start
-        sampler.stop.set()
         sampler.join()
         maxrss_kb, cpu = 0, 0.0
         for line in report.read().splitlines():
