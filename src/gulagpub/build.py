@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -38,7 +39,7 @@ BUILD_VERSION = "1"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
-            "style.css", "404.html", "sitemap.xml", "robots.txt", "templates"}
+            "style.css", "favicon.svg", "404.html", "sitemap.xml", "robots.txt", "templates"}
 
 Progress = Callable[[str], None]
 
@@ -82,6 +83,8 @@ class Cache:
         self.posts: dict[str, _Cached] = self._load("posts.pickle") or {}
         self.history: history.History = self._load("history.pickle") or history.History()
         self._dirty: set[str] = set()
+        self._conn: sqlite3.Connection | None = None
+        self._pending: dict[str, str] = {}
 
     def _load(self, name: str) -> Any:
         try:
@@ -97,6 +100,7 @@ class Cache:
         self._dirty.add(name)
 
     def save(self) -> None:
+        self.close()
         if not self._dirty:
             return
         self.dir.mkdir(exist_ok=True)
@@ -111,21 +115,42 @@ class Cache:
                 tmp.replace(self.dir / name)
         self._dirty.clear()
 
-    def html_path(self, sha: str) -> Path:
-        return self.dir / "html" / sha[:2] / sha
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.dir.mkdir(exist_ok=True)
+            self._conn = sqlite3.connect(self.dir / "html.sqlite", isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("CREATE TABLE IF NOT EXISTS html (sha TEXT PRIMARY KEY, html TEXT NOT NULL)")
+        return self._conn
 
     def get_html(self, sha: str) -> str | None:
-        try:
-            return self.html_path(sha).read_text(encoding="utf-8")
-        except OSError:
-            return None
+        row = self._db().execute("SELECT html FROM html WHERE sha = ?", (sha,)).fetchone()
+        return row[0] if row else None
+
+    def get_many_html(self, shas: list[str]) -> dict[str, str]:
+        """Rendered HTML for many hashes in few queries (one file, not one per post)."""
+        found: dict[str, str] = {}
+        db = self._db()
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(db.execute(f"SELECT sha, html FROM html WHERE sha IN ({marks})", chunk))
+        return found
 
     def put_html(self, sha: str, html: str) -> None:
-        path = self.html_path(sha)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(sha + ".tmp")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(path)
+        self._pending[sha] = html
+
+    def close(self) -> None:
+        if self._pending:
+            db = self._db()
+            with db:
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO html VALUES (?, ?)", self._pending.items())
+            self._pending.clear()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def _environment(root: Path) -> tuple[jinja2.Environment, str]:
@@ -144,8 +169,17 @@ def _environment(root: Path) -> tuple[jinja2.Environment, str]:
         loaders.append(jinja2.FileSystemLoader(own))
     loaders.append(jinja2.FileSystemLoader(package))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             finalize=_xml_safe)
     return env, h.hexdigest()
+
+
+def _xml_safe(value: Any) -> Any:
+    """Every text a template prints, without the characters XML 1.0 forbids
+    (Markup comes from render.markdown_to_html, which strips them already)."""
+    if type(value) is str:
+        return render.strip_forbidden(value)
+    return value
 
 
 def _static(env: jinja2.Environment, name: str) -> bytes:
@@ -242,6 +276,8 @@ class _Builder:
         self.rendered = 0
         self.fresh: dict[str, bytes] = {}
         self.html: dict[str, str] = {}
+        self.entries: dict[str, feeds.Rendered] = {}
+        self._when: dict[datetime, tuple[str, str]] = {}
 
     # --- content ----------------------------------------------------------
     def body_html(self, post: Post) -> str:
@@ -279,8 +315,11 @@ class _Builder:
         return p + "index.html" if p.endswith("/") or not p else p
 
     def when(self, dt: datetime) -> tuple[str, str]:
-        local = dt.astimezone(self.config.site.tz)
-        return local.isoformat(), f"{local.day} {local.strftime('%B %Y')}"
+        done = self._when.get(dt)
+        if done is None:
+            local = dt.astimezone(self.config.site.tz)
+            done = self._when[dt] = (local.isoformat(), f"{local.day} {render.month_year(local)}")
+        return done
 
     def page(self, template: str, **ctx: Any) -> bytes:
         return self.env.get_template(template).render(site=self.site_ctx, **ctx).encode("utf-8")
@@ -404,7 +443,8 @@ class _Builder:
         outputs.append(Output("404.html", _h(self.gen, "404"), lambda: self.page(
             "404.html", lang=cfg.site.lang, dir=None, description="",
             canonical=absolute("/404.html", cfg), feeds=site_feeds)))
-        outputs.append(Output("style.css", _h(self.gen, "css"), lambda: _static(self.env, "style.css")))
+        for static in ("style.css", "favicon.svg"):
+            outputs.append(Output(static, _h(self.gen, static), lambda static=static: _static(self.env, static)))
         outputs.append(Output("robots.txt", _h(self.gen, "robots"), lambda: (
             f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
         sitemap_rows = [(absolute("/", cfg), max((i.updated for i in items.values()), default=None))]
@@ -486,6 +526,13 @@ class _Builder:
 
             yield Output(self.file_of(path), key, make)
 
+    def rendered_entry(self, it: _Item) -> feeds.Rendered:
+        """The entry of `it`, serialized once per build for all the feeds it is in."""
+        done = self.entries.get(it.path)
+        if done is None:
+            done = self.entries[it.path] = feeds.serialize(self.entry(it))
+        return done
+
     def entry(self, it: _Item) -> feeds.Entry:
         cfg = self.config
         p = it.post
@@ -526,8 +573,8 @@ class _Builder:
             chosen = list(doc.entries)
             key = _h(self.gen, "feed", info, doc.number, doc.pages, [i.key + i.path for i in chosen])
 
-            def real(chosen: list[_Item] = chosen, doc: feeds.Document[_Item] = doc) -> feeds.Document[feeds.Entry]:
-                return feeds.Document(doc.number, tuple(self.entry(i) for i in chosen), doc.pages)
+            def real(chosen: list[_Item] = chosen, doc: feeds.Document[_Item] = doc) -> feeds.Document[feeds.Rendered]:
+                return feeds.Document(doc.number, tuple(self.rendered_entry(i) for i in chosen), doc.pages)
 
             out.append(Output(self.file_of(base + doc.name("atom")), key + "a",
                               lambda real=real: feeds.atom(info, real(), fallback)))

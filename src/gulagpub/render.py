@@ -10,6 +10,7 @@ object, style or form reaches a page or a feed.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from urllib.parse import urljoin
 
 import cmarkgfm
@@ -32,13 +33,16 @@ _ATTRIBUTES = {
 _SCHEMES = {"http", "https", "mailto"}
 _CLEAN_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "form"}
 _OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
+_EXTENSIONS = ["table", "strikethrough", "autolink"]
 _EXTERNAL_A = re.compile(r'<a href="(https?:)?//')
 _REL = 'rel="noopener noreferrer nofollow"'
 
 
 def markdown_to_html(markdown: str) -> str:
     """Safe HTML for a post body. External links get rel=noopener noreferrer nofollow."""
-    raw = cmarkgfm.github_flavored_markdown_to_html(strip_forbidden(markdown), options=_OPTIONS)
+    # No GFM "tagfilter": it would show <script> as text; nh3 removes it with its content.
+    raw = cmarkgfm.markdown_to_html_with_extensions(
+        strip_forbidden(markdown), options=_OPTIONS, extensions=_EXTENSIONS)
     return sanitize(raw)
 
 
@@ -110,6 +114,11 @@ def human_date(value: str) -> str:
     return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
 
 
+def month_year(when: datetime) -> str:
+    """'October 2012' (English month names whatever the locale)."""
+    return f"{_MONTHS[when.month - 1]} {when.year}"
+
+
 def _publication(name: str, date: str | None) -> str:
     return f"{name}, {human_date(date)}" if date else name
 
@@ -153,7 +162,15 @@ def provenance(post: Post) -> list[str]:
             for r in post.reprints) + ".")
     if src and src.rights:
         out.append(f"Rights: {src.rights}.")
-    return [strip_forbidden(s) for s in out]
+    return [strip_forbidden(_sentence(s)) for s in out]
+
+
+def _sentence(text: str) -> str:
+    """`text` ending with exactly one full stop (names like 'M. S.' keep theirs)."""
+    text = text.rstrip()
+    while text.endswith("..") and not text.endswith("..."):
+        text = text[:-1]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def _join(names: tuple[str, ...]) -> str:

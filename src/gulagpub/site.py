@@ -85,12 +85,15 @@ def write_site(out: Path, outputs: Iterable[Output]) -> WriteReport:
     current = state["current"] if out.is_dir() else None
     _check_target(out, current is not None)
     have = state["spare"] if spare.is_dir() else None
-    if have is None and spare.exists():
-        shutil.rmtree(spare)
     # From here on the spare is being changed: until the swap its manifest is unknown.
     _save_state(state_path, {"current": current, "spare": None})
-    spare.mkdir(exist_ok=True)
-    have = have or {}
+    if have is None:
+        if spare.exists():
+            shutil.rmtree(spare)
+        spare.mkdir()
+        # Seed the spare with hard links to the live site's files: then only what
+        # changed is written. (Files are replaced, never rewritten in place.)
+        have = _link_tree(out, spare, current) if current else {}
 
     manifest: dict[str, str] = {}
     made_dirs: set[str] = set()
@@ -108,7 +111,12 @@ def write_site(out: Path, outputs: Iterable[Output]) -> WriteReport:
         if parent and parent not in made_dirs:
             target.parent.mkdir(parents=True, exist_ok=True)
             made_dirs.add(parent)
-        if target.is_dir():
+        if o.path in have:
+            try:
+                os.unlink(target)  # may be a hard link to the live site's file
+            except FileNotFoundError:
+                pass
+        elif target.is_dir():
             shutil.rmtree(target)
         with open(target, "wb") as f:
             f.write(o.make())
@@ -130,6 +138,23 @@ def write_site(out: Path, outputs: Iterable[Output]) -> WriteReport:
         os.rename(spare, out)
         _save_state(state_path, {"current": manifest, "spare": None})
     return WriteReport(written=written, removed=removed, unchanged=unchanged)
+
+
+def _link_tree(src: Path, dst: Path, manifest: dict[str, str]) -> dict[str, str]:
+    """Hard-link the files of `manifest` from src into dst; the manifest of what was linked."""
+    linked: dict[str, str] = {}
+    made: set[str] = set()
+    for path, key in manifest.items():
+        parent = path.rpartition("/")[0]
+        try:
+            if parent and parent not in made:
+                (dst / parent).mkdir(parents=True, exist_ok=True)
+                made.add(parent)
+            os.link(src / path, dst / path)
+        except OSError:
+            continue  # not linked (another file system, or gone): it is simply written
+        linked[path] = key
+    return linked
 
 
 def _prune_empty_dirs(top: Path) -> None:
