@@ -465,7 +465,7 @@ def outputs_text(rows: list[Row]) -> str:
 
 def machine() -> dict:
     info = {"python": platform.python_version(), "platform": platform.platform(),
-            "cpus": os.cpu_count(), "loadavg_start": list(os.getloadavg())}
+            "cpus": os.cpu_count()}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -519,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    loadavg_start = list(os.getloadavg())
     work = args.keep or Path(tempfile.mkdtemp(prefix="gulagpub-bench-"))
     work = work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -546,8 +547,7 @@ def main(argv: list[str] | None = None) -> int:
                 tool = CLASSES[t](root / t, stamp, found[t][0] or "")
                 rows.extend(bench_tool(tool, size, args.runs, log))
         add_ratios(rows)
-        info = machine()
-        info["loadavg_end"] = list(os.getloadavg())
+        info = {**machine(), "loadavg_start": loadavg_start, "loadavg_end": list(os.getloadavg())}
         print(table(rows))
         print()
         print(outputs_text(rows))
