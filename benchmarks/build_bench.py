@@ -2,7 +2,7 @@
 """Time `gulagpub build` against Pelican and Hugo on the same generated blog.
 
 Generates a blog of N posts (1,000 and 10,000 by default) in three formats
-from the same data (see corpus.py), then times, each as a whole process:
+from the same data (see build_corpus.py), then times, each as a whole process:
 
   full      a build from clean output (output and caches deleted first)
   one edit  a build after appending a paragraph to one post (committed with
@@ -45,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import corpus  # noqa: E402
+import build_corpus as corpus  # noqa: E402  (benchmarks/build_corpus.py)
 
 TOOLS = ("gulagpub", "pelican", "hugo")
 KINDS = ("full", "edit")

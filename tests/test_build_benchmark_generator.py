@@ -1,4 +1,4 @@
-"""The build benchmark's corpus generator (benchmarks/corpus.py): the same
+"""The build benchmark's corpus generator (benchmarks/build_corpus.py): the same
 small blog as a valid gulagpub repository, a Pelican project and a Hugo
 site. No Pelican or Hugo is run here; benchmarks/build_bench.py does that."""
 
@@ -30,7 +30,7 @@ def _load(name: str, file: str):
     return module
 
 
-corpus = _load("bench_corpus", "corpus.py")
+corpus = _load("bench_corpus", "build_corpus.py")
 
 
 @pytest.fixture(scope="module")
