@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import Repo, post_text
 from gulagpub.model import State
 from gulagpub.postfile import parse_post
 from gulagpub.promotion import due, is_due
 from sitehelp import NOW, gulagpub
-
-import pytest
 
 
 def _parse(text: str, path: str = "posts/x.md"):  # noqa: ANN202

@@ -9,10 +9,16 @@ new site in atomically. Markdown is rendered once per distinct file content
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import multiprocessing
+import os
 import pickle
 import sqlite3
+import stat as stat_mod
+import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,9 +28,9 @@ from urllib.parse import quote, unquote, urlsplit
 import jinja2
 from markupsafe import Markup
 
-from . import feeds, history, render
+from . import comments, feeds, history, render
 from .config import Config
-from .content import CONTENT_DIRS, check_set, content_paths, load_config
+from .content import CONTENT_DIRS, content_paths, load_config, set_problems
 from .errors import BuildError, Problem
 from .ledger import load_ledger
 from .model import Kind, Post, State
@@ -35,7 +41,7 @@ from .taxonomy import Term, assign_slugs
 from .urls import absolute, entry_id, path_of
 
 # Bump when the output changes for a reason no cache key can see (new code).
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
@@ -56,11 +62,10 @@ class BuildResult:
 
 
 def _h(*parts: object) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for p in parts:
-        h.update(str(p).encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
+    """A short hash naming a combination of values (one digest update: it runs
+    tens of thousands of times per build)."""
+    text = "\0".join(map(str, parts))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -74,13 +79,22 @@ class _Cached:
     summary: str | None = None
 
 
+SHARDS = 32
+
+
+def _shard(path: str) -> str:
+    return f"posts-{zlib.crc32(path.encode('utf-8')) % SHARDS:02d}.pickle"
+
+
 class Cache:
     """`.gulagpub-cache/` at the content root (gitignored): parsed posts by
     file stat, rendered HTML by content hash, the Git history."""
 
     def __init__(self, root: Path) -> None:
         self.dir = root / CACHE_DIR
-        self.posts: dict[str, _Cached] = self._load("posts.pickle") or {}
+        self.posts: dict[str, _Cached] = {}
+        for n in range(SHARDS):  # one edit rewrites one small shard, not all parsed posts
+            self.posts.update(self._load(f"posts-{n:02d}.pickle") or {})
         self.history: history.History = self._load("history.pickle") or history.History()
         self._dirty: set[str] = set()
         self._conn: sqlite3.Connection | None = None
@@ -99,6 +113,9 @@ class Cache:
     def mark(self, name: str) -> None:
         self._dirty.add(name)
 
+    def mark_post(self, path: str) -> None:
+        self._dirty.add(_shard(path))
+
     def save(self) -> None:
         self.close()
         if not self._dirty:
@@ -107,7 +124,12 @@ class Cache:
         gitignore = self.dir / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n", encoding="utf-8")
-        for name, value in (("posts.pickle", self.posts), ("history.pickle", self.history)):
+        shards: dict[str, dict[str, _Cached]] = {}
+        for path, entry in self.posts.items():
+            shards.setdefault(_shard(path), {})[path] = entry
+        files: list[tuple[str, Any]] = [("history.pickle", self.history)]
+        files += [(name, shards.get(name, {})) for name in sorted(self._dirty) if name.startswith("posts-")]
+        for name, value in files:
             if name in self._dirty:
                 tmp = self.dir / (name + ".tmp")
                 with open(tmp, "wb") as f:
@@ -168,9 +190,13 @@ def _environment(root: Path) -> tuple[jinja2.Environment, str]:
     if own.is_dir():
         loaders.append(jinja2.FileSystemLoader(own))
     loaders.append(jinja2.FileSystemLoader(package))
+    # Compiled templates are kept in the cache: compiling them was a tenth of a
+    # one-edit rebuild (profiled). Jinja2 checks the sources' times itself.
+    (root / CACHE_DIR / "jinja").mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             finalize=_xml_safe)
+                             finalize=_xml_safe,
+                             bytecode_cache=jinja2.FileSystemBytecodeCache(str(root / CACHE_DIR / "jinja")))
     return env, h.hexdigest()
 
 
@@ -178,8 +204,15 @@ def _xml_safe(value: Any) -> Any:
     """Every text a template prints, without the characters XML 1.0 forbids
     (Markup comes from render.markdown_to_html, which strips them already)."""
     if type(value) is str:
-        return render.strip_forbidden(value)
+        return _stripped(value)
     return value
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stripped(text: str) -> str:
+    # Pages repeat the same texts (site title, feed links, tag names): a tenth
+    # of the CPU of a full build went to stripping them again (profiled).
+    return render.strip_forbidden(text)
 
 
 def _static(env: jinja2.Environment, name: str) -> bytes:
@@ -188,46 +221,81 @@ def _static(env: jinja2.Environment, name: str) -> bytes:
     return source.encode("utf-8")
 
 
-def load_posts(root: Path, config: Config, cache: Cache) -> tuple[list[Post], list[Problem], dict[str, bytes]]:
+# Below this many changed files, parsing in this process is faster than starting workers.
+PARALLEL_FROM = 200
+
+
+def _parse_and_render(job: tuple[str, bytes, str, Any]) -> tuple[Post | None, list[Problem], str | None, str | None]:
+    """Parse one file and render its body: (post without body, problems, HTML, summary)."""
+    path, data, lang, tz = job
+    post, problems = parse_post(path, data, default_lang=lang, tz=tz)
+    if post is None:
+        return None, problems, None, None
+    html = render.markdown_to_html(post.body)
+    # The cache keeps what the build reads: no body (HTML is cached apart), no raw meta.
+    return replace(post, body="", meta={}), problems, html, render.summary_of(post, html)
+
+
+def load_posts(root: Path, config: Config, cache: Cache,
+               rendered: dict[str, str] | None = None) -> tuple[list[Post], list[Problem]]:
     """Every content file, parsed (from the cache when its stat is unchanged).
-    Returns posts without bodies, problems, and the bytes of files read now."""
+    Changed files are parsed and rendered at once (on every core when there
+    are many: the cold build's main cost); their HTML goes into `rendered`
+    by content hash. Returns posts without bodies, and problems."""
     tz = config.site.tz
-    posts: list[Post] = []
     problems: list[Problem] = []
-    fresh: dict[str, bytes] = {}
     paths = content_paths(root)
     seen = set(paths)
     for gone in [p for p in cache.posts if p not in seen]:
         del cache.posts[gone]
-        cache.mark("posts.pickle")
+        cache.mark_post(gone)
+    todo: list[tuple[str, bytes, tuple[int, int, int], str]] = []
+    base = str(root)
     for path in paths:
-        full = root / path
+        full = os.path.join(base, path)
         if kind_of(path) is None:
             problems.append(Problem(path, 0, "not where content lives: use posts/NAME.md, "
                                     "translations/LANG/NAME.md or pages/NAME.md"))
             continue
-        st = full.lstat()
-        if full.is_symlink():
+        st = os.lstat(full)
+        if stat_mod.S_ISLNK(st.st_mode):
             problems.append(Problem(path, 0, "is a symbolic link; content files must be plain files"))
             continue
         stat = (st.st_mtime_ns, st.st_size, st.st_ino)
         entry = cache.posts.get(path)
         if entry is None or entry.stat != stat:
-            data = full.read_bytes()
+            with open(full, "rb") as f:
+                data = f.read()
             sha = _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
             if entry is None or entry.sha != sha:
-                post, probs = parse_post(path, data, default_lang=config.site.lang, tz=tz)
-                entry = _Cached(stat, sha, replace(post, body="") if post else None, probs)
-                fresh[path] = data
+                todo.append((path, data, stat, sha))
             else:
-                entry = _Cached(stat, sha, entry.post, entry.problems, entry.summary)
-            cache.posts[path] = entry
-            cache.mark("posts.pickle")
+                cache.posts[path] = _Cached(stat, sha, entry.post, entry.problems, entry.summary)
+                cache.mark_post(path)
+    jobs = [(path, data, config.site.lang, tz) for path, data, _, _ in todo]
+    if len(jobs) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+        with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_parse_and_render, jobs, chunksize=64))
+    else:
+        results = [_parse_and_render(job) for job in jobs]
+    for (path, _, stat, sha), (post, probs, html, summary) in zip(todo, results):
+        cache.posts[path] = _Cached(stat, sha, post, probs, summary)
+        cache.mark_post(path)
+        if html is not None:
+            cache.put_html(sha, html)
+            if rendered is not None:
+                rendered[sha] = html
+    posts: list[Post] = []
+    for path in paths:
+        entry = cache.posts.get(path)
+        if entry is None:
+            continue
         problems.extend(entry.problems)
         if entry.post is not None:
             posts.append(entry.post)
-    problems.extend(check_set(posts, paths))
-    return posts, problems, fresh
+    problems.extend(set_problems(posts, set(paths)))
+    return posts, problems
 
 
 def _blocking(problem: Problem, by_path: dict[str, Post], root: Path, now: datetime) -> bool:
@@ -274,7 +342,6 @@ class _Builder:
         self.gen = _h(BUILD_VERSION, templates, config_text, drafts)
         self.prefix = urlsplit(self.config.site.base_url).path or "/"
         self.rendered = 0
-        self.fresh: dict[str, bytes] = {}
         self.html: dict[str, str] = {}
         self.entries: dict[str, feeds.Rendered] = {}
         self._when: dict[datetime, tuple[str, str]] = {}
@@ -285,15 +352,11 @@ class _Builder:
         if sha in self.html:
             return self.html[sha]
         html = self.cache.get_html(sha)
-        if html is None:
-            data = self.fresh.get(post.path)
-            if data is None:
-                data = (self.root / post.path).read_bytes()
-            full, _ = parse_post(post.path, data, default_lang=self.config.site.lang,
-                                 tz=self.config.site.tz)
+        if html is None:  # the HTML cache was deleted: render again
+            full, _ = parse_post(post.path, (self.root / post.path).read_bytes(),
+                                 default_lang=self.config.site.lang, tz=self.config.site.tz)
             html = render.markdown_to_html(full.body if full else "")
             self.cache.put_html(sha, html)
-            self.rendered += 1
         self.html[sha] = html
         return html
 
@@ -301,7 +364,7 @@ class _Builder:
         entry = self.cache.posts[post.path]
         if entry.summary is None:
             entry.summary = render.summary_of(post, self.body_html(post))
-            self.cache.mark("posts.pickle")
+            self.cache.mark_post(post.path)
         return entry.summary
 
     # --- helpers ----------------------------------------------------------
@@ -327,7 +390,8 @@ class _Builder:
     # --- the build ----------------------------------------------------------
     def run(self) -> BuildResult:
         cfg = self.config
-        posts, problems, self.fresh = load_posts(self.root, cfg, self.cache)
+        posts, problems = load_posts(self.root, cfg, self.cache, self.html)
+        self.rendered = len(self.html)
         self.say(f"read {len(posts)} content file(s)")
         by_path = {p.path: p for p in posts}
         blocking = [p for p in problems if _blocking(p, by_path, self.root, self.now)]
@@ -352,8 +416,10 @@ class _Builder:
         originals = {p.path for p in visible if p.kind == Kind.POST}
         visible = [p for p in visible if p.kind != Kind.TRANSLATION or p.original in originals
                    or self.drafts]
-        self.cache.history = hist = history.update(self.root, self.cache.history, CONTENT_DIRS)
-        self.cache.mark("history.pickle")
+        hist = history.update(self.root, self.cache.history, CONTENT_DIRS)
+        if hist is not self.cache.history:
+            self.cache.history = hist
+            self.cache.mark("history.pickle")
         ledger = load_ledger(self.root)
 
         tags = assign_slugs({t for p in visible for t in p.tags})
@@ -392,14 +458,17 @@ class _Builder:
         site_feeds = self.feed_links("/", cfg.site.title)
 
         for it in items.values():
-            mast = ledger.get(entry_id(it.post, cfg))
+            mast = ledger.get(entry_id(it.post, cfg)) if ledger else None
             mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
             others = sorted((o for o in family[it.post.original or it.post.path] if o is not it),
                             key=lambda o: o.post.lang)
-            key = _h(self.gen, "post", it.key, mastodon, [(o.post.lang, o.path, o.post.title) for o in others])
+            archive = self.root / comments.path_for(it.post.path)
+            archived = archive.read_bytes() if archive.is_file() and not archive.is_symlink() else b""
+            key = _h(self.gen, "post", it.key, mastodon, [(o.post.lang, o.path, o.post.title) for o in others],
+                     hashlib.blake2b(archived, digest_size=16).hexdigest())
             outputs.append(Output(self.file_of(it.path), key,
-                                  lambda it=it, others=others, mastodon=mastodon:
-                                  self.post_page(it, others, mastodon, site_feeds)))
+                                  lambda it=it, others=others, mastodon=mastodon, archived=archived:
+                                  self.post_page(it, others, mastodon, site_feeds, archived)))
             for alias in it.post.aliases:
                 outputs.append(Output(self.file_of(alias), _h(self.gen, "alias", it.path, it.post.title),
                                       lambda it=it: self.redirect(it.post, it.path)))
@@ -447,6 +516,10 @@ class _Builder:
             outputs.append(Output(static, _h(self.gen, static), lambda static=static: _static(self.env, static)))
         outputs.append(Output("robots.txt", _h(self.gen, "robots"), lambda: (
             f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
+        redirects = self.root / "_redirects"  # old WordPress URLs, from `gulagpub import wordpress`
+        if redirects.is_file() and not redirects.is_symlink():
+            rules = redirects.read_bytes()
+            outputs.append(Output("_redirects", _h(self.gen, "redirects", rules), lambda: rules))
         sitemap_rows = [(absolute("/", cfg), max((i.updated for i in items.values()), default=None))]
         sitemap_rows += [(i.url, i.updated) for i in sorted(items.values(), key=lambda i: i.path)]
         sitemap_rows += [(absolute(path_of(p, cfg), cfg), None) for p in visible if p.kind == Kind.PAGE]
@@ -470,8 +543,21 @@ class _Builder:
             {"type": "application/feed+json", "title": f"{title} (JSON Feed)", "href": self.href(base + "feed.json")},
         ]
 
+    def archived_comments(self, data: bytes) -> list[dict[str, Any]]:
+        """Comments kept from the old blog (posts/NAME.comments.yaml), as HTML."""
+        found = comments.parse_comments(data) if data else []
+        names = {c.id: c.author for c in found}
+        out = []
+        for c in found:
+            iso, human = self.when(c.date) if c.date else ("", "")
+            out.append({"id": c.id, "author": c.author, "date_iso": iso, "date_human": human,
+                        "parent": c.parent if c.parent in names else 0,
+                        "parent_author": names.get(c.parent, ""), "type": c.type,
+                        "html": Markup(render.markdown_to_html(c.text))})
+        return out
+
     def post_page(self, it: _Item, others: list[_Item], mastodon: str | None,
-                  site_feeds: list[dict[str, str]]) -> bytes:
+                  site_feeds: list[dict[str, str]], archived: bytes = b"") -> bytes:
         p = it.post
         iso, human = self.when(p.date) if p.date else ("", "")
         versions = [{"lang": o.post.lang, "url": o.url} for o in [it, *others]] if others else []
@@ -487,6 +573,7 @@ class _Builder:
             "others": [{"lang": o.post.lang, "name": render.language_name(o.post.lang),
                         "title": o.post.title, "href": self.href(o.path)} for o in others],
             "versions": versions, "mastodon": mastodon,
+            "comments": self.archived_comments(archived),
         }
         return self.page("post.html", lang=p.lang, dir=_direction(p.lang), description=it.summary,
                          canonical=it.url, feeds=site_feeds, post=ctx)

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
 from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseEntryExtension
 from feedgen.ext.dc import DcEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -101,6 +102,21 @@ def _newest(doc: Document[Entry], fallback: datetime) -> datetime:
     return max((e.updated for e in doc.entries), default=fallback)
 
 
+class _AtomLinkAttributes(BaseEntryExtension):  # type: ignore[misc]
+    """feedgen 1.0.0 writes entry links without rel, type and hreflang (a
+    variable shadowed in FeedEntry.atom_entry), so a `via` link read as a
+    second alternate link (invalid Atom): this puts the attributes back."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+
+    def extend_atom(self, entry: Any) -> Any:
+        for element, attrs in zip(entry.findall("link"), self.links):
+            for key, value in attrs.items():
+                element.set(key, value)
+        return entry
+
+
 def _feed_entry(e: Entry) -> FeedEntry:
     fe = FeedEntry()
     # register_extension, not load_extension: the latter retries a failing
@@ -109,9 +125,13 @@ def _feed_entry(e: Entry) -> FeedEntry:
     fe.id(e.id)
     fe.guid(e.id, permalink=False)
     fe.title(strip_forbidden(e.title))
-    fe.link(href=e.url, rel="alternate", type="text/html", hreflang=e.lang)
+    fe.register_extension("links", _AtomLinkAttributes, atom=True, rss=False)
+    links = [{"href": e.url, "rel": "alternate", "type": "text/html", "hreflang": e.lang}]
     if e.via:
-        fe.link(href=e.via, rel="via")
+        links.append({"href": e.via, "rel": "via"})
+    for link in links:
+        fe.link(**{k: v for k, v in link.items() if v})
+    fe.links.links = [{k: v for k, v in link.items() if v and k != "href"} for link in links]
     fe.published(_utc(e.published))
     fe.updated(_utc(e.updated))
     fe.author({"name": e.author})

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 
@@ -68,6 +69,9 @@ class Translation:
 
     translators: tuple[str, ...] = ()
     from_lang: str | None = None
+    # For a language version: content_digest() of the post it translates, as
+    # it was when translated; differs from the post's digest once it changes.
+    of_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ class Withdrawal:
 
 # Front-matter keys written by the workflow, not by authors: they do not
 # count as "content", so recording a review does not make it stale.
-WORKFLOW_KEYS = frozenset({"state", "reviews", "withdrawn", "id", "published_by"})
+WORKFLOW_KEYS = frozenset({"state", "reviews", "withdrawn", "id", "published_by", "import"})
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,9 @@ class Post:
         """The line where front-matter `key` stands (1 when it is absent)."""
         return self.lines.get(key, 1)
 
-    @property
+    @cached_property
     def digest(self) -> str:
+        """content_digest() of this post, computed once (and kept in the parse cache)."""
         return content_digest(self.meta, self.body)
 
 
