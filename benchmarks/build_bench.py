@@ -1,0 +1,580 @@
+#!/usr/bin/env python3
+"""Time `gulagpub build` against Pelican and Hugo on the same generated blog.
+
+Generates a blog of N posts (1,000 and 10,000 by default) in three formats
+from the same data (see build_corpus.py), then times, each as a whole process:
+
+  full      a build from clean output (output and caches deleted first)
+  one edit  a build after appending a paragraph to one post (committed with
+            git for gulagpub), with the previous build's output and caches
+            in place
+
+and prints the median, min and max wall time, the peak memory, the ratios
+Pelican/gulagpub and Hugo/gulagpub from the same run, and gulagpub's targets
+(issue 3). Results go to benchmarks/results/build-*.json.
+
+Run it with the project's virtual environment (it needs PyYAML and the
+`gulagpub` command of that environment):
+
+    .venv/bin/python benchmarks/build_bench.py                      # everything
+    .venv/bin/python benchmarks/build_bench.py --sizes 1000 --runs 3 --tools gulagpub,hugo
+    .venv/bin/python benchmarks/build_bench.py --keep /tmp/bench    # reuse corpora
+
+Pelican is installed from PyPI into WORK/pelican-venv (`pelican[markdown]`)
+when it is not there yet; Hugo is Debian's `hugo` (apt-get install hugo).
+A tool that is missing is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import build_corpus as corpus  # noqa: E402  (benchmarks/build_corpus.py)
+
+TOOLS = ("gulagpub", "pelican", "hugo")
+KINDS = ("full", "edit")
+KIND_LABEL = {"full": "full", "edit": "one edit"}
+# Issue 3's targets for gulagpub on a 2-core machine: (size, kind) -> (seconds, MB).
+TARGETS: dict[tuple[int, str], tuple[float, float | None]] = {
+    (10000, "full"): (5.0, 500.0),
+    (10000, "edit"): (0.5, None),
+    (1000, "full"): (0.7, None),
+}
+TIME = "/usr/bin/time"
+
+
+# --- measuring one process ----------------------------------------------------
+
+
+@dataclass
+class Sample:
+    wall: float  # seconds
+    peak_mb: float  # the larger of: biggest single process, sampled whole-tree PSS
+    maxrss_mb: float  # biggest single process (getrusage / time -v)
+    tree_mb: float  # sampled sum of PSS over the process tree (0 if unavailable)
+    cpu: float  # user + system CPU seconds of the process and its children
+    rc: int
+    error: str = ""
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(entry.name))
+    return kids
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed PSS of a process and its descendants every `every`
+    seconds: a build that forks workers can use more memory in total than
+    its biggest process, which is all that getrusage reports. PSS counts
+    pages shared between forked workers once."""
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every, self.peak_kb = pid, every, 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        if not os.path.exists("/proc/self/smaps_rollup"):
+            return
+        while not self.stop.wait(self.every):
+            kids = _children()
+            todo, total = [self.pid], 0
+            while todo:
+                pid = todo.pop()
+                total += _pss_kb(pid)
+                todo.extend(kids.get(pid, ()))
+            self.peak_kb = max(self.peak_kb, total)
+
+
+# Without /usr/bin/time: a fresh Python process runs the command and writes
+# the same lines from getrusage(RUSAGE_CHILDREN).
+_RUSAGE = (
+    "import resource, subprocess, sys\n"
+    "rc = subprocess.call(sys.argv[2:])\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "open(sys.argv[1], 'w').write(f'Maximum resident set size (kbytes): {u.ru_maxrss}\\n'\n"
+    "    f'User time (seconds): {u.ru_utime}\\nSystem time (seconds): {u.ru_stime}\\n')\n"
+    "sys.exit(rc)\n"
+)
+
+
+def measure(cmd: list[str], cwd: Path) -> Sample:
+    """Run `cmd` as a fresh process; its wall time and peak memory."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report, \
+            tempfile.TemporaryFile("w+") as err:
+        if os.access(TIME, os.X_OK):
+            wrapped = [TIME, "-v", "-o", report.name, *cmd]
+        else:
+            wrapped = [sys.executable, "-c", _RUSAGE, report.name, *cmd]
+        start = time.perf_counter()
+        proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        try:
+            rc = proc.wait()
+        except BaseException:  # Ctrl-C: leave no build running behind us
+            proc.kill()
+            raise
+        finally:
+            sampler.stop.set()
+        wall = time.perf_counter() - start
+        sampler.join()
+        maxrss_kb, cpu = 0, 0.0
+        for line in report.read().splitlines():
+            if "Maximum resident set size" in line:
+                maxrss_kb = int(line.rsplit(":", 1)[1])
+            elif "User time (seconds)" in line or "System time (seconds)" in line:
+                cpu += float(line.rsplit(":", 1)[1])
+        err.seek(0)
+        tail = "" if rc == 0 else err.read()[-2000:]
+    maxrss, tree = maxrss_kb / 1024, sampler.peak_kb / 1024
+    return Sample(round(wall, 4), round(max(maxrss, tree), 1), round(maxrss, 1),
+                  round(tree, 1), round(cpu, 2), rc, tail)
+
+
+# --- the tools ----------------------------------------------------------------
+
+
+EDIT_TEXT = ("\n\nAn editor's note added by benchmark run {i}: this text was checked "
+             "again against the original publication, and {i} small corrections were made.\n")
+
+
+class Tool:
+    """One static-site generator over its copy of a corpus in `root`."""
+
+    name = ""
+    content_file = staticmethod(corpus.gulagpub_path)
+
+    def __init__(self, root: Path, stamp: dict, exe: str) -> None:
+        self.root, self.exe = root, exe
+        self.edit_path = root / self.content_file(_edit_doc(stamp["edit"]))
+        self.original = self.edit_path.read_bytes()
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def output(self) -> Path:
+        raise NotImplementedError
+
+    def caches(self) -> list[Path]:
+        return []
+
+    def clean(self) -> None:
+        for path in [self.output, *self.caches()]:
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+
+    def edit(self, i: int) -> None:
+        with self.edit_path.open("a", encoding="utf-8") as f:
+            f.write(EDIT_TEXT.format(i=i))
+
+    def restore(self) -> None:
+        self.edit_path.write_bytes(self.original)
+
+    def build(self) -> Sample:
+        return measure(self.command(), self.root)
+
+
+def _edit_doc(name: str) -> corpus.Doc:
+    # Only name and lang matter for the file's path.
+    return corpus.Doc(name=name, slug="", lang="en", title="", date=datetime(2000, 1, 1),
+                      author="", tags=[], category="", summary="", body="")
+
+
+class Gulagpub(Tool):
+    name = "gulagpub"
+
+    def __init__(self, root: Path, stamp: dict, exe: str) -> None:
+        # A kept corpus may hold edits of an interrupted run: back to the generated commit.
+        first = corpus.git(root, "rev-list", "--max-parents=0", "HEAD")
+        corpus.git(root, "reset", "-q", "--hard", first)
+        super().__init__(root, stamp, exe)
+
+    def command(self) -> list[str]:
+        return [self.exe, "-C", str(self.root), "build", "--out", str(self.output)]
+
+    @property
+    def output(self) -> Path:
+        return self.root.parent / "gulagpub-site"
+
+    def caches(self) -> list[Path]:
+        return [self.root / ".gulagpub-cache"]
+
+    def edit(self, i: int) -> None:
+        super().edit(i)
+        corpus.git(self.root, "commit", "-q", "-m", f"Benchmark edit {i}",
+             str(self.edit_path.relative_to(self.root)))
+
+    def restore(self) -> None:
+        first = corpus.git(self.root, "rev-list", "--max-parents=0", "HEAD")
+        corpus.git(self.root, "reset", "-q", "--hard", first)
+
+
+class Pelican(Tool):
+    name = "pelican"
+    content_file = staticmethod(corpus.pelican_path)
+
+    def command(self) -> list[str]:
+        return [self.exe, "content", "-o", "output", "-s", "pelicanconf.py"]
+
+    @property
+    def output(self) -> Path:
+        return self.root / "output"
+
+    def caches(self) -> list[Path]:
+        return [self.root / "cache", self.root / "__pycache__"]
+
+
+class Hugo(Tool):
+    name = "hugo"
+    content_file = staticmethod(corpus.hugo_path)
+
+    def command(self) -> list[str]:
+        return [self.exe, "--quiet", "--destination", "public",
+                "--cacheDir", str(self.root / ".hugo-cache")]
+
+    @property
+    def output(self) -> Path:
+        return self.root / "public"
+
+    def caches(self) -> list[Path]:
+        return [self.root / "resources", self.root / ".hugo-cache", self.root / ".hugo_build.lock"]
+
+
+CLASSES: dict[str, type[Tool]] = {"gulagpub": Gulagpub, "pelican": Pelican, "hugo": Hugo}
+
+
+def find_gulagpub(given: str | None) -> tuple[str | None, str]:
+    exe = given or str(Path(sys.executable).parent / "gulagpub")
+    if not os.access(exe, os.X_OK):
+        exe = shutil.which("gulagpub") or ""
+    if not exe:
+        return None, "gulagpub not installed, skipped (pip install -e . in a venv)"
+    probe = subprocess.run([exe, "build", "--help"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return None, f"{exe} has no 'build' command, skipped"
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
+    return exe, version
+
+
+def find_pelican(work: Path, install: bool) -> tuple[str | None, str]:
+    venv = work / "pelican-venv"
+    exe = venv / "bin" / "pelican"
+    if not exe.exists() and install:
+        print(f"installing Pelican into {venv} (pip install 'pelican[markdown]') ...",
+              file=sys.stderr)
+        try:
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True,
+                           capture_output=True)
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "pelican[markdown]"],
+                           check=True, capture_output=True, text=True)
+        except subprocess.CalledProcessError as exc:
+            why = (exc.stderr or "").strip().splitlines()[-1:] or [str(exc)]
+            return None, f"pelican not installed, skipped ({why[0]})"
+    if not exe.exists():
+        return None, "pelican not installed, skipped"
+    version = subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout
+    md = subprocess.run([str(venv / "bin" / "python"), "-c",
+                         "import markdown; print(markdown.__version__)"],
+                        capture_output=True, text=True).stdout
+    return str(exe), f"pelican {version.strip()}, Python-Markdown {md.strip()}"
+
+
+def find_hugo() -> tuple[str | None, str]:
+    exe = shutil.which("hugo")
+    if not exe:
+        return None, "hugo not installed, skipped (apt-get install hugo)"
+    out = subprocess.run([exe, "version"], capture_output=True, text=True).stdout.strip()
+    return exe, out
+
+
+# --- what a build produced ----------------------------------------------------
+
+
+def inventory(out: Path) -> dict[str, int]:
+    """Files a build wrote: HTML pages, Atom and RSS documents (sniffed, so
+    every tool's naming is counted alike), JSON feeds, all files, bytes."""
+    counts = {"files": 0, "bytes": 0, "html": 0, "atom": 0, "rss": 0, "json_feed": 0}
+    for dirpath, _, files in os.walk(out):
+        for fn in files:
+            path = os.path.join(dirpath, fn)
+            counts["files"] += 1
+            counts["bytes"] += os.path.getsize(path)
+            if fn.endswith(".html"):
+                counts["html"] += 1
+                continue
+            with open(path, "rb") as f:
+                head = f.read(600)
+            if b"<feed" in head:
+                counts["atom"] += 1
+            elif b"<rss" in head:
+                counts["rss"] += 1
+            elif b"jsonfeed.org/version" in head:
+                counts["json_feed"] += 1
+    return counts
+
+
+# --- the run ----------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    tool: str
+    size: int
+    kind: str
+    runs: list[Sample] = field(default_factory=list)
+    median: float = 0.0
+    min: float = 0.0
+    max: float = 0.0
+    peak_mb: float = 0.0
+    cpu: float = 0.0  # median CPU seconds (user + system): steadier than wall time on a busy machine
+    ratio: float | None = None  # this tool's median / gulagpub's median, same size and kind
+    cpu_ratio: float | None = None  # the same for CPU seconds
+    failed: str = ""
+    output: dict[str, int] = field(default_factory=dict)
+
+    def summarise(self) -> None:
+        ok = [s for s in self.runs if s.rc == 0]
+        bad = [s for s in self.runs if s.rc != 0]
+        if bad:
+            self.failed = f"exit {bad[0].rc}: {bad[0].error.strip()[-600:]}"
+        if ok:
+            walls = [s.wall for s in ok]
+            self.median = round(statistics.median(walls), 3)
+            self.min, self.max = round(min(walls), 3), round(max(walls), 3)
+            self.peak_mb = max(s.peak_mb for s in ok)
+            self.cpu = round(statistics.median(s.cpu for s in ok), 2)
+
+
+def bench_tool(tool: Tool, size: int, runs: int, log) -> list[Row]:
+    full, edit = Row(tool.name, size, "full"), Row(tool.name, size, "edit")
+    try:
+        for i in range(runs):
+            tool.clean()
+            sample = tool.build()
+            full.runs.append(sample)
+            log(f"  {tool.name} {size} full #{i + 1}: {sample.wall:.2f} s, {sample.peak_mb:.0f} MB"
+                + (f", FAILED (exit {sample.rc})" if sample.rc else ""))
+            if sample.rc:
+                break
+        full.output = inventory(tool.output) if tool.output.exists() else {}
+        if full.runs and full.runs[-1].rc == 0:
+            for i in range(runs):
+                tool.edit(i + 1)
+                sample = tool.build()
+                edit.runs.append(sample)
+                log(f"  {tool.name} {size} one edit #{i + 1}: {sample.wall:.2f} s, "
+                    f"{sample.peak_mb:.0f} MB" + (f", FAILED (exit {sample.rc})" if sample.rc else ""))
+                if sample.rc:
+                    break
+            edit.output = inventory(tool.output) if tool.output.exists() else {}
+    finally:
+        tool.restore()
+    full.summarise()
+    edit.summarise()
+    return [full, edit]
+
+
+def add_ratios(rows: list[Row]) -> None:
+    base = {(r.size, r.kind): r for r in rows if r.tool == "gulagpub" and r.median}
+    for r in rows:
+        b = base.get((r.size, r.kind))
+        if b and r.median:
+            r.ratio = round(r.median / b.median, 2)
+            if b.cpu and r.cpu:
+                r.cpu_ratio = round(r.cpu / b.cpu, 2)
+
+
+def target_text(row: Row) -> str:
+    if row.tool != "gulagpub" or (row.size, row.kind) not in TARGETS:
+        return ""
+    secs, mb = TARGETS[(row.size, row.kind)]
+    want = f"<= {secs:g} s" + (f", < {mb:g} MB" if mb else "")
+    if not row.median:
+        return want
+    met = row.median <= secs and (mb is None or row.peak_mb < mb)
+    return f"{want}: {'met' if met else 'MISSED'}"
+
+
+def table(rows: list[Row]) -> str:
+    head = (f"{'tool':<9} {'posts':>6} {'build':<8} {'median s':>9} {'min s':>7} {'max s':>7} "
+            f"{'peak MB':>8} {'cpu s':>7} {'x gulagpub':>10} {'(cpu)':>6}  target (issue 3)")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        if not r.median:
+            lines.append(f"{r.tool:<9} {r.size:>6} {KIND_LABEL[r.kind]:<8} "
+                         f"{'failed' if r.failed else 'not run':>9}  {r.failed[:200]}")
+            continue
+        ratio = f"{r.ratio:.1f}x" if r.ratio is not None else "-"
+        cpu_ratio = f"{r.cpu_ratio:.1f}x" if r.cpu_ratio is not None else "-"
+        lines.append(f"{r.tool:<9} {r.size:>6} {KIND_LABEL[r.kind]:<8} {r.median:>9.3f} "
+                     f"{r.min:>7.3f} {r.max:>7.3f} {r.peak_mb:>8.0f} {r.cpu:>7.2f} {ratio:>10} {cpu_ratio:>6}  {target_text(r)}")
+    return "\n".join(lines)
+
+
+def outputs_text(rows: list[Row]) -> str:
+    lines = ["What each full build wrote (HTML pages; Atom, RSS and JSON feed documents):"]
+    for r in rows:
+        if r.kind == "full" and r.output:
+            o = r.output
+            lines.append(f"  {r.tool:<9} {r.size:>6} posts: {o['html']:>6} HTML, {o['atom']:>5} Atom, "
+                         f"{o['rss']:>5} RSS, {o['json_feed']:>4} JSON feed; "
+                         f"{o['files']} files, {o['bytes'] / 1e6:.0f} MB")
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+        info["memory_gb"] = round(int(mem) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return info
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Example:\n  .venv/bin/python benchmarks/build_bench.py --sizes 1000 --runs 3 "
+               "--tools gulagpub,hugo --keep /tmp/gulagpub-bench")
+    p.add_argument("--sizes", default="1000,10000",
+                   help="comma-separated numbers of posts (default: 1000,10000)")
+    p.add_argument("--runs", type=int, default=5, help="timed runs per build kind (default: 5)")
+    p.add_argument("--tools", default=",".join(TOOLS),
+                   help="comma-separated, from gulagpub,pelican,hugo (default: all)")
+    p.add_argument("--keep", metavar="DIR", type=Path,
+                   help="work folder to keep: corpora, outputs and Pelican's venv are reused "
+                        "from it by the next run (default: a temporary folder, deleted)")
+    p.add_argument("--seed", type=int, default=1917, help="seed of the generated corpus (default: 1917)")
+    p.add_argument("--gulagpub", metavar="PATH",
+                   help="the gulagpub command (default: the one beside this Python, else on PATH)")
+    p.add_argument("--no-install", action="store_true",
+                   help="do not pip-install Pelican into the work folder when it is missing")
+    p.add_argument("--results", type=Path, default=HERE / "results",
+                   help="folder for the JSON results (default: benchmarks/results)")
+    args = p.parse_args(argv)
+    try:
+        args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        p.error(f"--sizes must be numbers separated by commas, not {args.sizes!r}")
+    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = [t for t in args.tools if t not in TOOLS]
+    if unknown:
+        p.error(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOLS)}")
+    if args.runs < 1 or any(s < 1 for s in args.sizes):
+        p.error("--runs and --sizes must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    loadavg_start = list(os.getloadavg())
+    work = args.keep or Path(tempfile.mkdtemp(prefix="gulagpub-bench-"))
+    work = work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        found: dict[str, tuple[str | None, str]] = {}
+        if "gulagpub" in args.tools:
+            found["gulagpub"] = find_gulagpub(args.gulagpub)
+        if "pelican" in args.tools:
+            found["pelican"] = find_pelican(work, not args.no_install)
+        if "hugo" in args.tools:
+            found["hugo"] = find_hugo()
+        tools = [t for t in args.tools if found[t][0]]
+        for t in args.tools:
+            log(f"{t}: {found[t][1]}")
+        rows: list[Row] = []
+        corpora = {}
+        for size in args.sizes:
+            root = work / f"corpus-{size}-seed{args.seed}"
+            start = time.perf_counter()
+            stamp = corpus.ensure(root, size, args.seed, [t for t in TOOLS if t in args.tools])
+            log(f"corpus of {size} posts in {root}: "
+                + ("reused" if stamp["reused"] else f"generated in {time.perf_counter() - start:.1f} s"))
+            corpora[size] = {"path": str(root), **stamp}
+            for t in tools:
+                tool = CLASSES[t](root / t, stamp, found[t][0] or "")
+                rows.extend(bench_tool(tool, size, args.runs, log))
+        add_ratios(rows)
+        info = {**machine(), "loadavg_start": loadavg_start, "loadavg_end": list(os.getloadavg())}
+        print(table(rows))
+        print()
+        print(outputs_text(rows))
+        print(f"\nmachine: {info.get('cpu', '?')}, {info['cpus']} CPUs, load average "
+              f"{info['loadavg_start'][0]:.1f} at start, {info['loadavg_end'][0]:.1f} at end "
+              "(a shared machine: figures are noisy)")
+        args.results.mkdir(parents=True, exist_ok=True)
+        stamp_time = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        out = args.results / f"build-{stamp_time}.json"
+        out.write_text(json.dumps({
+            "when": stamp_time,
+            "settings": {"sizes": args.sizes, "runs": args.runs, "tools": args.tools,
+                         "seed": args.seed},
+            "tools": {t: {"command": found[t][0],
+                          "version_or_reason": found[t][1]} for t in args.tools},
+            "machine": info,
+            "corpora": corpora,
+            "targets": {f"gulagpub {s} {k}": {"seconds": v[0], "mb": v[1]}
+                        for (s, k), v in TARGETS.items()},
+            "rows": [asdict(r) for r in rows],
+        }, indent=2) + "\n")
+        log(f"results written to {out}")
+        return 1 if any(r.failed for r in rows) else 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
