@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -67,47 +68,362 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def _now() -> datetime:
+    """The one place the CLI reads the clock; the library takes `now`."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _done(outcome: Any) -> None:
+    """Report a use case's outcome: the commit on stdout, details on stderr."""
+    if outcome is None:
+        click.echo("nothing to do", err=True)
+        return
+    if outcome.dry_run:
+        click.echo(outcome.describe())
+        click.echo("dry run: nothing was written or committed", err=True)
+    else:
+        click.echo(outcome.commit)
+        click.echo(outcome.describe(), err=True)
+
+
+dry_run_option = click.option("--dry-run", is_flag=True,
+                              help="Print what would be written and committed; change nothing.")
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the listing as JSON.")
 @click.pass_obj
 def status(obj: Ctx, as_json: bool) -> None:
-    """Show where every post stands: what awaits translation or review.
+    """Show where every post stands and who has it.
+
+    Lists what awaits translation (and by whom), what awaits review (and
+    how many approvals it has), approved posts whose approvals went stale
+    because the content changed, and language versions whose post changed
+    after they were translated. Reads the working tree only, not history.
 
     \b
     Example:
       gulagpub status
-      gulagpub status --json
+      gulagpub status --json | jq '.posts[] | select(.state == "review")'
     """
+    from .workflow import standings
+
     content = obj.load()
-    rows = [
-        {"path": p.path, "state": p.state.value, "title": p.title, "lang": p.lang}
-        for p in content.posts
-    ]
+    rows = standings(content.posts, content.config)
     if as_json:
-        echo_json({"posts": rows, "problems": [str(p) for p in content.problems]})
+        echo_json({"posts": [r.as_dict() for r in rows], "problems": [str(p) for p in content.problems]})
         return
     for r in rows:
-        click.echo(f"{r['state']:<12} {r['path']}  {r['title']}")
+        line = f"{r.state.value:<12} {r.path}  {r.title}"
+        if r.waiting_for and r.state.value not in ("published", "withdrawn"):
+            line += f"  [waits for {r.waiting_for}]"
+        click.echo(line)
+        for problem in r.problems:
+            click.echo(f"{'':<12} ! {problem}")
     for p in content.problems:
         click.echo(str(p), err=True)
 
 
-@main.command()
-@click.pass_obj
-def check(obj: Ctx) -> None:
-    """Validate every post; exit 1 if any has problems.
+def _annotation(problem: Any) -> str:
+    msg = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    line = f",line={problem.line}" if problem.line else ""
+    return f"::error file={problem.path}{line}::{msg}"
 
-    Prints one line per problem, `path:line: message`.
+
+@main.command()
+@click.option("--base", metavar="REF",
+              help="Also judge every commit in REF..HEAD (e.g. the pull request's target branch).")
+@click.pass_obj
+def check(obj: Ctx, base: str | None) -> None:
+    """Validate every post and the workflow; exit 1 if anything is wrong.
+
+    Checks every file in posts/, translations/ and pages/ (a broken file
+    does not stop the others) and the workflow rules on the current state:
+    stale approvals, approvals by non-editors, self-approvals.
+
+    With --base REF it also judges every commit in REF..HEAD: each state
+    change legal and made by someone whose role allows it (the commit's
+    author, mapped to the team by e-mail or GitHub login), review records
+    written only by the editor they name (anything else is a forgery),
+    signatures where approvals must be signed, no approval lost in a merge.
+
+    Prints one line per problem, `path:line: message` (and GitHub Actions
+    annotations when GITHUB_ACTIONS=true). Exit 0: all well; 1: problems;
+    2: usage error (such as a REF that is not a commit).
 
     \b
     Example:
       gulagpub check
+      gulagpub check --base origin/main
     """
+    import os
+
+    from .check import state_problems
+    from .history import range_problems
+
     content = obj.load()
-    for p in content.problems:
+    problems = list(content.problems) + state_problems(content.posts, content.config)
+    if base is not None:
+        problems += range_problems(content.root, base)
+    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
+    for p in problems:
         click.echo(str(p))
-    n = len(content.posts)
-    if content.problems:
-        click.echo(f"{len(content.problems)} problem(s) in {n} file(s) checked", err=True)
+        if annotate:
+            click.echo(_annotation(p))
+    n = len(content.posts) + len({p.path for p in content.problems} - {p.path for p in content.posts})
+    if problems:
+        click.echo(f"{len(problems)} problem(s); {n} file(s) checked", err=True)
         sys.exit(1)
     click.echo(f"{n} file(s) checked, no problems", err=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", required=True, help="The site's title.")
+@click.option("--base-url", required=True, help="Where the site will live, e.g. https://blog.example.org/.")
+@click.option("--lang", default="en", show_default=True, help="The site's default language (BCP 47).")
+@click.option("--timezone", "tz", default="UTC", show_default=True,
+              help="IANA timezone for dates written without one, e.g. Europe/Madrid.")
+@dry_run_option
+def init(directory: Path, title: str, base_url: str, lang: str, tz: str, dry_run: bool) -> None:
+    """Create a new content repository in DIRECTORY.
+
+    Makes posts/, translations/ and gulagpub.toml with you (git config
+    user.name / user.email) as the first editor, and the first commit.
+    DIRECTORY may exist, but not hold a gulagpub.toml yet.
+
+    \b
+    Example:
+      gulagpub init blog --title "Anarchists in the Gulag" \\
+          --base-url https://gulaganarchists.github.io/ --timezone Europe/Madrid
+    """
+    from . import editorial
+
+    _done(editorial.init(directory, title, base_url, lang=lang, timezone=tz, dry_run=dry_run))
+
+
+@main.group()
+def team() -> None:
+    """Change the team listed in gulagpub.toml.
+
+    \b
+    Example:
+      gulagpub team add "Tania T" tania@example.org --role translator --lang es
+    """
+
+
+@team.command("add")
+@click.argument("name")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(["editor", "translator"]),
+              help="editor or translator; repeat for both.")
+@click.option("--lang", "langs", multiple=True, help="A language they work in; repeat for more.")
+@click.option("--github", help="Their GitHub login (maps web-editor commits to them).")
+@click.option("--signing-key", type=click.Path(dir_okay=False, path_type=Path),
+              help="Their SSH public key file (.pub), for signed approvals.")
+@dry_run_option
+@click.pass_obj
+def team_add(obj: Ctx, name: str, email: str, roles: tuple[str, ...], langs: tuple[str, ...],
+             github: str | None, signing_key: Path | None, dry_run: bool) -> None:
+    """Add a person to the team (editors only); one commit.
+
+    Appends a [[team]] entry to gulagpub.toml; the rest of the file,
+    comments included, stays as it was.
+
+    \b
+    Example:
+      gulagpub team add "Paul Sharkey" paul@example.org --role translator --lang es --lang en
+      gulagpub team add "Boris" boris@example.org --role editor --signing-key boris.pub
+    """
+    from . import editorial
+    from .config import Member, Role
+
+    key = editorial.read_public_key(signing_key) if signing_key else None
+    member = Member(name=name, email=email, roles=frozenset(Role(r) for r in roles), langs=langs,
+                    github=github, signing_key=key)
+    _done(editorial.team_add(obj.root, member, dry_run=dry_run))
+
+
+@main.command()
+@click.argument("title")
+@click.option("--slug", help="File name and URL slug (default: made from the title).")
+@click.option("--lang", help="Language of this text (default: the site's).")
+@click.option("--translate-from", metavar="LANG", help="The text is translated from this language.")
+@click.option("--source-title", help="Title of the original text.")
+@click.option("--source-author", help="Author of the original text.")
+@click.option("--source-publication", help="Where the original appeared.")
+@click.option("--source-via", help="Through whom or what it reached us.")
+@click.option("--source-url", help="Link to the original.")
+@dry_run_option
+@click.pass_obj
+def new(obj: Ctx, title: str, slug: str | None, lang: str | None, translate_from: str | None,
+        source_title: str | None, source_author: str | None, source_publication: str | None,
+        source_via: str | None, source_url: str | None, dry_run: bool) -> None:
+    """Start a draft posts/SLUG.md with you as its author; one commit.
+
+    \b
+    Example:
+      gulagpub new "Vicente Monclús Guallar" --translate-from es \\
+          --source-publication "O Crabero" --source-via Huesca-Info
+    """
+    from . import editorial
+
+    source = {"title": source_title, "author": source_author, "publication": source_publication,
+              "via": source_via, "url": source_url}
+    _done(editorial.new(obj.root, title, slug=slug, lang=lang, translate_from=translate_from,
+                        source={k: v for k, v in source.items() if v}, dry_run=dry_run))
+
+
+@main.command()
+@click.argument("post")
+@click.option("--lang", required=True, help="The language of the new version.")
+@click.option("--translator", metavar="EMAIL", help="Assign this translator at once (state translation).")
+@dry_run_option
+@click.pass_obj
+def translate(obj: Ctx, post: str, lang: str, translator: str | None, dry_run: bool) -> None:
+    """Start a language version translations/LANG/NAME.md of POST; one commit.
+
+    The new file copies the post's fields and text, records the language
+    it is translated from and the post's content digest (so `status` can
+    tell when the post changes afterwards).
+
+    \b
+    Example:
+      gulagpub translate vicente-monclus-guallar --lang es --translator tania@example.org
+    """
+    from . import editorial
+
+    _done(editorial.translate(obj.root, post, lang, translator=translator, dry_run=dry_run))
+
+
+@main.command()
+@click.argument("post")
+@click.argument("translator")
+@dry_run_option
+@click.pass_obj
+def assign(obj: Ctx, post: str, translator: str, dry_run: bool) -> None:
+    """Assign TRANSLATOR (e-mail, name or GitHub login) to POST; one commit.
+
+    A draft moves to translation. Needs a source language and a team
+    member with the translator role (who works in the post's language).
+
+    \b
+    Example:
+      gulagpub assign posts/vicente.md tania@example.org
+    """
+    from . import editorial
+
+    _done(editorial.assign(obj.root, post, translator, dry_run=dry_run))
+
+
+@main.command()
+@click.argument("post")
+@dry_run_option
+@click.pass_obj
+def submit(obj: Ctx, post: str, dry_run: bool) -> None:
+    """Send POST to review; one commit.
+
+    From translation (by its translator or an editor), from draft (an
+    editor, for an original post), or from approved when its content
+    changed after approval. Needs a body and, for a translation, the
+    translator and the source attribution.
+
+    \b
+    Example:
+      gulagpub submit vicente-monclus-guallar
+    """
+    from . import editorial
+
+    _done(editorial.submit(obj.root, post, dry_run=dry_run))
+
+
+@main.command()
+@click.argument("post")
+@click.option("-m", "--message", "note", help="A note kept in the review record.")
+@dry_run_option
+@click.pass_obj
+def approve(obj: Ctx, post: str, note: str | None, dry_run: bool) -> None:
+    """Approve POST's current content (editors only; never your own); one commit.
+
+    The approval is recorded in the post's `reviews:` with the content
+    digest; the post becomes approved once it has the approvals
+    [workflow] approvals_required asks for. With signed_approvals = true
+    the commit is SSH-signed with your `git config user.signingkey`.
+
+    \b
+    Example:
+      gulagpub approve vicente-monclus-guallar -m "Checked against the Spanish"
+    """
+    from . import editorial
+
+    _done(editorial.approve(obj.root, post, _now(), note=note, dry_run=dry_run))
+
+
+@main.command("request-changes")
+@click.argument("post")
+@click.option("-m", "--message", "note", required=True, help="What should change (kept in the review record).")
+@dry_run_option
+@click.pass_obj
+def request_changes(obj: Ctx, post: str, note: str, dry_run: bool) -> None:
+    """Send POST back from review (editors only); one commit.
+
+    A translation goes back to translation, an original post to draft;
+    the note stays in the post's review record.
+
+    \b
+    Example:
+      gulagpub request-changes vicente -m "Paragraph 3: check the dates"
+    """
+    from . import editorial
+
+    _done(editorial.request_changes(obj.root, post, note, _now(), dry_run=dry_run))
+
+
+@main.command()
+@click.argument("post")
+@click.option("--reason", required=True, help="Why the post is withdrawn (kept in the post).")
+@dry_run_option
+@click.pass_obj
+def withdraw(obj: Ctx, post: str, reason: str, dry_run: bool) -> None:
+    """Withdraw a published POST (editors only), with a reason; one commit.
+
+    \b
+    Example:
+      gulagpub withdraw the-tragedy-of-karaganda --reason "Rights holder asked us to"
+    """
+    from . import editorial
+
+    _done(editorial.withdraw(obj.root, post, reason, _now(), dry_run=dry_run))
+
+
+@main.command()
+@click.argument("post")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@click.pass_obj
+def history(obj: Ctx, post: str, as_json: bool) -> None:
+    """List each state change and review of POST: who, when, which commit.
+
+    Read from Git in one pass over the post's history.
+
+    \b
+    Example:
+      gulagpub history vicente-monclus-guallar
+      gulagpub history posts/x.md --json
+    """
+    from .history import post_history
+
+    content = obj.load()
+    found = content.find(post)
+    path = found.path if found else post.strip().removeprefix("./")
+    if found is None and not (content.root / path).exists():
+        raise UsageError(f"no post {post!r}: give a path (posts/x.md), a file name or a slug")
+    events = post_history(content.root, path, content.config)
+    if as_json:
+        echo_json({"path": path, "events": [e.as_dict() for e in events]})
+        return
+    for e in events:
+        arrow = f"{e.source.value if e.source else '(new)'} -> {e.target.value if e.target else '(deleted)'}"
+        line = f"{e.when.isoformat()}  {e.commit[:10]}  {arrow:<26} {e.action:<16} {e.name} <{e.email}>"
+        if e.note:
+            line += f"  \"{e.note}\""
+        click.echo(line)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -122,14 +122,21 @@ class Commit:
 
 
 def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = None,
-        *, first_parent: bool = False, reverse: bool = False, max_count: int | None = None) -> list[Commit]:
+        *, first_parent: bool = False, reverse: bool = False, max_count: int | None = None,
+        merges_against_each_parent: bool = False) -> list[Commit]:
     """Commits (newest first unless `reverse`) with the files each changed,
-    read in one `git log` pass. `revs` like ['main..HEAD']; default HEAD."""
+    read in one `git log` pass. `revs` like ['main..HEAD']; default HEAD.
+
+    A merge's files are those it changed against its first parent; with
+    `merges_against_each_parent` they are those that differ from any parent,
+    and merges that kept one side whole are listed too (--full-history)."""
     if head(root) is None:
         return []
     fmt = _FLD.join(["%H", "%P", "%an", "%ae", "%aI", "%ce", "%cI", "%B", "%(trailers:only,unfold)"])
     args = ["log", "-z", f"--format={_REC}{fmt}{_FLD}", "--name-status", "--no-renames", "-m",
-            "--diff-merges=first-parent"]
+            "--diff-merges=separate" if merges_against_each_parent else "--diff-merges=first-parent"]
+    if merges_against_each_parent:
+        args.append("--full-history")
     if first_parent:
         args.append("--first-parent")
     if reverse:
@@ -140,7 +147,8 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
     args.append("--")
     args += list(paths or [])
     out = git(root, *args)
-    commits = []
+    commits: list[Commit] = []
+    index: dict[str, int] = {}
     for record in out.split(_REC)[1:]:
         parts = record.split(_FLD)
         sha, parents, an, ae, ad, ce, cd, message, trailer_text = parts[:9]
@@ -160,6 +168,12 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
             if ":" in line:
                 k, v = line.split(":", 1)
                 trailers.append((k.strip(), v.strip()))
+        if sha in index:  # the same merge, diffed against its next parent
+            i = index[sha]
+            known = set(commits[i].files)
+            commits[i] = replace(commits[i], files=commits[i].files + tuple(f for f in files if f not in known))
+            continue
+        index[sha] = len(commits)
         commits.append(Commit(
             sha=sha, parents=tuple(parents.split()), author_name=an, author_email=ae,
             author_date=datetime.fromisoformat(ad), committer_email=ce,

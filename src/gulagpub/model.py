@@ -68,6 +68,9 @@ class Translation:
 
     translators: tuple[str, ...] = ()
     from_lang: str | None = None
+    # For a language version: content_digest() of the post it translates, as
+    # it was when translated; differs from the post's digest once it changes.
+    of_digest: str | None = None
 
 
 @dataclass(frozen=True)

@@ -259,8 +259,8 @@ def parse_post(
             bad(at("translation"), "'translation' must be a mapping: translator: NAME (or a list), from_lang: LANG")
         else:
             for k in raw_tr:
-                if k not in ("translator", "from_lang"):
-                    bad(at("translation"), f"unknown field 'translation.{k}'; use 'translator' and 'from_lang'")
+                if k not in ("translator", "from_lang", "of_digest"):
+                    bad(at("translation"), f"unknown field 'translation.{k}'; use 'translator', 'from_lang' and 'of_digest'")
             tr = raw_tr.get("translator")
             names: list[str] = []
             if isinstance(tr, str):
@@ -272,7 +272,8 @@ def parse_post(
             from_lang = text_field("from_lang", raw_tr, at("translation"), "translation.from_lang")
             if from_lang and not is_valid_lang(from_lang):
                 bad(at("translation"), f"'translation.from_lang' {from_lang!r} is not a language tag like 'es'")
-            translation = Translation(translators=tuple(names), from_lang=from_lang)
+            of_digest = text_field("of_digest", raw_tr, at("translation"), "translation.of_digest")
+            translation = Translation(translators=tuple(names), from_lang=from_lang, of_digest=of_digest)
 
     reprints: list[Reprint] = []
     raw_rep = meta.get("reprints")

@@ -1,0 +1,527 @@
+"""The editorial use cases: init, team add, new, translate, assign, submit,
+approve, request changes, withdraw, publish.
+
+Each reads the content repository, asks `workflow` whether the acting person
+(`git config user.email`) may do it, writes the file(s) and makes ONE commit
+with trailers (`Post:`, `Transition:`, `Approved-by:` ...). With `dry_run`
+nothing is written and the returned `Outcome` says what would have been.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import gitstore
+from .config import CONFIG_FILE, Config, Member, Role, dump_member, parse_config
+from .content import Content, load
+from .errors import PermissionDenied, UsageError, WorkflowError
+from .model import Kind, Post, Review, State, Verdict, is_valid_lang, is_valid_slug
+from .postfile import parse_post, render_post, update_meta
+from .workflow import (
+    Transition,
+    is_person,
+    is_translation,
+    label,
+    may,
+    member_by_email,
+    member_named,
+    missing_for,
+    missing_for_approved,
+    publish_changes,
+    refusal,
+    tally,
+    transition,
+    who,
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a use case did (or, with dry_run, would do)."""
+
+    subject: str
+    paths: tuple[str, ...]
+    trailers: tuple[tuple[str, str], ...] = ()
+    commit: str | None = None  # None on a dry run
+    dry_run: bool = False
+    signed: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        head = "would commit" if self.dry_run else f"committed {self.commit[:10] if self.commit else ''}"
+        lines = [f"{head}: {self.subject}"]
+        lines += [f"  {k}: {v}" for k, v in self.trailers]
+        lines += [f"  {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+# --- shared steps ---------------------------------------------------------------
+
+@dataclass
+class Desk:
+    """The content repository and the person acting on it."""
+
+    root: Path
+    content: Content
+    name: str
+    email: str
+    member: Member | None
+
+    @property
+    def config(self) -> Config:
+        return self.content.config
+
+    def need_member(self) -> Member:
+        if self.member is None:
+            raise PermissionDenied(
+                f"{self.email} (git config user.email) is not on the team in {CONFIG_FILE}; "
+                "ask an editor to run `gulagpub team add NAME EMAIL --role ...`, or set "
+                "`git config user.email` to the address you are listed with")
+        return self.member
+
+    def need_editor(self, doing: str) -> Member:
+        m = self.need_member()
+        if not m.has(Role.EDITOR):
+            raise PermissionDenied(f"{who(m)} may not {doing}: only an editor may; ask an editor")
+        return m
+
+    def post(self, ref: str) -> Post:
+        post = self.content.find(ref)
+        if post is None:
+            broken = [p for p in self.content.problems if ref in p.path]
+            if broken:
+                raise WorkflowError(
+                    "\n".join(str(p) for p in broken) + "\nfix these problems first (`gulagpub check`)")
+            raise UsageError(f"no post {ref!r}: give a path (posts/x.md), a file name or a slug; "
+                             "`gulagpub status` lists them")
+        mine = [p for p in self.content.problems if p.path == post.path]
+        if mine:
+            raise WorkflowError(
+                "\n".join(str(p) for p in mine) + f"\nfix {post.path} first (`gulagpub check`)")
+        return post
+
+    def clean(self, *paths: str) -> None:
+        changed = gitstore.dirty(self.root, list(paths))
+        if changed:
+            raise WorkflowError(
+                f"{', '.join(changed)} has uncommitted changes; commit them (`git commit`) or set "
+                "them aside (`git stash`) first, so this step commits only what it says")
+
+
+def open_desk(root: Path) -> Desk:
+    content = load(root)
+    name, email = gitstore.identity(root)
+    return Desk(root, content, name, email, member_by_email(content.config, email))
+
+
+def _reparse(desk: Desk, path: str, text: str) -> Post:
+    post, problems = parse_post(path, text.encode("utf-8"), default_lang=desk.config.site.lang,
+                                tz=desk.config.site.tz)
+    if post is None or problems:
+        raise WorkflowError("\n".join(str(p) for p in problems))
+    return post
+
+
+def _refuse_if(missing: list[str], doing: str) -> None:
+    if missing:
+        raise WorkflowError(f"cannot {doing}:\n" + "\n".join(f"- {m}" for m in missing))
+
+
+def _check_move(desk: Desk, old: Post | None, new: Post, doing: str) -> Transition:
+    source = old.state if old is not None else None
+    t = transition(source, new.state)
+    if t is None:
+        raise WorkflowError(f"cannot {doing}: {new.path} is {label(source)}, and {label(source)} -> "
+                            f"{new.state} is not a step of the workflow (see docs/workflow.md)")
+    why = may(desk.member, t, new)
+    if why:
+        raise PermissionDenied(f"cannot {doing}: {why}")
+    _refuse_if(missing_for(new.state, new, desk.config), doing)
+    return t
+
+
+def _commit(desk: Desk, files: dict[str, str], subject: str, trailers: list[tuple[str, str]],
+            dry_run: bool, *, sign_key: str | None = None, notes: tuple[str, ...] = ()) -> Outcome:
+    if dry_run:
+        return Outcome(subject, tuple(files), tuple(trailers), None, True, bool(sign_key), notes)
+    for path, text in files.items():
+        full = desk.root / path
+        full.parent.mkdir(parents=True, exist_ok=True)
+        full.write_text(text, encoding="utf-8", newline="\n")
+    sha = gitstore.commit(desk.root, list(files), subject, trailers=trailers, sign_key=sign_key)
+    return Outcome(subject, tuple(files), tuple(trailers), sha, False, bool(sign_key), notes)
+
+
+def _read(desk: Desk, post: Post) -> str:
+    return (desk.root / post.path).read_text(encoding="utf-8")
+
+
+def _post_trailers(post: Post, t: Transition) -> list[tuple[str, str]]:
+    return [("Post", post.path), ("Transition", str(t))]
+
+
+# --- init and team ---------------------------------------------------------------
+
+def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
+         timezone: str = "UTC", dry_run: bool = False) -> Outcome:
+    """A new content repository: posts/, translations/, gulagpub.toml with the
+    person in `git config` as first editor, and the first commit."""
+    if (directory / CONFIG_FILE).exists():
+        raise UsageError(f"{directory / CONFIG_FILE} already exists; this is a content repository already")
+    probe = directory if directory.is_dir() else Path.cwd()
+    name, email = gitstore.identity(probe)
+    member = Member(name=name or email, email=email, roles=frozenset({Role.EDITOR}), langs=(lang,))
+
+    def q(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    text = (
+        f"# Settings of {title.replace(chr(10), ' ')}. See docs/content-model.md for every setting.\n\n"
+        f"[site]\ntitle = {q(title)}\nbase_url = {q(base_url)}\nlang = {q(lang)}\ntimezone = {q(timezone)}\n\n"
+        "[workflow]\napprovals_required = 1\nsigned_approvals = false\n\n"
+        + dump_member(member)
+    )
+    parse_config(text)  # refuses a bad URL, language or timezone before anything is made
+    subject = f"Start {title}"
+    paths = (CONFIG_FILE, "posts/.gitkeep", "translations/.gitkeep")
+    if dry_run:
+        return Outcome(subject, paths, (("Editor", who(member)),), None, True)
+    directory.mkdir(parents=True, exist_ok=True)
+    if not gitstore.is_repo(directory) or gitstore.git(directory, "rev-parse", "--show-toplevel").strip() != str(directory.resolve()):
+        gitstore.git(directory, "init", "-q")
+    (directory / "posts").mkdir(exist_ok=True)
+    (directory / "translations").mkdir(exist_ok=True)
+    (directory / "posts/.gitkeep").write_text("")
+    (directory / "translations/.gitkeep").write_text("")
+    (directory / CONFIG_FILE).write_text(text, encoding="utf-8")
+    sha = gitstore.commit(directory, list(paths), subject, trailers=[("Editor", who(member))])
+    return Outcome(subject, paths, (("Editor", who(member)),), sha)
+
+
+def read_public_key(path: Path) -> str:
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}; give the .pub file of an SSH key") from exc
+    if "PRIVATE KEY" in key:
+        raise UsageError(f"{path} is a PRIVATE key; give the public one ({path}.pub)")
+    if not re.match(r"^(ssh-(ed25519|rsa)|ecdsa-sha2-\S+|sk-\S+) [A-Za-z0-9+/=]+( .*)?$", key):
+        raise UsageError(f"{path} is not an SSH public key (a line like 'ssh-ed25519 AAAA... name')")
+    return key
+
+
+def team_add(root: Path, member: Member, *, dry_run: bool = False) -> Outcome:
+    """Append a [[team]] member to gulagpub.toml (by an editor), keeping the file's comments."""
+    desk = open_desk(root)
+    editor = desk.need_editor("change the team")
+    if desk.config.member(email=member.email) is not None:
+        raise WorkflowError(f"{member.email} is already on the team in {CONFIG_FILE}; edit their entry there")
+    for lang in member.langs:
+        if not is_valid_lang(lang):
+            raise UsageError(f"--lang {lang!r} is not a language tag like 'es' or 'ru'")
+    desk.clean(CONFIG_FILE)
+    text = (root / CONFIG_FILE).read_text(encoding="utf-8")
+    new_text = text.rstrip("\n") + "\n\n" + dump_member(member)
+    parse_config(new_text)
+    roles = ", ".join(sorted(r.value for r in member.roles))
+    subject = f"Add {member.name} to the team ({roles})"
+    trailers = [("Team-added", who(member)), ("Roles", roles), ("Added-by", who(editor))]
+    return _commit(desk, {CONFIG_FILE: new_text}, subject, trailers, dry_run)
+
+
+# --- new drafts and language versions -----------------------------------------------
+
+def slugify(title: str) -> str:
+    """'Vicente Monclús: a life' -> 'vicente-monclus-a-life' (letters of any
+    script are kept when they are not accented Latin)."""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    slug = re.sub(r"[^\w]+", "-", text).replace("_", "-").strip("-")
+    return re.sub(r"-{2,}", "-", slug)[:80].strip("-")
+
+
+def new(root: Path, title: str, *, slug: str | None = None, lang: str | None = None,
+        translate_from: str | None = None, source: dict[str, str] | None = None,
+        dry_run: bool = False) -> Outcome:
+    """A draft posts/SLUG.md whose author is the acting person."""
+    desk = open_desk(root)
+    member = desk.need_member()
+    if not title.strip():
+        raise UsageError("the title is empty; give the post a title")
+    slug = slug or slugify(title)
+    if not is_valid_slug(slug):
+        raise UsageError(f"slug {slug!r} is not allowed; use letters, digits and hyphens (--slug my-post)")
+    path = f"posts/{slug}.md"
+    if (root / path).exists():
+        raise WorkflowError(f"{path} exists already; choose another --slug")
+    taken = [p for p in desk.content.posts if p.slug == slug and p.kind != Kind.TRANSLATION]
+    if taken:
+        raise WorkflowError(f"slug '{slug}' is used by {taken[0].path}; choose another --slug")
+    for tag, opt in ((lang, "--lang"), (translate_from, "--translate-from")):
+        if tag and not is_valid_lang(tag):
+            raise UsageError(f"{opt} {tag!r} is not a language tag like 'en' or 'es'")
+    meta: dict[str, Any] = {"title": title.strip(), "state": State.DRAFT.value, "author": member.name,
+                            "lang": lang or desk.config.site.lang}
+    src = {k: v for k, v in (source or {}).items() if v}
+    if translate_from:
+        src.setdefault("lang", translate_from)
+    if src:
+        meta["source"] = src
+    if translate_from:
+        meta["translation"] = {"from_lang": translate_from}
+    text = render_post(meta, "")
+    post = _reparse(desk, path, text)
+    t = _check_move(desk, None, post, f"create {path}")
+    return _commit(desk, {path: text}, f"New draft {path}: {post.title}", _post_trailers(post, t), dry_run)
+
+
+_NOT_COPIED = {"state", "reviews", "withdrawn", "id", "published_by", "import", "date", "updated",
+               "aliases", "sticky", "slug", "lang", "translation"}
+
+
+def translate(root: Path, ref: str, lang: str, *, translator: str | None = None,
+              dry_run: bool = False) -> Outcome:
+    """translations/LANG/NAME.md as a draft copy of the post (or, with a
+    translator, straight in translation), recording what it translates."""
+    desk = open_desk(root)
+    desk.need_member()
+    post = desk.post(ref)
+    if post.kind != Kind.POST:
+        raise UsageError(f"{post.path} is not a post in posts/; translate the post itself")
+    if not is_valid_lang(lang):
+        raise UsageError(f"--lang {lang!r} is not a language tag like 'es' or 'ru'")
+    if lang.lower() == post.lang.lower():
+        raise UsageError(f"{post.path} is already in '{lang}'; choose another --lang")
+    path = f"translations/{lang}/{post.name}.md"
+    if (root / path).exists():
+        raise WorkflowError(f"{path} exists already; edit it, or `gulagpub assign {path} TRANSLATOR`")
+    meta: dict[str, Any] = {k: v for k, v in post.meta.items() if k not in _NOT_COPIED}
+    meta = {"title": meta.pop("title"), "state": State.DRAFT.value, **meta, "lang": lang}
+    if "source" not in meta:
+        meta["source"] = {"title": post.title}
+    tr: dict[str, Any] = {"from_lang": post.lang, "of_digest": post.digest}
+    notes: tuple[str, ...] = ()
+    if translator:
+        member = _translator(desk, translator)
+        tr = {"translator": member.name, **tr}
+        meta["state"] = State.TRANSLATION.value
+        notes = (f"assigned to {who(member)}",)
+    meta["translation"] = tr
+    text = render_post(meta, post.body)
+    new_post = _reparse(desk, path, text)
+    t = _check_move(desk, None, new_post, f"create {path}")
+    trailers = _post_trailers(new_post, t) + [("Translation-of", post.path)]
+    if translator:
+        trailers.append(("Assigned-to", who(_translator(desk, translator))))
+    return _commit(desk, {path: text}, f"New {lang} version {path}: {post.title}", trailers, dry_run, notes=notes)
+
+
+def _translator(desk: Desk, ref: str) -> Member:
+    member = member_named(desk.config, ref)
+    if member is None:
+        raise WorkflowError(f"{ref!r} is not on the team; give the e-mail, name or GitHub login of a "
+                            "translator listed in gulagpub.toml (an editor adds one with `gulagpub team add`)")
+    if not member.has(Role.TRANSLATOR):
+        raise WorkflowError(f"{who(member)} does not have the translator role; add it in gulagpub.toml "
+                            "or choose a translator")
+    return member
+
+
+# --- moves of an existing post -----------------------------------------------------------
+
+def assign(root: Path, ref: str, translator: str, *, dry_run: bool = False) -> Outcome:
+    """Assign a translator; a draft moves to translation."""
+    desk = open_desk(root)
+    desk.need_member()
+    post = desk.post(ref)
+    member = _translator(desk, translator)
+    if post.state not in (State.DRAFT, State.TRANSLATION):
+        raise WorkflowError(f"{post.path} is {post.state}; a translator is assigned to a draft (or added "
+                            "during translation). Ask for changes first to send it back")
+    desk.clean(post.path)
+    raw = post.meta.get("translation") if isinstance(post.meta.get("translation"), dict) else {}
+    names = [n for n in post.translators if not is_person(member, n)]
+    names.append(member.name)
+    tr = {"translator": names[0] if len(names) == 1 else names,
+          **{k: v for k, v in raw.items() if k != "translator"}}
+    text = update_meta(_read(desk, post), {"translation": tr, "state": State.TRANSLATION.value})
+    new_post = _reparse(desk, post.path, text)
+    if post.state == State.TRANSLATION:
+        if desk.member is None or not (desk.member.has(Role.EDITOR) or desk.member == member):
+            raise PermissionDenied(f"only an editor may add a translator to {post.path}")
+        _refuse_if(missing_for(State.TRANSLATION, new_post, desk.config), f"assign {post.path}")
+        trailers = [("Post", post.path), ("Assigned-to", who(member))]
+    else:
+        t = _check_move(desk, post, new_post, f"assign {post.path}")
+        trailers = _post_trailers(post, t) + [("Assigned-to", who(member))]
+    return _commit(desk, {post.path: text}, f"Assign {post.path} to {member.name}: {post.title}",
+                   trailers, dry_run)
+
+
+def submit(root: Path, ref: str, *, dry_run: bool = False) -> Outcome:
+    """Send a post to review (from translation, from draft for an original
+    post, or back from approved when its content changed)."""
+    desk = open_desk(root)
+    desk.need_member()
+    post = desk.post(ref)
+    desk.clean(post.path)
+    changes: dict[str, Any] = {"state": State.REVIEW.value}
+    if post.state == State.DRAFT and is_translation(post):
+        raise WorkflowError(f"{post.path} is a translation in draft; assign its translator first "
+                            f"(`gulagpub assign {post.path} EMAIL`), who then submits it")
+    if post.state == State.APPROVED and not missing_for_approved(post, desk.config):
+        raise WorkflowError(f"{post.path} is approved and its approvals hold; there is nothing to submit")
+    if post.kind == Kind.TRANSLATION and post.original:
+        original = desk.content.by_path().get(post.original)
+        raw = post.meta.get("translation")
+        if original is not None and isinstance(raw, dict) and raw.get("of_digest") != original.digest:
+            # The translator vouches that this version follows the post as it is now.
+            changes["translation"] = {**raw, "of_digest": original.digest}
+    text = update_meta(_read(desk, post), changes)
+    new_post = _reparse(desk, post.path, text)
+    t = _check_move(desk, post, new_post, f"submit {post.path}")
+    return _commit(desk, {post.path: text}, f"Submit {post.path} for review: {post.title}",
+                   _post_trailers(post, t) + [("Submitted-by", who(desk.need_member()))], dry_run)
+
+
+def _review_entry(desk: Desk, member: Member, verdict: Verdict, post: Post, now: datetime,
+                  note: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"by": member.email, "name": member.name, "verdict": verdict.value,
+                             "at": now.replace(microsecond=0), "content": post.digest}
+    if note:
+        entry["note"] = note
+    return entry
+
+
+def _reviews(post: Post) -> list[Any]:
+    raw = post.meta.get("reviews")
+    return list(raw) if isinstance(raw, list) else []
+
+
+def signing_key(root: Path) -> str:
+    key = gitstore.git(root, "config", "user.signingkey", check=False).strip()
+    if not key:
+        raise WorkflowError(
+            "approvals must be signed ([workflow] signed_approvals = true) but git has no signing key; "
+            "run `git config user.signingkey ~/.ssh/id_ed25519.pub` (your SSH key) and make sure its "
+            "public key is your signing_key in gulagpub.toml")
+    return key
+
+
+def approve(root: Path, ref: str, now: datetime, *, note: str | None = None,
+            dry_run: bool = False) -> Outcome:
+    """Record the acting editor's approval of the post's current content; the
+    post becomes approved once it has the approvals the settings require."""
+    desk = open_desk(root)
+    editor = desk.need_editor("approve")
+    post = desk.post(ref)
+    if post.state != State.REVIEW:
+        hint = " (it was approved already)" if post.state == State.APPROVED else ""
+        raise WorkflowError(f"{post.path} is {post.state}, not in review{hint}; only a post in review "
+                            f"can be approved (`gulagpub submit {post.path}`)")
+    entry = _review_entry(desk, editor, Verdict.APPROVED, post, now, note)
+    why = refusal(Review(by=editor.email, verdict=Verdict.APPROVED, at=now, content=post.digest), post, desk.config)
+    if why:
+        raise PermissionDenied(f"cannot approve {post.path}: {why}; another editor must approve it")
+    if any(r.by.lower() == editor.email.lower() and r.verdict == Verdict.APPROVED and r.content == post.digest
+           for r in post.reviews):
+        raise WorkflowError(f"{who(editor)} approved this content of {post.path} already; "
+                            "another editor's approval is needed")
+    sign_key = None
+    if desk.config.workflow.signed_approvals:
+        sign_key = signing_key(root)
+        if not editor.signing_key:
+            raise WorkflowError(
+                f"approvals must be signed but {who(editor)} has no signing_key in {CONFIG_FILE}; "
+                "an editor adds the public key there so that `gulagpub check` can verify the signature")
+    desk.clean(post.path)
+    reviews = _reviews(post) + [entry]
+    text = update_meta(_read(desk, post), {"reviews": reviews})
+    counted = _reparse(desk, post.path, text)
+    enough = tally(counted, desk.config).enough
+    if enough:
+        text = update_meta(text, {"state": State.APPROVED.value})
+        counted = _reparse(desk, post.path, text)
+        t = _check_move(desk, post, counted, f"approve {post.path}")
+        trailers = _post_trailers(post, t)
+    else:
+        n = len(tally(counted, desk.config).valid)
+        trailers = [("Post", post.path),
+                    ("Transition", f"review -> review ({n} of {desk.config.workflow.approvals_required} approvals)")]
+    trailers.append(("Approved-by", who(editor)))
+    return _commit(desk, {post.path: text}, f"Approve {post.path}: {post.title}", trailers, dry_run,
+                   sign_key=sign_key)
+
+
+def request_changes(root: Path, ref: str, note: str, now: datetime, *, dry_run: bool = False) -> Outcome:
+    """Send a post in review back to its translator (translation) or author
+    (draft), keeping the editor's note in the review record."""
+    desk = open_desk(root)
+    editor = desk.need_editor("request changes")
+    if not note.strip():
+        raise UsageError("say what should change: -m 'NOTE' is required")
+    post = desk.post(ref)
+    if post.state != State.REVIEW:
+        raise WorkflowError(f"{post.path} is {post.state}; changes are requested on a post in review")
+    desk.clean(post.path)
+    back = State.TRANSLATION if (is_translation(post) and post.translators) else State.DRAFT
+    entry = _review_entry(desk, editor, Verdict.CHANGES_REQUESTED, post, now, note.strip())
+    text = update_meta(_read(desk, post), {"reviews": _reviews(post) + [entry], "state": back.value})
+    new_post = _reparse(desk, post.path, text)
+    t = _check_move(desk, post, new_post, f"request changes to {post.path}")
+    return _commit(desk, {post.path: text}, f"Request changes to {post.path}: {post.title}",
+                   _post_trailers(post, t) + [("Changes-requested-by", who(editor))], dry_run)
+
+
+def withdraw(root: Path, ref: str, reason: str, now: datetime, *, dry_run: bool = False) -> Outcome:
+    """Take a published post off the site (by an editor, with a reason)."""
+    desk = open_desk(root)
+    editor = desk.need_editor("withdraw a post")
+    if not reason.strip():
+        raise UsageError("say why: --reason 'REASON' is required")
+    post = desk.post(ref)
+    if post.state != State.PUBLISHED:
+        raise WorkflowError(f"{post.path} is {post.state}; only a published post can be withdrawn")
+    desk.clean(post.path)
+    text = update_meta(_read(desk, post), {
+        "state": State.WITHDRAWN.value,
+        "withdrawn": {"by": editor.email, "at": now.replace(microsecond=0), "reason": reason.strip()},
+    })
+    new_post = _reparse(desk, post.path, text)
+    t = _check_move(desk, post, new_post, f"withdraw {post.path}")
+    return _commit(desk, {post.path: text}, f"Withdraw {post.path}: {post.title}",
+                   _post_trailers(post, t) + [("Withdrawn-by", who(editor)), ("Reason", reason.strip())],
+                   dry_run)
+
+
+def publish_due(root: Path, posts: list[Post], now: datetime, *, dry_run: bool = False) -> Outcome | None:
+    """Promote the given approved posts (from `workflow.due`) to published in
+    one commit by the acting editor; None when there is nothing to do."""
+    desk = open_desk(root)
+    editor = desk.need_editor("publish")
+    if not posts:
+        return None
+    desk.clean(*[p.path for p in posts])
+    files = {}
+    trailers: list[tuple[str, str]] = []
+    for post in posts:
+        text = update_meta(_read(desk, post), publish_changes(post, now))
+        new_post = _reparse(desk, post.path, text)
+        t = _check_move(desk, post, new_post, f"publish {post.path}")
+        files[post.path] = text
+        trailers += _post_trailers(post, t)
+    trailers.append(("Published-by", who(editor)))
+    subject = (f"Publish {posts[0].path}: {posts[0].title}" if len(posts) == 1
+               else f"Publish {len(posts)} posts")
+    return _commit(desk, files, subject, trailers, dry_run)
+
+
+__all__ = [
+    "Desk", "Outcome", "approve", "assign", "init", "new", "open_desk", "publish_due",
+    "request_changes", "slugify", "submit", "team_add", "translate", "withdraw",
+]

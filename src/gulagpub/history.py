@@ -1,0 +1,183 @@
+"""A post's history and a range's changes, read from Git. Edge module.
+
+Each function runs a fixed number of git processes whatever the number of
+posts or commits: one `git log` pass, one `git cat-file --batch` for every
+version it needs, and (for signed approvals) one `git log` for signatures.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from . import gitstore
+from .check import CommitInfo, FileChange, change_problems, settings_problems
+from .config import CONFIG_FILE, Config, parse_config
+from .errors import ConfigError, Problem, UsageError
+from .model import Post, State, Verdict
+from .postfile import kind_of, parse_post
+from .workflow import transition
+
+CONTENT_PATHS = ["posts", "translations", "pages"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One state change (or review) of a post, as Git recorded it."""
+
+    commit: str
+    when: datetime
+    name: str
+    email: str
+    source: State | None
+    target: State | None  # None: the file was deleted
+    action: str
+    note: str | None
+    subject: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "commit": self.commit, "when": self.when.isoformat(), "name": self.name,
+            "email": self.email, "from": self.source.value if self.source else None,
+            "to": self.target.value if self.target else None, "action": self.action,
+            "note": self.note, "subject": self.subject,
+        }
+
+
+def _parse(path: str, data: bytes | None, config: Config) -> Post | None:
+    if data is None:
+        return None
+    post, _ = parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz)
+    return post
+
+
+def post_history(root: Path, path: str, config: Config) -> list[Event]:
+    """Every state change and review of the file at `path`, oldest first."""
+    commits = gitstore.log(root, paths=[path], reverse=True)
+    blobs = gitstore.read_blobs(root, [f"{c.sha}:{path}" for c in commits])
+    events: list[Event] = []
+    prev: Post | None = None
+    for c in commits:
+        data = blobs.get(f"{c.sha}:{path}")
+        post = _parse(path, data, config)
+        if data is not None and post is None:
+            continue  # a broken version: the state is unknown until it is fixed
+        source = prev.state if prev is not None else None
+        target = post.state if post is not None else None
+        seen = set(prev.reviews) if prev is not None else set()
+        added = [r for r in (post.reviews if post else ()) if r not in seen]
+        note = None
+        if added:
+            action = "approve" if added[-1].verdict == Verdict.APPROVED else "request-changes"
+            note = added[-1].note
+        elif target is None:
+            action = "delete"
+        else:
+            t = transition(source, target)
+            action = t.action.value if t else "edit"
+        if post is not None and post.withdrawn and (prev is None or not prev.withdrawn):
+            note = post.withdrawn.reason
+        if source != target or added:
+            events.append(Event(c.sha, c.author_date, c.author_name, c.author_email, source, target,
+                                action, note, c.subject))
+        prev = post
+    return events
+
+
+def verify_base(root: Path, base: str) -> str:
+    sha = gitstore.git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False).strip()
+    if not sha or base.startswith("-"):
+        raise UsageError(f"--base {base!r} is not a commit in this repository; give a branch, tag or "
+                         "commit (e.g. --base main, or --base origin/main in a pull request)")
+    return sha
+
+
+def _config(blob: bytes | None, cache: dict[bytes, Config | None]) -> Config | None:
+    if blob is None:
+        return None
+    if blob not in cache:
+        try:
+            cache[blob] = parse_config(blob.decode("utf-8"))
+        except (ConfigError, UnicodeDecodeError):
+            cache[blob] = None
+    return cache[blob]
+
+
+def signatures(root: Path, revs: str, configs: list[Config]) -> dict[str, tuple[str, str]]:
+    """(%G?, %GS) of every commit in `revs`, verified by git against the
+    team's signing keys, in one `git log` pass."""
+    lines = []
+    for cfg in configs:
+        for m in cfg.team:
+            if m.signing_key:
+                lines.append(f'{m.email} namespaces="git" {m.signing_key}')
+    fd, allowed = tempfile.mkstemp(prefix="gulagpub-allowed-signers-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("\n".join(sorted(set(lines))) + "\n")
+        out = gitstore.git(root, "-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={allowed}",
+                           "log", "--format=%H\x1f%G?\x1f%GS\x1e", revs)
+    finally:
+        os.unlink(allowed)
+    result = {}
+    for rec in out.split("\x1e"):
+        parts = rec.strip().split("\x1f")
+        if len(parts) == 3:
+            result[parts[0]] = (parts[1], parts[2])
+    return result
+
+
+def range_problems(root: Path, base: str) -> list[Problem]:
+    """Judge every change to content and settings in `base..HEAD`."""
+    verify_base(root, base)
+    revs = f"{base}..HEAD"
+    commits = gitstore.log(root, [revs], paths=[*CONTENT_PATHS, CONFIG_FILE], reverse=True,
+                           merges_against_each_parent=True)
+    specs: list[str] = []
+    for c in commits:
+        parent = f"{c.sha}^1" if c.parents else None
+        specs.append(f"{parent or c.sha}:{CONFIG_FILE}")
+        if len(c.parents) > 1:
+            specs += [f"{c.sha}:{CONFIG_FILE}", f"{c.sha}^2:{CONFIG_FILE}"]
+        for _, path in c.files:
+            if kind_of(path) is None:
+                continue
+            specs.append(f"{c.sha}:{path}")
+            if parent:
+                specs.append(f"{parent}:{path}")
+            if len(c.parents) > 1:
+                specs.append(f"{c.sha}^2:{path}")
+    blobs = gitstore.read_blobs(root, specs)
+    cache: dict[bytes, Config | None] = {}
+    configs = [cfg for cfg in (_config(b, cache) for s, b in blobs.items() if s.endswith(":" + CONFIG_FILE)) if cfg]
+    sigs = signatures(root, revs, configs) if any(cfg.workflow.signed_approvals for cfg in configs) else {}
+
+    problems: list[Problem] = []
+    for c in commits:
+        parent = f"{c.sha}^1" if c.parents else None
+        config = _config(blobs.get(f"{parent or c.sha}:{CONFIG_FILE}"), cache)
+        sig, signer = sigs.get(c.sha, ("N", ""))
+        info = CommitInfo(c.sha, c.author_name, c.author_email, c.trailers, sig, signer, len(c.parents) > 1)
+        for _, path in c.files:
+            if path == CONFIG_FILE:
+                merged = blobs.get(f"{c.sha}:{CONFIG_FILE}")
+                if not info.merge or merged not in (blobs.get(f"{parent}:{CONFIG_FILE}"),
+                                                    blobs.get(f"{c.sha}^2:{CONFIG_FILE}")):
+                    problems += settings_problems(info, config, path)
+                continue
+            if kind_of(path) is None or config is None:
+                continue
+            new_b = blobs.get(f"{c.sha}:{path}")
+            old_b = blobs.get(f"{parent}:{path}") if parent else None
+            other_b = blobs.get(f"{c.sha}^2:{path}") if info.merge else None
+            if info.merge and (new_b == other_b or old_b == new_b == other_b):
+                continue  # the branch's own commits carry this change and were judged
+            new, old = _parse(path, new_b, config), _parse(path, old_b, config)
+            if (new_b is not None and new is None) or (old_b is not None and old is None):
+                continue  # a broken version: `check` reports it if it is still broken
+            other = _parse(path, other_b, config)
+            problems += change_problems(FileChange(info, path, config, old, new, other, other is not None))
+    return problems
