@@ -65,11 +65,12 @@ TEAM = (
     Member("Alice Editor", "alice@example.org", ("editor",), ("en", "es")),
     Member("Boris Editor", "boris@example.org", ("editor",), ("en", "ru")),
     Member("Clara Editor", "clara@example.org", ("editor",), ("en", "de")),
-    Member("Dmitri Editor", "dmitri@example.org", ("editor", "translator"), ("ru", "uk")),
-    Member("Tania Translator", "tania@example.org", ("translator",), ("es", "ru")),
-    Member("Pablo Translator", "pablo@example.org", ("translator",), ("es", "ca")),
-    Member("Olga Translator", "olga@example.org", ("translator",), ("ru", "uk")),
-    Member("Marek Translator", "marek@example.org", ("translator",), ("pl", "ru")),
+    Member("Dmitri Editor", "dmitri@example.org", ("editor", "translator"), ("en", "ru", "uk")),
+    # Translators list the language they translate into (en) with those they read.
+    Member("Tania Translator", "tania@example.org", ("translator",), ("en", "es", "ru")),
+    Member("Pablo Translator", "pablo@example.org", ("translator",), ("en", "es", "ca")),
+    Member("Olga Translator", "olga@example.org", ("translator",), ("en", "ru", "uk")),
+    Member("Marek Translator", "marek@example.org", ("translator",), ("en", "pl", "ru")),
 )
 EDITORS = tuple(m for m in TEAM if m.is_editor())
 TRANSLATORS = tuple(m for m in TEAM if m.is_translator())
@@ -449,7 +450,7 @@ class History:
         path = f"posts/{slugify(title)}-{i:05d}.md"
         body = "Source text, to be translated:\n\n" + self.w.paragraph()
         self.posts[i] = PostState(path, ordered(meta), body, who)
-        return self._commit(i, who, when, f"New draft: {title}", [("Transition", "new -> draft")])
+        return self._commit(i, who, when, f"New draft {path}", [("Transition", "(new) -> draft")])
 
     def assign(self, i: int, who: Member, when: datetime) -> Commit:
         post = self.posts[i]
@@ -457,8 +458,8 @@ class History:
         post.translator = tr
         post.meta["translation"] = {"translator": tr.name, "from_lang": self.plan.from_langs[i]}
         post.meta["state"] = "translation"
-        return self._commit(i, who, when, f"Assign {tr.name} to translate {post.title}",
-                            [("Transition", "draft -> translation"), ("Translator", tr.ident)])
+        return self._commit(i, who, when, f"Assign {post.path} to {tr.name}",
+                            [("Transition", "draft -> translation"), ("Assigned-to", tr.ident)])
 
     def edit(self, i: int, who: Member, when: datetime) -> Commit:
         post = self.posts[i]
@@ -477,13 +478,13 @@ class History:
             subject = f"Revise the translation of {post.title}"
         post.body = "\n\n".join(paras)
         post.edits += 1
-        return self._commit(i, who, when, subject, [])
+        return self._commit(i, who, when, subject, None)
 
     def submit(self, i: int, who: Member, when: datetime) -> Commit:
         post = self.posts[i]
         post.meta["state"] = "review"
-        return self._commit(i, who, when, f"Submit {post.title} for review",
-                            [("Transition", "translation -> review")])
+        return self._commit(i, who, when, f"Submit {post.path} for review",
+                            [("Transition", "translation -> review"), ("Submitted-by", who.ident)])
 
     def _review(self, post: PostState, who: Member, when: datetime, verdict: str) -> None:
         review = {"by": who.email, "name": who.name, "verdict": verdict, "at": when.isoformat(),
@@ -497,28 +498,31 @@ class History:
         post = self.posts[i]
         self._review(post, who, when, "changes-requested")
         post.meta["state"] = "translation"
-        return self._commit(i, who, when, f"Request changes to {post.title}",
+        return self._commit(i, who, when, f"Request changes to {post.path}",
                             [("Transition", "review -> translation"), ("Changes-requested-by", who.ident)])
 
     def approve(self, i: int, who: Member, when: datetime) -> Commit:
         post = self.posts[i]
         self._review(post, who, when, "approved")
         post.meta["state"] = "approved"
-        return self._commit(i, who, when, f"Approve {post.title}",
+        return self._commit(i, who, when, f"Approve {post.path}",
                             [("Transition", "review -> approved"), ("Approved-by", who.ident)])
 
     def publish(self, i: int, who: Member, when: datetime) -> Commit:
         post = self.posts[i]
         post.meta["state"] = "published"
-        post.meta["published_by"] = who.email
-        post.meta = ordered(post.meta)
-        return self._commit(i, who, when, f"Publish {post.title}",
-                            [("Transition", "approved -> published")])
+        return self._commit(i, who, when, f"Publish {post.path}",
+                            [("Transition", "approved -> published"), ("Published-by", who.ident)])
 
     def _commit(self, i: int, who: Member, when: datetime, subject: str,
-                trailers: list[tuple[str, str]]) -> Commit:
+                trailers: list[tuple[str, str]] | None) -> Commit:
+        """A commit as `gulagpub` makes it (subject with the title, trailers),
+        or with `trailers=None` as a person makes it with plain git."""
         post = self.posts[i]
-        return Commit(who, when, subject, [("Post", post.path), *trailers], {post.path: post.text()})
+        if trailers is not None:
+            subject = f"{subject}: {post.title}"
+            trailers = [("Post", post.path), *trailers]
+        return Commit(who, when, subject, trailers or [], {post.path: post.text()})
 
     def import_batch(self, batch: list[int], who: Member, when: datetime) -> Commit:
         files = {}
@@ -537,7 +541,8 @@ class History:
             body = "\n\n".join(self.w.paragraph() for _ in range(rng.randint(3, 8)))
             files[path] = render(ordered(meta), body)
         return Commit(who, when, f"Import {len(batch)} published post(s) from the blog's archive",
-                      [], files, body="Posts published on the old blog enter as they were, as published imports.")
+                      [("Imported-from", "gulaganarchists.wordpress.com archive (exported)")], files,
+                      body="Posts published on the old blog enter as they were, as published imports.")
 
     def commits(self) -> Iterator[tuple[str, Commit]]:
         """(branch, commit) for the whole history: main, then the side branch."""
@@ -554,12 +559,15 @@ class History:
             return t.astimezone(TZ).replace(microsecond=0)
 
         toml = TOML + team_toml(TEAM[0])
-        yield MAIN, Commit(TEAM[0], when(0), "Start the blog's content repository", [],
+        yield MAIN, Commit(TEAM[0], when(0), "Start Anarchists in the Gulag (benchmark copy)",
+                           [("Editor", TEAM[0].ident)],
                            {"gulagpub.toml": toml})
         for k, member in enumerate(TEAM[1:], 1):
             toml += team_toml(member)
-            yield MAIN, Commit(TEAM[0], when(k), f"Add {member.name} to the team ({', '.join(member.roles)})",
-                               [("Team-member", member.ident)], {"gulagpub.toml": toml})
+            roles = ", ".join(member.roles)
+            yield MAIN, Commit(TEAM[0], when(k), f"Add {member.name} to the team ({roles})",
+                               [("Team-added", member.ident), ("Roles", roles), ("Added-by", TEAM[0].ident)],
+                               {"gulagpub.toml": toml})
         k = len(TEAM)
         for _, kind, ev in events:
             if kind == 0:
