@@ -116,8 +116,9 @@ def available(gp: list[str], repo: Path) -> dict[str, str]:
     return missing
 
 
-def time_command(t: Timing, repo: Path, runs: int) -> Timing:
-    run_once(t.argv, repo)  # warm-up: file cache, .pyc files
+def time_command(t: Timing, repo: Path, runs: int, warmup: int) -> Timing:
+    for _ in range(warmup):  # file cache, .pyc files
+        run_once(t.argv, repo)
     for _ in range(runs):
         wall, rss, cpu, code, stderr = run_once(t.argv, repo)
         t.runs.append(wall)
@@ -150,7 +151,8 @@ def repository(keep: Path, posts: int, commits: int, seed: int) -> tuple[Path, d
     return root, facts
 
 
-def measure(gp: list[str], root: Path, facts: dict[str, Any], runs: int, plain_check: bool) -> list[Timing]:
+def measure(gp: list[str], root: Path, facts: dict[str, Any], runs: int, warmup: int,
+            plain_check: bool) -> list[Timing]:
     missing = available(gp, root)
     shapes = [
         ("status", [*gp, "status"]),
@@ -164,7 +166,7 @@ def measure(gp: list[str], root: Path, facts: dict[str, Any], runs: int, plain_c
             t.available, t.note = False, missing[name]
         else:
             print(f"  {name} ({facts['commits']:,} commits) x{runs} ...", file=sys.stderr)
-            time_command(t, root, runs)
+            time_command(t, root, runs, warmup)
             if any(t.exit_codes):
                 t.note = f"exit {sorted(set(t.exit_codes))}: {t.stderr_tail.splitlines()[-1] if t.stderr_tail else ''}"
         out.append(t)
@@ -227,7 +229,8 @@ def main() -> int:
     ap.add_argument("--compare-commits", type=int, default=None,
                     help="also time a repository with the same posts and this much history "
                          "(default commits/5; 0 to skip)")
-    ap.add_argument("--runs", type=int, default=5, help="timed runs per command, after one warm-up (default 5)")
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per command (default 5)")
+    ap.add_argument("--warmup", type=int, default=1, help="untimed runs before them (default 1)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, default=None,
                     help="keep generated repositories in this folder and reuse them next time")
@@ -260,7 +263,7 @@ def main() -> int:
         measured = []
         for root, facts in repos:
             print(f"timing in {root}", file=sys.stderr)
-            measured.append(measure(gp, root, facts, args.runs, args.plain_check))
+            measured.append(measure(gp, root, facts, args.runs, args.warmup, args.plain_check))
     finally:
         if args.keep is None:
             shutil.rmtree(keep, ignore_errors=True)
@@ -287,7 +290,7 @@ def main() -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     path = args.results / f"workflow-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps({
-        "environment": env, "posts": args.posts, "runs": args.runs, "seed": args.seed,
+        "environment": env, "posts": args.posts, "runs": args.runs, "warmup": args.warmup, "seed": args.seed,
         "repositories": [f for _, f in repos],
         "results": [t.summary() for ts in measured for t in ts], "growth": rows,
     }, indent=2))
