@@ -151,6 +151,19 @@ def repository(keep: Path, posts: int, commits: int, seed: int) -> tuple[Path, d
     return root, facts
 
 
+def set_commit_graph(root: Path, wanted: bool) -> None:
+    """Give the repository git's commit-graph (with changed-path Bloom filters),
+    or take it away, so each run measures what it says."""
+    info = root / ".git" / "objects" / "info"
+    if wanted:
+        if not (info / "commit-graph").exists():
+            subprocess.run(["git", "-C", str(root), "commit-graph", "write", "--reachable",
+                            "--changed-paths"], check=True)
+        return
+    (info / "commit-graph").unlink(missing_ok=True)
+    shutil.rmtree(info / "commit-graphs", ignore_errors=True)
+
+
 def measure(gp: list[str], root: Path, facts: dict[str, Any], runs: int, warmup: int,
             plain_check: bool) -> list[Timing]:
     missing = available(gp, root)
@@ -235,6 +248,9 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, default=None,
                     help="keep generated repositories in this folder and reuse them next time")
     ap.add_argument("--generate-only", action="store_true", help="make the repositories, time nothing")
+    ap.add_argument("--commit-graph", action="store_true",
+                    help="first write git's commit-graph with changed-path Bloom filters in the "
+                         "repositories (as `git maintenance` can); by default they have none, like a fresh clone")
     ap.add_argument("--plain-check", action="store_true",
                     help="also time `gulagpub check` without --base (every post, no history)")
     ap.add_argument("--results", type=Path, default=HERE / "results",
@@ -262,6 +278,8 @@ def main() -> int:
             return 0
         measured = []
         for root, facts in repos:
+            set_commit_graph(root, args.commit_graph)
+            facts["commit_graph"] = args.commit_graph
             print(f"timing in {root}", file=sys.stderr)
             measured.append(measure(gp, root, facts, args.runs, args.warmup, args.plain_check))
     finally:
@@ -273,7 +291,8 @@ def main() -> int:
     print(f"\ngulagpub workflow benchmark: {args.posts:,} posts, {args.runs} runs each (median, min, max; "
           f"wall time of the whole process), {env['cpus']} CPUs, load {env['loadavg'][0]:.2f}")
     print(f"history of {facts['long_post']} ({facts['long_post_commits']} commits); "
-          f"check --base over {facts['branch_commits']} commits of branch {facts['branch']}\n")
+          f"check --base over {facts['branch_commits']} commits of branch {facts['branch']}; "
+          f"git commit-graph: {'yes' if args.commit_graph else 'none'}\n")
     print(table([t for ts in measured for t in ts]))
     rows = growth(measured[1], measured[0]) if len(measured) == 2 else []
     if rows:
