@@ -19,9 +19,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .config import Config, Member, Role
+from .config import Config, Role
 from .errors import Problem
-from .model import Post, Review, State, Verdict
+from .model import Post, Review, State, Verdict, content_digest
 from .workflow import (
     Action,
     label,
@@ -161,8 +161,12 @@ def change_problems(ch: FileChange, signatures_required: bool | None = None) -> 
                 bad("state", "a post may enter published directly only in an import commit (trailer "
                              "'Imported-from:') by an editor; otherwise it goes through review and approval")
             missing = list(missing_for(new.state, new, config))
-            if t.action == Action.PUBLISH:
-                missing += missing_for_approved(new, config)
+            if t.action == Action.PUBLISH and ch.old is not None:
+                # Approvals vouch for the approved version (publishing may add the date).
+                missing += missing_for_approved(ch.old, config)
+                after = {k: v for k, v in new.meta.items() if not (k == "date" and ch.old.date is None)}
+                if content_digest(after, new.body) != ch.old.digest:
+                    bad("title", "the publishing commit also changed the content; publish only what was approved")
             for m in missing:
                 bad("state", f"{t} without what it needs: {m}")
     elif new.digest not in digests and ch.old is not None:
@@ -230,4 +234,4 @@ def settings_problems(commit: CommitInfo, config: Config | None, path: str) -> l
     return []
 
 
-__all__ = ["CommitInfo", "FileChange", "Member", "change_problems", "settings_problems", "state_problems"]
+__all__ = ["CommitInfo", "FileChange", "change_problems", "settings_problems", "state_problems"]

@@ -411,13 +411,20 @@ def history(obj: Ctx, post: str, as_json: bool) -> None:
       gulagpub history posts/x.md --json
     """
     from .history import post_history
+    from .postfile import kind_of
 
-    content = obj.load()
-    found = content.find(post)
-    path = found.path if found else post.strip().removeprefix("./")
-    if found is None and not (content.root / path).exists():
-        raise UsageError(f"no post {post!r}: give a path (posts/x.md), a file name or a slug")
-    events = post_history(content.root, path, content.config)
+    root = obj.root
+    # Only this post's file is looked up, not every post parsed: history stays
+    # fast however large the repository is.
+    path = content_mod.locate(root, post)
+    if path is None and kind_of(post.strip()) is not None:
+        path = post.strip()  # a file that no longer exists still has a history
+    if path is None:
+        found = obj.load().find(post)  # a slug set by a 'slug:' field
+        if found is None:
+            raise UsageError(f"no post {post!r}: give a path (posts/x.md), a file name or a slug")
+        path = found.path
+    events = post_history(root, path, content_mod.load_config(root))
     if as_json:
         echo_json({"path": path, "events": [e.as_dict() for e in events]})
         return

@@ -5,12 +5,16 @@ Edge module (reads files). Problems in one file never stop the others.
 
 from __future__ import annotations
 
+import os
+import pickle
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .config import CONFIG_FILE, Config, parse_config
 from .errors import ConfigError, Problem
-from .model import Kind, Post
+from .model import Kind, Post, slug_from_name
 from .postfile import kind_of, parse_post
 
 CONTENT_DIRS = ("posts", "translations", "pages")
@@ -44,6 +48,23 @@ class Content:
         return None
 
 
+def locate(root: Path, ref: str) -> str | None:
+    """The path of a content file named by path, file name or slug, found
+    from file names alone (no parsing; a `slug:` field is not seen)."""
+    ref = ref.strip().removeprefix("./")
+    if kind_of(ref) is not None and (root / ref).is_file():
+        return ref
+    name = ref.removesuffix(".md")
+    for top in ("posts", "pages"):
+        if (root / top / f"{name}.md").is_file():
+            return f"{top}/{name}.md"
+    for path in content_paths(root):
+        stem = path.rsplit("/", 1)[-1][:-3]
+        if path.startswith(("posts/", "pages/")) and slug_from_name(stem) == name:
+            return path
+    return None
+
+
 def find_root(start: Path) -> Path:
     """The content root: `start` or the nearest parent holding gulagpub.toml."""
     start = start.resolve()
@@ -71,11 +92,10 @@ def content_paths(root: Path) -> list[str]:
     """Every content file below root, as sorted repository-relative paths."""
     paths = []
     for top in CONTENT_DIRS:
-        base = root / top
-        if not base.is_dir():
-            continue
-        for f in base.rglob("*.md"):
-            paths.append(f.relative_to(root).as_posix())
+        for folder, dirs, names in os.walk(root / top):
+            dirs.sort()
+            rel = Path(folder).relative_to(root).as_posix()
+            paths += [f"{rel}/{n}" for n in names if n.endswith(".md")]
     return sorted(paths)
 
 
@@ -90,16 +110,19 @@ def parse_many(files: dict[str, bytes], config: Config) -> tuple[list[Post], lis
         problems.extend(probs)
         if post is not None:
             posts.append(post)
+    return posts, problems + set_problems(posts, set(files))
+
+
+def set_problems(posts: list[Post], paths: set[str]) -> list[Problem]:
+    """What only the whole set of files can tell: duplicate slugs,
+    language versions without their post."""
+    problems: list[Problem] = []
     seen: dict[tuple[str, str], Post] = {}
     originals = {p.path for p in posts if p.kind == Kind.POST} | {
-        p for p in files if p.startswith("posts/")
+        p for p in paths if p.startswith("posts/")
     }
     for p in posts:
-        key = (p.kind.value if p.kind != Kind.TRANSLATION else f"tr-{p.lang}", p.slug)
-        if p.kind == Kind.PAGE:
-            key = ("post-or-page", p.slug)
-        elif p.kind == Kind.POST:
-            key = ("post-or-page", p.slug)
+        key = (f"tr-{p.lang}", p.slug) if p.kind == Kind.TRANSLATION else ("post-or-page", p.slug)
         other = seen.get(key)
         if other is not None:
             problems.append(Problem(
@@ -115,14 +138,75 @@ def parse_many(files: dict[str, bytes], config: Config) -> tuple[list[Post], lis
                 f"no {p.original} to be a translation of; a language version must have the "
                 "same file name as its post in posts/",
             ))
-    return posts, problems
+    return problems
+
+
+# Parsed files are kept between runs in the repository's .git folder (never
+# in the working tree, where a pull request could plant a file), keyed by
+# path, size and modification time, and by the settings parsing depends on.
+_CACHE_NAME = "gulagpub-parse-cache.pickle"
+_CACHE_VERSION = 1
+
+
+def _code_stamp() -> tuple[tuple[int, int], ...]:
+    """The parsing code's own files: a cache made by other code is not used."""
+    here = Path(__file__).parent
+    stats = [(here / f"{name}.py").stat() for name in ("model", "postfile", "content", "errors")]
+    return tuple((st.st_mtime_ns, st.st_size) for st in stats)
+
+
+def _cache_path(root: Path) -> Path | None:
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return dot_git / _CACHE_NAME
+    if dot_git.is_file():  # a worktree: ".git" says where its git folder is
+        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            git_dir = (root / text[7:].strip()).resolve()
+            if git_dir.is_dir():
+                return git_dir / _CACHE_NAME
+    return None
+
+
+def _read_cache(path: Path | None, key: tuple[object, ...]) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as f:
+            data = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("key") != key:
+        return {}
+    files = data.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def _write_cache(path: Path | None, key: tuple[object, ...], files: dict[str, Any]) -> None:
+    if path is None:
+        return
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            pickle.dump({"key": key, "files": files}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a cache that cannot be written is only slower
 
 
 def load(root: Path) -> Content:
     """Read gulagpub.toml and every content file of the working tree."""
     config = load_config(root)
-    files: dict[str, bytes] = {}
     problems: list[Problem] = []
+    key = (_CACHE_VERSION, config.site.lang, config.site.timezone, _code_stamp())
+    cache_file = _cache_path(root)
+    cached = _read_cache(cache_file, key)
+    fresh: dict[str, Any] = {}
+    # A file changed within the last seconds may change again within the
+    # same timestamp tick: such "racy" entries are not kept (as git does).
+    racy_after = time.time_ns() - 2_000_000_000
+    posts: list[Post] = []
+    paths: set[str] = set()
     for path in content_paths(root):
         if kind_of(path) is None:
             problems.append(Problem(
@@ -134,6 +218,19 @@ def load(root: Path) -> Content:
         if full.is_symlink():
             problems.append(Problem(path, 0, "is a symbolic link; content files must be plain files"))
             continue
-        files[path] = full.read_bytes()
-    posts, probs = parse_many(files, config)
-    return Content(root=root, config=config, posts=posts, problems=sorted(problems + probs))
+        paths.add(path)
+        st = full.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        hit = cached.get(path)
+        if hit is not None and hit[0] == stamp:
+            post, probs = hit[1], hit[2]
+        else:
+            post, probs = parse_post(path, full.read_bytes(), default_lang=config.site.lang, tz=config.site.tz)
+        fresh[path] = (stamp if st.st_mtime_ns < racy_after else None, post, probs)
+        problems.extend(probs)
+        if post is not None:
+            posts.append(post)
+    if fresh.keys() != cached.keys() or any(fresh[p][0] != cached[p][0] for p in fresh):
+        _write_cache(cache_file, key, fresh)
+    problems += set_problems(posts, paths)
+    return Content(root=root, config=config, posts=posts, problems=sorted(problems))

@@ -56,6 +56,7 @@ class Outcome:
         head = "would commit" if self.dry_run else f"committed {self.commit[:10] if self.commit else ''}"
         lines = [f"{head}: {self.subject}"]
         lines += [f"  {k}: {v}" for k, v in self.trailers]
+        lines.append(f"  files: {', '.join(self.paths)}")
         lines += [f"  {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -163,6 +164,30 @@ def _read(desk: Desk, post: Post) -> str:
 
 def _post_trailers(post: Post, t: Transition) -> list[tuple[str, str]]:
     return [("Post", post.path), ("Transition", str(t))]
+
+
+def _editor_on(root: Path, ref: str, doing: str, state: State, why: str, text: str | None = None,
+               text_hint: str = "") -> tuple[Desk, Member, Post]:
+    """An editor acting on a post in `state` that has no uncommitted changes."""
+    desk = open_desk(root)
+    editor = desk.need_editor(doing)
+    if text is not None and not text.strip():
+        raise UsageError(text_hint)
+    post = desk.post(ref)
+    if post.state != state:
+        raise WorkflowError(f"{post.path} is {post.state}; {why}")
+    desk.clean(post.path)
+    return desk, editor, post
+
+
+def _move(desk: Desk, post: Post, changes: dict[str, Any], doing: str, subject: str,
+          trailers: list[tuple[str, str]], dry_run: bool) -> Outcome:
+    """The common step: change the front matter, check the move against the
+    workflow, and commit the file with the transition's trailers."""
+    text = update_meta(_read(desk, post), changes)
+    t = _check_move(desk, post, _reparse(desk, post.path, text), f"{doing} {post.path}")
+    return _commit(desk, {post.path: text}, f"{subject} {post.path}: {post.title}",
+                   _post_trailers(post, t) + trailers, dry_run)
 
 
 # --- init and team ---------------------------------------------------------------
@@ -382,11 +407,8 @@ def submit(root: Path, ref: str, *, dry_run: bool = False) -> Outcome:
         if original is not None and isinstance(raw, dict) and raw.get("of_digest") != original.digest:
             # The translator vouches that this version follows the post as it is now.
             changes["translation"] = {**raw, "of_digest": original.digest}
-    text = update_meta(_read(desk, post), changes)
-    new_post = _reparse(desk, post.path, text)
-    t = _check_move(desk, post, new_post, f"submit {post.path}")
-    return _commit(desk, {post.path: text}, f"Submit {post.path} for review: {post.title}",
-                   _post_trailers(post, t) + [("Submitted-by", who(desk.need_member()))], dry_run)
+    return _move(desk, post, changes, "submit", "Submit", [("Submitted-by", who(desk.need_member()))],
+                 dry_run)
 
 
 def _review_entry(desk: Desk, member: Member, verdict: Verdict, post: Post, now: datetime,
@@ -461,42 +483,23 @@ def approve(root: Path, ref: str, now: datetime, *, note: str | None = None,
 def request_changes(root: Path, ref: str, note: str, now: datetime, *, dry_run: bool = False) -> Outcome:
     """Send a post in review back to its translator (translation) or author
     (draft), keeping the editor's note in the review record."""
-    desk = open_desk(root)
-    editor = desk.need_editor("request changes")
-    if not note.strip():
-        raise UsageError("say what should change: -m 'NOTE' is required")
-    post = desk.post(ref)
-    if post.state != State.REVIEW:
-        raise WorkflowError(f"{post.path} is {post.state}; changes are requested on a post in review")
-    desk.clean(post.path)
+    desk, editor, post = _editor_on(root, ref, "request changes", State.REVIEW,
+                                    "changes are requested on a post in review", note,
+                                    "say what should change: -m 'NOTE' is required")
     back = State.TRANSLATION if (is_translation(post) and post.translators) else State.DRAFT
     entry = _review_entry(desk, editor, Verdict.CHANGES_REQUESTED, post, now, note.strip())
-    text = update_meta(_read(desk, post), {"reviews": _reviews(post) + [entry], "state": back.value})
-    new_post = _reparse(desk, post.path, text)
-    t = _check_move(desk, post, new_post, f"request changes to {post.path}")
-    return _commit(desk, {post.path: text}, f"Request changes to {post.path}: {post.title}",
-                   _post_trailers(post, t) + [("Changes-requested-by", who(editor))], dry_run)
+    return _move(desk, post, {"reviews": _reviews(post) + [entry], "state": back.value}, "request changes to",
+                 "Request changes to", [("Changes-requested-by", who(editor))], dry_run)
 
 
 def withdraw(root: Path, ref: str, reason: str, now: datetime, *, dry_run: bool = False) -> Outcome:
     """Take a published post off the site (by an editor, with a reason)."""
-    desk = open_desk(root)
-    editor = desk.need_editor("withdraw a post")
-    if not reason.strip():
-        raise UsageError("say why: --reason 'REASON' is required")
-    post = desk.post(ref)
-    if post.state != State.PUBLISHED:
-        raise WorkflowError(f"{post.path} is {post.state}; only a published post can be withdrawn")
-    desk.clean(post.path)
-    text = update_meta(_read(desk, post), {
-        "state": State.WITHDRAWN.value,
-        "withdrawn": {"by": editor.email, "at": now.replace(microsecond=0), "reason": reason.strip()},
-    })
-    new_post = _reparse(desk, post.path, text)
-    t = _check_move(desk, post, new_post, f"withdraw {post.path}")
-    return _commit(desk, {post.path: text}, f"Withdraw {post.path}: {post.title}",
-                   _post_trailers(post, t) + [("Withdrawn-by", who(editor)), ("Reason", reason.strip())],
-                   dry_run)
+    desk, editor, post = _editor_on(root, ref, "withdraw a post", State.PUBLISHED,
+                                    "only a published post can be withdrawn", reason,
+                                    "say why: --reason 'REASON' is required")
+    withdrawal = {"by": editor.email, "at": now.replace(microsecond=0), "reason": reason.strip()}
+    return _move(desk, post, {"state": State.WITHDRAWN.value, "withdrawn": withdrawal}, "withdraw", "Withdraw",
+                 [("Withdrawn-by", who(editor)), ("Reason", reason.strip())], dry_run)
 
 
 def publish_due(root: Path, posts: list[Post], now: datetime, *, dry_run: bool = False) -> Outcome | None:

@@ -219,6 +219,9 @@ def refusal(review: Review, post: Post, config: Config) -> str | None:
 def tally(post: Post, config: Config) -> Tally:
     """Count approvals: the latest verdict of each editor, given on the
     current content, by someone who is neither author nor translator."""
+    required = config.workflow.approvals_required
+    if not post.reviews:
+        return Tally(required, (), (), ())
     latest: dict[str, Review] = {}
     for r in post.reviews:
         latest[r.by.lower()] = r
@@ -240,7 +243,7 @@ def tally(post: Post, config: Config) -> Tally:
             reason = refusal(r, post, config)
             if reason:
                 refused.append((r, reason))
-    return Tally(config.workflow.approvals_required, tuple(valid), tuple(stale), tuple(refused))
+    return Tally(required, tuple(valid), tuple(stale), tuple(refused))
 
 
 def missing_for_approved(post: Post, config: Config) -> list[str]:
