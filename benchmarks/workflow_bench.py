@@ -52,6 +52,7 @@ class Timing:
     name: str
     argv: list[str]
     commits: int
+    cold: bool = False
     available: bool = True
     note: str = ""
     runs: list[float] = field(default_factory=list)
@@ -59,6 +60,10 @@ class Timing:
     cpu: list[float] = field(default_factory=list)
     exit_codes: list[int] = field(default_factory=list)
     stderr_tail: str = ""
+
+    @property
+    def command(self) -> str:
+        return self.name.removesuffix(" (cold)")
 
     @property
     def median(self) -> float | None:
@@ -73,7 +78,7 @@ class Timing:
         if self.runs:
             d.update(median=self.median, min=min(self.runs), max=max(self.runs),
                      peak_rss_mb=max(self.rss_mb), median_cpu=statistics.median(self.cpu))
-        d["target"] = TARGETS.get(self.name)
+        d["target"] = TARGETS.get(self.command)
         return d
 
 
@@ -116,10 +121,21 @@ def available(gp: list[str], repo: Path) -> dict[str, str]:
     return missing
 
 
-def time_command(t: Timing, repo: Path, runs: int, warmup: int) -> Timing:
-    for _ in range(warmup):  # file cache, .pyc files
+def drop_caches(repo: Path) -> None:
+    """Remove what gulagpub keeps between runs in .git (its parse cache), as a
+    fresh clone in CI has none."""
+    for f in (repo / ".git").glob("gulagpub-*cache*"):
+        f.unlink()
+
+
+def time_command(t: Timing, repo: Path, runs: int, warmup: int, cold: bool) -> Timing:
+    """Warm: after `warmup` untimed runs, gulagpub's caches are filled.
+    Cold: each run starts without them."""
+    for _ in range(0 if cold else warmup):  # file cache, .pyc files, gulagpub's caches
         run_once(t.argv, repo)
     for _ in range(runs):
+        if cold:
+            drop_caches(repo)
         wall, rss, cpu, code, stderr = run_once(t.argv, repo)
         t.runs.append(wall)
         t.rss_mb.append(rss)
@@ -165,7 +181,7 @@ def set_commit_graph(root: Path, wanted: bool) -> None:
 
 
 def measure(gp: list[str], root: Path, facts: dict[str, Any], runs: int, warmup: int,
-            plain_check: bool) -> list[Timing]:
+            cold_runs: int, plain_check: bool) -> list[Timing]:
     missing = available(gp, root)
     shapes = [
         ("status", [*gp, "status"]),
@@ -173,33 +189,36 @@ def measure(gp: list[str], root: Path, facts: dict[str, Any], runs: int, warmup:
         ("check --base", [*gp, "check", "--base", wc.MAIN]),
     ] + ([("check", [*gp, "check"])] if plain_check else [])
     out = []
-    for name, argv in shapes:
-        t = Timing(name, argv, facts["commits"])
-        if name in missing:
-            t.available, t.note = False, missing[name]
-        else:
-            print(f"  {name} ({facts['commits']:,} commits) x{runs} ...", file=sys.stderr)
-            time_command(t, root, runs, warmup)
-            if any(t.exit_codes):
-                t.note = f"exit {sorted(set(t.exit_codes))}: {t.stderr_tail.splitlines()[-1] if t.stderr_tail else ''}"
-        out.append(t)
+    for cold in ([True] if cold_runs else []) + [False]:
+        for name, argv in shapes:
+            t = Timing(name + (" (cold)" if cold else ""), argv, facts["commits"], cold=cold)
+            n = cold_runs if cold else runs
+            if name in missing:
+                t.available, t.note = False, missing[name]
+            else:
+                print(f"  {t.name} ({facts['commits']:,} commits) x{n} ...", file=sys.stderr)
+                time_command(t, root, n, warmup, cold)
+                if any(t.exit_codes):
+                    last = t.stderr_tail.splitlines()[-1] if t.stderr_tail else ""
+                    t.note = f"exit {sorted(set(t.exit_codes))}: {last}"
+            out.append(t)
     return out
 
 
 def table(results: list[Timing]) -> str:
-    lines = [f"{'command':<14} {'commits':>8} {'median':>8} {'min':>8} {'max':>8} {'CPU':>8} "
+    lines = [f"{'command':<21} {'commits':>8} {'median':>8} {'min':>8} {'max':>8} {'CPU':>8} "
              f"{'peak RSS':>9} {'target':>7}  verdict"]
     for t in results:
-        target = TARGETS.get(t.name)
+        target = TARGETS.get(t.command)
         tgt = f"< {target:g} s" if target else ""
         if not t.available or t.median is None:
-            lines.append(f"{t.name:<14} {t.commits:>8,} {'-':>8} {'-':>8} {'-':>8} {'-':>8} {'-':>9} "
+            lines.append(f"{t.name:<21} {t.commits:>8,} {'-':>8} {'-':>8} {'-':>8} {'-':>8} {'-':>9} "
                          f"{tgt:>7}  {t.note}")
             continue
         verdict = "" if target is None else ("meets target" if t.median < target else "OVER target")
         if t.note:
             verdict = (verdict + "; " if verdict else "") + t.note
-        lines.append(f"{t.name:<14} {t.commits:>8,} {t.median:>7.3f}s {min(t.runs):>7.3f}s "
+        lines.append(f"{t.name:<21} {t.commits:>8,} {t.median:>7.3f}s {min(t.runs):>7.3f}s "
                      f"{max(t.runs):>7.3f}s {t.median_cpu:>7.3f}s {max(t.rss_mb):>6.0f} MB {tgt:>7}  {verdict}")
     return "\n".join(lines)
 
@@ -244,6 +263,9 @@ def main() -> int:
                          "(default commits/5; 0 to skip)")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per command (default 5)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs before them (default 1)")
+    ap.add_argument("--cold-runs", type=int, default=1,
+                    help="runs of each command without gulagpub's caches in .git, as in a fresh "
+                         "clone (default 1; 0 to skip)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", type=Path, default=None,
                     help="keep generated repositories in this folder and reuse them next time")
@@ -281,7 +303,8 @@ def main() -> int:
             set_commit_graph(root, args.commit_graph)
             facts["commit_graph"] = args.commit_graph
             print(f"timing in {root}", file=sys.stderr)
-            measured.append(measure(gp, root, facts, args.runs, args.warmup, args.plain_check))
+            measured.append(measure(gp, root, facts, args.runs, args.warmup, args.cold_runs,
+                                    args.plain_check))
     finally:
         if args.keep is None:
             shutil.rmtree(keep, ignore_errors=True)
@@ -300,10 +323,10 @@ def main() -> int:
               f"({sizes[1]:,} -> {sizes[0]:,} commits):")
         for r in rows:
             if "cpu_ratio" in r:
-                print(f"  {r['command']:<14} wall {r['small_median']:.3f}s -> {r['large_median']:.3f}s, "
+                print(f"  {r['command']:<21} wall {r['small_median']:.3f}s -> {r['large_median']:.3f}s, "
                       f"CPU {r['small_cpu']:.3f}s -> {r['large_cpu']:.3f}s (x{r['cpu_ratio']})  {r['verdict']}")
             else:
-                print(f"  {r['command']:<14} {r['verdict']}")
+                print(f"  {r['command']:<21} {r['verdict']}")
     print("\nThe machine may be shared: figures are noisy; compare medians, not single runs.")
 
     args.results.mkdir(parents=True, exist_ok=True)

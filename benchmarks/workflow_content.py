@@ -223,14 +223,6 @@ class Writer:
     def paragraph(self) -> str:
         return " ".join(self.sentence() for _ in range(self.rng.randint(3, 7)))
 
-    def body(self, paragraphs: int) -> str:
-        parts = []
-        for i in range(paragraphs):
-            if i and self.rng.random() < 0.15:
-                parts.append("## " + self.sentence(self.rng.randint(3, 6)).rstrip("."))
-            parts.append(self.paragraph())
-        return "\n\n".join(parts)
-
 
 def vocabulary(project: Path | None) -> list[str]:
     """Words from the bundled posts (real prose makes realistic sizes), or a
@@ -480,39 +472,34 @@ class History:
         post.edits += 1
         return self._commit(i, who, when, subject, None)
 
-    def submit(self, i: int, who: Member, when: datetime) -> Commit:
+    def _move(self, i: int, who: Member, when: datetime, target: str, subject: str,
+              by: str, verdict: str | None = None) -> Commit:
+        """A state change as `gulagpub` records it, with the review it writes."""
         post = self.posts[i]
-        post.meta["state"] = "review"
-        return self._commit(i, who, when, f"Submit {post.path} for review",
-                            [("Transition", "translation -> review"), ("Submitted-by", who.ident)])
+        before = post.meta["state"]
+        if verdict is not None:
+            review = {"by": who.email, "name": who.name, "verdict": verdict, "at": when.isoformat(),
+                      "content": content_digest(post.meta, post.body)}
+            if verdict != "approved":
+                review["note"] = "Please check the names and dates against the source; " + self.w.sentence(6)
+            post.meta["reviews"] = [*post.meta.get("reviews", []), review]
+            post.meta = ordered(post.meta)
+        post.meta["state"] = target
+        return self._commit(i, who, when, subject.format(path=post.path),
+                            [("Transition", f"{before} -> {target}"), (by, who.ident)])
 
-    def _review(self, post: PostState, who: Member, when: datetime, verdict: str) -> None:
-        review = {"by": who.email, "name": who.name, "verdict": verdict, "at": when.isoformat(),
-                  "content": content_digest(post.meta, post.body)}
-        if verdict != "approved":
-            review["note"] = "Please check the names and dates against the source; " + self.w.sentence(6)
-        post.meta["reviews"] = [*post.meta.get("reviews", []), review]
-        post.meta = ordered(post.meta)
+    def submit(self, i: int, who: Member, when: datetime) -> Commit:
+        return self._move(i, who, when, "review", "Submit {path} for review", "Submitted-by")
 
     def request(self, i: int, who: Member, when: datetime) -> Commit:
-        post = self.posts[i]
-        self._review(post, who, when, "changes-requested")
-        post.meta["state"] = "translation"
-        return self._commit(i, who, when, f"Request changes to {post.path}",
-                            [("Transition", "review -> translation"), ("Changes-requested-by", who.ident)])
+        return self._move(i, who, when, "translation", "Request changes to {path}",
+                          "Changes-requested-by", "changes-requested")
 
     def approve(self, i: int, who: Member, when: datetime) -> Commit:
-        post = self.posts[i]
-        self._review(post, who, when, "approved")
-        post.meta["state"] = "approved"
-        return self._commit(i, who, when, f"Approve {post.path}",
-                            [("Transition", "review -> approved"), ("Approved-by", who.ident)])
+        return self._move(i, who, when, "approved", "Approve {path}", "Approved-by", "approved")
 
     def publish(self, i: int, who: Member, when: datetime) -> Commit:
-        post = self.posts[i]
-        post.meta["state"] = "published"
-        return self._commit(i, who, when, f"Publish {post.path}",
-                            [("Transition", "approved -> published"), ("Published-by", who.ident)])
+        return self._move(i, who, when, "published", "Publish {path}", "Published-by")
 
     def _commit(self, i: int, who: Member, when: datetime, subject: str,
                 trailers: list[tuple[str, str]] | None) -> Commit:
