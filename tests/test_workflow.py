@@ -193,3 +193,12 @@ def test_core_modules_import_no_edge_module():
                 for a in node.names:
                     assert a.name not in ("subprocess", "os"), f"{name}.py imports {a.name}: core does no I/O"
                     assert not (a.name.startswith("gulagpub.") and a.name.split(".")[1] in EDGE), name
+
+
+def test_only_an_original_post_skips_translation():
+    boris = CONFIG.member(email="boris@example.org")
+    submit = transition(State.DRAFT, State.REVIEW)
+    original = post("---\n" + BASE.format(state="review") + "---\nText\n")
+    translated = post("---\n" + BASE.format(state="review") + "translation:\n  from_lang: es\n---\nText\n")
+    assert may(boris, submit, original) is None
+    assert "is a translation in draft; it goes through translation first" in may(boris, submit, translated)

@@ -118,7 +118,7 @@ def _as_review(post: Post, entry: Any) -> Review | None:
     return None
 
 
-def change_problems(ch: FileChange, signatures_required: bool | None = None) -> list[Problem]:
+def change_problems(ch: FileChange) -> list[Problem]:
     """Everything wrong with what `ch.commit` did to `ch.path`."""
     c = ch.commit
     config = ch.config
@@ -211,8 +211,7 @@ def change_problems(ch: FileChange, signatures_required: bool | None = None) -> 
         if review.content != new.digest:
             bad("reviews", f"approval by {review.by} recorded for content {review.content}, but this "
                            f"commit leaves the content as {new.digest}; approve the content as it is")
-        required = config.workflow.signed_approvals if signatures_required is None else signatures_required
-        if required:
+        if config.workflow.signed_approvals:
             if c.signature != GOOD_SIGNATURE:
                 bad("reviews", f"approval by {review.by} is not in a commit with a good SSH signature "
                                f"(git reports %G? = {c.signature}); approvals must be signed "

@@ -178,6 +178,99 @@ def check(obj: Ctx, base: str | None) -> None:
 
 
 @main.command()
+@click.option("--dry-run", is_flag=True, help="Print what would be posted; post, write and commit nothing.")
+@click.option("--limit", type=click.IntRange(min=0), default=None,
+              help="Post at most N statuses in this run (default: limit in gulagpub.toml [mastodon]).")
+@click.option("--mark-existing", is_flag=True,
+              help="Record every published post not yet in the ledger as never to be announced, and commit.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Build output folder; without credentials the outbox goes to OUT/outbox/ (default: _site).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_obj
+def announce(obj: Ctx, dry_run: bool, limit: int | None, mark_existing: bool, out: Path | None,
+             as_json: bool) -> None:
+    """Announce new published posts on Mastodon, each exactly once.
+
+    Posts every published post (and language version) not yet announced,
+    oldest first, at most --limit per run, and records each in
+    announcements.jsonl, committed to git. Posts published before
+    `announce_since` (gulagpub.toml [mastodon]) or marked with
+    --mark-existing are never announced. Prints one line per post on stdout:
+    what was done and the status URL; progress goes to stderr. Exits 1 when
+    a post was refused or the instance could not be reached: run again
+    later, nothing is posted twice.
+
+    \b
+    Environment (never written anywhere):
+      MASTODON_API_BASE_URL   the instance, e.g. https://mastodon.social
+      MASTODON_ACCESS_TOKEN   the bot account's token (scopes read:accounts,
+                              write:statuses)
+    Without both, nothing is posted: the statuses are written as JSON files
+    to OUT/outbox/ and listed.
+
+    \b
+    Example:
+      gulagpub announce --mark-existing      # once, on an existing archive
+      gulagpub announce --dry-run
+      MASTODON_API_BASE_URL=https://example.social \\
+      MASTODON_ACCESS_TOKEN=... gulagpub announce --limit 2
+    """
+    import os
+    from datetime import datetime, timezone
+
+    from . import announce as announce_mod
+
+    root = obj.root
+    now = datetime.now(timezone.utc)
+    if mark_existing:
+        records, sha = announce_mod.mark_existing(root, now, dry_run=dry_run)
+        if as_json:
+            echo_json({"skipped": [r.path for r in records], "commit": sha})
+        for r in records if not as_json else ():
+            click.echo(f"{'would skip' if dry_run else 'skipped'} {r.path}")
+        click.echo(f"{len(records)} post(s) marked as not to be announced"
+                   + (f" (commit {sha[:10]})" if sha else ""), err=True)
+        return
+    credentials = announce_mod.Credentials.from_env(os.environ)
+    report = announce_mod.announce(
+        root, now, out=out if out is not None else root / "_site", credentials=credentials,
+        limit=limit, dry_run=dry_run, progress=lambda m: click.echo(m, err=True),
+        checkpoint=announce_mod.pause_from_env(os.environ),
+    )
+    if as_json:
+        echo_json({
+            "mode": report.mode, "stopped": report.stopped, "waiting": report.waiting, "commit": report.commit,
+            "outcomes": [{"path": o.path, "post": o.post, "action": o.action, "url": o.url,
+                          "message": o.message, "status": o.status.text if o.status else None,
+                          "spoiler_text": o.status.spoiler_text if o.status else None}
+                         for o in report.outcomes],
+        })
+    else:
+        for o in report.outcomes:
+            if o.action == "failed":
+                continue
+            click.echo(f"{o.action:<12} {o.path}  {o.url or ''}".rstrip())
+            if o.action == "would-post" and o.status is not None:
+                if o.status.spoiler_text:
+                    click.echo(f"  CW: {o.status.spoiler_text}")
+                for line in o.status.text.splitlines():
+                    click.echo(f"  | {line}".rstrip())
+    for o in report.failed:
+        click.echo(f"error: {o.message}", err=True)
+    if report.mode == "outbox":
+        click.echo(f"{ENV_HINT} {len(report.outcomes)} status(es) written to the outbox", err=True)
+    if report.waiting:
+        click.echo(f"{report.waiting} more post(s) left for the next run (--limit)", err=True)
+    if report.stopped:
+        click.echo(f"error: stopped: {report.stopped}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+ENV_HINT = "no MASTODON_API_BASE_URL/MASTODON_ACCESS_TOKEN set, nothing posted:"
+
+
+@main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", required=True, help="The site's title.")
 @click.option("--base-url", required=True, help="Where the site will live, e.g. https://blog.example.org/.")

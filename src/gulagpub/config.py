@@ -76,6 +76,14 @@ class MastodonSettings:
     on_withdraw: str = "leave"  # leave | delete
     content_warnings: dict[str, str] = field(default_factory=dict)  # tag -> warning
     summary: bool = True
+    # Seconds a pending announcement is retried with the same Idempotency-Key
+    # (Mastodon keeps keys 3600 s; the margin covers clock skew). Older ones
+    # are first looked for on the account.
+    idempotency_window: float = 3300
+    retry_for: float = 60  # seconds of retrying network errors and 5xx, then stop
+    rate_limit_wait: float = 120  # longest wait for X-RateLimit-Reset, else stop
+    request_timeout: float = 30  # seconds per HTTP request
+    search_pages: int = 5  # pages of the account's statuses searched for a lost reply
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,17 @@ def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
     if mastodon.on_withdraw not in ("leave", "delete"):
         raise ConfigError(f"{path}:{_line_of(text, 'on_withdraw')}: mastodon.on_withdraw must be 'leave' or 'delete'")
     _check_type(mastodon.limit, int, "mastodon.limit", text, path, "must be a whole number")
+    _check_type(mastodon.search_pages, int, "mastodon.search_pages", text, path, "must be a whole number")
+    _check_type(mastodon.summary, bool, "mastodon.summary", text, path, "must be true or false")
+    for key in ("idempotency_window", "retry_for", "rate_limit_wait", "request_timeout"):
+        value = getattr(mastodon, key)
+        _check_type(value, (int, float), f"mastodon.{key}", text, path, "must be a number of seconds")
+        if isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{path}:{_line_of(text, key)}: mastodon.{key} must be a number of seconds, 0 or more")
+    if not isinstance(mastodon.content_warnings, dict) or not all(
+        isinstance(v, str) for v in mastodon.content_warnings.values()
+    ):
+        raise ConfigError(f"{path}:{_line_of(text, 'content_warnings')}: mastodon.content_warnings must be a table of tag = \"warning\"")
     since = mastodon.announce_since
     if since is not None:
         if not isinstance(since, datetime):

@@ -396,9 +396,6 @@ def submit(root: Path, ref: str, *, dry_run: bool = False) -> Outcome:
     post = desk.post(ref)
     desk.clean(post.path)
     changes: dict[str, Any] = {"state": State.REVIEW.value}
-    if post.state == State.DRAFT and is_translation(post):
-        raise WorkflowError(f"{post.path} is a translation in draft; assign its translator first "
-                            f"(`gulagpub assign {post.path} EMAIL`), who then submits it")
     if post.state == State.APPROVED and not missing_for_approved(post, desk.config):
         raise WorkflowError(f"{post.path} is approved and its approvals hold; there is nothing to submit")
     if post.kind == Kind.TRANSLATION and post.original:

@@ -62,3 +62,10 @@ def load_ledger(root: Path) -> dict[str, Record]:
         return {}
     latest, _ = parse_ledger(path.read_text(encoding="utf-8"))
     return latest
+
+
+def status_urls(records: dict[str, Record]) -> dict[str, str]:
+    """Post id -> the URL of its Mastodon status, for posts whose status is
+    up (posted, or left up after a withdrawal): the publisher links each
+    page to it ("Discuss on Mastodon")."""
+    return {pid: r.url for pid, r in records.items() if r.state in ("posted", "left") and r.url}

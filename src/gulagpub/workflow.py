@@ -277,6 +277,9 @@ def may(member: Member | None, t: Transition, post: Post) -> str | None:
     `post` is the post as it is after the transition."""
     if member is None:
         return "not on the team; an editor adds people with `gulagpub team add`"
+    if t.source == State.DRAFT and t.target == State.REVIEW and is_translation(post):
+        return (f"{post.path} is a translation in draft; it goes through translation first: assign its "
+                f"translator (`gulagpub assign {post.path} EMAIL`), who then submits it")
     if not (member.roles & t.roles):
         roles = " or ".join(sorted(r.value for r in t.roles))
         return (f"{who(member)} may not {t.action.value} ({t}): only a team member with the "

@@ -1,0 +1,5 @@
+"""`python -m gulagpub`: the same as the `gulagpub` command."""
+
+from .cli import main
+
+main()

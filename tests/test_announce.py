@@ -1,0 +1,459 @@
+"""`gulagpub announce` with the real Mastodon.py client over real HTTP to the
+test server: every post exactly once, whatever fails, whenever it is killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+from conftest import PROJECT, Repo, post_text, run_git
+from mastodon_server import MastodonServer
+
+from gulagpub.announce import CHECKPOINTS, idempotency_key
+from gulagpub.cli import main
+from gulagpub.ledger import LEDGER_FILE, parse_ledger, status_urls
+
+MASTODON = """
+[mastodon]
+visibility = "unlisted"
+limit = 10
+retry_for = 1.5
+rate_limit_wait = 4
+request_timeout = 5
+
+[mastodon.content_warnings]
+executions = "Executions"
+"""
+
+POSTS = {
+    # name: (title, date, extra front matter)
+    "2026-11-20-steimer": ("On leaving Russia", "2026-11-20 10:00", {"tags": "[gulag, prison and exile]"}),
+    "2026-11-21-karaganda": ("The tragedy of Karaganda", "2026-11-21 10:00",
+                             {"tags": "[executions]", "lang": "es"}),
+    "2026-11-22-memorial": ("Memorial, opposition and resistance", "2026-11-22 10:00",
+                            {"content_warning": "Death in the camps"}),
+}
+WITHDRAWN = post_text("On leaving Russia", state="withdrawn", date="2026-11-20 10:00").replace(
+    "---\n\n", "withdrawn: {by: alice@example.org, at: 2026-11-26 10:00, reason: rights}\n---\n\n", 1)
+
+
+def url(name: str) -> str:
+    day = name[:10].replace("-", "/")
+    return f"https://blog.example.org/{day}/{name[11:]}/"
+
+
+@pytest.fixture
+def server():
+    s = MastodonServer().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def blog(repo: Repo) -> Repo:
+    repo.write("gulagpub.toml", repo.read("gulagpub.toml") + MASTODON)
+    for name, (title, date, extra) in POSTS.items():
+        repo.write(f"posts/{name}.md", post_text(title, state="published", date=date, **extra))
+    repo.commit("Three published posts")
+    return repo
+
+
+def env_for(server: MastodonServer, token: str | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MASTODON_", "GULAGPUB_TEST_"))}
+    env.update(MASTODON_API_BASE_URL=server.base_url, MASTODON_ACCESS_TOKEN=token or server.token, **extra)
+    return env
+
+
+def announce(blog: Repo, server: MastodonServer | None, *args: str, token: str | None = None):
+    """Run `gulagpub announce` in this process (the CLI, as a user runs it)."""
+    env = env_for(server, token) if server else {"MASTODON_API_BASE_URL": "", "MASTODON_ACCESS_TOKEN": ""}
+    return CliRunner().invoke(main, ["-C", str(blog.root), "announce", *args], env=env)
+
+
+def spawn(blog: Repo, server: MastodonServer, **extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "gulagpub", "-C", str(blog.root), "announce"],
+                            env=env_for(server, **extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for(condition, what: str, timeout: float = 20.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def kill(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()  # reaps it and closes its pipes
+
+
+def count(server: MastodonServer, name: str) -> int:
+    return sum(url(name) in s["content"] for s in server.statuses.values())
+
+
+def assert_exactly_once(server: MastodonServer) -> None:
+    assert {name: count(server, name) for name in POSTS} == {name: 1 for name in POSTS}
+    assert len(server.statuses) == len(POSTS)
+
+
+def ledger(blog: Repo) -> dict:
+    records, problems = parse_ledger(blog.read(LEDGER_FILE))
+    assert problems == []
+    return {r.path.removeprefix("posts/").removesuffix(".md"): r for r in records.values()}
+
+
+def committed(blog: Repo) -> bool:
+    return blog.git("status", "--porcelain", "--", LEDGER_FILE).strip() == ""
+
+
+# -- the normal case ------------------------------------------------------------
+
+
+def test_announces_each_post_once_oldest_first_with_language_cw_and_visibility(blog, server):
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    statuses = list(server.statuses.values())
+    assert [s["url"] for s in statuses] == [line.split()[-1] for line in result.stdout.splitlines()]
+    assert [next(n for n in POSTS if url(n) in s["content"]) for s in statuses] == list(POSTS)
+    steimer, karaganda, memorial = statuses
+    assert "#gulag #PrisonAndExile" in steimer["content"]
+    assert [s["visibility"] for s in statuses] == ["unlisted"] * 3
+    assert [s["language"] for s in statuses] == ["en", "es", "en"]
+    assert [s["spoiler_text"] for s in statuses] == ["", "Executions", "Death in the camps"]
+    keys = [h.get("Idempotency-Key") for m, p, h in server.requests if m == "POST"]
+    assert keys == [idempotency_key(f"tag:blog.example.org,{n[:10]}:posts/{n}") for n in POSTS]
+    assert "[3/3]" in result.stderr  # progress
+    records = ledger(blog)
+    assert {n: (r.state, r.url) for n, r in records.items()} == {
+        n: ("posted", s["url"]) for n, s in zip(POSTS, statuses, strict=True)}
+    assert committed(blog)
+    assert "Gulagpub-Command: announce" in blog.git("log", "-1", "--format=%B")
+
+    again = announce(blog, server)
+    assert again.exit_code == 0 and again.stdout == ""
+    assert_exactly_once(server)
+
+
+def test_status_urls_for_the_back_link(blog, server):
+    assert announce(blog, server).exit_code == 0
+    urls = status_urls(parse_ledger(blog.read(LEDGER_FILE))[0])
+    assert sorted(urls.values()) == sorted(s["url"] for s in server.statuses.values())
+
+
+def test_one_run_at_a_time(blog, server):
+    import fcntl
+
+    with open(blog.root / ".git" / "gulagpub-announce.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = announce(blog, server)
+    assert result.exit_code == 1 and "another `gulagpub announce` is running" in result.stderr
+    assert server.statuses == {}
+
+
+def test_dry_run_prints_and_touches_nothing(blog, server):
+    result = announce(blog, server, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "CW: Executions" in result.stdout and url("2026-11-20-steimer") in result.stdout
+    assert server.statuses == {}
+    assert not (blog.root / LEDGER_FILE).exists()
+    assert blog.git("status", "--porcelain") == ""
+
+
+def test_limit_per_run_rest_left_for_the_next(blog, server):
+    result = announce(blog, server, "--limit", "2")
+    assert result.exit_code == 0
+    assert len(server.statuses) == 2 and count(server, "2026-11-22-memorial") == 0
+    assert "1 more post(s) left for the next run" in result.stderr
+    assert announce(blog, server, "--limit", "2").exit_code == 0
+    assert_exactly_once(server)
+
+
+def test_instance_limit_from_v2_then_v1(blog, server):
+    blog.write("posts/2026-11-23-long.md", post_text("Word " * 40, state="published", date="2026-11-23 10:00"))
+    blog.commit("A long title")
+    server.v2 = False  # fall back to /api/v1/instance
+    server.max_characters = 100
+    assert announce(blog, server).exit_code == 0
+    long = [s for s in server.statuses.values() if "long/" in s["content"]][0]
+    assert "Word…" in long["content"]
+
+
+# -- no floods, edits, withdrawals ------------------------------------------------
+
+
+def test_no_flood_on_the_bundled_archive(tmp_path, server):
+    root = tmp_path / "archive"
+    shutil.copytree(PROJECT / "posts", root / "posts")
+    shutil.copy(PROJECT / "gulagpub.toml", root / "gulagpub.toml")
+    run_git(root.parent, "init", "-q", "-b", "main", str(root))
+    archive = Repo(root)
+    archive.as_(("Bot", "bot@example.org"))
+    archive.commit("import")
+    result = announce(archive, server)
+    assert result.exit_code == 0, result.stderr
+    assert server.statuses == {} and result.stdout == ""
+
+
+def test_mark_existing_then_only_new_posts(blog, server):
+    result = CliRunner().invoke(main, ["-C", str(blog.root), "announce", "--mark-existing"])
+    assert result.exit_code == 0
+    assert result.stdout.count("skipped") == 3
+    assert {r.state for r in ledger(blog).values()} == {"skipped"} and committed(blog)
+    blog.write("posts/2026-11-25-new.md", post_text("New", state="published", date="2026-11-25 10:00"))
+    blog.commit("New post")
+    assert announce(blog, server).exit_code == 0
+    assert ["2026/11/25/new/" in s["content"] for s in server.statuses.values()] == [True]
+
+
+def test_announce_since_keeps_older_posts_quiet(blog, server):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace(
+        "[mastodon]\n", "[mastodon]\nannounce_since = 2026-11-22T00:00:00Z\n"))
+    blog.commit("bot set up on the 22nd")
+    assert announce(blog, server).exit_code == 0
+    assert len(server.statuses) == 1 and count(server, "2026-11-22-memorial") == 1
+
+
+def test_edit_after_announce_does_not_announce_again(blog, server):
+    assert announce(blog, server).exit_code == 0
+    blog.write("posts/2026-11-20-steimer.md", post_text(
+        "On leaving Russia (corrected)", state="published", date="2026-11-20 10:00", tags="[gulag, new]"))
+    blog.commit("Fix the title")
+    assert announce(blog, server).exit_code == 0
+    assert_exactly_once(server)
+
+
+@pytest.mark.parametrize("setting, state", [("", "left"), ('on_withdraw = "delete"\n', "deleted")])
+def test_withdraw_leaves_or_deletes_the_status_and_records_it(blog, server, setting, state):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", "[mastodon]\n" + setting))
+    assert announce(blog, server).exit_code == 0
+    status_id = ledger(blog)["2026-11-20-steimer"].status_id
+    blog.write("posts/2026-11-20-steimer.md", WITHDRAWN)
+    blog.commit("Withdraw")
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert f"{state:<12} posts/2026-11-20-steimer.md" in result.stdout
+    assert (status_id in server.statuses) == (state == "left")
+    assert ledger(blog)["2026-11-20-steimer"].state == state and committed(blog)
+    assert announce(blog, server).stdout == ""  # recorded: not again
+
+
+def test_withdrawn_while_its_announcement_was_interrupted(blog, server, tmp_path):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", '[mastodon]\non_withdraw = "delete"\n'))
+    flag = tmp_path / "paused"
+    proc = spawn(blog, server, GULAGPUB_TEST_PAUSE_AT="after-post", GULAGPUB_TEST_PAUSE_FILE=str(flag))
+    wait_for(lambda: flag.exists() or proc.poll() is not None, "the run to reach after-post")
+    kill(proc)
+    assert count(server, "2026-11-20-steimer") == 1
+    blog.write("posts/2026-11-20-steimer.md", WITHDRAWN)
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert count(server, "2026-11-20-steimer") == 0
+    assert ledger(blog)["2026-11-20-steimer"].state == "deleted"
+
+
+# -- faults ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault, times, reset_in", [
+    ("500", 2, 0), ("drop-before", 1, 0), ("drop-after", 1, 0), ("429", 1, 1.0)])
+def test_transient_faults_are_retried_with_the_same_key(blog, server, fault, times, reset_in):
+    server.fail(fault, times=times, reset_in=reset_in)
+    start = time.monotonic()
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert_exactly_once(server)
+    if fault == "429":  # waited for the reset, about a second away
+        assert time.monotonic() - start >= 0.5
+
+
+@pytest.mark.parametrize("fault, times, reset_in, says", [
+    ("500", 1000, 0, "did not answer (HTTP 500; retried for 1.5 s"),
+    ("429", 1, 3600, "rate limit is reached until"),
+])
+def test_lasting_faults_stop_the_run_in_bounded_time_and_a_later_run_finishes(
+        blog, server, fault, times, reset_in, says):
+    server.fail(fault, times=times, reset_in=reset_in)
+    start = time.monotonic()
+    result = announce(blog, server)
+    assert time.monotonic() - start < 10
+    assert result.exit_code == 1
+    assert says in result.stderr and "run again" in result.stderr
+    assert server.statuses == {}
+    assert ledger(blog)["2026-11-20-steimer"].state == "pending"
+    server.faults.clear()
+    assert announce(blog, server).exit_code == 0
+    assert_exactly_once(server)
+
+
+def test_instance_down_stops_in_bounded_time(blog, server):
+    server.stop()
+    start = time.monotonic()
+    result = announce(blog, server)
+    assert time.monotonic() - start < 10
+    assert result.exit_code == 1
+    assert "did not answer (network error; retried for 1.5 s" in result.stderr
+    assert not (blog.root / LEDGER_FILE).exists()  # nothing was sent, nothing recorded
+
+
+def test_422_for_one_post_others_go_on(blog, server):
+    server.reject = lambda text: "Karaganda" in text  # refused with a Japanese message
+    result = announce(blog, server)
+    assert result.exit_code == 1
+    assert "posts/2026-11-21-karaganda.md" in result.stderr and "HTTP 422" in result.stderr
+    assert count(server, "2026-11-20-steimer") == count(server, "2026-11-22-memorial") == 1
+    assert ledger(blog)["2026-11-21-karaganda"].state == "failed"
+    server.reject = lambda text: False
+    assert announce(blog, server).exit_code == 0
+    assert_exactly_once(server)
+
+
+def test_content_warning_too_long_fails_that_post_clearly(blog, server):
+    blog.write("posts/2026-11-23-cw.md", post_text("T", state="published", date="2026-11-23 10:00",
+                                                   content_warning="W" * 490))
+    result = announce(blog, server)
+    assert result.exit_code == 1
+    assert "posts/2026-11-23-cw.md: the content warning (490 characters)" in result.stderr
+    assert_exactly_once(server)
+
+
+def test_no_credentials_writes_the_outbox_under_out(blog, tmp_path):
+    out = tmp_path / "site"
+    result = announce(blog, None, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    files = sorted((out / "outbox").glob("*.json"))
+    assert [f.name for f in files] == ["001-steimer.json", "002-karaganda.json", "003-memorial.json"]
+    assert [line.split()[-1] for line in result.stdout.splitlines()] == [str(f) for f in files]
+    data = json.loads(files[1].read_text(encoding="utf-8"))
+    assert data["spoiler_text"] == "Executions" and data["language"] == "es"
+    assert url("2026-11-21-karaganda") in data["status"]
+    assert not (blog.root / LEDGER_FILE).exists()
+
+
+@pytest.mark.parametrize("base, token, says", [
+    ("http://127.0.0.1:9", "", "MASTODON_ACCESS_TOKEN is not set"),
+    ("", "secret-abc", "MASTODON_API_BASE_URL is not set"),
+    ("mastodon.social", "secret-abc", "MASTODON_API_BASE_URL must be the instance's address"),
+])
+def test_incomplete_credentials_are_a_clear_error(blog, base, token, says):
+    result = CliRunner().invoke(main, ["-C", str(blog.root), "announce"],
+                                env={"MASTODON_API_BASE_URL": base, "MASTODON_ACCESS_TOKEN": token})
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {says}" + result.stderr.split(says, 1)[1]
+    assert "secret-abc" not in result.stderr
+
+
+def test_the_token_is_never_shown_logged_or_committed(blog, server):
+    outputs = []
+    wrong = "wrong-token-d41d8cd98f00b204"
+    bad = announce(blog, server, token=wrong)
+    assert bad.exit_code == 1 and "MASTODON_ACCESS_TOKEN (HTTP 401" in bad.stderr
+    outputs += [bad.stdout, bad.stderr]
+    server.fail("500", times=3)
+    server.reject = lambda text: "Karaganda" in text
+    for args in ((), ("--dry-run",), ("--json",)):
+        r = announce(blog, server, *args)
+        outputs += [r.stdout, r.stderr]
+    proc = spawn(blog, server)
+    outputs += [b.decode() for b in proc.communicate(timeout=60)]
+    history = blog.git("log", "-p", "--all")
+    for secret in (server.token, wrong):
+        for text in [*outputs, history, blog.read(LEDGER_FILE)]:
+            assert secret not in text
+
+
+# -- killed at every step -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", CHECKPOINTS)
+def test_killed_at_each_step_then_rerun_posts_each_exactly_once(blog, server, tmp_path, step):
+    flag = tmp_path / "paused"
+    proc = spawn(blog, server, GULAGPUB_TEST_PAUSE_AT=step, GULAGPUB_TEST_PAUSE_FILE=str(flag))
+    wait_for(lambda: flag.exists() or proc.poll() is not None, f"the run to reach {step}")
+    assert proc.poll() is None, proc.communicate()
+    kill(proc)
+    assert len(server.statuses) == (0 if step in ("before-pending", "before-post") else 1)
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert_exactly_once(server)
+    assert committed(blog)
+
+
+def test_a_torn_last_line_from_a_killed_write_is_skipped_not_glued(blog, server):
+    blog.write(LEDGER_FILE, '{"post": "tag:blog.example.org,2026-11-20:posts/2026-11-20-st')
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert "announcements.jsonl:1: unreadable ledger line" in result.stderr
+    assert_exactly_once(server)
+    lines = blog.read(LEDGER_FILE).splitlines()
+    assert lines[0].endswith("2026-11-20-st") and len(lines) == 1 + 2 * len(POSTS)
+
+
+def test_killed_after_the_server_stored_but_before_the_reply(blog, server):
+    server.fail("hold-after")
+    proc = spawn(blog, server)
+    wait_for(lambda: server.held.is_set() or proc.poll() is not None, "the server to store the status")
+    kill(proc)
+    server.release.set()
+    assert len(server.statuses) == 1
+    assert ledger(blog)["2026-11-20-steimer"].state == "pending"
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert_exactly_once(server)
+
+
+def test_pending_older_than_the_key_window_is_found_on_the_account(blog, server, tmp_path):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", "[mastodon]\nidempotency_window = 0\n"))
+    server.idempotency_ttl = 0  # the instance has forgotten every key
+    server.fail("hold-after")
+    proc = spawn(blog, server)
+    wait_for(lambda: server.held.is_set() or proc.poll() is not None, "the server to store the status")
+    kill(proc)
+    server.release.set()
+    for n in range(45):  # the lost status is on the second page of the account's statuses
+        server.create({"status": f"unrelated {n}"}, None)
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert {name: count(server, name) for name in POSTS} == {name: 1 for name in POSTS}
+    assert "found" in result.stdout.splitlines()[0]
+    assert "after an interrupted run" in ledger(blog)["2026-11-20-steimer"].note
+
+
+def test_pending_older_than_the_key_window_and_not_on_the_account_is_posted_again(blog, server, tmp_path):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", "[mastodon]\nidempotency_window = 0\n"))
+    server.idempotency_ttl = 0
+    flag = tmp_path / "paused"
+    proc = spawn(blog, server, GULAGPUB_TEST_PAUSE_AT="before-post", GULAGPUB_TEST_PAUSE_FILE=str(flag))
+    wait_for(lambda: flag.exists() or proc.poll() is not None, "the run to reach before-post")
+    kill(proc)
+    assert announce(blog, server).exit_code == 0
+    assert_exactly_once(server)
+
+
+def test_help_teaches_the_environment_and_ends_with_an_example():
+    result = CliRunner().invoke(main, ["announce", "--help"])
+    assert result.exit_code == 0
+    for needed in ("MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN", "--mark-existing", "outbox"):
+        assert needed in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].strip().startswith("-h, --help")
+    assert "Example:" in result.stdout.split("Options:")[0].rstrip().rsplit("\n\n", 1)[-1]
+
+
+@pytest.mark.parametrize("line, says", [
+    ("idempotency_window = -1", "mastodon.idempotency_window must be a number of seconds, 0 or more"),
+    ('search_pages = "many"', "'mastodon.search_pages' must be a whole number"),
+    ('summary = "yes"', "'mastodon.summary' must be true or false"),
+])
+def test_bad_bot_settings_name_the_line(blog, line, says):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", f"[mastodon]\n{line}\n"))
+    result = CliRunner().invoke(main, ["-C", str(blog.root), "announce", "--dry-run"])
+    assert result.exit_code == 1
+    n = blog.read("gulagpub.toml").splitlines().index(line) + 1
+    assert f"gulagpub.toml:{n}:" in result.stderr and says in result.stderr
