@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ALICE, BORIS, MALLORY, PROJECT, TANIA, Repo, act_as
+from conftest import ALICE, BORIS, PROJECT, TANIA, Repo, act_as
 from flow import approved, gp, into_english, ok, post_in_review
 
 from gulagpub.content import load
@@ -297,4 +297,23 @@ def test_merging_main_into_a_branch_is_not_blamed_on_the_merger(repo):
     repo.git("checkout", "-q", "tania-work")
     repo.git("merge", "-q", "--no-edit", "main", who=TANIA)
     run = gp(repo, "check", "--base", "main")
+    assert (run.code, run.out) == (0, "")
+
+
+def test_a_pull_request_test_merge_by_an_outsider_is_judged_by_its_branch(repo):
+    """GitHub checks a pull request on a merge commit it made; combining both
+    sides' text is no workflow step, whoever is named as its author."""
+    repo.write("posts/essay.md", "---\ntitle: Essay\nstate: draft\nauthor: Alice Editor\n---\n\nOne.\n\nTwo.\n\nThree.\n")
+    repo.commit("Essay", who=ALICE)
+    branch(repo, "pr")
+    repo.write("posts/essay.md", repo.read("posts/essay.md").replace("Three.", "Three, better."))
+    repo.commit("Improve the end", who=TANIA)
+    repo.git("checkout", "-q", "main")
+    repo.write("posts/essay.md", repo.read("posts/essay.md").replace("One.", "One, better."))
+    repo.commit("Improve the start", who=BORIS)
+    base = repo.git("rev-parse", "HEAD").strip()
+    repo.git("checkout", "-q", "--detach")
+    repo.git("merge", "-q", "--no-edit", "pr", who=("GitHub", "noreply@github.com"))
+    assert "One, better." in repo.read("posts/essay.md") and "Three, better." in repo.read("posts/essay.md")
+    run = gp(repo, "check", "--base", base)
     assert (run.code, run.out) == (0, "")

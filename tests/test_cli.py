@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import click
-import pytest
 from conftest import ALICE, BORIS, MALLORY, PROJECT, TANIA, act_as
 from flow import approved, gp, ok, post_in_review
 
@@ -160,3 +159,12 @@ def test_the_installed_script_exit_codes(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     r = script("status", cwd=tmp_path)
     assert r.returncode == 1 and "no gulagpub.toml in" in r.stderr and "`gulagpub init DIR`" in r.stderr
+
+
+def test_history_leaves_a_commit_graph_for_the_next_run(repo):
+    approved(repo)
+    info = repo.root / ".git" / "objects" / "info"
+    assert not (info / "commit-graph").exists()
+    ok(gp(repo, "history", "vicente"))
+    assert (info / "commit-graph").exists()
+    repo.git("commit-graph", "verify")  # a sound graph, which git uses from now on

@@ -183,6 +183,18 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
     return commits
 
 
+def ensure_commit_graph(root: Path) -> bool:
+    """Write git's commit-graph with changed-path Bloom filters when the
+    repository has none (as `git maintenance` would), so that `git log --
+    PATH` skips the commits that do not touch PATH instead of diffing every
+    tree. Returns True when it wrote one. A failure only leaves git slower."""
+    info = root / git(root, "rev-parse", "--git-path", "objects/info").strip()
+    if (info / "commit-graph").exists() or (info / "commit-graphs").is_dir() or head(root) is None:
+        return False
+    git(root, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
+    return True
+
+
 def read_blobs(root: Path, specs: list[str]) -> dict[str, bytes | None]:
     """The contents of many `REV:PATH` objects through one `git cat-file --batch`;
     None for those that do not exist."""

@@ -56,6 +56,7 @@ def _parse(path: str, data: bytes | None, config: Config) -> Post | None:
 
 def post_history(root: Path, path: str, config: Config) -> list[Event]:
     """Every state change and review of the file at `path`, oldest first."""
+    gitstore.ensure_commit_graph(root)
     commits = gitstore.log(root, paths=[path], reverse=True)
     blobs = gitstore.read_blobs(root, [f"{c.sha}:{path}" for c in commits])
     events: list[Event] = []

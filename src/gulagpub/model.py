@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 
@@ -142,8 +143,9 @@ class Post:
         """The line where front-matter `key` stands (1 when it is absent)."""
         return self.lines.get(key, 1)
 
-    @property
+    @cached_property
     def digest(self) -> str:
+        """content_digest() of this post, computed once (and kept in the parse cache)."""
         return content_digest(self.meta, self.body)
 
 
