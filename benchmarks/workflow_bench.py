@@ -121,21 +121,23 @@ def available(gp: list[str], repo: Path) -> dict[str, str]:
     return missing
 
 
-def drop_caches(repo: Path) -> None:
-    """Remove what gulagpub keeps between runs in .git (its parse cache), as a
-    fresh clone in CI has none."""
+def drop_caches(repo: Path, commit_graph: bool) -> None:
+    """Remove what gulagpub keeps between runs in .git (its parse cache, and
+    the commit-graph `history` writes), as a fresh clone in CI has none."""
     for f in (repo / ".git").glob("gulagpub-*cache*"):
         f.unlink()
+    set_commit_graph(repo, commit_graph)
 
 
-def time_command(t: Timing, repo: Path, runs: int, warmup: int, cold: bool) -> Timing:
+def time_command(t: Timing, repo: Path, runs: int, warmup: int, cold: bool, commit_graph: bool) -> Timing:
     """Warm: after `warmup` untimed runs, gulagpub's caches are filled.
-    Cold: each run starts without them."""
+    Cold: each run starts without them (and without a commit-graph unless
+    `commit_graph`)."""
     for _ in range(0 if cold else warmup):  # file cache, .pyc files, gulagpub's caches
         run_once(t.argv, repo)
     for _ in range(runs):
         if cold:
-            drop_caches(repo)
+            drop_caches(repo, commit_graph)
         wall, rss, cpu, code, stderr = run_once(t.argv, repo)
         t.runs.append(wall)
         t.rss_mb.append(rss)
@@ -181,7 +183,7 @@ def set_commit_graph(root: Path, wanted: bool) -> None:
 
 
 def measure(gp: list[str], root: Path, facts: dict[str, Any], runs: int, warmup: int,
-            cold_runs: int, plain_check: bool) -> list[Timing]:
+            cold_runs: int, plain_check: bool, commit_graph: bool) -> list[Timing]:
     missing = available(gp, root)
     shapes = [
         ("status", [*gp, "status"]),
@@ -197,7 +199,7 @@ def measure(gp: list[str], root: Path, facts: dict[str, Any], runs: int, warmup:
                 t.available, t.note = False, missing[name]
             else:
                 print(f"  {t.name} ({facts['commits']:,} commits) x{n} ...", file=sys.stderr)
-                time_command(t, root, n, warmup, cold)
+                time_command(t, root, n, warmup, cold, commit_graph)
                 if any(t.exit_codes):
                     last = t.stderr_tail.splitlines()[-1] if t.stderr_tail else ""
                     t.note = f"exit {sorted(set(t.exit_codes))}: {last}"
@@ -271,8 +273,9 @@ def main() -> int:
                     help="keep generated repositories in this folder and reuse them next time")
     ap.add_argument("--generate-only", action="store_true", help="make the repositories, time nothing")
     ap.add_argument("--commit-graph", action="store_true",
-                    help="first write git's commit-graph with changed-path Bloom filters in the "
-                         "repositories (as `git maintenance` can); by default they have none, like a fresh clone")
+                    help="give the repositories git's commit-graph with changed-path Bloom filters "
+                         "from the start; by default they have none, like a fresh clone (gulagpub "
+                         "`history` may write one itself: the cold runs start without it)")
     ap.add_argument("--plain-check", action="store_true",
                     help="also time `gulagpub check` without --base (every post, no history)")
     ap.add_argument("--results", type=Path, default=HERE / "results",
@@ -304,7 +307,7 @@ def main() -> int:
             facts["commit_graph"] = args.commit_graph
             print(f"timing in {root}", file=sys.stderr)
             measured.append(measure(gp, root, facts, args.runs, args.warmup, args.cold_runs,
-                                    args.plain_check))
+                                    args.plain_check, args.commit_graph))
     finally:
         if args.keep is None:
             shutil.rmtree(keep, ignore_errors=True)
