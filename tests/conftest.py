@@ -5,9 +5,11 @@ Chromium): skip with a reason on a developer's machine, fail under CI."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,3 +146,21 @@ def chromium() -> str:
     require("Chromium (Debian package 'chromium')", path is not None)
     assert path is not None
     return path
+
+
+def ssh_keygen(key: Path, comment: str) -> Path:
+    """An ed25519 key pair without passphrase at `key` (and `key`.pub); returns the .pub."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(key)], check=True)
+    return key.with_name(key.name + ".pub")
+
+
+@pytest.fixture
+def mastodon_test_server() -> Iterator[Any]:
+    """tests/mastodon_server.py (branch bot) running on 127.0.0.1 for one test."""
+    try:
+        from mastodon_server import MastodonServer
+    except ImportError:
+        require("tests/mastodon_server.py (branch bot)", False)
+    server = MastodonServer().start()
+    yield server
+    server.stop()

@@ -167,7 +167,7 @@ def change_problems(ch: FileChange) -> list[Problem]:
                 if why:
                     bad("state", f"{t}: {why}")
             if t.action == Action.IMPORT and not c.trailer("Imported-from"):
-                bad("state", "a post may enter published directly only in an import commit (trailer "
+                bad("state", f"a post may enter {new.state} directly only in an import commit (trailer "
                              "'Imported-from:') by an editor; otherwise it goes through review and approval")
             missing = list(missing_for(new.state, new, config))
             if t.action == Action.PUBLISH and ch.old is not None:

@@ -7,6 +7,7 @@ result. `GulagpubError` becomes a message on stderr and exit 1, in one place.
 from __future__ import annotations
 
 import json
+from collections import Counter
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -133,8 +134,11 @@ def _annotation(problem: Any) -> str:
 @main.command()
 @click.option("--base", metavar="REF",
               help="Also judge every commit in REF..HEAD (e.g. the pull request's target branch).")
+@click.option("--pr-author", metavar="LOGIN",
+              help="With --base: judge what HEAD changes since REF as a whole, as done by this "
+                   "GitHub user (the pull request's author; see docs/guide-editors.md).")
 @click.pass_obj
-def check(obj: Ctx, base: str | None) -> None:
+def check(obj: Ctx, base: str | None, pr_author: str | None) -> None:
     """Validate every post and the workflow; exit 1 if anything is wrong.
 
     Checks every file in posts/, translations/ and pages/ (a broken file
@@ -151,10 +155,17 @@ def check(obj: Ctx, base: str | None) -> None:
     annotations when GITHUB_ACTIONS=true). Exit 0: all well; 1: problems;
     2: usage error (such as a REF that is not a commit).
 
+    With --pr-author LOGIN (in a pull request) the changes since REF are
+    judged as a whole and attributed to that GitHub user, whatever identity
+    the commits carry (GitHub's web editor, a desktop tool); only commits
+    with a good SSH signature from a team member's key count as that
+    member's (an editor approving on the branch).
+
     \b
     Example:
       gulagpub check
       gulagpub check --base origin/main
+      gulagpub check --base origin/main --pr-author tania-gh
     """
     import os
 
@@ -163,7 +174,13 @@ def check(obj: Ctx, base: str | None) -> None:
 
     content = obj.load()
     problems = list(content.problems) + state_problems(content.posts, content.config)
-    if base is not None:
+    if pr_author is not None:
+        from .pullrequest import pr_problems
+
+        if base is None:
+            raise UsageError("--pr-author needs --base REF (the branch the pull request goes into)")
+        problems += pr_problems(content.root, base, pr_author)
+    elif base is not None:
         problems += range_problems(content.root, base)
     annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     for p in problems:
@@ -175,6 +192,159 @@ def check(obj: Ctx, base: str | None) -> None:
         click.echo(f"{len(problems)} problem(s); {n} file(s) checked", err=True)
         sys.exit(1)
     click.echo(f"{n} file(s) checked, no problems", err=True)
+
+
+# --- the publisher -------------------------------------------------------------
+
+def _when(value: str | None) -> Any:
+    """--now ISO, or the clock (named apart from core's `_now()`)."""
+    from datetime import datetime, timezone
+
+    if value is None:
+        return datetime.now(timezone.utc)
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(f"--now {value!r} is not an ISO 8601 time like 2026-11-27T12:00:00Z") from exc
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _progress(message: str) -> None:
+    click.echo(f"build: {message}", err=True)
+
+
+def _out(obj: Ctx, out: Path | None) -> Path:
+    return out if out is not None else obj.root / "_site"
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to build into (default: _site/ in the content repository).")
+@click.option("--drafts", is_flag=True, help="Also show drafts and posts in review (a preview; never deploy it).")
+@click.option("--now", "now_text", metavar="ISO", default=None,
+              help="Build as if it were this time (decides which approved posts are due).")
+@click.option("--dry-run", is_flag=True, help="Check everything but write nothing.")
+@click.pass_obj
+def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool) -> None:
+    """Build the static site and its feeds from the published posts.
+
+    Writes pages, Atom/RSS/JSON feeds (site, per language, tag, category),
+    sitemap.xml and robots.txt into a new folder and swaps it in atomically:
+    a failed build leaves the previous site as it was. A published (or due)
+    post with problems stops the build with `path:line: message`; drafts with
+    problems are only reported. Unchanged posts are not rendered again
+    (cache in .gulagpub-cache/).
+
+    \b
+    Example:
+      gulagpub build
+      gulagpub build --out /tmp/site --now 2026-11-27T12:00:00Z
+    """
+    from .build import build as build_site
+
+    root = obj.root
+    target = _out(obj, out)
+    if dry_run:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            result = build_site(root, Path(tmp) / "site", now=_when(now_text), drafts=drafts,
+                                progress=_progress)
+        click.echo(f"dry run: {result.pages} page(s) and {result.feeds} feed(s) would be written to {target}", err=True)
+        return
+    result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress)
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(str(result.out))
+    click.echo(f"built {result.posts} post(s): {result.pages} page(s), {result.feeds} feed(s) "
+               f"({result.report.written} file(s) written, {result.rendered} rendered)", err=True)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to build into (default: _site/ in the content repository).")
+@click.option("--now", "now_text", metavar="ISO", default=None,
+              help="Publish as if it were this time.")
+@click.option("--dry-run", is_flag=True, help="Show what would be published; commit and write nothing.")
+@click.pass_obj
+def publish(obj: Ctx, out: Path | None, now_text: str | None, dry_run: bool) -> None:
+    """Publish approved posts whose date has come, then build the site.
+
+    Every approved post (or language version) dated now or earlier becomes
+    published in ONE commit (trailers `Transition: approved -> published`,
+    `Published-by: gulagpub publish`); a post without an `id:` gets its
+    stable id written at that moment. Approved posts dated in the future
+    stay approved until a later run. Then the site is built as `build` does.
+
+    \b
+    Example:
+      gulagpub publish --dry-run
+      gulagpub publish --out _site
+    """
+    from .publisher import publish as publish_site
+
+    root = obj.root
+    result = publish_site(root, _out(obj, out), _when(now_text), dry_run=dry_run, progress=_progress)
+    for p in result.promoted:
+        click.echo(f"{'would publish' if dry_run else 'published'} {p.path}  {p.title}")
+    if not result.promoted:
+        click.echo("no approved post is due", err=True)
+    if result.build is not None:
+        for w in result.build.warnings:
+            click.echo(f"warning: {w}", err=True)
+        click.echo(f"built {result.build.posts} post(s) into {result.build.out}", err=True)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to build into (default: _site/ in the content repository).")
+@click.option("--drafts", is_flag=True, help="Also show drafts and posts in review.")
+@click.pass_obj
+def serve(obj: Ctx, port: int, out: Path | None, drafts: bool) -> None:
+    """Preview the site on http://127.0.0.1:PORT/, rebuilding when files change.
+
+    Serves on 127.0.0.1 only. Edits to posts, pages, translations, templates
+    or gulagpub.toml trigger a rebuild (problems are printed, the last good
+    site stays up). Stop with Ctrl-C.
+
+    \b
+    Example:
+      gulagpub serve
+      gulagpub serve --port 8080 --drafts
+    """
+    import threading
+
+    from .build import build as build_site
+    from .preview import make_server, watch
+
+    root = obj.root
+    target = _out(obj, out)
+
+    def rebuild() -> None:
+        try:
+            result = build_site(root, target, now=_when(None), drafts=drafts)
+            click.echo(f"rebuilt: {result.report.written} file(s) written", err=True)
+        except GulagpubError as exc:
+            click.echo(f"error: {exc}", err=True)
+
+    build_site(root, target, now=_when(None), drafts=drafts, progress=_progress)
+    try:
+        server = make_server(target, port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try --port 0") from exc
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch, args=(root, rebuild, stop), daemon=True)
+    watcher.start()
+    click.echo(f"serving {target} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
 
 
 @main.command()
@@ -527,3 +697,94 @@ def history(obj: Ctx, post: str, as_json: bool) -> None:
         if e.note:
             line += f"  \"{e.note}\""
         click.echo(line)
+
+
+@main.group("import")
+def import_() -> None:
+    """Bring a blog in from another publishing system (WordPress).
+
+    \b
+    Example:
+      gulagpub import wordpress export.xml --dry-run
+    """
+
+
+@import_.command("wordpress")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Write nothing, commit nothing: print the report.")
+@click.option("--include-private", is_flag=True,
+              help="Also import private and trashed posts (as drafts); left out by default.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, as_json: bool) -> None:
+    """Import a WordPress export (WXR 1.0-1.2) into posts/ and pages/.
+
+    EXPORT is the .xml file from WordPress's Tools > Export > All content
+    (on WordPress.com: Tools > Export > Export all). Posts keep their
+    title, slug, author, dates, state, tags, categories, excerpt (as
+    summary), their GUID as feed id and their old links as `aliases`;
+    comments go to posts/NAME.comments.yaml (no e-mail or IP addresses);
+    `redirects.map` (nginx) and `_redirects` cover every old URL, including
+    ?p=123 links. Everything lands in one commit with an `Imported-from:`
+    trailer. Importing again updates only files nobody edited since; a
+    second run of the same export changes nothing. Nothing is downloaded:
+    the report lists the images and files to fetch. See docs/wordpress.md.
+
+    \b
+    Example:
+      gulagpub import wordpress blog.wordpress.2024-05-01.xml --dry-run
+      gulagpub import wordpress blog.wordpress.2024-05-01.xml
+      gulagpub -C ~/blog import wordpress export.xml --json > report.json
+    """
+    from .importer import import_wordpress
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "reading":
+            click.echo(f"reading the export: {done * 100 // max(total, 1)}%", err=True)
+        else:
+            click.echo(f"{stage}: {done}/{total}", err=True)
+
+    report = import_wordpress(obj.root, export, dry_run=dry_run,
+                              include_private=include_private, progress=progress)
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    _print_import_report(report)
+
+
+def _print_import_report(report: Any) -> None:
+    out = click.echo
+    out(f"WordPress import from {report.source} ({report.site})"
+        + (" -- dry run, nothing written" if report.dry_run else ""))
+    for kind, states in sorted(report.imported.items()):
+        detail = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+        out(f"  {kind}s: {sum(states.values())} ({detail})")
+    out(f"  comments: {report.comments} kept, {report.comments_skipped} not approved (left out)")
+    out(f"  attachments to fetch: {len(report.attachments)}; other media on the old site: {len(report.media)}")
+    out(f"  redirects: {report.redirects} old URL(s) in redirects.map and _redirects")
+    verb = "would write" if report.dry_run else "written"
+    out(f"  files {verb}: {len(report.written)}; unchanged: {report.unchanged}")
+    if report.commit:
+        out(f"  commit: {report.commit[:12]}")
+    reasons = Counter(why for _, why in report.skipped)
+    if reasons:
+        out(f"skipped: {len(report.skipped)}")
+        for why, n in reasons.most_common():
+            out(f"  {n} x {why}")
+    if report.kept:
+        out(f"not overwritten: {len(report.kept)}")
+        for path, why in report.kept:
+            out(f"  {path}: {why}")
+    if report.unknown_authors or report.attention:
+        out("needs a person's attention:")
+        for name in report.unknown_authors:
+            out(f"  author '{name}' is not in the team: add them to [[team]] in gulagpub.toml "
+                "or change 'author:' in their posts")
+        for path, note in report.attention:
+            out(f"  {path}: {note}")
+    if report.attachments or report.media:
+        out("to fetch (nothing was downloaded):")
+        for url, post_id in report.attachments:
+            out(f"  {url}" + (f"  (post {post_id})" if post_id else ""))
+        for url in report.media:
+            out(f"  {url}")

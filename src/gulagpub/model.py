@@ -101,7 +101,7 @@ class Withdrawal:
 
 # Front-matter keys written by the workflow, not by authors: they do not
 # count as "content", so recording a review does not make it stale.
-WORKFLOW_KEYS = frozenset({"state", "reviews", "withdrawn", "id", "published_by"})
+WORKFLOW_KEYS = frozenset({"state", "reviews", "withdrawn", "id", "published_by", "import"})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,325 @@
+"""Importing a WordPress export into a content repository: the use case.
+
+Edge module: reads the export and the repository, writes files, commits.
+Everything is planned first (parsed, converted, compared with what is in
+the repository) and only then written, so a bad export writes nothing.
+
+Each written file records a digest of its own text (`import.digest`). A
+later import overwrites a file only while its text still matches that
+digest: a post someone edited since is left alone and reported. An import
+of the same export writes nothing and makes no commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import gitstore
+from .comments import path_for as comments_path_for
+from .content import content_paths, load_config
+from .errors import ImportFailed
+from .model import Kind, slug_from_name
+from .postfile import split
+from .wordpress import MAX_EXPORT_BYTES, Document, Progress, parse_export, to_documents
+
+REDIRECT_MAP = "redirects.map"  # nginx `map` entries: old request URI -> new path
+REDIRECTS = "_redirects"  # Netlify-style rules
+
+_DIGEST = re.compile(r"^  digest: (sha256:[0-9a-f]{16})\n", re.M)
+
+
+def _sha(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _with_digest(text: str, at: int) -> str:
+    """`text` with a `  digest:` line inserted at offset `at`, the end of its
+    `import` mapping: the digest of the text without that line."""
+    return text[:at] + f"  digest: {_sha(text)}\n" + text[at:]
+
+
+def unedited(text: str) -> bool:
+    """True when a file is exactly as the import wrote it (its recorded
+    digest matches its text without the digest line)."""
+    head = text
+    if text.startswith("---\n"):
+        fm, _ = split(text)
+        head = "---\n" + (fm or "")
+    m = _DIGEST.search(head)
+    if not m:
+        return False
+    return _sha(text[: m.start()] + text[m.end():]) == m.group(1)
+
+
+# libyaml when PyYAML has it: the same YAML, several times faster for big imports.
+_Base: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Dumper(_Base):  # type: ignore[misc,valid-type]
+    pass
+
+
+_Dumper.add_representer(str, lambda d, s: d.represent_scalar(
+    "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+
+
+def _yaml(data: dict[str, Any]) -> str:
+    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                         default_flow_style=False, width=100))
+
+
+def render_post_file(doc: Document) -> str:
+    """The post as written by postfile.render_post, its `import` mapping last."""
+    fm = _yaml(doc.meta)
+    body = doc.body.strip("\n")
+    text = "---\n" + fm + "---\n" + ("\n" + body + "\n" if body.strip() else "")
+    return _with_digest(text, len("---\n" + fm))
+
+
+def render_comments_file(doc: Document, post_path: str) -> str:
+    """The post's WordPress comments as YAML: who, when, what, in reply to
+    which. No e-mail addresses or IP addresses: those are never read."""
+    data: dict[str, Any] = {
+        "post": post_path,
+        "comments": doc.comments,
+        "import": {"from": "wordpress", "wp_id": doc.item.wp_id},
+    }
+    text = "# Comments from the WordPress blog, kept as an archive of the post.\n" + _yaml(data)
+    return _with_digest(text, len(text))
+
+
+@dataclass
+class ImportReport:
+    source: str
+    site: str
+    dry_run: bool
+    imported: dict[str, Counter[str]] = field(default_factory=dict)  # kind -> state -> n
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (path, why not overwritten)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+    attention: list[tuple[str, str]] = field(default_factory=list)  # (path, what to check)
+    unknown_authors: list[str] = field(default_factory=list)
+    attachments: list[tuple[str, str]] = field(default_factory=list)  # (URL, attached to post id)
+    media: list[str] = field(default_factory=list)  # media on the old site used by posts
+    comments: int = 0
+    comments_skipped: int = 0
+    redirects: int = 0
+    commit: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "site": self.site, "dry_run": self.dry_run,
+            "imported": {k: dict(v) for k, v in self.imported.items()},
+            "written": self.written, "unchanged": self.unchanged,
+            "kept": [{"path": p, "why": w} for p, w in self.kept],
+            "skipped": [{"item": i, "why": w} for i, w in self.skipped],
+            "attention": [{"path": p, "note": n} for p, n in self.attention],
+            "unknown_authors": self.unknown_authors,
+            "attachments": [{"url": u, "post_id": p} for u, p in self.attachments],
+            "media": self.media, "comments": self.comments,
+            "comments_skipped": self.comments_skipped, "redirects": self.redirects,
+            "commit": self.commit,
+        }
+
+
+@dataclass
+class Plan:
+    writes: dict[str, str]
+    report: ImportReport
+
+
+def _existing(root: Path) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for path in content_paths(root):
+        full = root / path
+        if full.is_file() and not full.is_symlink():
+            files[path] = full.read_text(encoding="utf-8", errors="replace")
+    return files
+
+
+def _front_matter(text: str) -> dict[str, Any]:
+    fm, _ = split(text)
+    try:
+        meta = yaml.load(fm or "", Loader=_Loader)
+    except yaml.YAMLError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _import_key(meta: dict[str, Any]) -> tuple[str, int] | None:
+    """(site, wp_id) of a file an import wrote, from its front matter."""
+    imp = meta.get("import")
+    if isinstance(imp, dict) and imp.get("from") == "wordpress" and isinstance(imp.get("wp_id"), int):
+        return str(imp.get("site", "")), imp["wp_id"]
+    return None
+
+
+def _redirect_lines(pairs: dict[str, str]) -> tuple[str, str]:
+    nginx = ["# Old WordPress URLs and their new paths, written by `gulagpub import wordpress`.",
+             "# nginx:  map $request_uri $gulagpub_new { include redirects.map; }",
+             "#         server { if ($gulagpub_new) { return 301 $gulagpub_new; } }"]
+    netlify = ["# Old WordPress URLs and their new paths, written by `gulagpub import wordpress`."]
+    for old in sorted(pairs):
+        new = pairs[old]
+        nginx.append(f"{old} {new};")
+        if old.startswith("/?"):
+            query = old[2:]
+            netlify.append(f"/ {query} {new} 301")
+        else:
+            netlify.append(f"{old} {new} 301")
+    return "\n".join(nginx) + "\n", "\n".join(netlify) + "\n"
+
+
+def _read_map(text: str) -> dict[str, str]:
+    pairs = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and line.endswith(";"):
+            parts = line[:-1].split()
+            if len(parts) == 2:
+                pairs[parts[0]] = parts[1]
+    return pairs
+
+
+def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
+                max_bytes: int = MAX_EXPORT_BYTES, progress: Progress | None = None,
+                dry_run: bool = False) -> Plan:
+    """Everything an import would write, and its report; writes nothing."""
+    config = load_config(root)
+    try:
+        size = export_file.stat().st_size
+    except OSError as exc:
+        raise ImportFailed(f"{export_file}: cannot read it ({exc.strerror}); check the path") from exc
+    if size > max_bytes:
+        raise ImportFailed(
+            f"{export_file}: the export is {size:,} bytes, more than the {max_bytes:,} this import "
+            "accepts; WordPress can export one post type or one date range at a time "
+            "(Tools > Export): import the parts one after the other"
+        )
+    export = parse_export(export_file.read_bytes(), str(export_file), max_bytes=max_bytes,
+                          progress=progress)
+    existing = _existing(root)
+    metas = {path: _front_matter(text) for path, text in existing.items()}
+    by_key: dict[tuple[str, int], str] = {}
+    for path, meta in metas.items():
+        key = _import_key(meta)
+        if key is not None:
+            by_key[key] = path
+    site = export.base_blog_url
+    ours = {by_key[(site, it.wp_id)] for it in export.items if (site, it.wp_id) in by_key}
+    taken = {str(meta.get("slug") or slug_from_name(path.rsplit("/", 1)[-1][:-3]))
+             for path, meta in metas.items() if path not in ours}
+    mapped = to_documents(export, config, include_private=include_private,
+                          taken=frozenset(taken), progress=progress)
+
+    report = ImportReport(source=str(export_file), site=site, dry_run=dry_run,
+                          skipped=mapped.skipped, unknown_authors=mapped.unknown_authors,
+                          attachments=mapped.attachments, comments_skipped=mapped.comments_skipped)
+    writes: dict[str, str] = {}
+    attachment_urls = {u for u, _ in mapped.attachments}
+    old_hosts = {h for h in (re.sub(r"^https?://([^/]+).*$", r"\1", site),) if h}
+    media: dict[str, None] = {}
+
+    def put(path: str, text: str, label: str) -> None:
+        current = existing.get(path)
+        if current is None and (root / path).exists():
+            current = (root / path).read_text(encoding="utf-8", errors="replace")
+        if current == text:
+            report.unchanged += 1
+        elif current is None or unedited(current):
+            writes[path] = text
+        else:
+            report.kept.append((path, f"{label} was edited since it was imported (or was not "
+                                      "written by an import): not overwritten; compare it with the "
+                                      "export by hand"))
+
+    for doc in mapped.documents:
+        path = by_key.get((site, doc.item.wp_id), doc.path)
+        kind = report.imported.setdefault(doc.kind.value, Counter())
+        kind[doc.meta["state"]] += 1
+        for note in doc.notes:
+            report.attention.append((path, note))
+        for url in doc.media:
+            host = re.sub(r"^(?:https?:)?//([^/]+).*$", r"\1", url)
+            if url not in attachment_urls and (host in old_hosts or host.endswith((".files.wordpress.com", ".wp.com"))):
+                media[url] = None
+        text = render_post_file(doc)
+        put(path, text, "the post" if doc.kind == Kind.POST else "the page")
+        if doc.comments:
+            report.comments += len(doc.comments)
+            put(comments_path_for(path), render_comments_file(doc, path), "the comments file")
+    report.media = list(media)
+
+    pairs: dict[str, str] = {}
+    for name in (REDIRECT_MAP,):
+        if (root / name).is_file():
+            pairs.update(_read_map((root / name).read_text(encoding="utf-8", errors="replace")))
+    for doc in mapped.documents:
+        pairs.update(dict(doc.redirects))
+    report.redirects = len(pairs)
+    if pairs:
+        nginx, netlify = _redirect_lines(pairs)
+        for name, text in ((REDIRECT_MAP, nginx), (REDIRECTS, netlify)):
+            current = (root / name).read_text(encoding="utf-8", errors="replace") if (root / name).is_file() else None
+            if current != text:
+                writes[name] = text
+    report.written = sorted(writes)
+    return Plan(writes=writes, report=report)
+
+
+def _write(root: Path, path: str, text: str) -> None:
+    full = root / path
+    full.parent.mkdir(parents=True, exist_ok=True)
+    tmp = full.with_name(full.name + ".gulagpub-tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, full)
+
+
+def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
+                     include_private: bool = False, max_bytes: int = MAX_EXPORT_BYTES,
+                     progress: Progress | None = None) -> ImportReport:
+    """Import a WXR export into the content repository at `root`, in one
+    commit with an `Imported-from:` trailer. With `dry_run`, write nothing."""
+    if not dry_run:
+        if not gitstore.is_repo(root):
+            raise ImportFailed(f"{root}: not a git repository; run `git init` there first")
+        gitstore.identity(root)  # fail before writing anything, not at the commit
+        staged = [p for p in gitstore.git(root, "diff", "--cached", "--name-only", "-z").split("\0") if p]
+        if staged:
+            raise ImportFailed(
+                f"{root}: changes are staged in git ({', '.join(staged[:3])}"
+                f"{', ...' if len(staged) > 3 else ''}); the import makes its own commit: "
+                "commit them or unstage them (`git restore --staged .`) first"
+            )
+    plan = plan_import(root, export_file, include_private=include_private, max_bytes=max_bytes,
+                       progress=progress, dry_run=dry_run)
+    report = plan.report
+    if dry_run or not plan.writes:
+        return report
+    for i, (path, text) in enumerate(sorted(plan.writes.items()), 1):
+        _write(root, path, text)
+        if progress and i % 500 == 0:
+            progress("writing", i, len(plan.writes))
+    counts = ", ".join(f"{sum(c.values())} {k}(s)" for k, c in sorted(report.imported.items()))
+    # Stage exactly these files (update-index takes paths, not pathspecs: no
+    # per-path matching against the whole tree, which is slow for 10,000 posts),
+    # then commit the index, which held nothing else (checked above).
+    gitstore.git(root, "update-index", "--add", "-z", "--stdin",
+                 input="\0".join(sorted(plan.writes)).encode("utf-8"))
+    report.commit = gitstore.commit(
+        root, [],
+        f"Import from WordPress: {report.site or export_file.name}",
+        body=f"{len(plan.writes)} file(s) written from {export_file.name} ({counts}).",
+        trailers=[("Imported-from", f"{report.site} ({export_file.name})")],
+    )
+    return report

@@ -1,0 +1,209 @@
+"""A pull request judged as a whole, by the person who opened it. Edge module (git).
+
+On GitHub many translators edit files in the web editor: their commits carry
+`LOGIN@users.noreply.github.com`, or whatever name a desktop tool set, and a
+pull request may hold a dozen "fix typo" commits whose middle steps are not
+meant to stand on their own. What counts is who opened the pull request
+(GitHub vouches for that login) and what the pull request changes: each
+content file as it was at the merge base, and as it is at HEAD.
+
+A commit inside the pull request counts as someone else's only when git
+verifies its SSH signature against that person's key in the team (an editor
+approving on the branch). Every other commit is the pull request author's,
+whatever identity it claims: an unsigned commit can name anybody.
+
+So each changed file is cut at the signed commits that touched it; the
+pieces between them are judged as one change by the pull request author,
+and each signed commit as a change by its signer, with the rules of
+`check.change_problems` and the settings in force at the merge base.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import gitstore
+from .check import GOOD_SIGNATURE, CommitInfo, FileChange, change_problems, settings_problems
+from .config import CONFIG_FILE, Config, Member, Role, parse_config
+from .errors import ConfigError, Problem, UsageError
+from .history import CONTENT_PATHS, signatures, verify_base
+from .model import Post, State
+from .postfile import kind_of, parse_post
+from .workflow import TRANSITIONS, Action, label, member_by_email, transition
+
+PR = "pull-request"  # the pseudo-commit id of "what the pull request author changed"
+
+
+@dataclass(frozen=True)
+class Author:
+    """The pull request's author: a GitHub login, and the team member it maps to."""
+
+    login: str
+    member: Member | None
+
+    @property
+    def email(self) -> str:
+        return self.member.email if self.member else f"{self.login}@users.noreply.github.com"
+
+
+def author_of(config: Config, login: str) -> Author:
+    login = login.strip().lstrip("@")
+    if not login or any(c.isspace() for c in login):
+        raise UsageError(f"--pr-author {login!r} is not a GitHub login")
+    return Author(login, config.member(github=login))
+
+
+def _parse(path: str, data: bytes | None, config: Config) -> Post | None:
+    if data is None:
+        return None
+    post, _ = parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz)
+    return post
+
+
+def _steps(source: State | None, target: State, roles: frozenset[object]) -> list[State] | None:
+    """The shortest way through the workflow table from `source` to `target`
+    using only steps these roles may take (the states after each step), or
+    None. A pull request may hold several steps (create, then submit)."""
+    queue: deque[tuple[State | None, list[State]]] = deque([(source, [])])
+    seen: set[State | None] = {source}
+    while queue:
+        state, path = queue.popleft()
+        for t in TRANSITIONS:
+            if t.source != state or t.target in seen or not (t.roles & roles) \
+                    or t.action in (Action.IMPORT, Action.PUBLISH):
+                continue
+            if t.target == target:
+                return path + [target]
+            seen.add(t.target)
+            queue.append((t.target, path + [t.target]))
+    return None
+
+
+def _net_change(info: CommitInfo, path: str, config: Config, old: Post | None, new: Post | None) -> list[Problem]:
+    """Judge a piece of the pull request as one change; when it takes
+    several workflow steps at once (a new translation submitted for review),
+    judge each step the author could have taken on the way."""
+    source = old.state if old is not None else None
+    if new is None or new.state == source or transition(source, new.state) is not None:
+        return change_problems(FileChange(info, path, config, old, new))
+    member = member_by_email(config, info.author_email)
+    steps = _steps(source, new.state, frozenset(member.roles) if member else frozenset())
+    if steps is None:
+        problems = change_problems(FileChange(info, path, config, old, new))
+        if member is not None and _steps(source, new.state, frozenset(Role)) is not None:
+            problems = [p for p in problems if "is not a step of the workflow" not in p.message]
+            problems.append(Problem(path, new.line_of("state"), (
+                f"{label(source)} -> {new.state}: only an editor can mark a post {new.state}; set "
+                "`state: review` when the text is ready, and an editor will take it from there")))
+        return problems
+    problems: list[Problem] = []
+    before = old
+    for state in steps:
+        after = new if state == new.state else replace(new, state=state)
+        problems += change_problems(FileChange(info, path, config, before, after))
+        before = after
+    return problems
+
+
+def _explain(message: str, author: Author) -> str:
+    """Add what a translator working in the browser can do about a problem."""
+    low = message.lower()
+    hints = []
+    if "forgery" in low or "recorded a review but is not an editor" in low:
+        hints.append("only an editor can approve or request changes: remove the `reviews:` entry this "
+                     "pull request adds, keep `state: review`, and an editor will review it here")
+    elif "may not approve" in low or "may not publish" in low or "may not withdraw" in low or "may not import" in low \
+            or "may not request-changes" in low:
+        hints.append("only an editor can mark a post approved, published or withdrawn: set `state: review` "
+                     "and an editor will take it from there")
+    if "not on the team" in low and author.member is None:
+        hints.append(f"@{author.login} is not in the team yet: ask an editor to add you to gulagpub.toml "
+                     f"(`gulagpub team add \"Your Name\" you@example.org --role translator --github {author.login}`)")
+    return message + "".join(f". What to do: {h}" for h in hints)
+
+
+def _retell(problems: list[Problem], info: CommitInfo, author: Author, whose: str) -> list[Problem]:
+    prefix = f"commit {info.sha[:10]} by {info.author_email}: "
+    out = []
+    for p in problems:
+        message = p.message.removeprefix(prefix)
+        out.append(Problem(p.path, p.line, f"{whose}: {_explain(message, author)}"))
+    return out
+
+
+def pr_problems(root: Path, base: str, login: str) -> list[Problem]:
+    """Everything wrong with what HEAD changes since its merge base with
+    `base`, as done by the GitHub user `login` (see the module's doc)."""
+    verify_base(root, base)
+    mb = gitstore.git(root, "merge-base", base, "HEAD", check=False).strip()
+    if not mb:
+        raise UsageError(f"HEAD has no common history with {base}; fetch the whole history "
+                         "(actions/checkout with fetch-depth: 0)")
+    blobs0 = gitstore.read_blobs(root, [f"{mb}:{CONFIG_FILE}", f"HEAD:{CONFIG_FILE}"])
+    raw = blobs0[f"{mb}:{CONFIG_FILE}"] or blobs0[f"HEAD:{CONFIG_FILE}"]
+    if raw is None:
+        raise ConfigError(f"{CONFIG_FILE}: not found at {base} or HEAD; this is not a gulagpub repository")
+    try:
+        config = parse_config(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{CONFIG_FILE}: not valid UTF-8 at the merge base") from exc
+    author = author_of(config, login)
+    actor = CommitInfo(PR, author.login, author.email)
+    whose = f"this pull request (by @{author.login})"
+
+    revs = f"{mb}..HEAD"
+    commits = gitstore.log(root, [revs], paths=[*CONTENT_PATHS, CONFIG_FILE], first_parent=True, reverse=True)
+    sigs = signatures(root, revs, [config]) if any(m.signing_key for m in config.team) else {}
+    touched: dict[str, list[CommitInfo]] = {}
+    for c in commits:
+        sig, signer = sigs.get(c.sha, ("N", ""))
+        if sig != GOOD_SIGNATURE or signer.lower() != c.author_email.lower() \
+                or member_by_email(config, c.author_email) is None:
+            continue
+        info = CommitInfo(c.sha, c.author_name, c.author_email, c.trailers, sig, signer, len(c.parents) > 1)
+        for _, path in c.files:
+            touched.setdefault(path, []).append(info)
+
+    out = gitstore.git(root, "diff", "--name-only", "-z", "--no-renames", mb, "HEAD", "--",
+                       *CONTENT_PATHS, CONFIG_FILE)
+    changed = sorted({p for p in out.split("\0") if p} | set(touched))
+
+    # Every version needed, in one `git cat-file --batch`.
+    specs = []
+    for path in changed:
+        specs += [f"{mb}:{path}", f"HEAD:{path}"]
+        for info in touched.get(path, []):
+            specs += [f"{info.sha}^1:{path}", f"{info.sha}:{path}"]
+    blobs = gitstore.read_blobs(root, specs)
+
+    problems: list[Problem] = []
+    for path in changed:
+        # The file's life in the pull request: author's pieces between signed commits.
+        pieces: list[tuple[str, str, CommitInfo]] = []
+        start = f"{mb}:{path}"
+        for info in touched.get(path, []):
+            pieces += [(start, f"{info.sha}^1:{path}", actor), (f"{info.sha}^1:{path}", f"{info.sha}:{path}", info)]
+            start = f"{info.sha}:{path}"
+        pieces.append((start, f"HEAD:{path}", actor))
+        for before, after, info in pieces:
+            old_b, new_b = blobs.get(before), blobs.get(after)
+            if old_b == new_b:
+                continue
+            if path == CONFIG_FILE:
+                found = settings_problems(info, config, path)
+            elif kind_of(path) is None:
+                continue
+            else:
+                new, old = _parse(path, new_b, config), _parse(path, old_b, config)
+                if (new_b is not None and new is None) or (old_b is not None and old is None) \
+                        or (new is None and old is None):
+                    continue  # a broken version: `check` reports the file as it is now
+                found = _net_change(info, path, config, old, new) if info is actor else \
+                    change_problems(FileChange(info, path, config, old, new))
+            if info is actor:
+                problems += _retell(found, info, author, whose)
+            else:
+                problems += found
+    return sorted(set(problems))

@@ -1,0 +1,195 @@
+"""Markdown -> safe HTML, links made absolute, text made XML-safe, and the
+provenance sentences a reader sees. Pure: values in, values out.
+
+Markdown is CommonMark (+ GFM tables, strikethrough, autolinks) rendered by
+cmarkgfm (C, fast), then sanitized by nh3 (Rust's ammonia): whatever the
+author writes, no script, event handler, `javascript:`/`data:` link, frame,
+object, style or form reaches a page or a feed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import urljoin
+
+import cmarkgfm
+import nh3
+from cmarkgfm.cmark import Options
+
+from .model import Post
+
+# Tags a post may use. nh3's defaults minus image maps; no iframe, object,
+# embed, style, form, script (nh3 never allows those anyway).
+_TAGS = set(nh3.ALLOWED_TAGS) - {"map", "area"}
+_ATTRIBUTES = {
+    **{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
+    "a": {"href", "hreflang", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "th": {"scope", "colspan", "rowspan", "align"},
+    "td": {"colspan", "rowspan", "align"},
+    "*": {"lang", "dir"},
+}
+_SCHEMES = {"http", "https", "mailto"}
+_CLEAN_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "form"}
+_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
+_EXTENSIONS = ["table", "strikethrough", "autolink"]
+_EXTERNAL_A = re.compile(r'<a href="(https?:)?//')
+_REL = 'rel="noopener noreferrer nofollow"'
+
+
+def markdown_to_html(markdown: str) -> str:
+    """Safe HTML for a post body. External links get rel=noopener noreferrer nofollow."""
+    # No GFM "tagfilter": it would show <script> as text; nh3 removes it with its content.
+    raw = cmarkgfm.markdown_to_html_with_extensions(
+        strip_forbidden(markdown), options=_OPTIONS, extensions=_EXTENSIONS)
+    return sanitize(raw)
+
+
+def sanitize(html: str) -> str:
+    clean = nh3.clean(
+        html, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
+        clean_content_tags=_CLEAN_CONTENT, link_rel=None, strip_comments=True,
+    )
+    return _EXTERNAL_A.sub(lambda m: f"<a {_REL} {m.group(0)[3:]}", clean)
+
+
+# Characters XML 1.0 forbids: C0 controls other than tab/LF/CR, surrogates,
+# U+FFFE and U+FFFF.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_forbidden(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (never reach a feed or page)."""
+    return _FORBIDDEN.sub("", text)
+
+
+_URL_ATTR = re.compile(r'(<(?:a|img)\b[^>]*?\s(?:href|src)=")([^"]*)(")')
+
+
+def absolutize(html: str, base: str) -> str:
+    """Every link and image in sanitized `html` made absolute against `base`
+    (the post's URL), for feeds, which readers show away from the site."""
+
+    def fix(m: re.Match[str]) -> str:
+        url = m.group(2)
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url):
+            return m.group(0)
+        # nh3 escapes '&' as '&amp;' inside attributes; urljoin keeps it as is.
+        return m.group(1) + urljoin(base, url) + m.group(3)
+
+    return _URL_ATTR.sub(fix, html)
+
+
+LANGUAGES = {
+    "en": "English", "es": "Spanish", "ru": "Russian", "fr": "French", "de": "German",
+    "it": "Italian", "pt": "Portuguese", "ca": "Catalan", "eu": "Basque", "gl": "Galician",
+    "uk": "Ukrainian", "be": "Belarusian", "pl": "Polish", "cs": "Czech", "bg": "Bulgarian",
+    "yi": "Yiddish", "he": "Hebrew", "ar": "Arabic", "zh": "Chinese", "ja": "Japanese",
+    "ko": "Korean", "el": "Greek", "tr": "Turkish", "nl": "Dutch", "sv": "Swedish",
+    "eo": "Esperanto", "ka": "Georgian", "hy": "Armenian", "fa": "Persian", "ro": "Romanian",
+    "hu": "Hungarian", "fi": "Finnish", "lt": "Lithuanian", "lv": "Latvian", "et": "Estonian",
+}
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def language_name(code: str) -> str:
+    """'es' -> 'Spanish', 'pt-BR' -> 'Portuguese'; unknown codes come back as given."""
+    return LANGUAGES.get(code.split("-", 1)[0].lower(), code)
+
+
+def human_date(value: str) -> str:
+    """'1924-01' -> 'January 1924', '1924-01-05' -> '5 January 1924', '1978' -> '1978';
+    anything else is returned as written."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
+    if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
+        return value
+    year, month, day = m.groups()
+    if not month:
+        return year
+    if not day:
+        return f"{_MONTHS[int(month) - 1]} {year}"
+    return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
+
+
+def month_year(when: datetime) -> str:
+    """'October 2012' (English month names whatever the locale)."""
+    return f"{_MONTHS[when.month - 1]} {when.year}"
+
+
+def _publication(name: str, date: str | None) -> str:
+    return f"{name}, {human_date(date)}" if date else name
+
+
+def provenance(post: Post) -> list[str]:
+    """Plain-text sentences saying where the text comes from, from the
+    structured fields, e.g. "From: O Crabero, via Huesca-Info. Translated
+    from the Spanish by Paul Sharkey." and "First published in Freedom,
+    January 1924; reprinted in Cienfuegos Press Anarchist Review, #4 (1978)."."""
+    out: list[str] = []
+    src = post.source
+    tr = post.translation
+    if src and (src.publication or src.via) and not src.date:
+        s = "From: " + (src.publication or src.via or "")
+        if src.publication and src.via:
+            s += f", via {src.via}"
+        out.append(s + ".")
+    if src and src.author and src.title:
+        out.append(f"“{src.title}” by {src.author}.")
+    elif src and src.author:
+        out.append(f"By {src.author}.")
+    elif src and src.title and not src.publication:
+        out.append(f"Source: {src.title}.")
+    if tr and tr.translators:
+        names = _join(tr.translators)
+        from_lang = tr.from_lang or (src.lang if src else None)
+        out.append(f"Translated from the {language_name(from_lang)} by {names}." if from_lang
+                   else f"Translated by {names}.")
+    if src and src.publication and src.date:
+        s = f"First published in {_publication(src.publication, src.date)}"
+        if src.via:
+            s += f", via {src.via}"
+        if post.reprints:
+            s += "; reprinted in " + "; ".join(
+                f"{r.publication} ({human_date(r.date)})" if r.date else r.publication
+                for r in post.reprints)
+        out.append(s + ".")
+    elif post.reprints:
+        out.append("Reprinted in " + "; ".join(
+            f"{r.publication} ({human_date(r.date)})" if r.date else r.publication
+            for r in post.reprints) + ".")
+    if src and src.rights:
+        out.append(f"Rights: {src.rights}.")
+    return [strip_forbidden(_sentence(s)) for s in out]
+
+
+def _sentence(text: str) -> str:
+    """`text` ending with exactly one full stop (names like 'M. S.' keep theirs)."""
+    text = text.rstrip()
+    while text.endswith("..") and not text.endswith("..."):
+        text = text[:-1]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def _join(names: tuple[str, ...]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def summary_of(post: Post, html: str, limit: int = 300) -> str:
+    """The post's `summary`, or the start of its text, as plain text."""
+    if post.summary:
+        return strip_forbidden(post.summary)
+    import html as _html
+
+    text = _html.unescape(_TAG.sub(" ", html[: limit * 8]))
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + "…"
+    return strip_forbidden(text)

@@ -1,0 +1,59 @@
+"""Helpers for the publisher's tests: the bundled posts in a real git repo,
+builds with a fixed time, the built site as bytes, feedcheck."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from conftest import PROJECT, run_git
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+FIXED = "2026-11-27T10:00:00+00:00"
+
+
+def commit_all(root: Path, message: str, when: str = FIXED) -> str:
+    env = {**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when,
+           "GIT_AUTHOR_NAME": "Alice Editor", "GIT_AUTHOR_EMAIL": "alice@example.org",
+           "GIT_COMMITTER_NAME": "Alice Editor", "GIT_COMMITTER_EMAIL": "alice@example.org"}
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", str(root), "commit", "-q", "--no-gpg-sign", "-m", message],
+                   check=True, env=env)
+    return run_git(root, "rev-parse", "HEAD").strip()
+
+
+def bundled(tmp_path: Path, config_extra: str = "") -> Path:
+    """The project's bundled posts and gulagpub.toml, committed in a new repo."""
+    root = tmp_path / "blog"
+    root.mkdir()
+    run_git(root, "init", "-q", "-b", "main")
+    run_git(root, "config", "user.name", "Alice Editor")
+    run_git(root, "config", "user.email", "alice@example.org")
+    shutil.copytree(PROJECT / "posts", root / "posts")
+    config = (PROJECT / "gulagpub.toml").read_text(encoding="utf-8")
+    (root / "gulagpub.toml").write_text(config + config_extra, encoding="utf-8")
+    (root / ".gitignore").write_text(".gulagpub-cache/\n_site/\n", encoding="utf-8")
+    commit_all(root, "Import the bundled posts")
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` (relative path -> bytes)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def feedcheck(shared: Path, *paths: Path) -> subprocess.CompletedProcess[str]:
+    """The project's strict validator, run for real with --werror."""
+    tool = shared / "tools" / "feedcheck" / "feedcheck"
+    return subprocess.run([sys.executable, str(tool), "--werror", *map(str, paths)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def gulagpub(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "gulagpub"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, timeout=300)

@@ -1,0 +1,172 @@
+"""The built site in a real headless Chromium, served by a local HTTP server:
+pages render with their titles, every internal link resolves, no console errors.
+
+Chromium is driven through the Chrome DevTools Protocol over its websocket."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websocket
+
+from gulagpub.build import build
+from gulagpub.preview import make_server
+from sitehelp import NOW, bundled
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--remote-debugging-port=0", "--remote-allow-origins=*", "about:blank"]
+
+
+class Page:
+    """One browser tab, spoken to over CDP."""
+
+    def __init__(self, ws_url: str) -> None:
+        self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
+        self.next_id = 0
+        self.events: list[dict[str, Any]] = []
+        for method in ("Page.enable", "Runtime.enable", "Log.enable"):
+            self.call(method)
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self.next_id += 1
+        my_id = self.next_id
+        self.ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == my_id:
+                if "error" in msg:
+                    raise AssertionError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            self.events.append(msg)
+
+    def wait_for(self, method: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        if any(e.get("method") == method for e in self.events):
+            return
+        while time.monotonic() < deadline:
+            msg = json.loads(self.ws.recv())
+            self.events.append(msg)
+            if msg.get("method") == method:
+                return
+        raise AssertionError(f"no {method} within {timeout} s")
+
+    def open(self, url: str) -> None:
+        self.events.clear()
+        self.call("Page.navigate", url=url)
+        self.wait_for("Page.loadEventFired")
+
+    def js(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    def errors(self) -> list[str]:
+        out = []
+        for e in self.events:
+            p = e.get("params", {})
+            if e.get("method") == "Runtime.exceptionThrown":
+                out.append(str(p.get("exceptionDetails", {}).get("text")))
+            elif e.get("method") == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+                out.append(str(p.get("args")))
+            elif e.get("method") == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+                out.append(f"{p['entry'].get('text')} {p['entry'].get('url', '')}")
+        return out
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    root = bundled(tmp_path)
+    out = tmp_path / "site"
+    build(root, out, now=NOW)
+    server = make_server(out, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def page(chromium: str) -> Iterator[Page]:
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.Popen([chromium, *FLAGS, f"--user-data-dir={profile}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stderr is not None
+            port = None
+            deadline = time.monotonic() + 60
+            while port is None and time.monotonic() < deadline:
+                line = proc.stderr.readline()
+                if not line and proc.poll() is not None:
+                    raise AssertionError("chromium exited before it listened")
+                m = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
+                if m:
+                    port = int(m.group(1))
+            assert port, "chromium did not print its DevTools port"
+            # Keep reading stderr so chromium never blocks on a full pipe.
+            stderr = proc.stderr
+            threading.Thread(target=lambda: [None for _ in stderr], daemon=True).start()
+            targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
+            tab = next(t for t in targets if t.get("type") == "page")
+            p = Page(tab["webSocketDebuggerUrl"])
+            yield p
+            p.ws.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stderr is not None:
+                proc.stderr.close()
+
+
+def test_index_and_post_render_without_errors_and_links_resolve(served: str, page: Page) -> None:
+    page.open(served + "/")
+    assert page.js("document.title") == "Anarchists in the Gulag (and prison and exile)"
+    assert page.js("document.documentElement.lang") == "en"
+    titles = page.js("Array.from(document.querySelectorAll('ol.posts h2 a')).map(a => a.textContent)")
+    assert "Vicente Monclús Guallar, Spanish Libertarian victimised in the USSR" in titles
+    assert page.js("document.scripts.length") == 0
+    assert page.errors() == []
+    to_visit = [served + "/", served + "/2012/10/20/vicente-monclus-guallar/"]
+    seen: set[str] = set()
+    checked = 0
+    while to_visit:
+        url = to_visit.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        page.open(url)
+        status = page.js("performance.getEntriesByType('navigation')[0].responseStatus")
+        assert status == 200, f"{url} answered {status}"
+        assert page.errors() == [], url
+        h1 = page.js("(() => { const h = document.querySelector('h1'); const r = h.getBoundingClientRect();"
+                     " return [h.textContent, r.width > 0 && r.height > 0]; })()")
+        assert h1[0] and (h1[1] or "visually-hidden" in page.js("document.querySelector('h1').className")), url
+        links = page.js("Array.from(document.querySelectorAll('a[href], link[href]')).map(a => a.href)")
+        checked += 1
+        for link in links:
+            link = link.split("#")[0]
+            if link.startswith(served) and link not in seen and link.endswith(("/", ".html")):
+                to_visit.append(link)
+            elif link.startswith(served):
+                assert urllib.request.urlopen(link, timeout=10).status == 200, link
+    assert checked >= 8  # the index, five posts, the tag and the category archives
+    page.open(served + "/2012/10/20/vicente-monclus-guallar/")
+    assert page.js("document.querySelector('h1').textContent") == \
+        "Vicente Monclús Guallar, Spanish Libertarian victimised in the USSR"
+    assert "Translated from the Spanish by Paul Sharkey" in page.js("document.querySelector('.provenance').innerText")
+    width = page.js("document.documentElement.scrollWidth <= window.innerWidth")
+    assert width is True

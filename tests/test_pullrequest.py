@@ -1,0 +1,197 @@
+"""`gulagpub check --base REF --pr-author LOGIN`: a pull request judged as a
+whole and attributed to the GitHub user who opened it, with messages a
+translator who never opens a terminal can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from conftest import ALICE, BORIS, Repo, post_text, ssh_keygen
+from gulagpub.cli import main
+
+ORIGINAL = "posts/2024-01-05-letter.md"
+VERSION = "translations/es/2024-01-05-letter.md"
+WEB = ("Tania", "tania-gh@users.noreply.github.com")  # GitHub's web editor
+LAPTOP = ("tania", "tania@laptop.localdomain")  # a desktop tool's guess
+
+
+def version(state: str = "review", translator: str | None = "Tania Translator", extra: str = "",
+            body: str = "Querido camarada:\n") -> str:
+    lines = ["---", "title: Carta desde Solovki", f"state: {state}", "lang: es", "translation:"]
+    if translator:
+        lines.append(f"  translator: {translator}")
+    lines += ["  from_lang: en", "source:", "  publication: Freedom", "  date: January 1924"]
+    lines += [extra.rstrip("\n")] if extra else []
+    lines += ["---", "", body]
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def blog(repo: Repo) -> Repo:
+    repo.write(ORIGINAL, post_text("Letter from Solovki", state="published", body="Dear comrade:\n",
+                                   date="2024-01-05 10:00", author="Alice Editor"))
+    repo.commit("Import the letter", who=ALICE)
+    repo.git("branch", "base")
+    repo.git("checkout", "-q", "-b", "translation")
+    return repo
+
+
+def check(repo: Repo, *args: str, actions: bool = False) -> Result:
+    env = {"GITHUB_ACTIONS": "true" if actions else "false"}
+    return CliRunner().invoke(main, ["-C", str(repo.root), "check", "--base", "base", *args], env=env)
+
+
+def test_web_editor_commits_are_judged_as_the_pull_request_author(blog: Repo) -> None:
+    blog.write(VERSION, version())
+    blog.commit("Create carta.md", who=LAPTOP)
+    plain = check(blog)
+    assert plain.exit_code == 1 and "not on the team" in plain.output
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 0, result.output
+    assert "no problems" in result.output
+
+
+def test_the_pull_request_is_judged_as_a_whole_not_commit_by_commit(blog: Repo) -> None:
+    blog.write(VERSION, version(translator=None))
+    blog.commit("Create carta.md", who=WEB)
+    blog.write(VERSION, version())
+    blog.commit("Update carta.md", who=WEB)
+    assert check(blog).exit_code == 1  # the first commit alone lacked the translator
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_missing_translator_is_explained_on_its_line(blog: Repo) -> None:
+    blog.write(VERSION, version(translator=None))
+    blog.commit("Create carta.md", who=WEB)
+    result = check(blog, "--pr-author", "tania-gh", actions=True)
+    assert result.exit_code == 1
+    assert f"{VERSION}:3: this pull request (by @tania-gh): " in result.output
+    assert "translation.translator" in result.output
+    assert f"::error file={VERSION},line=3::" in result.output
+
+
+def test_a_translator_cannot_mark_a_post_approved(blog: Repo) -> None:
+    blog.write(VERSION, version())
+    blog.commit("Create carta.md", who=WEB)
+    blog.git("branch", "-f", "base")
+    blog.write(VERSION, version(state="approved"))
+    blog.commit("Update carta.md", who=WEB)
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 1
+    assert "only an editor can mark a post approved" in result.output
+
+
+def test_an_approval_written_by_the_translator_is_a_forgery(blog: Repo) -> None:
+    blog.write(VERSION, version())
+    blog.commit("Create carta.md", who=WEB)
+    blog.git("branch", "-f", "base")
+    forged = ("reviews:\n- by: boris@example.org\n  verdict: approved\n  at: 2026-11-27T10:00:00Z\n"
+              "  content: 0123456789abcdef")
+    blog.write(VERSION, version(state="approved", extra=forged))
+    # The commit even claims to be Boris's: unsigned, it still counts as the author's.
+    blog.commit("Approve carta.md", who=BORIS)
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 1
+    assert "FORGERY" in result.output
+    assert "only an editor can approve" in result.output
+
+
+def test_someone_not_in_the_team_is_told_how_to_join(blog: Repo) -> None:
+    blog.write(VERSION, version())
+    blog.commit("Create carta.md", who=("Newcomer", "newcomer@users.noreply.github.com"))
+    result = check(blog, "--pr-author", "newcomer")
+    assert result.exit_code == 1
+    assert "@newcomer is not in the team yet" in result.output
+    assert "--github newcomer" in result.output
+
+
+def test_pr_author_needs_a_base(repo: Repo) -> None:
+    result = CliRunner().invoke(main, ["-C", str(repo.root), "check", "--pr-author", "tania-gh"])
+    assert result.exit_code == 2
+    assert "--pr-author needs --base" in result.output
+
+
+# --- an editor approving on the branch: counts only when signed ---------------------
+
+@pytest.fixture
+def signed_blog(blog: Repo, tmp_path: Path) -> tuple[Repo, Path]:
+    key = tmp_path / "boris_key"
+    public = ssh_keygen(key, BORIS[1]).read_text().strip()
+    blog.git("checkout", "-q", "base")
+    config = blog.read("gulagpub.toml").replace("approvals_required = 1",
+                                                 "approvals_required = 1\nsigned_approvals = true")
+    config = config.replace('github = "boris-gh"', f'github = "boris-gh"\nsigning_key = "{public}"')
+    blog.write("gulagpub.toml", config)
+    blog.commit("Sign approvals", who=ALICE)
+    blog.git("checkout", "-q", "translation")
+    blog.git("merge", "-q", "--ff-only", "base")
+    blog.write(VERSION, version())
+    blog.commit("Create carta.md", who=WEB)
+    return blog, key
+
+
+def approve_as_boris(blog: Repo, key: Path | None) -> Result:
+    blog.as_(BORIS)
+    if key is not None:
+        blog.git("config", "user.signingkey", str(key))
+    return CliRunner().invoke(main, ["-C", str(blog.root), "approve", VERSION], env={"GITHUB_ACTIONS": "false"})
+
+
+def test_a_signed_approval_on_the_branch_counts_as_the_editors(signed_blog: tuple[Repo, Path]) -> None:
+    blog, key = signed_blog
+    approved = approve_as_boris(blog, key)
+    assert approved.exit_code == 0, approved.output
+    assert "state: approved" in blog.read(VERSION)
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 0, result.output
+
+
+def test_changing_the_text_after_the_approval_makes_it_stale(signed_blog: tuple[Repo, Path]) -> None:
+    blog, key = signed_blog
+    assert approve_as_boris(blog, key).exit_code == 0
+    blog.write(VERSION, blog.read(VERSION).replace("Querido camarada:", "Querida camarada:"))
+    blog.commit("Update carta.md", who=WEB)
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 1
+    assert "stale" in result.output
+
+
+def test_an_unsigned_approval_in_the_editors_name_fails(signed_blog: tuple[Repo, Path]) -> None:
+    blog, _ = signed_blog
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("signed_approvals = true",
+                                                                   "signed_approvals = false"))
+    approved = approve_as_boris(blog, None)  # unsigned: the settings are changed, uncommitted
+    assert approved.exit_code == 0, approved.output
+    blog.git("checkout", "-q", "--", "gulagpub.toml")
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 1
+    assert "FORGERY" in result.output
+    assert "only an editor can mark a post approved" in result.output
+
+
+def test_a_translator_cannot_make_themselves_an_editor(blog: Repo) -> None:
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace(
+        'github = "tania-gh"\nroles = ["translator"]', 'github = "tania-gh"\nroles = ["translator", "editor"]'))
+    blog.commit("Update gulagpub.toml", who=WEB)
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 1
+    assert "gulagpub.toml: this pull request (by @tania-gh): " in result.output
+    assert "only an editor may" in result.output
+
+
+def test_updating_the_branch_from_main_keeps_it_judged_as_before(blog: Repo) -> None:
+    blog.write(VERSION, version())
+    blog.commit("Create carta.md", who=WEB)
+    blog.git("checkout", "-q", "base")
+    blog.write("posts/2024-02-01-other.md", post_text("Other", state="draft", author="Alice Editor"))
+    blog.commit("New draft", who=ALICE)
+    blog.git("checkout", "-q", "translation")
+    # GitHub's "Update branch" button: a merge of main, made as the pull request's author.
+    blog.git("merge", "-q", "--no-ff", "--no-gpg-sign", "-m", "Merge branch 'main' into translation", "base",
+             who=WEB)
+    result = check(blog, "--pr-author", "tania-gh")
+    assert result.exit_code == 0, result.output

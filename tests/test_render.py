@@ -1,0 +1,100 @@
+"""Markdown -> safe HTML, absolute links for feeds, XML-safe text, provenance."""
+
+from __future__ import annotations
+
+import pytest
+
+from gulagpub.model import Kind, Post, Reprint, Source, State, Translation
+from gulagpub.render import (
+    absolutize,
+    human_date,
+    language_name,
+    markdown_to_html,
+    provenance,
+    strip_forbidden,
+)
+
+
+@pytest.mark.parametrize("markdown, forbidden", [
+    ("<script>alert(1)</script>", "<script"),
+    ("<img src=x onerror=alert(1)>", "onerror"),
+    ("[click](javascript:alert(1))", "javascript:"),
+    ("[click](JaVaScRiPt:alert(1))", "alert"),
+    ('<a href="data:text/html,<script>x</script>">x</a>', "data:"),
+    ("<iframe src=https://evil.example/></iframe>", "<iframe"),
+    ("<object data=x></object><embed src=x>", "<object"),
+    ("<style>body{display:none}</style>", "<style"),
+    ("<form action=https://evil.example><input></form>", "<form"),
+    ('<p style="position:fixed">x</p>', "style="),
+    ('<div onclick="x()">x</div>', "onclick"),
+    ("<svg><script>alert(1)</script></svg>", "<script"),
+])
+def test_hostile_markup_is_removed(markdown: str, forbidden: str) -> None:
+    assert forbidden.lower() not in markdown_to_html(markdown).lower()
+
+
+def test_commonmark_and_gfm_render() -> None:
+    html = markdown_to_html("# Title\n\n*em* ~~gone~~\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    assert "<h1>Title</h1>" in html and "<em>em</em>" in html and "<del>gone</del>" in html
+    assert "<table>" in html and "<td>1</td>" in html
+
+
+def test_external_links_get_rel_internal_do_not() -> None:
+    html = markdown_to_html("[out](https://example.org/) and [in](/2012/x/)")
+    assert '<a rel="noopener noreferrer nofollow" href="https://example.org/">out</a>' in html
+    assert '<a href="/2012/x/">in</a>' in html
+
+
+def test_absolutize_makes_links_and_images_absolute() -> None:
+    html = markdown_to_html("[a](/x/) [b](../y/) ![pic](img.png) [c](https://o.example/) [m](mailto:a@b.c)")
+    out = absolutize(html, "https://blog.example.org/2012/10/20/post/")
+    assert 'href="https://blog.example.org/x/"' in out
+    assert 'href="https://blog.example.org/2012/10/20/y/"' in out
+    assert 'src="https://blog.example.org/2012/10/20/post/img.png"' in out
+    assert 'href="https://o.example/"' in out and 'href="mailto:a@b.c"' in out
+
+
+def test_strip_forbidden_keeps_tab_lf_cr_and_everything_else() -> None:
+    text = "a\x00b\x08c\tok\nline\rx\x0bd\x1fe\ufffef\uffffg\ud800h é 中 🙂"
+    assert strip_forbidden(text) == "abc\tok\nline\rxdefgh é 中 🙂"
+
+
+def test_control_characters_never_reach_html() -> None:
+    assert "\x01" not in markdown_to_html("hello\x01 world\x1b")
+
+
+def test_language_names_and_partial_dates() -> None:
+    assert language_name("es") == "Spanish"
+    assert language_name("pt-BR") == "Portuguese"
+    assert language_name("xx") == "xx"
+    assert human_date("1924-01") == "January 1924"
+    assert human_date("1924-01-05") == "5 January 1924"
+    assert human_date("1978") == "1978"
+    assert human_date("spring 1921") == "spring 1921"
+
+
+def _post(**kw: object) -> Post:
+    return Post(path="posts/x.md", kind=Kind.POST, name="x", slug="x", title="T",
+                state=State.PUBLISHED, lang="en", body="", **kw)  # type: ignore[arg-type]
+
+
+def test_provenance_of_a_translation_via_a_website() -> None:
+    post = _post(source=Source(publication="O Crabero", via="Huesca-Info", lang="es"),
+                 translation=Translation(translators=("Paul Sharkey",), from_lang="es"))
+    assert " ".join(provenance(post)) == (
+        "From: O Crabero, via Huesca-Info. Translated from the Spanish by Paul Sharkey.")
+
+
+def test_provenance_of_a_reprinted_letter() -> None:
+    post = _post(source=Source(publication="Freedom", date="1924-01"),
+                 reprints=(Reprint("Cienfuegos Press Anarchist Review, #4", "1978"),))
+    assert provenance(post) == [
+        "First published in Freedom, January 1924; reprinted in "
+        "Cienfuegos Press Anarchist Review, #4 (1978)."]
+
+
+def test_provenance_with_two_translators_and_rights() -> None:
+    post = _post(source=Source(title="Letter", author="M. S.", rights="CC BY-SA 4.0"),
+                 translation=Translation(translators=("A", "B", "C"), from_lang="ru"))
+    assert provenance(post) == ["“Letter” by M. S.", "Translated from the Russian by A, B and C.",
+                                "Rights: CC BY-SA 4.0."]
