@@ -150,7 +150,7 @@ def test_from_translation_to_announcement(tmp_path: Path, mastodon_test_server: 
 
     def publishing_run() -> None:
         bot.git("pull", "-q", "--ff-only", "origin", "main")
-        bot.gp("publish")
+        bot.gp("publish", "--no-announce")
         bot.run(PUSH_TO_MAIN)
         bot.gp("announce", **masto)
         bot.run(PUSH_TO_MAIN)

@@ -205,7 +205,7 @@ class GitHub:
         if not (bot.home / "blog").exists():
             bot.sh("git clone -q https://github.com/gulaganarchists/blog.git", step.where())
         bot.cwd = bot.home / "blog"
-        bot.sh(f"git pull -q --ff-only\ngulagpub publish\n{PUSH_TO_MAIN}", step.where())
+        bot.sh(f"git pull -q --ff-only\ngulagpub publish --no-announce\n{PUSH_TO_MAIN}", step.where())
         before = len(server.statuses)
         bot.sh(f"gulagpub announce\n{PUSH_TO_MAIN}", step.where(), **secrets)
         assert len(server.statuses) == before + 1, f"{step.where()}: the post was not announced"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,10 +49,14 @@ def test_publish_promotes_due_posts_in_one_commit_and_builds(repo: Repo, tmp_pat
     out = tmp_path / "site"
     result = gulagpub("-C", str(repo.root), "publish", "--out", str(out), "--now", "2026-11-27T12:00:00Z")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
+    assert result.stdout.splitlines()[:2] == [
         "published posts/2026-11-01-due.md  Due post",
         "published posts/2026-11-02-undated.md  Undated post",
     ]
+    # no Mastodon credentials: publish ends by writing the announcements to the outbox
+    assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [
+        ["outbox", "posts/2026-11-01-due.md"], ["outbox", "posts/2026-11-02-undated.md"]]
+    assert len(list((out / "outbox").glob("*.json"))) == 2
     assert repo.git("rev-list", "--count", f"{head}..HEAD").strip() == "1"
     message = repo.git("log", "-1", "--format=%B")
     assert message.count("Transition: approved -> published") == 2
@@ -106,3 +111,32 @@ def test_published_state_is_parsed_back(repo: Repo, tmp_path: Path) -> None:
     gulagpub("-C", str(repo.root), "publish", "--out", str(tmp_path / "site"), "--now", "2026-11-27T12:00:00Z")
     post = _parse(repo.read("posts/2026-11-01-due.md"), "posts/2026-11-01-due.md")
     assert post.state == State.PUBLISHED
+
+
+def test_publish_ends_by_announcing_each_new_post_once(repo: Repo, tmp_path: Path,
+                                                       mastodon_test_server: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    _approved(repo)
+    server = mastodon_test_server
+    env = {**os.environ, "MASTODON_API_BASE_URL": server.base_url, "MASTODON_ACCESS_TOKEN": server.token}
+    exe = Path(sys.executable).parent / "gulagpub"
+    args = [str(exe), "-C", str(repo.root), "publish", "--out", str(tmp_path / "site"),
+            "--now", "2026-11-27T12:00:00Z"]
+    first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert len(server.statuses) == 2
+    assert "/2026/11/01/due/" in " ".join(s["content"] for s in server.statuses.values())
+    assert "announcements.jsonl" in repo.git("show", "--stat", "--format=", "HEAD")
+    again = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert len(server.statuses) == 2  # nothing posted twice
+    assert server.token not in first.stdout + first.stderr + again.stdout + again.stderr
+    # --no-announce leaves announcing to a later `gulagpub announce`
+    repo.write("posts/2026-11-03-third.md", post_text("Third", "approved", "More.\n", date="2026-11-03 10:00"))
+    repo.commit("Approve a third post")
+    third = subprocess.run(args + ["--no-announce"], capture_output=True, text=True, env=env, timeout=300)
+    assert third.returncode == 0, third.stderr
+    assert len(server.statuses) == 2

@@ -266,25 +266,34 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
 @click.option("--now", "now_text", metavar="ISO", default=None,
               help="Publish as if it were this time.")
 @click.option("--dry-run", is_flag=True, help="Show what would be published; commit and write nothing.")
+@click.option("--announce/--no-announce", "do_announce", default=True, show_default=True,
+              help="End by announcing new posts on Mastodon, as `gulagpub announce` does "
+                   "(the outbox in OUT/outbox/ when no credentials are set).")
 @click.pass_obj
-def publish(obj: Ctx, out: Path | None, now_text: str | None, dry_run: bool) -> None:
-    """Publish approved posts whose date has come, then build the site.
+def publish(obj: Ctx, out: Path | None, now_text: str | None, dry_run: bool, do_announce: bool) -> None:
+    """Publish approved posts whose date has come, build the site, announce.
 
     Every approved post (or language version) dated now or earlier becomes
     published in ONE commit (trailers `Transition: approved -> published`,
     `Published-by: gulagpub publish`); a post without an `id:` gets its
     stable id written at that moment. Approved posts dated in the future
-    stay approved until a later run. Then the site is built as `build` does.
+    stay approved until a later run. Then the site is built as `build` does,
+    and new posts are announced as `gulagpub announce` does (use
+    --no-announce when the site must be deployed before the announcement,
+    as the GitHub workflow does). Exits 1 when something was left unannounced.
 
     \b
     Example:
       gulagpub publish --dry-run
       gulagpub publish --out _site
+      gulagpub publish --no-announce && deploy && gulagpub announce
     """
     from .publisher import publish as publish_site
 
     root = obj.root
-    result = publish_site(root, _out(obj, out), _when(now_text), dry_run=dry_run, progress=_progress)
+    now = _when(now_text)
+    target = _out(obj, out)
+    result = publish_site(root, target, now, dry_run=dry_run, progress=_progress)
     for p in result.promoted:
         click.echo(f"{'would publish' if dry_run else 'published'} {p.path}  {p.title}")
     if not result.promoted:
@@ -293,6 +302,8 @@ def publish(obj: Ctx, out: Path | None, now_text: str | None, dry_run: bool) -> 
         for w in result.build.warnings:
             click.echo(f"warning: {w}", err=True)
         click.echo(f"built {result.build.posts} post(s) into {result.build.out}", err=True)
+    if do_announce and not _announce(root, target, now, None, dry_run, False):
+        sys.exit(1)
 
 
 @main.command()
@@ -385,7 +396,6 @@ def announce(obj: Ctx, dry_run: bool, limit: int | None, mark_existing: bool, ou
       MASTODON_API_BASE_URL=https://example.social \\
       MASTODON_ACCESS_TOKEN=... gulagpub announce --limit 2
     """
-    import os
     from datetime import datetime, timezone
 
     from . import announce as announce_mod
@@ -401,9 +411,22 @@ def announce(obj: Ctx, dry_run: bool, limit: int | None, mark_existing: bool, ou
         click.echo(f"{len(records)} post(s) marked as not to be announced"
                    + (f" (commit {sha[:10]})" if sha else ""), err=True)
         return
+    if not _announce(root, out if out is not None else root / "_site", now, limit, dry_run, as_json):
+        sys.exit(1)
+
+
+ENV_HINT = "no MASTODON_API_BASE_URL/MASTODON_ACCESS_TOKEN set, nothing posted:"
+
+
+def _announce(root: Path, out: Path, now: Any, limit: int | None, dry_run: bool, as_json: bool) -> bool:
+    """Run the announcer and print its outcomes; False when something was left unannounced."""
+    import os
+
+    from . import announce as announce_mod
+
     credentials = announce_mod.Credentials.from_env(os.environ)
     report = announce_mod.announce(
-        root, now, out=out if out is not None else root / "_site", credentials=credentials,
+        root, now, out=out, credentials=credentials,
         limit=limit, dry_run=dry_run, progress=lambda m: click.echo(m, err=True),
         checkpoint=announce_mod.pause_from_env(os.environ),
     )
@@ -433,11 +456,7 @@ def announce(obj: Ctx, dry_run: bool, limit: int | None, mark_existing: bool, ou
         click.echo(f"{report.waiting} more post(s) left for the next run (--limit)", err=True)
     if report.stopped:
         click.echo(f"error: stopped: {report.stopped}", err=True)
-    if not report.ok:
-        sys.exit(1)
-
-
-ENV_HINT = "no MASTODON_API_BASE_URL/MASTODON_ACCESS_TOKEN set, nothing posted:"
+    return report.ok
 
 
 @main.command()
