@@ -74,11 +74,17 @@ def post_history(root: Path, path: str, config: Config) -> list[Event]:
     """Every state change and review of the file at `path`, oldest first."""
     gitstore.ensure_commit_graph(root)
     commits = gitstore.log(root, paths=[path], reverse=True)
-    blobs = gitstore.read_blobs(root, [f"{c.sha}:{path}" for c in commits])
+    # Each version by its blob id where the log gave one (no tree lookups),
+    # else by COMMIT:PATH; a deletion has no version.
+    specs = []
+    for c in commits:
+        blob = dict(c.blobs).get(path)
+        specs.append(f"{c.sha}:{path}" if blob is None else None if blob == gitstore.NULL_ID else blob)
+    blobs = gitstore.read_blobs(root, sorted({s for s in specs if s is not None}))
     events: list[Event] = []
     prev: Post | None = None
-    for c in commits:
-        data = blobs.get(f"{c.sha}:{path}")
+    for c, spec in zip(commits, specs):
+        data = blobs.get(spec) if spec is not None else None
         post = _parse(path, data, config)
         if data is not None and post is None:
             continue  # a broken version: the state is unknown until it is fixed
