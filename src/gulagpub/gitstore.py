@@ -114,8 +114,19 @@ class Commit:
     message: str
     trailers: tuple[tuple[str, str], ...]
     files: tuple[tuple[str, str], ...] = field(default=())  # (status letter, path)
-    # (path, blob id after the commit; NULL_ID when deleted), for each of `files`
-    blobs: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    # (path, blob id before, blob id after; NULL_ID: none), for each of `files`
+    blobs: tuple[tuple[str, str, str], ...] = field(default=(), compare=False, repr=False)
+
+    def versions(self) -> dict[str, str | None]:
+        """`REV:PATH` -> blob id (None: no such file) for what this commit
+        changed, as `read_blobs` can be asked for it: `SHA:PATH`, and for a
+        commit with one parent `SHA^1:PATH`."""
+        known: dict[str, str | None] = {}
+        for path, old, new in self.blobs:
+            known[f"{self.sha}:{path}"] = None if new == NULL_ID else new
+            if len(self.parents) == 1:
+                known[f"{self.sha}^1:{path}"] = None if old == NULL_ID else old
+        return known
 
     @property
     def subject(self) -> str:
@@ -171,7 +182,8 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
             if status.startswith(":"):  # ":OLDMODE NEWMODE OLDBLOB NEWBLOB STATUS"
                 raw = status.split()
                 status = raw[4] if len(raw) > 4 else "?"
-                blobs.append((tokens[i + 1], raw[3] if len(raw) > 4 else NULL_ID))
+                if len(raw) > 4:
+                    blobs.append((tokens[i + 1], raw[2], raw[3]))
             files.append((status[0], tokens[i + 1]))
             i += 2
         trailers = []
@@ -182,10 +194,8 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
         if sha in index:  # the same merge, diffed against its next parent
             i = index[sha]
             known = set(commits[i].files)
-            new = [n for n, f in enumerate(files) if f not in known]
-            commits[i] = replace(commits[i], files=commits[i].files + tuple(files[n] for n in new),
-                                 blobs=commits[i].blobs + tuple(blobs[n] for n in new if n < len(blobs)))
-            continue
+            commits[i] = replace(commits[i], files=commits[i].files + tuple(f for f in files if f not in known))
+            continue  # (a merge's blob ids stay those against its first parent)
         index[sha] = len(commits)
         commits.append(Commit(
             sha=sha, parents=tuple(parents.split()), author_name=an, author_email=ae,
@@ -229,9 +239,15 @@ def ensure_commit_graph(root: Path) -> bool:
     return proc.returncode == 0
 
 
-def read_blobs(root: Path, specs: list[str]) -> dict[str, bytes | None]:
+def read_blobs(root: Path, specs: list[str], known: dict[str, str | None] | None = None
+               ) -> dict[str, bytes | None]:
     """The contents of many `REV:PATH` objects through one `git cat-file --batch`;
-    None for those that do not exist."""
+    None for those that do not exist. `known` maps specs to blob ids already
+    known (Commit.versions()): git reads those without looking paths up in trees."""
+    if known:
+        wanted = {s: known[s] if s in known else s for s in specs}
+        by_id = read_blobs(root, sorted({w for w in wanted.values() if w is not None}))
+        return {s: None if w is None else by_id[w] for s, w in wanted.items()}
     if not specs:
         return {}
     out = git_bytes(root, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode("utf-8"))

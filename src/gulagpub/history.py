@@ -74,17 +74,12 @@ def post_history(root: Path, path: str, config: Config) -> list[Event]:
     """Every state change and review of the file at `path`, oldest first."""
     gitstore.ensure_commit_graph(root)
     commits = gitstore.log(root, paths=[path], reverse=True)
-    # Each version by its blob id where the log gave one (no tree lookups),
-    # else by COMMIT:PATH; a deletion has no version.
-    specs = []
-    for c in commits:
-        blob = dict(c.blobs).get(path)
-        specs.append(f"{c.sha}:{path}" if blob is None else None if blob == gitstore.NULL_ID else blob)
-    blobs = gitstore.read_blobs(root, sorted({s for s in specs if s is not None}))
+    known = {spec: blob for c in commits for spec, blob in c.versions().items()}
+    blobs = gitstore.read_blobs(root, [f"{c.sha}:{path}" for c in commits], known)
     events: list[Event] = []
     prev: Post | None = None
-    for c, spec in zip(commits, specs):
-        data = blobs.get(spec) if spec is not None else None
+    for c in commits:
+        data = blobs.get(f"{c.sha}:{path}")
         post = _parse(path, data, config)
         if data is not None and post is None:
             continue  # a broken version: the state is unknown until it is fixed
@@ -173,7 +168,7 @@ def range_problems(root: Path, base: str) -> list[Problem]:
                 specs.append(f"{parent}:{path}")
             if len(c.parents) > 1:
                 specs.append(f"{c.sha}^2:{path}")
-    blobs = gitstore.read_blobs(root, specs)
+    blobs = gitstore.read_blobs(root, specs, {s: b for c in commits for s, b in c.versions().items()})
     cache: dict[bytes, Config | None] = {}
     configs = [cfg for cfg in (_config(b, cache) for s, b in blobs.items() if s.endswith(":" + CONFIG_FILE)) if cfg]
     sigs = signatures(root, revs, configs) if any(cfg.workflow.signed_approvals for cfg in configs) else {}
