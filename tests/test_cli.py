@@ -164,7 +164,20 @@ def test_the_installed_script_exit_codes(tmp_path):
 def test_history_leaves_a_commit_graph_for_the_next_run(repo):
     approved(repo)
     info = repo.root / ".git" / "objects" / "info"
-    assert not (info / "commit-graph").exists()
-    ok(gp(repo, "history", "vicente"))
-    assert (info / "commit-graph").exists()
+    chain = info / "commit-graphs" / "commit-graph-chain"
+    assert not (info / "commit-graph").exists() and not chain.exists()
+    first = ok(gp(repo, "history", "vicente"))
+    assert chain.exists() and len(chain.read_text().split()) == 1
     repo.git("commit-graph", "verify")  # a sound graph, which git uses from now on
+    layers = chain.read_text()
+    stat = (info / "commit-graphs" / f"graph-{layers.split()[0]}.graph").stat()
+    assert ok(gp(repo, "history", "vicente")) == first  # HEAD has not moved: nothing written
+    assert chain.read_text() == layers
+    assert (info / "commit-graphs" / f"graph-{layers.split()[0]}.graph").stat() == stat
+    repo.write("notes.txt", "a commit the graph does not know yet\n")
+    repo.commit("notes")
+    assert ok(gp(repo, "history", "vicente")) == first
+    # refreshed: the new commit is in the graph (a layer added, or merged in
+    # by git), not left for every later `git log` to read without Bloom filters
+    assert chain.read_text() != layers
+    repo.git("commit-graph", "verify")

@@ -114,13 +114,15 @@ def status(obj: Ctx, as_json: bool) -> None:
     if as_json:
         echo_json({"posts": [r.as_dict() for r in rows], "problems": [str(p) for p in content.problems]})
         return
+    lines = []  # written at once: 10,000 click.echo calls cost a tenth of a second
     for r in rows:
         line = f"{r.state.value:<12} {r.path}  {r.title}"
         if r.waiting_for and r.state.value not in ("published", "withdrawn"):
             line += f"  [waits for {r.waiting_for}]"
-        click.echo(line)
-        for problem in r.problems:
-            click.echo(f"{'':<12} ! {problem}")
+        lines.append(line)
+        lines += [f"{'':<12} ! {problem}" for problem in r.problems]
+    if lines:
+        click.echo("\n".join(lines))
     for p in content.problems:
         click.echo(str(p), err=True)
 

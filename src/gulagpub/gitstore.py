@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .errors import GitError
 
+NULL_ID = "0" * 40  # git's id for "no object" (a deleted file's new blob)
+
 # Separators that cannot occur in git's own output fields.
 _REC = "\x1e"  # record: one commit
 _FLD = "\x1f"  # field
@@ -112,6 +114,19 @@ class Commit:
     message: str
     trailers: tuple[tuple[str, str], ...]
     files: tuple[tuple[str, str], ...] = field(default=())  # (status letter, path)
+    # (path, blob id before, blob id after; NULL_ID: none), for each of `files`
+    blobs: tuple[tuple[str, str, str], ...] = field(default=(), compare=False, repr=False)
+
+    def versions(self) -> dict[str, str | None]:
+        """`REV:PATH` -> blob id (None: no such file) for what this commit
+        changed, as `read_blobs` can be asked for it: `SHA:PATH`, and for a
+        commit with one parent `SHA^1:PATH`."""
+        known: dict[str, str | None] = {}
+        for path, old, new in self.blobs:
+            known[f"{self.sha}:{path}"] = None if new == NULL_ID else new
+            if len(self.parents) == 1:
+                known[f"{self.sha}^1:{path}"] = None if old == NULL_ID else old
+        return known
 
     @property
     def subject(self) -> str:
@@ -133,7 +148,9 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
     if head(root) is None:
         return []
     fmt = _FLD.join(["%H", "%P", "%an", "%ae", "%aI", "%ce", "%cI", "%B", "%(trailers:only,unfold)"])
-    args = ["log", "-z", f"--format={_REC}{fmt}{_FLD}", "--name-status", "--no-renames", "-m",
+    # --raw: the status letters --name-status gives, and the blob ids, which
+    # `git cat-file` reads without looking the path up in the commit's trees.
+    args = ["log", "-z", f"--format={_REC}{fmt}{_FLD}", "--raw", "--no-abbrev", "--no-renames", "-m",
             "--diff-merges=separate" if merges_against_each_parent else "--diff-merges=first-parent"]
     if merges_against_each_parent:
         args.append("--full-history")
@@ -155,12 +172,18 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
         rest = parts[9] if len(parts) > 9 else ""
         tokens = [t for t in rest.strip("\n\0").split("\0")]
         files = []
+        blobs = []
         i = 0
         while i + 1 < len(tokens):
             status = tokens[i].strip("\n")
             if not status:
                 i += 1
                 continue
+            if status.startswith(":"):  # ":OLDMODE NEWMODE OLDBLOB NEWBLOB STATUS"
+                raw = status.split()
+                status = raw[4] if len(raw) > 4 else "?"
+                if len(raw) > 4:
+                    blobs.append((tokens[i + 1], raw[2], raw[3]))
             files.append((status[0], tokens[i + 1]))
             i += 2
         trailers = []
@@ -172,32 +195,59 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
             i = index[sha]
             known = set(commits[i].files)
             commits[i] = replace(commits[i], files=commits[i].files + tuple(f for f in files if f not in known))
-            continue
+            continue  # (a merge's blob ids stay those against its first parent)
         index[sha] = len(commits)
         commits.append(Commit(
             sha=sha, parents=tuple(parents.split()), author_name=an, author_email=ae,
             author_date=datetime.fromisoformat(ad), committer_email=ce,
             committer_date=datetime.fromisoformat(cd), message=message.strip(),
-            trailers=tuple(trailers), files=tuple(files),
+            trailers=tuple(trailers), files=tuple(files), blobs=tuple(blobs),
         ))
     return commits
 
 
 def ensure_commit_graph(root: Path) -> bool:
-    """Write git's commit-graph with changed-path Bloom filters when the
-    repository has none (as `git maintenance` would), so that `git log --
-    PATH` skips the commits that do not touch PATH instead of diffing every
-    tree. Returns True when it wrote one. A failure only leaves git slower."""
-    info = root / git(root, "rev-parse", "--git-path", "objects/info").strip()
-    if (info / "commit-graph").exists() or (info / "commit-graphs").is_dir() or head(root) is None:
-        return False
-    git(root, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
-    return True
+    """Keep git's commit-graph with changed-path Bloom filters up to date (as
+    `git maintenance` would), so that `git log -- PATH` skips the commits that
+    do not touch PATH instead of diffing every tree. The first time it covers
+    the whole history (a one-off cost); after that, when HEAD has moved since,
+    `--split` adds a small layer with only the new commits (git merges layers
+    as they grow). Returns True when it wrote one. A failure only leaves git
+    slower."""
+    lines = git(root, "rev-parse", "--git-common-dir", "--verify", "--quiet", "HEAD", check=False).split()
+    if len(lines) < 2:
+        return False  # no commit yet
+    common, head_sha = Path(lines[0]), lines[1]
+    git_dir = common if common.is_absolute() else root / common
+    stamp = git_dir / "gulagpub-commit-graph-head"
+    info = git_dir / "objects" / "info"
+    has_graph = (info / "commit-graph").exists() or (info / "commit-graphs" / "commit-graph-chain").exists()
+    try:
+        if has_graph and stamp.read_text(encoding="ascii").strip() == head_sha:
+            return False
+    except OSError:
+        pass
+    proc = subprocess.run(
+        ["git", "-C", str(root), "commit-graph", "write", "--reachable", "--changed-paths", "--split"],
+        capture_output=True, env={**os.environ, "LC_ALL": "C"},
+    )
+    if proc.returncode == 0:
+        try:
+            stamp.write_text(head_sha + "\n", encoding="ascii")
+        except OSError:
+            pass
+    return proc.returncode == 0
 
 
-def read_blobs(root: Path, specs: list[str]) -> dict[str, bytes | None]:
+def read_blobs(root: Path, specs: list[str], known: dict[str, str | None] | None = None
+               ) -> dict[str, bytes | None]:
     """The contents of many `REV:PATH` objects through one `git cat-file --batch`;
-    None for those that do not exist."""
+    None for those that do not exist. `known` maps specs to blob ids already
+    known (Commit.versions()): git reads those without looking paths up in trees."""
+    if known:
+        wanted = {s: known[s] if s in known else s for s in specs}
+        by_id = read_blobs(root, sorted({w for w in wanted.values() if w is not None}))
+        return {s: None if w is None else by_id[w] for s, w in wanted.items()}
     if not specs:
         return {}
     out = git_bytes(root, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode("utf-8"))

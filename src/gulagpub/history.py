@@ -74,7 +74,8 @@ def post_history(root: Path, path: str, config: Config) -> list[Event]:
     """Every state change and review of the file at `path`, oldest first."""
     gitstore.ensure_commit_graph(root)
     commits = gitstore.log(root, paths=[path], reverse=True)
-    blobs = gitstore.read_blobs(root, [f"{c.sha}:{path}" for c in commits])
+    known = {spec: blob for c in commits for spec, blob in c.versions().items()}
+    blobs = gitstore.read_blobs(root, [f"{c.sha}:{path}" for c in commits], known)
     events: list[Event] = []
     prev: Post | None = None
     for c in commits:
@@ -167,7 +168,7 @@ def range_problems(root: Path, base: str) -> list[Problem]:
                 specs.append(f"{parent}:{path}")
             if len(c.parents) > 1:
                 specs.append(f"{c.sha}^2:{path}")
-    blobs = gitstore.read_blobs(root, specs)
+    blobs = gitstore.read_blobs(root, specs, {s: b for c in commits for s, b in c.versions().items()})
     cache: dict[bytes, Config | None] = {}
     configs = [cfg for cfg in (_config(b, cache) for s, b in blobs.items() if s.endswith(":" + CONFIG_FILE)) if cfg]
     sigs = signatures(root, revs, configs) if any(cfg.workflow.signed_approvals for cfg in configs) else {}
