@@ -106,10 +106,7 @@ def write_site(out: Path, outputs: Iterable[Output]) -> WriteReport:
             unchanged += 1
             continue
         target = spare / o.path
-        parent = o.path.rpartition("/")[0]
-        if parent and parent not in made_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made_dirs.add(parent)
+        _make_dirs(spare, o.path.rpartition("/")[0], made_dirs)
         if o.path in have:
             _overwrite(target, o.make())
         else:
@@ -172,16 +169,27 @@ def _link_tree(src: Path, dst: Path, manifest: dict[str, str]) -> dict[str, str]
     linked: dict[str, str] = {}
     made: set[str] = set()
     for path, key in manifest.items():
-        parent = path.rpartition("/")[0]
         try:
-            if parent and parent not in made:
-                (dst / parent).mkdir(parents=True, exist_ok=True)
-                made.add(parent)
+            _make_dirs(dst, path.rpartition("/")[0], made)
             os.link(src / path, dst / path)
         except OSError:
             continue  # not linked (another file system, or gone): it is simply written
         linked[path] = key
     return linked
+
+
+def _make_dirs(top: Path, folder: str, made: set[str]) -> None:
+    """Make `top/folder` and its missing parents, each once per build (mkdir is
+    slow on this disk: `Path.mkdir(parents=True)` tried every level again)."""
+    if not folder or folder in made:
+        return
+    _make_dirs(top, folder.rpartition("/")[0], made)
+    try:
+        os.mkdir(os.path.join(top, folder))
+    except FileExistsError:
+        if not os.path.isdir(os.path.join(top, folder)):
+            raise
+    made.add(folder)
 
 
 def _prune_empty_dirs(top: Path) -> None:
