@@ -111,11 +111,10 @@ def write_site(out: Path, outputs: Iterable[Output], *,
         if have.get(o.path) == o.key:
             unchanged += 1
             continue
-        _make_dirs(spare, o.path.rpartition("/")[0], made_dirs)
         todo.append((o, o.path in have))
     if prepare is not None:
         prepare([o for o, _ in todo])
-    _write_all(spare, todo, workers)
+    _write_all(spare, todo, workers, made_dirs)
     written = len(todo)
     removed = 0
     for path in have.keys() - manifest.keys():
@@ -147,8 +146,9 @@ PARALLEL_FROM = 300
 CHUNK = 32
 
 
-def _write_one(spare: Path, o: Output, existed: bool) -> None:
+def _write_one(spare: Path, o: Output, existed: bool, made: set[str]) -> None:
     target = spare / o.path
+    _make_dirs(spare, o.path.rpartition("/")[0], made)
     data = o.make()
     if existed:
         _overwrite(target, data)
@@ -162,14 +162,14 @@ def _write_one(spare: Path, o: Output, existed: bool) -> None:
         f.write(data)
 
 
-def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int) -> None:
-    """Make and write every output of `todo` (their folders exist). Many of them
+def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made: set[str]) -> None:
+    """Make and write every output of `todo`, and their folders. Many of them
     are shared out, in chunks taken in turn, between this process and forked
     ones; a failure in any of them is raised here, after all have finished."""
     workers = min(workers, len(todo) // PARALLEL_FROM + 1)
     if workers < 2 or not hasattr(os, "fork"):
         for o, existed in todo:
-            _write_one(spare, o, existed)
+            _write_one(spare, o, existed, made)
         return
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     children: list[tuple[int, int]] = []
@@ -184,7 +184,7 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int) -> No
                 try:
                     for chunk in chunks[n::workers]:
                         for o, existed in chunk:
-                            _write_one(spare, o, existed)
+                            _write_one(spare, o, existed, made)
                 except BaseException as e:  # noqa: BLE001 - reported to the parent
                     code, message = 1, f"{type(e).__name__}: {e}".encode("utf-8", "replace")
                 finally:
@@ -196,7 +196,7 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int) -> No
         try:
             for chunk in chunks[0::workers]:
                 for o, existed in chunk:
-                    _write_one(spare, o, existed)
+                    _write_one(spare, o, existed, made)
         except BaseException as e:  # noqa: BLE001 - raised once the children are done
             failure = e
         messages = []
