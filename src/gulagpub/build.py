@@ -350,6 +350,7 @@ class _Builder:
         self.entries: dict[str, feeds.Rendered] = {}
         self._when: dict[datetime, tuple[str, str]] = {}
         self.feed_items: dict[str, list[_Item]] = {}  # feed file -> its entries
+        self.in_json_feed: set[str] = set()  # the items some JSON feed holds
 
     # --- content ----------------------------------------------------------
     def body_html(self, post: Post) -> str:
@@ -650,7 +651,7 @@ class _Builder:
         """The entry of `it`, serialized once per build for all the feeds it is in."""
         done = self.entries.get(it.path)
         if done is None:
-            done = self.entries[it.path] = feeds.serialize(self.entry(it))
+            done = self.entries[it.path] = feeds.serialize(self.entry(it), it.path in self.in_json_feed)
         return done
 
     def entry(self, it: _Item) -> feeds.Entry:
@@ -698,6 +699,8 @@ class _Builder:
 
             for ext in ("atom", "rss", "json") if doc.number == 0 else ("atom",):
                 self.feed_items[self.file_of(base + doc.name(ext))] = chosen
+            if doc.number == 0 and cfg.feeds.json_feed:
+                self.in_json_feed.update(i.path for i in chosen)
             out.append(Output(self.file_of(base + doc.name("atom")), key + "a",
                               lambda real=real: feeds.atom(info, real(), fallback)))
             if doc.number == 0:
@@ -716,7 +719,8 @@ def _serialize_entry(n: int) -> feeds.Rendered:
     """In a forked worker of `prepare_entries`: the entry of the n-th item, serialized."""
     assert _SERIALIZING is not None
     builder, items = _SERIALIZING
-    return feeds.serialize(builder.entry(items[n]))
+    it = items[n]
+    return feeds.serialize(builder.entry(it), it.path in builder.in_json_feed)
 
 
 class _Attrs(dict[str, Any]):

@@ -164,7 +164,9 @@ class Rendered:
     json: str
 
 
-def serialize(e: Entry) -> Rendered:
+def serialize(e: Entry, json_item: bool = True) -> Rendered:
+    """`e` in each format; its JSON Feed item only when `json_item` (when it is
+    in a JSON feed: the newest entries of each feed, not the archives')."""
     fe = _feed_entry(e)
     a = fe.atom_entry()
     a.set(XML_LANG, e.lang)
@@ -179,7 +181,7 @@ def serialize(e: Entry) -> Rendered:
         rss_xml = rss_xml.replace(ns, b"")
     # The documents read only the entry's dates: its content (in all three
     # serializations already) is not kept a fourth time (memory, 10,000 posts).
-    return Rendered(replace(e, content_html="", summary=""), atom_xml, rss_xml, _json_item(e))
+    return Rendered(replace(e, content_html="", summary=""), atom_xml, rss_xml, _json_item(e) if json_item else "")
 
 
 def _generator(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> FeedGenerator:
@@ -296,6 +298,8 @@ def json_feed(info: FeedInfo, doc: Document[Rendered]) -> bytes:
     # The items were dumped once per entry (serialize) and are spliced in: the
     # same bytes as dumping the whole document, as "items" is its last key.
     head = json.dumps(data, ensure_ascii=False)
+    if any(not r.json for r in doc.entries):
+        raise ValueError("an entry serialized without its JSON Feed item")
     assert head.endswith('"items": []}')
     items = ", ".join(r.json for r in doc.entries)
     return (head[:-2] + items + "]}\n").encode("utf-8")
