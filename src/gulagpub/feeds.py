@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
@@ -161,9 +161,12 @@ class Rendered:
     entry: Entry
     atom: bytes
     rss: bytes
+    json: str
 
 
-def serialize(e: Entry) -> Rendered:
+def serialize(e: Entry, json_item: bool = True) -> Rendered:
+    """`e` in each format; its JSON Feed item only when `json_item` (when it is
+    in a JSON feed: the newest entries of each feed, not the archives')."""
     fe = _feed_entry(e)
     a = fe.atom_entry()
     a.set(XML_LANG, e.lang)
@@ -176,7 +179,9 @@ def serialize(e: Entry) -> Rendered:
     for ns in (b' xmlns:dc="http://purl.org/dc/elements/1.1/"',
                b' xmlns:content="http://purl.org/rss/1.0/modules/content/"'):
         rss_xml = rss_xml.replace(ns, b"")
-    return Rendered(e, atom_xml, rss_xml)
+    # The documents read only the entry's dates: its content (in all three
+    # serializations already) is not kept a fourth time (memory, 10,000 posts).
+    return Rendered(replace(e, content_html="", summary=""), atom_xml, rss_xml, _json_item(e) if json_item else "")
 
 
 def _generator(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> FeedGenerator:
@@ -257,27 +262,28 @@ def _rfc3339(when: datetime) -> str:
     return _utc(when).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _json_item(e: Entry) -> str:
+    """One entry as a JSON Feed item, dumped once for all the feeds it is in."""
+    item = {
+        "id": e.id,
+        "url": e.url,
+        "title": strip_forbidden(e.title),
+        "content_html": e.content_html,
+        "summary": e.summary,
+        "date_published": _rfc3339(e.published),
+        "date_modified": _rfc3339(e.updated),
+        "authors": [{"name": e.author}],
+        "language": e.lang,
+    }
+    if e.categories:
+        item["tags"] = [name for name, _ in e.categories]
+    if e.via:
+        item["external_url"] = e.via
+    return json.dumps(item, ensure_ascii=False)
+
+
 def json_feed(info: FeedInfo, doc: Document[Rendered]) -> bytes:
     """JSON Feed 1.1 (current document only; JSON Feed has no archives)."""
-    items = []
-    for r in doc.entries:
-        e = r.entry
-        item = {
-            "id": e.id,
-            "url": e.url,
-            "title": strip_forbidden(e.title),
-            "content_html": e.content_html,
-            "summary": e.summary,
-            "date_published": _rfc3339(e.published),
-            "date_modified": _rfc3339(e.updated),
-            "authors": [{"name": e.author}],
-            "language": e.lang,
-        }
-        if e.categories:
-            item["tags"] = [name for name, _ in e.categories]
-        if e.via:
-            item["external_url"] = e.via
-        items.append(item)
     data = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": strip_forbidden(info.title),
@@ -286,7 +292,14 @@ def json_feed(info: FeedInfo, doc: Document[Rendered]) -> bytes:
         "description": strip_forbidden(info.subtitle or info.title),
         "language": info.lang,
         "authors": [{"name": strip_forbidden(info.author)}],
-        "items": items,
+        "items": [],
     }
     # No indent: json's C encoder only runs without one (5x faster, profiled).
-    return (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+    # The items were dumped once per entry (serialize) and are spliced in: the
+    # same bytes as dumping the whole document, as "items" is its last key.
+    head = json.dumps(data, ensure_ascii=False)
+    if any(not r.json for r in doc.entries):
+        raise ValueError("an entry serialized without its JSON Feed item")
+    assert head.endswith('"items": []}')
+    items = ", ".join(r.json for r in doc.entries)
+    return (head[:-2] + items + "]}\n").encode("utf-8")

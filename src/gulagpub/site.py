@@ -16,6 +16,7 @@ of an unchanged file are never even made.
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import shutil
@@ -75,8 +76,12 @@ def _check_target(out: Path, known: bool) -> None:
                 "refusing to replace it (choose another --out)")
 
 
-def write_site(out: Path, outputs: Iterable[Output]) -> WriteReport:
-    """Make `out` hold exactly `outputs`, atomically."""
+def write_site(out: Path, outputs: Iterable[Output], *,
+               prepare: Callable[[list[Output]], None] | None = None, workers: int = 1) -> WriteReport:
+    """Make `out` hold exactly `outputs`, atomically. `prepare` is told which
+    outputs are going to be made (to make what they share at once); with
+    `workers` > 1 and many files to write, they are made and written by that
+    many processes (forked: the makers need no pickling)."""
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     spare = _spare_of(out)
@@ -96,7 +101,8 @@ def write_site(out: Path, outputs: Iterable[Output]) -> WriteReport:
 
     manifest: dict[str, str] = {}
     made_dirs: set[str] = set()
-    written = unchanged = 0
+    todo: list[tuple[Output, bool]] = []
+    unchanged = 0
     for o in outputs:
         if o.path in manifest:
             raise BuildError(f"two pages want the same path {o.path!r}; rename one of the posts "
@@ -105,19 +111,11 @@ def write_site(out: Path, outputs: Iterable[Output]) -> WriteReport:
         if have.get(o.path) == o.key:
             unchanged += 1
             continue
-        target = spare / o.path
-        parent = o.path.rpartition("/")[0]
-        if parent and parent not in made_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made_dirs.add(parent)
-        if o.path in have:
-            _overwrite(target, o.make())
-        else:
-            if target.is_dir():
-                shutil.rmtree(target)
-            with open(target, "wb") as f:
-                f.write(o.make())
-        written += 1
+        todo.append((o, o.path in have))
+    if prepare is not None:
+        prepare([o for o, _ in todo])
+    _write_all(spare, todo, workers, made_dirs)
+    written = len(todo)
     removed = 0
     for path in have.keys() - manifest.keys():
         try:
@@ -141,6 +139,79 @@ def write_site(out: Path, outputs: Iterable[Output]) -> WriteReport:
         os.rename(spare, out)
     _save_manifest(live_json, manifest)
     return WriteReport(written=written, removed=removed, unchanged=unchanged)
+
+
+# Below this many files to write, forking a second writer costs more than it saves.
+PARALLEL_FROM = 300
+CHUNK = 32
+
+
+def _write_one(spare: Path, o: Output, existed: bool, made: set[str]) -> None:
+    target = spare / o.path
+    _make_dirs(spare, o.path.rpartition("/")[0], made)
+    data = o.make()
+    if existed:
+        _overwrite(target, data)
+        return
+    try:
+        f = open(target, "wb")
+    except IsADirectoryError:
+        shutil.rmtree(target)
+        f = open(target, "wb")
+    with f:
+        f.write(data)
+
+
+def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made: set[str]) -> None:
+    """Make and write every output of `todo`, and their folders. Many of them
+    are shared out, in chunks taken in turn, between this process and forked
+    ones; a failure in any of them is raised here, after all have finished."""
+    workers = min(workers, len(todo) // PARALLEL_FROM + 1)
+    if workers < 2 or not hasattr(os, "fork"):
+        for o, existed in todo:
+            _write_one(spare, o, existed, made)
+        return
+    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    children: list[tuple[int, int]] = []
+    gc.freeze()  # the collector would otherwise touch (copy) every shared page
+    try:
+        for n in range(1, workers):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: write its share, report a failure through the pipe
+                os.close(r)
+                code, message = 0, b""
+                try:
+                    for chunk in chunks[n::workers]:
+                        for o, existed in chunk:
+                            _write_one(spare, o, existed, made)
+                except BaseException as e:  # noqa: BLE001 - reported to the parent
+                    code, message = 1, f"{type(e).__name__}: {e}".encode("utf-8", "replace")
+                finally:
+                    os.write(w, message[:60000])
+                    os._exit(code)
+            os.close(w)
+            children.append((pid, r))
+        failure: BaseException | None = None
+        try:
+            for chunk in chunks[0::workers]:
+                for o, existed in chunk:
+                    _write_one(spare, o, existed, made)
+        except BaseException as e:  # noqa: BLE001 - raised once the children are done
+            failure = e
+        messages = []
+        for pid, r in children:
+            with open(r, "rb") as f:
+                message = f.read()
+            _, status = os.waitpid(pid, 0)
+            if status != 0:
+                messages.append(message.decode("utf-8", "replace") or f"writer exited with status {status}")
+        if failure is not None:
+            raise failure
+        if messages:
+            raise BuildError("writing the site failed: " + "; ".join(messages))
+    finally:
+        gc.unfreeze()
 
 
 def _overwrite(target: Path, data: bytes) -> None:
@@ -172,16 +243,27 @@ def _link_tree(src: Path, dst: Path, manifest: dict[str, str]) -> dict[str, str]
     linked: dict[str, str] = {}
     made: set[str] = set()
     for path, key in manifest.items():
-        parent = path.rpartition("/")[0]
         try:
-            if parent and parent not in made:
-                (dst / parent).mkdir(parents=True, exist_ok=True)
-                made.add(parent)
+            _make_dirs(dst, path.rpartition("/")[0], made)
             os.link(src / path, dst / path)
         except OSError:
             continue  # not linked (another file system, or gone): it is simply written
         linked[path] = key
     return linked
+
+
+def _make_dirs(top: Path, folder: str, made: set[str]) -> None:
+    """Make `top/folder` and its missing parents, each once per build (mkdir is
+    slow on this disk: `Path.mkdir(parents=True)` tried every level again)."""
+    if not folder or folder in made:
+        return
+    _make_dirs(top, folder.rpartition("/")[0], made)
+    try:
+        os.mkdir(os.path.join(top, folder))
+    except FileExistsError:
+        if not os.path.isdir(os.path.join(top, folder)):
+            raise
+    made.add(folder)
 
 
 def _prune_empty_dirs(top: Path) -> None:
