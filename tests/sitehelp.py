@@ -4,9 +4,11 @@ builds with a fixed time, the built site as bytes, feedcheck."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,3 +59,18 @@ def feedcheck(shared: Path, *paths: Path) -> subprocess.CompletedProcess[str]:
 def gulagpub(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).parent / "gulagpub"
     return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def wait_for_line(proc: subprocess.Popen[str], pattern: str, seconds: float, what: str) -> re.Match[str]:
+    """Read `proc`'s stderr until a line matches `pattern` (a process that says
+    where it listens); fail with `what` when it exits or time runs out first."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line and proc.poll() is not None:
+            raise AssertionError(f"{what}: the process exited first")
+        m = re.search(pattern, line)
+        if m:
+            return m
+    raise AssertionError(f"{what}: nothing matched {pattern!r} in {seconds} s")

@@ -6,7 +6,6 @@ Chromium is driven through the Chrome DevTools Protocol over its websocket."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import tempfile
 import threading
@@ -21,7 +20,7 @@ import websocket
 
 from gulagpub.build import build
 from gulagpub.preview import make_server
-from sitehelp import NOW, bundled
+from sitehelp import NOW, bundled, wait_for_line
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -102,19 +101,11 @@ def page(chromium: str) -> Iterator[Page]:
         proc = subprocess.Popen([chromium, *FLAGS, f"--user-data-dir={profile}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
-            assert proc.stderr is not None
-            port = None
-            deadline = time.monotonic() + 60
-            while port is None and time.monotonic() < deadline:
-                line = proc.stderr.readline()
-                if not line and proc.poll() is not None:
-                    raise AssertionError("chromium exited before it listened")
-                m = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
-                if m:
-                    port = int(m.group(1))
-            assert port, "chromium did not print its DevTools port"
+            port = int(wait_for_line(proc, r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", 60,
+                                     "chromium did not print its DevTools port").group(1))
             # Keep reading stderr so chromium never blocks on a full pipe.
             stderr = proc.stderr
+            assert stderr is not None
             threading.Thread(target=lambda: [None for _ in stderr], daemon=True).start()
             targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
             tab = next(t for t in targets if t.get("type") == "page")

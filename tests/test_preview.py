@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from sitehelp import bundled
+from sitehelp import bundled, wait_for_line
 
 
 def test_serve_answers_on_localhost_and_rebuilds_after_an_edit(tmp_path: Path) -> None:
@@ -18,13 +17,7 @@ def test_serve_answers_on_localhost_and_rebuilds_after_an_edit(tmp_path: Path) -
     proc = subprocess.Popen([str(exe), "-C", str(root), "serve", "--port", "0", "--out", str(tmp_path / "site")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stderr is not None
-        url = None
-        deadline = time.monotonic() + 120
-        while url is None and time.monotonic() < deadline:
-            m = re.search(r"on (http://127\.0\.0\.1:\d+/)", proc.stderr.readline())
-            url = m.group(1) if m else None
-        assert url, "serve did not say where it listens"
+        url = wait_for_line(proc, r"on (http://127\.0\.0\.1:\d+/)", 120, "serve did not say where it listens").group(1)
         page = urllib.request.urlopen(url, timeout=10).read().decode()
         assert "Vicente Monclús Guallar" in page
         post = root / "posts/2012-10-20-vicente-monclus-guallar.md"
