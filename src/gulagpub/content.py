@@ -10,13 +10,18 @@ import os
 import pickle
 import stat
 import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 from .config import CONFIG_FILE, Config, parse_config
 from .errors import ConfigError, Problem
 from .model import Kind, Post, slug_from_name
+from .parallel import PARALLEL_FROM, map_all
 from .postfile import kind_of, parse_post
 
 CONTENT_DIRS = ("posts", "translations", "pages")
@@ -146,14 +151,25 @@ def set_problems(posts: list[Post], paths: set[str]) -> list[Problem]:
 # Parsed files are kept between runs in the repository's .git folder (never
 # in the working tree, where a pull request could plant a file), keyed by
 # path, size and modification time, and by the settings parsing depends on.
+# Files are spread over buckets by a hash of their path, each bucket pickled
+# on its own: a run that parses one changed file pickles one bucket again
+# and copies the others' bytes, and a cold run writes the buckets its worker
+# processes pickled to send their results anyway.
 _CACHE_NAME = "gulagpub-parse-cache.pickle"
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
+_BUCKETS = 64
+
+Entry = tuple[tuple[int, int] | None, Post | None, list[Problem]]  # stamp (None: racy), post, problems
+
+
+def _bucket(path: str) -> int:
+    return zlib.crc32(path.encode("utf-8")) % _BUCKETS
 
 
 def _code_stamp() -> tuple[tuple[int, int], ...]:
     """The parsing code's own files: a cache made by other code is not used."""
     here = Path(__file__).parent
-    stats = [(here / f"{name}.py").stat() for name in ("model", "postfile", "content", "errors")]
+    stats = [(here / f"{name}.py").stat() for name in ("model", "postfile", "yamlsubset", "content", "errors")]
     return tuple((st.st_mtime_ns, st.st_size) for st in stats)
 
 
@@ -170,55 +186,89 @@ def _cache_path(root: Path) -> Path | None:
     return None
 
 
-def _read_cache(path: Path | None, key: tuple[object, ...]) -> dict[str, Any]:
+def _read_cache(path: Path | None, key: tuple[object, ...]) -> dict[int, tuple[bytes, dict[str, Entry]]]:
+    """Each bucket's bytes, and its entries by path."""
     if path is None:
         return {}
-    collecting = gc.isenabled()
-    gc.disable()  # loading many small objects: the cycle collector only slows it down
     try:
         with path.open("rb") as f:
             data = pickle.load(f)
-        # The cycle collector would otherwise walk these objects (about a
-        # hundred per post, none in a cycle) several times over as they age
-        # through its generations; frozen, it leaves them alone. Freed
-        # by reference counting as any other object when no longer used.
-        gc.freeze()
+        if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("buckets"), dict):
+            return {}
+        return {b: (raw, pickle.loads(raw)) for b, raw in data["buckets"].items()}
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return {}
+
+
+@contextmanager
+def _many_objects() -> Iterator[None]:
+    """Making many small objects to keep (about a hundred per post, none in
+    a cycle): the cycle collector would walk them several times over as they
+    age through its generations, for nothing. Off while they are made (in
+    worker processes too: they are forked with it off), then the objects
+    are frozen, out of its way; freed by reference counting as any other."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        gc.freeze()
     finally:
         if collecting:
             gc.enable()
-    if not isinstance(data, dict) or data.get("key") != key:
-        return {}
-    files = data.get("files")
-    return files if isinstance(files, dict) else {}
 
 
-def _write_cache(path: Path | None, key: tuple[object, ...], files: dict[str, Any]) -> None:
+def _write_cache(path: Path | None, key: tuple[object, ...], buckets: dict[int, bytes]) -> None:
     if path is None:
         return
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as f:
-            pickle.dump({"key": key, "files": files}, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump({"key": key, "buckets": buckets}, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)  # a cache that cannot be written is only slower
 
 
+_Job = tuple[list[tuple[str, str, tuple[int, int] | None]], str, "tzinfo | None"]
+
+
+def _parse_files(job: _Job) -> dict[str, Entry]:
+    """Read and parse the files of one bucket: (path, full path, stamp) each."""
+    files, lang, tz = job
+    entries: dict[str, Entry] = {}
+    for path, full, stamp in files:
+        with open(full, "rb") as f:
+            data = f.read()
+        post, problems = parse_post(path, data, default_lang=lang, tz=tz)
+        if post is not None and (post.reviews or post.kind == Kind.POST):
+            _ = post.digest  # computed now, so that the parse cache keeps it
+        entries[path] = (stamp, post, problems)
+    return entries
+
+
+def _parse_files_pickled(job: _Job) -> bytes:
+    """The same, pickled: what a worker process sends back, and the cache keeps."""
+    return pickle.dumps(_parse_files(job), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def load(root: Path) -> Content:
     """Read gulagpub.toml and every content file of the working tree."""
     config = load_config(root)
+    with _many_objects():
+        return _load(root, config)
+
+
+def _load(root: Path, config: Config) -> Content:
     problems: list[Problem] = []
     key = (_CACHE_VERSION, config.site.lang, config.site.timezone, _code_stamp())
     cache_file = _cache_path(root)
     cached = _read_cache(cache_file, key)
-    fresh: dict[str, Any] = {}
     # A file changed within the last seconds may change again within the
     # same timestamp tick: such "racy" entries are not kept (as git does).
     racy_after = time.time_ns() - 2_000_000_000
-    posts: list[Post] = []
-    paths: set[str] = set()
+    paths: list[str] = []
+    fresh: dict[int, dict[str, Entry]] = {}  # by bucket: what this run found
+    todo: dict[int, list[tuple[str, str, tuple[int, int] | None]]] = {}
     root_dir = str(root)
     for path in content_paths(root):
         if kind_of(path) is None:
@@ -232,22 +282,41 @@ def load(root: Path) -> Content:
         if stat.S_ISLNK(st.st_mode):
             problems.append(Problem(path, 0, "is a symbolic link; content files must be plain files"))
             continue
-        paths.add(path)
+        paths.append(path)
         stamp = (st.st_mtime_ns, st.st_size)
-        hit = cached.get(path)
+        b = _bucket(path)
+        hit = cached[b][1].get(path) if b in cached else None
         if hit is not None and hit[0] == stamp:
-            post, probs = hit[1], hit[2]
+            fresh.setdefault(b, {})[path] = hit
         else:
-            with open(full, "rb") as f:
-                data = f.read()
-            post, probs = parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz)
-            if post is not None and (post.reviews or post.kind == Kind.POST):
-                _ = post.digest  # computed now, so that the parse cache keeps it
-        fresh[path] = (stamp if st.st_mtime_ns < racy_after else None, post, probs)
+            todo.setdefault(b, []).append((path, full, stamp if st.st_mtime_ns < racy_after else None))
+    lang, tz = config.site.lang, config.site.tz
+    jobs = [(files, lang, tz) for files in todo.values()]
+    raw: dict[int, bytes] = {}
+    if sum(len(files) for files in todo.values()) >= PARALLEL_FROM:
+        # A fresh clone parses every file: on every core.
+        for b, data in zip(todo, map_all(_parse_files_pickled, jobs, at_least=2, chunksize=1)):
+            if b not in fresh:
+                raw[b] = data  # the bucket is all new: its bytes go to the cache as they are
+            fresh.setdefault(b, {}).update(pickle.loads(data))
+    else:
+        for b, job in zip(todo, jobs):
+            fresh.setdefault(b, {}).update(_parse_files(job))
+    changed = False
+    buckets: dict[int, bytes] = {}
+    for b, entries in fresh.items():
+        if b in cached and b not in todo and cached[b][1].keys() == entries.keys():
+            buckets[b] = cached[b][0]
+        else:
+            changed = True
+            buckets[b] = raw.get(b) or pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+    if changed or buckets.keys() != cached.keys():
+        _write_cache(cache_file, key, buckets)
+    posts: list[Post] = []
+    for path in paths:
+        _, post, probs = fresh[_bucket(path)][path]
         problems.extend(probs)
         if post is not None:
             posts.append(post)
-    if fresh.keys() != cached.keys() or any(fresh[p][0] != cached[p][0] for p in fresh):
-        _write_cache(cache_file, key, fresh)
-    problems += set_problems(posts, paths)
+    problems += set_problems(posts, set(paths))
     return Content(root=root, config=config, posts=posts, problems=sorted(problems))

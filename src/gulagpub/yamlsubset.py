@@ -1,0 +1,282 @@
+"""The plain subset of YAML that front matter is written in, read fast. Pure.
+
+`load(text)` reads front matter made only of block mappings and block
+sequences, one-line flow sequences (`[a, b]`) and scalars: plain (folded over
+several lines too), or quoted on one line without escapes. That is what
+people and `render_post` write. It returns (mapping, line of each top-level
+key) or None for anything outside the subset: comments after values, block
+scalars (`|`), anchors, aliases, tags, escapes, tabs, unusual characters,
+errors. The caller then reads the text with PyYAML, which also gives the
+messages for errors; `load` never raises.
+
+Same values as PyYAML's safe loader, by construction: every plain scalar is
+typed with PyYAML's own table of implicit types and built by PyYAML's own
+constructors, and only where that gives text, a number, a boolean, null or a
+date; anything else is outside the subset. Nothing else is ever constructed,
+and there are no aliases to expand. tests/test_yamlsubset.py compares both
+readers over the bundled posts, the benchmark corpora and generated inputs.
+
+Why: libyaml parses quickly, but PyYAML then builds a node object, two marks
+and a Python call to its resolver for every scalar, and constructs the values
+node by node in Python; that was two thirds of the time spent reading a post.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import ScalarNode
+
+
+class _Outside(Exception):
+    """The text is not in the subset (PyYAML reads it)."""
+
+
+# Characters that libyaml and PyYAML both take as plain printable text, on
+# lines ended by '\n' only: no tab, no other line break (\x85, \u2028,
+# \u2029), no byte-order mark, nothing either reader refuses.
+_UNUSUAL = re.compile(
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+# A line: its indent, a sequence's '- ', a key with its ':', the rest
+# without the spaces around it. Tabs never get here (see _UNUSUAL).
+_LINE = re.compile(r"^( *)(- +)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]*):(?: +|$))?((?:.*[^ \n])?) *$", re.M)
+# A plain scalar may not start with an indicator (or a space).
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
+_SINGLE = re.compile(r"'((?:[^']|'')*)' *$")
+_DOUBLE = re.compile(r'"([^"\\]*)" *$')
+_FLOW_SPECIAL = re.compile(r"[\[\]{}:#?'\"]")
+_FLOW_ITEM = re.compile(
+    r" *(?:'((?:[^']|'')*)'|\"([^\"\\]*)\"|([^ \-?:,\[\]{}#&*!|>'\"%@`][^,\[\]{}:#?]*?)) *(?:(,)|$)"
+)
+
+_MAX_INDENT = 200  # well within libyaml's 1,000 levels of nesting
+_TYPED = frozenset({
+    "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp",
+})
+# The loaders postfile falls back to (CSafeLoader, SafeLoader) take both
+# tables from these classes.
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_CONSTRUCTORS = SafeConstructor.yaml_constructors
+_CONSTRUCTOR = SafeConstructor()  # its scalar constructors keep no state
+
+
+def _plain(value: str) -> Any:
+    """A plain scalar's value, as PyYAML's resolver and constructors make it."""
+    resolvers = _RESOLVERS.get(value[0] if value else "")
+    if resolvers is None:
+        return value
+    wildcard = _RESOLVERS.get(None)
+    for tag, regexp in resolvers + wildcard if wildcard else resolvers:
+        if regexp.match(value):
+            if tag not in _TYPED:
+                raise _Outside  # merge keys, '=', '!', ...: PyYAML's business
+            return _CONSTRUCTORS[tag](_CONSTRUCTOR, ScalarNode(tag, value))
+    return value
+
+
+_MISSING = object()
+_KEYS: dict[str, Any] = {}  # raw key -> its value: the same few keys in every file
+
+
+def _key(raw: str) -> Any:
+    key = _KEYS.get(raw, _MISSING)
+    if key is _MISSING:
+        key = _plain(raw)
+        if len(_KEYS) < 4096:
+            _KEYS[raw] = key
+    return key
+
+
+def _flow(text: str) -> list[Any]:
+    """A flow sequence on one line: `[a, 'b c', "d"]`."""
+    if not text.endswith("]"):
+        raise _Outside
+    inner = text[1:-1]
+    if not _FLOW_SPECIAL.search(inner):  # plain items only: split at the commas
+        if not inner.strip(" "):
+            return []
+        items = []
+        for item in inner.split(","):
+            item = item.strip(" ")
+            if not item or item[0] in _INDICATORS:
+                raise _Outside  # an empty item (a trailing comma), '-', '&', '*', ...
+            items.append(_plain(item) if item[0] in _RESOLVERS else item)
+        return items
+    result: list[Any] = []
+    pos, end = 0, len(inner)
+    while pos < end:
+        m = _FLOW_ITEM.match(inner, pos)
+        if m is None:
+            raise _Outside
+        single, double, plain, comma = m.groups()
+        if single is not None:
+            result.append(single.replace("''", "'"))
+        elif double is not None:
+            result.append(double)
+        else:
+            result.append(_plain(plain))
+        pos = m.end()
+        if comma is None:
+            if pos != end:
+                raise _Outside
+            break
+        if pos == end:
+            raise _Outside  # a trailing comma
+    return result
+
+
+class _Reader:
+    """One front matter, as lines cut into (indent, '- ', key, rest) by one
+    regular expression. Every method raises _Outside at the first thing it
+    does not know for sure."""
+
+    def __init__(self, text: str) -> None:
+        self.tokens = tokens = _LINE.findall(text)
+        self.n = len(tokens)
+        # each line's indent; -1: blank, or a comment line
+        self.indents = [-1 if not (dash or key) and (not rest or rest[0] == "#") else len(spaces)
+                        for spaces, dash, key, rest in tokens]
+
+    def mapping(self, i: int, col: int, first: tuple[str, str] | None = None,
+                lines: dict[str, int] | None = None) -> tuple[dict[Any, Any], int]:
+        """A block mapping whose keys stand at column `col`, from line i.
+        `first`: line i's key and rest, when the mapping starts after a
+        sequence's '- '."""
+        result: dict[Any, Any] = {}
+        indents, tokens, n = self.indents, self.tokens, self.n
+        while True:
+            if first is None:
+                while i < n and indents[i] < 0:
+                    i += 1
+                if i >= n or indents[i] < col:
+                    return result, i
+                _, dash, raw, rest = tokens[i]
+                if indents[i] > col or dash or not raw:
+                    raise _Outside
+            else:
+                (raw, rest), first = first, None
+            if lines is not None:
+                lines[raw] = i + 2  # the front matter starts on the file's line 2
+            key = _key(raw)
+            if rest:
+                result[key], i = self.value(rest, i, col)
+                continue
+            j = i + 1
+            while j < n and indents[j] < 0:
+                j += 1
+            if j >= n or indents[j] < col:
+                result[key], i = None, j
+                continue
+            _, dash, _, after = tokens[j]
+            if dash:
+                if indents[j] == col:
+                    result[key], i = self.sequence(j, col)  # '- ' under the key: allowed
+                else:
+                    result[key], i = self.sequence(j, indents[j])
+            elif after[:1] == "-":
+                raise _Outside  # '-' alone, or not followed by a space
+            elif indents[j] == col:
+                result[key], i = None, j
+            else:
+                result[key], i = self.mapping(j, indents[j])
+
+    def sequence(self, i: int, col: int) -> tuple[list[Any], int]:
+        """A block sequence whose dashes stand at column `col`, from line i."""
+        result: list[Any] = []
+        indents, tokens, n = self.indents, self.tokens, self.n
+        while True:
+            while i < n and indents[i] < 0:
+                i += 1
+            if i >= n or indents[i] < col:
+                return result, i
+            if indents[i] > col:
+                raise _Outside
+            _, dash, raw, rest = tokens[i]
+            if not dash:
+                if rest[:1] == "-":
+                    raise _Outside  # an empty item, or '-' not followed by a space
+                return result, i  # a key after a sequence under a key
+            if raw:
+                value, i = self.mapping(i, col + len(dash), first=(raw, rest))
+            elif rest:
+                value, i = self.value(rest, i, col)
+            else:
+                raise _Outside
+            result.append(value)
+
+    def value(self, rest: str, i: int, col: int) -> tuple[Any, int]:
+        """The scalar or flow sequence starting with `rest` on line i, inside
+        a collection at column `col`; and the line after it."""
+        first = rest[0]
+        if first in _INDICATORS:
+            if first == "'":
+                m = _SINGLE.match(rest)
+                if m is None:
+                    raise _Outside  # several lines, or something after the quote
+                return m.group(1).replace("''", "'"), i + 1
+            if first == '"':
+                m = _DOUBLE.match(rest)
+                if m is None:
+                    raise _Outside
+                return m.group(1), i + 1
+            if first == "[":
+                return _flow(rest), i + 1
+            raise _Outside
+        if ": " in rest or " #" in rest or rest[-1] == ":":
+            raise _Outside  # could end the scalar early: PyYAML tells
+        # Folded continuation lines: indented deeper than the collection.
+        indents = self.indents
+        j = i + 1
+        if indents[j] > col:
+            tokens, n = self.tokens, self.n
+            parts = [rest]
+            while j < n and indents[j] > col:
+                _, dash, key, line = tokens[j]
+                if dash or key or line[0] in _INDICATORS or ": " in line or " #" in line or line[-1] == ":":
+                    raise _Outside
+                parts.append(line)
+                j += 1
+            rest = " ".join(parts)
+        if indents[j] < 0:  # a blank line: folded into '\n' if text follows
+            k, n = j, self.n
+            while k < n and indents[k] < 0:
+                k += 1
+            if k < n and indents[k] > col:
+                raise _Outside
+        return (_plain(rest) if first in _RESOLVERS else rest), j
+
+
+def load(text: str) -> tuple[dict[Any, Any], dict[str, int]] | None:
+    """(mapping, file line of each top-level key) of front matter `text`
+    (the lines between the '---' lines, ending with '\\n'), or None when it
+    is outside the subset or empty."""
+    if not text.endswith("\n") or _UNUSUAL.search(text):
+        return None
+    reader = _Reader(text)
+    indents = reader.indents
+    if max(indents) > _MAX_INDENT:
+        return None
+    start = 0
+    while indents[start] < 0:  # the last line is empty
+        start += 1
+        if start == reader.n:
+            return None
+    if indents[start] != 0:
+        return None
+    lines: dict[str, int] = {}
+    try:
+        meta, end = reader.mapping(start, 0, lines=lines)
+    except _Outside:
+        return None
+    except (ValueError, OverflowError):
+        return None  # a constructor refused a value (a date like 2012-13-45)
+    except RecursionError:
+        return None  # nested deeper than Python's stack
+    if end < reader.n:
+        return None
+    return meta, lines
