@@ -7,7 +7,12 @@ import os
 import pickle
 import time
 
-from gulagpub.content import load, locate
+from conftest import post_text, require
+
+from gulagpub.content import _bucket as bucket_of
+from gulagpub.content import load, load_config, locate
+from gulagpub.parallel import PARALLEL_FROM, cores
+from gulagpub.postfile import parse_post
 
 
 def age(path, seconds: int) -> None:
@@ -35,9 +40,7 @@ def test_a_file_changed_just_now_is_not_cached(repo):
 
 def cached_entries(repo) -> dict:
     """Every entry of the parse cache: (stamp, post, problems) by path."""
-    with (repo.root / ".git" / "gulagpub-parse-cache.pickle").open("rb") as fh:
-        buckets = pickle.load(fh)["buckets"]
-    return {path: entry for raw in buckets.values() for path, entry in pickle.loads(raw).items()}
+    return {path: entry for raw in cache_buckets(repo).values() for path, entry in pickle.loads(raw).items()}
 
 
 def test_locate_finds_a_post_by_path_name_or_slug_without_parsing(repo):
@@ -46,3 +49,46 @@ def test_locate_finds_a_post_by_path_name_or_slug_without_parsing(repo):
     assert locate(repo.root, "2012-10-20-vicente") == "posts/2012-10-20-vicente.md"
     assert locate(repo.root, "vicente") == "posts/2012-10-20-vicente.md"
     assert locate(repo.root, "nobody") is None
+
+
+def test_a_cold_load_of_many_files_parses_them_on_every_core_as_one_by_one(repo):
+    require("two cores (the parse is spread over worker processes)", cores() >= 2)
+    texts = {}
+    for i in range(PARALLEL_FROM + 40):
+        body = f"Text {i}.\n"
+        texts[f"posts/p{i:03d}.md"] = (post_text(f"Post {i}", "published", body, date="2012-10-20 14:32")
+                                       if i % 7 else f"---\ntitle: [broken\n---\n{body}")
+    texts["translations/es/p001.md"] = post_text("Uno", "draft")
+    for path, text in texts.items():
+        age(repo.write(path, text), 3600)
+    config = load_config(repo.root)
+    one_by_one = [parse_post(path, texts[path].encode(), default_lang=config.site.lang, tz=config.site.tz)
+                  for path in sorted(texts)]
+
+    content = load(repo.root)  # cold: no cache yet
+    assert [(p.path, p.title, p.date, p.meta) for p in content.posts] == [
+        (p.path, p.title, p.date, p.meta) for p, _ in one_by_one if p is not None]
+    assert content.problems == sorted(q for _, probs in one_by_one for q in probs)
+    assert len([p for p in content.problems if "not valid YAML" in p.message]) == 35
+    assert all("digest" in vars(p) for p in content.posts if p.kind.value == "post")  # kept by the cache
+
+    warm = load(repo.root)
+    assert [(p.path, p.meta, p.digest) for p in warm.posts] == [(p.path, p.meta, p.digest) for p in content.posts]
+    assert warm.problems == content.problems
+
+
+def test_one_changed_file_pickles_one_bucket_again(repo):
+    for i in range(50):
+        age(repo.write(f"posts/p{i:02d}.md", post_text(f"Post {i}")), 3600)
+    load(repo.root)
+    before = cache_buckets(repo)
+    age(repo.write("posts/p07.md", post_text("Post seven, changed")), 1800)
+    assert load(repo.root).find("p07").title == "Post seven, changed"
+    after = cache_buckets(repo)
+    assert before.keys() == after.keys()
+    assert [b for b in before if before[b] != after[b]] == [bucket_of("posts/p07.md")]
+
+
+def cache_buckets(repo) -> dict:
+    with (repo.root / ".git" / "gulagpub-parse-cache.pickle").open("rb") as fh:
+        return pickle.load(fh)["buckets"]

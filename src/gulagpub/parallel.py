@@ -10,7 +10,7 @@ only) or there is one core, or few values, the work is done in this process.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -30,14 +30,17 @@ def cores() -> int:
 
 
 def map_all(func: Callable[[T], R], values: Sequence[T], *, at_least: int = PARALLEL_FROM,
-            workers: int = 4, chunksize: int = 64) -> list[R]:
-    """[func(v) for v in values], in order; spread over at most `workers`
-    forked processes (one per core) when there are `at_least` values."""
+            workers: int = 4, chunksize: int = 64) -> Iterator[R]:
+    """func(v) for each of `values`, in order, spread over at most `workers`
+    forked processes (one per core) when there are `at_least` values. The
+    results come as they are ready: the caller works on the first ones while
+    the workers make the rest."""
     n = min(workers, cores())
     if len(values) < at_least or n < 2 or not hasattr(os, "fork"):
-        return [func(v) for v in values]
+        yield from map(func, values)
+        return
     import multiprocessing  # here: a command with little to do does not pay for importing them
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(func, values, chunksize=chunksize))
+        yield from pool.map(func, values, chunksize=chunksize)

@@ -1,16 +1,19 @@
 """Text <-> Post: front matter parsed safely, validated, with line numbers.
 
 Pure: `parse_post` takes the file's path (for messages and the kind) and its
-bytes; `render_post` gives back the text. YAML is read with PyYAML's safe
-loader (no object construction: `!!python/...` tags are errors) and a bound
-on aliases, so an alias bomb is refused before anything is expanded.
+bytes; `render_post` gives back the text. Front matter in the plain subset
+people write is read by `yamlsubset` (the values PyYAML would give, several
+times faster); anything else with PyYAML's safe loader (no object
+construction: `!!python/...` tags are errors) and a bound on aliases, so an
+alias bomb is refused before anything is expanded.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timezone, tzinfo
-from typing import Any, Callable
+from typing import Any
 
 import frontmatter
 import yaml
@@ -419,6 +422,9 @@ def _load_yaml(fm: str, bad: Callable[[int, str], None]) -> tuple[dict[Any, Any]
         what = getattr(exc, "problem", None) or str(exc)
         bad(line, f"front matter is not valid YAML ({what}); check quoting and indentation "
                   "(values containing ': ' or starting with a quote need quotes)")
+        return None
+    except RecursionError:  # the pure-Python loader, on thousands of nested brackets
+        bad(1, "front matter is nested too deeply to read; write the values out flat")
         return None
     except (ValueError, OverflowError) as exc:  # a constructor refused: 2012-13-45, 10**5000
         bad(_line_of_value(node), f"front matter has a value YAML cannot read ({exc}); write dates "
