@@ -41,9 +41,9 @@ class _Outside(Exception):
 _UNUSUAL = re.compile(
     "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
-# A line: its indent, a sequence's '- ', a key with its ':', the rest
-# without the spaces around it. Tabs never get here (see _UNUSUAL).
-_LINE = re.compile(r"^( *)(- +)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]*):(?: +|$))?((?:.*[^ \n])?) *$", re.M)
+# A line: its indent, a sequence's '- ', a key with its ':', the rest (with
+# any spaces it ends with). Tabs never get here (see _UNUSUAL).
+_LINE = re.compile(r"( *)(- +)?(?:([A-Za-z0-9_][A-Za-z0-9_.-]*):(?: +|(?=\n)))?(.*)\n")
 # A plain scalar may not start with an indicator (or a space).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
 _SINGLE = re.compile(r"'((?:[^']|'')*)' *$")
@@ -212,6 +212,7 @@ class _Reader:
     def value(self, rest: str, i: int, col: int) -> tuple[Any, int]:
         """The scalar or flow sequence starting with `rest` on line i, inside
         a collection at column `col`; and the line after it."""
+        rest = rest.rstrip(" ")
         first = rest[0]
         if first in _INDICATORS:
             if first == "'":
@@ -230,20 +231,21 @@ class _Reader:
         if ": " in rest or " #" in rest or rest[-1] == ":":
             raise _Outside  # could end the scalar early: PyYAML tells
         # Folded continuation lines: indented deeper than the collection.
-        indents = self.indents
+        indents, n = self.indents, self.n
         j = i + 1
-        if indents[j] > col:
-            tokens, n = self.tokens, self.n
+        if j < n and indents[j] > col:
+            tokens = self.tokens
             parts = [rest]
             while j < n and indents[j] > col:
                 _, dash, key, line = tokens[j]
+                line = line.rstrip(" ")
                 if dash or key or line[0] in _INDICATORS or ": " in line or " #" in line or line[-1] == ":":
                     raise _Outside
                 parts.append(line)
                 j += 1
             rest = " ".join(parts)
-        if indents[j] < 0:  # a blank line: folded into '\n' if text follows
-            k, n = j, self.n
+        if j < n and indents[j] < 0:  # a blank line: folded into '\n' if text follows
+            k = j
             while k < n and indents[k] < 0:
                 k += 1
             if k < n and indents[k] > col:
