@@ -262,7 +262,10 @@ def parse_post(
                 if k not in SOURCE_KEYS:
                     bad(at("source"), f"unknown field 'source.{k}'; known: {', '.join(SOURCE_KEYS)}")
             line = at("source")
-            values = {k: text_field(k, raw_source, line, "source.") for k in SOURCE_KEYS}
+            values: dict[str, str | None] = dict.fromkeys(SOURCE_KEYS)
+            for k in SOURCE_KEYS:
+                if k in raw_source:
+                    values[k] = text_field(k, raw_source, line, "source.")
             if values["lang"] and not is_valid_lang(values["lang"]):
                 bad(at("source"), f"'source.lang' {values['lang']!r} is not a language tag like 'es'")
             if values["url"] and not _HTTP_URL.match(values["url"]):

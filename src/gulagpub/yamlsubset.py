@@ -84,11 +84,10 @@ _KEYS: dict[str, Any] = {}  # raw key -> its value: the same few keys in every f
 
 
 def _key(raw: str) -> Any:
-    key = _KEYS.get(raw, _MISSING)
-    if key is _MISSING:
-        key = _plain(raw)
-        if len(_KEYS) < 4096:
-            _KEYS[raw] = key
+    """A key's value (looked up in _KEYS first, where the reader is hot)."""
+    key = _plain(raw)
+    if len(_KEYS) < 4096:
+        _KEYS[raw] = key
     return key
 
 
@@ -162,7 +161,9 @@ class _Reader:
                 (raw, rest), first = first, None
             if lines is not None:
                 lines[raw] = i + 2  # the front matter starts on the file's line 2
-            key = _key(raw)
+            key = _KEYS.get(raw, _MISSING)
+            if key is _MISSING:
+                key = _key(raw)
             if rest:
                 result[key], i = self.value(rest, i, col)
                 continue
@@ -212,7 +213,8 @@ class _Reader:
     def value(self, rest: str, i: int, col: int) -> tuple[Any, int]:
         """The scalar or flow sequence starting with `rest` on line i, inside
         a collection at column `col`; and the line after it."""
-        rest = rest.rstrip(" ")
+        if rest[-1] == " ":
+            rest = rest.rstrip(" ")
         first = rest[0]
         if first in _INDICATORS:
             if first == "'":
