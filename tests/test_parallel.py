@@ -24,3 +24,17 @@ def test_many_values_are_worked_out_in_other_processes_in_order():
 def test_few_values_are_worked_out_here():
     results = list(map_all(pid_and_square, range(5)))
     assert results == [(os.getpid(), x * x) for x in range(5)]
+
+
+def test_a_process_with_other_threads_is_not_forked():
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        results = list(map_all(pid_and_square, range(PARALLEL_FROM)))
+    finally:
+        stop.set()
+        other.join()
+    assert {pid for pid, _ in results} == {os.getpid()}

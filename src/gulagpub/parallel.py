@@ -3,13 +3,17 @@
 Edge module (starts processes). Workers are forked from the calling process,
 so they start at once with everything it has loaded (modules, settings) and
 nothing is imported twice; `func` and the values travel by pickle, and so do
-the results. Where fork is missing (Windows, macOS's default is spawn-safe
-only) or there is one core, or few values, the work is done in this process.
+the results. Without fork (Windows), with one core, with few values, or
+while other threads run, the work is done in this process.
+
+build.load_posts forks its workers the same way, inline; it can call
+map_all instead.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
@@ -36,7 +40,9 @@ def map_all(func: Callable[[T], R], values: Sequence[T], *, at_least: int = PARA
     results come as they are ready: the caller works on the first ones while
     the workers make the rest."""
     n = min(workers, cores())
-    if len(values) < at_least or n < 2 or not hasattr(os, "fork"):
+    # Forking a process where another thread may hold a lock (a server, a
+    # file watcher) can leave the child waiting forever: then work here.
+    if len(values) < at_least or n < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
         yield from map(func, values)
         return
     import multiprocessing  # here: a command with little to do does not pay for importing them
