@@ -21,7 +21,6 @@ the result for a HEAD is extended, not recomputed, when HEAD moves forward.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -134,6 +133,8 @@ def _config(blob: bytes | None, cache: dict[bytes, Config | None]) -> Config | N
 def signatures(root: Path, revs: str, configs: list[Config]) -> dict[str, tuple[str, str]]:
     """(%G?, %GS) of every commit in `revs`, verified by git against the
     team's signing keys, in one `git log` pass."""
+    import tempfile
+
     lines = []
     for cfg in configs:
         for m in cfg.team:

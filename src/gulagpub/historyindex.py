@@ -27,7 +27,6 @@ import heapq
 import os
 import pickle
 import struct
-import tempfile
 from array import array
 import dataclasses
 from dataclasses import dataclass, field
@@ -326,17 +325,14 @@ def save(file: Path, index: HistoryIndex) -> None:
     payload = pickle.dumps(tuple(getattr(index, f.name) for f in dataclasses.fields(index)),
                            protocol=pickle.HIGHEST_PROTOCOL)
     digest = hashlib.sha256(payload).digest()
+    tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
     try:
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=file.name + ".")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with tmp.open("wb") as f:
             f.write(_MAGIC + digest + payload)
         os.replace(tmp, file)
     except OSError:
         try:
-            os.unlink(tmp)
+            tmp.unlink(missing_ok=True)
         except OSError:
             pass
 
