@@ -4,7 +4,9 @@ survives a damaged or concurrent file."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 import random
 import subprocess
 import sys
@@ -150,7 +152,8 @@ def test_an_amended_or_reset_head_gets_the_right_answer_and_keeps_what_was_index
     assert historyindex.path_log(repo.root, path) == git_log(repo.root, path)
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "empty", "foreign", "directory"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "empty", "foreign", "old-format",
+                                    "directory"])
 def test_a_damaged_index_costs_time_never_the_answer(repo, tmp_path, damage):
     path = approved(repo)
     expected = ok(gp(repo, "history", path, "--json")).out
@@ -172,6 +175,9 @@ def test_a_damaged_index_costs_time_never_the_answer(repo, tmp_path, damage):
         other.commit("Other")
         historyindex.path_log(other.root, "posts/x.md")
         index.write_bytes((other.root / ".git" / INDEX).read_bytes())
+    elif damage == "old-format":  # a sound file, written by a gulagpub that kept other fields
+        payload = pickle.dumps(pickle.loads(data[len(historyindex._MAGIC) + 32:])[:-2])
+        index.write_bytes(historyindex._MAGIC + hashlib.sha256(payload).digest() + payload)
     else:
         index.unlink()
         index.mkdir()  # cannot be read or replaced: it is rebuilt in memory each time

@@ -66,6 +66,9 @@ class HistoryIndex:
     starts: array = field(default_factory=lambda: array("I", [0]))  # n-th path's _RECORDs: records[starts[n]:starts[n+1]]
     records: bytes = b""
     tips: list[str] = field(default_factory=list)  # heads whose ancestors are all indexed
+    # Distance of each commit from tips[0] (the last HEAD indexed) along first
+    # parents; -1 off that line. Most histories are asked about at that HEAD.
+    line: array = field(default_factory=lambda: array("i"))
     shallow: bytes = b""  # .git/shallow when indexed: a shallow clone's cut changes parents
 
     def __len__(self) -> int:
@@ -97,7 +100,9 @@ class HistoryIndex:
                 for n, name in enumerate(names)}
 
     def consistent(self) -> bool:
-        return (len(self.ids) == _ID * len(self.first) == _ID * len(self.times)
+        return ((self.first.typecode, self.times.typecode, self.starts.typecode, self.line.typecode)
+                == ("i", "q", "I", "i") and len(self.starts) > 0
+                and len(self.ids) == _ID * len(self.first) == _ID * len(self.times) == _ID * len(self.line)
                 and len(self.starts) == self.paths.count(b"\0") and self.starts[-1] == len(self.records)
                 and len(self.records) % _RECORD.size == 0)
 
@@ -151,6 +156,9 @@ def walk(index: HistoryIndex, head: int, path: str) -> list[tuple[int, str | Non
 
 def _first_parent_walk(index: HistoryIndex, head: int, touched: dict[int, int]) -> list[int]:
     """Those of `touched` on `head`'s line of first parents, newest first."""
+    line = index.line
+    if line[head] == 0:  # the HEAD last indexed: its line is known
+        return sorted((c for c in touched if line[c] >= 0), key=line.__getitem__)
     first = index.first
     listed = []
     left = len(touched)
@@ -246,8 +254,16 @@ def update(root: Path, index: HistoryIndex, head: str) -> HistoryIndex:
     for name in names:
         starts.append(starts[-1] + len(changes[name]))
     tips = [head] + [t for t in index.tips if t != head and t not in replaced]
-    return HistoryIndex(bytes(ids), first, others, times, b"".join(name.encode("utf-8") + b"\0" for name in ["", *names]),
-                        starts, b"".join(changes[name] for name in names), tips[:_MAX_TIPS], index.shallow)
+    if head not in positions:
+        raise IndexMismatch(f"history index: git rev-list did not list {head}")
+    line = array("i", [-1]) * len(first)
+    c, distance = positions[head], 0
+    while c >= 0:
+        line[c] = distance
+        c, distance = first[c], distance + 1
+    paths = b"".join(name.encode("utf-8") + b"\0" for name in ["", *names])
+    return HistoryIndex(bytes(ids), first, others, times, paths, starts, b"".join(changes[name] for name in names),
+                        tips[:_MAX_TIPS], line, index.shallow)
 
 
 def _diff_tree(root: Path, pairs: list[tuple[int, int, str]]) -> list[list[tuple[str, bytes]]]:
@@ -298,7 +314,7 @@ def _diff_chunk(root: Path, pairs: list[tuple[int, int, str]]) -> list[tuple[str
 
 
 # The type of each field of HistoryIndex, in order: what a file must hold.
-_TYPES = (bytes, array, dict, array, bytes, array, bytes, list, bytes)
+_TYPES = (bytes, array, dict, array, bytes, array, bytes, list, array, bytes)
 
 
 def load(file: Path) -> HistoryIndex | None:
@@ -312,12 +328,13 @@ def load(file: Path) -> HistoryIndex | None:
         return None
     try:
         fields = pickle.loads(payload)
-        index = HistoryIndex(*fields)
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError):
         return None
-    if not all(isinstance(v, t) for v, t in zip(fields, _TYPES, strict=True)) or not index.consistent():
-        return None
-    return index
+    if not (isinstance(fields, tuple) and len(fields) == len(_TYPES)
+            and all(isinstance(v, t) for v, t in zip(fields, _TYPES))):
+        return None  # e.g. written by another version of gulagpub
+    index = HistoryIndex(*fields)
+    return index if index.consistent() else None
 
 
 def save(file: Path, index: HistoryIndex) -> None:
