@@ -107,7 +107,9 @@ def test_every_path_lists_what_git_log_lists_in_a_random_history_with_merges(tmp
     assert int(subprocess.run(["git", "-C", str(root), "rev-list", "--merges", "--count", "--all"],
                               capture_output=True, text=True).stdout) > 3
     checked = 0
-    for ref in branches[-6:] + branches[len(branches) // 2:len(branches) // 2 + 3]:
+    # HEAD moves as people move it: forward, back, across branches, each move
+    # an update of the index of some kind (or none, when HEAD is indexed).
+    for ref in [branches[-1]] + random.Random(seed).sample(branches, 11):
         subprocess.run(["git", "-C", str(root), "symbolic-ref", "HEAD", ref], check=True)
         for path in sorted(all_paths(root)) + ["posts/never.md"]:
             assert historyindex.path_log(root, path) == git_log(root, path), (seed, ref, path)

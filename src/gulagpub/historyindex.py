@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import os
 import pickle
 import struct
@@ -66,9 +67,10 @@ class HistoryIndex:
     starts: array = field(default_factory=lambda: array("I", [0]))  # n-th path's _RECORDs: records[starts[n]:starts[n+1]]
     records: bytes = b""
     tips: list[str] = field(default_factory=list)  # heads whose ancestors are all indexed
-    # Distance of each commit from tips[0] (the last HEAD indexed) along first
-    # parents; -1 off that line. Most histories are asked about at that HEAD.
-    line: array = field(default_factory=lambda: array("i"))
+    depth: array = field(default_factory=lambda: array("i"))  # first parents down to a root
+    # 1 for the commits on tips[0]'s line of first parents (the last HEAD
+    # indexed, where most histories are asked for): no walk needed there.
+    on_line: bytearray = field(default_factory=bytearray)
     shallow: bytes = b""  # .git/shallow when indexed: a shallow clone's cut changes parents
 
     def __len__(self) -> int:
@@ -94,15 +96,11 @@ class HistoryIndex:
         n = self.paths.count(b"\0", 0, at)
         return self.records[self.starts[n]:self.starts[n + 1]]
 
-    def changes(self) -> dict[str, bytes]:
-        names = self.paths.split(b"\0")[1:-1]
-        return {name.decode("utf-8"): self.records[self.starts[n]:self.starts[n + 1]]
-                for n, name in enumerate(names)}
-
     def consistent(self) -> bool:
-        return ((self.first.typecode, self.times.typecode, self.starts.typecode, self.line.typecode)
+        return ((self.first.typecode, self.times.typecode, self.starts.typecode, self.depth.typecode)
                 == ("i", "q", "I", "i") and len(self.starts) > 0
-                and len(self.ids) == _ID * len(self.first) == _ID * len(self.times) == _ID * len(self.line)
+                and len(self.ids) == _ID * len(self.first) == _ID * len(self.times) == _ID * len(self.depth)
+                and len(self.on_line) == len(self.first)
                 and len(self.starts) == self.paths.count(b"\0") and self.starts[-1] == len(self.records)
                 and len(self.records) % _RECORD.size == 0)
 
@@ -156,9 +154,9 @@ def walk(index: HistoryIndex, head: int, path: str) -> list[tuple[int, str | Non
 
 def _first_parent_walk(index: HistoryIndex, head: int, touched: dict[int, int]) -> list[int]:
     """Those of `touched` on `head`'s line of first parents, newest first."""
-    line = index.line
-    if line[head] == 0:  # the HEAD last indexed: its line is known
-        return sorted((c for c in touched if line[c] >= 0), key=line.__getitem__)
+    if index.on_line[head]:  # on the line of the HEAD last indexed: head's line is its lower part
+        depth, on_line, top = index.depth, index.on_line, index.depth[head]
+        return sorted((c for c in touched if on_line[c] and depth[c] <= top), key=depth.__getitem__, reverse=True)
     first = index.first
     listed = []
     left = len(touched)
@@ -215,11 +213,11 @@ def update(root: Path, index: HistoryIndex, head: str) -> HistoryIndex:
     is left as it was)."""
     out = gitstore.git(root, "rev-list", "--parents", "--timestamp", "--ignore-missing", head,
                        "--not", *index.tips)
-    positions = {index.sha(i): i for i in range(len(index))}
+    listed = [fields for fields in (line.split() for line in out.splitlines()) if len(fields) >= 2]
+    positions = _Positions(index, every=len(listed) > 64)
     new: list[tuple[str, int, list[str]]] = []
-    for line in out.splitlines():
-        fields = line.split()
-        if len(fields) >= 2 and fields[1] not in positions:
+    for fields in listed:
+        if fields[1] not in positions:
             positions[fields[1]] = len(index) + len(new)
             new.append((fields[1], int(fields[0]), fields[2:]))
     ids, first, times = bytearray(index.ids), array("i", index.first), array("q", index.times)
@@ -242,28 +240,92 @@ def update(root: Path, index: HistoryIndex, head: str) -> HistoryIndex:
         raise IndexMismatch(f"history index: git rev-list gave {exc}") from exc
     if len(ids) != _ID * len(first):
         raise IndexMismatch("history index: a commit id of unexpected length")
-    added: dict[str, list[bytes]] = {}
-    for chunk in _diff_tree(root, pairs):
-        for path, record in chunk:
-            added.setdefault(path, []).append(record)
-    changes = index.changes()
-    for path, records in added.items():
-        changes[path] = changes.get(path, b"") + b"".join(records)
-    names = sorted(changes)
-    starts = array("I", [0])
-    for name in names:
-        starts.append(starts[-1] + len(changes[name]))
-    tips = [head] + [t for t in index.tips if t != head and t not in replaced]
     if head not in positions:
         raise IndexMismatch(f"history index: git rev-list did not list {head}")
-    line = array("i", [-1]) * len(first)
-    c, distance = positions[head], 0
-    while c >= 0:
-        line[c] = distance
-        c, distance = first[c], distance + 1
-    paths = b"".join(name.encode("utf-8") + b"\0" for name in ["", *names])
-    return HistoryIndex(bytes(ids), first, others, times, paths, starts, b"".join(changes[name] for name in names),
-                        tips[:_MAX_TIPS], line, index.shallow)
+    depth, on_line = _lines(index, first, positions[head])
+    paths, starts, records = _add_changes(index, _diff_tree(root, pairs))
+    tips = [head] + [t for t in index.tips if t != head and t not in replaced]
+    return HistoryIndex(bytes(ids), first, others, times, paths, starts, records, tips[:_MAX_TIPS], depth, on_line,
+                        index.shallow)
+
+
+def _lines(index: HistoryIndex, first: array, head: int) -> tuple[array, bytearray]:
+    """`depth` and `on_line` for `head` with `first` (the old index's and the
+    new commits' first parents), reading only the new commits when head's
+    line goes down to the old line."""
+    old = len(index)
+    depth = array("i", index.depth)
+    depth.extend(array("i", [-1]) * (len(first) - old))
+    for pos in range(old, len(first)):  # commits come in no useful order: follow each down to a known depth
+        chain = []
+        c = pos
+        while c >= 0 and depth[c] < 0:
+            chain.append(c)
+            c = first[c]
+        d = depth[c] if c >= 0 else -1
+        for c in reversed(chain):
+            d += 1
+            depth[c] = d
+    chain = []
+    c = head
+    while c >= old:
+        chain.append(c)
+        c = first[c]
+    top = index.position(index.tips[0]) if index.tips else None
+    if c >= 0 and index.on_line[c] and top is not None:  # meets the old line at c: drop what was above c
+        on_line = index.on_line + bytearray(len(first) - old)
+        while top >= 0 and top != c:
+            on_line[top] = 0
+            top = first[top]
+    else:
+        on_line = bytearray(len(first))
+        while c >= 0:
+            chain.append(c)
+            c = first[c]
+    for c in chain:
+        on_line[c] = 1
+    return depth, on_line
+
+
+def _add_changes(index: HistoryIndex, chunks: list[list[tuple[str, bytes]]]) -> tuple[bytes, array, bytes]:
+    """`index`'s paths, starts and records with the new records added."""
+    names = index.paths.split(b"\0")[1:-1]
+    starts = index.starts
+    pieces = [index.records[a:b] for a, b in zip(starts, starts[1:])]
+    added: dict[bytes, list[bytes]] = {}
+    for chunk in chunks:
+        for path, record in chunk:
+            added.setdefault(path.encode("utf-8"), []).append(record)
+    where = dict(zip(names, range(len(names))))
+    for key, records in added.items():
+        n = where.get(key)
+        if n is None:
+            names.append(key)
+            pieces.append(b"".join(records))
+        else:
+            pieces[n] += b"".join(records)
+    paths = b"".join(name + b"\0" for name in [b"", *names])
+    return paths, array("I", itertools.accumulate(map(len, pieces), initial=0)), b"".join(pieces)
+
+
+class _Positions(dict[str, int]):
+    """Commit id -> position: the new commits, and those of `index` looked up
+    when asked (a few parents of a few new commits), or all of them at once
+    when many commits are listed."""
+
+    def __init__(self, index: HistoryIndex, every: bool) -> None:
+        super().__init__({index.sha(i): i for i in range(len(index))} if every else {})
+        self.index = index
+
+    def __missing__(self, sha: str) -> int:
+        pos = self.index.position(sha)
+        if pos is None:
+            raise KeyError(sha)
+        self[sha] = pos
+        return pos
+
+    def __contains__(self, sha: object) -> bool:
+        return super().__contains__(sha) or (isinstance(sha, str) and self.index.position(sha) is not None)
 
 
 def _diff_tree(root: Path, pairs: list[tuple[int, int, str]]) -> list[list[tuple[str, bytes]]]:
@@ -314,7 +376,7 @@ def _diff_chunk(root: Path, pairs: list[tuple[int, int, str]]) -> list[tuple[str
 
 
 # The type of each field of HistoryIndex, in order: what a file must hold.
-_TYPES = (bytes, array, dict, array, bytes, array, bytes, list, array, bytes)
+_TYPES = (bytes, array, dict, array, bytes, array, bytes, list, array, bytearray, bytes)
 
 
 def load(file: Path) -> HistoryIndex | None:
