@@ -3,6 +3,8 @@
 Each function runs a fixed number of git processes whatever the number of
 posts or commits: one `git log` pass, one `git cat-file --batch` for every
 version it needs, and (for signed approvals) one `git log` for signatures.
+A post's history finds its commits in the history index (historyindex.py)
+instead of a `git log -- PATH` over the whole history.
 
 Content-change times for the publisher (merged from branch pub, which
 added a history.py of its own):

@@ -22,6 +22,7 @@ missing, damaged or foreign file is rebuilt, never trusted.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import heapq
 import itertools
@@ -29,7 +30,6 @@ import os
 import pickle
 import struct
 from array import array
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
