@@ -16,15 +16,18 @@ import pytest
 from conftest import BORIS, PROJECT, TANIA, Repo
 from flow import approved, gp, ok
 
-from gulagpub import historyindex
+from gulagpub import gitstore, historyindex
 
 INDEX = historyindex.FILE_NAME
 
 
 def git_log(root: Path, path: str) -> list[tuple[str, str | None]]:
-    """What git itself lists for PATH, oldest first, with PATH's blob in each commit."""
-    shas = subprocess.run(["git", "-C", str(root), "log", "--reverse", "--format=%H", "--", path],
-                          capture_output=True, text=True, check=True).stdout.split()
+    """What git itself lists for PATH, oldest first, with PATH's blob in each
+    commit: the `git log` `history` ran before it had an index (gitstore.log:
+    -m --diff-merges=first-parent, which walks the full history)."""
+    out = subprocess.run(["git", "-C", str(root), "log", "--reverse", "-m", "--diff-merges=first-parent", "--raw",
+                          "--format=commit %H", "--", path], capture_output=True, text=True, check=True).stdout
+    shas = [line.split()[1] for line in out.splitlines() if line.startswith("commit ")]
     blobs = subprocess.run(["git", "-C", str(root), "cat-file", "--batch-check=%(objectname)"],
                            input="".join(f"{s}:{path}\n" for s in shas), capture_output=True, text=True,
                            check=True).stdout.split("\n")
@@ -112,7 +115,9 @@ def test_every_path_lists_what_git_log_lists_in_a_random_history_with_merges(tmp
     for ref in [branches[-1]] + random.Random(seed).sample(branches, 11):
         subprocess.run(["git", "-C", str(root), "symbolic-ref", "HEAD", ref], check=True)
         for path in sorted(all_paths(root)) + ["posts/never.md"]:
-            assert historyindex.path_log(root, path) == git_log(root, path), (seed, ref, path)
+            found = historyindex.path_log(root, path)
+            assert found == git_log(root, path), (seed, ref, path)
+            assert [sha for sha, _ in found] == [c.sha for c in gitstore.log(root, paths=[path], reverse=True)]
             checked += 1
     assert checked > 20
 

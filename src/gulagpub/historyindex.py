@@ -5,8 +5,8 @@ rule out; on 50,000 commits and a posts/ folder of 10,000 files that costs
 ~0.4 s per call even with a commit-graph's Bloom filters. The index records
 once, for every commit, its parents, its commit time and the files it
 changed against each parent (with their new blob ids). A path's log is then
-a walk over arrays in memory that follows git's own history simplification
-(`path_log`), and no tree is diffed at all.
+a walk over arrays in memory that lists what that `git log` lists, in its
+order (`walk`), and no tree is diffed at all.
 
 A commit's id names its parents and its tree, so what the index knows about
 a commit never goes stale: the index only grows. A HEAD it does not know
@@ -30,6 +30,7 @@ import os
 import pickle
 import struct
 from array import array
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,9 +107,9 @@ class HistoryIndex:
 
 
 def path_log(root: Path, path: str) -> list[tuple[str, str | None]]:
-    """What `git log --reverse -- PATH` lists from HEAD: each commit id, oldest
-    first, with PATH's blob id in that commit (None: deleted there). Empty
-    when there is no commit yet."""
+    """What `git log --reverse -m --diff-merges=first-parent -- PATH` lists
+    from HEAD (see `walk`): each commit id, oldest first, with PATH's blob id
+    in that commit (None: deleted there). Empty when there is no commit yet."""
     found = _repository(root)
     if found is None:
         return []
@@ -131,28 +132,27 @@ def path_log(root: Path, path: str) -> list[tuple[str, str | None]]:
 
 
 def walk(index: HistoryIndex, head: int, path: str) -> list[tuple[int, str | None]]:
-    """The commits `git log -- PATH` lists from `head`, newest first, with
-    PATH's blob id in each: git's default history simplification. A commit
-    is listed when PATH differs from its parent (a root commit: when it has
-    PATH). A merge with the same PATH as one of its parents follows only the
-    first such parent and is not listed; a merge that differs from all of
-    them is listed and all its parents are followed. Commits come out newest
-    commit time first among those reached, ties in the order they were
-    reached, as git's walk takes them."""
-    touched: dict[int, int] = {}  # commit -> bit set of the parents PATH differs from
-    blob_at: dict[int, bytes] = {}
-    for c, nth, blob in _RECORD.iter_unpack(index.changes_of(path)):
-        touched[c] = touched.get(c, 0) | (1 << nth)
-        if nth == 0:
-            blob_at[c] = blob
-    if any(c in index.others for c in touched):
-        listed = _simplified_walk(index, head, touched)
-    else:  # every merge is the same as its first parent at PATH: git follows that one only
-        listed = _first_parent_walk(index, head, touched)
+    """The commits `git log -m --diff-merges=first-parent -- PATH` lists from
+    `head` (what `history` has always read), newest first, with PATH's blob
+    id in each. That git log does not simplify history: it walks every
+    ancestor, and lists a commit when PATH differs from one of its parents
+    (a root commit: when it has PATH) -- so also a merge that took PATH from
+    its second parent, and a side branch's commits whose change the merge
+    dropped. Commits come out newest commit time first among those reached,
+    ties in the order they were reached, as git's walk takes them."""
+    blob_at: dict[int, bytes] = {}  # every record of a commit holds PATH's blob in that commit
+    for c, _, blob in _RECORD.iter_unpack(index.changes_of(path)):
+        blob_at[c] = blob
+    if not blob_at:
+        listed: list[int] = []
+    elif not index.others:  # no merge at all: the walk is one line of first parents
+        listed = _line_walk(index, head, blob_at.keys())
+    else:
+        listed = _full_walk(index, head, blob_at.keys())
     return [(c, None if blob_at[c] == _NO_BLOB else blob_at[c].hex()) for c in listed]
 
 
-def _first_parent_walk(index: HistoryIndex, head: int, touched: dict[int, int]) -> list[int]:
+def _line_walk(index: HistoryIndex, head: int, touched: Collection[int]) -> list[int]:
     """Those of `touched` on `head`'s line of first parents, newest first."""
     if index.on_line[head]:  # on the line of the HEAD last indexed: head's line is its lower part
         depth, on_line, top = index.depth, index.on_line, index.depth[head]
@@ -169,19 +169,25 @@ def _first_parent_walk(index: HistoryIndex, head: int, touched: dict[int, int]) 
     return listed
 
 
-def _simplified_walk(index: HistoryIndex, head: int, touched: dict[int, int]) -> list[int]:
+def _full_walk(index: HistoryIndex, head: int, touched: Collection[int]) -> list[int]:
+    """Those of `touched` among `head`'s ancestors, in the order git's walk
+    takes them (a queue by commit time, first come first out on ties)."""
     first, others, times = index.first, index.others, index.times
     seen = bytearray(len(first))
     seen[head] = 1
     queue: list[tuple[int, int, int]] = []  # (-time, order reached, commit)
     reached = 0
     listed: list[int] = []
+    left = len(touched)
     c = head
     while True:
+        if c in touched:
+            listed.append(c)
+            left -= 1
+            if not left:
+                return listed
         more = others.get(c)
         if more is None:
-            if c in touched:
-                listed.append(c)
             p = first[c]
             if p >= 0 and not seen[p]:
                 seen[p] = 1
@@ -191,14 +197,7 @@ def _simplified_walk(index: HistoryIndex, head: int, touched: dict[int, int]) ->
                 heapq.heappush(queue, (-times[p], reached, p))
                 reached += 1
         else:
-            parents = (first[c], *more)
-            bits = touched.get(c, 0)
-            same = [p for n, p in enumerate(parents) if not bits >> n & 1]
-            if same:
-                parents = (same[0],)
-            else:
-                listed.append(c)
-            for p in parents:
+            for p in (first[c], *more):
                 if not seen[p]:
                     seen[p] = 1
                     heapq.heappush(queue, (-times[p], reached, p))
