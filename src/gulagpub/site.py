@@ -10,7 +10,10 @@ Each output file comes with a key that names its bytes (same key, same
 bytes). A manifest of keys per folder is kept beside them, so bringing the
 spare up to date writes only the files whose key changed since the spare
 was last the live site, and deletes the files no longer produced; the bytes
-of an unchanged file are never even made.
+of an unchanged file are never even made. A caller that knows some files are
+unchanged since the live site was built passes their keys alone (`kept`):
+what the spare lacks of them is linked from the live site. When the live
+site already holds exactly what is asked, nothing is written or swapped.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ class Output:
     path: str  # '/'-separated, relative to the site root, e.g. '2012/10/20/x/index.html'
     key: str  # names the bytes: two outputs with the same key have the same bytes
     make: Callable[[], bytes]
+
+
+class StaleOutputs(BuildError):
+    """`kept` named a file the live site does not hold with that key: the
+    caller must plan it with a maker (nothing was changed yet)."""
 
 
 @dataclass(frozen=True)
@@ -76,18 +84,32 @@ def _check_target(out: Path, known: bool) -> None:
                 "refusing to replace it (choose another --out)")
 
 
-def write_site(out: Path, outputs: Iterable[Output], *,
+def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | None = None,
                prepare: Callable[[list[Output]], None] | None = None, workers: int = 1) -> WriteReport:
-    """Make `out` hold exactly `outputs`, atomically. `prepare` is told which
+    """Make `out` hold exactly `outputs` and the files of `kept` (path -> key,
+    each as the live site holds it), atomically. `prepare` is told which
     outputs are going to be made (to make what they share at once); with
     `workers` > 1 and many files to write, they are made and written by that
-    many processes (forked: the makers need no pickling)."""
+    many processes (forked: the makers need no pickling). Raises StaleOutputs,
+    before changing anything, when the live site lacks a file of `kept`."""
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     spare = _spare_of(out)
     live_json, spare_json = _manifest_paths(out)
     current = _load_manifest(live_json) if out.is_dir() else None
     _check_target(out, current is not None)
+    manifest: dict[str, str] = dict(kept or {})
+    fresh: list[Output] = []
+    for o in outputs:
+        if o.path in manifest:
+            raise BuildError(f"two pages want the same path {o.path!r}; rename one of the posts "
+                             "(or change its slug or alias)")
+        manifest[o.path] = o.key
+        fresh.append(o)
+    if kept and (current is None or any(current.get(p) != k for p, k in kept.items())):
+        raise StaleOutputs("the live site is not the one the plan remembers")
+    if current == manifest:  # the live site is already this one
+        return WriteReport(written=0, removed=0, unchanged=len(manifest))
     have = _load_manifest(spare_json) if spare.is_dir() else None
     # From here on the spare is being changed: until the swap its manifest is unknown.
     spare_json.unlink(missing_ok=True)
@@ -99,23 +121,33 @@ def write_site(out: Path, outputs: Iterable[Output], *,
         # changed is written. (Files are replaced, never rewritten in place.)
         have = _link_tree(out, spare, current) if current else {}
 
-    manifest: dict[str, str] = {}
     made_dirs: set[str] = set()
     todo: list[tuple[Output, bool]] = []
-    unchanged = 0
-    for o in outputs:
-        if o.path in manifest:
-            raise BuildError(f"two pages want the same path {o.path!r}; rename one of the posts "
-                             "(or change its slug or alias)")
-        manifest[o.path] = o.key
-        if have.get(o.path) == o.key:
-            unchanged += 1
-            continue
-        todo.append((o, o.path in have))
+    for o in fresh:
+        if have.get(o.path) != o.key:
+            todo.append((o, o.path in have))
+    # Kept files the spare lacks (changed by the previous build): linked from the live site.
+    relink = [p for p, k in (kept or {}).items() if have.get(p) != k]
+    for path in relink:
+        _make_dirs(spare, path.rpartition("/")[0], made_dirs)
+        target = spare / path
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            pass
+        except IsADirectoryError:
+            shutil.rmtree(target)
+        try:
+            os.link(out / path, target)
+        except FileNotFoundError as exc:
+            raise StaleOutputs(f"{out / path}: missing from the live site") from exc
+        except OSError:  # no hard links here: a copy
+            shutil.copyfile(out / path, target)
+    unchanged = len(manifest) - len(todo) - len(relink)
     if prepare is not None:
         prepare([o for o, _ in todo])
     _write_all(spare, todo, workers, made_dirs)
-    written = len(todo)
+    written = len(todo) + len(relink)
     removed = 0
     for path in have.keys() - manifest.keys():
         try:
