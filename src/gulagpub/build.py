@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import operator
 import os
 import pickle
 import sqlite3
@@ -49,8 +50,9 @@ if TYPE_CHECKING:  # imported where used: a build that renders nothing does not 
 
     from . import feeds
 
-# Bump when the output changes for a reason no cache key can see (new code).
-BUILD_VERSION = "3"
+# Bump when the output changes for a reason no cache key can see (new code),
+# or when what the caches hold changes shape: every cache is then made again.
+BUILD_VERSION = "4"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
@@ -107,6 +109,9 @@ class _Rec(NamedTuple):
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICRO = timedelta(microseconds=1)
+
+
+_key_of = operator.attrgetter("key")
 
 
 def _micros(dt: datetime) -> int:
@@ -202,8 +207,8 @@ class _Store:
             self.fold = True
         return values
 
-    def save(self, values: dict[Any, Any], changes: dict[Any, Any]) -> None:
-        """Record `changes` (key -> new value, or _GONE), `values` being the whole dict after them."""
+    def save(self, values: Callable[[], dict[Any, Any]], changes: dict[Any, Any]) -> None:
+        """Record `changes` (key -> new value, or _GONE); `values()` gives the whole dict after them."""
         if not changes and not self.fold:
             return
         try:
@@ -214,7 +219,7 @@ class _Store:
         if self.fold or big:
             tmp = self.base.with_name(self.base.name + ".tmp")
             with open(tmp, "wb") as f:
-                pickle.dump((BUILD_VERSION, values), f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((BUILD_VERSION, values()), f, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(self.base)
             self.log.unlink(missing_ok=True)
             self.fold = False
@@ -291,10 +296,10 @@ class Cache:
         if self._index.fold:
             for old in self.dir.glob("posts-*.pickle"):  # the parse cache of BUILD_VERSION 2
                 old.unlink()
-        self._index.save({p: e.dump() for p, e in self.entries.items()},
+        self._index.save(lambda: {p: e.dump() for p, e in self.entries.items()},
                          {p: (e.dump() if (e := self.entries.get(p)) else _GONE) for p in self._touched})
         self._touched.clear()
-        self._plan.save(self.memo, self.memo_changes)
+        self._plan.save(lambda: self.memo, self.memo_changes)
         self.memo_changes = {}
         if self._history_dirty:
             tmp = self.dir / "history.pickle.tmp"
@@ -310,6 +315,15 @@ class Cache:
             self._conn = sqlite3.connect(self.dir / "html.sqlite", isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("CREATE TABLE IF NOT EXISTS meta (version TEXT NOT NULL)")
+            row = self._conn.execute("SELECT version FROM meta").fetchone()
+            if row is None or row[0] != BUILD_VERSION:  # made by other code: start again
+                with self._conn:
+                    self._conn.execute("BEGIN")
+                    for table in ("html", "posts", "entries", "meta"):
+                        self._conn.execute(f"DROP TABLE IF EXISTS {table}")
+                    self._conn.execute("CREATE TABLE meta (version TEXT NOT NULL)")
+                    self._conn.execute("INSERT INTO meta VALUES (?)", (BUILD_VERSION,))
             self._conn.execute("CREATE TABLE IF NOT EXISTS html (sha TEXT PRIMARY KEY, html TEXT NOT NULL)")
             self._conn.execute("CREATE TABLE IF NOT EXISTS posts (sha TEXT PRIMARY KEY, post BLOB NOT NULL)")
             self._conn.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, entry BLOB NOT NULL)")
@@ -456,8 +470,6 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
     when there are many: the cold build's main cost); their HTML goes into
     `rendered` and their Post into `parsed`, by content hash. Returns the
     entries of the files that parsed, by path, and every problem."""
-    from .postfile import kind_of
-
     tz = config.site.tz
     problems: list[Problem] = []
     paths = content_paths(root)
@@ -467,14 +479,18 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
         del entries[gone]
         cache.touch(gone)
     todo: list[tuple[str, bytes, tuple[int, int, int], str]] = []
-    base = str(root)
+    base = str(root) + os.sep
     lstat, is_link = os.lstat, stat_mod.S_ISLNK
     for path in paths:
-        full = os.path.join(base, path)
-        if kind_of(path) is None:
-            problems.append(Problem(path, 0, "not where content lives: use posts/NAME.md, "
-                                    "translations/LANG/NAME.md or pages/NAME.md"))
-            continue
+        full = base + path
+        entry = entries.get(path)
+        if entry is None:  # (a file with an entry was a content file last time: no need to ask)
+            from .postfile import kind_of
+
+            if kind_of(path) is None:
+                problems.append(Problem(path, 0, "not where content lives: use posts/NAME.md, "
+                                        "translations/LANG/NAME.md or pages/NAME.md"))
+                continue
         st = lstat(full)
         if is_link(st.st_mode):
             problems.append(Problem(path, 0, "is a symbolic link; content files must be plain files"))
@@ -482,7 +498,6 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
                 cache.touch(path)
             continue
         stat = (st.st_mtime_ns, st.st_size, st.st_ino)
-        entry = entries.get(path)
         if entry is None or entry.stat != stat:
             with open(full, "rb") as f:
                 data = f.read()
@@ -561,7 +576,8 @@ class _Item:
         self.builder, self.src, self.entry, self.rec, self.path = builder, src, entry, entry.rec, path
         self.when, self.published = when, published  # sort key; the date, or the build's time
         self.sig: tuple[Any, ...] = ()
-        self.key = self.lastmod = ""
+        self.key = ""
+        self.lastmod: tuple[str, str] = ("", "")  # for sitemap.xml: the time, and its <url> row
 
     @property
     def post(self) -> Post:
@@ -620,7 +636,8 @@ class _Builder:
         self._env: jinja2.Environment | None = None
         config_text = (root / "gulagpub.toml").read_bytes()
         self.settings = _h(config_text)
-        self.gen = _h(BUILD_VERSION, _templates_digest(root), config_text, drafts)
+        # Part of every key (with the languages, once known: every page lists them).
+        self.base_gen = self.gen = _h(BUILD_VERSION, _templates_digest(root), config_text, drafts)
         self.prefix = urlsplit(self.config.site.base_url).path or "/"
         self.rendered = 0
         self.html: dict[str, str] = {}
@@ -736,7 +753,7 @@ class _Builder:
             from . import history
 
             hist = history.update(self.root, history.History(cache.head, cache.changed, cache.digests),
-                                  CONTENT_DIRS)
+                                  CONTENT_DIRS, head=head)
             if (hist.head, hist.changed) != (cache.head, cache.changed):
                 cache.set_history(hist.head, hist.changed, hist.digests)
         return cache.changed
@@ -806,8 +823,9 @@ class _Builder:
         self.cats = cats = assign_slugs({c for e in visible.values() for c in e.rec.categories})  # type: ignore[union-attr]
         self.langs = langs = sorted({e.rec.lang for e in visible.values() if e.rec and e.rec.kind != "page"})
         self.__dict__.pop("site_ctx", None)
-        # What every page shows (the languages' menu) and what item keys hold besides their file.
-        glob = _h(self.gen, langs, sorted((t.name, t.slug) for t in tags.values()),
+        self.gen = _h(self.base_gen, langs)  # every page shows the languages' menu
+        # What item keys hold besides their file.
+        glob = _h(self.gen, sorted((t.name, t.slug) for t in tags.values()),
                   sorted((c.name, c.slug) for c in cats.values()))
         cache = self.cache
         if not use_memo or cache.memo.get(("glob",)) != glob:
@@ -838,7 +856,7 @@ class _Builder:
                 updated = it.updated
                 it.key = _h(e.sha, it.path, updated.isoformat(), it.published, it.summary,
                             [(t.name, t.slug) for t in it.tags], [(c.name, c.slug) for c in it.categories])
-                it.lastmod = _lastmod(updated)
+                it.lastmod = (_lastmod(updated), _sitemap_row(it.url, _lastmod(updated)))
         self.say(f"{len(items)} post(s) and language version(s) to publish")
 
         # Language versions of each post, by the original's path.
@@ -910,7 +928,7 @@ class _Builder:
                 collections.append((f"/{kind}/{term.quoted}/", f"{label}: {name}", cfg.site.lang,
                                     members.get(name, []), False))
         for base, heading, lang, members, archives_on in collections:
-            sig = (heading, lang, archives_on, _joined([i.key for i in members]))
+            sig = (heading, lang, archives_on, _joined(list(map(_key_of, members))))
             hit = memo.get(("l", base))
             if hit is not None and hit[0] == sig:
                 kept.update(hit[1])
@@ -945,9 +963,9 @@ class _Builder:
             outputs.append(Output("_redirects", _h(self.gen, "redirects", rules), lambda: rules))
 
         def sitemap() -> bytes:
-            rows = [(absolute("/", cfg), max((i.lastmod for i in items.values()), default=None))]
-            rows += [(i.url, i.lastmod) for i in sorted(items.values(), key=lambda i: i.path)]
-            rows += [(u, None) for u in page_urls]
+            rows = [_sitemap_row(absolute("/", cfg), max((i.lastmod[0] for i in items.values()), default=None))]
+            rows += [i.lastmod[1] for i in sorted(items.values(), key=lambda i: i.path)]
+            rows += [_sitemap_row(u, None) for u in page_urls]
             return _sitemap(rows)
 
         # The item keys name each item's URL and updated time.
@@ -1197,16 +1215,16 @@ def _lastmod(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _sitemap(rows: list[tuple[str, str | None]]) -> bytes:
-    """(URL, last modification as _lastmod wrote it) -> sitemap.xml"""
-    def escape(text: str) -> str:  # xml.sax.saxutils.escape, without importing urllib.request
-        return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+def _sitemap_row(url: str, lastmod: str | None) -> str:
+    """One <url> of sitemap.xml (kept in the plan memo: 10,000 of them are joined, not made, after an edit)."""
+    # xml.sax.saxutils.escape, without importing urllib.request
+    loc = url.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    return f"<url><loc>{loc}</loc>" + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</url>"
 
+
+def _sitemap(rows: list[str]) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for url, when in rows:
-        lines.append(f"<url><loc>{escape(url)}</loc>" + (f"<lastmod>{when}</lastmod>" if when else "") + "</url>")
-    lines.append("</urlset>")
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">', *rows, "</urlset>"]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

@@ -21,7 +21,6 @@ the result for a HEAD is extended, not recomputed, when HEAD moves forward.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,12 +29,10 @@ from typing import Any
 import yaml
 
 from . import gitstore
-from .check import CommitInfo, FileChange, change_problems, settings_problems
 from .config import CONFIG_FILE, Config, parse_config
 from .errors import ConfigError, GitError, Problem, UsageError
 from .model import Post, State, Verdict, content_digest
 from .postfile import kind_of, parse_post, split
-from .workflow import transition
 
 CONTENT_PATHS = ["posts", "translations", "pages"]
 
@@ -76,6 +73,8 @@ def post_history(root: Path, path: str, config: Config) -> list[Event]:
     commits = gitstore.log(root, paths=[path], reverse=True)
     known = {spec: blob for c in commits for spec, blob in c.versions().items()}
     blobs = gitstore.read_blobs(root, [f"{c.sha}:{path}" for c in commits], known)
+    from .workflow import transition
+
     events: list[Event] = []
     prev: Post | None = None
     for c in commits:
@@ -127,6 +126,8 @@ def _config(blob: bytes | None, cache: dict[bytes, Config | None]) -> Config | N
 def signatures(root: Path, revs: str, configs: list[Config]) -> dict[str, tuple[str, str]]:
     """(%G?, %GS) of every commit in `revs`, verified by git against the
     team's signing keys, in one `git log` pass."""
+    import tempfile
+
     lines = []
     for cfg in configs:
         for m in cfg.team:
@@ -150,6 +151,9 @@ def signatures(root: Path, revs: str, configs: list[Config]) -> dict[str, tuple[
 
 def range_problems(root: Path, base: str) -> list[Problem]:
     """Judge every change to content and settings in `base..HEAD`."""
+    # Imported here: the build reads change times from this module, not the checks.
+    from .check import CommitInfo, FileChange, change_problems, settings_problems
+
     verify_base(root, base)
     revs = f"{base}..HEAD"
     commits = gitstore.log(root, [revs], paths=[*CONTENT_PATHS, CONFIG_FILE], reverse=True,
@@ -233,12 +237,14 @@ def blob_digest(data: bytes) -> str:
     return content_digest(meta, body.lstrip("\n"))
 
 
-def update(root: Path, history: History, prefixes: tuple[str, ...]) -> History:
+def update(root: Path, history: History, prefixes: tuple[str, ...], head: str | None = None) -> History:
     """`history` brought up to the repository's HEAD (a new one when the old
-    head is not an ancestor, e.g. after a rebase)."""
-    if not gitstore.is_repo(root):
-        return History()
-    head = gitstore.head(root)
+    head is not an ancestor, e.g. after a rebase). `head`: HEAD, when the
+    caller has just read it (saves two git processes)."""
+    if head is None:
+        if not gitstore.is_repo(root):
+            return History()
+        head = gitstore.head(root)
     if head is None:
         return History()
     if head == history.head:
