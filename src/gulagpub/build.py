@@ -280,6 +280,9 @@ class Cache:
     def touch(self, path: str) -> None:
         self._touched.add(path)
 
+    def touched(self) -> set[str]:
+        return self._touched
+
     def set_history(self, head: str | None, changed: dict[str, str], digests: dict[str, str]) -> None:
         self.head, self.changed, self.digests = head, changed, digests
         self._history_dirty = True
@@ -475,6 +478,7 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
     paths = content_paths(root)
     seen = set(paths)
     entries = cache.entries
+    before = dict(entries)  # (entries are replaced, not changed, when their file's record changes)
     for gone in [p for p in entries if p not in seen]:
         del entries[gone]
         cache.touch(gone)
@@ -533,18 +537,24 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
         problems.extend(entry.problems)
         if entry.rec is not None:
             found[path] = entry
-    problems.extend(_set_problems(found, paths, cache))
+    same = all(_identity(before.get(p)) == _identity(entries.get(p)) for p in cache.touched())
+    problems.extend(_set_problems(found, paths, cache, same))
     return found, problems
 
 
-def _set_problems(found: dict[str, _Entry], paths: list[str], cache: Cache) -> list[Problem]:
+def _identity(entry: _Entry | None) -> tuple[Any, ...] | None:
+    """What content.set_problems reads of a file."""
+    rec = entry.rec if entry is not None else None
+    return (rec.kind, rec.lang, rec.slug, rec.slug_line, rec.original) if rec is not None else None
+
+
+def _set_problems(found: dict[str, _Entry], paths: list[str], cache: Cache, same: bool) -> list[Problem]:
     """content.set_problems over the records, remembered while no file's
-    path, kind, language, slug or original changes (an edit of a text does
-    not make 10,000 Post objects)."""
-    sig = _joined(f"{p}\1{e.rec.kind}\1{e.rec.lang}\1{e.rec.slug}\1{e.rec.slug_line}\1{e.rec.original}"
-                  if (e := found.get(p)) is not None and e.rec is not None else p for p in paths)
+    path, kind, language, slug or original changes (`same`: an edit of a text
+    does not make 10,000 Post objects)."""
+    sig = _joined(paths)
     memo = cache.memo.get(("set_problems",))
-    if isinstance(memo, tuple) and len(memo) == 2 and memo[0] == sig:
+    if same and isinstance(memo, tuple) and len(memo) == 2 and memo[0] == sig:
         return list(memo[1])
     result = set_problems([_skeleton(p, e.rec) for p, e in found.items() if e.rec is not None], set(paths))
     cache.memo[("set_problems",)] = cache.memo_changes[("set_problems",)] = (sig, tuple(result))
@@ -866,21 +876,23 @@ class _Builder:
 
         site_feeds = self.feed_links("/", cfg.site.title)
         archives = _comment_files(self.root, {src.rpartition("/")[0] for src in items})
-        for src, it in items.items():
+        memo_get, kept_update = memo.get, kept.update
+        for src, it in items.items():  # (the loop runs for every post: kept lean)
             rec = it.rec
+            mastodon = None
             if ledger:
                 mast = ledger.get(self.derived(src)[2])
                 mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
-            else:
-                mastodon = None
             fam = family[rec.original or src]
-            others = sorted((o for o in fam if o is not it), key=lambda o: o.rec.lang) if len(fam) > 1 else []
-            archive = src[:-3] + COMMENTS_SUFFIX
-            head = (it.sig, it.key, it.lastmod, (mastodon, tuple((o.rec.lang, o.path, o.rec.title) for o in others),
-                                                 archives.get(archive)))
-            hit = memo.get(("p", src))
-            if hit is not None and hit[:4] == head:
-                kept.update(hit[4])
+            others: list[_Item] = []
+            if len(fam) > 1:
+                others = sorted((o for o in fam if o is not it), key=lambda o: o.rec.lang)
+            archive = src[:-3] + COMMENTS_SUFFIX if archives else ""
+            page_sig = (mastodon, tuple([(o.rec.lang, o.path, o.rec.title) for o in others]),
+                        archives.get(archive) if archives else None)
+            hit = memo_get(("p", src))
+            if hit is not None and hit[3] == page_sig and hit[1] == it.key and hit[2] == it.lastmod:
+                kept_update(hit[4])
                 continue
             archived = (self.root / archive).read_bytes() if archive in archives else b""
             key = _h(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
@@ -892,7 +904,7 @@ class _Builder:
                 group.append(Output(self.file_of(alias), _h(self.gen, "alias", it.path, rec.title),
                                     lambda it=it: self.redirect(it.post, it.path)))
             outputs.extend(group)
-            changes[("p", src)] = (*head, tuple((o.path, o.key) for o in group))
+            changes[("p", src)] = (it.sig, it.key, it.lastmod, page_sig, tuple((o.path, o.key) for o in group))
         page_urls = []
         for src, e in visible.items():
             rec = e.rec
@@ -908,16 +920,15 @@ class _Builder:
 
         # Lists and feeds: the site (originals), each language, tag, category.
         newest_first = sorted(items.values(), key=lambda i: (i.when, i.src), reverse=True)
-        collections: list[tuple[str, str, str, list[_Item], bool]] = [
+        # (base, heading (None: the language's name, looked up only if needed), language, members, archives)
+        collections: list[tuple[str, str | None, str, list[_Item], bool]] = [
             ("/", "", cfg.site.lang, [i for i in newest_first if i.rec.kind == "post"], True)]
         if len(langs) > 1:
-            from . import render
-
             by_lang: dict[str, list[_Item]] = {}
             for i in newest_first:
                 by_lang.setdefault(i.rec.lang, []).append(i)
             for l in langs:
-                collections.append((f"/{quote(l.lower())}/", render.language_name(l), l, by_lang.get(l, []), True))
+                collections.append((f"/{quote(l.lower())}/", None, l, by_lang.get(l, []), True))
         for kind, terms, attr in (("tag", tags, "tags"), ("category", cats, "categories")):
             members: dict[str, list[_Item]] = {}
             for i in newest_first:
@@ -927,18 +938,29 @@ class _Builder:
             for name, term in sorted(terms.items(), key=lambda kv: kv[1].slug):
                 collections.append((f"/{kind}/{term.quoted}/", f"{label}: {name}", cfg.site.lang,
                                     members.get(name, []), False))
-        for base, heading, lang, members, archives_on in collections:
-            sig = (heading, lang, archives_on, _joined(list(map(_key_of, members))))
+        for base, named, lang, members, archives_on in collections:
+            sig = (named, lang, archives_on, _joined(list(map(_key_of, members))))
             hit = memo.get(("l", base))
             if hit is not None and hit[0] == sig:
                 kept.update(hit[1])
                 n_feeds += hit[2]
                 continue
+            if named is None:
+                from . import render
+
+                heading = render.language_name(lang)
+            else:
+                heading = named
             group = list(self.list_pages(base, heading, lang, members))
             fo = self.feed_outputs(base, heading, lang, members, archives_on)
             n_feeds += len(fo)
             group += fo
-            outputs.extend(group)
+            before = dict(hit[1]) if hit is not None else {}
+            for o in group:  # in a list that changed, most pages often did not
+                if before.get(o.path) == o.key:
+                    kept[o.path] = o.key
+                else:
+                    outputs.append(o)
             changes[("l", base)] = (sig, tuple((o.path, o.key) for o in group), len(fo))
         bases = {c[0] for c in collections}
         for k in memo:  # groups gone since
@@ -1044,14 +1066,15 @@ class _Builder:
             path = base if n == 1 else f"{base}page/{n}/"
             newer = None if n == 1 else (base if n == 2 else f"{base}page/{n - 1}/")
             older = f"{base}page/{n + 1}/" if n < pages else None
-            key = _h(self.gen, "list", base, heading, lang, n, pages, [i.key for i in chunk])  # an item's key names its path and title
+            # An item's key names its path, title, date and summary.
+            key = _joined([self.gen, "list", base, heading, lang, str(n), str(pages), *map(_key_of, chunk)])
 
             def make(chunk: list[_Item] = chunk, path: str = path, n: int = n,
                      newer: str | None = newer, older: str | None = older) -> bytes:
                 rows = []
                 for i in chunk:
-                    iso, human = self.when(i.post.date or self.now)
-                    rows.append(_Attrs({"title": i.post.title, "href": self.href(i.path), "lang": i.post.lang,
+                    iso, human = self.when(_dt(i.published))
+                    rows.append(_Attrs({"title": i.rec.title, "href": self.href(i.path), "lang": i.rec.lang,
                                         "date_iso": iso, "date_human": human, "summary": i.summary}))
                 return self.page("list.html", lang=lang, dir=_direction(lang),
                                  description=self.config.site.description,

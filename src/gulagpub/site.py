@@ -18,9 +18,7 @@ site already holds exactly what is asked, nothing is written or swapped.
 
 from __future__ import annotations
 
-import ctypes
 import gc
-import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
@@ -75,6 +73,8 @@ def _load_manifest(path: Path) -> dict[str, str] | None:
     if head != _MANIFEST:
         if not text.startswith("{"):
             return None
+        import json
+
         try:  # written by an earlier version
             data = json.loads(text)
         except ValueError:
@@ -336,6 +336,8 @@ _AT_FDCWD = -100
 
 def _exchange(a: Path, b: Path) -> None:
     """Swap two folders atomically where the kernel can, else with renames."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
