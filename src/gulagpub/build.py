@@ -661,6 +661,7 @@ class _Builder:
         self._when: dict[datetime, tuple[str, str]] = {}
         self.feed_items: dict[str, list[_Item]] = {}  # feed file -> its entries
         self.in_json_feed: set[str] = set()  # the items some JSON feed holds
+        self.cache_entries = False  # entries serialized one by one are kept in the cache
 
     @property
     def env(self) -> jinja2.Environment:
@@ -1096,6 +1097,15 @@ class _Builder:
                 if it.path not in self.entries:
                     needed[it.path] = it
         if len(needed) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+            # A few (after an edit: the post's neighbours in its feeds, unchanged
+            # since they were last serialized here): from the entry cache.
+            found = self.cache.get_entries([self.entry_key(it) for it in needed.values()])
+            self.cache.close()  # no connection may cross into forked writers
+            for path, it in needed.items():
+                done = found.get(self.entry_key(it))
+                if done is not None:
+                    self.entries[path] = done
+            self.cache_entries = True
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -1117,7 +1127,13 @@ class _Builder:
             from . import feeds
 
             done = self.entries[it.path] = feeds.serialize(self.entry(it), it.path in self.in_json_feed)
+            if self.cache_entries:
+                self.cache.put_entry(self.entry_key(it), done)
         return done
+
+    def entry_key(self, it: _Item) -> str:
+        """Names a serialized entry: the item's key names its content, the JSON item is there or not."""
+        return _joined([self.gen, it.key, "json" if it.path in self.in_json_feed else ""])
 
     def entry(self, it: _Item) -> feeds.Entry:
         from . import feeds, render
