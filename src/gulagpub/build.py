@@ -349,7 +349,6 @@ class _Builder:
         self.html: dict[str, str] = {}
         self.entries: dict[str, feeds.Rendered] = {}
         self._when: dict[datetime, tuple[str, str]] = {}
-        self.feed_items: dict[str, list[_Item]] = {}  # feed file -> its entries
         self.in_json_feed: set[str] = set()  # the items some JSON feed holds
 
     # --- content ----------------------------------------------------------
@@ -537,8 +536,9 @@ class _Builder:
         self.say(f"writing {len(outputs)} file(s) ({n_pages} pages, {n_feeds} feeds)")
         # The HTML cache's connection must not be shared with forked writers.
         self.cache.close()
-        report = write_site(self.out, outputs, prepare=self.prepare_entries,
-                            workers=min(2, os.cpu_count() or 1))
+        # Each writer serializes the feed entries it needs, once (rendered_entry):
+        # entries are cheap to make (feeds._direct_xml), dearer to send between processes.
+        report = write_site(self.out, outputs, workers=min(2, os.cpu_count() or 1))
         self.cache.save()
         self.say(f"{report.written} file(s) written, {report.unchanged} unchanged, "
                  f"{report.removed} removed; {self.rendered} rendered")
@@ -623,30 +623,6 @@ class _Builder:
 
             yield Output(self.file_of(path), key, make)
 
-    def prepare_entries(self, todo: list[Output]) -> None:
-        """Serialize the entries of the feeds about to be made, on every core when
-        there are many (feedgen takes about a millisecond per entry), so that the
-        writers share them instead of each making them again."""
-        needed: dict[str, _Item] = {}
-        for o in todo:
-            for it in self.feed_items.get(o.path, ()):
-                if it.path not in self.entries:
-                    needed[it.path] = it
-        if len(needed) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        global _SERIALIZING
-        _SERIALIZING = self, list(needed.values())
-        try:
-            with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
-                                     mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_serialize_entry, range(len(needed)), chunksize=64))
-        finally:
-            _SERIALIZING = None
-        self.entries.update(zip(needed, done))
-
     def rendered_entry(self, it: _Item) -> feeds.Rendered:
         """The entry of `it`, serialized once per build for all the feeds it is in."""
         done = self.entries.get(it.path)
@@ -697,8 +673,6 @@ class _Builder:
             def real(chosen: list[_Item] = chosen, doc: feeds.Document[_Item] = doc) -> feeds.Document[feeds.Rendered]:
                 return feeds.Document(doc.number, tuple(self.rendered_entry(i) for i in chosen), doc.pages)
 
-            for ext in ("atom", "rss", "json") if doc.number == 0 else ("atom",):
-                self.feed_items[self.file_of(base + doc.name(ext))] = chosen
             if doc.number == 0 and cfg.feeds.json_feed:
                 self.in_json_feed.update(i.path for i in chosen)
             out.append(Output(self.file_of(base + doc.name("atom")), key + "a",
@@ -710,17 +684,6 @@ class _Builder:
                     out.append(Output(self.file_of(base + "feed.json"), key + "j",
                                       lambda real=real: feeds.json_feed(info, real())))
         return out
-
-
-_SERIALIZING: tuple[_Builder, list[_Item]] | None = None
-
-
-def _serialize_entry(n: int) -> feeds.Rendered:
-    """In a forked worker of `prepare_entries`: the entry of the n-th item, serialized."""
-    assert _SERIALIZING is not None
-    builder, items = _SERIALIZING
-    it = items[n]
-    return feeds.serialize(builder.entry(it), it.path in builder.in_json_feed)
 
 
 class _Attrs(dict[str, Any]):

@@ -76,12 +76,10 @@ def _check_target(out: Path, known: bool) -> None:
                 "refusing to replace it (choose another --out)")
 
 
-def write_site(out: Path, outputs: Iterable[Output], *,
-               prepare: Callable[[list[Output]], None] | None = None, workers: int = 1) -> WriteReport:
-    """Make `out` hold exactly `outputs`, atomically. `prepare` is told which
-    outputs are going to be made (to make what they share at once); with
-    `workers` > 1 and many files to write, they are made and written by that
-    many processes (forked: the makers need no pickling)."""
+def write_site(out: Path, outputs: Iterable[Output], *, workers: int = 1) -> WriteReport:
+    """Make `out` hold exactly `outputs`, atomically. With `workers` > 1 and
+    many files to write, they are made and written by that many processes
+    (forked: the makers need no pickling)."""
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     spare = _spare_of(out)
@@ -112,8 +110,6 @@ def write_site(out: Path, outputs: Iterable[Output], *,
             unchanged += 1
             continue
         todo.append((o, o.path in have))
-    if prepare is not None:
-        prepare([o for o, _ in todo])
     _write_all(spare, todo, workers, made_dirs)
     written = len(todo)
     removed = 0
