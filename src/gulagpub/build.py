@@ -346,6 +346,7 @@ class _Builder:
         self.gen = _h(BUILD_VERSION, templates, config_text, drafts)
         self.prefix = urlsplit(self.config.site.base_url).path or "/"
         self.rendered = 0
+        self.templates: dict[str, jinja2.Template] = {}
         self.html: dict[str, str] = {}
         self.entries: dict[str, feeds.Rendered] = {}
         self._when: dict[datetime, tuple[str, str]] = {}
@@ -389,8 +390,15 @@ class _Builder:
             done = self._when[dt] = (local.isoformat(), f"{local.day} {render.month_year(local)}")
         return done
 
+    def template(self, name: str) -> jinja2.Template:
+        # Looked up once: Jinja's own cache lookup was a tenth of rendering a page (profiled).
+        found = self.templates.get(name)
+        if found is None:
+            found = self.templates[name] = self.env.get_template(name)
+        return found
+
     def page(self, template: str, **ctx: Any) -> bytes:
-        return self.env.get_template(template).render(site=self.site_ctx, **ctx).encode("utf-8")
+        return self.template(template).render(site=self.site_ctx, **ctx).encode("utf-8")
 
     # --- the build ----------------------------------------------------------
     def run(self) -> BuildResult:
@@ -546,14 +554,14 @@ class _Builder:
                            rendered=self.rendered, report=report, warnings=warnings)
 
     # --- page makers --------------------------------------------------------
-    def feed_links(self, base: str, title: str) -> list[dict[str, str]]:
+    def feed_links(self, base: str, title: str) -> list[_Attrs]:
         return [
             _Attrs({"type": "application/atom+xml", "title": f"{title} (Atom)", "href": self.href(base + "feed.atom")}),
             _Attrs({"type": "application/rss+xml", "title": f"{title} (RSS)", "href": self.href(base + "feed.rss")}),
             _Attrs({"type": "application/feed+json", "title": f"{title} (JSON Feed)", "href": self.href(base + "feed.json")}),
         ]
 
-    def archived_comments(self, data: bytes) -> list[dict[str, Any]]:
+    def archived_comments(self, data: bytes) -> list[_Attrs]:
         """Comments kept from the old blog (posts/NAME.comments.yaml), as HTML."""
         found = comments.parse_comments(data) if data else []
         names = {c.id: c.author for c in found}
@@ -567,7 +575,7 @@ class _Builder:
         return out
 
     def post_page(self, it: _Item, others: list[_Item], mastodon: str | None,
-                  site_feeds: list[dict[str, str]], archived: bytes = b"") -> bytes:
+                  site_feeds: list[_Attrs], archived: bytes = b"") -> bytes:
         p = it.post
         iso, human = self.when(p.date) if p.date else ("", "")
         versions = [_Attrs({"lang": o.post.lang, "url": o.url}) for o in [it, *others]] if others else []
@@ -589,7 +597,7 @@ class _Builder:
                          canonical=it.url, feeds=site_feeds, post=ctx)
 
     def redirect(self, post: Post, path: str) -> bytes:
-        return self.env.get_template("redirect.html").render(
+        return self.template("redirect.html").render(
             lang=post.lang, title=post.title, target=self.href(path),
             canonical=absolute(path, self.config)).encode("utf-8")
 
@@ -686,17 +694,22 @@ class _Builder:
         return out
 
 
-class _Attrs(dict[str, Any]):
-    """A template's context values: a dict whose keys templates read as attributes
-    directly (Jinja tries an attribute before a key; on a plain dict the failed
-    attribute lookup was a twentieth of a full build, profiled). Keys named like
-    dict methods resolve to the method first, as on a plain dict."""
+class _Attrs:
+    """A template's context values, which templates read as attributes
+    (`post.title`) or as keys (`post['title']`). They are the instance's
+    attributes, so that Jinja's attribute lookup (tried first) is answered by
+    Python's own, with no call into Python code: on a plain dict the failed
+    attribute lookup was a twentieth of a full build, and a `__getattr__`
+    reading the dict about as much again (profiled)."""
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.__dict__
 
 
 def _comment_files(root: Path, folders: set[str]) -> set[str]:
