@@ -15,7 +15,6 @@ explicitly, entries are added oldest first.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -27,7 +26,7 @@ from feedgen.ext.dc import DcEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from .render import strip_forbidden
+from .render import is_xml_safe, strip_forbidden
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"
@@ -194,10 +193,10 @@ def _feedgen_xml(e: Entry) -> tuple[bytes, bytes]:
 
 
 # What `_direct_xml` leaves to feedgen: characters XML forbids (lxml refuses
-# them), and carriage returns (lxml writes them as references).
-_UNUSUAL_TEXT = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
-# In attribute values lxml also writes tabs and newlines as references.
-_UNUSUAL_ATTR = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
+# them), carriage returns (lxml writes them as references) and, in attribute
+# values, tabs and newlines (the same).
+_ODD_IN_TEXT = bytes(c for c in range(0x20) if c not in (0x09, 0x0A))
+_ODD_IN_ATTR = bytes(range(0x20))
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -208,13 +207,15 @@ def _t(text: str) -> str:
 
 
 def _a(text: str) -> str:
-    """An attribute value escaped as lxml escapes it (no control characters: see _UNUSUAL_ATTR)."""
+    """An attribute value escaped as lxml escapes it (no control characters: see _ODD_IN_ATTR)."""
     return _t(text).replace('"', "&quot;")
 
 
 def _rfc2822(when: datetime) -> str:
-    """feedgen's formatRFC2822 (strftime in the C locale), without switching locales."""
-    return f"{_DAYS[when.weekday()]}, {when.strftime('%d')} {_MONTHS[when.month - 1]} {when.strftime('%Y %H:%M:%S %z')}"
+    """feedgen's formatRFC2822 (strftime in the C locale) of a UTC time, without
+    switching locales or calling strftime (10 µs a call, profiled); %Y is not padded."""
+    return (f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year} "
+            f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} +0000")
 
 
 def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
@@ -228,8 +229,8 @@ def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
     texts = (e.id, e.summary, e.content_html, e.source or "", e.rights or "")
     if (not (e.id and e.title and e.url and e.lang and e.author and e.summary and e.content_html)
             or not all(names) or not all(scheme for _, scheme in e.categories)
-            or _UNUSUAL_TEXT.search("".join((*names, *texts)))
-            or _UNUSUAL_ATTR.search("".join((*names, *attrs)))
+            or not is_xml_safe("".join((*names, *texts)), _ODD_IN_TEXT)
+            or not is_xml_safe("".join((*names, *attrs)), _ODD_IN_ATTR)
             or e.published.tzinfo is None or e.updated.tzinfo is None):
         return None
     published, updated = _utc(e.published), _utc(e.updated)
