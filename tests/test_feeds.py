@@ -1,14 +1,16 @@
-"""Feed entries: the direct serializer writes exactly what feedgen and lxml write."""
+"""Feed entries: the direct serializers write exactly what feedgen, lxml and json write."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gulagpub.feeds import Entry, _direct_xml, _feedgen_xml, serialize
+from gulagpub.feeds import Entry, _direct_xml, _feedgen_xml, _json_item, serialize
+from gulagpub.render import strip_forbidden
 
 # Hostile text: markup, entities, quotes, CDATA ends, astral, combining and RTL characters.
 safe = st.sampled_from(["<", ">", "&", "&amp;", '"', "'", "]]>", "<b>", "</entry>", "\n", "\x7f", "\x85",
@@ -48,7 +50,7 @@ def entries(draw: st.DrawFn) -> Entry:
     return e
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(entries())
 def test_direct_entries_are_byte_identical_to_feedgen(e: Entry) -> None:
     """Whatever the entry, the direct serializer writes feedgen's bytes or leaves the entry to it."""
@@ -56,6 +58,23 @@ def test_direct_entries_are_byte_identical_to_feedgen(e: Entry) -> None:
     if direct is None:
         return
     assert direct == _feedgen_xml(e)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries())
+def test_json_items_are_what_json_dumps_makes(e: Entry) -> None:
+    def utc(t: datetime) -> str:
+        return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    item = {"id": e.id, "url": e.url, "title": strip_forbidden(e.title), "content_html": e.content_html,
+            "summary": e.summary, "date_published": utc(e.published), "date_modified": utc(e.updated),
+            "authors": [{"name": e.author}], "language": e.lang}
+    if e.categories:
+        item["tags"] = [name for name, _ in e.categories]
+    if e.via:
+        item["external_url"] = e.via
+    assert _json_item(e) == json.dumps(item, ensure_ascii=False)
+    assert json.loads(_json_item(e)) == item
 
 
 def test_an_ordinary_entry_is_written_directly_and_equals_feedgen() -> None:
