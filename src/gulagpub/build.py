@@ -226,15 +226,27 @@ def _static(env: jinja2.Environment, name: str) -> bytes:
 PARALLEL_FROM = 200
 
 
-def _parse_and_render(job: tuple[str, bytes, str, Any]) -> tuple[Post | None, list[Problem], str | None, str | None]:
-    """Parse one file and render its body: (post without body, problems, HTML, summary)."""
-    path, data, lang, tz = job
+def _sha(path: str, data: bytes) -> str:
+    """The cache's name for a content file's bytes."""
+    return _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
+
+
+def _parse_and_render(job: tuple[str, str, bytes | None, str, Any]
+                      ) -> tuple[str, Post | None, list[Problem], str | None, str | None]:
+    """Read (unless `data` is given), parse and render one file: (its sha, post
+    without body, problems, HTML, summary). Reading and hashing here, in the
+    workers, spares the parent reading every file and sending it to them."""
+    path, full, data, lang, tz = job
+    if data is None:
+        with open(full, "rb") as f:
+            data = f.read()
+    sha = _sha(path, data)
     post, problems = parse_post(path, data, default_lang=lang, tz=tz)
     if post is None:
-        return None, problems, None, None
+        return sha, None, problems, None, None
     html = render.markdown_to_html(post.body)
     # The cache keeps what the build reads: no body (HTML is cached apart), no raw meta.
-    return replace(post, body="", meta={}), problems, html, render.summary_of(post, html)
+    return sha, replace(post, body="", meta={}), problems, html, render.summary_of(post, html)
 
 
 def load_posts(root: Path, config: Config, cache: Cache,
@@ -250,7 +262,9 @@ def load_posts(root: Path, config: Config, cache: Cache,
     for gone in [p for p in cache.posts if p not in seen]:
         del cache.posts[gone]
         cache.mark_post(gone)
-    todo: list[tuple[str, bytes, tuple[int, int, int], str]] = []
+    # Files not seen before are read by whoever parses them; changed ones are
+    # read here, as a file touched but not changed needs no parsing.
+    todo: list[tuple[str, str, bytes | None, tuple[int, int, int]]] = []
     base = str(root)
     for path in paths:
         full = os.path.join(base, path)
@@ -264,16 +278,18 @@ def load_posts(root: Path, config: Config, cache: Cache,
             continue
         stat = (st.st_mtime_ns, st.st_size, st.st_ino)
         entry = cache.posts.get(path)
-        if entry is None or entry.stat != stat:
+        if entry is None:
+            todo.append((path, full, None, stat))
+        elif entry.stat != stat:
             with open(full, "rb") as f:
                 data = f.read()
-            sha = _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
-            if entry is None or entry.sha != sha:
-                todo.append((path, data, stat, sha))
+            sha = _sha(path, data)
+            if entry.sha != sha:
+                todo.append((path, full, data, stat))
             else:
                 cache.posts[path] = _Cached(stat, sha, entry.post, entry.problems, entry.summary)
                 cache.mark_post(path)
-    jobs = [(path, data, config.site.lang, tz) for path, data, _, _ in todo]
+    jobs = [(path, full, data, config.site.lang, tz) for path, full, data, _ in todo]
     if len(jobs) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
         import multiprocessing  # here: a one-edit build does not pay for importing them
         from concurrent.futures import ProcessPoolExecutor
@@ -283,7 +299,7 @@ def load_posts(root: Path, config: Config, cache: Cache,
             results = list(pool.map(_parse_and_render, jobs, chunksize=64))
     else:
         results = [_parse_and_render(job) for job in jobs]
-    for (path, _, stat, sha), (post, probs, html, summary) in zip(todo, results):
+    for (path, _, _, stat), (sha, post, probs, html, summary) in zip(todo, results):
         cache.posts[path] = _Cached(stat, sha, post, probs, summary)
         cache.mark_post(path)
         if html is not None:
