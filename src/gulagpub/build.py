@@ -222,6 +222,9 @@ def _static(env: jinja2.Environment, name: str) -> bytes:
     return source.encode("utf-8")
 
 
+# Feed documents whose middle entries are this close in time go to the same writer.
+_STRETCH = 40
+
 # Below this many changed files, parsing in this process is faster than starting workers.
 PARALLEL_FROM = 200
 
@@ -345,6 +348,7 @@ class _Item:
     tags: list[Term]
     categories: list[Term]
     key: str = ""
+    rank: int = 0  # place among all items, newest first
 
 
 class _Builder:
@@ -484,6 +488,8 @@ class _Builder:
         outputs: list[Output] = []
         newest_first = sorted(items.values(), key=lambda i: (i.post.date or self.now, i.post.path),
                               reverse=True)
+        for rank, it in enumerate(newest_first):
+            it.rank = rank
         site_feeds = self.feed_links("/", cfg.site.title)
 
         archives = _comment_files(self.root, {it.post.path.rpartition("/")[0] for it in items.values()})
@@ -699,14 +705,19 @@ class _Builder:
 
             if doc.number == 0 and cfg.feeds.json_feed:
                 self.in_json_feed.update(i.path for i in chosen)
+            # A writer serializes each entry it needs once: documents over the same
+            # stretch of time (the site's archive page and its language's, a tag's
+            # feed and its category's) go to the same writer, so fewer entries are
+            # serialized by both.
+            group = chosen[len(chosen) // 2].rank // _STRETCH if chosen else None
             out.append(Output(self.file_of(base + doc.name("atom")), key + "a",
-                              lambda real=real: feeds.atom(info, real(), fallback)))
+                              lambda real=real: feeds.atom(info, real(), fallback), group))
             if doc.number == 0:
                 out.append(Output(self.file_of(base + "feed.rss"), key + "r",
-                                  lambda real=real: feeds.rss(info, real(), fallback)))
+                                  lambda real=real: feeds.rss(info, real(), fallback), group))
                 if cfg.feeds.json_feed:
                     out.append(Output(self.file_of(base + "feed.json"), key + "j",
-                                      lambda real=real: feeds.json_feed(info, real())))
+                                      lambda real=real: feeds.json_feed(info, real()), group))
         return out
 
 

@@ -32,6 +32,9 @@ class Output:
     path: str  # '/'-separated, relative to the site root, e.g. '2012/10/20/x/index.html'
     key: str  # names the bytes: two outputs with the same key have the same bytes
     make: Callable[[], bytes]
+    # Outputs of one group are made by the same writer (they share work that
+    # each writer does once, like serializing feed entries); None: any writer.
+    group: int | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
         for o, existed in todo:
             _write_one(spare, o, existed, made)
         return
-    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    shares = _share_out(todo, workers)
     children: list[tuple[int, int]] = []
     gc.freeze()  # the collector would otherwise touch (copy) every shared page
     try:
@@ -192,9 +195,8 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
                 os.close(r)
                 code, message = 0, b""
                 try:
-                    for chunk in chunks[n::workers]:
-                        for o, existed in chunk:
-                            _write_one(spare, o, existed, made)
+                    for o, existed in shares[n]:
+                        _write_one(spare, o, existed, made)
                 except BaseException as e:  # noqa: BLE001 - reported to the parent
                     code, message = 1, f"{type(e).__name__}: {e}".encode("utf-8", "replace")
                 finally:
@@ -204,9 +206,8 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
             children.append((pid, r))
         failure: BaseException | None = None
         try:
-            for chunk in chunks[0::workers]:
-                for o, existed in chunk:
-                    _write_one(spare, o, existed, made)
+            for o, existed in shares[0]:
+                _write_one(spare, o, existed, made)
         except BaseException as e:  # noqa: BLE001 - raised once the children are done
             failure = e
         messages = []
@@ -222,6 +223,22 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
             raise BuildError("writing the site failed: " + "; ".join(messages))
     finally:
         gc.unfreeze()
+
+
+def _share_out(todo: list[tuple[Output, bool]], workers: int) -> list[list[tuple[Output, bool]]]:
+    """Each writer's share of `todo`: outputs without a group in chunks taken in
+    turn, grouped ones by their group, spread evenly."""
+    shares: list[list[tuple[Output, bool]]] = [[] for _ in range(workers)]
+    loose = [t for t in todo if t[0].group is None]
+    for n in range(0, len(loose), CHUNK):
+        shares[(n // CHUNK) % workers].extend(loose[n:n + CHUNK])
+    by_group: dict[int, list[tuple[Output, bool]]] = {}
+    for t in todo:
+        if t[0].group is not None:
+            by_group.setdefault(t[0].group, []).append(t)
+    for n, group in enumerate(by_group.values()):
+        shares[n % workers].extend(group)
+    return shares
 
 
 def _overwrite(target: Path, data: bytes) -> None:
