@@ -448,22 +448,37 @@ def _static(env: jinja2.Environment, name: str) -> bytes:
     return source.encode("utf-8")
 
 
+# Feed documents whose middle entries are this close in time go to the same writer.
+_STRETCH = 40
+
 # Below this many changed files, parsing in this process is faster than starting workers.
 PARALLEL_FROM = 200
 
 
-def _parse_and_render(job: tuple[str, bytes, str, Any]) -> tuple[Post | None, list[Problem], str | None, str | None]:
-    """Parse one file and render its body: (post without body, problems, HTML, summary)."""
+def _sha(path: str, data: bytes) -> str:
+    """The cache's name for a content file's bytes."""
+    return _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
+
+
+def _parse_and_render(job: tuple[str, str, bytes | None, str, Any]
+                      ) -> tuple[str, Post | None, list[Problem], str | None, str | None]:
+    """Read (unless `data` is given), parse and render one file: (its sha, post
+    without body, problems, HTML, summary). Reading and hashing here, in the
+    workers, spares the parent reading every file and sending it to them."""
     from . import render
     from .postfile import parse_post
 
-    path, data, lang, tz = job
+    path, full, data, lang, tz = job
+    if data is None:
+        with open(full, "rb") as f:
+            data = f.read()
+    sha = _sha(path, data)
     post, problems = parse_post(path, data, default_lang=lang, tz=tz)
     if post is None:
-        return None, problems, None, None
+        return sha, None, problems, None, None
     html = render.markdown_to_html(post.body)
     # The cache keeps what the build reads: no body (HTML is cached apart), no raw meta.
-    return replace(post, body="", meta={}), problems, html, render.summary_of(post, html)
+    return sha, replace(post, body="", meta={}), problems, html, render.summary_of(post, html)
 
 
 def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str],
@@ -482,7 +497,9 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
     for gone in [p for p in entries if p not in seen]:
         del entries[gone]
         cache.touch(gone)
-    todo: list[tuple[str, bytes, tuple[int, int, int], str]] = []
+    # Files not seen before are read by whoever parses them; changed ones are
+    # read here, as a file touched but not changed needs no parsing.
+    todo: list[tuple[str, str, bytes | None, tuple[int, int, int]]] = []
     base = str(root) + os.sep
     lstat, is_link = os.lstat, stat_mod.S_ISLNK
     for path in paths:
@@ -502,16 +519,18 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
                 cache.touch(path)
             continue
         stat = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if entry is None or entry.stat != stat:
+        if entry is None:
+            todo.append((path, full, None, stat))
+        elif entry.stat != stat:
             with open(full, "rb") as f:
                 data = f.read()
-            sha = _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
-            if entry is None or entry.sha != sha:
-                todo.append((path, data, stat, sha))
+            sha = _sha(path, data)
+            if entry.sha != sha:
+                todo.append((path, full, data, stat))
             else:
                 entry.stat = stat
-            cache.touch(path)
-    jobs = [(path, data, config.site.lang, tz) for path, data, _, _ in todo]
+                cache.touch(path)
+    jobs = [(path, full, data, config.site.lang, tz) for path, full, data, _ in todo]
     if len(jobs) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
         import multiprocessing  # here: a one-edit build does not pay for importing them
         from concurrent.futures import ProcessPoolExecutor
@@ -521,8 +540,9 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
             results = list(pool.map(_parse_and_render, jobs, chunksize=64))
     else:
         results = [_parse_and_render(job) for job in jobs]
-    for (path, _, stat, sha), (post, probs, html, summary) in zip(todo, results):
+    for (path, _, _, stat), (sha, post, probs, html, summary) in zip(todo, results):
         entries[path] = _Entry(stat, sha, _record(post) if post else None, tuple(probs), summary)
+        cache.touch(path)
         if post is not None:
             parsed[sha] = post
             cache.put_post(sha, post)
@@ -579,7 +599,7 @@ class _Item:
     """What lists and feeds need of one public post; its Post is loaded only
     when something about it is rendered."""
 
-    __slots__ = ("builder", "src", "entry", "rec", "path", "when", "published", "sig", "key", "lastmod")
+    __slots__ = ("builder", "src", "entry", "rec", "path", "when", "published", "sig", "key", "lastmod", "rank")
 
     def __init__(self, builder: _Builder, src: str, entry: _Entry, path: str, when: int, published: str) -> None:
         assert entry.rec is not None
@@ -588,6 +608,7 @@ class _Item:
         self.sig: tuple[Any, ...] = ()
         self.key = ""
         self.lastmod: tuple[str, str] = ("", "")  # for sitemap.xml: the time, and its <url> row
+        self.rank = 0  # place among all items, newest first
 
     @property
     def post(self) -> Post:
@@ -650,6 +671,7 @@ class _Builder:
         self.base_gen = self.gen = _h(BUILD_VERSION, _templates_digest(root), config_text, drafts)
         self.prefix = urlsplit(self.config.site.base_url).path or "/"
         self.rendered = 0
+        self.templates: dict[str, jinja2.Template] = {}
         self.html: dict[str, str] = {}
         self.parsed: dict[str, Post] = {}  # by content hash
         self.entries_by_path: dict[str, _Entry] = {}
@@ -659,9 +681,8 @@ class _Builder:
         self.cats: dict[str, Term] = {}
         self.entries: dict[str, feeds.Rendered] = {}
         self._when: dict[datetime, tuple[str, str]] = {}
-        self.feed_items: dict[str, list[_Item]] = {}  # feed file -> its entries
         self.in_json_feed: set[str] = set()  # the items some JSON feed holds
-        self.cache_entries = False  # entries serialized one by one are kept in the cache
+        self.cache_entries = False  # serialized entries are taken from (and kept in) the cache
 
     @property
     def env(self) -> jinja2.Environment:
@@ -752,8 +773,15 @@ class _Builder:
             done = self._when[dt] = (local.isoformat(), f"{local.day} {render.month_year(local)}")
         return done
 
+    def template(self, name: str) -> jinja2.Template:
+        # Looked up once: Jinja's own cache lookup was a tenth of rendering a page (profiled).
+        found = self.templates.get(name)
+        if found is None:
+            found = self.templates[name] = self.env.get_template(name)
+        return found
+
     def page(self, template: str, **ctx: Any) -> bytes:
-        return self.env.get_template(template).render(site=self.site_ctx, **ctx).encode("utf-8")
+        return self.template(template).render(site=self.site_ctx, **ctx).encode("utf-8")
 
     def history(self) -> dict[str, str]:
         """When each post's content last really changed (path -> ISO time), from Git:
@@ -806,13 +834,17 @@ class _Builder:
         self.say(f"writing {plan.count} file(s) ({plan.pages} pages, {plan.feeds} feeds)")
         # The HTML cache's connection must not be shared with forked writers.
         self.cache.close()
+        # Each writer serializes the feed entries it needs, once (rendered_entry):
+        # entries are cheap to make (feeds._direct_xml), dearer to send between processes.
+        # When few files are made (an edit), entries are also looked up in the cache.
+        self.cache_entries = len(plan.outputs) < PARALLEL_FROM
         try:
-            report = write_site(self.out, plan.outputs, kept=plan.kept, prepare=self.prepare_entries,
-                                workers=workers)
+            report = write_site(self.out, plan.outputs, kept=plan.kept, workers=workers)
         except StaleOutputs:  # the live site is not one the plan memo knows: plan everything
             plan = self.plan(visible, use_memo=False)
             self.cache.close()
-            report = write_site(self.out, plan.outputs, prepare=self.prepare_entries, workers=workers)
+            self.cache_entries = False
+            report = write_site(self.out, plan.outputs, workers=workers)
         self.cache.save()
         self.say(f"{report.written} file(s) written, {report.unchanged} unchanged, "
                  f"{report.removed} removed; {self.rendered} rendered")
@@ -921,6 +953,8 @@ class _Builder:
 
         # Lists and feeds: the site (originals), each language, tag, category.
         newest_first = sorted(items.values(), key=lambda i: (i.when, i.src), reverse=True)
+        for rank, it in enumerate(newest_first):
+            it.rank = rank
         # (base, heading (None: the language's name, looked up only if needed), language, members, archives)
         collections: list[tuple[str, str | None, str, list[_Item], bool]] = [
             ("/", "", cfg.site.lang, [i for i in newest_first if i.rec.kind == "post"], True)]
@@ -997,7 +1031,7 @@ class _Builder:
         n_pages = sum(1 for p in kept if p.endswith(".html")) + sum(1 for o in outputs if o.path.endswith(".html"))
         return _Plan(outputs, kept, len(kept) + len(outputs), n_pages, n_feeds, len(items))
 
-    def standalone_page(self, src: str, path: str, site_feeds: list[dict[str, str]]) -> bytes:
+    def standalone_page(self, src: str, path: str, site_feeds: list[_Attrs]) -> bytes:
         p = self.post_of(src)
         return self.page("page.html", lang=p.lang, dir=None, description=p.summary or "",
                          canonical=absolute(path, self.config), feeds=site_feeds,
@@ -1005,14 +1039,14 @@ class _Builder:
                                       "html": Markup(self.body_html(p))}))
 
     # --- page makers --------------------------------------------------------
-    def feed_links(self, base: str, title: str) -> list[dict[str, str]]:
+    def feed_links(self, base: str, title: str) -> list[_Attrs]:
         return [
             _Attrs({"type": "application/atom+xml", "title": f"{title} (Atom)", "href": self.href(base + "feed.atom")}),
             _Attrs({"type": "application/rss+xml", "title": f"{title} (RSS)", "href": self.href(base + "feed.rss")}),
             _Attrs({"type": "application/feed+json", "title": f"{title} (JSON Feed)", "href": self.href(base + "feed.json")}),
         ]
 
-    def archived_comments(self, data: bytes) -> list[dict[str, Any]]:
+    def archived_comments(self, data: bytes) -> list[_Attrs]:
         """Comments kept from the old blog (posts/NAME.comments.yaml), as HTML."""
         from . import comments, render
 
@@ -1028,7 +1062,7 @@ class _Builder:
         return out
 
     def post_page(self, it: _Item, others: list[_Item], mastodon: str | None,
-                  site_feeds: list[dict[str, str]], archived: bytes = b"") -> bytes:
+                  site_feeds: list[_Attrs], archived: bytes = b"") -> bytes:
         from . import render
 
         p = it.post
@@ -1052,7 +1086,7 @@ class _Builder:
                          canonical=it.url, feeds=site_feeds, post=ctx)
 
     def redirect(self, post: Post, path: str) -> bytes:
-        return self.env.get_template("redirect.html").render(
+        return self.template("redirect.html").render(
             lang=post.lang, title=post.title, target=self.href(path),
             canonical=absolute(path, self.config)).encode("utf-8")
 
@@ -1087,48 +1121,20 @@ class _Builder:
 
             yield Output(self.file_of(path), key, make)
 
-    def prepare_entries(self, todo: list[Output]) -> None:
-        """Serialize the entries of the feeds about to be made, on every core when
-        there are many (feedgen takes about a millisecond per entry), so that the
-        writers share them instead of each making them again."""
-        needed: dict[str, _Item] = {}
-        for o in todo:
-            for it in self.feed_items.get(o.path, ()):
-                if it.path not in self.entries:
-                    needed[it.path] = it
-        if len(needed) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-            # A few (after an edit: the post's neighbours in its feeds, unchanged
-            # since they were last serialized here): from the entry cache.
-            found = self.cache.get_entries([self.entry_key(it) for it in needed.values()])
-            self.cache.close()  # no connection may cross into forked writers
-            for path, it in needed.items():
-                done = found.get(self.entry_key(it))
-                if done is not None:
-                    self.entries[path] = done
-            self.cache_entries = True
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        global _SERIALIZING
-        _SERIALIZING = self, list(needed.values())
-        try:
-            with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
-                                     mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_serialize_entry, range(len(needed)), chunksize=64))
-        finally:
-            _SERIALIZING = None
-        self.entries.update(zip(needed, done))
-
     def rendered_entry(self, it: _Item) -> feeds.Rendered:
         """The entry of `it`, serialized once per build for all the feeds it is in."""
         done = self.entries.get(it.path)
+        if done is None and self.cache_entries:
+            # After an edit, the post's neighbours in its feeds are as they were
+            # serialized by an earlier build.
+            done = self.cache.get_entries([self.entry_key(it)]).get(self.entry_key(it))
         if done is None:
             from . import feeds
 
-            done = self.entries[it.path] = feeds.serialize(self.entry(it), it.path in self.in_json_feed)
+            done = feeds.serialize(self.entry(it), it.path in self.in_json_feed)
             if self.cache_entries:
                 self.cache.put_entry(self.entry_key(it), done)
+        self.entries[it.path] = done
         return done
 
     def entry_key(self, it: _Item) -> str:
@@ -1182,45 +1188,40 @@ class _Builder:
             def real(chosen: list[_Item] = chosen, doc: feeds.Document[_Item] = doc) -> feeds.Document[feeds.Rendered]:
                 return feeds.Document(doc.number, tuple(self.rendered_entry(i) for i in chosen), doc.pages)
 
-            for ext in ("atom", "rss", "json") if doc.number == 0 else ("atom",):
-                self.feed_items[self.file_of(base + doc.name(ext))] = chosen
             if doc.number == 0 and cfg.feeds.json_feed:
                 self.in_json_feed.update(i.path for i in chosen)
+            # A writer serializes each entry it needs once: documents over the same
+            # stretch of time (the site's archive page and its language's, a tag's
+            # feed and its category's) go to the same writer, so fewer entries are
+            # serialized by both.
+            group = chosen[len(chosen) // 2].rank // _STRETCH if chosen else None
             out.append(Output(self.file_of(base + doc.name("atom")), key + "a",
-                              lambda real=real: feeds.atom(info, real(), fallback)))
+                              lambda real=real: feeds.atom(info, real(), fallback), group))
             if doc.number == 0:
                 out.append(Output(self.file_of(base + "feed.rss"), key + "r",
-                                  lambda real=real: feeds.rss(info, real(), fallback)))
+                                  lambda real=real: feeds.rss(info, real(), fallback), group))
                 if cfg.feeds.json_feed:
                     out.append(Output(self.file_of(base + "feed.json"), key + "j",
-                                      lambda real=real: feeds.json_feed(info, real())))
+                                      lambda real=real: feeds.json_feed(info, real()), group))
         return out
 
 
-_SERIALIZING: tuple[_Builder, list[_Item]] | None = None
+class _Attrs:
+    """A template's context values, which templates read as attributes
+    (`post.title`) or as keys (`post['title']`). They are the instance's
+    attributes, so that Jinja's attribute lookup (tried first) is answered by
+    Python's own, with no call into Python code: on a plain dict the failed
+    attribute lookup was a twentieth of a full build, and a `__getattr__`
+    reading the dict about as much again (profiled)."""
 
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
 
-def _serialize_entry(n: int) -> feeds.Rendered:
-    """In a forked worker of `prepare_entries`: the entry of the n-th item, serialized."""
-    assert _SERIALIZING is not None
-    builder, items = _SERIALIZING
-    from . import feeds
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__[key]
 
-    it = items[n]
-    return feeds.serialize(builder.entry(it), it.path in builder.in_json_feed)
-
-
-class _Attrs(dict[str, Any]):
-    """A template's context values: a dict whose keys templates read as attributes
-    directly (Jinja tries an attribute before a key; on a plain dict the failed
-    attribute lookup was a twentieth of a full build, profiled). Keys named like
-    dict methods resolve to the method first, as on a plain dict."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __contains__(self, key: str) -> bool:
+        return key in self.__dict__
 
 
 def _comment_files(root: Path, folders: set[str]) -> dict[str, tuple[int, int, int]]:
