@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # imported where used: a build that renders nothing does not 
 
 # Bump when the output changes for a reason no cache key can see (new code),
 # or when what the caches hold changes shape: every cache is then made again.
-BUILD_VERSION = "4"
+BUILD_VERSION = "5"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
@@ -973,13 +973,18 @@ class _Builder:
             for name, term in sorted(terms.items(), key=lambda kv: kv[1].slug):
                 collections.append((f"/{kind}/{term.quoted}/", f"{label}: {name}", cfg.site.lang,
                                     members.get(name, []), False))
+        # A list's memo: ("l", base) -> (inputs, how many feeds), ("lp", base) -> its
+        # output paths, and each output's key apart, ("k", path) -> key: after an edit
+        # the journal gets the few keys that changed, not the thousand pages of a list.
         for base, named, lang, members, archives_on in collections:
             sig = (named, lang, archives_on, _joined(list(map(_key_of, members))))
             hit = memo.get(("l", base))
             if hit is not None and hit[0] == sig:
-                kept.update(hit[1])
-                n_feeds += hit[2]
-                continue
+                known = [(path, memo.get(("k", path))) for path in memo.get(("lp", base), ())]
+                if known and all(key is not None for _, key in known):
+                    kept.update(known)  # type: ignore[arg-type]
+                    n_feeds += hit[1]
+                    continue
             if named is None:
                 from . import render
 
@@ -990,17 +995,26 @@ class _Builder:
             fo = self.feed_outputs(base, heading, lang, members, archives_on)
             n_feeds += len(fo)
             group += fo
-            before = dict(hit[1]) if hit is not None else {}
             for o in group:  # in a list that changed, most pages often did not
-                if before.get(o.path) == o.key:
+                if memo.get(("k", o.path)) == o.key:
                     kept[o.path] = o.key
                 else:
                     outputs.append(o)
-            changes[("l", base)] = (sig, tuple((o.path, o.key) for o in group), len(fo))
+                    changes[("k", o.path)] = o.key
+            paths = tuple(o.path for o in group)
+            was = memo.get(("lp", base), ())
+            if was != paths:
+                for gone in set(was) - set(paths):
+                    changes[("k", gone)] = _GONE
+                changes[("lp", base)] = paths
+            changes[("l", base)] = (sig, len(fo))
         bases = {c[0] for c in collections}
-        for k in memo:  # groups gone since
-            if (k[0] == "p" and k[1] not in items) or (k[0] == "l" and k[1] not in bases):
+        for k, v in memo.items():  # groups gone since
+            if (k[0] == "p" and k[1] not in items) or (k[0] in ("l", "lp") and k[1] not in bases):
                 changes[k] = _GONE
+                if k[0] == "lp":
+                    for path in v:
+                        changes[("k", path)] = _GONE
         for k, v in changes.items():
             if v is _GONE:
                 memo.pop(k, None)
