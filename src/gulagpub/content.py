@@ -17,7 +17,6 @@ from typing import Any
 from .config import CONFIG_FILE, Config, parse_config
 from .errors import ConfigError, Problem
 from .model import Kind, Post, slug_from_name
-from .postfile import kind_of, parse_post
 
 CONTENT_DIRS = ("posts", "translations", "pages")
 
@@ -53,6 +52,8 @@ class Content:
 def locate(root: Path, ref: str) -> str | None:
     """The path of a content file named by path, file name or slug, found
     from file names alone (no parsing; a `slug:` field is not seen)."""
+    from .postfile import kind_of  # here: reading settings alone does not import the YAML parser
+
     ref = ref.strip().removeprefix("./")
     if kind_of(ref) is not None and (root / ref).is_file():
         return ref
@@ -104,6 +105,8 @@ def content_paths(root: Path) -> list[str]:
 def parse_many(files: dict[str, bytes], config: Config) -> tuple[list[Post], list[Problem]]:
     """Parse every (path, bytes) pair and check what only the set can tell:
     duplicate slugs, translations without an original."""
+    from .postfile import parse_post
+
     posts: list[Post] = []
     problems: list[Problem] = []
     tz = config.site.tz
@@ -208,6 +211,8 @@ def _write_cache(path: Path | None, key: tuple[object, ...], files: dict[str, An
 
 def load(root: Path) -> Content:
     """Read gulagpub.toml and every content file of the working tree."""
+    from .postfile import kind_of, parse_post
+
     config = load_config(root)
     problems: list[Problem] = []
     key = (_CACHE_VERSION, config.site.lang, config.site.timezone, _code_stamp())

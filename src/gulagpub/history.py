@@ -245,12 +245,14 @@ def blob_digest(data: bytes) -> str:
     return content_digest(meta, body.lstrip("\n"))
 
 
-def update(root: Path, history: History, prefixes: tuple[str, ...]) -> History:
+def update(root: Path, history: History, prefixes: tuple[str, ...], head: str | None = None) -> History:
     """`history` brought up to the repository's HEAD (a new one when the old
-    head is not an ancestor, e.g. after a rebase)."""
-    if not gitstore.is_repo(root):
-        return History()
-    head = gitstore.head(root)
+    head is not an ancestor, e.g. after a rebase). `head`: HEAD, when the
+    caller has just read it (saves two git processes)."""
+    if head is None:
+        if not gitstore.is_repo(root):
+            return History()
+        head = gitstore.head(root)
     if head is None:
         return History()
     if head == history.head:
