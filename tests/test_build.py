@@ -279,6 +279,22 @@ def test_an_incremental_build_equals_a_full_build(tmp_path: Path) -> None:
     assert snapshot(out) == snapshot(tmp_path / "full")
 
 
+def test_two_writers_make_the_same_site_as_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked writers (feed documents grouped by time, entries serialized per
+    writer) write exactly what a single writer writes."""
+    from corpus import generate
+
+    from gulagpub import site
+
+    root = tmp_path / "gen"
+    generate(root, 120)
+    two = build(root, tmp_path / "two", now=NOW)
+    assert two.report.written > site.PARALLEL_FROM  # so two writers shared the work
+    monkeypatch.setattr(site, "PARALLEL_FROM", 10**9)
+    build(root, tmp_path / "one", now=NOW)
+    assert snapshot(tmp_path / "two") == snapshot(tmp_path / "one")
+
+
 def test_updated_comes_from_real_content_changes_only(tmp_path: Path) -> None:
     root = bundled(tmp_path)
     path = root / "posts/2008-08-19-the-tragedy-of-karaganda.md"

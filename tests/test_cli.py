@@ -161,23 +161,16 @@ def test_the_installed_script_exit_codes(tmp_path):
     assert r.returncode == 1 and "no gulagpub.toml in" in r.stderr and "`gulagpub init DIR`" in r.stderr
 
 
-def test_history_leaves_a_commit_graph_for_the_next_run(repo):
+def test_history_keeps_an_index_for_the_next_run(repo):
     approved(repo)
-    info = repo.root / ".git" / "objects" / "info"
-    chain = info / "commit-graphs" / "commit-graph-chain"
-    assert not (info / "commit-graph").exists() and not chain.exists()
+    index = repo.root / ".git" / "gulagpub-history-cache.pickle"
     first = ok(gp(repo, "history", "vicente"))
-    assert chain.exists() and len(chain.read_text().split()) == 1
-    repo.git("commit-graph", "verify")  # a sound graph, which git uses from now on
-    layers = chain.read_text()
-    stat = (info / "commit-graphs" / f"graph-{layers.split()[0]}.graph").stat()
-    assert ok(gp(repo, "history", "vicente")) == first  # HEAD has not moved: nothing written
-    assert chain.read_text() == layers
-    assert (info / "commit-graphs" / f"graph-{layers.split()[0]}.graph").stat() == stat
-    repo.write("notes.txt", "a commit the graph does not know yet\n")
+    stat = index.stat()
+    assert ok(gp(repo, "history", "vicente")) == first
+    assert index.stat() == stat  # HEAD is indexed: nothing read from git's history, nothing written
+    repo.write("notes.txt", "a commit the index does not know yet\n")
     repo.commit("notes")
     assert ok(gp(repo, "history", "vicente")) == first
-    # refreshed: the new commit is in the graph (a layer added, or merged in
-    # by git), not left for every later `git log` to read without Bloom filters
-    assert chain.read_text() != layers
-    repo.git("commit-graph", "verify")
+    assert index.stat().st_mtime_ns != stat.st_mtime_ns or index.stat().st_ino != stat.st_ino
+    info = repo.root / ".git" / "objects" / "info"
+    assert not (info / "commit-graph").exists() and not (info / "commit-graphs").exists()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gulagpub.model import Kind, Post, Reprint, Source, State, Translation
 from gulagpub.render import (
     absolutize,
     human_date,
+    is_xml_safe,
     language_name,
     markdown_to_html,
     provenance,
@@ -57,6 +60,18 @@ def test_absolutize_makes_links_and_images_absolute() -> None:
 def test_strip_forbidden_keeps_tab_lf_cr_and_everything_else() -> None:
     text = "a\x00b\x08c\tok\nline\rx\x0bd\x1fe\ufffef\uffffg\ud800h é 中 🙂"
     assert strip_forbidden(text) == "abc\tok\nline\rxdefgh é 中 🙂"
+
+
+def _xml_char(c: str) -> bool:  # XML 1.0, production [2] Char
+    n = ord(c)
+    return n in (0x9, 0xA, 0xD) or 0x20 <= n <= 0xD7FF or 0xE000 <= n <= 0xFFFD or n >= 0x10000
+
+
+@given(st.lists(st.one_of(st.characters(max_codepoint=0x40), st.characters(), st.sampled_from(
+    ["\ud800", "\udfff", "\ufffe", "\uffff", "\ufffd", "é", "🙂"])), max_size=12).map("".join))
+def test_xml_safety_is_decided_and_stripped_as_xml_1_0_says(text: str) -> None:
+    assert is_xml_safe(text) == all(map(_xml_char, text))
+    assert strip_forbidden(text) == "".join(filter(_xml_char, text))
 
 
 def test_control_characters_never_reach_html() -> None:

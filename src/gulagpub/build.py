@@ -1,10 +1,19 @@
 """The build: content repository -> static site and feeds. Use case.
 
-load (with the parse cache) -> check -> select what is public -> history
+load (the parse cache) -> check -> select what is public -> history
 (updated times) -> plan every output file with a key naming its bytes ->
 `site.write_site` makes only the files whose key changed, then swaps the
 new site in atomically. Markdown is rendered once per distinct file content
 (the render cache); pages and feeds are made only when their key changed.
+
+Incremental builds touch only what an edit can reach. The parse cache keeps,
+per file, a record of plain values (what planning needs: title, date, tags,
+...); the Post itself is loaded only when something about it is rendered.
+The plan is made group by group — each post's page, each list with its
+feeds (the site's, a language's, a tag's, a category's) — and the plan memo
+keeps each group's inputs and the keys they gave: a group whose inputs are
+unchanged keeps its keys without recomputing them, and its files are taken
+from the live site (`write_site(kept=...)`).
 """
 
 from __future__ import annotations
@@ -12,39 +21,43 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import operator
 import os
 import pickle
 import sqlite3
 import stat as stat_mod
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
-import jinja2
 from markupsafe import Markup
 
-from . import comments, feeds, history, render
+from . import gitstore
 from .config import Config
 from .content import CONTENT_DIRS, content_paths, load_config, set_problems
 from .errors import BuildError, Problem
-from .ledger import load_ledger
 from .model import Kind, Post, State
-from .postfile import kind_of, parse_post
 from .promotion import is_due
-from .site import Output, WriteReport, write_site
+from .site import Output, StaleOutputs, WriteReport, write_site
 from .taxonomy import Term, assign_slugs
 from .urls import absolute, entry_id, path_of
 
-# Bump when the output changes for a reason no cache key can see (new code).
-BUILD_VERSION = "2"
+if TYPE_CHECKING:  # imported where used: a build that renders nothing does not load them
+    import jinja2
+
+    from . import feeds
+
+# Bump when the output changes for a reason no cache key can see (new code),
+# or when what the caches hold changes shape: every cache is then made again.
+BUILD_VERSION = "5"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
             "style.css", "favicon.svg", "404.html", "sitemap.xml", "robots.txt", "templates"}
+COMMENTS_SUFFIX = ".comments.yaml"  # comments.SUFFIX, without importing YAML to plan
 
 Progress = Callable[[str], None]
 
@@ -67,74 +80,237 @@ def _h(*parts: object) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-@dataclass
-class _Cached:
-    """One content file as last parsed: its stat, hash, post without body, problems."""
-
-    stat: tuple[int, int, int]
-    sha: str
-    post: Post | None
-    problems: list[Problem]
-    summary: str | None = None
+def _joined(texts: Iterator[str] | list[str]) -> str:
+    """One hash for many texts (a list's member keys)."""
+    return hashlib.blake2b("\0".join(texts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-SHARDS = 32
+class _Rec(NamedTuple):
+    """What planning needs of one parsed content file, as plain values: 10,000
+    of them load in milliseconds, where 10,000 Post objects took a fifth of a
+    second. The Post itself is loaded only to render something about it."""
+
+    kind: str
+    state: str
+    lang: str
+    name: str
+    slug: str
+    slug_line: int
+    title: str
+    date: str | None  # ISO 8601 with offset
+    when: int  # the date in microseconds since 1970 (sorting); 0 when undated
+    updated: str | None  # the post's own `updated:`, ISO 8601
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+    aliases: tuple[str, ...]
+    original: str | None
+    id: str | None
 
 
-def _shard(path: str) -> str:
-    return f"posts-{zlib.crc32(path.encode('utf-8')) % SHARDS:02d}.pickle"
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICRO = timedelta(microseconds=1)
+
+
+_key_of = operator.attrgetter("key")
+
+
+def _micros(dt: datetime) -> int:
+    return (dt - _EPOCH) // _MICRO  # exact, unlike a float timestamp
+
+
+def _record(post: Post) -> _Rec:
+    return _Rec(post.kind.value, post.state.value, post.lang, post.name, post.slug, post.line_of("slug"),
+                post.title, post.date.isoformat() if post.date else None,
+                _micros(post.date) if post.date else 0,
+                post.updated.isoformat() if post.updated else None, tuple(post.tags),
+                tuple(post.categories), tuple(post.aliases), post.original, post.id)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _dt(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def _skeleton(path: str, rec: _Rec) -> Post:
+    """A Post holding what its record keeps (no body, provenance or reviews):
+    enough for urls.path_of, entry_id, set_problems and is_due."""
+    return Post(path=path, kind=Kind(rec.kind), name=rec.name, slug=rec.slug, title=rec.title,
+                state=State(rec.state), lang=rec.lang, body="", id=rec.id,
+                date=_dt(rec.date) if rec.date else None,
+                updated=_dt(rec.updated) if rec.updated else None, tags=rec.tags,
+                categories=rec.categories, aliases=rec.aliases, original=rec.original,
+                lines={"slug": rec.slug_line})
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One content file as last parsed."""
+
+    stat: tuple[int, int, int]  # mtime_ns, size, inode
+    sha: str  # names the path and the bytes
+    rec: _Rec | None  # None: the file did not parse
+    problems: tuple[Problem, ...]
+    summary: str | None
+    derived: tuple[str, str, str] | None = None  # (settings digest, site path, entry id)
+
+    def dump(self) -> tuple[Any, ...]:
+        return (self.stat, self.sha, tuple(self.rec) if self.rec else None, self.problems,
+                self.summary, self.derived)
+
+
+_GONE = None  # a journal's value for a key removed
+
+
+class _Store:
+    """A dict in `NAME.pickle`, and the changes made since in `NAME.journal`,
+    appended to it: an edit appends a few hundred bytes instead of rewriting
+    megabytes (rewriting the parse records and the plan memo of 10,000 posts
+    was a fifth of a one-edit build). The journal is folded into the file
+    when it grows past a quarter of it. A damaged journal (an interrupted
+    write) is ignored from the damage on, and the next save folds it in: this
+    is a cache, whose every value is checked before use."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.base = folder / f"{name}.pickle"
+        self.log = folder / f"{name}.journal"
+        self.fold = False
+
+    def load(self) -> dict[Any, Any]:
+        try:
+            with open(self.base, "rb") as f:
+                data = pickle.load(f)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
+                ValueError, IndexError, KeyError, MemoryError):
+            self.fold = True
+            return {}
+        if not (isinstance(data, tuple) and len(data) == 2 and data[0] == BUILD_VERSION
+                and isinstance(data[1], dict)):
+            self.fold = True
+            return {}
+        values: dict[Any, Any] = data[1]
+        try:
+            with open(self.log, "rb") as f:
+                while True:
+                    try:
+                        changes = pickle.load(f)
+                    except EOFError:
+                        break
+                    for k, v in changes.items():
+                        if v is _GONE:
+                            values.pop(k, None)
+                        else:
+                            values[k] = v
+        except FileNotFoundError:
+            pass
+        except (OSError, pickle.PickleError, AttributeError, ImportError, TypeError, ValueError,
+                IndexError, KeyError, MemoryError):
+            self.fold = True
+        return values
+
+    def save(self, values: Callable[[], dict[Any, Any]], changes: dict[Any, Any]) -> None:
+        """Record `changes` (key -> new value, or _GONE); `values()` gives the whole dict after them."""
+        if not changes and not self.fold:
+            return
+        try:
+            size = self.log.stat().st_size
+            big = size > max(1 << 16, self.base.stat().st_size // 4)
+        except OSError:
+            big = not self.base.exists()
+        if self.fold or big:
+            tmp = self.base.with_name(self.base.name + ".tmp")
+            with open(tmp, "wb") as f:
+                pickle.dump((BUILD_VERSION, values()), f, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(self.base)
+            self.log.unlink(missing_ok=True)
+            self.fold = False
+            return
+        with open(self.log, "ab") as f:  # one write: an interruption leaves a damaged tail at worst
+            f.write(pickle.dumps(changes, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class Cache:
-    """`.gulagpub-cache/` at the content root (gitignored): parsed posts by
-    file stat, rendered HTML by content hash, the Git history."""
+    """`.gulagpub-cache/` at the content root (gitignored): one record per
+    content file by file stat (`index`), the Post objects, rendered HTML and
+    feed entries by content hash (html.sqlite), the Git history, the plan
+    memo (`plan`). Only a cache: anything unreadable in it is ignored and
+    made again."""
 
     def __init__(self, root: Path) -> None:
         self.dir = root / CACHE_DIR
-        self.posts: dict[str, _Cached] = {}
-        for n in range(SHARDS):  # one edit rewrites one small shard, not all parsed posts
-            self.posts.update(self._load(f"posts-{n:02d}.pickle") or {})
-        self.history: history.History = self._load("history.pickle") or history.History()
-        self._dirty: set[str] = set()
+        self._index = _Store(self.dir, "index")
+        self.entries: dict[str, _Entry] = {}
+        try:
+            for path, (st, sha, rec, probs, summary, derived) in self._index.load().items():
+                self.entries[path] = _Entry(st, sha, _Rec._make(rec) if rec else None, probs, summary, derived)
+        except (TypeError, ValueError, AttributeError):
+            self.entries = {}
+            self._index.fold = True
+        self._touched: set[str] = set()  # paths whose entry changed (or went)
+        self._plan = _Store(self.dir, "plan")
+        self.memo: dict[Any, Any] = self._plan.load()
+        self.memo_changes: dict[Any, Any] = {}
+        hist = self._plan_history()
+        # (HEAD, path -> ISO time of its last real change, blob id -> content digest)
+        self.head: str | None = hist[0]
+        self.changed: dict[str, str] = hist[1]
+        self.digests: dict[str, str] = hist[2]
+        self._history_dirty = False
         self._conn: sqlite3.Connection | None = None
         self._pending: dict[str, str] = {}
+        self._pending_posts: dict[str, bytes] = {}
+        self._pending_entries: dict[str, bytes] = {}
 
-    def _load(self, name: str) -> Any:
+    def _plan_history(self) -> tuple[Any, ...]:
         try:
-            with open(self.dir / name, "rb") as f:
+            with open(self.dir / "history.pickle", "rb") as f:
                 data = pickle.load(f)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
-            return None
-        if isinstance(data, tuple) and len(data) == 2 and data[0] == BUILD_VERSION:
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
+                ValueError, IndexError, KeyError, MemoryError):
+            return (None, {}, {})
+        if (isinstance(data, tuple) and len(data) == 2 and data[0] == BUILD_VERSION
+                and isinstance(data[1], tuple) and len(data[1]) == 3):
             return data[1]
-        return None
+        return (None, {}, {})
 
-    def mark(self, name: str) -> None:
-        self._dirty.add(name)
+    def replace_memo(self, memo: dict[Any, Any]) -> None:
+        """A new plan memo (the settings, templates or terms changed): the old one is dropped."""
+        self.memo, self.memo_changes = memo, {}
+        self._plan.fold = True
 
-    def mark_post(self, path: str) -> None:
-        self._dirty.add(_shard(path))
+    def touch(self, path: str) -> None:
+        self._touched.add(path)
+
+    def touched(self) -> set[str]:
+        return self._touched
+
+    def set_history(self, head: str | None, changed: dict[str, str], digests: dict[str, str]) -> None:
+        self.head, self.changed, self.digests = head, changed, digests
+        self._history_dirty = True
 
     def save(self) -> None:
         self.close()
-        if not self._dirty:
+        if not (self._touched or self.memo_changes or self._history_dirty or self._index.fold
+                or self._plan.fold):
             return
         self.dir.mkdir(exist_ok=True)
         gitignore = self.dir / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n", encoding="utf-8")
-        shards: dict[str, dict[str, _Cached]] = {}
-        for path, entry in self.posts.items():
-            shards.setdefault(_shard(path), {})[path] = entry
-        files: list[tuple[str, Any]] = [("history.pickle", self.history)]
-        files += [(name, shards.get(name, {})) for name in sorted(self._dirty) if name.startswith("posts-")]
-        for name, value in files:
-            if name in self._dirty:
-                tmp = self.dir / (name + ".tmp")
-                with open(tmp, "wb") as f:
-                    pickle.dump((BUILD_VERSION, value), f, protocol=pickle.HIGHEST_PROTOCOL)
-                tmp.replace(self.dir / name)
-        self._dirty.clear()
+        if self._index.fold:
+            for old in self.dir.glob("posts-*.pickle"):  # the parse cache of BUILD_VERSION 2
+                old.unlink()
+        self._index.save(lambda: {p: e.dump() for p, e in self.entries.items()},
+                         {p: (e.dump() if (e := self.entries.get(p)) else _GONE) for p in self._touched})
+        self._touched.clear()
+        self._plan.save(lambda: self.memo, self.memo_changes)
+        self.memo_changes = {}
+        if self._history_dirty:
+            tmp = self.dir / "history.pickle.tmp"
+            with open(tmp, "wb") as f:
+                pickle.dump((BUILD_VERSION, (self.head, self.changed, self.digests)), f,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(self.dir / "history.pickle")
+            self._history_dirty = False
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -142,49 +318,87 @@ class Cache:
             self._conn = sqlite3.connect(self.dir / "html.sqlite", isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("CREATE TABLE IF NOT EXISTS meta (version TEXT NOT NULL)")
+            row = self._conn.execute("SELECT version FROM meta").fetchone()
+            if row is None or row[0] != BUILD_VERSION:  # made by other code: start again
+                with self._conn:
+                    self._conn.execute("BEGIN")
+                    for table in ("html", "posts", "entries", "meta"):
+                        self._conn.execute(f"DROP TABLE IF EXISTS {table}")
+                    self._conn.execute("CREATE TABLE meta (version TEXT NOT NULL)")
+                    self._conn.execute("INSERT INTO meta VALUES (?)", (BUILD_VERSION,))
             self._conn.execute("CREATE TABLE IF NOT EXISTS html (sha TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            self._conn.execute("CREATE TABLE IF NOT EXISTS posts (sha TEXT PRIMARY KEY, post BLOB NOT NULL)")
+            self._conn.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, entry BLOB NOT NULL)")
         return self._conn
 
     def get_html(self, sha: str) -> str | None:
-        row = self._db().execute("SELECT html FROM html WHERE sha = ?", (sha,)).fetchone()
+        try:
+            row = self._db().execute("SELECT html FROM html WHERE sha = ?", (sha,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None
         return row[0] if row else None
-
-    def get_many_html(self, shas: list[str]) -> dict[str, str]:
-        """Rendered HTML for many hashes in few queries (one file, not one per post)."""
-        found: dict[str, str] = {}
-        db = self._db()
-        for i in range(0, len(shas), 500):
-            chunk = shas[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(db.execute(f"SELECT sha, html FROM html WHERE sha IN ({marks})", chunk))
-        return found
 
     def put_html(self, sha: str, html: str) -> None:
         self._pending[sha] = html
 
-    def close(self) -> None:
-        if self._pending:
+    def get_post(self, sha: str) -> Post | None:
+        try:
+            row = self._db().execute("SELECT post FROM posts WHERE sha = ?", (sha,)).fetchone()
+            post = pickle.loads(row[0]) if row else None
+        except (sqlite3.DatabaseError, pickle.PickleError, EOFError, AttributeError, ImportError,
+                TypeError, ValueError, IndexError, KeyError):
+            return None
+        return post if isinstance(post, Post) else None
+
+    def put_post(self, sha: str, post: Post) -> None:
+        self._pending_posts[sha] = pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def get_entries(self, keys: list[str]) -> dict[str, Any]:
+        """Serialized feed entries (feeds.Rendered) by key, in few queries."""
+        found: dict[str, Any] = {}
+        try:
             db = self._db()
-            with db:
-                db.execute("BEGIN")
-                db.executemany("INSERT OR REPLACE INTO html VALUES (?, ?)", self._pending.items())
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                rows = db.execute(f"SELECT key, entry FROM entries WHERE key IN ({','.join('?' * len(chunk))})",
+                                  chunk).fetchall()
+                for key, blob in rows:
+                    found[key] = pickle.loads(blob)
+        except (sqlite3.DatabaseError, pickle.PickleError, EOFError, AttributeError, ImportError,
+                TypeError, ValueError, IndexError, KeyError):
+            return {}
+        return found
+
+    def put_entry(self, key: str, rendered: Any) -> None:
+        self._pending_entries[key] = pickle.dumps(rendered, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def close(self) -> None:
+        if self._pending or self._pending_posts or self._pending_entries:
+            try:
+                db = self._db()
+                with db:
+                    db.execute("BEGIN")
+                    db.executemany("INSERT OR REPLACE INTO html VALUES (?, ?)", self._pending.items())
+                    db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?)", self._pending_posts.items())
+                    db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self._pending_entries.items())
+            except sqlite3.DatabaseError:  # a damaged cache: start it again
+                self._conn = None
+                (self.dir / "html.sqlite").unlink(missing_ok=True)
             self._pending.clear()
+            self._pending_posts.clear()
+            self._pending_entries.clear()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
 
-def _environment(root: Path) -> tuple[jinja2.Environment, str]:
-    """Templates from the content repository's templates/ first, then the package's;
-    and a digest of all of them (part of every page's key)."""
+def _environment(root: Path) -> jinja2.Environment:
+    """Templates from the content repository's templates/ first, then the package's."""
+    import jinja2
+
     package = Path(__file__).parent / "templates"
     own = root / TEMPLATES_DIR
-    h = hashlib.blake2b(digest_size=16)
-    for folder in (own, package):
-        if folder.is_dir():
-            for f in sorted(folder.iterdir()):
-                if f.is_file():
-                    h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     loaders: list[jinja2.BaseLoader] = []
     if own.is_dir():
         loaders.append(jinja2.FileSystemLoader(own))
@@ -194,11 +408,21 @@ def _environment(root: Path) -> tuple[jinja2.Environment, str]:
     (root / CACHE_DIR / "jinja").mkdir(parents=True, exist_ok=True)
     # auto_reload off: templates do not change during a build, and checking their
     # times for every page (and every include) was a twentieth of it (profiled).
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, auto_reload=False,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             finalize=_xml_safe,
-                             bytecode_cache=jinja2.FileSystemBytecodeCache(str(root / CACHE_DIR / "jinja")))
-    return env, h.hexdigest()
+    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, auto_reload=False,
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              finalize=_xml_safe,
+                              bytecode_cache=jinja2.FileSystemBytecodeCache(str(root / CACHE_DIR / "jinja")))
+
+
+def _templates_digest(root: Path) -> str:
+    """A digest of every template (part of every page's key)."""
+    h = hashlib.blake2b(digest_size=16)
+    for folder in (root / TEMPLATES_DIR, Path(__file__).parent / "templates"):
+        if folder.is_dir():
+            for f in sorted(folder.iterdir()):
+                if f.is_file():
+                    h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def _xml_safe(value: Any) -> Any:
@@ -213,6 +437,8 @@ def _xml_safe(value: Any) -> Any:
 def _stripped(text: str) -> str:
     # Pages repeat the same texts (site title, feed links, tag names): a tenth
     # of the CPU of a full build went to stripping them again (profiled).
+    from . import render
+
     return render.strip_forbidden(text)
 
 
@@ -222,58 +448,89 @@ def _static(env: jinja2.Environment, name: str) -> bytes:
     return source.encode("utf-8")
 
 
+# Feed documents whose middle entries are this close in time go to the same writer.
+_STRETCH = 40
+
 # Below this many changed files, parsing in this process is faster than starting workers.
 PARALLEL_FROM = 200
 
 
-def _parse_and_render(job: tuple[str, bytes, str, Any]) -> tuple[Post | None, list[Problem], str | None, str | None]:
-    """Parse one file and render its body: (post without body, problems, HTML, summary)."""
-    path, data, lang, tz = job
+def _sha(path: str, data: bytes) -> str:
+    """The cache's name for a content file's bytes."""
+    return _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
+
+
+def _parse_and_render(job: tuple[str, str, bytes | None, str, Any]
+                      ) -> tuple[str, Post | None, list[Problem], str | None, str | None]:
+    """Read (unless `data` is given), parse and render one file: (its sha, post
+    without body, problems, HTML, summary). Reading and hashing here, in the
+    workers, spares the parent reading every file and sending it to them."""
+    from . import render
+    from .postfile import parse_post
+
+    path, full, data, lang, tz = job
+    if data is None:
+        with open(full, "rb") as f:
+            data = f.read()
+    sha = _sha(path, data)
     post, problems = parse_post(path, data, default_lang=lang, tz=tz)
     if post is None:
-        return None, problems, None, None
+        return sha, None, problems, None, None
     html = render.markdown_to_html(post.body)
     # The cache keeps what the build reads: no body (HTML is cached apart), no raw meta.
-    return replace(post, body="", meta={}), problems, html, render.summary_of(post, html)
+    return sha, replace(post, body="", meta={}), problems, html, render.summary_of(post, html)
 
 
-def load_posts(root: Path, config: Config, cache: Cache,
-               rendered: dict[str, str] | None = None) -> tuple[list[Post], list[Problem]]:
-    """Every content file, parsed (from the cache when its stat is unchanged).
-    Changed files are parsed and rendered at once (on every core when there
-    are many: the cold build's main cost); their HTML goes into `rendered`
-    by content hash. Returns posts without bodies, and problems."""
+def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str],
+               parsed: dict[str, Post]) -> tuple[dict[str, _Entry], list[Problem]]:
+    """Every content file, parsed (its record from the cache when its stat is
+    unchanged). Changed files are parsed and rendered at once (on every core
+    when there are many: the cold build's main cost); their HTML goes into
+    `rendered` and their Post into `parsed`, by content hash. Returns the
+    entries of the files that parsed, by path, and every problem."""
     tz = config.site.tz
     problems: list[Problem] = []
     paths = content_paths(root)
     seen = set(paths)
-    for gone in [p for p in cache.posts if p not in seen]:
-        del cache.posts[gone]
-        cache.mark_post(gone)
-    todo: list[tuple[str, bytes, tuple[int, int, int], str]] = []
-    base = str(root)
+    entries = cache.entries
+    before = dict(entries)  # (entries are replaced, not changed, when their file's record changes)
+    for gone in [p for p in entries if p not in seen]:
+        del entries[gone]
+        cache.touch(gone)
+    # Files not seen before are read by whoever parses them; changed ones are
+    # read here, as a file touched but not changed needs no parsing.
+    todo: list[tuple[str, str, bytes | None, tuple[int, int, int]]] = []
+    base = str(root) + os.sep
+    lstat, is_link = os.lstat, stat_mod.S_ISLNK
     for path in paths:
-        full = os.path.join(base, path)
-        if kind_of(path) is None:
-            problems.append(Problem(path, 0, "not where content lives: use posts/NAME.md, "
-                                    "translations/LANG/NAME.md or pages/NAME.md"))
-            continue
-        st = os.lstat(full)
-        if stat_mod.S_ISLNK(st.st_mode):
+        full = base + path
+        entry = entries.get(path)
+        if entry is None:  # (a file with an entry was a content file last time: no need to ask)
+            from .postfile import kind_of
+
+            if kind_of(path) is None:
+                problems.append(Problem(path, 0, "not where content lives: use posts/NAME.md, "
+                                        "translations/LANG/NAME.md or pages/NAME.md"))
+                continue
+        st = lstat(full)
+        if is_link(st.st_mode):
             problems.append(Problem(path, 0, "is a symbolic link; content files must be plain files"))
+            if entries.pop(path, None) is not None:
+                cache.touch(path)
             continue
         stat = (st.st_mtime_ns, st.st_size, st.st_ino)
-        entry = cache.posts.get(path)
-        if entry is None or entry.stat != stat:
+        if entry is None:
+            todo.append((path, full, None, stat))
+        elif entry.stat != stat:
             with open(full, "rb") as f:
                 data = f.read()
-            sha = _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
-            if entry is None or entry.sha != sha:
-                todo.append((path, data, stat, sha))
+            sha = _sha(path, data)
+            if entry.sha != sha:
+                todo.append((path, full, data, stat))
             else:
-                cache.posts[path] = _Cached(stat, sha, entry.post, entry.problems, entry.summary)
-                cache.mark_post(path)
-    jobs = [(path, data, config.site.lang, tz) for path, data, _, _ in todo]
+                entry.stat = stat
+                cache.touch(path)
+    jobs = [(path, full, data, config.site.lang, tz) for path, full, data, _ in todo]
     if len(jobs) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
         import multiprocessing  # here: a one-edit build does not pay for importing them
         from concurrent.futures import ProcessPoolExecutor
@@ -283,23 +540,45 @@ def load_posts(root: Path, config: Config, cache: Cache,
             results = list(pool.map(_parse_and_render, jobs, chunksize=64))
     else:
         results = [_parse_and_render(job) for job in jobs]
-    for (path, _, stat, sha), (post, probs, html, summary) in zip(todo, results):
-        cache.posts[path] = _Cached(stat, sha, post, probs, summary)
-        cache.mark_post(path)
+    for (path, _, _, stat), (sha, post, probs, html, summary) in zip(todo, results):
+        entries[path] = _Entry(stat, sha, _record(post) if post else None, tuple(probs), summary)
+        cache.touch(path)
+        if post is not None:
+            parsed[sha] = post
+            cache.put_post(sha, post)
         if html is not None:
             cache.put_html(sha, html)
-            if rendered is not None:
-                rendered[sha] = html
-    posts: list[Post] = []
+            rendered[sha] = html
+    found: dict[str, _Entry] = {}
     for path in paths:
-        entry = cache.posts.get(path)
+        entry = entries.get(path)
         if entry is None:
             continue
         problems.extend(entry.problems)
-        if entry.post is not None:
-            posts.append(entry.post)
-    problems.extend(set_problems(posts, set(paths)))
-    return posts, problems
+        if entry.rec is not None:
+            found[path] = entry
+    same = all(_identity(before.get(p)) == _identity(entries.get(p)) for p in cache.touched())
+    problems.extend(_set_problems(found, paths, cache, same))
+    return found, problems
+
+
+def _identity(entry: _Entry | None) -> tuple[Any, ...] | None:
+    """What content.set_problems reads of a file."""
+    rec = entry.rec if entry is not None else None
+    return (rec.kind, rec.lang, rec.slug, rec.slug_line, rec.original) if rec is not None else None
+
+
+def _set_problems(found: dict[str, _Entry], paths: list[str], cache: Cache, same: bool) -> list[Problem]:
+    """content.set_problems over the records, remembered while no file's
+    path, kind, language, slug or original changes (`same`: an edit of a text
+    does not make 10,000 Post objects)."""
+    sig = _joined(paths)
+    memo = cache.memo.get(("set_problems",))
+    if same and isinstance(memo, tuple) and len(memo) == 2 and memo[0] == sig:
+        return list(memo[1])
+    result = set_problems([_skeleton(p, e.rec) for p, e in found.items() if e.rec is not None], set(paths))
+    cache.memo[("set_problems",)] = cache.memo_changes[("set_problems",)] = (sig, tuple(result))
+    return result
 
 
 def _blocking(problem: Problem, by_path: dict[str, Post], root: Path, now: datetime) -> bool:
@@ -316,19 +595,63 @@ def _blocking(problem: Problem, by_path: dict[str, Post], root: Path, now: datet
     return bool(re.search(r"^state:\s*['\"]?(published|approved)\b", head, re.M | re.I))
 
 
-@dataclass
 class _Item:
-    """What lists and feeds need of one public post."""
+    """What lists and feeds need of one public post; its Post is loaded only
+    when something about it is rendered."""
 
-    post: Post
-    sha: str
-    path: str  # site path, '/.../'
-    url: str
-    updated: datetime
-    summary: str
-    tags: list[Term]
-    categories: list[Term]
-    key: str = ""
+    __slots__ = ("builder", "src", "entry", "rec", "path", "when", "published", "sig", "key", "lastmod", "rank")
+
+    def __init__(self, builder: _Builder, src: str, entry: _Entry, path: str, when: int, published: str) -> None:
+        assert entry.rec is not None
+        self.builder, self.src, self.entry, self.rec, self.path = builder, src, entry, entry.rec, path
+        self.when, self.published = when, published  # sort key; the date, or the build's time
+        self.sig: tuple[Any, ...] = ()
+        self.key = ""
+        self.lastmod: tuple[str, str] = ("", "")  # for sitemap.xml: the time, and its <url> row
+        self.rank = 0  # place among all items, newest first
+
+    @property
+    def post(self) -> Post:
+        return self.builder.post_of(self.src)
+
+    @property
+    def sha(self) -> str:
+        return self.entry.sha
+
+    @property
+    def url(self) -> str:
+        return absolute(self.path, self.builder.config)
+
+    @property
+    def summary(self) -> str:
+        return self.builder.summary(self.src)
+
+    @property
+    def tags(self) -> list[Term]:
+        return [self.builder.tags[t] for t in self.rec.tags]
+
+    @property
+    def categories(self) -> list[Term]:
+        return [self.builder.cats[c] for c in self.rec.categories]
+
+    @property
+    def updated(self) -> datetime:
+        rec = self.rec
+        if rec.updated:
+            return _dt(rec.updated)
+        published = _dt(self.published)
+        changed = self.builder.changed.get(self.src)
+        return max(published, _dt(changed)) if changed else published
+
+
+@dataclass
+class _Plan:
+    outputs: list[Output]  # the outputs planned anew
+    kept: dict[str, str]  # path -> key of outputs whose group is unchanged: in the live site
+    count: int
+    pages: int  # HTML files
+    feeds: int  # feed documents
+    posts: int
 
 
 class _Builder:
@@ -341,24 +664,69 @@ class _Builder:
         self.say = progress or (lambda _msg: None)
         self.config = load_config(root)
         self.cache = Cache(root)
-        self.env, templates = _environment(root)
+        self._env: jinja2.Environment | None = None
         config_text = (root / "gulagpub.toml").read_bytes()
-        self.gen = _h(BUILD_VERSION, templates, config_text, drafts)
+        self.settings = _h(config_text)
+        # Part of every key (with the languages, once known: every page lists them).
+        self.base_gen = self.gen = _h(BUILD_VERSION, _templates_digest(root), config_text, drafts)
         self.prefix = urlsplit(self.config.site.base_url).path or "/"
         self.rendered = 0
+        self.templates: dict[str, jinja2.Template] = {}
         self.html: dict[str, str] = {}
+        self.parsed: dict[str, Post] = {}  # by content hash
+        self.entries_by_path: dict[str, _Entry] = {}
+        self.changed: dict[str, str] = {}
+        self.langs: list[str] = []
+        self.tags: dict[str, Term] = {}
+        self.cats: dict[str, Term] = {}
         self.entries: dict[str, feeds.Rendered] = {}
         self._when: dict[datetime, tuple[str, str]] = {}
-        self.feed_items: dict[str, list[_Item]] = {}  # feed file -> its entries
         self.in_json_feed: set[str] = set()  # the items some JSON feed holds
+        self.cache_entries = False  # serialized entries are taken from (and kept in) the cache
+
+    @property
+    def env(self) -> jinja2.Environment:
+        if self._env is None:
+            self._env = _environment(self.root)
+        return self._env
+
+    @functools.cached_property
+    def site_ctx(self) -> _Attrs:
+        from . import render
+
+        return _Attrs({
+            "title": self.config.site.title, "description": self.config.site.description, "root": self.prefix,
+            "languages": [_Attrs({"code": l, "name": render.language_name(l),
+                                  "href": self.href(f"/{quote(l.lower())}/")}) for l in self.langs]
+            if len(self.langs) > 1 else [],
+        })
 
     # --- content ----------------------------------------------------------
+    def post_of(self, path: str) -> Post:
+        """The parsed Post of a content file (without its body)."""
+        entry = self.entries_by_path[path]
+        post = self.parsed.get(entry.sha) or self.cache.get_post(entry.sha)
+        if post is None:  # the cache lost it: parse the file again
+            from .postfile import parse_post
+
+            full, _ = parse_post(path, (self.root / path).read_bytes(),
+                                 default_lang=self.config.site.lang, tz=self.config.site.tz)
+            if full is None:
+                raise BuildError(f"{path}: changed during the build; build again")
+            post = replace(full, body="", meta={})
+            self.cache.put_post(entry.sha, post)
+        self.parsed[entry.sha] = post
+        return post
+
     def body_html(self, post: Post) -> str:
-        sha = self.cache.posts[post.path].sha
+        sha = self.entries_by_path[post.path].sha
         if sha in self.html:
             return self.html[sha]
         html = self.cache.get_html(sha)
         if html is None:  # the HTML cache was deleted: render again
+            from . import render
+            from .postfile import parse_post
+
             full, _ = parse_post(post.path, (self.root / post.path).read_bytes(),
                                  default_lang=self.config.site.lang, tz=self.config.site.tz)
             html = render.markdown_to_html(full.body if full else "")
@@ -366,12 +734,25 @@ class _Builder:
         self.html[sha] = html
         return html
 
-    def summary(self, post: Post) -> str:
-        entry = self.cache.posts[post.path]
+    def summary(self, path: str) -> str:
+        entry = self.entries_by_path[path]
         if entry.summary is None:
+            from . import render
+
+            post = self.post_of(path)
             entry.summary = render.summary_of(post, self.body_html(post))
-            self.cache.mark_post(post.path)
+            self.cache.touch(path)
         return entry.summary
+
+    def derived(self, path: str) -> tuple[str, str, str]:
+        """(settings digest, site path, entry id) of a content file, kept in its entry."""
+        entry = self.entries_by_path[path]
+        if entry.derived is None or entry.derived[0] != self.settings:
+            assert entry.rec is not None
+            post = _skeleton(path, entry.rec)
+            entry.derived = (self.settings, path_of(post, self.config), entry_id(post, self.config))
+            self.cache.touch(path)
+        return entry.derived
 
     # --- helpers ----------------------------------------------------------
     def href(self, path: str) -> str:
@@ -386,26 +767,53 @@ class _Builder:
     def when(self, dt: datetime) -> tuple[str, str]:
         done = self._when.get(dt)
         if done is None:
+            from . import render
+
             local = dt.astimezone(self.config.site.tz)
             done = self._when[dt] = (local.isoformat(), f"{local.day} {render.month_year(local)}")
         return done
 
+    def template(self, name: str) -> jinja2.Template:
+        # Looked up once: Jinja's own cache lookup was a tenth of rendering a page (profiled).
+        found = self.templates.get(name)
+        if found is None:
+            found = self.templates[name] = self.env.get_template(name)
+        return found
+
     def page(self, template: str, **ctx: Any) -> bytes:
-        return self.env.get_template(template).render(site=self.site_ctx, **ctx).encode("utf-8")
+        return self.template(template).render(site=self.site_ctx, **ctx).encode("utf-8")
+
+    def history(self) -> dict[str, str]:
+        """When each post's content last really changed (path -> ISO time), from Git:
+        one `git rev-parse` when HEAD has not moved since the last build."""
+        cache = self.cache
+        head = gitstore.head(self.root)
+        if head != cache.head or (head is None and cache.changed):
+            from . import history
+
+            hist = history.update(self.root, history.History(cache.head, cache.changed, cache.digests),
+                                  CONTENT_DIRS, head=head)
+            if (hist.head, hist.changed) != (cache.head, cache.changed):
+                cache.set_history(hist.head, hist.changed, hist.digests)
+        return cache.changed
 
     # --- the build ----------------------------------------------------------
     def run(self) -> BuildResult:
         cfg = self.config
-        posts, problems = load_posts(self.root, cfg, self.cache, self.html)
+        entries, problems = load_posts(self.root, cfg, self.cache, self.html, self.parsed)
+        self.entries_by_path = entries
         self.rendered = len(self.html)
-        self.say(f"read {len(posts)} content file(s)")
-        by_path = {p.path: p for p in posts}
+        self.say(f"read {len(entries)} content file(s)")
+        by_path = {p.path: _skeleton(p.path, entries[p.path].rec) for p in problems  # type: ignore[arg-type]
+                   if p.path in entries}
         blocking = [p for p in problems if _blocking(p, by_path, self.root, self.now)]
-        for p in posts:
-            if p.kind == Kind.PAGE and p.slug in RESERVED | {l.lower() for l in {q.lang for q in posts}}:
-                if p.state == State.PUBLISHED:
-                    blocking.append(Problem(p.path, p.line_of("slug"),
-                                            f"page slug '{p.slug}' is used by the site itself; "
+        all_langs = {e.rec.lang.lower() for e in entries.values() if e.rec}
+        for path, e in entries.items():
+            rec = e.rec
+            if rec is not None and rec.kind == "page" and (rec.slug in RESERVED or rec.slug in all_langs):
+                if rec.state == "published":
+                    blocking.append(Problem(path, rec.slug_line,
+                                            f"page slug '{rec.slug}' is used by the site itself; "
                                             "choose another 'slug:'"))
         if blocking:
             self.cache.save()
@@ -413,108 +821,205 @@ class _Builder:
                              + "\n".join(str(p) for p in sorted(set(blocking))))
         warnings = sorted(set(problems))
 
-        def public(p: Post) -> bool:
-            if self.drafts:
-                return p.state != State.WITHDRAWN
-            return p.state == State.PUBLISHED
+        if self.drafts:
+            visible = {p: e for p, e in entries.items() if e.rec and e.rec.state != "withdrawn"}
+        else:
+            published = {p: e for p, e in entries.items() if e.rec and e.rec.state == "published"}
+            visible = {p: e for p, e in published.items() if e.rec and (
+                e.rec.kind != "translation" or (e.rec.original in published
+                                                and published[e.rec.original].rec.kind == "post"))}  # type: ignore[union-attr]
+        self.changed = self.history()
+        workers = min(2, os.cpu_count() or 1)
+        plan = self.plan(visible, use_memo=True)
+        self.say(f"writing {plan.count} file(s) ({plan.pages} pages, {plan.feeds} feeds)")
+        # The HTML cache's connection must not be shared with forked writers.
+        self.cache.close()
+        # Each writer serializes the feed entries it needs, once (rendered_entry):
+        # entries are cheap to make (feeds._direct_xml), dearer to send between processes.
+        # When few files are made (an edit), entries are also looked up in the cache.
+        self.cache_entries = len(plan.outputs) < PARALLEL_FROM
+        try:
+            report = write_site(self.out, plan.outputs, kept=plan.kept, workers=workers)
+        except StaleOutputs:  # the live site is not one the plan memo knows: plan everything
+            plan = self.plan(visible, use_memo=False)
+            self.cache.close()
+            self.cache_entries = False
+            report = write_site(self.out, plan.outputs, workers=workers)
+        self.cache.save()
+        self.say(f"{report.written} file(s) written, {report.unchanged} unchanged, "
+                 f"{report.removed} removed; {self.rendered} rendered")
+        return BuildResult(out=self.out, posts=plan.posts, pages=plan.pages, feeds=plan.feeds,
+                           rendered=self.rendered, report=report, warnings=warnings)
 
-        visible = [p for p in posts if public(p)]
-        originals = {p.path for p in visible if p.kind == Kind.POST}
-        visible = [p for p in visible if p.kind != Kind.TRANSLATION or p.original in originals
-                   or self.drafts]
-        hist = history.update(self.root, self.cache.history, CONTENT_DIRS)
-        if hist is not self.cache.history:
-            self.cache.history = hist
-            self.cache.mark("history.pickle")
+    def plan(self, visible: dict[str, _Entry], use_memo: bool) -> _Plan:
+        """Every output file with its key. A group of outputs (a post's page and
+        its aliases; a list with its feeds) whose inputs are those the plan
+        memo remembers keeps the keys it had, uncomputed: its files are in the
+        live site (`kept`, checked by write_site)."""
+        from .ledger import load_ledger
+
+        cfg = self.config
+        now_iso = self.now.isoformat()
+        now_when = _micros(self.now)
         ledger = load_ledger(self.root)
-
-        tags = assign_slugs({t for p in visible for t in p.tags})
-        cats = assign_slugs({c for p in visible for c in p.categories})
-        langs = sorted({p.lang for p in visible if p.kind != Kind.PAGE})
-        self.site_ctx = _Attrs({
-            "title": cfg.site.title, "description": cfg.site.description, "root": self.prefix,
-            "languages": [_Attrs({"code": l, "name": render.language_name(l),
-                                  "href": self.href(f"/{quote(l.lower())}/")}) for l in langs]
-            if len(langs) > 1 else [],
-        })
+        self.tags = tags = assign_slugs({t for e in visible.values() for t in e.rec.tags})  # type: ignore[union-attr]
+        self.cats = cats = assign_slugs({c for e in visible.values() for c in e.rec.categories})  # type: ignore[union-attr]
+        self.langs = langs = sorted({e.rec.lang for e in visible.values() if e.rec and e.rec.kind != "page"})
+        self.__dict__.pop("site_ctx", None)
+        self.gen = _h(self.base_gen, langs)  # every page shows the languages' menu
+        # What item keys hold besides their file.
+        glob = _h(self.gen, sorted((t.name, t.slug) for t in tags.values()),
+                  sorted((c.name, c.slug) for c in cats.values()))
+        cache = self.cache
+        if not use_memo or cache.memo.get(("glob",)) != glob:
+            cache.replace_memo({("glob",): glob, ("set_problems",): cache.memo.get(("set_problems",))})
+        memo = cache.memo
+        changes = cache.memo_changes
+        kept: dict[str, str] = {}
+        outputs: list[Output] = []
+        n_feeds = 0
+        settings = self.settings
+        changed = self.changed
 
         items: dict[str, _Item] = {}
-        for p in visible:
-            if p.kind == Kind.PAGE:
+        for src, e in visible.items():
+            rec = e.rec
+            assert rec is not None
+            if rec.kind == "page":
                 continue
-            published = p.date or self.now
-            changed = hist.last_change(p.path)
-            updated = p.updated or max(published, changed or published)
-            path = path_of(p, cfg)
-            it = _Item(p, self.cache.posts[p.path].sha, path, absolute(path, cfg), updated,
-                       self.summary(p), [tags[t] for t in p.tags], [cats[c] for c in p.categories])
-            it.key = _h(it.sha, path, updated.isoformat(), published.isoformat(), it.summary,
-                        [(t.name, t.slug) for t in it.tags], [(c.name, c.slug) for c in it.categories])
-            items[p.path] = it
+            d = e.derived
+            if d is None or d[0] != settings:
+                d = self.derived(src)
+            it = items[src] = _Item(self, src, e, d[1], rec.when if rec.date else now_when, rec.date or now_iso)
+            hit = memo.get(("p", src))
+            it.sig = (e.sha, changed.get(src), it.published)
+            if hit is not None and hit[0] == it.sig:
+                it.key, it.lastmod = hit[1], hit[2]
+            else:
+                updated = it.updated
+                it.key = _h(e.sha, it.path, updated.isoformat(), it.published, it.summary,
+                            [(t.name, t.slug) for t in it.tags], [(c.name, c.slug) for c in it.categories])
+                it.lastmod = (_lastmod(updated), _sitemap_row(it.url, _lastmod(updated)))
         self.say(f"{len(items)} post(s) and language version(s) to publish")
 
         # Language versions of each post, by the original's path.
         family: dict[str, list[_Item]] = {}
         for it in items.values():
-            family.setdefault(it.post.original or it.post.path, []).append(it)
+            family.setdefault(it.rec.original or it.src, []).append(it)
 
-        outputs: list[Output] = []
-        newest_first = sorted(items.values(), key=lambda i: (i.post.date or self.now, i.post.path),
-                              reverse=True)
         site_feeds = self.feed_links("/", cfg.site.title)
-
-        archives = _comment_files(self.root, {it.post.path.rpartition("/")[0] for it in items.values()})
-        for it in items.values():
-            mast = ledger.get(entry_id(it.post, cfg)) if ledger else None
-            mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
-            others = sorted((o for o in family[it.post.original or it.post.path] if o is not it),
-                            key=lambda o: o.post.lang)
-            archive = comments.path_for(it.post.path)
+        archives = _comment_files(self.root, {src.rpartition("/")[0] for src in items})
+        memo_get, kept_update = memo.get, kept.update
+        for src, it in items.items():  # (the loop runs for every post: kept lean)
+            rec = it.rec
+            mastodon = None
+            if ledger:
+                mast = ledger.get(self.derived(src)[2])
+                mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
+            fam = family[rec.original or src]
+            others: list[_Item] = []
+            if len(fam) > 1:
+                others = sorted((o for o in fam if o is not it), key=lambda o: o.rec.lang)
+            archive = src[:-3] + COMMENTS_SUFFIX if archives else ""
+            page_sig = (mastodon, tuple([(o.rec.lang, o.path, o.rec.title) for o in others]),
+                        archives.get(archive) if archives else None)
+            hit = memo_get(("p", src))
+            if hit is not None and hit[3] == page_sig and hit[1] == it.key and hit[2] == it.lastmod:
+                kept_update(hit[4])
+                continue
             archived = (self.root / archive).read_bytes() if archive in archives else b""
-            key = _h(self.gen, "post", it.key, mastodon, [(o.post.lang, o.path, o.post.title) for o in others],
+            key = _h(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
                      hashlib.blake2b(archived, digest_size=16).hexdigest())
-            outputs.append(Output(self.file_of(it.path), key,
-                                  lambda it=it, others=others, mastodon=mastodon, archived=archived:
-                                  self.post_page(it, others, mastodon, site_feeds, archived)))
-            for alias in it.post.aliases:
-                outputs.append(Output(self.file_of(alias), _h(self.gen, "alias", it.path, it.post.title),
-                                      lambda it=it: self.redirect(it.post, it.path)))
-        for p in visible:
-            if p.kind == Kind.PAGE:
-                path = path_of(p, cfg)
-                key = _h(self.gen, "page", self.cache.posts[p.path].sha)
-                outputs.append(Output(self.file_of(path), key, lambda p=p, path=path: self.page(
-                    "page.html", lang=p.lang, dir=None, description=p.summary or "",
-                    canonical=absolute(path, cfg), feeds=site_feeds,
-                    post=_Attrs({"title": p.title, "lang": p.lang, "content_warning": p.content_warning,
-                                 "html": Markup(self.body_html(p))}))))
-                for alias in p.aliases:
-                    outputs.append(Output(self.file_of(alias), _h(self.gen, "alias", path, p.title),
-                                          lambda p=p, path=path: self.redirect(p, path)))
+            group = [Output(self.file_of(it.path), key,
+                            lambda it=it, others=others, mastodon=mastodon, archived=archived:
+                            self.post_page(it, others, mastodon, site_feeds, archived))]
+            for alias in rec.aliases:
+                group.append(Output(self.file_of(alias), _h(self.gen, "alias", it.path, rec.title),
+                                    lambda it=it: self.redirect(it.post, it.path)))
+            outputs.extend(group)
+            changes[("p", src)] = (it.sig, it.key, it.lastmod, page_sig, tuple((o.path, o.key) for o in group))
+        page_urls = []
+        for src, e in visible.items():
+            rec = e.rec
+            if rec is None or rec.kind != "page":
+                continue
+            path = self.derived(src)[1]
+            page_urls.append(absolute(path, cfg))
+            outputs.append(Output(self.file_of(path), _h(self.gen, "page", e.sha),
+                                  lambda src=src, path=path: self.standalone_page(src, path, site_feeds)))
+            for alias in rec.aliases:
+                outputs.append(Output(self.file_of(alias), _h(self.gen, "alias", path, rec.title),
+                                      lambda src=src, path=path: self.redirect(self.post_of(src), path)))
 
         # Lists and feeds: the site (originals), each language, tag, category.
-        n_feeds = 0
-        originals_list = [i for i in newest_first if i.post.kind == Kind.POST]
-        collections: list[tuple[str, str, str, list[_Item], bool]] = [
-            ("/", "", cfg.site.lang, originals_list, True)]
+        newest_first = sorted(items.values(), key=lambda i: (i.when, i.src), reverse=True)
+        for rank, it in enumerate(newest_first):
+            it.rank = rank
+        # (base, heading (None: the language's name, looked up only if needed), language, members, archives)
+        collections: list[tuple[str, str | None, str, list[_Item], bool]] = [
+            ("/", "", cfg.site.lang, [i for i in newest_first if i.rec.kind == "post"], True)]
         if len(langs) > 1:
+            by_lang: dict[str, list[_Item]] = {}
+            for i in newest_first:
+                by_lang.setdefault(i.rec.lang, []).append(i)
             for l in langs:
-                collections.append((f"/{quote(l.lower())}/", render.language_name(l), l,
-                                    [i for i in newest_first if i.post.lang == l], True))
+                collections.append((f"/{quote(l.lower())}/", None, l, by_lang.get(l, []), True))
         for kind, terms, attr in (("tag", tags, "tags"), ("category", cats, "categories")):
             members: dict[str, list[_Item]] = {}
             for i in newest_first:
-                for t in getattr(i, attr):
-                    members.setdefault(t.name, []).append(i)
+                for name in getattr(i.rec, attr):
+                    members.setdefault(name, []).append(i)
+            label = "Tag" if kind == "tag" else "Category"
             for name, term in sorted(terms.items(), key=lambda kv: kv[1].slug):
-                label = "Tag" if kind == "tag" else "Category"
                 collections.append((f"/{kind}/{term.quoted}/", f"{label}: {name}", cfg.site.lang,
                                     members.get(name, []), False))
-        for base, heading, lang, members, archives in collections:
-            outputs.extend(self.list_pages(base, heading, lang, members))
-            fo = self.feed_outputs(base, heading, lang, members, archives)
+        # A list's memo: ("l", base) -> (inputs, how many feeds), ("lp", base) -> its
+        # output paths, and each output's key apart, ("k", path) -> key: after an edit
+        # the journal gets the few keys that changed, not the thousand pages of a list.
+        for base, named, lang, members, archives_on in collections:
+            sig = (named, lang, archives_on, _joined(list(map(_key_of, members))))
+            hit = memo.get(("l", base))
+            if hit is not None and hit[0] == sig:
+                known = [(path, memo.get(("k", path))) for path in memo.get(("lp", base), ())]
+                if known and all(key is not None for _, key in known):
+                    kept.update(known)  # type: ignore[arg-type]
+                    n_feeds += hit[1]
+                    continue
+            if named is None:
+                from . import render
+
+                heading = render.language_name(lang)
+            else:
+                heading = named
+            group = list(self.list_pages(base, heading, lang, members))
+            fo = self.feed_outputs(base, heading, lang, members, archives_on)
             n_feeds += len(fo)
-            outputs.extend(fo)
+            group += fo
+            for o in group:  # in a list that changed, most pages often did not
+                if memo.get(("k", o.path)) == o.key:
+                    kept[o.path] = o.key
+                else:
+                    outputs.append(o)
+                    changes[("k", o.path)] = o.key
+            paths = tuple(o.path for o in group)
+            was = memo.get(("lp", base), ())
+            if was != paths:
+                for gone in set(was) - set(paths):
+                    changes[("k", gone)] = _GONE
+                changes[("lp", base)] = paths
+            changes[("l", base)] = (sig, len(fo))
+        bases = {c[0] for c in collections}
+        for k, v in memo.items():  # groups gone since
+            if (k[0] == "p" and k[1] not in items) or (k[0] in ("l", "lp") and k[1] not in bases):
+                changes[k] = _GONE
+                if k[0] == "lp":
+                    for path in v:
+                        changes[("k", path)] = _GONE
+        for k, v in changes.items():
+            if v is _GONE:
+                memo.pop(k, None)
+            else:
+                memo[k] = v
 
         outputs.append(Output("404.html", _h(self.gen, "404"), lambda: self.page(
             "404.html", lang=cfg.site.lang, dir=None, description="",
@@ -527,34 +1032,38 @@ class _Builder:
         if redirects.is_file() and not redirects.is_symlink():
             rules = redirects.read_bytes()
             outputs.append(Output("_redirects", _h(self.gen, "redirects", rules), lambda: rules))
-        sitemap_rows = [(absolute("/", cfg), max((i.updated for i in items.values()), default=None))]
-        sitemap_rows += [(i.url, i.updated) for i in sorted(items.values(), key=lambda i: i.path)]
-        sitemap_rows += [(absolute(path_of(p, cfg), cfg), None) for p in visible if p.kind == Kind.PAGE]
-        outputs.append(Output("sitemap.xml", _h(self.gen, "sitemap", [(u, w) for u, w in sitemap_rows]),
-                              lambda: _sitemap(sitemap_rows)))
 
-        n_pages = sum(1 for o in outputs if o.path.endswith(".html"))
-        self.say(f"writing {len(outputs)} file(s) ({n_pages} pages, {n_feeds} feeds)")
-        # The HTML cache's connection must not be shared with forked writers.
-        self.cache.close()
-        report = write_site(self.out, outputs, prepare=self.prepare_entries,
-                            workers=min(2, os.cpu_count() or 1))
-        self.cache.save()
-        self.say(f"{report.written} file(s) written, {report.unchanged} unchanged, "
-                 f"{report.removed} removed; {self.rendered} rendered")
-        return BuildResult(out=self.out, posts=len(items), pages=n_pages, feeds=n_feeds,
-                           rendered=self.rendered, report=report, warnings=warnings)
+        def sitemap() -> bytes:
+            rows = [_sitemap_row(absolute("/", cfg), max((i.lastmod[0] for i in items.values()), default=None))]
+            rows += [i.lastmod[1] for i in sorted(items.values(), key=lambda i: i.path)]
+            rows += [_sitemap_row(u, None) for u in page_urls]
+            return _sitemap(rows)
+
+        # The item keys name each item's URL and updated time.
+        outputs.append(Output("sitemap.xml", _h(self.gen, "sitemap", _joined([i.key for i in items.values()]),
+                                                page_urls), sitemap))
+        n_pages = sum(1 for p in kept if p.endswith(".html")) + sum(1 for o in outputs if o.path.endswith(".html"))
+        return _Plan(outputs, kept, len(kept) + len(outputs), n_pages, n_feeds, len(items))
+
+    def standalone_page(self, src: str, path: str, site_feeds: list[_Attrs]) -> bytes:
+        p = self.post_of(src)
+        return self.page("page.html", lang=p.lang, dir=None, description=p.summary or "",
+                         canonical=absolute(path, self.config), feeds=site_feeds,
+                         post=_Attrs({"title": p.title, "lang": p.lang, "content_warning": p.content_warning,
+                                      "html": Markup(self.body_html(p))}))
 
     # --- page makers --------------------------------------------------------
-    def feed_links(self, base: str, title: str) -> list[dict[str, str]]:
+    def feed_links(self, base: str, title: str) -> list[_Attrs]:
         return [
             _Attrs({"type": "application/atom+xml", "title": f"{title} (Atom)", "href": self.href(base + "feed.atom")}),
             _Attrs({"type": "application/rss+xml", "title": f"{title} (RSS)", "href": self.href(base + "feed.rss")}),
             _Attrs({"type": "application/feed+json", "title": f"{title} (JSON Feed)", "href": self.href(base + "feed.json")}),
         ]
 
-    def archived_comments(self, data: bytes) -> list[dict[str, Any]]:
+    def archived_comments(self, data: bytes) -> list[_Attrs]:
         """Comments kept from the old blog (posts/NAME.comments.yaml), as HTML."""
+        from . import comments, render
+
         found = comments.parse_comments(data) if data else []
         names = {c.id: c.author for c in found}
         out = []
@@ -567,7 +1076,9 @@ class _Builder:
         return out
 
     def post_page(self, it: _Item, others: list[_Item], mastodon: str | None,
-                  site_feeds: list[dict[str, str]], archived: bytes = b"") -> bytes:
+                  site_feeds: list[_Attrs], archived: bytes = b"") -> bytes:
+        from . import render
+
         p = it.post
         iso, human = self.when(p.date) if p.date else ("", "")
         versions = [_Attrs({"lang": o.post.lang, "url": o.url}) for o in [it, *others]] if others else []
@@ -589,7 +1100,7 @@ class _Builder:
                          canonical=it.url, feeds=site_feeds, post=ctx)
 
     def redirect(self, post: Post, path: str) -> bytes:
-        return self.env.get_template("redirect.html").render(
+        return self.template("redirect.html").render(
             lang=post.lang, title=post.title, target=self.href(path),
             canonical=absolute(path, self.config)).encode("utf-8")
 
@@ -604,14 +1115,15 @@ class _Builder:
             path = base if n == 1 else f"{base}page/{n}/"
             newer = None if n == 1 else (base if n == 2 else f"{base}page/{n - 1}/")
             older = f"{base}page/{n + 1}/" if n < pages else None
-            key = _h(self.gen, "list", base, heading, lang, n, pages, [i.key + i.path + i.post.title for i in chunk])
+            # An item's key names its path, title, date and summary.
+            key = _joined([self.gen, "list", base, heading, lang, str(n), str(pages), *map(_key_of, chunk)])
 
             def make(chunk: list[_Item] = chunk, path: str = path, n: int = n,
                      newer: str | None = newer, older: str | None = older) -> bytes:
                 rows = []
                 for i in chunk:
-                    iso, human = self.when(i.post.date or self.now)
-                    rows.append(_Attrs({"title": i.post.title, "href": self.href(i.path), "lang": i.post.lang,
+                    iso, human = self.when(_dt(i.published))
+                    rows.append(_Attrs({"title": i.rec.title, "href": self.href(i.path), "lang": i.rec.lang,
                                         "date_iso": iso, "date_human": human, "summary": i.summary}))
                 return self.page("list.html", lang=lang, dir=_direction(lang),
                                  description=self.config.site.description,
@@ -623,38 +1135,29 @@ class _Builder:
 
             yield Output(self.file_of(path), key, make)
 
-    def prepare_entries(self, todo: list[Output]) -> None:
-        """Serialize the entries of the feeds about to be made, on every core when
-        there are many (feedgen takes about a millisecond per entry), so that the
-        writers share them instead of each making them again."""
-        needed: dict[str, _Item] = {}
-        for o in todo:
-            for it in self.feed_items.get(o.path, ()):
-                if it.path not in self.entries:
-                    needed[it.path] = it
-        if len(needed) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        global _SERIALIZING
-        _SERIALIZING = self, list(needed.values())
-        try:
-            with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
-                                     mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_serialize_entry, range(len(needed)), chunksize=64))
-        finally:
-            _SERIALIZING = None
-        self.entries.update(zip(needed, done))
-
     def rendered_entry(self, it: _Item) -> feeds.Rendered:
         """The entry of `it`, serialized once per build for all the feeds it is in."""
         done = self.entries.get(it.path)
+        if done is None and self.cache_entries:
+            # After an edit, the post's neighbours in its feeds are as they were
+            # serialized by an earlier build.
+            done = self.cache.get_entries([self.entry_key(it)]).get(self.entry_key(it))
         if done is None:
-            done = self.entries[it.path] = feeds.serialize(self.entry(it), it.path in self.in_json_feed)
+            from . import feeds
+
+            done = feeds.serialize(self.entry(it), it.path in self.in_json_feed)
+            if self.cache_entries:
+                self.cache.put_entry(self.entry_key(it), done)
+        self.entries[it.path] = done
         return done
 
+    def entry_key(self, it: _Item) -> str:
+        """Names a serialized entry: the item's key names its content, the JSON item is there or not."""
+        return _joined([self.gen, it.key, "json" if it.path in self.in_json_feed else ""])
+
     def entry(self, it: _Item) -> feeds.Entry:
+        from . import feeds, render
+
         cfg = self.config
         p = it.post
         prov = render.provenance(p)
@@ -681,6 +1184,8 @@ class _Builder:
 
     def feed_outputs(self, base: str, heading: str, lang: str, members: list[_Item],
                      archives: bool) -> list[Output]:
+        from . import feeds
+
         cfg = self.config
         title = f"{cfg.site.title} – {heading}" if heading else cfg.site.title
         info = feeds.FeedInfo(title=title, subtitle=cfg.site.description or title,
@@ -697,54 +1202,53 @@ class _Builder:
             def real(chosen: list[_Item] = chosen, doc: feeds.Document[_Item] = doc) -> feeds.Document[feeds.Rendered]:
                 return feeds.Document(doc.number, tuple(self.rendered_entry(i) for i in chosen), doc.pages)
 
-            for ext in ("atom", "rss", "json") if doc.number == 0 else ("atom",):
-                self.feed_items[self.file_of(base + doc.name(ext))] = chosen
             if doc.number == 0 and cfg.feeds.json_feed:
                 self.in_json_feed.update(i.path for i in chosen)
+            # A writer serializes each entry it needs once: documents over the same
+            # stretch of time (the site's archive page and its language's, a tag's
+            # feed and its category's) go to the same writer, so fewer entries are
+            # serialized by both.
+            group = chosen[len(chosen) // 2].rank // _STRETCH if chosen else None
             out.append(Output(self.file_of(base + doc.name("atom")), key + "a",
-                              lambda real=real: feeds.atom(info, real(), fallback)))
+                              lambda real=real: feeds.atom(info, real(), fallback), group))
             if doc.number == 0:
                 out.append(Output(self.file_of(base + "feed.rss"), key + "r",
-                                  lambda real=real: feeds.rss(info, real(), fallback)))
+                                  lambda real=real: feeds.rss(info, real(), fallback), group))
                 if cfg.feeds.json_feed:
                     out.append(Output(self.file_of(base + "feed.json"), key + "j",
-                                      lambda real=real: feeds.json_feed(info, real())))
+                                      lambda real=real: feeds.json_feed(info, real()), group))
         return out
 
 
-_SERIALIZING: tuple[_Builder, list[_Item]] | None = None
+class _Attrs:
+    """A template's context values, which templates read as attributes
+    (`post.title`) or as keys (`post['title']`). They are the instance's
+    attributes, so that Jinja's attribute lookup (tried first) is answered by
+    Python's own, with no call into Python code: on a plain dict the failed
+    attribute lookup was a twentieth of a full build, and a `__getattr__`
+    reading the dict about as much again (profiled)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.__dict__[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.__dict__
 
 
-def _serialize_entry(n: int) -> feeds.Rendered:
-    """In a forked worker of `prepare_entries`: the entry of the n-th item, serialized."""
-    assert _SERIALIZING is not None
-    builder, items = _SERIALIZING
-    it = items[n]
-    return feeds.serialize(builder.entry(it), it.path in builder.in_json_feed)
-
-
-class _Attrs(dict[str, Any]):
-    """A template's context values: a dict whose keys templates read as attributes
-    directly (Jinja tries an attribute before a key; on a plain dict the failed
-    attribute lookup was a twentieth of a full build, profiled). Keys named like
-    dict methods resolve to the method first, as on a plain dict."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def _comment_files(root: Path, folders: set[str]) -> set[str]:
-    """The comments files (plain files, not links) in these content folders: one
-    listing per folder instead of a stat per post."""
-    found: set[str] = set()
+def _comment_files(root: Path, folders: set[str]) -> dict[str, tuple[int, int, int]]:
+    """The comments files (plain files, not links) in these content folders, with
+    their stat: one listing per folder instead of a stat per post."""
+    found: dict[str, tuple[int, int, int]] = {}
     for folder in folders:
         try:
             with os.scandir(root / folder) as entries:
-                found.update(f"{folder}/{e.name}" for e in entries
-                             if e.name.endswith(comments.SUFFIX) and e.is_file(follow_symlinks=False))
+                for e in entries:
+                    if e.name.endswith(COMMENTS_SUFFIX) and e.is_file(follow_symlinks=False):
+                        st = e.stat(follow_symlinks=False)
+                        found[f"{folder}/{e.name}"] = (st.st_mtime_ns, st.st_size, st.st_ino)
         except OSError:
             continue
     return found
@@ -761,17 +1265,20 @@ def _direction(lang: str) -> str | None:
     return "rtl" if lang.split("-")[0].lower() in _RTL else None
 
 
-def _sitemap(rows: list[tuple[str, datetime | None]]) -> bytes:
-    def escape(text: str) -> str:  # xml.sax.saxutils.escape, without importing urllib.request
-        return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+def _lastmod(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+
+def _sitemap_row(url: str, lastmod: str | None) -> str:
+    """One <url> of sitemap.xml (kept in the plan memo: 10,000 of them are joined, not made, after an edit)."""
+    # xml.sax.saxutils.escape, without importing urllib.request
+    loc = url.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    return f"<url><loc>{loc}</loc>" + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</url>"
+
+
+def _sitemap(rows: list[str]) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for url, when in rows:
-        lines.append(f"<url><loc>{escape(url)}</loc>" + (
-            f"<lastmod>{when.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>" if when else "")
-            + "</url>")
-    lines.append("</urlset>")
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">', *rows, "</urlset>"]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -786,8 +1293,14 @@ def build(root: Path, out: Path, *, now: datetime, drafts: bool = False,
     # entries was a quarter of the CPU of a rebuild at 10,000 posts (measured).
     was_enabled = gc.isenabled()
     gc.disable()
+    builder = _Builder(root, out, now, drafts, progress)
     try:
-        return _Builder(root, out, now, drafts, progress).run()
+        return builder.run()
     finally:
+        # Items, closures and the builder refer to each other: without these
+        # cycles, reference counting frees the build's objects at once, instead
+        # of the collector walking them all when it is on again (a sixth of a
+        # one-edit build at 10,000 posts, measured).
+        builder.__dict__.clear()
         if was_enabled:
             gc.enable()

@@ -11,12 +11,14 @@ from collections import Counter
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import content as content_mod
 from .errors import GulagpubError, UsageError
+
+if TYPE_CHECKING:
+    from . import content as content_mod
 
 
 class Ctx:
@@ -25,11 +27,17 @@ class Ctx:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
+    # content (and the YAML parser behind it) is imported when used: a build
+    # that parses no file does not load it.
     @property
     def root(self) -> Path:
+        from . import content as content_mod
+
         return content_mod.find_root(self.directory)
 
     def load(self) -> content_mod.Content:
+        from . import content as content_mod
+
         return content_mod.load(self.root)
 
 
@@ -694,6 +702,7 @@ def history(obj: Ctx, post: str, as_json: bool) -> None:
       gulagpub history vicente-monclus-guallar
       gulagpub history posts/x.md --json
     """
+    from . import content as content_mod
     from .history import post_history
     from .postfile import kind_of
 

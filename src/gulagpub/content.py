@@ -22,7 +22,6 @@ from .config import CONFIG_FILE, Config, parse_config
 from .errors import ConfigError, Problem
 from .model import Kind, Post, slug_from_name
 from .parallel import PARALLEL_FROM, map_all
-from .postfile import kind_of, parse_post
 
 CONTENT_DIRS = ("posts", "translations", "pages")
 
@@ -58,6 +57,8 @@ class Content:
 def locate(root: Path, ref: str) -> str | None:
     """The path of a content file named by path, file name or slug, found
     from file names alone (no parsing; a `slug:` field is not seen)."""
+    from .postfile import kind_of  # here: reading settings alone does not import the YAML parser
+
     ref = ref.strip().removeprefix("./")
     if kind_of(ref) is not None and (root / ref).is_file():
         return ref
@@ -109,6 +110,8 @@ def content_paths(root: Path) -> list[str]:
 def parse_many(files: dict[str, bytes], config: Config) -> tuple[list[Post], list[Problem]]:
     """Parse every (path, bytes) pair and check what only the set can tell:
     duplicate slugs, translations without an original."""
+    from .postfile import parse_post
+
     posts: list[Post] = []
     problems: list[Problem] = []
     tz = config.site.tz
@@ -234,6 +237,8 @@ _Job = tuple[list[tuple[str, str, tuple[int, int] | None]], str, "tzinfo | None"
 
 def _parse_files(job: _Job) -> dict[str, Entry]:
     """Read and parse the files of one bucket: (path, full path, stamp) each."""
+    from .postfile import parse_post
+
     files, lang, tz = job
     entries: dict[str, Entry] = {}
     for path, full, stamp in files:
@@ -259,6 +264,8 @@ def load(root: Path) -> Content:
 
 
 def _load(root: Path, config: Config) -> Content:
+    from .postfile import kind_of  # here: reading settings alone does not import the YAML parser
+
     problems: list[Problem] = []
     key = (_CACHE_VERSION, config.site.lang, config.site.timezone, _code_stamp())
     cache_file = _cache_path(root)

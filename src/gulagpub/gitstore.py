@@ -19,6 +19,8 @@ NULL_ID = "0" * 40  # git's id for "no object" (a deleted file's new blob)
 # Separators that cannot occur in git's own output fields.
 _REC = "\x1e"  # record: one commit
 _FLD = "\x1f"  # field
+# What `log` and `commits` read of each commit (see `_commit`).
+_FORMAT = _FLD.join(["%H", "%P", "%an", "%ae", "%aI", "%ce", "%cI", "%B", "%(trailers:only,unfold)"])
 
 
 def git(root: Path, *args: str, input: bytes | None = None, check: bool = True,
@@ -147,10 +149,9 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
     and merges that kept one side whole are listed too (--full-history)."""
     if head(root) is None:
         return []
-    fmt = _FLD.join(["%H", "%P", "%an", "%ae", "%aI", "%ce", "%cI", "%B", "%(trailers:only,unfold)"])
     # --raw: the status letters --name-status gives, and the blob ids, which
     # `git cat-file` reads without looking the path up in the commit's trees.
-    args = ["log", "-z", f"--format={_REC}{fmt}{_FLD}", "--raw", "--no-abbrev", "--no-renames", "-m",
+    args = ["log", "-z", f"--format={_REC}{_FORMAT}{_FLD}", "--raw", "--no-abbrev", "--no-renames", "-m",
             "--diff-merges=separate" if merges_against_each_parent else "--diff-merges=first-parent"]
     if merges_against_each_parent:
         args.append("--full-history")
@@ -168,7 +169,6 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
     index: dict[str, int] = {}
     for record in out.split(_REC)[1:]:
         parts = record.split(_FLD)
-        sha, parents, an, ae, ad, ce, cd, message, trailer_text = parts[:9]
         rest = parts[9] if len(parts) > 9 else ""
         tokens = [t for t in rest.strip("\n\0").split("\0")]
         files = []
@@ -186,57 +186,42 @@ def log(root: Path, revs: list[str] | None = None, paths: list[str] | None = Non
                     blobs.append((tokens[i + 1], raw[2], raw[3]))
             files.append((status[0], tokens[i + 1]))
             i += 2
-        trailers = []
-        for line in trailer_text.splitlines():
-            if ":" in line:
-                k, v = line.split(":", 1)
-                trailers.append((k.strip(), v.strip()))
+        sha = parts[0]
         if sha in index:  # the same merge, diffed against its next parent
             i = index[sha]
             known = set(commits[i].files)
             commits[i] = replace(commits[i], files=commits[i].files + tuple(f for f in files if f not in known))
             continue  # (a merge's blob ids stay those against its first parent)
         index[sha] = len(commits)
-        commits.append(Commit(
-            sha=sha, parents=tuple(parents.split()), author_name=an, author_email=ae,
-            author_date=datetime.fromisoformat(ad), committer_email=ce,
-            committer_date=datetime.fromisoformat(cd), message=message.strip(),
-            trailers=tuple(trailers), files=tuple(files), blobs=tuple(blobs),
-        ))
+        commits.append(_commit(parts, tuple(files), tuple(blobs)))
     return commits
 
 
-def ensure_commit_graph(root: Path) -> bool:
-    """Keep git's commit-graph with changed-path Bloom filters up to date (as
-    `git maintenance` would), so that `git log -- PATH` skips the commits that
-    do not touch PATH instead of diffing every tree. The first time it covers
-    the whole history (a one-off cost); after that, when HEAD has moved since,
-    `--split` adds a small layer with only the new commits (git merges layers
-    as they grow). Returns True when it wrote one. A failure only leaves git
-    slower."""
-    lines = git(root, "rev-parse", "--git-common-dir", "--verify", "--quiet", "HEAD", check=False).split()
-    if len(lines) < 2:
-        return False  # no commit yet
-    common, head_sha = Path(lines[0]), lines[1]
-    git_dir = common if common.is_absolute() else root / common
-    stamp = git_dir / "gulagpub-commit-graph-head"
-    info = git_dir / "objects" / "info"
-    has_graph = (info / "commit-graph").exists() or (info / "commit-graphs" / "commit-graph-chain").exists()
-    try:
-        if has_graph and stamp.read_text(encoding="ascii").strip() == head_sha:
-            return False
-    except OSError:
-        pass
-    proc = subprocess.run(
-        ["git", "-C", str(root), "commit-graph", "write", "--reachable", "--changed-paths", "--split"],
-        capture_output=True, env={**os.environ, "LC_ALL": "C"},
+def commits(root: Path, shas: list[str]) -> list[Commit]:
+    """The commits `shas`, in that order, without their files (one `git log
+    --no-walk`: no tree is read)."""
+    if not shas:
+        return []
+    out = git(root, "log", "-z", "--no-walk=unsorted", "--stdin", f"--format={_REC}{_FORMAT}",
+              input="".join(s + "\n" for s in shas).encode("ascii"))
+    return [_commit(record.rstrip("\0").split(_FLD)) for record in out.split(_REC)[1:]]
+
+
+def _commit(parts: list[str], files: tuple[tuple[str, str], ...] = (),
+            blobs: tuple[tuple[str, str, str], ...] = ()) -> Commit:
+    """A Commit from the first nine fields of `_FORMAT`."""
+    sha, parents, an, ae, ad, ce, cd, message, trailer_text = parts[:9]
+    trailers = []
+    for line in trailer_text.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            trailers.append((k.strip(), v.strip()))
+    return Commit(
+        sha=sha, parents=tuple(parents.split()), author_name=an, author_email=ae,
+        author_date=datetime.fromisoformat(ad), committer_email=ce,
+        committer_date=datetime.fromisoformat(cd), message=message.strip(),
+        trailers=tuple(trailers), files=files, blobs=blobs,
     )
-    if proc.returncode == 0:
-        try:
-            stamp.write_text(head_sha + "\n", encoding="ascii")
-        except OSError:
-            pass
-    return proc.returncode == 0
 
 
 def read_blobs(root: Path, specs: list[str], known: dict[str, str | None] | None = None

@@ -3,6 +3,8 @@
 Each function runs a fixed number of git processes whatever the number of
 posts or commits: one `git log` pass, one `git cat-file --batch` for every
 version it needs, and (for signed approvals) one `git log` for signatures.
+A post's history finds its commits in the history index (historyindex.py)
+instead of a `git log -- PATH` over the whole history.
 
 Content-change times for the publisher (merged from branch pub, which
 added a history.py of its own):
@@ -21,21 +23,24 @@ the result for a HEAD is extended, not recomputed, when HEAD moves forward.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import gitstore
-from .check import CommitInfo, FileChange, change_problems, settings_problems
-from .config import CONFIG_FILE, Config, parse_config
-from .errors import ConfigError, GitError, Problem, UsageError
+from . import gitstore, historyindex
+from .errors import GitError, Problem, UsageError
 from .model import Post, State, Verdict, content_digest
 from .postfile import kind_of, parse_post, split
 from .workflow import transition
+
+if TYPE_CHECKING:
+    from .config import Config
+
+# `check` and the settings parser are imported where they are used: `history
+# POST` needs neither, and starts faster without them.
 
 CONTENT_PATHS = ["posts", "translations", "pages"]
 
@@ -71,15 +76,15 @@ def _parse(path: str, data: bytes | None, config: Config) -> Post | None:
 
 
 def post_history(root: Path, path: str, config: Config) -> list[Event]:
-    """Every state change and review of the file at `path`, oldest first."""
-    gitstore.ensure_commit_graph(root)
-    commits = gitstore.log(root, paths=[path], reverse=True)
-    known = {spec: blob for c in commits for spec, blob in c.versions().items()}
-    blobs = gitstore.read_blobs(root, [f"{c.sha}:{path}" for c in commits], known)
+    """Every state change and review of the file at `path`, oldest first: the
+    commits `git log -- PATH` lists, found in the history index."""
+    changes = historyindex.path_log(root, path)
+    commits = gitstore.commits(root, [sha for sha, _ in changes])
+    blobs = gitstore.read_blobs(root, sorted({blob for _, blob in changes if blob}))
     events: list[Event] = []
     prev: Post | None = None
-    for c in commits:
-        data = blobs.get(f"{c.sha}:{path}")
+    for c, (_, blob) in zip(commits, changes, strict=True):
+        data = blobs[blob] if blob else None
         post = _parse(path, data, config)
         if data is not None and post is None:
             continue  # a broken version: the state is unknown until it is fixed
@@ -114,6 +119,9 @@ def verify_base(root: Path, base: str) -> str:
 
 
 def _config(blob: bytes | None, cache: dict[bytes, Config | None]) -> Config | None:
+    from .config import parse_config
+    from .errors import ConfigError
+
     if blob is None:
         return None
     if blob not in cache:
@@ -127,6 +135,8 @@ def _config(blob: bytes | None, cache: dict[bytes, Config | None]) -> Config | N
 def signatures(root: Path, revs: str, configs: list[Config]) -> dict[str, tuple[str, str]]:
     """(%G?, %GS) of every commit in `revs`, verified by git against the
     team's signing keys, in one `git log` pass."""
+    import tempfile
+
     lines = []
     for cfg in configs:
         for m in cfg.team:
@@ -150,6 +160,8 @@ def signatures(root: Path, revs: str, configs: list[Config]) -> dict[str, tuple[
 
 def range_problems(root: Path, base: str) -> list[Problem]:
     """Judge every change to content and settings in `base..HEAD`."""
+    from .check import CommitInfo, FileChange, change_problems, settings_problems
+    from .config import CONFIG_FILE
     verify_base(root, base)
     revs = f"{base}..HEAD"
     commits = gitstore.log(root, [revs], paths=[*CONTENT_PATHS, CONFIG_FILE], reverse=True,
@@ -233,12 +245,14 @@ def blob_digest(data: bytes) -> str:
     return content_digest(meta, body.lstrip("\n"))
 
 
-def update(root: Path, history: History, prefixes: tuple[str, ...]) -> History:
+def update(root: Path, history: History, prefixes: tuple[str, ...], head: str | None = None) -> History:
     """`history` brought up to the repository's HEAD (a new one when the old
-    head is not an ancestor, e.g. after a rebase)."""
-    if not gitstore.is_repo(root):
-        return History()
-    head = gitstore.head(root)
+    head is not an ancestor, e.g. after a rebase). `head`: HEAD, when the
+    caller has just read it (saves two git processes)."""
+    if head is None:
+        if not gitstore.is_repo(root):
+            return History()
+        head = gitstore.head(root)
     if head is None:
         return History()
     if head == history.head:

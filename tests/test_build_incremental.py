@@ -1,0 +1,166 @@
+"""Incremental builds (build.py's parse cache and plan memo, site.py's kept
+files): after each kind of change, the site an incremental build leaves is,
+byte for byte, the site a full build of the same content makes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import post_text
+from gulagpub.build import CACHE_DIR, build
+from sitehelp import NOW, commit_all, snapshot
+
+
+def full_site(root: Path, tmp_path: Path, name: str) -> dict[str, bytes]:
+    """What a full build makes of the working tree as it is (a copy, caches left out)."""
+    copy = tmp_path / f"copy-{name}"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(CACHE_DIR), symlinks=True)
+    build(copy, tmp_path / f"full-{name}", now=NOW)
+    return snapshot(tmp_path / f"full-{name}")
+
+
+def nth_post(root: Path, n: int) -> Path:
+    return sorted((root / "posts").glob("*.md"))[n]
+
+
+def edit_text(root: Path) -> None:
+    p = nth_post(root, 7)
+    p.write_text(p.read_text().replace("## Part one", "## Part one, edited\n\nNew words."))
+    commit_all(root, "Edit a text", when="2026-11-27T11:00:00+00:00")
+
+
+def edit_without_commit(root: Path) -> None:  # seen by its stat, not through git
+    p = nth_post(root, 9)
+    p.write_text(p.read_text() + "\nAn uncommitted correction.\n")
+
+
+def add_post_with_new_tag(root: Path) -> None:
+    (root / "posts/2025-06-01-new.md").write_text(post_text(
+        "A new post", "published", "Fresh.\n", date="2025-06-01 10:00", tags="[tag-1, новый]"))
+    commit_all(root, "Add a post", when="2026-11-27T11:10:00+00:00")
+
+
+def delete_post(root: Path) -> None:
+    nth_post(root, 3).unlink()
+    commit_all(root, "Delete a post", when="2026-11-27T11:20:00+00:00")
+
+
+def rename_post(root: Path) -> None:
+    p = nth_post(root, 5)
+    p.rename(p.with_name(p.name.replace("post-", "renamed-post-")))
+    commit_all(root, "Rename a post", when="2026-11-27T11:30:00+00:00")
+
+
+def change_tags(root: Path) -> None:
+    p = nth_post(root, 11)
+    text = p.read_text()
+    start = text.index("tags: [")
+    p.write_text(text[:start] + "tags: [tag-1, a-tag-of-its-own]" + text[text.index("]", start) + 1:])
+    commit_all(root, "Retag a post", when="2026-11-27T11:40:00+00:00")
+
+
+def change_date(root: Path) -> None:  # the post moves in every list it is in
+    p = nth_post(root, 13)
+    text = p.read_text()
+    start = text.index("date: ")
+    p.write_text(text[:start] + "date: 2026-01-01 09:00" + text[text.index("\n", start):])
+    commit_all(root, "Redate a post", when="2026-11-27T11:50:00+00:00")
+
+
+def first_language_version(root: Path) -> None:  # the languages' menu of every page changes
+    original = nth_post(root, 2)
+    tr = root / "translations/de" / original.name
+    tr.parent.mkdir(parents=True)
+    tr.write_text(post_text("Ein Beitrag", "published", "Text.\n", date="2025-07-01 10:00"))
+    commit_all(root, "A first German version", when="2026-11-27T12:00:00+00:00")
+
+
+def change_template(root: Path) -> None:
+    (root / "templates").mkdir(exist_ok=True)
+    base = Path(__file__).parent.parent / "src/gulagpub/templates/base.html"
+    (root / "templates/base.html").write_text(base.read_text().replace("</body>", "<!-- ours --></body>"))
+
+
+def change_settings(root: Path) -> None:
+    config = root / "gulagpub.toml"
+    config.write_text(config.read_text().replace('title = "Generated Blog"', 'title = "Renamed Blog"'))
+
+
+def delete_cache(root: Path) -> None:
+    edit_without_commit(root)
+    shutil.rmtree(root / CACHE_DIR)
+
+
+def damage_cache(root: Path) -> None:
+    edit_without_commit(root)
+    cache = root / CACHE_DIR
+    for f in cache.iterdir():
+        if f.is_file() and f.name != ".gitignore":
+            data = f.read_bytes()
+            f.write_bytes(data[: len(data) // 2] + b"\x80garbage")
+    (cache / "plan.journal").write_bytes(b"\x80\x05garbage")
+
+
+STEPS: list[tuple[str, Callable[[Path], None]]] = [
+    ("edit", edit_text), ("uncommitted", edit_without_commit), ("add", add_post_with_new_tag),
+    ("delete", delete_post), ("rename", rename_post), ("retag", change_tags), ("redate", change_date),
+    ("language", first_language_version), ("template", change_template), ("settings", change_settings),
+    ("no-cache", delete_cache), ("damaged-cache", damage_cache),
+]
+
+
+@pytest.fixture
+def blog(tmp_path: Path) -> tuple[Path, Path]:
+    from corpus import generate
+
+    root = tmp_path / "gen"
+    generate(root, 60)
+    out = tmp_path / "site"
+    build(root, out, now=NOW)
+    return root, out
+
+
+def test_after_every_kind_of_change_an_incremental_build_equals_a_full_build(
+        blog: tuple[Path, Path], tmp_path: Path) -> None:
+    root, out = blog
+    for name, change in STEPS:
+        change(root)
+        result = build(root, out, now=NOW)
+        assert snapshot(out) == full_site(root, tmp_path, name), f"after step {name!r}"
+        if name == "edit":
+            assert result.rendered == 1 and result.report.written < 30, result
+
+
+def test_a_build_with_nothing_changed_writes_nothing(blog: tuple[Path, Path]) -> None:
+    root, out = blog
+    before = snapshot(out)
+    result = build(root, out, now=NOW)
+    assert (result.report.written, result.report.removed, result.rendered) == (0, 0, 0)
+    assert result.pages > 60 and snapshot(out) == before
+
+
+def test_building_elsewhere_in_between_does_not_confuse_the_plan_memo(
+        blog: tuple[Path, Path], tmp_path: Path) -> None:
+    # The memo then remembers the other folder's build: what it says is checked
+    # against the folder being built, so the first folder is brought up to date.
+    root, out = blog
+    edit_text(root)
+    build(root, tmp_path / "elsewhere", now=NOW)
+    build(root, out, now=NOW)
+    assert snapshot(out) == full_site(root, tmp_path, "elsewhere")
+
+
+def test_a_file_removed_from_the_live_site_by_hand_is_made_again(blog: tuple[Path, Path], tmp_path: Path) -> None:
+    root, out = blog
+    build(root, out, now=NOW)  # the spare folder now exists
+    victim = next(out.glob("tag/*/index.html"))
+    edit_text(root)
+    build(root, out, now=NOW)
+    victim.unlink()  # from the live site, which the memo says is complete
+    edit_without_commit(root)
+    build(root, out, now=NOW)
+    assert snapshot(out) == full_site(root, tmp_path, "hand")
