@@ -40,6 +40,7 @@ from .config import Config
 from .content import CONTENT_DIRS, content_paths, load_config, set_problems
 from .errors import BuildError, Problem
 from .model import Kind, Post, State
+from .parallel import PARALLEL_FROM, map_all
 from .promotion import is_due
 from .site import Output, StaleOutputs, WriteReport, write_site
 from .taxonomy import Term, assign_slugs
@@ -451,10 +452,6 @@ def _static(env: jinja2.Environment, name: str) -> bytes:
 # Feed documents whose middle entries are this close in time go to the same writer.
 _STRETCH = 40
 
-# Below this many changed files, parsing in this process is faster than starting workers.
-PARALLEL_FROM = 200
-
-
 def _sha(path: str, data: bytes) -> str:
     """The cache's name for a content file's bytes."""
     return _h(path, hashlib.blake2b(data, digest_size=16).hexdigest())
@@ -531,15 +528,7 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
                 entry.stat = stat
                 cache.touch(path)
     jobs = [(path, full, data, config.site.lang, tz) for path, full, data, _ in todo]
-    if len(jobs) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
-        import multiprocessing  # here: a one-edit build does not pay for importing them
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
-                                 mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_parse_and_render, jobs, chunksize=64))
-    else:
-        results = [_parse_and_render(job) for job in jobs]
+    results = list(map_all(_parse_and_render, jobs))  # on every core when there are many
     for (path, _, _, stat), (sha, post, probs, html, summary) in zip(todo, results):
         entries[path] = _Entry(stat, sha, _record(post) if post else None, tuple(probs), summary)
         cache.touch(path)

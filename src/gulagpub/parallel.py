@@ -6,8 +6,7 @@ nothing is imported twice; `func` and the values travel by pickle, and so do
 the results. Without fork (Windows), with one core, with few values, or
 while other threads run, the work is done in this process.
 
-build.load_posts forks its workers the same way, inline; it can call
-map_all instead.
+Used by content.load (status, check) and build.load_posts.
 """
 
 from __future__ import annotations
