@@ -882,14 +882,35 @@ class _Builder:
         changed = self.changed
 
         # A post's page group: ("p", src) -> (sig, key, lastmod, page_sig, outputs).
-        # A post with no language versions whose memo matches keeps its page
-        # group in this first loop; only the others go through the second.
-        with_versions = {e.rec.original for e in visible.values() if e.rec.original}  # type: ignore[union-attr]
+        # A post whose memo matches keeps its page group in this first loop;
+        # only the others go through the second.
         archives = _comment_files(self.root, {src.rpartition("/")[0] for src, e in visible.items()
                                               if e.rec.kind != "page"})  # type: ignore[union-attr]
+        # Language versions of each post, by the original's path (a post with none is left out).
+        with_versions = {e.rec.original for e in visible.values() if e.rec.original}  # type: ignore[union-attr]
+        family: dict[str, list[str]] = {}
+        for src, e in visible.items():
+            rec = e.rec
+            if rec.kind != "page" and (rec.original or src in with_versions):  # type: ignore[union-attr]
+                family.setdefault(rec.original or src, []).append(src)  # type: ignore[union-attr]
+
+        def page_sig(src: str, rec: _Rec, entry_id: str) -> tuple[Any, ...]:
+            """What a post's page shows besides its item: its toot, language versions, old comments."""
+            mastodon = None
+            if ledger:
+                mast = ledger.get(entry_id)
+                mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
+            others: tuple[tuple[str, str, str], ...] = ()
+            if rec.original or src in with_versions:
+                recs = [(o, visible[o].rec) for o in family[rec.original or src] if o != src]
+                recs.sort(key=lambda o: o[1].lang)  # type: ignore[union-attr]
+                others = tuple([(r.lang, self.derived(o)[1], r.title) for o, r in recs])  # type: ignore[union-attr]
+            return (mastodon, others, archives.get(src[:-3] + COMMENTS_SUFFIX) if archives else None)
+
         memo_get, kept_update, changed_get = memo.get, kept.update, changed.get
         items: dict[str, _Item] = {}
-        pending: list[_Item] = []  # items whose page group is planned in the second loop
+        pending: list[tuple[_Item, tuple[Any, ...]]] = []  # items and page_sig, for the second loop
+        lone = (None, (), None)  # the page_sig of most posts
         for src, e in visible.items():  # (the loop runs for every post: kept lean)
             rec = e.rec
             assert rec is not None
@@ -902,48 +923,35 @@ class _Builder:
             it = items[src] = _Item(self, src, e, d[1], rec.when if rec.date else now_when, published)
             hit = memo_get(("p", src))
             it.sig = sig = (e.sha, changed_get(src), published)
+            if (rec.original or src in with_versions or (ledger and d[2] in ledger)
+                    or (archives and src[:-3] + COMMENTS_SUFFIX in archives)):
+                psig = page_sig(src, rec, d[2])
+            else:
+                psig = lone
             if hit is not None and hit[0] == sig:
                 it.key, it.lastmod = hit[1], hit[2]
-                if not rec.original and src not in with_versions:
-                    mastodon = None
-                    if ledger:
-                        mast = ledger.get(d[2])
-                        mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
-                    if hit[3] == (mastodon, (), archives.get(src[:-3] + COMMENTS_SUFFIX) if archives else None):
-                        kept_update(hit[4])
-                        continue
+                if hit[3] == psig:
+                    kept_update(hit[4])
+                    continue
             else:
                 updated = it.updated
                 it.key = _h(e.sha, it.path, updated.isoformat(), it.published, it.summary,
                             [(t.name, t.slug) for t in it.tags], [(c.name, c.slug) for c in it.categories])
                 it.lastmod = (_lastmod(updated), _sitemap_row(it.url, _lastmod(updated)))
-            pending.append(it)
+            pending.append((it, psig))
         self.say(f"{len(items)} post(s) and language version(s) to publish")
 
-        # Language versions of each post, by the original's path.
-        family: dict[str, list[_Item]] = {}
-        for it in items.values():
-            if it.rec.original or it.src in with_versions:
-                family.setdefault(it.rec.original or it.src, []).append(it)
-
         site_feeds = self.feed_links("/", cfg.site.title)
-        for it in pending:
+        for it, psig in pending:
             src, rec = it.src, it.rec
-            mastodon = None
-            if ledger:
-                mast = ledger.get(self.derived(src)[2])
-                mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
-            fam = family.get(rec.original or src, ())
-            others: list[_Item] = []
-            if len(fam) > 1:
-                others = sorted((o for o in fam if o is not it), key=lambda o: o.rec.lang)
-            archive = src[:-3] + COMMENTS_SUFFIX if archives else ""
-            page_sig = (mastodon, tuple([(o.rec.lang, o.path, o.rec.title) for o in others]),
-                        archives.get(archive) if archives else None)
+            mastodon = psig[0]
+            others = [items[o] for o in family.get(rec.original or src, ()) if o != src]
+            others.sort(key=lambda o: o.rec.lang)
             hit = memo_get(("p", src))
-            if hit is not None and hit[3] == page_sig and hit[1] == it.key and hit[2] == it.lastmod:
+            if hit is not None and hit[3] == psig and hit[1] == it.key and hit[2] == it.lastmod:
                 kept_update(hit[4])
                 continue
+            archive = src[:-3] + COMMENTS_SUFFIX if archives else ""
             archived = (self.root / archive).read_bytes() if archive in archives else b""
             key = _h(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
                      hashlib.blake2b(archived, digest_size=16).hexdigest())
@@ -954,7 +962,7 @@ class _Builder:
                 group.append(Output(self.file_of(alias), _h(self.gen, "alias", it.path, rec.title),
                                     lambda it=it: self.redirect(it.post, it.path)))
             outputs.extend(group)
-            changes[("p", src)] = (it.sig, it.key, it.lastmod, page_sig, tuple((o.path, o.key) for o in group))
+            changes[("p", src)] = (it.sig, it.key, it.lastmod, psig, tuple((o.path, o.key) for o in group))
         page_urls = []
         for src, e in visible.items():
             rec = e.rec
@@ -1269,14 +1277,19 @@ def _comment_files(root: Path, folders: set[str]) -> dict[str, tuple[int, int, i
     their stat: one listing per folder instead of a stat per post."""
     found: dict[str, tuple[int, int, int]] = {}
     for folder in folders:
+        # Names first, a stat only for the few comments files: scandir made an
+        # entry object for each of 10,000 posts (a fiftieth of a one-edit build).
         try:
-            with os.scandir(root / folder) as entries:
-                for e in entries:
-                    if e.name.endswith(COMMENTS_SUFFIX) and e.is_file(follow_symlinks=False):
-                        st = e.stat(follow_symlinks=False)
-                        found[f"{folder}/{e.name}"] = (st.st_mtime_ns, st.st_size, st.st_ino)
+            names = [n for n in os.listdir(root / folder) if n.endswith(COMMENTS_SUFFIX)]
         except OSError:
             continue
+        for name in names:
+            try:
+                st = os.lstat(root / folder / name)
+            except OSError:
+                continue
+            if stat_mod.S_ISREG(st.st_mode):
+                found[f"{folder}/{name}"] = (st.st_mtime_ns, st.st_size, st.st_ino)
     return found
 
 
