@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # imported where used: a build that renders nothing does not 
 
 # Bump when the output changes for a reason no cache key can see (new code),
 # or when what the caches hold changes shape: every cache is then made again.
-BUILD_VERSION = "5"
+BUILD_VERSION = "6"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
@@ -911,6 +911,7 @@ class _Builder:
         items: dict[str, _Item] = {}
         pending: list[tuple[_Item, tuple[Any, ...]]] = []  # items and page_sig, for the second loop
         lone = (None, (), None)  # the page_sig of most posts
+        fresh: set[_Item] = set()  # items whose key was made anew (it may have changed)
         for src, e in visible.items():  # (the loop runs for every post: kept lean)
             rec = e.rec
             assert rec is not None
@@ -934,6 +935,7 @@ class _Builder:
                     kept_update(hit[4])
                     continue
             else:
+                fresh.add(it)
                 updated = it.updated
                 it.key = _h(e.sha, it.path, updated.isoformat(), it.published, it.summary,
                             [(t.name, t.slug) for t in it.tags], [(c.name, c.slug) for c in it.categories])
@@ -1008,6 +1010,9 @@ class _Builder:
         # A list's memo: ("l", base) -> (inputs, how many feeds), ("lp", base) -> its
         # output paths, and each output's key apart, ("k", path) -> key: after an edit
         # the journal gets the few keys that changed, not the thousand pages of a list.
+        # ("ls", base) names its members in order: while they are the same, only the
+        # pages and feed documents holding an item whose key may have changed (`fresh`)
+        # are planned again, the others keep their keys.
         for base, named, lang, members, archives_on in collections:
             sig = (named, lang, archives_on, _joined(list(map(_key_of, members))))
             hit = memo.get(("l", base))
@@ -1017,15 +1022,20 @@ class _Builder:
                     kept.update(known)  # type: ignore[arg-type]
                     n_feeds += hit[1]
                     continue
+            order = _joined([i.src for i in members])
+            only: set[_Item] | None = None
+            if hit is not None and hit[0][:3] == sig[:3] and memo.get(("ls", base)) == order:
+                known = [(path, memo.get(("k", path))) for path in memo.get(("lp", base), ())]
+                if known and all(key is not None for _, key in known):
+                    only = fresh
             if named is None:
                 from . import render
 
                 heading = render.language_name(lang)
             else:
                 heading = named
-            group = list(self.list_pages(base, heading, lang, members))
-            fo = self.feed_outputs(base, heading, lang, members, archives_on)
-            n_feeds += len(fo)
+            group = list(self.list_pages(base, heading, lang, members, only))
+            fo = self.feed_outputs(base, heading, lang, members, archives_on, only)
             group += fo
             for o in group:  # in a list that changed, most pages often did not
                 if memo.get(("k", o.path)) == o.key:
@@ -1033,6 +1043,13 @@ class _Builder:
                 else:
                     outputs.append(o)
                     changes[("k", o.path)] = o.key
+            if only is not None:  # the same paths: the outputs not planned keep their keys
+                made = {o.path for o in group}
+                kept.update((path, key) for path, key in known if path not in made)  # type: ignore[misc]
+                n_feeds += hit[1]  # type: ignore[index]
+                changes[("l", base)] = (sig, hit[1])  # type: ignore[index]
+                continue
+            n_feeds += len(fo)
             paths = tuple(o.path for o in group)
             was = memo.get(("lp", base), ())
             if was != paths:
@@ -1040,9 +1057,10 @@ class _Builder:
                     changes[("k", gone)] = _GONE
                 changes[("lp", base)] = paths
             changes[("l", base)] = (sig, len(fo))
+            changes[("ls", base)] = order
         bases = {c[0] for c in collections}
         for k, v in memo.items():  # groups gone since
-            if (k[0] == "p" and k[1] not in items) or (k[0] in ("l", "lp") and k[1] not in bases):
+            if (k[0] == "p" and k[1] not in items) or (k[0] in ("l", "lp", "ls") and k[1] not in bases):
                 changes[k] = _GONE
                 if k[0] == "lp":
                     for path in v:
@@ -1137,7 +1155,9 @@ class _Builder:
             lang=post.lang, title=post.title, target=self.href(path),
             canonical=absolute(path, self.config)).encode("utf-8")
 
-    def list_pages(self, base: str, heading: str, lang: str, members: list[_Item]) -> Iterator[Output]:
+    def list_pages(self, base: str, heading: str, lang: str, members: list[_Item],
+                   only: set[_Item] | None = None) -> Iterator[Output]:
+        """The pages of a list; with `only`, just those holding one of these items."""
         per = self.config.site.per_page
         pages = max(1, (len(members) + per - 1) // per)
         feeds_here = self.feed_links(base, heading or self.config.site.title)
@@ -1145,6 +1165,8 @@ class _Builder:
             feeds_here += self.feed_links("/", self.config.site.title)
         for n in range(1, pages + 1):
             chunk = members[(n - 1) * per:n * per]
+            if only is not None and only.isdisjoint(chunk):
+                continue
             path = base if n == 1 else f"{base}page/{n}/"
             newer = None if n == 1 else (base if n == 2 else f"{base}page/{n - 1}/")
             older = f"{base}page/{n + 1}/" if n < pages else None
@@ -1216,7 +1238,8 @@ class _Builder:
         )
 
     def feed_outputs(self, base: str, heading: str, lang: str, members: list[_Item],
-                     archives: bool) -> list[Output]:
+                     archives: bool, only: set[_Item] | None = None) -> list[Output]:
+        """The feed documents of a list; with `only`, just those holding one of these items."""
         from . import feeds
 
         cfg = self.config
@@ -1231,13 +1254,15 @@ class _Builder:
         info_text = str(info)  # (once, not per document)
         for doc in docs:
             chosen = list(doc.entries)
+            if doc.number == 0 and cfg.feeds.json_feed:
+                self.in_json_feed.update(i.path for i in chosen)
+            if only is not None and only.isdisjoint(chosen):
+                continue
             key = _h(self.gen, "feed", info_text, doc.number, doc.pages, [i.key + i.path for i in chosen])
 
             def real(chosen: list[_Item] = chosen, doc: feeds.Document[_Item] = doc) -> feeds.Document[feeds.Rendered]:
                 return feeds.Document(doc.number, tuple(self.rendered_entry(i) for i in chosen), doc.pages)
 
-            if doc.number == 0 and cfg.feeds.json_feed:
-                self.in_json_feed.update(i.path for i in chosen)
             # A writer serializes each entry it needs once: documents over the same
             # stretch of time (the site's archive page and its language's, a tag's
             # feed and its category's) go to the same writer, so fewer entries are
