@@ -79,6 +79,32 @@ def first_language_version(root: Path) -> None:  # the languages' menu of every 
     commit_all(root, "A first German version", when="2026-11-27T12:00:00+00:00")
 
 
+def retitle_version(root: Path) -> None:  # the original's page names its versions' titles
+    tr = root / "translations/de" / nth_post(root, 2).name
+    tr.write_text(post_text("Ein neuer Titel", "published", "Text.\n", date="2025-07-01 10:00"))
+    commit_all(root, "Retitle the German version", when="2026-11-27T12:05:00+00:00")
+
+
+def add_comments(root: Path) -> None:  # comments kept from the old blog show on the post's page
+    p = nth_post(root, 4)
+    p.with_name(p.name[:-3] + ".comments.yaml").write_text(
+        "comments:\n- id: 1\n  author: Olga\n  date: 2012-01-01 10:00:00\n  text: Thank you.\n")
+    commit_all(root, "Keep the old comments", when="2026-11-27T12:10:00+00:00")
+
+
+def toot(root: Path) -> None:  # the post's page links its announcement
+    from gulagpub.content import load
+    from gulagpub.ledger import LEDGER_FILE, Record
+    from gulagpub.urls import entry_id
+
+    content = load(root)
+    post = next(p for p in content.posts if p.path == nth_post(root, 6).relative_to(root).as_posix())
+    (root / LEDGER_FILE).write_text(Record(post=entry_id(post, content.config), path=post.path, state="posted",
+                                           at="2026-11-27T12:15:00+00:00", status_id="1",
+                                           url="https://mastodon.example/@blog/1").to_json() + "\n")
+    commit_all(root, "Announced", when="2026-11-27T12:15:00+00:00")
+
+
 def change_template(root: Path) -> None:
     (root / "templates").mkdir(exist_ok=True)
     base = Path(__file__).parent.parent / "src/gulagpub/templates/base.html"
@@ -108,7 +134,8 @@ def damage_cache(root: Path) -> None:
 STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ("edit", edit_text), ("uncommitted", edit_without_commit), ("add", add_post_with_new_tag),
     ("delete", delete_post), ("rename", rename_post), ("retag", change_tags), ("redate", change_date),
-    ("language", first_language_version), ("template", change_template), ("settings", change_settings),
+    ("language", first_language_version), ("retitle-version", retitle_version),
+    ("comments", add_comments), ("toot", toot), ("template", change_template), ("settings", change_settings),
     ("no-cache", delete_cache), ("damaged-cache", damage_cache),
 ]
 
