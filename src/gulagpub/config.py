@@ -103,9 +103,6 @@ class Config:
                 return m
         return None
 
-    def members_with(self, role: Role) -> list[Member]:
-        return [m for m in self.team if m.has(role)]
-
 
 def _line_of(text: str, key: str) -> int:
     m = re.search(rf"^\s*\"?{re.escape(key)}\"?\s*=", text, re.M)

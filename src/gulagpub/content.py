@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
 
 from .config import CONFIG_FILE, Config, parse_config
 from .errors import ConfigError, Problem
@@ -37,9 +36,6 @@ class Content:
 
     def by_path(self) -> dict[str, Post]:
         return {p.path: p for p in self.posts}
-
-    def of_kind(self, kind: Kind) -> list[Post]:
-        return [p for p in self.posts if p.kind == kind]
 
     def find(self, ref: str) -> Post | None:
         """A post by path, file name, or slug (posts first, then pages)."""
@@ -105,22 +101,6 @@ def content_paths(root: Path) -> list[str]:
             rel = Path(folder).relative_to(root).as_posix()
             paths += [f"{rel}/{n}" for n in names if n.endswith(".md")]
     return sorted(paths)
-
-
-def parse_many(files: dict[str, bytes], config: Config) -> tuple[list[Post], list[Problem]]:
-    """Parse every (path, bytes) pair and check what only the set can tell:
-    duplicate slugs, translations without an original."""
-    from .postfile import parse_post
-
-    posts: list[Post] = []
-    problems: list[Problem] = []
-    tz = config.site.tz
-    for path in sorted(files):
-        post, probs = parse_post(path, files[path], default_lang=config.site.lang, tz=tz)
-        problems.extend(probs)
-        if post is not None:
-            posts.append(post)
-    return posts, problems + set_problems(posts, set(files))
 
 
 def set_problems(posts: list[Post], paths: set[str]) -> list[Problem]:

@@ -29,7 +29,6 @@ from lxml import etree
 
 from .render import is_xml_safe, strip_forbidden
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -97,10 +96,6 @@ def plan(entries: Sequence[T], per_doc: int, archives: bool = True) -> list[Docu
 
 def _utc(when: datetime) -> datetime:
     return when.astimezone(timezone.utc)
-
-
-def _newest(doc: Document[Entry], fallback: datetime) -> datetime:
-    return max((e.updated for e in doc.entries), default=fallback)
 
 
 class _AtomLinkAttributes(BaseEntryExtension):  # type: ignore[misc]

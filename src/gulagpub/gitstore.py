@@ -249,9 +249,3 @@ def read_blobs(root: Path, specs: list[str], known: dict[str, str | None] | None
         result[spec] = out[pos:pos + size]
         pos += size + 1
     return result
-
-
-def tree_files(root: Path, rev: str, prefixes: list[str]) -> list[str]:
-    """Paths of the files under `prefixes` at `rev` (one `git ls-tree`)."""
-    out = git(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", *prefixes)
-    return [p for p in out.split("\0") if p]

@@ -227,10 +227,6 @@ class History:
     changed: dict[str, str] = field(default_factory=dict)  # path -> ISO time
     digests: dict[str, str] = field(default_factory=dict)  # blob id -> content digest
 
-    def last_change(self, path: str) -> datetime | None:
-        at = self.changed.get(path)
-        return datetime.fromisoformat(at) if at else None
-
 
 def blob_digest(data: bytes) -> str:
     """The content digest of one version of a file (unparseable: a hash of the bytes)."""

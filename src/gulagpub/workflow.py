@@ -92,10 +92,6 @@ def transition(source: State | None, target: State) -> Transition | None:
     return None
 
 
-def allowed_from(source: State | None) -> list[Transition]:
-    return [t for t in TRANSITIONS if t.source == source]
-
-
 # --- people -----------------------------------------------------------------
 
 _NOREPLY = re.compile(r"^(?:\d+\+)?([A-Za-z0-9-]+)@users\.noreply\.github\.com$", re.I)
@@ -302,7 +298,7 @@ def may(member: Member | None, t: Transition, post: Post) -> str | None:
         if t.action == Action.SUBMIT and not is_translator(member, post):
             return f"{who(member)} is not a translator of {post.path}; only its translator or an editor may submit it"
         if t.action == Action.CREATE and t.target == State.TRANSLATION and not is_translator(member, post):
-            return f"a translator may only create a language version assigned to themselves"
+            return "a translator may only create a language version assigned to themselves"
     return None
 
 
