@@ -40,7 +40,7 @@ from .config import Config
 from .content import CONTENT_DIRS, content_paths, load_config, set_problems
 from .errors import BuildError, Problem
 from .model import Kind, Post, State
-from .parallel import PARALLEL_FROM, map_all
+from .parallel import PARALLEL_FROM, cores, map_all
 from .promotion import is_due
 from .site import Output, StaleOutputs, WriteReport, write_site
 from .taxonomy import Term, assign_slugs
@@ -818,7 +818,7 @@ class _Builder:
                 e.rec.kind != "translation" or (e.rec.original in published
                                                 and published[e.rec.original].rec.kind == "post"))}  # type: ignore[union-attr]
         self.changed = self.history()
-        workers = min(2, os.cpu_count() or 1)
+        workers = min(2, cores())
         plan = self.plan(visible, use_memo=True)
         self.say(f"writing {plan.count} file(s) ({plan.pages} pages, {plan.feeds} feeds)")
         # The HTML cache's connection must not be shared with forked writers.

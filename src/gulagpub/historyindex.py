@@ -36,6 +36,7 @@ from pathlib import Path
 
 from . import gitstore
 from .errors import GitError
+from .parallel import cores
 
 # "cache" in the name: tools that clear gulagpub's caches (the benchmarks) find it.
 FILE_NAME = "gulagpub-history-cache.pickle"
@@ -332,7 +333,7 @@ def _diff_tree(root: Path, pairs: list[tuple[int, int, str]]) -> list[list[tuple
     parent, through `git diff-tree --stdin` (several at once on a big history)."""
     if not pairs:
         return []
-    workers = min(os.cpu_count() or 1, 4) if len(pairs) >= _PARALLEL_FROM else 1
+    workers = min(cores(), 4) if len(pairs) >= _PARALLEL_FROM else 1
     if workers == 1:
         return [_diff_chunk(root, pairs)]
     # More pieces than workers: older commits have smaller trees, so equal
