@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # imported where used: a build that renders nothing does not 
 
 # Bump when the output changes for a reason no cache key can see (new code),
 # or when what the caches hold changes shape: every cache is then made again.
-BUILD_VERSION = "6"
+BUILD_VERSION = "7"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
@@ -247,6 +247,8 @@ class Cache:
             self.entries = {}
             self._index.fold = True
         self._touched: set[str] = set()  # paths whose entry changed (or went)
+        # The entries the touched files had before this build (None: a new file).
+        self.previous: dict[str, _Entry | None] = {}
         self._plan = _Store(self.dir, "plan")
         self.memo: dict[Any, Any] = self._plan.load()
         self.memo_changes: dict[Any, Any] = {}
@@ -546,7 +548,8 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
         problems.extend(entry.problems)
         if entry.rec is not None:
             found[path] = entry
-    same = all(_identity(before.get(p)) == _identity(entries.get(p)) for p in cache.touched())
+    cache.previous = {p: before.get(p) for p in cache.touched()}
+    same = all(_identity(e) == _identity(entries.get(p)) for p, e in cache.previous.items())
     problems.extend(_set_problems(found, paths, cache, same))
     return found, problems
 
@@ -632,6 +635,72 @@ class _Item:
         changed = self.builder.changed.get(self.src)
         return max(published, _dt(changed)) if changed else published
 
+    def refresh(self) -> None:
+        """Make the item's key and sitemap row anew."""
+        updated = self.updated
+        self.key = _h(self.entry.sha, self.path, updated.isoformat(), self.published, self.summary,
+                      [(t.name, t.slug) for t in self.tags], [(c.name, c.slug) for c in self.categories])
+        lastmod = _lastmod(updated)
+        self.lastmod = (lastmod, _sitemap_row(self.url, lastmod))
+
+
+class _Members:
+    """A list's members, newest first, made into items only where read: the
+    delta plan reads the few pages and feed documents holding a changed post."""
+
+    def __init__(self, srcs: tuple[str, ...], item: Callable[[str], _Item]) -> None:
+        self.srcs, self.item = srcs, item
+
+    def __len__(self) -> int:
+        return len(self.srcs)
+
+    def __getitem__(self, n: int) -> _Item:
+        return self.item(self.srcs[n])
+
+
+class _Shape(NamedTuple):
+    """What a plan remembers of the last build's structure (the plan memo's
+    ("shape",)): while the public posts, their dates, languages, tags,
+    categories, slugs and ids stay the same, the lists keep their members in
+    their order and the delta plan holds."""
+
+    visible: str  # names the public files
+    langs: list[str]
+    tags: dict[str, Term]
+    cats: dict[str, Term]
+    folders: tuple[str, ...]  # the content folders of the posts (for comments files)
+    archives: dict[str, tuple[int, int, int]]  # the comments files, with their stat
+    ledger: str  # names the announcement ledger
+    family: dict[str, list[str]]  # language versions by the original's path
+    undated: frozenset[str]  # posts without a date (dated at each build's time)
+    order: tuple[str, ...]  # the posts, in the order their keys name the sitemap
+    by_path: tuple[str, ...]  # the posts, in the sitemap's order
+    lists: dict[str, tuple[str | None, str, tuple[str, ...], bool]]  # base -> (heading, lang, members, archives)
+    page_urls: tuple[str, ...]
+    count: int
+    pages: int
+    feeds: int
+    posts: int
+
+
+def _form(rec: _Rec) -> tuple[Any, ...]:
+    """What of a record places its post in the lists and names its pages (all but the title and `updated:`)."""
+    return (rec.kind, rec.state, rec.lang, rec.name, rec.slug, rec.date, rec.when, rec.tags,
+            rec.categories, rec.aliases, rec.original, rec.id)
+
+
+def _ledger_sig(ledger: dict[str, Any]) -> str:
+    return _joined([f"{k}\0{r.state}\0{r.url}" for k, r in sorted(ledger.items())])
+
+
+class _Context(NamedTuple):
+    """What a post's page shows besides the post (page_sig) comes from."""
+
+    visible: dict[str, _Entry]
+    ledger: dict[str, Any]
+    archives: dict[str, tuple[int, int, int]]
+    family: dict[str, list[str]]
+
 
 @dataclass
 class _Plan:
@@ -641,6 +710,7 @@ class _Plan:
     pages: int  # HTML files
     feeds: int  # feed documents
     posts: int
+    live: str | None = None  # the token of the live site: its files not in `outputs` stay
 
 
 class _Builder:
@@ -665,6 +735,7 @@ class _Builder:
         self.parsed: dict[str, Post] = {}  # by content hash
         self.entries_by_path: dict[str, _Entry] = {}
         self.changed: dict[str, str] = {}
+        self.history_changed: set[str] = set()  # the paths whose time of change moved
         self.langs: list[str] = []
         self.tags: dict[str, Term] = {}
         self.cats: dict[str, Term] = {}
@@ -783,6 +854,7 @@ class _Builder:
             hist = history.update(self.root, history.History(cache.head, cache.changed, cache.digests),
                                   CONTENT_DIRS, head=head)
             if (hist.head, hist.changed) != (cache.head, cache.changed):
+                self.history_changed = {p for p, _ in cache.changed.items() ^ hist.changed.items()}
                 cache.set_history(hist.head, hist.changed, hist.digests)
         return cache.changed
 
@@ -805,6 +877,8 @@ class _Builder:
                                             f"page slug '{rec.slug}' is used by the site itself; "
                                             "choose another 'slug:'"))
         if blocking:
+            # The parse records are kept, but the plan has not seen them: no delta plan next time.
+            self.cache.memo_changes[("shape",)] = _GONE
             self.cache.save()
             raise BuildError("the site was not built (the previous one is untouched):\n"
                              + "\n".join(str(p) for p in sorted(set(blocking))))
@@ -819,7 +893,7 @@ class _Builder:
                                                 and published[e.rec.original].rec.kind == "post"))}  # type: ignore[union-attr]
         self.changed = self.history()
         workers = min(2, cores())
-        plan = self.plan(visible, use_memo=True)
+        plan = self.delta_plan(visible) or self.plan(visible, use_memo=True)
         self.say(f"writing {plan.count} file(s) ({plan.pages} pages, {plan.feeds} feeds)")
         # The HTML cache's connection must not be shared with forked writers.
         self.cache.close()
@@ -828,17 +902,112 @@ class _Builder:
         # When few files are made (an edit), entries are also looked up in the cache.
         self.cache_entries = len(plan.outputs) < PARALLEL_FROM
         try:
-            report = write_site(self.out, plan.outputs, kept=plan.kept, workers=workers)
+            report = write_site(self.out, plan.outputs, kept=plan.kept, live=plan.live, workers=workers)
         except StaleOutputs:  # the live site is not one the plan memo knows: plan everything
             plan = self.plan(visible, use_memo=False)
             self.cache.close()
             self.cache_entries = False
             report = write_site(self.out, plan.outputs, workers=workers)
+        # The plan memo describes this live site (what delta_plan checks).
+        self.cache.memo[("site",)] = self.cache.memo_changes[("site",)] = report.token
         self.cache.save()
         self.say(f"{report.written} file(s) written, {report.unchanged} unchanged, "
                  f"{report.removed} removed; {self.rendered} rendered")
         return BuildResult(out=self.out, posts=plan.posts, pages=plan.pages, feeds=plan.feeds,
                            rendered=self.rendered, report=report, warnings=warnings)
+
+    def page_sig(self, ctx: _Context, src: str, rec: _Rec, entry_id: str) -> tuple[Any, ...]:
+        """What a post's page shows besides its item: its toot, language versions, old comments."""
+        mastodon = None
+        if ctx.ledger:
+            mast = ctx.ledger.get(entry_id)
+            mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
+        others: tuple[tuple[str, str, str], ...] = ()
+        family = ctx.family.get(rec.original or src)
+        if family:
+            recs = [(o, ctx.visible[o].rec) for o in family if o != src]
+            recs.sort(key=lambda o: o[1].lang)  # type: ignore[union-attr]
+            others = tuple([(r.lang, self.derived(o)[1], r.title) for o, r in recs])  # type: ignore[union-attr]
+        archives = ctx.archives
+        return (mastodon, others, archives.get(src[:-3] + COMMENTS_SUFFIX) if archives else None)
+
+    def post_group(self, it: _Item, psig: tuple[Any, ...], others: list[_Item], archives: dict[str, Any],
+                   site_feeds: list[_Attrs]) -> list[Output]:
+        """A post's page and its aliases; recorded in the plan memo."""
+        src, rec, mastodon = it.src, it.rec, psig[0]
+        archive = src[:-3] + COMMENTS_SUFFIX if archives else ""
+        archived = (self.root / archive).read_bytes() if archive in archives else b""
+        key = _h(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
+                 hashlib.blake2b(archived, digest_size=16).hexdigest())
+        group = [Output(self.file_of(it.path), key,
+                        lambda it=it, others=others, mastodon=mastodon, archived=archived:
+                        self.post_page(it, others, mastodon, site_feeds, archived))]
+        for alias in rec.aliases:
+            group.append(Output(self.file_of(alias), _h(self.gen, "alias", it.path, rec.title),
+                                lambda it=it: self.redirect(it.post, it.path)))
+        self.cache.memo_changes[("p", src)] = (it.sig, it.key, it.lastmod, psig,
+                                               tuple((o.path, o.key) for o in group))
+        return group
+
+    def page_outputs(self, src: str, e: _Entry, site_feeds: list[_Attrs]) -> tuple[str, list[Output]]:
+        """A standalone page and its aliases, with its path."""
+        assert e.rec is not None
+        path = self.derived(src)[1]
+        outputs = [Output(self.file_of(path), _h(self.gen, "page", e.sha),
+                          lambda src=src, path=path: self.standalone_page(src, path, site_feeds))]
+        for alias in e.rec.aliases:
+            outputs.append(Output(self.file_of(alias), _h(self.gen, "alias", path, e.rec.title),
+                                  lambda src=src, path=path: self.redirect(self.post_of(src), path)))
+        return path, outputs
+
+    def list_outputs(self, base: str, named: str | None, lang: str, members: list[_Item] | _Members,
+                     archives_on: bool, only: set[int] | None, outputs: list[Output],
+                     kept: dict[str, str]) -> int:
+        """A list's pages and feeds (with `only`, those holding a member at these
+        places): each whose key the memo holds goes to `kept`, the others to
+        `outputs`. Returns the number of feed documents planned."""
+        if named is None:
+            from . import render
+
+            heading = render.language_name(lang)
+        else:
+            heading = named
+        memo, changes = self.cache.memo, self.cache.memo_changes
+        group = list(self.list_pages(base, heading, lang, members, only))
+        fo = self.feed_outputs(base, heading, lang, members, archives_on, only)
+        group += fo
+        for o in group:  # in a list that changed, most pages often did not
+            if memo.get(("k", o.path)) == o.key:
+                kept[o.path] = o.key
+            else:
+                outputs.append(o)
+                changes[("k", o.path)] = o.key
+        return len(fo)
+
+    def site_outputs(self, site_feeds: list[_Attrs], keys: list[str], page_urls: list[str] | tuple[str, ...],
+                     lastmods: Callable[[], list[tuple[str, str]]]) -> list[Output]:
+        """The files of the site as a whole; `keys` the posts' keys (they name
+        their URL and updated time), `lastmods` their sitemap rows by path."""
+        cfg = self.config
+        outputs = [Output("404.html", _h(self.gen, "404"), lambda: self.page(
+            "404.html", lang=cfg.site.lang, dir=None, description="",
+            canonical=absolute("/404.html", cfg), feeds=site_feeds))]
+        for static in ("style.css", "favicon.svg"):
+            outputs.append(Output(static, _h(self.gen, static), lambda static=static: _static(self.env, static)))
+        outputs.append(Output("robots.txt", _h(self.gen, "robots"), lambda: (
+            f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
+        redirects = self.root / "_redirects"  # old WordPress URLs, from `gulagpub import wordpress`
+        if redirects.is_file() and not redirects.is_symlink():
+            rules = redirects.read_bytes()
+            outputs.append(Output("_redirects", _h(self.gen, "redirects", rules), lambda: rules))
+
+        def sitemap() -> bytes:
+            rows = lastmods()
+            first = [_sitemap_row(absolute("/", cfg), max((r[0] for r in rows), default=None))]
+            return _sitemap(first + [r[1] for r in rows] + [_sitemap_row(u, None) for u in page_urls])
+
+        outputs.append(Output("sitemap.xml", _h(self.gen, "sitemap", _joined(keys), list(page_urls)), sitemap))
+        return outputs
 
     def plan(self, visible: dict[str, _Entry], use_memo: bool) -> _Plan:
         """Every output file with its key. A group of outputs (a post's page and
@@ -873,8 +1042,9 @@ class _Builder:
         # A post's page group: ("p", src) -> (sig, key, lastmod, page_sig, outputs).
         # A post whose memo matches keeps its page group in this first loop;
         # only the others go through the second.
-        archives = _comment_files(self.root, {src.rpartition("/")[0] for src, e in visible.items()
-                                              if e.rec.kind != "page"})  # type: ignore[union-attr]
+        folders = tuple(sorted({src.rpartition("/")[0] for src, e in visible.items()
+                                if e.rec.kind != "page"}))  # type: ignore[union-attr]
+        archives = _comment_files(self.root, folders)
         # Language versions of each post, by the original's path (a post with none is left out).
         with_versions = {e.rec.original for e in visible.values() if e.rec.original}  # type: ignore[union-attr]
         family: dict[str, list[str]] = {}
@@ -882,19 +1052,7 @@ class _Builder:
             rec = e.rec
             if rec.kind != "page" and (rec.original or src in with_versions):  # type: ignore[union-attr]
                 family.setdefault(rec.original or src, []).append(src)  # type: ignore[union-attr]
-
-        def page_sig(src: str, rec: _Rec, entry_id: str) -> tuple[Any, ...]:
-            """What a post's page shows besides its item: its toot, language versions, old comments."""
-            mastodon = None
-            if ledger:
-                mast = ledger.get(entry_id)
-                mastodon = mast.url if mast and mast.state == "posted" and mast.url else None
-            others: tuple[tuple[str, str, str], ...] = ()
-            if rec.original or src in with_versions:
-                recs = [(o, visible[o].rec) for o in family[rec.original or src] if o != src]
-                recs.sort(key=lambda o: o[1].lang)  # type: ignore[union-attr]
-                others = tuple([(r.lang, self.derived(o)[1], r.title) for o, r in recs])  # type: ignore[union-attr]
-            return (mastodon, others, archives.get(src[:-3] + COMMENTS_SUFFIX) if archives else None)
+        ctx = _Context(visible, ledger, archives, family)
 
         memo_get, kept_update, changed_get = memo.get, kept.update, changed.get
         items: dict[str, _Item] = {}
@@ -915,7 +1073,7 @@ class _Builder:
             it.sig = sig = (e.sha, changed_get(src), published)
             if (rec.original or src in with_versions or (ledger and d[2] in ledger)
                     or (archives and src[:-3] + COMMENTS_SUFFIX in archives)):
-                psig = page_sig(src, rec, d[2])
+                psig = self.page_sig(ctx, src, rec, d[2])
             else:
                 psig = lone
             if hit is not None and hit[0] == sig:
@@ -925,47 +1083,26 @@ class _Builder:
                     continue
             else:
                 fresh.add(it)
-                updated = it.updated
-                it.key = _h(e.sha, it.path, updated.isoformat(), it.published, it.summary,
-                            [(t.name, t.slug) for t in it.tags], [(c.name, c.slug) for c in it.categories])
-                it.lastmod = (_lastmod(updated), _sitemap_row(it.url, _lastmod(updated)))
+                it.refresh()
             pending.append((it, psig))
         self.say(f"{len(items)} post(s) and language version(s) to publish")
 
         site_feeds = self.feed_links("/", cfg.site.title)
         for it, psig in pending:
-            src, rec = it.src, it.rec
-            mastodon = psig[0]
-            others = [items[o] for o in family.get(rec.original or src, ()) if o != src]
-            others.sort(key=lambda o: o.rec.lang)
+            src = it.src
             hit = memo_get(("p", src))
             if hit is not None and hit[3] == psig and hit[1] == it.key and hit[2] == it.lastmod:
                 kept_update(hit[4])
                 continue
-            archive = src[:-3] + COMMENTS_SUFFIX if archives else ""
-            archived = (self.root / archive).read_bytes() if archive in archives else b""
-            key = _h(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
-                     hashlib.blake2b(archived, digest_size=16).hexdigest())
-            group = [Output(self.file_of(it.path), key,
-                            lambda it=it, others=others, mastodon=mastodon, archived=archived:
-                            self.post_page(it, others, mastodon, site_feeds, archived))]
-            for alias in rec.aliases:
-                group.append(Output(self.file_of(alias), _h(self.gen, "alias", it.path, rec.title),
-                                    lambda it=it: self.redirect(it.post, it.path)))
-            outputs.extend(group)
-            changes[("p", src)] = (it.sig, it.key, it.lastmod, psig, tuple((o.path, o.key) for o in group))
+            others = sorted([items[o] for o in family.get(it.rec.original or src, ()) if o != src],
+                            key=lambda o: o.rec.lang)
+            outputs.extend(self.post_group(it, psig, others, archives, site_feeds))
         page_urls = []
         for src, e in visible.items():
-            rec = e.rec
-            if rec is None or rec.kind != "page":
-                continue
-            path = self.derived(src)[1]
-            page_urls.append(absolute(path, cfg))
-            outputs.append(Output(self.file_of(path), _h(self.gen, "page", e.sha),
-                                  lambda src=src, path=path: self.standalone_page(src, path, site_feeds)))
-            for alias in rec.aliases:
-                outputs.append(Output(self.file_of(alias), _h(self.gen, "alias", path, rec.title),
-                                      lambda src=src, path=path: self.redirect(self.post_of(src), path)))
+            if e.rec is not None and e.rec.kind == "page":
+                path, made = self.page_outputs(src, e, site_feeds)
+                page_urls.append(absolute(path, cfg))
+                outputs.extend(made)
 
         # Lists and feeds: the site (originals), each language, tag, category.
         newest_first = sorted(items.values(), key=operator.attrgetter("when", "src"), reverse=True)
@@ -989,7 +1126,7 @@ class _Builder:
             ("/", "", cfg.site.lang, originals, True)]
         if len(langs) > 1:
             for l in langs:
-                collections.append((f"/{quote(l.lower())}/", None, l, by_lang.get(l, []), True))
+                collections.append((_lang_base(l), None, l, by_lang.get(l, []), True))
         for kind, terms, attr in (("tag", tags, "tags"), ("category", cats, "categories")):
             members = by_term[attr]
             label = "Tag" if kind == "tag" else "Category"
@@ -1012,40 +1149,31 @@ class _Builder:
                     n_feeds += hit[1]
                     continue
             order = _joined([i.src for i in members])
-            only: set[_Item] | None = None
             if hit is not None and hit[0][:3] == sig[:3] and memo.get(("ls", base)) == order:
                 known = [(path, memo.get(("k", path))) for path in memo.get(("lp", base), ())]
                 if known and all(key is not None for _, key in known):
-                    only = fresh
-            if named is None:
-                from . import render
-
-                heading = render.language_name(lang)
-            else:
-                heading = named
-            group = list(self.list_pages(base, heading, lang, members, only))
-            fo = self.feed_outputs(base, heading, lang, members, archives_on, only)
-            group += fo
-            for o in group:  # in a list that changed, most pages often did not
-                if memo.get(("k", o.path)) == o.key:
-                    kept[o.path] = o.key
-                else:
-                    outputs.append(o)
-                    changes[("k", o.path)] = o.key
-            if only is not None:  # the same paths: the outputs not planned keep their keys
-                made = {o.path for o in group}
-                kept.update((path, key) for path, key in known if path not in made)  # type: ignore[misc]
-                n_feeds += hit[1]  # type: ignore[index]
-                changes[("l", base)] = (sig, hit[1])  # type: ignore[index]
-                continue
-            n_feeds += len(fo)
-            paths = tuple(o.path for o in group)
+                    # The same paths: the outputs not planned again keep their keys.
+                    kept.update(known)  # type: ignore[arg-type]
+                    start = len(outputs)
+                    self.list_outputs(base, named, lang, members, archives_on,
+                                      {n for n, i in enumerate(members) if i in fresh}, outputs, kept)
+                    for o in outputs[start:]:
+                        kept.pop(o.path, None)
+                    n_feeds += hit[1]
+                    changes[("l", base)] = (sig, hit[1])
+                    continue
+            start = len(outputs)
+            group: dict[str, str] = {}
+            n = self.list_outputs(base, named, lang, members, archives_on, None, outputs, group)
+            kept.update(group)
+            n_feeds += n
+            paths = tuple([*group, *(o.path for o in outputs[start:])])
             was = memo.get(("lp", base), ())
-            if was != paths:
+            if set(was) != set(paths):
                 for gone in set(was) - set(paths):
                     changes[("k", gone)] = _GONE
                 changes[("lp", base)] = paths
-            changes[("l", base)] = (sig, len(fo))
+            changes[("l", base)] = (sig, n)
             changes[("ls", base)] = order
         bases = {c[0] for c in collections}
         for k, v in memo.items():  # groups gone since
@@ -1060,30 +1188,130 @@ class _Builder:
             else:
                 memo[k] = v
 
-        outputs.append(Output("404.html", _h(self.gen, "404"), lambda: self.page(
-            "404.html", lang=cfg.site.lang, dir=None, description="",
-            canonical=absolute("/404.html", cfg), feeds=site_feeds)))
-        for static in ("style.css", "favicon.svg"):
-            outputs.append(Output(static, _h(self.gen, static), lambda static=static: _static(self.env, static)))
-        outputs.append(Output("robots.txt", _h(self.gen, "robots"), lambda: (
-            f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
-        redirects = self.root / "_redirects"  # old WordPress URLs, from `gulagpub import wordpress`
-        if redirects.is_file() and not redirects.is_symlink():
-            rules = redirects.read_bytes()
-            outputs.append(Output("_redirects", _h(self.gen, "redirects", rules), lambda: rules))
-
-        def sitemap() -> bytes:
-            rows = [_sitemap_row(absolute("/", cfg), max((i.lastmod[0] for i in items.values()), default=None))]
-            rows += [i.lastmod[1] for i in sorted(items.values(), key=lambda i: i.path)]
-            rows += [_sitemap_row(u, None) for u in page_urls]
-            return _sitemap(rows)
-
-        # The item keys name each item's URL and updated time.
-        outputs.append(Output("sitemap.xml", _h(self.gen, "sitemap", _joined([i.key for i in items.values()]),
-                                                page_urls), sitemap))
+        by_path = sorted(items.values(), key=lambda i: i.path)
+        outputs += self.site_outputs(site_feeds, [i.key for i in items.values()], page_urls,
+                                     lambda: [i.lastmod for i in by_path])
         # (Paths hold no NUL: counting in one joined string, not 17,000 calls.)
         n_pages = "\0".join([*kept, *(o.path for o in outputs), ""]).count(".html\0")
-        return _Plan(outputs, kept, len(kept) + len(outputs), n_pages, n_feeds, len(items))
+        plan = _Plan(outputs, kept, len(kept) + len(outputs), n_pages, n_feeds, len(items))
+        shape = _Shape(
+            _joined(list(visible)), langs, tags, cats, folders, archives, _ledger_sig(ledger), family,
+            frozenset(src for src, it in items.items() if not it.rec.date), tuple(items),
+            tuple(i.src for i in by_path),
+            {base: (named, lang, tuple([i.src for i in members]), archives_on)
+             for base, named, lang, members, archives_on in collections},
+            tuple(page_urls), plan.count, plan.pages, plan.feeds, plan.posts)
+        if memo.get(("shape",)) != shape:
+            memo[("shape",)] = changes[("shape",)] = shape
+        return plan
+
+    def delta_plan(self, visible: dict[str, _Entry]) -> _Plan | None:
+        """The plan when that of the last build holds for all but a few posts
+        (their text, title, `updated:`, history or comments changed): only their
+        page groups, and the list pages and feed documents holding them, are
+        planned, in time proportional to them; every other file stays as the
+        live site holds it (`_Plan.live`, checked by write_site). None when more
+        changed (which posts are public, their dates, languages, tags,
+        categories, slugs, ids; the settings, templates, ledger): then `plan`."""
+        from .ledger import load_ledger
+
+        cache = self.cache
+        memo, changes = cache.memo, cache.memo_changes
+        shape, live = memo.get(("shape",)), memo.get(("site",))
+        if not isinstance(shape, _Shape) or not isinstance(live, str) or shape.visible != _joined(list(visible)):
+            return None
+        gen = _h(self.base_gen, shape.langs)
+        if memo.get(("glob",)) != _h(gen, sorted((t.name, t.slug) for t in shape.tags.values()),
+                                     sorted((c.name, c.slug) for c in shape.cats.values())):
+            return None
+        ledger = load_ledger(self.root)
+        if _ledger_sig(ledger) != shape.ledger:
+            return None
+        dirty = {p for p in cache.previous if p in visible}
+        for p in dirty:
+            old = cache.previous[p]
+            if old is None or old.rec is None or _form(old.rec) != _form(visible[p].rec):  # type: ignore[arg-type]
+                return None
+        archives = _comment_files(self.root, shape.folders)
+        dirty.update(name[:-len(COMMENTS_SUFFIX)] + ".md" for name, _ in archives.items() ^ shape.archives.items())
+        dirty.update(self.history_changed)
+        dirty.intersection_update(visible)
+        dirty.update(shape.undated)
+        for p in list(dirty):  # a post's page shows its language versions' titles
+            rec = visible[p].rec
+            dirty.update(shape.family.get(rec.original or p, ()))  # type: ignore[union-attr]
+        self.gen, self.langs, self.tags, self.cats = gen, shape.langs, shape.tags, shape.cats
+        self.__dict__.pop("site_ctx", None)
+        ctx = _Context(visible, ledger, archives, shape.family)
+        now_iso, now_when = self.now.isoformat(), _micros(self.now)
+        items: dict[str, _Item] = {}
+
+        def item(src: str) -> _Item:
+            it = items.get(src)
+            if it is None:  # a post that did not change: as the memo remembers it
+                e = visible[src]
+                rec = e.rec
+                assert rec is not None
+                it = items[src] = _Item(self, src, e, self.derived(src)[1], rec.when if rec.date else now_when,
+                                        rec.date or now_iso)
+                hit = memo[("p", src)]
+                it.key, it.lastmod = hit[1], hit[2]
+            return it
+
+        site_feeds = self.feed_links("/", self.config.site.title)
+        outputs: list[Output] = []
+        fresh: dict[str, set[str]] = {}  # list base -> its posts whose key changed
+        lone = (None, (), None)
+        for src in sorted(dirty):
+            e = visible[src]
+            rec = e.rec
+            assert rec is not None
+            if rec.kind == "page":
+                outputs += self.page_outputs(src, e, site_feeds)[1]
+                continue
+            it = item(src) if ("p", src) in memo else None
+            if it is None:
+                return None
+            it.sig = (e.sha, self.changed.get(src), it.published)
+            d = self.derived(src)
+            psig = (self.page_sig(ctx, src, rec, d[2])
+                    if (rec.original or src in shape.family or d[2] in ledger
+                        or src[:-3] + COMMENTS_SUFFIX in archives) else lone)
+            hit = memo[("p", src)]
+            if hit[0] != it.sig:
+                it.refresh()
+                if it.key != hit[1]:
+                    for base in self.lists_of(rec):
+                        fresh.setdefault(base, set()).add(src)
+            if hit[3] == psig and hit[1] == it.key and hit[2] == it.lastmod:
+                continue
+            others = sorted([item(o) for o in shape.family.get(rec.original or src, ()) if o != src],
+                            key=lambda o: o.rec.lang)
+            outputs += self.post_group(it, psig, others, archives, site_feeds)
+        for base, (named, lang, srcs, archives_on) in shape.lists.items():
+            if base not in fresh:
+                continue
+            hit = memo.get(("l", base))
+            if hit is None:
+                return None
+            only = {srcs.index(s) for s in fresh[base]}
+            self.list_outputs(base, named, lang, _Members(srcs, item), archives_on, only, outputs, {})
+            keys = [items[s].key if s in items else memo[("p", s)][1] for s in srcs]
+            changes[("l", base)] = ((named, lang, archives_on, _joined(keys)), hit[1])
+        for k, v in changes.items():
+            memo[k] = v  # (nothing goes: the same files)
+        outputs += self.site_outputs(site_feeds, [memo[("p", s)][1] for s in shape.order], shape.page_urls,
+                                     lambda: [memo[("p", s)][2] for s in shape.by_path])
+        return _Plan(outputs, {}, shape.count, shape.pages, shape.feeds, shape.posts, live=live)
+
+    def lists_of(self, rec: _Rec) -> list[str]:
+        """The bases of the lists a post is in."""
+        bases = ["/"] if rec.kind == "post" else []
+        if len(self.langs) > 1:
+            bases.append(_lang_base(rec.lang))
+        bases += [f"/tag/{self.tags[t].quoted}/" for t in rec.tags]
+        bases += [f"/category/{self.cats[c].quoted}/" for c in rec.categories]
+        return bases
 
     def standalone_page(self, src: str, path: str, site_feeds: list[_Attrs]) -> bytes:
         p = self.post_of(src)
@@ -1144,18 +1372,19 @@ class _Builder:
             lang=post.lang, title=post.title, target=self.href(path),
             canonical=absolute(path, self.config)).encode("utf-8")
 
-    def list_pages(self, base: str, heading: str, lang: str, members: list[_Item],
-                   only: set[_Item] | None = None) -> Iterator[Output]:
-        """The pages of a list; with `only`, just those holding one of these items."""
+    def list_pages(self, base: str, heading: str, lang: str, members: list[_Item] | _Members,
+                   only: set[int] | None = None) -> Iterator[Output]:
+        """The pages of a list; with `only`, just those holding a member at one of these places."""
         per = self.config.site.per_page
         pages = max(1, (len(members) + per - 1) // per)
+        wanted = {i // per + 1 for i in only} if only is not None else None
         feeds_here = self.feed_links(base, heading or self.config.site.title)
         if base != "/":
             feeds_here += self.feed_links("/", self.config.site.title)
         for n in range(1, pages + 1):
-            chunk = members[(n - 1) * per:n * per]
-            if only is not None and only.isdisjoint(chunk):
+            if wanted is not None and n not in wanted:
                 continue
+            chunk = [members[i] for i in range((n - 1) * per, min(n * per, len(members)))]
             path = base if n == 1 else f"{base}page/{n}/"
             newer = None if n == 1 else (base if n == 2 else f"{base}page/{n - 1}/")
             older = f"{base}page/{n + 1}/" if n < pages else None
@@ -1226,9 +1455,9 @@ class _Builder:
             rights=render.strip_forbidden(src.rights) if src and src.rights else None,
         )
 
-    def feed_outputs(self, base: str, heading: str, lang: str, members: list[_Item],
-                     archives: bool, only: set[_Item] | None = None) -> list[Output]:
-        """The feed documents of a list; with `only`, just those holding one of these items."""
+    def feed_outputs(self, base: str, heading: str, lang: str, members: list[_Item] | _Members,
+                     archives: bool, only: set[int] | None = None) -> list[Output]:
+        """The feed documents of a list; with `only`, just those holding a member at one of these places."""
         from . import feeds
 
         cfg = self.config
@@ -1236,20 +1465,23 @@ class _Builder:
         info = feeds.FeedInfo(title=title, subtitle=cfg.site.description or title,
                               home=absolute(base, cfg), base=absolute(base, cfg), lang=lang,
                               author=cfg.site.title, archives=archives)
-        oldest_first = list(reversed(members))
-        docs = feeds.plan(oldest_first, cfg.feeds.entries, archives)
+        # The documents as places in `members` (newest first), then made of the members they hold.
+        docs = feeds.plan(range(len(members) - 1, -1, -1), cfg.feeds.entries, archives)
         out: list[Output] = []
         fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
         info_text = str(info)  # (once, not per document)
         for doc in docs:
-            chosen = list(doc.entries)
-            if doc.number == 0 and cfg.feeds.json_feed:
-                self.in_json_feed.update(i.path for i in chosen)
-            if only is not None and only.isdisjoint(chosen):
+            json_here = doc.number == 0 and cfg.feeds.json_feed
+            if only is not None and only.isdisjoint(doc.entries) and not json_here:
                 continue
+            chosen = [members[i] for i in doc.entries]
+            if json_here:
+                self.in_json_feed.update(i.path for i in chosen)
+                if only is not None and only.isdisjoint(doc.entries):
+                    continue
             key = _h(self.gen, "feed", info_text, doc.number, doc.pages, [i.key + i.path for i in chosen])
 
-            def real(chosen: list[_Item] = chosen, doc: feeds.Document[_Item] = doc) -> feeds.Document[feeds.Rendered]:
+            def real(chosen: list[_Item] = chosen, doc: feeds.Document[int] = doc) -> feeds.Document[feeds.Rendered]:
                 return feeds.Document(doc.number, tuple(self.rendered_entry(i) for i in chosen), doc.pages)
 
             # A writer serializes each entry it needs once: documents over the same
@@ -1286,7 +1518,12 @@ class _Attrs:
         return key in self.__dict__
 
 
-def _comment_files(root: Path, folders: set[str]) -> dict[str, tuple[int, int, int]]:
+def _lang_base(lang: str) -> str:
+    """The base of a language's list."""
+    return f"/{quote(lang.lower())}/"
+
+
+def _comment_files(root: Path, folders: tuple[str, ...]) -> dict[str, tuple[int, int, int]]:
     """The comments files (plain files, not links) in these content folders, with
     their stat: one listing per folder instead of a stat per post."""
     found: dict[str, tuple[int, int, int]] = {}

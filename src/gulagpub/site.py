@@ -12,8 +12,10 @@ spare up to date writes only the files whose key changed since the spare
 was last the live site, and deletes the files no longer produced; the bytes
 of an unchanged file are never even made. A caller that knows some files are
 unchanged since the live site was built passes their keys alone (`kept`):
-what the spare lacks of them is linked from the live site. When the live
-site already holds exactly what is asked, nothing is written or swapped.
+what the spare lacks of them is linked from the live site. A caller that
+knows the whole live site passes only what changed, and the token the live
+manifest had when it was written (`live`): every other file stays. When the
+live site already holds exactly what is asked, nothing is written or swapped.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class WriteReport:
     written: int
     removed: int
     unchanged: int
+    token: str = ""  # names the manifest the live site now has (for `write_site(live=...)`)
 
 
 def _spare_of(out: Path) -> Path:
@@ -61,42 +64,48 @@ def _manifest_paths(out: Path) -> tuple[Path, Path]:
 
 
 # A manifest (its file keeps the name it had when it was JSON) is a line naming
-# the format, then paths and keys separated by NUL (neither holds one): reading
-# and writing it is a split and a join, where a JSON object of 17,700 members
-# took several times as long (a tenth of a one-edit build at 10,000 posts).
-_MANIFEST = "gulagpub-manifest-1"
+# the format and a token new at each write, then paths and keys separated by
+# NUL (neither holds one): reading and writing it is a split and a join, where
+# a JSON object of 17,700 members took several times as long (a tenth of a
+# one-edit build at 10,000 posts).
+_MANIFEST = "gulagpub-manifest-2"
 
 
-def _load_manifest(path: Path) -> dict[str, str] | None:
+def _load_manifest(path: Path) -> tuple[dict[str, str] | None, str]:
+    """The manifest at `path` (None: none, or unreadable) and its token."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, ValueError):
-        return None
+        return None, ""
     head, _, body = text.partition("\n")
-    if head != _MANIFEST:
+    form, _, token = head.partition(" ")
+    if form not in (_MANIFEST, "gulagpub-manifest-1"):
         if not text.startswith("{"):
-            return None
+            return None, ""
         import json
 
-        try:  # written by an earlier version
+        try:  # written by an earlier version (no token: never the one a plan remembers)
             data = json.loads(text)
         except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
+            return None, ""
+        return (data, "") if isinstance(data, dict) else (None, "")
     if not body:
-        return {}
+        return {}, token
     parts = body.split("\0")
     if len(parts) % 2:
-        return None
+        return None, ""
     it = iter(parts)
-    return dict(zip(it, it))
+    return dict(zip(it, it)), token
 
 
-def _save_manifest(path: Path, manifest: dict[str, str]) -> None:
+def _save_manifest(path: Path, manifest: dict[str, str]) -> str:
+    """Write `manifest` at `path`; its new token."""
+    token = os.urandom(12).hex()
     tmp = path.with_name(path.name + ".tmp")
     body = "\0".join([x for pair in manifest.items() for x in pair])
-    tmp.write_text(f"{_MANIFEST}\n{body}", encoding="utf-8")
+    tmp.write_text(f"{_MANIFEST} {token}\n{body}", encoding="utf-8")
     os.replace(tmp, path)
+    return token
 
 
 def _check_target(out: Path, known: bool) -> None:
@@ -111,18 +120,22 @@ def _check_target(out: Path, known: bool) -> None:
 
 
 def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | None = None,
-               workers: int = 1) -> WriteReport:
+               live: str | None = None, workers: int = 1) -> WriteReport:
     """Make `out` hold exactly `outputs` and the files of `kept` (path -> key,
-    each as the live site holds it), atomically. With `workers` > 1 and many
-    files to write, they are made and written by that many processes (forked:
-    the makers need no pickling). Raises StaleOutputs, before changing
-    anything, when the live site lacks a file of `kept`."""
+    each as the live site holds it), atomically; with `live` (the token of
+    the live site's manifest, from an earlier WriteReport), `outputs` and
+    every other file of the live site. With `workers` > 1 and many files to
+    write, they are made and written by that many processes (forked: the
+    makers need no pickling). Raises StaleOutputs, before changing anything,
+    when the live site lacks a file of `kept` or is not the one `live` names."""
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     spare = _spare_of(out)
     live_json, spare_json = _manifest_paths(out)
-    current = _load_manifest(live_json) if out.is_dir() else None
+    current, token = _load_manifest(live_json) if out.is_dir() else (None, "")
     _check_target(out, current is not None)
+    if live is not None and (current is None or token != live):
+        raise StaleOutputs("the live site is not the one the plan remembers")
     manifest: dict[str, str] = dict(kept or {})
     fresh: list[Output] = []
     for o in outputs:
@@ -133,9 +146,13 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
         fresh.append(o)
     if kept and (current is None or any(current.get(p) != k for p, k in kept.items())):
         raise StaleOutputs("the live site is not the one the plan remembers")
+    if live is not None:
+        assert current is not None
+        kept = {p: k for p, k in current.items() if p not in manifest}
+        manifest = {**current, **manifest}
     if current == manifest:  # the live site is already this one
-        return WriteReport(written=0, removed=0, unchanged=len(manifest))
-    have = _load_manifest(spare_json) if spare.is_dir() else None
+        return WriteReport(written=0, removed=0, unchanged=len(manifest), token=token)
+    have = _load_manifest(spare_json)[0] if spare.is_dir() else None
     # From here on the spare is being changed: until the swap its manifest is unknown.
     spare_json.unlink(missing_ok=True)
     if have is None:
@@ -192,8 +209,8 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
             os.replace(staged, spare_json)
     else:
         os.rename(spare, out)
-    _save_manifest(live_json, manifest)
-    return WriteReport(written=written, removed=removed, unchanged=unchanged)
+    token = _save_manifest(live_json, manifest)
+    return WriteReport(written=written, removed=removed, unchanged=unchanged, token=token)
 
 
 # Below this many files to write, forking a second writer costs more than it saves.
