@@ -191,3 +191,50 @@ def test_a_file_removed_from_the_live_site_by_hand_is_made_again(blog: tuple[Pat
     edit_without_commit(root)
     build(root, out, now=NOW)
     assert snapshot(out) == full_site(root, tmp_path, "hand")
+
+
+def test_an_edit_is_planned_from_the_memo_alone(blog: tuple[Path, Path], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The delta plan: after edits of texts, a title, comments, the whole plan is never made.
+    from gulagpub.build import _Builder
+
+    root, out = blog
+
+    def whole_plan(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole site was planned")
+
+    for name, change in [("edit", edit_text), ("uncommitted", edit_without_commit), ("comments", add_comments)]:
+        change(root)
+        with monkeypatch.context() as m:
+            m.setattr(_Builder, "plan", whole_plan)
+            result = build(root, out, now=NOW)
+        assert result.report.written < 30, (name, result)
+        assert snapshot(out) == full_site(root, tmp_path, name), f"after step {name!r}"
+
+
+def test_an_edit_made_while_the_build_was_blocked_reaches_the_site(blog: tuple[Path, Path], tmp_path: Path) -> None:
+    # The blocked build kept the edited post's parse record, which the plan never saw.
+    from gulagpub.errors import BuildError
+
+    root, out = blog
+    edit_without_commit(root)  # (seen by its stat alone: Git's history does not name it)
+    broken = nth_post(root, 20)
+    good = broken.read_text()
+    broken.write_text(good.replace("tags: [", "bogus: 1\ntags: ["))  # (its record, tags, date... stay the same)
+    with pytest.raises(BuildError):
+        build(root, out, now=NOW)
+    broken.write_text(good)
+    build(root, out, now=NOW)
+    assert snapshot(out) == full_site(root, tmp_path, "unblocked")
+
+
+def test_a_live_site_other_than_the_one_remembered_is_refused(tmp_path: Path) -> None:
+    from gulagpub.site import Output, StaleOutputs, write_site
+
+    out = tmp_path / "site"
+    first = write_site(out, [Output("a.html", "1", lambda: b"a"), Output("b.html", "1", lambda: b"b")])
+    second = write_site(out, [Output("a.html", "2", lambda: b"A")], live=first.token)
+    assert (out / "a.html").read_bytes() == b"A" and (out / "b.html").read_bytes() == b"b"
+    with pytest.raises(StaleOutputs):
+        write_site(out, [Output("b.html", "2", lambda: b"B")], live=first.token)
+    assert second.token != first.token and (out / "b.html").read_bytes() == b"b"
