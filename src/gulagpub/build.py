@@ -1296,8 +1296,9 @@ class _Builder:
                 return None
             only = {srcs.index(s) for s in fresh[base]}
             self.list_outputs(base, named, lang, _Members(srcs, item), archives_on, only, outputs, {})
-            keys = [items[s].key if s in items else memo[("p", s)][1] for s in srcs]
-            changes[("l", base)] = ((named, lang, archives_on, _joined(keys)), hit[1])
+            # The list's members are named no more (that takes all their keys): `plan`
+            # then plans again what holds the posts whose key it makes anew.
+            changes[("l", base)] = ((named, lang, archives_on, None), hit[1])
         for k, v in changes.items():
             memo[k] = v  # (nothing goes: the same files)
         outputs += self.site_outputs(site_feeds, [memo[("p", s)][1] for s in shape.order], shape.page_urls,
