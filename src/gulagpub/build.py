@@ -240,9 +240,10 @@ class Cache:
         self.dir = root / CACHE_DIR
         self._index = _Store(self.dir, "index")
         self.entries: dict[str, _Entry] = {}
+        entry, rec_of = _Entry, tuple.__new__  # (_Rec._make, without its checks: 10,000 times)
         try:
-            for path, (st, sha, rec, probs, summary, derived) in self._index.load().items():
-                self.entries[path] = _Entry(st, sha, _Rec._make(rec) if rec else None, probs, summary, derived)
+            self.entries = {path: entry(st, sha, rec_of(_Rec, rec) if rec else None, probs, summary, derived)
+                            for path, (st, sha, rec, probs, summary, derived) in self._index.load().items()}
         except (TypeError, ValueError, AttributeError):
             self.entries = {}
             self._index.fold = True
@@ -868,7 +869,7 @@ class _Builder:
         by_path = {p.path: _skeleton(p.path, entries[p.path].rec) for p in problems  # type: ignore[arg-type]
                    if p.path in entries}
         blocking = [p for p in problems if _blocking(p, by_path, self.root, self.now)]
-        all_langs = {e.rec.lang.lower() for e in entries.values() if e.rec}
+        all_langs = {lang.lower() for lang in {e.rec.lang for e in entries.values() if e.rec}}
         for path, e in entries.items():
             rec = e.rec
             if rec is not None and rec.kind == "page" and (rec.slug in RESERVED or rec.slug in all_langs):

@@ -148,7 +148,6 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
         raise StaleOutputs("the live site is not the one the plan remembers")
     if live is not None:
         assert current is not None
-        kept = {p: k for p, k in current.items() if p not in manifest}
         manifest = {**current, **manifest}
     if current == manifest:  # the live site is already this one
         return WriteReport(written=0, removed=0, unchanged=len(manifest), token=token)
@@ -169,7 +168,11 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
         if have.get(o.path) != o.key:
             todo.append((o, o.path in have))
     # Kept files the spare lacks (changed by the previous build): linked from the live site.
-    relink = [p for p, k in (kept or {}).items() if have.get(p) != k]
+    if live is not None:  # (all the live site's files but the fresh ones: compared in sets)
+        made = {o.path for o in fresh}
+        relink = [p for p, _ in current.items() - have.items() if p not in made]  # type: ignore[union-attr]
+    else:
+        relink = [p for p, k in (kept or {}).items() if have.get(p) != k]
     for path in relink:
         _make_dirs(spare, path.rpartition("/")[0], made_dirs)
         target = spare / path
