@@ -14,6 +14,13 @@ feeds (the site's, a language's, a tag's, a category's) — and the plan memo
 keeps each group's inputs and the keys they gave: a group whose inputs are
 unchanged keeps its keys without recomputing them, and its files are taken
 from the live site (`write_site(kept=...)`).
+
+After an edit that leaves the site's shape as it was (the same public posts,
+dates, languages, tags...), the delta plan (`_Builder.delta_plan`) does not
+even go through the other posts: from the shape the last plan left in the
+memo it plans the changed posts' pages and the list pages and feed documents
+holding them, and every other file stays as the live site holds it
+(`write_site(live=...)`): its cost follows the change, not the site's size.
 """
 
 from __future__ import annotations
