@@ -1235,6 +1235,9 @@ class _Builder:
         ledger = load_ledger(self.root)
         if _ledger_sig(ledger) != shape.ledger:
             return None
+        # (A memo read up to a damaged journal may lack groups: then the whole plan.)
+        if not all([("p", s) in memo for s in shape.order]) or not all([("l", b) in memo for b in shape.lists]):
+            return None
         dirty = {p for p in cache.previous if p in visible}
         for p in dirty:
             old = cache.previous[p]
@@ -1277,9 +1280,7 @@ class _Builder:
             if rec.kind == "page":
                 outputs += self.page_outputs(src, e, site_feeds)[1]
                 continue
-            it = item(src) if ("p", src) in memo else None
-            if it is None:
-                return None
+            it = item(src)
             it.sig = (e.sha, self.changed.get(src), it.published)
             d = self.derived(src)
             psig = (self.page_sig(ctx, src, rec, d[2])
@@ -1299,9 +1300,7 @@ class _Builder:
         for base, (named, lang, srcs, archives_on) in shape.lists.items():
             if base not in fresh:
                 continue
-            hit = memo.get(("l", base))
-            if hit is None:
-                return None
+            hit = memo[("l", base)]
             only = {srcs.index(s) for s in fresh[base]}
             self.list_outputs(base, named, lang, _Members(srcs, item), archives_on, only, outputs, {})
             # The list's members are named no more (that takes all their keys): `plan`
