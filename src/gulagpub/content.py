@@ -252,7 +252,7 @@ def _load(root: Path, config: Config) -> Content:
     paths: list[str] = []
     fresh: dict[int, dict[str, Entry]] = {}  # by bucket: what this run found
     todo: dict[int, list[tuple[str, str, tuple[int, int] | None]]] = {}
-    root_dir = str(root)
+    base = str(root) + os.sep
     for path in content_paths(root):
         if kind_of(path) is None:
             problems.append(Problem(
@@ -260,7 +260,7 @@ def _load(root: Path, config: Config) -> Content:
                 "not where content lives: use posts/NAME.md, translations/LANG/NAME.md or pages/NAME.md",
             ))
             continue
-        full = os.path.join(root_dir, path)  # str, not Path: 10,000 of them add up
+        full = base + path  # str, not Path: 10,000 of them add up
         st = os.lstat(full)
         if stat.S_ISLNK(st.st_mode):
             problems.append(Problem(path, 0, "is a symbolic link; content files must be plain files"))

@@ -226,9 +226,7 @@ def tally(post: Post, config: Config) -> Tally:
     required = config.workflow.approvals_required
     if not post.reviews:
         return Tally(required, (), (), (), imported_approval(post))
-    latest: dict[str, Review] = {}
-    for r in post.reviews:
-        latest[r.by.lower()] = r
+    latest = {r.by.lower(): r for r in post.reviews}
     valid, stale, refused = [], [], []
     digest = post.digest
     for r in latest.values():
@@ -242,7 +240,7 @@ def tally(post: Post, config: Config) -> Tally:
         else:
             valid.append(r)
     # A refused approval is refused wherever it stands in the history.
-    for r in post.reviews:
+    for r in post.reviews if len(latest) < len(post.reviews) else ():
         if r.verdict == Verdict.APPROVED and r not in latest.values():
             reason = refusal(r, post, config)
             if reason:
