@@ -33,6 +33,7 @@ import os
 import pickle
 import sqlite3
 import stat as stat_mod
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -150,20 +151,74 @@ def _skeleton(path: str, rec: _Rec) -> Post:
     return primed(post, {}, {"slug": rec.slug_line})
 
 
-@dataclass(slots=True)
 class _Entry:
-    """One content file as last parsed."""
+    """One content file as last parsed. What every build reads of every file
+    (its stat, problems, kind, state, language, original) is kept as plain
+    values; its record, summary and derived values stay pickled (`blob`)
+    until read: a build after an edit reads a few hundred of 10,000, and
+    unpickling them all was a tenth of it."""
 
-    stat: tuple[int, int, int]  # mtime_ns, size, inode
-    sha: str  # names the path and the bytes
-    rec: _Rec | None  # None: the file did not parse
-    problems: tuple[Problem, ...]
-    summary: str | None
-    derived: tuple[str, str, str] | None = None  # (settings digest, site path, entry id)
+    __slots__ = ("stat", "sha", "problems", "kind", "state", "lang", "original", "_blob", "_open",
+                 "_rec", "_summary", "_derived")
+
+    def __init__(self, stat: tuple[int, int, int], sha: str, problems: tuple[Problem, ...],
+                 hot: tuple[str, str, str, str | None] | None, blob: bytes | None,
+                 rec: _Rec | None = None, summary: str | None = None) -> None:
+        self.stat = stat  # mtime_ns, size, inode
+        self.sha = sha  # names the path and the bytes
+        self.problems = problems
+        # The record's kind, state, lang and original (kind None: the file did not parse).
+        self.kind, self.state, self.lang, self.original = hot or (None, None, None, None)
+        self._blob, self._open = blob, blob is None
+        self._rec, self._summary = rec, summary
+        self._derived: tuple[str, str, str] | None = None  # (settings digest, site path, entry id)
+
+    @classmethod
+    def parsed(cls, stat: tuple[int, int, int], sha: str, rec: _Rec | None, problems: tuple[Problem, ...],
+               summary: str | None) -> _Entry:
+        hot = (rec.kind, rec.state, sys.intern(rec.lang), rec.original) if rec else None
+        return cls(stat, sha, problems, hot, None, rec, summary)
+
+    def _decode(self) -> None:
+        rec, self._summary, self._derived = pickle.loads(self._blob)  # type: ignore[arg-type]
+        self._rec = tuple.__new__(_Rec, rec) if rec else None
+        self._open = True
+
+    @property
+    def rec(self) -> _Rec | None:  # None: the file did not parse
+        if not self._open:
+            self._decode()
+        return self._rec
+
+    @property
+    def summary(self) -> str | None:
+        if not self._open:
+            self._decode()
+        return self._summary
+
+    @summary.setter
+    def summary(self, value: str | None) -> None:
+        self.rec  # noqa: B018 - decoded before it changes
+        self._summary, self._blob = value, None
+
+    @property
+    def derived(self) -> tuple[str, str, str] | None:
+        if not self._open:
+            self._decode()
+        return self._derived
+
+    @derived.setter
+    def derived(self, value: tuple[str, str, str] | None) -> None:
+        self.rec  # noqa: B018 - decoded before it changes
+        self._derived, self._blob = value, None
 
     def dump(self) -> tuple[Any, ...]:
-        return (self.stat, self.sha, tuple(self.rec) if self.rec else None, self.problems,
-                self.summary, self.derived)
+        blob = self._blob
+        if blob is None:
+            blob = pickle.dumps((tuple(self._rec) if self._rec else None, self._summary, self._derived),
+                                protocol=pickle.HIGHEST_PROTOCOL)
+        hot = (self.kind, self.state, self.lang, self.original) if self.kind is not None else None
+        return (self.stat, self.sha, self.problems, hot, blob)
 
 
 _GONE = None  # a journal's value for a key removed
@@ -247,10 +302,10 @@ class Cache:
         self.dir = root / CACHE_DIR
         self._index = _Store(self.dir, "index")
         self.entries: dict[str, _Entry] = {}
-        entry, rec_of = _Entry, tuple.__new__  # (_Rec._make, without its checks: 10,000 times)
+        entry = _Entry
         try:
-            self.entries = {path: entry(st, sha, rec_of(_Rec, rec) if rec else None, probs, summary, derived)
-                            for path, (st, sha, rec, probs, summary, derived) in self._index.load().items()}
+            self.entries = {path: entry(st, sha, probs, hot, blob)
+                            for path, (st, sha, probs, hot, blob) in self._index.load().items()}
         except (TypeError, ValueError, AttributeError):
             self.entries = {}
             self._index.fold = True
@@ -542,7 +597,7 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
     jobs = [(path, full, data, config.site.lang, tz) for path, full, data, _ in todo]
     results = list(map_all(_parse_and_render, jobs))  # on every core when there are many
     for (path, _, _, stat), (sha, post, rec, probs, html, summary) in zip(todo, results):
-        entries[path] = _Entry(stat, sha, rec, tuple(probs), summary)
+        entries[path] = _Entry.parsed(stat, sha, rec, tuple(probs), summary)
         cache.touch(path)
         if post is not None:
             parsed[sha] = post
@@ -556,7 +611,7 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
         if entry is None:
             continue
         problems.extend(entry.problems)
-        if entry.rec is not None:
+        if entry.kind is not None:
             found[path] = entry
     cache.previous = {p: before.get(p) for p in cache.touched()}
     same = all(_identity(e) == _identity(entries.get(p)) for p, e in cache.previous.items())
@@ -878,10 +933,12 @@ class _Builder:
         by_path = {p.path: _skeleton(p.path, entries[p.path].rec) for p in problems  # type: ignore[arg-type]
                    if p.path in entries}
         blocking = [p for p in problems if _blocking(p, by_path, self.root, self.now)]
-        all_langs = {lang.lower() for lang in {e.rec.lang for e in entries.values() if e.rec}}
+        all_langs = {lang.lower() for lang in {e.lang for e in entries.values()}}  # type: ignore[union-attr]
         for path, e in entries.items():
+            if e.kind != "page":
+                continue
             rec = e.rec
-            if rec is not None and rec.kind == "page" and (rec.slug in RESERVED or rec.slug in all_langs):
+            if rec is not None and (rec.slug in RESERVED or rec.slug in all_langs):
                 if rec.state == "published":
                     blocking.append(Problem(path, rec.slug_line,
                                             f"page slug '{rec.slug}' is used by the site itself; "
@@ -895,12 +952,12 @@ class _Builder:
         warnings = sorted(set(problems))
 
         if self.drafts:
-            visible = {p: e for p, e in entries.items() if e.rec and e.rec.state != "withdrawn"}
+            visible = {p: e for p, e in entries.items() if e.state != "withdrawn"}
         else:
-            published = {p: e for p, e in entries.items() if e.rec and e.rec.state == "published"}
-            visible = {p: e for p, e in published.items() if e.rec and (
-                e.rec.kind != "translation" or (e.rec.original in published
-                                                and published[e.rec.original].rec.kind == "post"))}  # type: ignore[union-attr]
+            published = {p: e for p, e in entries.items() if e.state == "published"}
+            visible = {p: e for p, e in published.items() if (
+                e.kind != "translation" or (e.original in published
+                                            and published[e.original].kind == "post"))}  # type: ignore[index]
         self.changed = self.history()
         workers = min(2, cores())
         plan = self.delta_plan(visible) or self.plan(visible, use_memo=True)
