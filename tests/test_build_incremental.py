@@ -238,3 +238,22 @@ def test_a_live_site_other_than_the_one_remembered_is_refused(tmp_path: Path) ->
     with pytest.raises(StaleOutputs):
         write_site(out, [Output("b.html", "2", lambda: b"B")], live=first.token)
     assert second.token != first.token and (out / "b.html").read_bytes() == b"b"
+
+
+def test_a_damaged_record_in_the_cache_is_reported_not_a_traceback(blog: tuple[Path, Path], tmp_path: Path) -> None:
+    # Records stay pickled in the parse cache until read: one that cannot be read names the fix.
+    import pickle
+
+    from gulagpub.errors import BuildError
+
+    root, out = blog
+    index = root / CACHE_DIR / "index.pickle"
+    version, values = pickle.loads(index.read_bytes())
+    index.write_bytes(pickle.dumps((version, {p: (*v[:4], b"\x80garbage") for p, v in values.items()})))
+    (root / CACHE_DIR / "index.journal").unlink(missing_ok=True)
+    edit_text(root)
+    with pytest.raises(BuildError, match=r"\.gulagpub-cache/ is damaged; delete it and build again"):
+        build(root, out, now=NOW)
+    shutil.rmtree(root / CACHE_DIR)
+    build(root, out, now=NOW)
+    assert snapshot(out) == full_site(root, tmp_path, "damaged-record")

@@ -180,7 +180,11 @@ class _Entry:
         return cls(stat, sha, problems, hot, None, rec, summary)
 
     def _decode(self) -> None:
-        rec, self._summary, self._derived = pickle.loads(self._blob)  # type: ignore[arg-type]
+        try:
+            rec, self._summary, self._derived = pickle.loads(self._blob)  # type: ignore[arg-type]
+        except (pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError,
+                IndexError, KeyError, MemoryError) as exc:
+            raise BuildError(f"the build cache {CACHE_DIR}/ is damaged; delete it and build again") from exc
         self._rec = tuple.__new__(_Rec, rec) if rec else None
         self._open = True
 
