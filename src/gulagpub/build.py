@@ -26,7 +26,7 @@ import os
 import pickle
 import sqlite3
 import stat as stat_mod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -670,6 +670,8 @@ class _Builder:
         self.cats: dict[str, Term] = {}
         self.entries: dict[str, feeds.Rendered] = {}
         self._when: dict[datetime, tuple[str, str]] = {}
+        self._fragments: dict[Any, Markup] = {}  # rendered partials, by what they show
+        self._rows: dict[str, Markup] = {}  # each item's list entry, by its path
         self.in_json_feed: set[str] = set()  # the items some JSON feed holds
         self.cache_entries = False  # serialized entries are taken from (and kept in) the cache
 
@@ -683,12 +685,16 @@ class _Builder:
     def site_ctx(self) -> _Attrs:
         from . import render
 
-        return _Attrs({
+        site = _Attrs({
             "title": self.config.site.title, "description": self.config.site.description, "root": self.prefix,
             "languages": [_Attrs({"code": l, "name": render.language_name(l),
                                   "href": self.href(f"/{quote(l.lower())}/")}) for l in self.langs]
             if len(self.langs) > 1 else [],
         })
+        # What every page shows alike, rendered once per build (the same on every page).
+        site.header = self.fragment("_header.html", site=site)
+        site.footer = self.fragment("_footer.html", site=site)
+        return site
 
     # --- content ----------------------------------------------------------
     def post_of(self, path: str) -> Post:
@@ -770,7 +776,30 @@ class _Builder:
         return found
 
     def page(self, template: str, **ctx: Any) -> bytes:
+        feeds_ = ctx.get("feeds")
+        if feeds_ is not None:  # a page's feed links: the same for every page of a list, or of the site
+            key = tuple((f.type, f.title, f.href) for f in feeds_)
+            links = self._fragments.get(key)
+            if links is None:
+                links = self._fragments[key] = self.fragment("_feeds.html", feeds=feeds_)
+            ctx["feed_links"] = links
         return self.template(template).render(site=self.site_ctx, **ctx).encode("utf-8")
+
+    def fragment(self, template: str, **ctx: Any) -> Markup:
+        """A partial template, rendered once and shown on many pages (escaped already)."""
+        return Markup(self.template(template).render(**ctx))
+
+    def row(self, it: _Item) -> Markup:
+        """An item's entry in the lists, rendered once for every list page it is on."""
+        done = self._rows.get(it.path)
+        if done is None:
+            done = self._rows[it.path] = self.fragment("_item.html", site=self.site_ctx, item=self.item_ctx(it))
+        return done
+
+    def item_ctx(self, it: _Item) -> _Attrs:
+        iso, human = self.when(_dt(it.published))
+        return _Attrs({"title": it.rec.title, "href": self.href(it.path), "lang": it.rec.lang,
+                       "date_iso": iso, "date_human": human, "summary": it.summary})
 
     def history(self) -> dict[str, str]:
         """When each post's content last really changed (path -> ISO time), from Git:
@@ -1164,15 +1193,13 @@ class _Builder:
 
             def make(chunk: list[_Item] = chunk, path: str = path, n: int = n,
                      newer: str | None = newer, older: str | None = older) -> bytes:
-                rows = []
-                for i in chunk:
-                    iso, human = self.when(_dt(i.published))
-                    rows.append(_Attrs({"title": i.rec.title, "href": self.href(i.path), "lang": i.rec.lang,
-                                        "date_iso": iso, "date_human": human, "summary": i.summary}))
+                # `rows`, each item's entry rendered once (`_item.html`); `items` for a
+                # list.html of the site's own that lays them out itself.
+                rows = [self.row(i) for i in chunk]
                 return self.page("list.html", lang=lang, dir=_direction(lang),
                                  description=self.config.site.description,
                                  canonical=absolute(path, self.config), feeds=feeds_here,
-                                 heading=heading, items=rows,
+                                 heading=heading, items=_Items(chunk, self), rows=Markup("".join(rows)),
                                  pager=_Attrs({"number": n, "pages": pages,
                                                "newer": self.href(newer) if newer else None,
                                                "older": self.href(older) if older else None}))
@@ -1284,6 +1311,22 @@ class _Attrs:
 
     def __contains__(self, key: str) -> bool:
         return key in self.__dict__
+
+
+class _Items(Sequence[_Attrs]):
+    """A list page's items as template values, made only if the template reads them
+    (the packaged list.html shows the rendered `rows` instead)."""
+
+    def __init__(self, chunk: list[_Item], builder: _Builder) -> None:
+        self.chunk, self.builder = chunk, builder
+
+    def __len__(self) -> int:
+        return len(self.chunk)
+
+    def __getitem__(self, n: Any) -> Any:
+        if isinstance(n, slice):
+            return [self.builder.item_ctx(i) for i in self.chunk[n]]
+        return self.builder.item_ctx(self.chunk[n])
 
 
 def _comment_files(root: Path, folders: set[str]) -> dict[str, tuple[int, int, int]]:
