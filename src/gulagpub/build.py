@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # imported where used: a build that renders nothing does not 
 
 # Bump when the output changes for a reason no cache key can see (new code),
 # or when what the caches hold changes shape: every cache is then made again.
-BUILD_VERSION = "6"
+BUILD_VERSION = "7"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
