@@ -430,6 +430,10 @@ def _xml_safe(value: Any) -> Any:
     """Every text a template prints, without the characters XML 1.0 forbids
     (Markup comes from render.markdown_to_html, which strips them already)."""
     if type(value) is str:
+        # Printable ASCII (most links, dates, titles) holds none of them: no lookup,
+        # which for the texts of one post only (its title, its link) missed anyway.
+        if value.isascii() and value.isprintable():
+            return value
         return _stripped(value)
     return value
 
