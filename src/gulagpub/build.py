@@ -859,6 +859,8 @@ class _Builder:
         # entries are cheap to make (feeds._direct_xml), dearer to send between processes.
         # When few files are made (an edit), entries are also looked up in the cache.
         self.cache_entries = len(plan.outputs) < PARALLEL_FROM
+        if not self.cache_entries and workers > 1:
+            self.prepare()
         try:
             report = write_site(self.out, plan.outputs, kept=plan.kept, workers=workers)
         except StaleOutputs:  # the live site is not one the plan memo knows: plan everything
@@ -871,6 +873,16 @@ class _Builder:
                  f"{report.removed} removed; {self.rendered} rendered")
         return BuildResult(out=self.out, posts=plan.posts, pages=plan.pages, feeds=plan.feeds,
                            rendered=self.rendered, report=report, warnings=warnings)
+
+    def prepare(self) -> None:
+        """Load here, once, what every writer renders with (the modules, the
+        templates compiled, the site's header): the forked writers start with
+        them instead of each loading them again."""
+        from . import feeds, render  # noqa: F401 - imported for the writers
+
+        for name in ("post.html", "list.html", "page.html", "_item.html", "_feeds.html"):
+            self.template(name)
+        _ = self.site_ctx
 
     def plan(self, visible: dict[str, _Entry], use_memo: bool) -> _Plan:
         """Every output file with its key. A group of outputs (a post's page and
