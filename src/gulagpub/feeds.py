@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from json.encoder import encode_basestring as _json_str  # what dumps(ensure_ascii=False) uses
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
@@ -154,7 +154,10 @@ class Rendered:
     feed document it belongs to (a post is in the site feed, its language's,
     and each of its tags' and categories')."""
 
-    entry: Entry
+    # The documents read only the entry's dates: the entry itself (its content
+    # in all three serializations already) is not kept (memory, 10,000 posts).
+    published: datetime
+    updated: datetime
     atom: bytes
     rss: bytes
     json: bytes  # UTF-8: encoded once, not in every document it is in
@@ -165,9 +168,8 @@ def serialize(e: Entry, json_item: bool = True) -> Rendered:
     in a JSON feed: the newest entries of each feed, not the archives')."""
     done = _direct_xml(e)
     atom_xml, rss_xml = done if done is not None else _feedgen_xml(e)
-    # The documents read only the entry's dates: its content (in all three
-    # serializations already) is not kept a fourth time (memory, 10,000 posts).
-    return Rendered(replace(e, content_html="", summary=""), atom_xml, rss_xml, _json_item(e).encode("utf-8") if json_item else b"")
+    return Rendered(e.published, e.updated, atom_xml, rss_xml,
+                    _json_item(e).encode("utf-8") if json_item else b"")
 
 
 def _feedgen_xml(e: Entry) -> tuple[bytes, bytes]:
@@ -275,11 +277,11 @@ def _generator(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> F
     fg.author({"name": strip_forbidden(info.author)})
     fg.language(info.lang)
     fg.generator("gulagpub", uri="https://github.com/gulaganarchists/gulagpub")
-    updated = _utc(max((r.entry.updated for r in doc.entries), default=fallback))
+    updated = _utc(max((r.updated for r in doc.entries), default=fallback))
     fg.updated(updated)
     fg.lastBuildDate(updated)
     if doc.entries:
-        fg.pubDate(_utc(max(r.entry.published for r in doc.entries)))
+        fg.pubDate(_utc(max(r.published for r in doc.entries)))
     return fg
 
 
