@@ -276,7 +276,7 @@ def _generator(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> F
     fg.subtitle(strip_forbidden(info.subtitle or info.title))
     fg.author({"name": strip_forbidden(info.author)})
     fg.language(info.lang)
-    fg.generator("gulagpub", uri="https://github.com/gulaganarchists/gulagpub")
+    fg.generator("gulagpub", uri=_GENERATOR)
     updated = _utc(max((r.updated for r in doc.entries), default=fallback))
     fg.updated(updated)
     fg.lastBuildDate(updated)
@@ -300,8 +300,72 @@ def _splice(head: bytes, closing: bytes, parts: list[bytes]) -> bytes:
     return b"".join([head[:at], *parts, head[at:]])  # (one copy of the entries, which are most of it)
 
 
+_GENERATOR = "https://github.com/gulaganarchists/gulagpub"
+_ATOM_TYPE = "application/atom+xml"
+
+
+def _plain(info: FeedInfo) -> bool:
+    """Whether `_direct_head` writes this feed's head: none of its texts empty,
+    looking like markup (see _text_as_html) or holding what lxml refuses or
+    writes as a reference; otherwise feedgen and lxml write it."""
+    texts = (info.title, info.subtitle or info.title, info.author)
+    return (all(texts) and all((info.lang, info.home, info.base)) and "<" not in texts[0] and "<" not in texts[1]
+            and is_xml_safe("".join(texts), _ODD_IN_TEXT)
+            and is_xml_safe(info.base + info.home + info.lang, _ODD_IN_ATTR))
+
+
+def _direct_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime, fmt: str) -> bytes:
+    """The bytes feedgen and lxml write for the document without its entries
+    (`_atom_head`, `_rss_head`), written directly for a `_plain` feed: they
+    took a third of a millisecond per document (profiled). tests/test_feeds.py
+    holds the two equal over generated hostile feeds."""
+    updated = _utc(max((r.updated for r in doc.entries), default=fallback))
+    title, subtitle = _t(info.title), _t(info.subtitle or info.title)
+    if fmt == "rss":
+        pub = (f"    <pubDate>{_rfc2822(_utc(max(r.published for r in doc.entries)))}</pubDate>\n"
+               if doc.entries else "")
+        return ("<?xml version='1.0' encoding='UTF-8'?>\n"
+                '<rss xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom" '
+                'xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">\n'
+                f"  <channel>\n    <title>{title}</title>\n    <link>{_t(info.home)}</link>\n"
+                f"    <description>{subtitle}</description>\n"
+                f'    <atom:link href="{_a(info.base)}feed.rss" rel="self" type="application/rss+xml"/>\n'
+                "    <docs>http://www.rssboard.org/rss-specification</docs>\n"
+                f"    <generator>gulagpub</generator>\n    <language>{_t(info.lang)}</language>\n"
+                f"    <lastBuildDate>{_rfc2822(updated)}</lastBuildDate>\n{pub}"
+                "  </channel>\n</rss>\n").encode("utf-8")
+    base = _a(info.base)
+    links = [(f"{base}{doc.name()}", "self"), (_a(info.home), "alternate")]
+    if doc.number:
+        links.append((f"{base}feed.atom", "current"))
+        if doc.number > 1:
+            links.append((f"{base}archive/{doc.number - 1}.atom", "prev-archive"))
+        if doc.number < doc.pages:
+            links.append((f"{base}archive/{doc.number + 1}.atom", "next-archive"))
+    elif doc.pages:
+        links.append((f"{base}archive/{doc.pages}.atom", "prev-archive"))
+    return ("<?xml version='1.0' encoding='UTF-8'?>\n"
+            f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{_a(info.lang)}">\n'
+            f"  <id>{_t(info.base)}feed.atom</id>\n  <title>{title}</title>\n"
+            f"  <updated>{updated.isoformat()}</updated>\n"
+            f"  <author>\n    <name>{_t(info.author)}</name>\n  </author>\n"
+            + "".join(f'  <link href="{href}" rel="{rel}" type="'
+                      + ("text/html" if rel == "alternate" else _ATOM_TYPE) + '"/>\n' for href, rel in links)
+            + f'  <generator uri="{_GENERATOR}">gulagpub</generator>\n  <subtitle>{subtitle}</subtitle>\n'
+            + (f'  <fh:archive xmlns:fh="{FH_NS}"/>\n' if doc.number else "")
+            + "</feed>\n").encode("utf-8")
+
+
 def atom(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
     """The Atom document: the subscription feed, or an archive page."""
+    head = _direct_head(info, doc, fallback, "atom") if _plain(info) else _atom_head(info, doc, fallback)
+    if not doc.entries:
+        return head
+    return _splice(head, b"</feed>", [r.atom for r in doc.entries])
+
+
+def _atom_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
+    """The Atom document without its entries, made by feedgen and lxml."""
     fg = _generator(info, doc, fallback)
     fg.link(href=info.base + doc.name(), rel="self", type="application/atom+xml")
     fg.link(href=info.home, rel="alternate", type="text/html")
@@ -323,24 +387,27 @@ def atom(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
         # RFC 5005: archive documents say so with fh:archive (feed metadata, before entries).
         feed.append(etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
     head = etree.tostring(feed, pretty_print=True, xml_declaration=True, encoding="UTF-8")
-    if not doc.entries:
-        return head
     if head.rstrip().endswith(b"/>"):  # an empty <feed .../> cannot happen: id/title are set
         raise ValueError("feed without metadata")
-    return _splice(head, b"</feed>", [r.atom for r in doc.entries])
+    return head
 
 
 def rss(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
+    head = _direct_head(info, doc, fallback, "rss") if _plain(info) else _rss_head(info, doc, fallback)
+    if not doc.entries:
+        return head
+    return _splice(head, b"</channel>", [r.rss for r in doc.entries])
+
+
+def _rss_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
+    """The RSS document without its items, made by feedgen and lxml."""
     fg = _generator(info, doc, fallback)
     fg.load_extension("dc", atom=False, rss=True)
     # The self link first: feedgen makes the last link the channel's <link>.
     fg.link(href=info.base + "feed.rss", rel="self", type="application/rss+xml")
     fg.link(href=info.home, rel="alternate", type="text/html")
     # content:encoded in the items needs its namespace declared once.
-    head = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    if not doc.entries:
-        return head
-    return _splice(head, b"</channel>", [r.rss for r in doc.entries])
+    return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
 def _rfc3339(when: datetime) -> str:
