@@ -14,20 +14,19 @@ explicitly, entries are added oldest first.
 
 from __future__ import annotations
 
+import functools
 import json
 from json.encoder import encode_basestring as _json_str  # what dumps(ensure_ascii=False) uses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Generic, TypeVar
-
-from feedgen.entry import FeedEntry
-from feedgen.ext.base import BaseEntryExtension
-from feedgen.ext.dc import DcEntryExtension
-from feedgen.feed import FeedGenerator
-from lxml import etree
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .render import is_xml_safe, strip_forbidden
+
+if TYPE_CHECKING:  # feedgen and lxml are imported when used: ordinary feeds are written without them
+    from feedgen.entry import FeedEntry
+    from feedgen.feed import FeedGenerator
 
 FH_NS = "http://purl.org/syndication/history/1.0"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -98,22 +97,30 @@ def _utc(when: datetime) -> datetime:
     return when.astimezone(timezone.utc)
 
 
-class _AtomLinkAttributes(BaseEntryExtension):  # type: ignore[misc]
+@functools.cache
+def _link_attributes() -> type:
     """feedgen 1.0.0 writes entry links without rel, type and hreflang (a
     variable shadowed in FeedEntry.atom_entry), so a `via` link read as a
-    second alternate link (invalid Atom): this puts the attributes back."""
+    second alternate link (invalid Atom): this extension puts the attributes back."""
+    from feedgen.ext.base import BaseEntryExtension
 
-    def __init__(self) -> None:
-        self.links: list[dict[str, str]] = []
+    class _AtomLinkAttributes(BaseEntryExtension):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.links: list[dict[str, str]] = []
 
-    def extend_atom(self, entry: Any) -> Any:
-        for element, attrs in zip(entry.findall("link"), self.links):
-            for key, value in attrs.items():
-                element.set(key, value)
-        return entry
+        def extend_atom(self, entry: Any) -> Any:
+            for element, attrs in zip(entry.findall("link"), self.links):
+                for key, value in attrs.items():
+                    element.set(key, value)
+            return entry
+
+    return _AtomLinkAttributes
 
 
 def _feed_entry(e: Entry) -> FeedEntry:
+    from feedgen.entry import FeedEntry
+    from feedgen.ext.dc import DcEntryExtension
+
     fe = FeedEntry()
     # register_extension, not load_extension: the latter retries a failing
     # import on every entry (a third of the time per entry, profiled).
@@ -121,7 +128,7 @@ def _feed_entry(e: Entry) -> FeedEntry:
     fe.id(e.id)
     fe.guid(e.id, permalink=False)
     fe.title(strip_forbidden(e.title))
-    fe.register_extension("links", _AtomLinkAttributes, atom=True, rss=False)
+    fe.register_extension("links", _link_attributes(), atom=True, rss=False)
     links = [{"href": e.url, "rel": "alternate", "type": "text/html", "hreflang": e.lang}]
     if e.via:
         links.append({"href": e.via, "rel": "via"})
@@ -175,6 +182,8 @@ def serialize(e: Entry, json_item: bool = True) -> Rendered:
 def _feedgen_xml(e: Entry) -> tuple[bytes, bytes]:
     """The Atom entry and RSS item of `e`, made by feedgen and lxml: the
     reference `_direct_xml` is held to, and the way for unusual entries."""
+    from lxml import etree
+
     fe = _feed_entry(e)
     a = fe.atom_entry()
     a.set(XML_LANG, e.lang)
@@ -270,6 +279,8 @@ def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
 
 
 def _generator(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.id(info.base + "feed.atom")
     fg.title(strip_forbidden(info.title))
@@ -289,6 +300,8 @@ def _text_as_html(el: Any) -> None:
     """A title whose text looks like markup ('<b>' as a tag name) is sent as
     XHTML holding that text, so no reader can take the text for markup."""
     if el is not None and el.text and "<" in el.text:
+        from lxml import etree
+
         div = etree.SubElement(el, f"{{{XHTML_NS}}}div", nsmap={None: XHTML_NS})
         div.text, el.text = el.text, None
         el.set("type", "xhtml")
@@ -366,6 +379,8 @@ def atom(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
 
 def _atom_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
     """The Atom document without its entries, made by feedgen and lxml."""
+    from lxml import etree
+
     fg = _generator(info, doc, fallback)
     fg.link(href=info.base + doc.name(), rel="self", type="application/atom+xml")
     fg.link(href=info.home, rel="alternate", type="text/html")
