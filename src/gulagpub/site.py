@@ -199,6 +199,7 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
 # Below this many files to write, forking a second writer costs more than it saves.
 PARALLEL_FROM = 300
 CHUNK = 32
+MAX_UNITS = 1000  # pieces of work in the writers' queue
 
 
 def _write_one(spare: Path, o: Output, existed: bool, made: set[str]) -> None:
@@ -250,7 +251,7 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
     queue_r, queue_w = os.pipe()
     data = b"".join(n.to_bytes(4, "little") for n in range(len(units)))
     try:
-        while data:  # (a pipe holds 64 KiB: 16,000 pieces; _units makes fewer)
+        while data:  # (at most MAX_UNITS pieces: a pipe holds at least 4 KiB, written at once)
             data = data[os.write(queue_w, data):]
     finally:
         os.close(queue_w)
@@ -317,9 +318,9 @@ def _units(todo: list[tuple[Output, bool]]) -> list[list[tuple[Output, bool]]]:
         else:
             by_group.setdefault(t[0].group, []).append(t)
     units = sorted(by_group.values(), key=len, reverse=True)
-    size = max(CHUNK, len(loose) // 8000 + 1)
+    size = max(CHUNK, -(-len(loose) // MAX_UNITS))
     units += [loose[n:n + size] for n in range(0, len(loose), size)]
-    while len(units) > 15000:  # the queue's pipe must hold them all: pieces taken two by two
+    while len(units) > MAX_UNITS:  # the queue's pipe must hold them all: pieces taken two by two
         units = [a + b for a, b in zip(units[::2], units[1::2] + [[]])]
     return units
 
