@@ -676,6 +676,8 @@ class _Builder:
         self._fragments: dict[Any, Markup] = {}  # rendered partials, by what they show
         self._rows: dict[str, Markup] = {}  # each item's list entry, by its path
         self.in_json_feed: set[str] = set()  # the items some JSON feed holds
+        self.feed_docs: dict[str, list[_Item]] = {}  # each feed file planned: its entries
+        self.uses: dict[str, int] = {}  # feed files to make holding each item, by its path
         self.cache_entries = False  # serialized entries are taken from (and kept in) the cache
 
     @property
@@ -861,10 +863,13 @@ class _Builder:
         self.cache_entries = len(plan.outputs) < PARALLEL_FROM
         if not self.cache_entries and workers > 1:
             self.prepare()
+        self.order_feeds(plan.outputs)
         try:
             report = write_site(self.out, plan.outputs, kept=plan.kept, workers=workers)
         except StaleOutputs:  # the live site is not one the plan memo knows: plan everything
+            self.feed_docs, self.uses = {}, {}
             plan = self.plan(visible, use_memo=False)
+            self.order_feeds(plan.outputs)
             self.cache.close()
             self.cache_entries = False
             report = write_site(self.out, plan.outputs, workers=workers)
@@ -1236,6 +1241,29 @@ class _Builder:
         self.entries[it.path] = done
         return done
 
+    def order_feeds(self, outputs: list[Output]) -> None:
+        """The feed documents to make, newest first (the others keep their place),
+        and how many of them hold each entry: the writer making them keeps an
+        entry serialized only until the last of its documents is made. In that
+        order an entry's documents (the site's, its language's, its terms')
+        come close together: at 10,000 posts the entries took 174 MB kept
+        to the end."""
+        docs = self.feed_docs
+        outputs.sort(key=lambda o: -docs[o.path][0].when if o.path in docs and docs[o.path] else 1)
+        uses = self.uses
+        for o in outputs:
+            for it in docs.get(o.path, ()):
+                uses[it.path] = uses.get(it.path, 0) + 1
+
+    def used(self, chosen: list[_Item]) -> None:
+        """A document holding `chosen` was made: entries no other document needs are let go."""
+        uses, entries = self.uses, self.entries
+        for it in chosen:
+            left = uses.get(it.path, 0) - 1
+            uses[it.path] = left
+            if left == 0:
+                entries.pop(it.path, None)
+
     def entry_key(self, it: _Item) -> str:
         """Names a serialized entry: the item's key names its content, the JSON item is there or not."""
         return _joined([self.gen, it.key, "json" if it.path in self.in_json_feed else ""])
@@ -1291,7 +1319,14 @@ class _Builder:
             key = _h(self.gen, "feed", info_text, doc.number, doc.pages, [i.key + i.path for i in chosen])
 
             def real(chosen: list[_Item] = chosen, doc: feeds.Document[_Item] = doc) -> feeds.Document[feeds.Rendered]:
-                return feeds.Document(doc.number, tuple(self.rendered_entry(i) for i in chosen), doc.pages)
+                made = feeds.Document(doc.number, tuple(self.rendered_entry(i) for i in chosen), doc.pages)
+                self.used(chosen)
+                return made
+
+            self.feed_docs[self.file_of(base + doc.name("atom"))] = chosen
+            if doc.number == 0:
+                self.feed_docs[self.file_of(base + "feed.rss")] = chosen
+                self.feed_docs[self.file_of(base + "feed.json")] = chosen
 
             # A writer serializes each entry it needs once: every feed document goes
             # to the same writer (one group), so no entry is serialized by two (with
