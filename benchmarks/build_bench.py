@@ -238,7 +238,11 @@ class Gulagpub(Tool):
         return self.root.parent / "gulagpub-site"
 
     def caches(self) -> list[Path]:
-        return [self.root / ".gulagpub-cache"]
+        # The build cache, and beside the output the spare folder a build
+        # swaps in and the two manifests: a full build starts from nothing.
+        out = self.output
+        spare = [out.parent / f".{out.name}.gulagpub-{end}" for end in ("next", "next.json", "state.json")]
+        return [self.root / ".gulagpub-cache", *spare]
 
     def edit(self, i: int) -> None:
         super().edit(i)

@@ -92,3 +92,22 @@ def test_one_changed_file_pickles_one_bucket_again(repo):
 def cache_buckets(repo) -> dict:
     with (repo.root / ".git" / "gulagpub-parse-cache.pickle").open("rb") as fh:
         return pickle.load(fh)["buckets"]
+
+
+def test_the_cache_keeps_no_raw_fields_and_a_cached_post_reads_them_again_alike(repo):
+    plain = "---\ntitle: Plain\ntags: [gulag, exile]\nsource:\n  publication: Freedom\n---\nx\n"
+    odd = "---\ntitle: Odd\nsummary: |\n  Two\n  lines\ntags: &t [gulag]\ncategories: *t\n---\ny\n"  # PyYAML's path
+    for name, text in (("plain", plain), ("odd", odd)):
+        age(repo.write(f"posts/{name}.md", text), 3600)
+    config = load_config(repo.root)
+    load(repo.root)
+    entries = cached_entries(repo)
+    assert all({"meta", "lines"}.isdisjoint(vars(post)) for _, post, _ in entries.values())
+    warm = load(repo.root).by_path()
+    for name, text in (("plain", plain), ("odd", odd)):
+        fresh, _ = parse_post(f"posts/{name}.md", text.encode(), default_lang=config.site.lang, tz=config.site.tz)
+        cached = warm[f"posts/{name}.md"]
+        assert "meta" not in vars(cached)  # not read until asked
+        assert (cached.meta, cached.lines, cached.digest) == (fresh.meta, fresh.lines, fresh.digest)
+    assert warm["posts/odd.md"].meta["summary"] == "Two\nlines\n"
+    assert warm["posts/plain.md"].line_of("source") == 4

@@ -39,7 +39,7 @@ from . import gitstore
 from .config import Config
 from .content import CONTENT_DIRS, content_paths, load_config, set_problems
 from .errors import BuildError, Problem
-from .model import Kind, Post, State
+from .model import Kind, Post, State, primed
 from .parallel import PARALLEL_FROM, cores, map_all
 from .promotion import is_due
 from .site import Output, StaleOutputs, WriteReport, write_site
@@ -135,12 +135,12 @@ def _dt(iso: str) -> datetime:
 def _skeleton(path: str, rec: _Rec) -> Post:
     """A Post holding what its record keeps (no body, provenance or reviews):
     enough for urls.path_of, entry_id, set_problems and is_due."""
-    return Post(path=path, kind=Kind(rec.kind), name=rec.name, slug=rec.slug, title=rec.title,
+    post = Post(path=path, kind=Kind(rec.kind), name=rec.name, slug=rec.slug, title=rec.title,
                 state=State(rec.state), lang=rec.lang, body="", id=rec.id,
                 date=_dt(rec.date) if rec.date else None,
                 updated=_dt(rec.updated) if rec.updated else None, tags=rec.tags,
-                categories=rec.categories, aliases=rec.aliases, original=rec.original,
-                lines={"slug": rec.slug_line})
+                categories=rec.categories, aliases=rec.aliases, original=rec.original)
+    return primed(post, {}, {"slug": rec.slug_line})
 
 
 @dataclass(slots=True)
@@ -462,10 +462,12 @@ def _sha(path: str, data: bytes) -> str:
 
 
 def _parse_and_render(job: tuple[str, str, bytes | None, str, Any]
-                      ) -> tuple[str, Post | None, list[Problem], str | None, str | None]:
+                      ) -> tuple[str, Post | None, _Rec | None, list[Problem], str | None, str | None]:
     """Read (unless `data` is given), parse and render one file: (its sha, post
-    without body, problems, HTML, summary). Reading and hashing here, in the
-    workers, spares the parent reading every file and sending it to them."""
+    without body, its record, problems, HTML, summary). Reading and hashing
+    here, in the workers, spares the parent reading every file and sending it
+    to them; the record is made here too, while the post still holds the
+    lines of its fields (they are not pickled)."""
     from . import render
     from .postfile import parse_post
 
@@ -476,10 +478,10 @@ def _parse_and_render(job: tuple[str, str, bytes | None, str, Any]
     sha = _sha(path, data)
     post, problems = parse_post(path, data, default_lang=lang, tz=tz)
     if post is None:
-        return sha, None, problems, None, None
+        return sha, None, None, problems, None, None
     html = render.markdown_to_html(post.body)
-    # The cache keeps what the build reads: no body (HTML is cached apart), no raw meta.
-    return sha, replace(post, body="", meta={}), problems, html, render.summary_of(post, html)
+    # The cache keeps what the build reads: no body (HTML is cached apart; raw meta is never pickled).
+    return sha, replace(post, body=""), _record(post), problems, html, render.summary_of(post, html)
 
 
 def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str],
@@ -533,8 +535,8 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
                 cache.touch(path)
     jobs = [(path, full, data, config.site.lang, tz) for path, full, data, _ in todo]
     results = list(map_all(_parse_and_render, jobs))  # on every core when there are many
-    for (path, _, _, stat), (sha, post, probs, html, summary) in zip(todo, results):
-        entries[path] = _Entry(stat, sha, _record(post) if post else None, tuple(probs), summary)
+    for (path, _, _, stat), (sha, post, rec, probs, html, summary) in zip(todo, results):
+        entries[path] = _Entry(stat, sha, rec, tuple(probs), summary)
         cache.touch(path)
         if post is not None:
             parsed[sha] = post
@@ -713,7 +715,7 @@ class _Builder:
                                  default_lang=self.config.site.lang, tz=self.config.site.tz)
             if full is None:
                 raise BuildError(f"{path}: changed during the build; build again")
-            post = replace(full, body="", meta={})
+            post = replace(full, body="")
             self.cache.put_post(entry.sha, post)
         self.parsed[entry.sha] = post
         return post

@@ -74,26 +74,25 @@ def state_problems(posts: list[Post], config: Config) -> list[Problem]:
     problems: list[Problem] = []
     for post in posts:
         t = tally(post, config)
-        at_reviews = post.line_of("reviews")
+        # Lines are looked up only for a problem: a cached post reads them again.
         for _, why in t.refused:
-            problems.append(Problem(post.path, at_reviews, f"{why}; it does not count"))
-        state_line = post.line_of("state")
+            problems.append(Problem(post.path, post.line_of("reviews"), f"{why}; it does not count"))
         if post.state == State.APPROVED:
             for r in t.stale:
                 problems.append(Problem(
-                    post.path, at_reviews,
+                    post.path, post.line_of("reviews"),
                     f"stale approval by {r.by}: given on content {r.content}, the post is now "
                     f"{post.digest}; send it back to review with `gulagpub submit {post.path}`"))
             if not t.enough:
                 problems.append(Problem(
-                    post.path, state_line,
+                    post.path, post.line_of("state"),
                     f"state is approved with {len(t.valid)} of {t.required} valid approval(s) on the "
                     f"current content; run `gulagpub submit {post.path}` to send it back to review"))
         if post.state in (State.TRANSLATION, State.REVIEW, State.WITHDRAWN) or (
                 post.state == State.APPROVED and t.enough):
             target = State.REVIEW if post.state == State.APPROVED else post.state
             for m in missing_for(target, post, config):
-                problems.append(Problem(post.path, state_line, f"state is {post.state} but {m}"))
+                problems.append(Problem(post.path, post.line_of("state"), f"state is {post.state} but {m}"))
     return problems
 
 

@@ -704,7 +704,7 @@ def history(obj: Ctx, post: str, as_json: bool) -> None:
     """
     from . import content as content_mod
     from .history import post_history
-    from .postfile import kind_of
+    from .model import kind_of
 
     root = obj.root
     # Only this post's file is looked up, not every post parsed: history stays

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from datetime import datetime, timezone, tzinfo
 from enum import Enum
 from typing import Any
@@ -39,6 +40,12 @@ class Member:
 
     def has(self, role: Role) -> bool:
         return role in self.roles
+
+    @cached_property
+    def identities(self) -> frozenset[str]:
+        """What may name this member in a post (author, translator): name,
+        e-mail, GitHub login, lower-cased."""
+        return frozenset(x.lower() for x in (self.name, self.email, self.github) if x)
 
 
 @dataclass(frozen=True)
@@ -96,12 +103,28 @@ class Config:
 
     def member(self, email: str | None = None, github: str | None = None) -> Member | None:
         """The team member with this e-mail (case-insensitive) or GitHub login."""
+        if email:
+            found = self._by_email.get(email.lower())
+            if found is not None:
+                return found
+        return self._by_github.get(github.lower()) if github else None
+
+    # Looked up for every approval of every post (`status` over 10,000 posts):
+    # made once. Frozen dataclasses allow cached_property (it writes __dict__).
+    @cached_property
+    def _by_email(self) -> dict[str, Member]:
+        found: dict[str, Member] = {}
         for m in self.team:
-            if email and m.email.lower() == email.lower():
-                return m
-            if github and m.github and m.github.lower() == github.lower():
-                return m
-        return None
+            found.setdefault(m.email.lower(), m)  # the first wins, as the scan did
+        return found
+
+    @cached_property
+    def _by_github(self) -> dict[str, Member]:
+        found: dict[str, Member] = {}
+        for m in self.team:
+            if m.github:
+                found.setdefault(m.github.lower(), m)
+        return found
 
 
 def _line_of(text: str, key: str) -> int:

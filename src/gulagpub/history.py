@@ -32,8 +32,8 @@ import yaml
 
 from . import gitstore, historyindex
 from .errors import GitError, Problem, UsageError
-from .model import Post, State, Verdict, content_digest
-from .postfile import kind_of, parse_post, split
+from .model import Post, State, Verdict, content_digest, kind_of
+from .postfile import parse_post, split
 from .workflow import transition
 
 if TYPE_CHECKING:

@@ -132,8 +132,36 @@ class Post:
     aliases: tuple[str, ...] = ()  # old URL paths that must keep working
     sticky: bool = False
     original: str | None = None  # for a translation: path of the post it translates
-    meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    # For a post imported as scheduled: the content digest its approval on
+    # the old system vouched for (front matter `import.approved_content`).
+    approved_on_import: str | None = None
+    # The front matter as written (the text between the '---' lines). The
+    # fields as read from it (`meta`, raw values before validation) and the
+    # line of each (`lines`) come with the Post that parsing made, but are not
+    # pickled (they were a third of the parse cache's objects, for the few
+    # commands that read them): a Post from a cache reads them again when asked.
+    front: str = field(default="", compare=False, repr=False)
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        return self._read_front()[0]
+
+    @cached_property
+    def lines(self) -> dict[str, int]:
+        return self._read_front()[1]
+
+    def _read_front(self) -> tuple[dict[str, Any], dict[str, int]]:
+        from .postfile import read_front  # pure, as this module; imported only when needed
+
+        meta, lines = read_front(self.front)
+        self.__dict__.update(meta=meta, lines=lines)  # what cached_property does
+        return meta, lines
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("meta", None)
+        state.pop("lines", None)
+        return state
 
     @property
     def translators(self) -> tuple[str, ...]:
@@ -147,6 +175,13 @@ class Post:
     def digest(self) -> str:
         """content_digest() of this post, computed once (and kept in the parse cache)."""
         return content_digest(self.meta, self.body)
+
+
+def primed(post: Post, meta: dict[str, Any], lines: dict[str, int]) -> Post:
+    """`post`, holding the fields read from its front matter (and their lines)
+    as they were read, so that they are not read again."""
+    post.__dict__.update(meta=meta, lines=lines)
+    return post
 
 
 def content_digest(meta: dict[str, Any], body: str) -> str:
@@ -172,6 +207,21 @@ _LANG = re.compile(
     r"(?:-[0-9a-wyzA-WYZ](?:-[a-zA-Z\d]{2,8})+)*"
     r"(?:-x(?:-[a-zA-Z\d]{1,8})+)?$"
 )
+
+
+def kind_of(path: str) -> tuple[Kind, str | None] | None:
+    """The kind of content a repository path holds, and for a translation its
+    language folder; None if the path is not a content file."""
+    parts = path.split("/")
+    if not path.endswith(".md"):
+        return None
+    if len(parts) == 2 and parts[0] == "posts":
+        return Kind.POST, None
+    if len(parts) == 2 and parts[0] == "pages":
+        return Kind.PAGE, None
+    if len(parts) == 3 and parts[0] == "translations":
+        return Kind.TRANSLATION, parts[1]
+    return None
 
 
 def slug_from_name(name: str) -> str:

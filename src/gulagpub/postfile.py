@@ -32,6 +32,8 @@ from .model import (
     Withdrawal,
     is_valid_lang,
     is_valid_slug,
+    kind_of,
+    primed,
     slug_from_name,
 )
 
@@ -105,21 +107,6 @@ def split(text: str) -> tuple[str | None, str]:
         i = text.find("\n---", i) + 1
         if i == 0:
             return None, text
-
-
-def kind_of(path: str) -> tuple[Kind, str | None] | None:
-    """The kind of content a repository path holds, and for a translation its
-    language folder; None if the path is not a content file."""
-    parts = path.split("/")
-    if not path.endswith(".md"):
-        return None
-    if len(parts) == 2 and parts[0] == "posts":
-        return Kind.POST, None
-    if len(parts) == 2 and parts[0] == "pages":
-        return Kind.PAGE, None
-    if len(parts) == 3 and parts[0] == "translations":
-        return Kind.TRANSLATION, parts[1]
-    return None
 
 
 def parse_post(
@@ -368,6 +355,10 @@ def parse_post(
     if kind == Kind.TRANSLATION and translation is None and state != State.DRAFT:
         pass  # the workflow rules say what a translation needs, per transition
 
+    imported = meta.get("import")
+    approved_on_import = imported.get("approved_content") if isinstance(imported, dict) else None
+    if not isinstance(approved_on_import, str):
+        approved_on_import = None
     post = Post(
         path=path,
         kind=kind,
@@ -393,10 +384,17 @@ def parse_post(
         aliases=aliases,
         sticky=sticky,
         original=f"posts/{name}.md" if kind == Kind.TRANSLATION else None,
-        meta=meta,
-        lines=lines,
+        approved_on_import=approved_on_import,
+        front=fm,
     )
-    return post, problems
+    return primed(post, meta, lines), problems
+
+
+def read_front(fm: str) -> tuple[dict[Any, Any], dict[str, int]]:
+    """The fields of front matter that parse_post read before (and the line
+    of each), read again: a Post from the parse cache asks for them."""
+    loaded = _load_yaml(fm, lambda line, message: None)
+    return loaded if loaded is not None else ({}, {})
 
 
 

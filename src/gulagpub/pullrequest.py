@@ -29,8 +29,8 @@ from .check import GOOD_SIGNATURE, CommitInfo, FileChange, change_problems, sett
 from .config import CONFIG_FILE, Config, Member, Role, parse_config
 from .errors import ConfigError, Problem, UsageError
 from .history import CONTENT_PATHS, signatures, verify_base
-from .model import Post, State
-from .postfile import kind_of, parse_post
+from .model import Post, State, kind_of
+from .postfile import parse_post
 from .workflow import TRANSITIONS, Action, label, member_by_email, transition
 
 PR = "pull-request"  # the pseudo-commit id of "what the pull request author changed"

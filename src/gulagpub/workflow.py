@@ -118,10 +118,7 @@ def member_named(config: Config, who: str) -> Member | None:
 
 def is_person(member: Member, text: str | None) -> bool:
     """Does a name written in a post (author, translator) mean this member?"""
-    if not text:
-        return False
-    t = text.strip().lower()
-    return t in (member.name.lower(), member.email.lower(), (member.github or "\0").lower())
+    return bool(text) and text.strip().lower() in member.identities
 
 
 def is_author(member: Member, post: Post) -> bool:
@@ -206,8 +203,7 @@ def imported_approval(post: Post) -> bool:
     approved while its content is the content that was imported. Only an
     import can write this: `check --base` refuses a new file entering
     approved, and an edit changes the digest."""
-    imp = post.meta.get("import")
-    return isinstance(imp, dict) and imp.get("approved_content") == post.digest
+    return post.approved_on_import is not None and post.approved_on_import == post.digest
 
 
 def refusal(review: Review, post: Post, config: Config) -> str | None:
@@ -230,9 +226,7 @@ def tally(post: Post, config: Config) -> Tally:
     required = config.workflow.approvals_required
     if not post.reviews:
         return Tally(required, (), (), (), imported_approval(post))
-    latest: dict[str, Review] = {}
-    for r in post.reviews:
-        latest[r.by.lower()] = r
+    latest = {r.by.lower(): r for r in post.reviews}
     valid, stale, refused = [], [], []
     digest = post.digest
     for r in latest.values():
@@ -246,7 +240,7 @@ def tally(post: Post, config: Config) -> Tally:
         else:
             valid.append(r)
     # A refused approval is refused wherever it stands in the history.
-    for r in post.reviews:
+    for r in post.reviews if len(latest) < len(post.reviews) else ():
         if r.verdict == Verdict.APPROVED and r not in latest.values():
             reason = refusal(r, post, config)
             if reason:
