@@ -387,3 +387,23 @@ def test_drafts_preview_shows_drafts_marked_as_such(site: tuple[Path, Path], tmp
     build(root, preview, now=NOW, drafts=True)
     page = (preview / "2026/11/20/draft/index.html").read_text()
     assert "Work in progress." in page and '<strong class="state">draft</strong>' in page
+
+
+def test_a_list_template_of_the_sites_own_laying_out_the_items_itself_still_works(tmp_path: Path) -> None:
+    """A list.html that loops over `items` (as the packaged one did before it
+    showed the entries rendered once, `rows`) makes the same list pages."""
+    from corpus import generate
+
+    root = tmp_path / "gen"
+    generate(root, 60)
+    build(root, tmp_path / "ours", now=NOW)
+    package = Path(__file__).parent.parent / "src/gulagpub/templates"
+    loop = "{% for item in items %}" + (package / "_item.html").read_text() + "{% endfor %}"
+    (root / "templates").mkdir()
+    (root / "templates/list.html").write_text((package / "list.html").read_text().replace("{{ rows }}", loop))
+    build(root, tmp_path / "looping", now=NOW)
+    ours, looping = snapshot(tmp_path / "ours"), snapshot(tmp_path / "looping")
+    lists = [p for p in ours if p == "index.html" or p.startswith(("page/", "tag/", "category/"))
+             and p.endswith(".html")]
+    assert len(lists) > 10 and b'<ol class="posts">\n<li lang=' in ours["index.html"]
+    assert {p: looping[p] for p in lists} == {p: ours[p] for p in lists}

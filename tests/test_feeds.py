@@ -1,4 +1,4 @@
-"""Feed entries: the direct serializers write exactly what feedgen, lxml and json write."""
+"""Feed entries and documents: the direct serializers write exactly what feedgen, lxml and json write."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gulagpub.feeds import Entry, _direct_xml, _feedgen_xml, _json_item, serialize
+from gulagpub.feeds import (Document, Entry, FeedInfo, Rendered, _atom_head, _direct_head, _direct_xml,
+                            _feedgen_xml, _json_item, _plain, _rss_head, atom, rss, serialize)
 from gulagpub.render import strip_forbidden
 
 # Hostile text: markup, entities, quotes, CDATA ends, astral, combining and RTL characters.
@@ -91,3 +92,45 @@ def test_an_ordinary_entry_is_written_directly_and_equals_feedgen() -> None:
     rendered = serialize(e)
     assert (rendered.atom, rendered.rss) == direct
     assert b'<title type="xhtml">' in rendered.atom and b"Paul Sharkey" in rendered.rss
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> tuple[FeedInfo, Document[Rendered]]:
+    base = draw(st.one_of(st.just("https://example.org/tag/a&b/"), words))
+    info = FeedInfo(title=draw(words), subtitle=draw(st.one_of(st.just(""), words)),
+                    home=draw(st.one_of(st.just(base), words)), base=base,
+                    lang=draw(st.one_of(st.sampled_from(["en", "pt-BR"]), words)), author=draw(words))
+    spoil = draw(st.sampled_from([*[None] * 8, "title", "subtitle", "author", "lang", "home", "base"]))
+    if spoil is not None:
+        value = getattr(info, spoil)
+        info = replace(info, **{spoil: draw(st.one_of(st.just(""), odd.map(lambda c: value + c + value)))})
+    pages = draw(st.integers(0, 4))
+    dates = draw(st.lists(st.tuples(when, when), max_size=3))
+    doc = Document(draw(st.integers(0, pages)), tuple(Rendered(p, u, b"", b"", b"") for p, u in dates), pages)
+    return info, doc
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_direct_feed_heads_are_byte_identical_to_feedgen(feed: tuple[FeedInfo, Document[Rendered]]) -> None:
+    """Whatever the feed, its head is written directly as feedgen writes it, or left to feedgen."""
+    info, doc = feed
+    if not _plain(info):
+        return
+    fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert _direct_head(info, doc, fallback, "atom") == _atom_head(info, doc, fallback)
+    assert _direct_head(info, doc, fallback, "rss") == _rss_head(info, doc, fallback)
+
+
+def test_an_ordinary_feed_head_is_written_directly_and_equals_feedgen() -> None:
+    info = FeedInfo(title="Anarchists in the Gulag – Tag: Solovki & Perm", subtitle="Documents, “translated”",
+                    home="https://example.org/tag/solovki/", base="https://example.org/tag/solovki/",
+                    lang="es", author="Anarchists in the Gulag")
+    entry = Rendered(datetime(2012, 10, 20, 14, 32, tzinfo=timezone.utc),
+                     datetime(2013, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2))), b"<entry/>\n", b"<item/>\n", b"")
+    doc = Document(2, (entry,), 3)
+    fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert _plain(info)
+    assert atom(info, doc, fallback) == _atom_head(info, doc, fallback).replace(b"</feed>", b"<entry/>\n</feed>")
+    assert rss(info, doc, fallback) == _rss_head(info, doc, fallback).replace(b"</channel>", b"<item/>\n</channel>")
+    assert b'rel="next-archive"' in atom(info, doc, fallback) and b"<pubDate>" in rss(info, doc, fallback)

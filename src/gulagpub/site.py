@@ -219,6 +219,7 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
 # Below this many files to write, forking a second writer costs more than it saves.
 PARALLEL_FROM = 300
 CHUNK = 32
+MAX_UNITS = 1000  # pieces of work in the writers' queue
 
 
 def _write_one(spare: Path, o: Output, existed: bool, made: set[str]) -> None:
@@ -253,26 +254,49 @@ def _write_fd(fd: int, data: bytes) -> None:
 
 def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made: set[str]) -> None:
     """Make and write every output of `todo`, and their folders. Many of them
-    are shared out, in chunks taken in turn, between this process and forked
-    ones; a failure in any of them is raised here, after all have finished."""
+    are shared out between this process and forked ones, which take pieces of
+    work (a group, or a chunk of outputs without one) from a common queue as
+    they become free, the largest groups first; a failure in any of them is
+    raised here, after all have finished."""
     workers = min(workers, len(todo) // PARALLEL_FROM + 1)
     if workers < 2 or not hasattr(os, "fork"):
         for o, existed in todo:
             _write_one(spare, o, existed, made)
         return
-    shares = _share_out(todo, workers)
+    units = _units(todo)
+    # The queue: a pipe holding each piece's number (4 bytes), filled and closed
+    # for writing before the fork; every writer reads a number at a time until
+    # it is empty. (On Linux a read of a few bytes from a pipe is taken whole:
+    # the reader holds the pipe's lock while it copies them.)
+    queue_r, queue_w = os.pipe()
+    data = b"".join(n.to_bytes(4, "little") for n in range(len(units)))
+    try:
+        while data:  # (at most MAX_UNITS pieces: a pipe holds at least 4 KiB, written at once)
+            data = data[os.write(queue_w, data):]
+    finally:
+        os.close(queue_w)
+
+    def work() -> None:
+        while True:
+            got = os.read(queue_r, 4)
+            if not got:
+                return
+            while len(got) < 4:
+                got += os.read(queue_r, 4 - len(got))
+            for o, existed in units[int.from_bytes(got, "little")]:
+                _write_one(spare, o, existed, made)
+
     children: list[tuple[int, int]] = []
     gc.freeze()  # the collector would otherwise touch (copy) every shared page
     try:
-        for n in range(1, workers):
+        for _ in range(1, workers):
             r, w = os.pipe()
             pid = os.fork()
             if pid == 0:  # the child: write its share, report a failure through the pipe
                 os.close(r)
                 code, message = 0, b""
                 try:
-                    for o, existed in shares[n]:
-                        _write_one(spare, o, existed, made)
+                    work()
                 except BaseException as e:  # noqa: BLE001 - reported to the parent
                     code, message = 1, f"{type(e).__name__}: {e}".encode("utf-8", "replace")
                 finally:
@@ -282,10 +306,11 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
             children.append((pid, r))
         failure: BaseException | None = None
         try:
-            for o, existed in shares[0]:
-                _write_one(spare, o, existed, made)
+            work()
         except BaseException as e:  # noqa: BLE001 - raised once the children are done
             failure = e
+            while os.read(queue_r, 1 << 16):  # the others stop at once: nothing is left to take
+                pass
         messages = []
         for pid, r in children:
             with open(r, "rb") as f:
@@ -299,22 +324,25 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
             raise BuildError("writing the site failed: " + "; ".join(messages))
     finally:
         gc.unfreeze()
+        os.close(queue_r)
 
 
-def _share_out(todo: list[tuple[Output, bool]], workers: int) -> list[list[tuple[Output, bool]]]:
-    """Each writer's share of `todo`: outputs without a group in chunks taken in
-    turn, grouped ones by their group, spread evenly."""
-    shares: list[list[tuple[Output, bool]]] = [[] for _ in range(workers)]
-    loose = [t for t in todo if t[0].group is None]
-    for n in range(0, len(loose), CHUNK):
-        shares[(n // CHUNK) % workers].extend(loose[n:n + CHUNK])
+def _units(todo: list[tuple[Output, bool]]) -> list[list[tuple[Output, bool]]]:
+    """The pieces of work the writers take in turn: each group whole, the
+    largest first, then the outputs without a group in chunks."""
     by_group: dict[int, list[tuple[Output, bool]]] = {}
+    loose = []
     for t in todo:
-        if t[0].group is not None:
+        if t[0].group is None:
+            loose.append(t)
+        else:
             by_group.setdefault(t[0].group, []).append(t)
-    for n, group in enumerate(by_group.values()):
-        shares[n % workers].extend(group)
-    return shares
+    units = sorted(by_group.values(), key=len, reverse=True)
+    size = max(CHUNK, -(-len(loose) // MAX_UNITS))
+    units += [loose[n:n + size] for n in range(0, len(loose), size)]
+    while len(units) > MAX_UNITS:  # the queue's pipe must hold them all: pieces taken two by two
+        units = [a + b for a, b in zip(units[::2], units[1::2] + [[]])]
+    return units
 
 
 def _overwrite(target: Path, data: bytes) -> None:
