@@ -4,12 +4,19 @@
 Generates a blog of N posts (1,000 and 10,000 by default) in three formats
 from the same data (see build_corpus.py), then times, each as a whole process:
 
-  full      a build from clean output (output and caches deleted first)
+  full      a build from clean output (output and caches moved aside first)
   one edit  a build after appending a paragraph to one post (committed with
             git for gulagpub), with the previous build's output and caches
             in place
 
-and prints the median, min and max wall time, the peak memory, the ratios
+Output and caches are moved into WORK/trash, emptied only when the run ends:
+on an ext4 file system without a journal (this machine's), creating files
+within about 30 s of deleting many is several times slower (ext4 passes over
+recently freed inodes one by one), so deleting just before each full build
+would time the disk's reaction to the benchmark's own clean-up, for every
+tool alike (0.2-0.6 ms per file or folder created instead of ~0.05 ms).
+
+It prints the median, min and max wall time, the peak memory, the ratios
 Pelican/gulagpub and Hugo/gulagpub from the same run, and gulagpub's targets
 (issue 3). Results go to benchmarks/results/build-*.json.
 
@@ -184,6 +191,7 @@ class Tool:
 
     def __init__(self, root: Path, stamp: dict, exe: str) -> None:
         self.root, self.exe = root, exe
+        self.trash = root.parent.parent / "trash"
         self.edit_path = root / self.content_file(_edit_doc(stamp["edit"]))
         self.original = self.edit_path.read_bytes()
 
@@ -198,11 +206,11 @@ class Tool:
         return []
 
     def clean(self) -> None:
+        """Output and caches moved aside (into the trash, emptied at the end)."""
+        self.trash.mkdir(exist_ok=True)
         for path in [self.output, *self.caches()]:
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
+            if path.exists() or path.is_symlink():
+                path.rename(self.trash / f"{len(list(self.trash.iterdir()))}-{path.name}")
 
     def edit(self, i: int) -> None:
         with self.edit_path.open("a", encoding="utf-8") as f:
@@ -527,6 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="gulagpub-bench-"))
     work = work.resolve()
     work.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work / "trash", ignore_errors=True)  # a run that was interrupted
     try:
         found: dict[str, tuple[str | None, str]] = {}
         if "gulagpub" in args.tools:
@@ -576,6 +585,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"results written to {out}")
         return 1 if any(r.failed for r in rows) else 0
     finally:
+        shutil.rmtree(work / "trash", ignore_errors=True)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 

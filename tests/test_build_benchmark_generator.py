@@ -131,3 +131,5 @@ def test_benchmark_times_gulagpub_on_a_tiny_corpus(tmp_path: Path, capsys: pytes
     repo = tmp_path / "work" / f"corpus-{N}-seed1917" / "gulagpub"
     log = subprocess.run(["git", "log", "--oneline"], cwd=repo, capture_output=True, text=True).stdout
     assert len(log.splitlines()) == 1
+    # What full builds moved aside is deleted at the end, not left on the disk.
+    assert not (tmp_path / "work" / "trash").exists()
