@@ -113,3 +113,23 @@ def test_provenance_with_two_translators_and_rights() -> None:
                  translation=Translation(translators=("A", "B", "C"), from_lang="ru"))
     assert provenance(post) == ["“Letter” by M. S.", "Translated from the Russian by A, B and C.",
                                 "Rights: CC BY-SA 4.0."]
+
+
+MARKDOWN_SAMPLES = st.lists(st.sampled_from([
+    "# Title\n", "Some *text* and **more**.\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "~~gone~~ ",
+    "www.example.org and https://example.org/x?y=1 ", "<div>raw <b>html</b></div>\n", "> quote\n",
+    "- one\n- two\n", "```\ncode <x>\n```\n", "Ünïcode — «ёлка» 🌲 ", "\n\n", "[l](http://x.org)",
+    "<script>x</script>", "&amp; &copy; &#x1F600;",
+]), max_size=12).map("".join)
+
+
+@given(MARKDOWN_SAMPLES | st.text(max_size=200))
+def test_the_leak_free_renderer_makes_what_cmarkgfm_makes(markdown):
+    import cmarkgfm
+
+    from gulagpub import render
+
+    assert render._freeing() is not None  # the cmarkgfm pinned in pyproject exports cmark_node_free
+    expected = cmarkgfm.markdown_to_html_with_extensions(
+        markdown, options=render._OPTIONS, extensions=render._EXTENSIONS)
+    assert render._cmark_html(markdown) == expected

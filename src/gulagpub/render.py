@@ -43,15 +43,22 @@ _REL = 'rel="noopener noreferrer nofollow"'
 def markdown_to_html(markdown: str) -> str:
     """Safe HTML for a post body. External links get rel=noopener noreferrer nofollow."""
     # No GFM "tagfilter": it would show <script> as text; nh3 removes it with its content.
-    return sanitize(_cmark_html(strip_forbidden(markdown)))
+    markdown = strip_forbidden(markdown)
+    if _freeing() is None:  # a cmarkgfm build without the symbol: its own call, leaking as it does
+        import cmarkgfm
+
+        return sanitize(cmarkgfm.markdown_to_html_with_extensions(
+            markdown, options=_OPTIONS, extensions=_EXTENSIONS))
+    return sanitize(_cmark_html(markdown))
 
 
 def _cmark_html(markdown: str) -> str:
     """cmarkgfm.markdown_to_html_with_extensions(markdown, _OPTIONS, _EXTENSIONS),
     freeing what it leaves allocated: the document tree and the HTML it renders
-    (about 40 KB a post: parsing 10,000 posts grew each worker by 200 MB)."""
+    (about 40 KB a post: parsing 10,000 posts grew each worker by 200 MB;
+    the leak is theacodes/cmarkgfm#53, closed without a fix)."""
     lib, ffi = _cmark.lib, _cmark.ffi
-    free_node, free = _freeing()
+    free_node, free = _freeing()  # type: ignore[misc]
     lib.cmark_gfm_core_extensions_ensure_registered()
     parser = lib.cmark_parser_new(_OPTIONS)
     try:
@@ -73,12 +80,16 @@ def _cmark_html(markdown: str) -> str:
 
 
 @functools.cache
-def _freeing() -> tuple[Any, Any]:
+def _freeing() -> tuple[Any, Any] | None:
     """cmark_node_free (in cmarkgfm's library, not in its bindings) and the C
-    library's free (cmark's default allocator), called through ctypes."""
+    library's free (cmark's default allocator), called through ctypes; None
+    where the library does not export it."""
     import ctypes
 
-    node_free = ctypes.CDLL(_cmark.__file__).cmark_node_free
+    try:
+        node_free = ctypes.CDLL(_cmark.__file__).cmark_node_free
+    except (OSError, AttributeError):
+        return None
     node_free.argtypes, node_free.restype = [ctypes.c_void_p], None
     free = ctypes.CDLL(None).free
     free.argtypes, free.restype = [ctypes.c_void_p], None
