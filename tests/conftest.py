@@ -12,6 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Property tests: the same examples on every run (derandomize), and no time
+# limit per example (a loaded CI machine must not turn a slow example into a
+# failure). A test's own @settings still sets its number of examples.
+settings.register_profile("gulagpub", derandomize=True, deadline=None)
+settings.load_profile("gulagpub")
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
