@@ -4,6 +4,7 @@ byte for byte, the site a full build of the same content makes."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -257,3 +258,20 @@ def test_a_damaged_record_in_the_cache_is_reported_not_a_traceback(blog: tuple[P
     shutil.rmtree(root / CACHE_DIR)
     build(root, out, now=NOW)
     assert snapshot(out) == full_site(root, tmp_path, "damaged-record")
+
+
+def test_a_second_edit_within_the_same_timestamp_tick_and_size_is_not_missed(
+        blog: tuple[Path, Path], tmp_path: Path) -> None:
+    # Saved, built, saved again within one tick of the file system's clock, with
+    # the same length (`serve` rebuilds on every save): the stat alone is the same.
+    root, out = blog
+    p = nth_post(root, 4)
+    p.write_text(p.read_text().replace("## Part one", "## Part AAAA"))
+    build(root, out, now=NOW)
+    st = p.stat()
+    p.write_text(p.read_text().replace("## Part AAAA", "## Part BBBB"))
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (p.stat().st_mtime_ns, p.stat().st_size, p.stat().st_ino) == (st.st_mtime_ns, st.st_size, st.st_ino)
+    build(root, out, now=NOW)
+    assert snapshot(out) == full_site(root, tmp_path, "tick")
+    assert any(b"Part BBBB" in data for data in snapshot(out).values())

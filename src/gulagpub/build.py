@@ -34,6 +34,7 @@ import pickle
 import sqlite3
 import stat as stat_mod
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -117,6 +118,7 @@ class _Rec(NamedTuple):
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_RACY = (0, 0, 0)  # the stat kept for a file changed just now: no file has it
 _MICRO = timedelta(microseconds=1)
 
 
@@ -573,6 +575,10 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
     # read here, as a file touched but not changed needs no parsing.
     todo: list[tuple[str, str, bytes | None, tuple[int, int, int]]] = []
     base = str(root) + os.sep
+    # A file changed within the last seconds may change again within the same
+    # timestamp tick and keep its size: its stat is not kept (git's "racy"
+    # entries), so the next build reads and hashes it again.
+    racy_after = time.time_ns() - 2_000_000_000
     lstat, is_link = os.lstat, stat_mod.S_ISLNK
     for path in paths:
         full = base + path
@@ -591,16 +597,17 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
                 cache.touch(path)
             continue
         stat = (st.st_mtime_ns, st.st_size, st.st_ino)
+        kept = stat if st.st_mtime_ns < racy_after else _RACY
         if entry is None:
-            todo.append((path, full, None, stat))
+            todo.append((path, full, None, kept))
         elif entry.stat != stat:
             with open(full, "rb") as f:
                 data = f.read()
             sha = _sha(path, data)
             if entry.sha != sha:
-                todo.append((path, full, data, stat))
-            else:
-                entry.stat = stat
+                todo.append((path, full, data, kept))
+            elif entry.stat != kept:
+                entry.stat = kept
                 cache.touch(path)
     jobs = [(path, full, data, config.site.lang, tz) for path, full, data, _ in todo]
     results = list(map_all(_parse_and_render, jobs))  # on every core when there are many
