@@ -305,21 +305,16 @@ class Cache:
     made again."""
 
     def __init__(self, root: Path) -> None:
+        """The Git history only (a small file): `load` reads the rest, while
+        the caller may bring the history up to date (see _Builder.__init__)."""
         self.dir = root / CACHE_DIR
         self._index = _Store(self.dir, "index")
         self.entries: dict[str, _Entry] = {}
-        entry = _Entry
-        try:
-            self.entries = {path: entry(st, sha, probs, hot, blob)
-                            for path, (st, sha, probs, hot, blob) in self._index.load().items()}
-        except (TypeError, ValueError, AttributeError):
-            self.entries = {}
-            self._index.fold = True
         self._touched: set[str] = set()  # paths whose entry changed (or went)
         # The entries the touched files had before this build (None: a new file).
         self.previous: dict[str, _Entry | None] = {}
         self._plan = _Store(self.dir, "plan")
-        self.memo: dict[Any, Any] = self._plan.load()
+        self.memo: dict[Any, Any] = {}
         self.memo_changes: dict[Any, Any] = {}
         hist = self._plan_history()
         # (HEAD, path -> ISO time of its last real change, blob id -> content digest)
@@ -331,6 +326,17 @@ class Cache:
         self._pending: dict[str, str] = {}
         self._pending_posts: dict[str, bytes] = {}
         self._pending_entries: dict[str, bytes] = {}
+
+    def load(self) -> None:
+        """Read the parse records and the plan memo (most of the cache)."""
+        entry = _Entry
+        try:
+            self.entries = {path: entry(st, sha, probs, hot, blob)
+                            for path, (st, sha, probs, hot, blob) in self._index.load().items()}
+        except (TypeError, ValueError, AttributeError):
+            self.entries = {}
+            self._index.fold = True
+        self.memo = self._plan.load()
 
     def _plan_history(self) -> tuple[Any, ...]:
         try:
@@ -792,6 +798,47 @@ class _Plan:
     live: str | None = None  # the token of the live site: its files not in `outputs` stay
 
 
+def _history_at_head(root: Path, head: str | None, changed: dict[str, str],
+                     digests: dict[str, str]) -> Any:
+    """The history (history.History) brought up to Git's HEAD from the one the
+    cache holds; None when HEAD has not moved (one `git rev-parse`)."""
+    now = gitstore.head(root)
+    if now == head and not (now is None and changed):
+        return None
+    from . import history
+
+    return history.update(root, history.History(head, changed, digests), CONTENT_DIRS, head=now)
+
+
+class _Background:
+    """`func(*args)` run in a thread, for work that mostly waits (on git
+    processes); its result, or its exception, is taken with `result`."""
+
+    def __init__(self, func: Callable[..., Any], *args: Any) -> None:
+        import threading
+
+        self._func, self._args = func, args
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._func(*self._args)
+        except BaseException as exc:  # noqa: BLE001 - raised by result(), in the caller's thread
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class _Builder:
     def __init__(self, root: Path, out: Path, now: datetime, drafts: bool,
                  progress: Progress | None) -> None:
@@ -802,6 +849,11 @@ class _Builder:
         self.say = progress or (lambda _msg: None)
         self.config = load_config(root)
         self.cache = Cache(root)
+        # Git is asked for the history (it runs several git processes) while the
+        # cache loads: after an edit that was a tenth of the build, waited for.
+        self._history = _Background(_history_at_head, root, self.cache.head, self.cache.changed,
+                                    self.cache.digests)
+        self.cache.load()
         self._env: jinja2.Environment | None = None
         config_text = (root / "gulagpub.toml").read_bytes()
         self.settings = _h(config_text)
@@ -954,23 +1006,20 @@ class _Builder:
                        "date_iso": iso, "date_human": human, "summary": it.summary})
 
     def history(self) -> dict[str, str]:
-        """When each post's content last really changed (path -> ISO time), from Git:
-        one `git rev-parse` when HEAD has not moved since the last build."""
+        """When each post's content last really changed (path -> ISO time), from Git
+        (read in the background since the builder started)."""
         cache = self.cache
-        head = gitstore.head(self.root)
-        if head != cache.head or (head is None and cache.changed):
-            from . import history
-
-            hist = history.update(self.root, history.History(cache.head, cache.changed, cache.digests),
-                                  CONTENT_DIRS, head=head)
-            if (hist.head, hist.changed) != (cache.head, cache.changed):
-                self.history_changed = {p for p, _ in cache.changed.items() ^ hist.changed.items()}
-                cache.set_history(hist.head, hist.changed, hist.digests)
+        hist = self._history.result()
+        if hist is not None and (hist.head, hist.changed) != (cache.head, cache.changed):
+            self.history_changed = {p for p, _ in cache.changed.items() ^ hist.changed.items()}
+            cache.set_history(hist.head, hist.changed, hist.digests)
         return cache.changed
 
     # --- the build ----------------------------------------------------------
     def run(self) -> BuildResult:
         cfg = self.config
+        # No thread may run when load_posts forks its workers (parallel.map_all).
+        self._history.wait()
         entries, problems = load_posts(self.root, cfg, self.cache, self.html, self.parsed)
         self.entries_by_path = entries
         self.rendered = len(self.html)
