@@ -30,17 +30,17 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import gitstore, historyindex
+from . import gitstore
 from .errors import GitError, Problem, UsageError
 from .model import Post, State, Verdict, content_digest, kind_of
 from .postfile import parse_post, split
-from .workflow import transition
 
 if TYPE_CHECKING:
     from .config import Config
 
 # `check` and the settings parser are imported where they are used: `history
-# POST` needs neither, and starts faster without them.
+# POST` needs neither, and starts faster without them; the history index and
+# the workflow table likewise, as a build needs neither.
 
 CONTENT_PATHS = ["posts", "translations", "pages"]
 
@@ -78,6 +78,9 @@ def _parse(path: str, data: bytes | None, config: Config) -> Post | None:
 def post_history(root: Path, path: str, config: Config) -> list[Event]:
     """Every state change and review of the file at `path`, oldest first: the
     commits `git log -- PATH` lists, found in the history index."""
+    from . import historyindex
+    from .workflow import transition
+
     changes = historyindex.path_log(root, path)
     commits = gitstore.commits(root, [sha for sha, _ in changes])
     blobs = gitstore.read_blobs(root, sorted({blob for _, blob in changes if blob}))

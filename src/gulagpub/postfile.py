@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timezone, tzinfo
 from typing import Any
 
-import frontmatter
 import yaml
 
 from . import yamlsubset
@@ -493,6 +492,8 @@ _Dumper.add_representer(str, _str_presenter)
 
 def render_post(meta: dict[str, Any], body: str) -> str:
     """The text of a content file: front matter in the order given, then the body."""
+    import frontmatter  # here: reading posts (a build) does not need it
+
     post = frontmatter.Post(body.rstrip("\n") + "\n" if body.strip() else "", **meta)
     fm = yaml.dump(meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                    default_flow_style=False, width=100) if meta else ""
@@ -509,6 +510,8 @@ def update_meta(text: str, changes: dict[str, Any]) -> str:
     fm, body = split(text)
     if fm is None:
         raise ValueError("no front matter")
+    import frontmatter
+
     meta = frontmatter.loads(text).metadata  # safe loader
     for key, value in changes.items():
         if value is None:
