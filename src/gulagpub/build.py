@@ -46,7 +46,7 @@ from markupsafe import Markup
 
 from . import gitstore
 from .config import Config
-from .content import CONTENT_DIRS, content_paths, load_config, set_problems
+from .content import CONTENT_DIRS, content_listing, load_config, set_problems
 from .errors import BuildError, Problem
 from .model import Kind, Post, State, primed
 from .parallel import PARALLEL_FROM, cores, map_all
@@ -562,15 +562,15 @@ def _parse_and_render(job: tuple[str, str, bytes | None, str, Any]
 
 
 def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str],
-               parsed: dict[str, Post]) -> tuple[dict[str, _Entry], list[Problem]]:
-    """Every content file, parsed (its record from the cache when its stat is
-    unchanged). Changed files are parsed and rendered at once (on every core
-    when there are many: the cold build's main cost); their HTML goes into
-    `rendered` and their Post into `parsed`, by content hash. Returns the
-    entries of the files that parsed, by path, and every problem."""
+               parsed: dict[str, Post], paths: list[str]) -> tuple[dict[str, _Entry], list[Problem]]:
+    """Every content file (`paths`, from content_listing), parsed (its record
+    from the cache when its stat is unchanged). Changed files are parsed and
+    rendered at once (on every core when there are many: the cold build's main
+    cost); their HTML goes into `rendered` and their Post into `parsed`, by
+    content hash. Returns the entries of the files that parsed, by path, and
+    every problem."""
     tz = config.site.tz
     problems: list[Problem] = []
-    paths = content_paths(root)
     seen = set(paths)
     entries = cache.entries
     before = dict(entries)  # (entries are replaced, not changed, when their file's record changes)
@@ -878,6 +878,7 @@ class _Builder:
         self.feed_docs: dict[str, list[_Item]] = {}  # each feed file planned: its entries
         self.uses: dict[str, int] = {}  # feed files to make holding each item, by its path
         self.cache_entries = False  # serialized entries are taken from (and kept in) the cache
+        self.others: list[str] = []  # the files beside the content files (content_listing)
 
     @property
     def env(self) -> jinja2.Environment:
@@ -1020,7 +1021,8 @@ class _Builder:
         cfg = self.config
         # No thread may run when load_posts forks its workers (parallel.map_all).
         self._history.wait()
-        entries, problems = load_posts(self.root, cfg, self.cache, self.html, self.parsed)
+        paths, self.others = content_listing(self.root)
+        entries, problems = load_posts(self.root, cfg, self.cache, self.html, self.parsed, paths)
         self.entries_by_path = entries
         self.rendered = len(self.html)
         self.say(f"read {len(entries)} content file(s)")
@@ -1220,7 +1222,7 @@ class _Builder:
         # only the others go through the second.
         folders = tuple(sorted({src.rpartition("/")[0] for src, e in visible.items()
                                 if e.rec.kind != "page"}))  # type: ignore[union-attr]
-        archives = _comment_files(self.root, folders)
+        archives = _comment_files(self.root, folders, self.others)
         # Language versions of each post, by the original's path (a post with none is left out).
         with_versions = {e.rec.original for e in visible.values() if e.rec.original}  # type: ignore[union-attr]
         family: dict[str, list[str]] = {}
@@ -1410,7 +1412,7 @@ class _Builder:
             old = cache.previous[p]
             if old is None or old.rec is None or _form(old.rec) != _form(visible[p].rec):  # type: ignore[arg-type]
                 return None
-        archives = _comment_files(self.root, shape.folders)
+        archives = _comment_files(self.root, shape.folders, self.others)
         dirty.update(name[:-len(COMMENTS_SUFFIX)] + ".md" for name, _ in archives.items() ^ shape.archives.items())
         dirty.update(self.history_changed)
         dirty.intersection_update(visible)
@@ -1744,24 +1746,22 @@ class _Items(Sequence[_Attrs]):
         return self.builder.item_ctx(self.chunk[n])
 
 
-def _comment_files(root: Path, folders: tuple[str, ...]) -> dict[str, tuple[int, int, int]]:
+def _comment_files(root: Path, folders: tuple[str, ...], others: list[str]) -> dict[str, tuple[int, int, int]]:
     """The comments files (plain files, not links) in these content folders, with
-    their stat: one listing per folder instead of a stat per post."""
+    their stat: found in the listing the build made of the content folders
+    (`others`: its files that are not content files), a stat only for them.
+    (Listing a folder of 10,000 posts again was a fiftieth of a one-edit build.)"""
     found: dict[str, tuple[int, int, int]] = {}
-    for folder in folders:
-        # Names first, a stat only for the few comments files: scandir made an
-        # entry object for each of 10,000 posts (a fiftieth of a one-edit build).
+    wanted = set(folders)
+    for path in others:
+        if not path.endswith(COMMENTS_SUFFIX) or path.rpartition("/")[0] not in wanted:
+            continue
         try:
-            names = [n for n in os.listdir(root / folder) if n.endswith(COMMENTS_SUFFIX)]
+            st = os.lstat(root / path)
         except OSError:
             continue
-        for name in names:
-            try:
-                st = os.lstat(root / folder / name)
-            except OSError:
-                continue
-            if stat_mod.S_ISREG(st.st_mode):
-                found[f"{folder}/{name}"] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if stat_mod.S_ISREG(st.st_mode):
+            found[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
     return found
 
 

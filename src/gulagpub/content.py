@@ -92,13 +92,22 @@ def load_config(root: Path) -> Config:
 
 def content_paths(root: Path) -> list[str]:
     """Every content file below root, as sorted repository-relative paths."""
-    paths = []
+    return content_listing(root)[0]
+
+
+def content_listing(root: Path) -> tuple[list[str], list[str]]:
+    """The content files below root and the other files beside them (not
+    folders), each as sorted repository-relative paths: one listing of the
+    content folders for both."""
+    paths: list[str] = []
+    others: list[str] = []
     for top in CONTENT_DIRS:
         for folder, dirs, names in os.walk(root / top):
             dirs.sort()
-            rel = Path(folder).relative_to(root).as_posix()
-            paths += [f"{rel}/{n}" for n in names if n.endswith(".md")]
-    return sorted(paths)
+            rel = Path(folder).relative_to(root).as_posix() + "/"
+            for n in names:
+                (paths if n.endswith(".md") else others).append(rel + n)
+    return sorted(paths), sorted(others)
 
 
 def set_problems(posts: list[Post], paths: set[str]) -> list[Problem]:
