@@ -269,3 +269,62 @@ def test_split_finds_the_front_matter_the_old_regular_expression_found(text):
     for candidate in (text, "---\n" + text):
         old = _OLD_BOUNDARY.match(candidate)
         assert split(candidate) == ((old.group(1) or "", candidate[old.end():]) if old else (None, candidate))
+
+
+# --- the copy of PyYAML's implicit types ----------------------------------------
+
+
+def test_the_table_of_implicit_types_is_pyyamls():
+    def table(resolvers: dict[Any, Any]) -> dict[Any, Any]:
+        return {first: [(tag, r.pattern, r.flags) for tag, r in entries] for first, entries in resolvers.items()}
+
+    assert table(yamlsubset._RESOLVERS) == table(yaml.resolver.Resolver.yaml_implicit_resolvers)
+
+
+SCALARS = st.one_of(
+    st.sampled_from(ATOMS + PLAIN_ATOMS + [
+        "0", "-0", "+0", "00", "0_7", "-0b1_1", "0xff_FF", "1:0", "-1:59:59", "1:60", "1_0:3_0",
+        "1.5e-3", "-1_0.5_0", "1:30.5", "-1:30.", "+.INF", ".Inf", ".nan", "NaN", "1e5", "6.",
+        "2012-10-20T14:32:59.123456789Z", "2012-10-20 14:32:59 Z", "2012-10-20t01:02:03-1",
+        "2012-10-20 1:02:03 +05:30", "2012-10-20  1:02:03.", "2012-02-30", "Yes", "ON", "oFF", "NuLL",
+    ]),
+    st.text(alphabet="0123456789_:.-+eExXbBoO TtZ", min_size=1, max_size=14),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(SCALARS)
+def test_plain_scalars_are_typed_and_built_as_pyyaml_does(value):
+    """Each plain scalar: the same tag as PyYAML's resolver gives, and the same
+    value (by repr: True and 1, a date and a datetime differ) or the same refusal."""
+    resolver = yaml.resolver.Resolver()
+    tag = resolver.resolve(yaml.ScalarNode, value, (True, False))
+    try:
+        ours: Any = repr(yamlsubset._plain(value))
+    except yamlsubset._Outside:
+        ours = "outside"
+    except (ValueError, OverflowError) as exc:
+        ours = type(exc).__name__
+    if tag not in yamlsubset._TYPED and tag != "tag:yaml.org,2002:str":
+        assert ours == "outside"
+        return
+    try:
+        theirs = repr(yaml.constructor.SafeConstructor().construct_object(yaml.ScalarNode(tag, value)))
+    except (ValueError, OverflowError) as exc:
+        theirs = type(exc).__name__
+    assert ours == theirs
+
+
+def test_reading_plain_front_matter_does_not_import_pyyaml(tmp_path):
+    """The point of the copy: a build of plain posts starts without PyYAML."""
+    import subprocess
+
+    code = ("import sys\nfrom gulagpub import history, postfile\n"
+            "post, _ = postfile.parse_post('posts/2012-10-20-p.md', "
+            "b'---\\ntitle: x\\ndate: 2012-10-20 14:32:00\\ntags: [a, 1]\\n---\\nbody\\n')\n"
+            "assert post is not None and post.date.year == 2012\n"
+            "history.blob_digest(b'---\\ntitle: x\\n---\\nbody\\n')\n"
+            "print('yaml' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "PYTHONPATH": str(PROJECT / "src")})
+    assert out.stdout.strip() == "False"

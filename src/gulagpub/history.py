@@ -28,9 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from . import gitstore
+from . import gitstore, yamlsubset
 from .errors import GitError, Problem, UsageError
 from .model import Post, State, Verdict, content_digest, kind_of
 from .postfile import parse_post, split
@@ -219,7 +217,6 @@ def range_problems(root: Path, base: str) -> list[Problem]:
 # --- when each post last really changed (the publisher) ---------------------
 
 _NULL = "0" * 40
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -235,10 +232,17 @@ def blob_digest(data: bytes) -> str:
     """The content digest of one version of a file (unparseable: a hash of the bytes)."""
     text = data.decode("utf-8", "replace").replace("\r\n", "\n")
     fm, body = split(text)
-    try:
-        meta = yaml.load(fm or "", Loader=_Loader) or {}
-    except yaml.YAMLError:
-        meta = {"_unparseable": text}
+    # The plain subset (most front matter) without PyYAML: the same values.
+    fast = yamlsubset.load(fm) if fm else None
+    if fast is not None:
+        meta: Any = fast[0]
+    else:
+        import yaml
+
+        try:
+            meta = yaml.load(fm or "", Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+        except yaml.YAMLError:
+            meta = {"_unparseable": text}
     if not isinstance(meta, dict):
         meta = {"_unparseable": text}
     return content_digest(meta, body.lstrip("\n"))

@@ -10,12 +10,11 @@ alias bomb is refused before anything is expanded.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timezone, tzinfo
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from . import yamlsubset
 from .errors import Problem
@@ -50,39 +49,54 @@ _STATES = {s.value: s for s in State}
 _HTTP_URL = re.compile(r"^https?://\S+$")
 _ABSOLUTE_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
 
+if TYPE_CHECKING:
+    import yaml
+
+# PyYAML is imported where it is used: front matter in the plain subset (most
+# files) is read by `yamlsubset`, and a build that reads only such files
+# starts without it (its import was a twentieth of a one-edit build).
+
 
 class _AliasBomb(Exception):
     pass
 
 
-class _BoundedSafeLoader(yaml.SafeLoader):
-    """Safe loading, and at most MAX_ALIASES alias references per document."""
+@functools.cache
+def _bounded_loader() -> type[yaml.SafeLoader]:
+    import yaml
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._aliases = 0
+    class _BoundedSafeLoader(yaml.SafeLoader):
+        """Safe loading, and at most MAX_ALIASES alias references per document."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise _AliasBomb()
-        return super().compose_node(parent, index)
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._aliases = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+            if self.check_event(yaml.AliasEvent):
+                self._aliases += 1
+                if self._aliases > MAX_ALIASES:
+                    raise _AliasBomb()
+            return super().compose_node(parent, index)
+
+    return _BoundedSafeLoader
 
 
 # Where an alias (`*name`) may stand. Counting these over-counts (a '*' in
 # quoted text matches too) but never under-counts, so a file with at most
 # MAX_ALIASES matches cannot hold more aliases, and libyaml may load it.
 _MAYBE_ALIAS = re.compile(r"(?:^|[\s\[\{,:?-])\*[^\s\]\},]", re.M)
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
 
 def _loader(fm: str) -> Any:
     """libyaml's safe loader where the alias bound cannot be exceeded (ten
     times faster), else the pure-Python one that counts aliases exactly."""
-    if _FAST_LOADER is not None and len(_MAYBE_ALIAS.findall(fm)) <= MAX_ALIASES:
-        return _FAST_LOADER(fm)
-    return _BoundedSafeLoader(fm)
+    import yaml
+
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None and len(_MAYBE_ALIAS.findall(fm)) <= MAX_ALIASES:
+        return fast(fm)
+    return _bounded_loader()(fm)
 
 
 _OPENING = re.compile(r"---[ \t]*\n")
@@ -404,6 +418,8 @@ def _load_yaml(fm: str, bad: Callable[[int, str], None]) -> tuple[dict[Any, Any]
     fast = yamlsubset.load(fm)
     if fast is not None:
         return fast
+    import yaml
+
     loader = _loader(fm)
     try:
         node = loader.get_single_node()
@@ -445,6 +461,8 @@ def _load_yaml(fm: str, bad: Callable[[int, str], None]) -> tuple[dict[Any, Any]
 
 def _line_of_value(node: Any) -> int:
     """The line of the top-level field whose value cannot be constructed."""
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             for part in (key_node, value_node):
@@ -477,17 +495,28 @@ def to_datetime(value: Any, tz: tzinfo | None, complain: Any) -> datetime | None
     return result
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
     if "\n" in data:
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", data)
 
 
-_Dumper.add_representer(str, _str_presenter)
+@functools.cache
+def _dumper() -> type[yaml.SafeDumper]:
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    _Dumper.add_representer(str, _str_presenter)
+    return _Dumper
+
+
+def _dump(meta: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.dump(meta, Dumper=_dumper(), sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=100)
 
 
 def render_post(meta: dict[str, Any], body: str) -> str:
@@ -495,8 +524,7 @@ def render_post(meta: dict[str, Any], body: str) -> str:
     import frontmatter  # here: reading posts (a build) does not need it
 
     post = frontmatter.Post(body.rstrip("\n") + "\n" if body.strip() else "", **meta)
-    fm = yaml.dump(meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                   default_flow_style=False, width=100) if meta else ""
+    fm = _dump(meta) if meta else ""
     del post
     text = "---\n" + fm + "---\n"
     if body.strip():
@@ -518,6 +546,5 @@ def update_meta(text: str, changes: dict[str, Any]) -> str:
             meta.pop(key, None)
         else:
             meta[key] = value
-    fm_text = yaml.dump(meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                        default_flow_style=False, width=100)
+    fm_text = _dump(meta)
     return "---\n" + fm_text + "---\n" + body

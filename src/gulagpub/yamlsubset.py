@@ -9,12 +9,15 @@ scalars (`|`), anchors, aliases, tags, escapes, tabs, unusual characters,
 errors. The caller then reads the text with PyYAML, which also gives the
 messages for errors; `load` never raises.
 
-Same values as PyYAML's safe loader, by construction: every plain scalar is
-typed with PyYAML's own table of implicit types and built by PyYAML's own
-constructors, and only where that gives text, a number, a boolean, null or a
-date; anything else is outside the subset. Nothing else is ever constructed,
-and there are no aliases to expand. tests/test_yamlsubset.py compares both
-readers over the bundled posts, the benchmark corpora and generated inputs.
+Same values as PyYAML's safe loader: every plain scalar is typed with PyYAML's
+table of implicit types and built as PyYAML's constructors build it, and only
+where that gives text, a number, a boolean, null or a date; anything else is
+outside the subset. Nothing else is ever constructed, and there are no aliases
+to expand. The table and the constructors are copies (importing PyYAML was a
+twentieth of a one-edit build: it compiles a regular expression of all of
+Unicode at import), which tests/test_yamlsubset.py checks against PyYAML's
+own; it also compares both readers over the bundled posts, the benchmark
+corpora and generated inputs.
 
 Why: libyaml parses quickly, but PyYAML then builds a node object, two marks
 and a Python call to its resolver for every scalar, and constructs the values
@@ -24,11 +27,8 @@ node by node in Python; that was two thirds of the time spent reading a post.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
-
-import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import ScalarNode
 
 
 class _Outside(Exception):
@@ -58,11 +58,130 @@ _TYPED = frozenset({
     "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp",
 })
-# The loaders postfile falls back to (CSafeLoader, SafeLoader) take both
-# tables from these classes.
-_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
-_CONSTRUCTORS = SafeConstructor.yaml_constructors
-_CONSTRUCTOR = SafeConstructor()  # its scalar constructors keep no state
+
+
+# PyYAML's implicit resolvers (yaml/resolver.py, as `Resolver` adds them): a
+# plain scalar's tag is that of the first whose expression matches it, among
+# those listed for its first character ('' for an empty scalar).
+_IMPLICIT: list[tuple[str, re.Pattern[str], list[str]]] = [
+    ("tag:yaml.org,2002:bool", re.compile(r'''^(?:yes|Yes|YES|no|No|NO
+                    |true|True|TRUE|false|False|FALSE
+                    |on|On|ON|off|Off|OFF)$''', re.X), list("yYnNtTfFoO")),
+    ("tag:yaml.org,2002:float", re.compile(r'''^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+                    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+                    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$''', re.X), list("-+0123456789.")),
+    ("tag:yaml.org,2002:int", re.compile(r'''^(?:[-+]?0b[0-1_]+
+                    |[-+]?0[0-7_]+
+                    |[-+]?(?:0|[1-9][0-9_]*)
+                    |[-+]?0x[0-9a-fA-F_]+
+                    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$''', re.X), list("-+0123456789")),
+    ("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"]),
+    ("tag:yaml.org,2002:null", re.compile(r'''^(?: ~
+                    |null|Null|NULL
+                    | )$''', re.X), ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:timestamp", re.compile(r'''^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+                    |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+                     (?:[Tt]|[ \t]+)[0-9][0-9]?
+                     :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+                     (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$''', re.X), list("0123456789")),
+    ("tag:yaml.org,2002:value", re.compile(r"^(?:=)$"), ["="]),
+    ("tag:yaml.org,2002:yaml", re.compile(r"^(?:!|&|\*)$"), list("!&*")),
+]
+_RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+for _tag, _regexp, _first in _IMPLICIT:
+    for _ch in _first:
+        _RESOLVERS.setdefault(_ch, []).append((_tag, _regexp))
+
+# PyYAML's SafeConstructor.construct_yaml_{null,bool,int,float,timestamp}.
+_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
+
+
+def _int(value: str) -> int:
+    value = value.replace("_", "")
+    sign = -1 if value[0] == "-" else +1
+    if value[0] in "+-":
+        value = value[1:]
+    if value == "0":
+        return 0
+    if value.startswith("0b"):
+        return sign * int(value[2:], 2)
+    if value.startswith("0x"):
+        return sign * int(value[2:], 16)
+    if value[0] == "0":
+        return sign * int(value, 8)
+    if ":" in value:
+        number = 0
+        for digit in value.split(":"):
+            number = number * 60 + int(digit)
+        return sign * number
+    return sign * int(value)
+
+
+_INF = 1e300
+while _INF != _INF * _INF:
+    _INF *= _INF
+_NAN = -_INF / _INF  # (as PyYAML makes it)
+
+
+def _float(value: str) -> float:
+    value = value.replace("_", "").lower()
+    sign = -1 if value[0] == "-" else +1
+    if value[0] in "+-":
+        value = value[1:]
+    if value == ".inf":
+        return sign * _INF
+    if value == ".nan":
+        return _NAN
+    if ":" in value:
+        digits = [float(part) for part in value.split(":")]
+        digits.reverse()
+        base, number = 1, 0.0
+        for digit in digits:
+            number += digit * base
+            base *= 60
+        return sign * number
+    return sign * float(value)
+
+
+_TIMESTAMP = re.compile(
+    r'''^(?P<year>[0-9][0-9][0-9][0-9])
+        -(?P<month>[0-9][0-9]?)
+        -(?P<day>[0-9][0-9]?)
+        (?:(?:[Tt]|[ \t]+)
+        (?P<hour>[0-9][0-9]?)
+        :(?P<minute>[0-9][0-9])
+        :(?P<second>[0-9][0-9])
+        (?:\.(?P<fraction>[0-9]*))?
+        (?:[ \t]*(?P<tz>Z|(?P<tz_sign>[-+])(?P<tz_hour>[0-9][0-9]?)
+        (?::(?P<tz_minute>[0-9][0-9]))?))?)?$''', re.X)
+
+
+def _timestamp(value: str) -> date | datetime:
+    m = _TIMESTAMP.match(value)
+    assert m is not None  # (the resolver's expression matched)
+    year, month, day = int(m["year"]), int(m["month"]), int(m["day"])
+    if not m["hour"]:
+        return date(year, month, day)
+    fraction = int(m["fraction"][:6].ljust(6, "0")) if m["fraction"] else 0
+    tz: timezone | None = None
+    if m["tz_sign"]:
+        delta = timedelta(hours=int(m["tz_hour"]), minutes=int(m["tz_minute"] or 0))
+        tz = timezone(-delta if m["tz_sign"] == "-" else delta)
+    elif m["tz"]:
+        tz = timezone.utc
+    return datetime(year, month, day, int(m["hour"]), int(m["minute"]), int(m["second"]), fraction,
+                    tzinfo=tz)
+
+
+_CONSTRUCT: dict[str, Any] = {
+    "tag:yaml.org,2002:null": lambda value: None,
+    "tag:yaml.org,2002:bool": lambda value: _BOOLS[value.lower()],
+    "tag:yaml.org,2002:int": _int,
+    "tag:yaml.org,2002:float": _float,
+    "tag:yaml.org,2002:timestamp": _timestamp,
+}
 
 
 def _plain(value: str) -> Any:
@@ -75,7 +194,7 @@ def _plain(value: str) -> Any:
         if regexp.match(value):
             if tag not in _TYPED:
                 raise _Outside  # merge keys, '=', '!', ...: PyYAML's business
-            return _CONSTRUCTORS[tag](_CONSTRUCTOR, ScalarNode(tag, value))
+            return _CONSTRUCT[tag](value)
     return value
 
 
