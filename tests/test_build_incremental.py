@@ -275,3 +275,39 @@ def test_a_second_edit_within_the_same_timestamp_tick_and_size_is_not_missed(
     build(root, out, now=NOW)
     assert snapshot(out) == full_site(root, tmp_path, "tick")
     assert any(b"Part BBBB" in data for data in snapshot(out).values())
+
+
+def test_the_spare_folder_follows_the_live_site_through_many_swaps(tmp_path: Path) -> None:
+    # After each swap the spare is the previous live site, and the live manifest
+    # says how the two differ: the next build brings the spare up to date from
+    # that alone, unless the spare's manifest is not the one it names.
+    from gulagpub.site import Output, write_site
+
+    out, spare = tmp_path / "site", tmp_path / ".site.gulagpub-next"
+
+    def files(folder: Path) -> dict[str, str]:
+        return {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()}
+
+    def outputs(keys: dict[str, str]) -> list[Output]:
+        return [Output(p, k, lambda k=k: k.encode()) for p, k in keys.items()]
+
+    live = {"a.html": "a0", "b.html": "b0", "c/d.html": "d0"}
+    report = write_site(out, outputs(live))
+    steps: list[tuple[str, dict[str, str]]] = [
+        ("live", {"a.html": "a1"}), ("live", {"b.html": "b1", "e/f.html": "f1"}), ("live", {"a.html": "a2"}),
+        ("full", {"a.html": "a2", "e/f.html": "f2"}), ("live", {"a.html": "a3"}), ("damaged", {"e/f.html": "f3"}),
+        ("live", {"g.html": "g1", "a.html": "a4"}), ("live", {"a.html": "a5"}),
+    ]
+    for kind, keys in steps:
+        before = dict(live)
+        if kind == "damaged":  # the spare's manifest is gone (an interrupted build)
+            (tmp_path / ".site.gulagpub-next.json").unlink()
+        if kind == "full":
+            report = write_site(out, outputs(keys))
+            live = dict(keys)
+        else:
+            report = write_site(out, outputs(keys), live=report.token)
+            live.update(keys)
+        assert files(out) == live, (kind, keys)
+        if kind != "damaged":
+            assert files(spare) == before, (kind, keys)

@@ -26,6 +26,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import BuildError
 
@@ -68,42 +69,83 @@ def _manifest_paths(out: Path) -> tuple[Path, Path]:
 # NUL (neither holds one): reading and writing it is a split and a join, where
 # a JSON object of 17,700 members took several times as long (a tenth of a
 # one-edit build at 10,000 posts).
-_MANIFEST = "gulagpub-manifest-2"
+#
+# The live site's manifest also says how the spare differs from it (the
+# "undo": the spare is the previous live site, its manifest the previous
+# one, named by its token): while the spare's manifest still has that token,
+# a build reads only its first line instead of all of it, and knows without
+# comparing 17,700 keys which files the spare lacks (a twentieth of a one-edit
+# build). Its line: format, token, the spare's token, the number of undo
+# entries, which come first (path, then '=' and the key the spare has, or '-'
+# when it has none).
+_MANIFEST = "gulagpub-manifest-3"
+_OLDER = ("gulagpub-manifest-2", "gulagpub-manifest-1")
 
 
-def _load_manifest(path: Path) -> tuple[dict[str, str] | None, str]:
-    """The manifest at `path` (None: none, or unreadable) and its token."""
+class _Manifest(NamedTuple):
+    files: dict[str, str]  # path -> key
+    token: str
+    spare: str = ""  # the token of the spare's manifest that `undo` describes
+    undo: dict[str, str | None] = {}  # path -> its key in the spare (None: not there)
+
+
+def _load_manifest(path: Path) -> _Manifest | None:
+    """The manifest at `path` (None: none, or unreadable)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, ValueError):
-        return None, ""
+        return None
     head, _, body = text.partition("\n")
-    form, _, token = head.partition(" ")
-    if form not in (_MANIFEST, "gulagpub-manifest-1"):
+    form, _, rest = head.partition(" ")
+    if form in _OLDER:
+        spare, count = "", 0
+        token = rest
+    elif form == _MANIFEST:
+        token, spare, number = (rest.split(" ") + ["", "", ""])[:3]
+        if not number.isdigit():
+            return None
+        count = int(number)
+    else:
         if not text.startswith("{"):
-            return None, ""
+            return None
         import json
 
         try:  # written by an earlier version (no token: never the one a plan remembers)
             data = json.loads(text)
         except ValueError:
-            return None, ""
-        return (data, "") if isinstance(data, dict) else (None, "")
-    if not body:
-        return {}, token
-    parts = body.split("\0")
-    if len(parts) % 2:
-        return None, ""
-    it = iter(parts)
-    return dict(zip(it, it)), token
+            return None
+        return _Manifest(data, "") if isinstance(data, dict) else None
+    parts = body.split("\0") if body else []
+    if len(parts) % 2 or len(parts) < 2 * count:
+        return None
+    undo: dict[str, str | None] = {}
+    for i in range(0, 2 * count, 2):
+        undo[parts[i]] = parts[i + 1][1:] if parts[i + 1][:1] == "=" else None
+    it = iter(parts[2 * count:] if count else parts)
+    return _Manifest(dict(zip(it, it)), token, spare, undo)
 
 
-def _save_manifest(path: Path, manifest: dict[str, str]) -> str:
-    """Write `manifest` at `path`; its new token."""
+def _token_of(path: Path) -> str:
+    """The token of the manifest at `path`, from its first line only ('' if none)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.readline(200).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    form, _, rest = head.rstrip("\n").partition(" ")
+    return rest.split(" ")[0] if form == _MANIFEST or form in _OLDER else ""
+
+
+def _save_manifest(path: Path, manifest: dict[str, str], spare: str = "",
+                   undo: dict[str, str | None] | None = None) -> str:
+    """Write `manifest` at `path`, and how the spare (whose manifest has the
+    token `spare`) differs from it; its new token."""
     token = os.urandom(12).hex()
     tmp = path.with_name(path.name + ".tmp")
-    body = "\0".join([x for pair in manifest.items() for x in pair])
-    tmp.write_text(f"{_MANIFEST} {token}\n{body}", encoding="utf-8")
+    undo = undo if spare else {}
+    fields = [x for p, k in undo.items() for x in (p, "-" if k is None else "=" + k)]
+    fields += [x for pair in manifest.items() for x in pair]
+    tmp.write_text(f"{_MANIFEST} {token} {spare or '-'} {len(undo)}\n" + "\0".join(fields), encoding="utf-8")
     os.replace(tmp, path)
     return token
 
@@ -132,7 +174,8 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
     out.parent.mkdir(parents=True, exist_ok=True)
     spare = _spare_of(out)
     live_json, spare_json = _manifest_paths(out)
-    current, token = _load_manifest(live_json) if out.is_dir() else (None, "")
+    found = _load_manifest(live_json) if out.is_dir() else None
+    current, token = (found.files, found.token) if found else (None, "")
     _check_target(out, current is not None)
     if live is not None and (current is None or token != live):
         raise StaleOutputs("the live site is not the one the plan remembers")
@@ -151,7 +194,21 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
         manifest = {**current, **manifest}
     if current == manifest:  # the live site is already this one
         return WriteReport(written=0, removed=0, unchanged=len(manifest), token=token)
-    have = _load_manifest(spare_json)[0] if spare.is_dir() else None
+    # How the spare differs from the live site (path -> the spare's key, None: it
+    # lacks the file), when the live manifest says so for the spare's manifest.
+    differs = found.undo if (found and found.spare and spare.is_dir()
+                             and _token_of(spare_json) == found.spare) else None
+    if differs is not None:
+        assert current is not None
+        have: dict[str, str] | None = current.copy()
+        for path, key in differs.items():
+            if key is None:
+                have.pop(path, None)  # type: ignore[union-attr]
+            else:
+                have[path] = key  # type: ignore[index]
+    else:
+        spare_found = _load_manifest(spare_json) if spare.is_dir() else None
+        have = spare_found.files if spare_found else None
     # From here on the spare is being changed: until the swap its manifest is unknown.
     spare_json.unlink(missing_ok=True)
     if have is None:
@@ -161,6 +218,7 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
         # Seed the spare with hard links to the live site's files: then only what
         # changed is written. (Files are replaced, never rewritten in place.)
         have = _link_tree(out, spare, current) if current else {}
+        differs = None
 
     made_dirs: set[str] = set()
     todo: list[tuple[Output, bool]] = []
@@ -168,9 +226,12 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
         if have.get(o.path) != o.key:
             todo.append((o, o.path in have))
     # Kept files the spare lacks (changed by the previous build): linked from the live site.
-    if live is not None:  # (all the live site's files but the fresh ones: compared in sets)
+    if live is not None:  # (all the live site's files but the fresh ones)
         made = {o.path for o in fresh}
-        relink = [p for p, _ in current.items() - have.items() if p not in made]  # type: ignore[union-attr]
+        if differs is not None:  # the spare is the live site but for these
+            relink = [p for p in differs if p in current and p not in made]  # type: ignore[operator]
+        else:  # compared in sets
+            relink = [p for p, _ in current.items() - have.items() if p not in made]  # type: ignore[union-attr]
     else:
         relink = [p for p, k in (kept or {}).items() if have.get(p) != k]
     for path in relink:
@@ -192,7 +253,11 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
     _write_all(spare, todo, workers, made_dirs)
     written = len(todo) + len(relink)
     removed = 0
-    for path in have.keys() - manifest.keys():
+    if differs is not None and live is not None:  # (the live site's files all stay)
+        gone: Iterable[str] = [p for p in differs if p in have and p not in manifest]
+    else:
+        gone = have.keys() - manifest.keys()
+    for path in gone:
         try:
             (spare / path).unlink()
             removed += 1
@@ -212,7 +277,15 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
             os.replace(staged, spare_json)
     else:
         os.rename(spare, out)
-    token = _save_manifest(live_json, manifest)
+    # The spare is now the previous live site: how it differs from the new one.
+    if current is None:
+        undo: dict[str, str | None] = {}
+    elif live is not None:  # (only the fresh files changed)
+        undo = {o.path: current.get(o.path) for o in fresh if current.get(o.path) != o.key}
+    else:
+        undo = {p: current.get(p) for p, k in manifest.items() if current.get(p) != k}
+        undo.update((p, k) for p, k in current.items() if p not in manifest)
+    token = _save_manifest(live_json, manifest, spare=token if current is not None else "", undo=undo)
     return WriteReport(written=written, removed=removed, unchanged=unchanged, token=token)
 
 
