@@ -51,6 +51,7 @@ from .errors import BuildError, Problem
 from .model import Kind, Post, State, primed
 from .parallel import PARALLEL_FROM, cores, map_all
 from .promotion import is_due
+from .site import PARALLEL_FROM as WRITERS_FROM
 from .site import Output, StaleOutputs, WriteReport, write_site
 from .taxonomy import Term, assign_slugs
 from .urls import absolute, entry_id, path_of
@@ -74,6 +75,8 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What a build did (the CLI reports it)."""
+
     out: Path
     posts: int  # posts and language versions on the site
     pages: int  # HTML files
@@ -789,6 +792,8 @@ class _Context(NamedTuple):
 
 @dataclass
 class _Plan:
+    """Every output file of a build, or what changed of them, with its key."""
+
     outputs: list[Output]  # the outputs planned anew
     kept: dict[str, str]  # path -> key of outputs whose group is unchanged: in the live site
     count: int
@@ -1058,14 +1063,16 @@ class _Builder:
         workers = min(2, cores())
         plan = self.delta_plan(visible) or self.plan(visible, use_memo=True)
         self.say(f"writing {plan.count} file(s) ({plan.pages} pages, {plan.feeds} feeds)")
-        # The HTML cache's connection must not be shared with forked writers.
-        self.cache.close()
         # Each writer serializes the feed entries it needs, once (rendered_entry):
         # entries are cheap to make (feeds._direct_xml), dearer to send between processes.
         # When few files are made (an edit), entries are also looked up in the cache.
         self.cache_entries = len(plan.outputs) < PARALLEL_FROM
-        if not self.cache_entries and workers > 1:
-            self.prepare()
+        if not self.cache_entries or len(plan.outputs) >= WRITERS_FROM:
+            # The HTML cache's connection must not be shared with forked writers
+            # (with fewer outputs than WRITERS_FROM, none are forked: it stays open).
+            self.cache.close()
+            if workers > 1:
+                self.prepare()
         self.order_feeds(plan.outputs)
         try:
             report = write_site(self.out, plan.outputs, kept=plan.kept, live=plan.live, workers=workers)

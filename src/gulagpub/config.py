@@ -31,6 +31,8 @@ class Role(str, Enum):
 
 @dataclass(frozen=True)
 class Member:
+    """One person of the [[team]]: who they are and what they may do."""
+
     name: str
     email: str
     roles: frozenset[Role]
@@ -50,6 +52,8 @@ class Member:
 
 @dataclass(frozen=True)
 class SiteSettings:
+    """[site]: the title, address, language, time zone and URLs of the site."""
+
     title: str
     base_url: str  # absolute, ends with '/'
     lang: str = "en"
@@ -65,18 +69,24 @@ class SiteSettings:
 
 @dataclass(frozen=True)
 class WorkflowSettings:
+    """[workflow]: how many approvals publish a post, and whether they are signed."""
+
     approvals_required: int = 1
     signed_approvals: bool = False
 
 
 @dataclass(frozen=True)
 class FeedSettings:
+    """[feeds]: how many entries a feed document holds, and whether JSON Feed is made."""
+
     entries: int = 20  # newest entries per feed document; older go to archives
     json_feed: bool = True
 
 
 @dataclass(frozen=True)
 class MastodonSettings:
+    """[mastodon]: how and when posts are announced."""
+
     visibility: str = "public"  # public | unlisted
     limit: int = 3  # statuses per run at most
     announce_since: datetime | None = None  # posts published before are not announced
@@ -95,6 +105,8 @@ class MastodonSettings:
 
 @dataclass(frozen=True)
 class Config:
+    """The settings of gulagpub.toml, typed."""
+
     site: SiteSettings
     workflow: WorkflowSettings = WorkflowSettings()
     feeds: FeedSettings = FeedSettings()

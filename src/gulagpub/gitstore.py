@@ -106,6 +106,8 @@ def commit(root: Path, paths: list[str], subject: str, body: str = "",
 
 @dataclass(frozen=True)
 class Commit:
+    """One commit as `log` and `commits` read it."""
+
     sha: str
     parents: tuple[str, ...]
     author_name: str

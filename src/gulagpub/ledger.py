@@ -22,6 +22,8 @@ LEDGER_FILE = "announcements.jsonl"
 
 @dataclass(frozen=True)
 class Record:
+    """One line of announcements.jsonl."""
+
     post: str
     path: str
     state: str

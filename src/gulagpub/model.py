@@ -76,6 +76,8 @@ class Translation:
 
 @dataclass(frozen=True)
 class Reprint:
+    """Where the text was published again."""
+
     publication: str
     date: str | None = None
 
@@ -94,6 +96,8 @@ class Review:
 
 @dataclass(frozen=True)
 class Withdrawal:
+    """Who withdrew a published post, when, and why."""
+
     by: str
     at: datetime
     reason: str

@@ -33,6 +33,8 @@ from .errors import BuildError
 
 @dataclass(frozen=True)
 class Output:
+    """One file of the site: its path, the key naming its bytes, and how to make them."""
+
     path: str  # '/'-separated, relative to the site root, e.g. '2012/10/20/x/index.html'
     key: str  # names the bytes: two outputs with the same key have the same bytes
     make: Callable[[], bytes]
@@ -48,6 +50,8 @@ class StaleOutputs(BuildError):
 
 @dataclass(frozen=True)
 class WriteReport:
+    """What `write_site` did."""
+
     written: int
     removed: int
     unchanged: int
