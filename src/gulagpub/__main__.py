@@ -1,5 +1,5 @@
 """`python -m gulagpub`: the same as the `gulagpub` command."""
 
-from .cli import main
+from .cli import run
 
-main()
+run()
