@@ -63,7 +63,7 @@ if TYPE_CHECKING:  # imported where used: a build that renders nothing does not 
 
 # Bump when the output changes for a reason no cache key can see (new code),
 # or when what the caches hold changes shape: every cache is then made again.
-BUILD_VERSION = "8"
+BUILD_VERSION = "9"
 CACHE_DIR = ".gulagpub-cache"
 TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
@@ -777,6 +777,26 @@ def _form(rec: _Rec) -> tuple[Any, ...]:
             rec.categories, rec.aliases, rec.original, rec.id)
 
 
+def _page_memo(sig: tuple[Any, ...], key: str, lastmod: tuple[str, str], psig: tuple[Any, ...],
+               outputs: tuple[tuple[str, str], ...]) -> tuple[Any, ...]:
+    """A post's page group as the plan memo keeps it (("p", src) -> this): its
+    key and sitemap row (lastmod) as plain values, as the delta plan reads them
+    for every post; its inputs (sig, page_sig) and output keys pickled until
+    read (for a few posts after an edit: unpickling them all with the memo was
+    a twentieth of a one-edit build)."""
+    return (key, lastmod[0], lastmod[1],
+            pickle.dumps((sig, psig, outputs), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _page_rest(hit: tuple[Any, ...]) -> tuple[Any, ...]:
+    """(sig, page_sig, outputs) of a page group in the plan memo (_page_memo)."""
+    try:
+        return pickle.loads(hit[3])  # type: ignore[no-any-return]
+    except (pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError,
+            IndexError, KeyError, MemoryError) as exc:
+        raise BuildError(f"the build cache {CACHE_DIR}/ is damaged; delete it and build again") from exc
+
+
 def _ledger_sig(ledger: dict[str, Any]) -> str:
     return _joined([f"{k}\0{r.state}\0{r.url}" for k, r in sorted(ledger.items())])
 
@@ -1120,8 +1140,8 @@ class _Builder:
         for alias in rec.aliases:
             group.append(Output(self.file_of(alias), _h(self.gen, "alias", it.path, rec.title),
                                 lambda it=it: self.redirect(it.post, it.path)))
-        self.cache.memo_changes[("p", src)] = (it.sig, it.key, it.lastmod, psig,
-                                               tuple((o.path, o.key) for o in group))
+        self.cache.memo_changes[("p", src)] = _page_memo(it.sig, it.key, it.lastmod, psig,
+                                                         tuple((o.path, o.key) for o in group))
         return group
 
     def page_outputs(self, src: str, e: _Entry, site_feeds: list[_Attrs]) -> tuple[str, list[Output]]:
@@ -1224,7 +1244,7 @@ class _Builder:
         settings = self.settings
         changed = self.changed
 
-        # A post's page group: ("p", src) -> (sig, key, lastmod, page_sig, outputs).
+        # A post's page group: ("p", src) -> _page_memo(sig, key, lastmod, page_sig, outputs).
         # A post whose memo matches keeps its page group in this first loop;
         # only the others go through the second.
         folders = tuple(sorted({src.rpartition("/")[0] for src, e in visible.items()
@@ -1261,10 +1281,11 @@ class _Builder:
                 psig = self.page_sig(ctx, src, rec, d[2])
             else:
                 psig = lone
-            if hit is not None and hit[0] == sig:
-                it.key, it.lastmod = hit[1], hit[2]
-                if hit[3] == psig:
-                    kept_update(hit[4])
+            rest = _page_rest(hit) if hit is not None else None
+            if rest is not None and rest[0] == sig:
+                it.key, it.lastmod = hit[0], (hit[1], hit[2])
+                if rest[1] == psig:
+                    kept_update(rest[2])
                     continue
             else:
                 fresh.add(it)
@@ -1276,9 +1297,11 @@ class _Builder:
         for it, psig in pending:
             src = it.src
             hit = memo_get(("p", src))
-            if hit is not None and hit[3] == psig and hit[1] == it.key and hit[2] == it.lastmod:
-                kept_update(hit[4])
-                continue
+            if hit is not None and hit[0] == it.key and (hit[1], hit[2]) == it.lastmod:
+                rest = _page_rest(hit)
+                if rest[1] == psig:
+                    kept_update(rest[2])
+                    continue
             others = sorted([items[o] for o in family.get(it.rec.original or src, ()) if o != src],
                             key=lambda o: o.rec.lang)
             outputs.extend(self.post_group(it, psig, others, archives, site_feeds))
@@ -1442,7 +1465,7 @@ class _Builder:
                 it = items[src] = _Item(self, src, e, self.derived(src)[1], rec.when if rec.date else now_when,
                                         rec.date or now_iso)
                 hit = memo[("p", src)]
-                it.key, it.lastmod = hit[1], hit[2]
+                it.key, it.lastmod = hit[0], (hit[1], hit[2])
             return it
 
         site_feeds = self.feed_links("/", self.config.site.title)
@@ -1463,12 +1486,13 @@ class _Builder:
                     if (rec.original or src in shape.family or d[2] in ledger
                         or src[:-3] + COMMENTS_SUFFIX in archives) else lone)
             hit = memo[("p", src)]
-            if hit[0] != it.sig:
+            rest = _page_rest(hit)
+            if rest[0] != it.sig:
                 it.refresh()
-                if it.key != hit[1]:
+                if it.key != hit[0]:
                     for base in self.lists_of(rec):
                         fresh.setdefault(base, set()).add(src)
-            if hit[3] == psig and hit[1] == it.key and hit[2] == it.lastmod:
+            if rest[1] == psig and hit[0] == it.key and (hit[1], hit[2]) == it.lastmod:
                 continue
             others = sorted([item(o) for o in shape.family.get(rec.original or src, ()) if o != src],
                             key=lambda o: o.rec.lang)
@@ -1484,8 +1508,8 @@ class _Builder:
             changes[("l", base)] = ((named, lang, archives_on, None), hit[1])
         for k, v in changes.items():
             memo[k] = v  # (nothing goes: the same files)
-        outputs += self.site_outputs(site_feeds, [memo[("p", s)][1] for s in shape.order], shape.page_urls,
-                                     lambda: [memo[("p", s)][2] for s in shape.by_path])
+        outputs += self.site_outputs(site_feeds, [memo[("p", s)][0] for s in shape.order], shape.page_urls,
+                                     lambda: [memo[("p", s)][1:3] for s in shape.by_path])
         return _Plan(outputs, {}, shape.count, shape.pages, shape.feeds, shape.posts, live=live)
 
     def lists_of(self, rec: _Rec) -> list[str]:
