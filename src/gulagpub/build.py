@@ -416,15 +416,19 @@ class Cache:
 
     def get_post(self, sha: str) -> Post | None:
         try:
-            row = self._db().execute("SELECT post FROM posts WHERE sha = ?", (sha,)).fetchone()
-            post = pickle.loads(row[0]) if row else None
+            blob = self._pending_posts.get(sha)
+            if blob is None:
+                row = self._db().execute("SELECT post FROM posts WHERE sha = ?", (sha,)).fetchone()
+                blob = row[0] if row else None
+            post = pickle.loads(blob) if blob is not None else None
         except (sqlite3.DatabaseError, pickle.PickleError, EOFError, AttributeError, ImportError,
                 TypeError, ValueError, IndexError, KeyError):
             return None
         return post if isinstance(post, Post) else None
 
-    def put_post(self, sha: str, post: Post) -> None:
-        self._pending_posts[sha] = pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL)
+    def put_post(self, sha: str, post: bytes) -> None:
+        """Keep a Post, pickled (pickle.HIGHEST_PROTOCOL)."""
+        self._pending_posts[sha] = post
 
     def get_entries(self, keys: list[str]) -> dict[str, Any]:
         """Serialized feed entries (feeds.Rendered) by key, in few queries."""
@@ -444,6 +448,12 @@ class Cache:
 
     def put_entry(self, key: str, rendered: Any) -> None:
         self._pending_entries[key] = pickle.dumps(rendered, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def disconnect(self) -> None:
+        """Close the database connection (a forked process must open its own); nothing is written."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def close(self) -> None:
         if self._pending or self._pending_posts or self._pending_entries:
@@ -533,9 +543,11 @@ def _sha(path: str, data: bytes) -> str:
 
 
 def _parse_and_render(job: tuple[str, str, bytes | None, str, Any]
-                      ) -> tuple[str, Post | None, _Rec | None, list[Problem], str | None, str | None]:
+                      ) -> tuple[str, bytes | None, _Rec | None, list[Problem], str | None, str | None]:
     """Read (unless `data` is given), parse and render one file: (its sha, post
-    without body, its record, problems, HTML, summary). Reading and hashing
+    without body, pickled for the cache, its record, problems, HTML, summary).
+    The post is pickled here, once: the parent keeps the bytes, and only the
+    writers that show it read them back. Reading and hashing
     here, in the workers, spares the parent reading every file and sending it
     to them; the record is made here too, while the post still holds the
     lines of its fields (they are not pickled)."""
@@ -552,15 +564,16 @@ def _parse_and_render(job: tuple[str, str, bytes | None, str, Any]
         return sha, None, None, problems, None, None
     html = render.markdown_to_html(post.body)
     # The cache keeps what the build reads: no body (HTML is cached apart; raw meta is never pickled).
-    return sha, replace(post, body=""), _record(post), problems, html, render.summary_of(post, html)
+    kept = pickle.dumps(replace(post, body=""), protocol=pickle.HIGHEST_PROTOCOL)
+    return sha, kept, _record(post), problems, html, render.summary_of(post, html)
 
 
-def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str],
-               parsed: dict[str, Post]) -> tuple[dict[str, _Entry], list[Problem]]:
+def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str]
+               ) -> tuple[dict[str, _Entry], list[Problem]]:
     """Every content file, parsed (its record from the cache when its stat is
     unchanged). Changed files are parsed and rendered at once (on every core
     when there are many: the cold build's main cost); their HTML goes into
-    `rendered` and their Post into `parsed`, by content hash. Returns the
+    `rendered` and their Post into the cache, by content hash. Returns the
     entries of the files that parsed, by path, and every problem."""
     tz = config.site.tz
     problems: list[Problem] = []
@@ -615,7 +628,6 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
         entries[path] = _Entry.parsed(stat, sha, rec, tuple(probs), summary)
         cache.touch(path)
         if post is not None:
-            parsed[sha] = post
             cache.put_post(sha, post)
         if html is not None:
             cache.put_html(sha, html)
@@ -861,7 +873,7 @@ class _Builder:
             if full is None:
                 raise BuildError(f"{path}: changed during the build; build again")
             post = replace(full, body="")
-            self.cache.put_post(entry.sha, post)
+            self.cache.put_post(entry.sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL))
         self.parsed[entry.sha] = post
         return post
 
@@ -971,7 +983,7 @@ class _Builder:
     # --- the build ----------------------------------------------------------
     def run(self) -> BuildResult:
         cfg = self.config
-        entries, problems = load_posts(self.root, cfg, self.cache, self.html, self.parsed)
+        entries, problems = load_posts(self.root, cfg, self.cache, self.html)
         self.entries_by_path = entries
         self.rendered = len(self.html)
         self.say(f"read {len(entries)} content file(s)")
@@ -1007,8 +1019,9 @@ class _Builder:
         workers = min(2, cores())
         plan = self.delta_plan(visible) or self.plan(visible, use_memo=True)
         self.say(f"writing {plan.count} file(s) ({plan.pages} pages, {plan.feeds} feeds)")
-        # The HTML cache's connection must not be shared with forked writers.
-        self.cache.close()
+        # The HTML cache's connection must not be shared with forked writers (what
+        # is pending stays in memory, where they read it, until the cache is saved).
+        self.cache.disconnect()
         # Each writer serializes the feed entries it needs, once (rendered_entry):
         # entries are cheap to make (feeds._direct_xml), dearer to send between processes.
         # When few files are made (an edit), entries are also looked up in the cache.
@@ -1022,7 +1035,7 @@ class _Builder:
             self.feed_docs, self.uses = {}, {}
             plan = self.plan(visible, use_memo=False)
             self.order_feeds(plan.outputs)
-            self.cache.close()
+            self.cache.disconnect()
             self.cache_entries = False
             report = write_site(self.out, plan.outputs, workers=workers)
         # The plan memo describes this live site (what delta_plan checks).
