@@ -133,3 +133,37 @@ def test_benchmark_times_gulagpub_on_a_tiny_corpus(tmp_path: Path, capsys: pytes
     assert len(log.splitlines()) == 1
     # What full builds moved aside is deleted at the end, not left on the disk.
     assert not (tmp_path / "work" / "trash").exists()
+
+
+def test_floor_benchmark_measures_the_site_it_is_given(tmp_path: Path, generated: tuple[Path, dict],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    floor = _load("bench_floor", "build_floor.py")
+    root, _ = generated
+    site = tmp_path / "site"
+    result = CliRunner().invoke(main, ["-C", str(root / "gulagpub"), "build", "--out", str(site)])
+    assert result.exit_code == 0, result.output
+    folders = sum(1 for p in site.rglob("*") if p.is_dir())
+    files = [p for p in site.rglob("*") if p.is_file()]
+    assert floor.main(["--corpus", str(root / "gulagpub"), "--site", str(site), "--runs", "1",
+                       "--results", str(tmp_path / "results")]) == 0
+    out = capsys.readouterr().out
+    assert f"render: {N} files" in out, out
+    assert f"write: {folders} folders, {len(files)} files" in out, out
+    [saved] = (tmp_path / "results").glob("floor-*.json")
+    data = json.loads(saved.read_text())
+    assert data["write"]["bytes"] == sum(p.stat().st_size for p in files)
+    assert all(r["wall"] > 0 and r["cpu"] > 0 for runs in data["write"]["runs"].values() for r in runs)
+    assert data["render"][0]["markdown_cpu"] > 0
+    # The copies it wrote are gone (beside the site: its manifest only); the site is untouched.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.gulagpub-state.json", "results", "site"]
+    assert sum(1 for p in site.rglob("*") if p.is_file()) == len(files)
+
+
+def test_floor_benchmark_refuses_a_folder_that_is_not_a_site(tmp_path: Path, generated: tuple[Path, dict],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    floor = _load("bench_floor", "build_floor.py")
+    root, _ = generated
+    with pytest.raises(SystemExit) as exc:
+        floor.main(["--corpus", str(root / "gulagpub"), "--site", str(tmp_path), "--runs", "1"])
+    assert exc.value.code == 2
+    assert "not a built site" in capsys.readouterr().err

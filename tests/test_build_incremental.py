@@ -277,6 +277,48 @@ def test_a_second_edit_within_the_same_timestamp_tick_and_size_is_not_missed(
     assert any(b"Part BBBB" in data for data in snapshot(out).values())
 
 
+def test_the_first_build_writes_the_whole_html_cache_and_later_builds_read_it(
+        blog: tuple[Path, Path], tmp_path: Path) -> None:
+    import sqlite3
+
+    root, out = blog
+    cache = root / CACHE_DIR
+    assert not (cache / "html.sqlite.new").exists()  # written under another name, then moved in place
+    files = sum(1 for _ in root.glob("**/*.md"))
+    with sqlite3.connect(cache / "html.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM html").fetchone()[0] == files
+        assert db.execute("SELECT count(*) FROM posts").fetchone()[0] == files
+    change_template(root)  # every page again, from the cached HTML and posts
+    build(root, out, now=NOW)
+    assert snapshot(out) == full_site(root, tmp_path, "template")
+    edit_text(root)  # and the same database takes the edited post's rows
+    assert build(root, out, now=NOW).rendered == 1
+    with sqlite3.connect(cache / "html.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM html").fetchone()[0] == files + 1
+
+
+def test_a_first_build_that_cannot_write_its_html_cache_leaves_none(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from corpus import generate
+    from gulagpub import build as build_module
+
+    def broken(db: sqlite3.Connection, rows: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    root = tmp_path / "gen"
+    generate(root, 12)
+    monkeypatch.setattr(build_module, "_insert", broken)
+    build(root, tmp_path / "site", now=NOW)  # the site is built; the cache is only a cache
+    assert not (root / CACHE_DIR / "html.sqlite").exists()
+    assert not (root / CACHE_DIR / "html.sqlite.new").exists()
+    monkeypatch.undo()
+    edit_text(root)
+    build(root, tmp_path / "site", now=NOW)
+    assert snapshot(tmp_path / "site") == full_site(root, tmp_path, "after")
+
+
 def test_the_spare_folder_follows_the_live_site_through_many_swaps(tmp_path: Path) -> None:
     # After each swap the spare is the previous live site, and the live manifest
     # says how the two differ: the next build brings the spare up to date from
