@@ -1137,13 +1137,12 @@ class _Builder:
         # entries are cheap to make (feeds._direct_xml), dearer to send between processes.
         # When few files are made (an edit), entries are also looked up in the cache.
         self.cache_entries = len(plan.outputs) < PARALLEL_FROM
-        if not self.cache_entries or len(plan.outputs) >= WRITERS_FROM:
+        if workers > 1 and len(plan.outputs) >= WRITERS_FROM:  # writers may be forked
             # The HTML cache's connection must not be shared with forked writers (what
             # is pending stays in memory, where they read it, until the cache is saved).
-            # With fewer outputs than WRITERS_FROM none are forked: it stays open.
+            # When none are forked it stays open.
             self.cache.disconnect()
-            if workers > 1:
-                self.prepare()
+            self.prepare()
         self.order_feeds(plan.outputs)
         try:
             report = write_site(self.out, plan.outputs, kept=plan.kept, live=plan.live, workers=workers)
