@@ -232,12 +232,13 @@ def test_an_edit_made_while_the_build_was_blocked_reaches_the_site(blog: tuple[P
 def test_a_live_site_other_than_the_one_remembered_is_refused(tmp_path: Path) -> None:
     from gulagpub.site import Output, StaleOutputs, write_site
 
-    out = tmp_path / "site"
-    first = write_site(out, [Output("a.html", "1", lambda: b"a"), Output("b.html", "1", lambda: b"b")])
-    second = write_site(out, [Output("a.html", "2", lambda: b"A")], live=first.token)
+    out, state = tmp_path / "site", tmp_path / "state"
+    state.mkdir()
+    first = write_site(out, [Output("a.html", "1", lambda: b"a"), Output("b.html", "1", lambda: b"b")], state=state)
+    second = write_site(out, [Output("a.html", "2", lambda: b"A")], state=state, live=first.token)
     assert (out / "a.html").read_bytes() == b"A" and (out / "b.html").read_bytes() == b"b"
     with pytest.raises(StaleOutputs):
-        write_site(out, [Output("b.html", "2", lambda: b"B")], live=first.token)
+        write_site(out, [Output("b.html", "2", lambda: b"B")], state=state, live=first.token)
     assert second.token != first.token and (out / "b.html").read_bytes() == b"b"
 
 
@@ -325,7 +326,8 @@ def test_the_spare_folder_follows_the_live_site_through_many_swaps(tmp_path: Pat
     # that alone, unless the spare's manifest is not the one it names.
     from gulagpub.site import Output, write_site
 
-    out, spare = tmp_path / "site", tmp_path / ".site.gulagpub-next"
+    out, spare, state = tmp_path / "site", tmp_path / ".site.gulagpub-next", tmp_path / "state"
+    state.mkdir()
 
     def files(folder: Path) -> dict[str, str]:
         return {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()}
@@ -334,7 +336,7 @@ def test_the_spare_folder_follows_the_live_site_through_many_swaps(tmp_path: Pat
         return [Output(p, k, lambda k=k: k.encode()) for p, k in keys.items()]
 
     live = {"a.html": "a0", "b.html": "b0", "c/d.html": "d0"}
-    report = write_site(out, outputs(live))
+    report = write_site(out, outputs(live), state=state)
     steps: list[tuple[str, dict[str, str]]] = [
         ("live", {"a.html": "a1"}), ("live", {"b.html": "b1", "e/f.html": "f1"}), ("live", {"a.html": "a2"}),
         ("full", {"a.html": "a2", "e/f.html": "f2"}), ("live", {"a.html": "a3"}), ("damaged", {"e/f.html": "f3"}),
@@ -343,12 +345,12 @@ def test_the_spare_folder_follows_the_live_site_through_many_swaps(tmp_path: Pat
     for kind, keys in steps:
         before = dict(live)
         if kind == "damaged":  # the spare's manifest is gone (an interrupted build)
-            (tmp_path / ".site.gulagpub-next.json").unlink()
+            next(state.glob("site-*.spare")).unlink()
         if kind == "full":
-            report = write_site(out, outputs(keys))
+            report = write_site(out, outputs(keys), state=state)
             live = dict(keys)
         else:
-            report = write_site(out, outputs(keys), live=report.token)
+            report = write_site(out, outputs(keys), state=state, live=report.token)
             live.update(keys)
         assert files(out) == live, (kind, keys)
         if kind != "damaged":

@@ -46,13 +46,15 @@ from markupsafe import Markup
 
 from . import gitstore
 from .config import Config
-from .content import CONTENT_DIRS, content_listing, load_config, set_problems
+from .content import CONTENT_DIRS, LINK_PROBLEM, content_listing, link_problems, load_config, set_problems
 from .errors import BuildError, Problem
 from .model import Kind, Post, State, primed
 from .parallel import PARALLEL_FROM, cores, map_all
 from .promotion import is_due
 from .site import PARALLEL_FROM as WRITERS_FROM
 from .site import Output, StaleOutputs, WriteReport, write_site
+from .store import state_dir
+from . import theme
 from .taxonomy import Term, assign_slugs
 from .urls import absolute, entry_id, path_of
 
@@ -65,7 +67,6 @@ if TYPE_CHECKING:  # imported where used: a build that renders nothing does not 
 # or when what the caches hold changes shape: every cache is then made again.
 BUILD_VERSION = "9"
 CACHE_DIR = ".gulagpub-cache"
-TEMPLATES_DIR = "templates"
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
             "style.css", "favicon.svg", "404.html", "sitemap.xml", "robots.txt", "templates"}
 COMMENTS_SUFFIX = ".comments.yaml"  # comments.SUFFIX, without importing YAML to plan
@@ -522,63 +523,15 @@ def _insert(db: sqlite3.Connection, rows: tuple[Iterable[tuple[str, Any]], ...])
         db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", values)
 
 
-def _environment(root: Path) -> jinja2.Environment:
-    """Templates from the content repository's templates/ first, then the package's."""
-    import jinja2
-
-    package = Path(__file__).parent / "templates"
-    own = root / TEMPLATES_DIR
-    loaders: list[jinja2.BaseLoader] = []
-    if own.is_dir():
-        loaders.append(jinja2.FileSystemLoader(own))
-    loaders.append(jinja2.FileSystemLoader(package))
-    # Compiled templates are kept in the cache: compiling them was a tenth of a
-    # one-edit rebuild (profiled). Jinja2 checks the sources' times itself.
-    (root / CACHE_DIR / "jinja").mkdir(parents=True, exist_ok=True)
-    # auto_reload off: templates do not change during a build, and checking their
-    # times for every page (and every include) was a twentieth of it (profiled).
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, auto_reload=False,
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                              finalize=_xml_safe,
-                              bytecode_cache=jinja2.FileSystemBytecodeCache(str(root / CACHE_DIR / "jinja")))
-
-
-def _templates_digest(root: Path) -> str:
-    """A digest of every template (part of every page's key)."""
-    h = hashlib.blake2b(digest_size=16)
-    for folder in (root / TEMPLATES_DIR, Path(__file__).parent / "templates"):
-        if folder.is_dir():
-            for f in sorted(folder.iterdir()):
-                if f.is_file():
-                    h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-def _xml_safe(value: Any) -> Any:
-    """Every text a template prints, without the characters XML 1.0 forbids
-    (Markup comes from render.markdown_to_html, which strips them already)."""
-    if type(value) is str:
-        # Printable ASCII (most links, dates, titles) holds none of them: no lookup,
-        # which for the texts of one post only (its title, its link) missed anyway.
-        if value.isascii() and value.isprintable():
-            return value
-        return _stripped(value)
-    return value
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _stripped(text: str) -> str:
-    # Pages repeat the same texts (site title, feed links, tag names): a tenth
-    # of the CPU of a full build went to stripping them again (profiled).
-    from . import render
-
-    return render.strip_forbidden(text)
-
-
 def _static(env: jinja2.Environment, name: str) -> bytes:
     assert env.loader is not None
     source, _, _ = env.loader.get_source(env, name)
     return source.encode("utf-8")
+
+
+# What a template of the repository's may raise while rendering (besides Jinja's own errors).
+_TEMPLATE_ERRORS: tuple[type[Exception], ...] = (ArithmeticError, AttributeError, LookupError, TypeError,
+                                                 ValueError)
 
 
 # The group (site.Output.group) of the feed documents: made by one writer.
@@ -652,7 +605,7 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
                 continue
         st = lstat(full)
         if is_link(st.st_mode):
-            problems.append(Problem(path, 0, "is a symbolic link; content files must be plain files"))
+            problems.append(Problem(path, 0, LINK_PROBLEM))
             if entries.pop(path, None) is not None:
                 cache.touch(path)
             continue
@@ -717,6 +670,8 @@ def _blocking(problem: Problem, by_path: dict[str, Post], root: Path, now: datet
     post = by_path.get(problem.path)
     if post is not None:
         return post.state == State.PUBLISHED or is_due(post, now)
+    if os.path.islink(root / problem.path):  # never read through a link (the link is the problem)
+        return False
     try:
         head = (root / problem.path).read_bytes()[:4000].decode("utf-8", "replace")
     except OSError:
@@ -923,6 +878,7 @@ class _Builder:
         self.drafts = drafts
         self.say = progress or (lambda _msg: None)
         self.config = load_config(root)
+        self.state = state_dir(root)
         self.cache = Cache(root)
         # Git is asked for the history (it runs several git processes) while the
         # cache loads: after an edit that was a tenth of the build, waited for.
@@ -933,7 +889,7 @@ class _Builder:
         config_text = (root / "gulagpub.toml").read_bytes()
         self.settings = _h(config_text)
         # Part of every key (with the languages, once known: every page lists them).
-        self.base_gen = self.gen = _h(BUILD_VERSION, _templates_digest(root), config_text, drafts)
+        self.base_gen = self.gen = _h(BUILD_VERSION, theme.digest(root), config_text, drafts)
         self.prefix = urlsplit(self.config.site.base_url).path or "/"
         self.rendered = 0
         self.templates: dict[str, jinja2.Template] = {}
@@ -958,7 +914,7 @@ class _Builder:
     @property
     def env(self) -> jinja2.Environment:
         if self._env is None:
-            self._env = _environment(self.root)
+            self._env = theme.environment(self.root, self.state)
         return self._env
 
     @functools.cached_property
@@ -1052,8 +1008,23 @@ class _Builder:
         # Looked up once: Jinja's own cache lookup was a tenth of rendering a page (profiled).
         found = self.templates.get(name)
         if found is None:
-            found = self.templates[name] = self.env.get_template(name)
+            import jinja2
+
+            try:
+                found = self.templates[name] = self.env.get_template(name)
+            except jinja2.TemplateError as exc:
+                raise theme.template_error(exc, name) from exc
         return found
+
+    def render(self, name: str, **ctx: Any) -> str:
+        """A template rendered; whatever a template of the repository's gets wrong, a BuildError naming it."""
+        import jinja2
+
+        template = self.template(name)
+        try:
+            return template.render(**ctx)
+        except (jinja2.TemplateError, *_TEMPLATE_ERRORS) as exc:
+            raise theme.template_error(exc, name) from exc
 
     def page(self, template: str, **ctx: Any) -> bytes:
         feeds_ = ctx.get("feeds")
@@ -1063,11 +1034,11 @@ class _Builder:
             if links is None:
                 links = self._fragments[key] = self.fragment("_feeds.html", feeds=feeds_)
             ctx["feed_links"] = links
-        return self.template(template).render(site=self.site_ctx, **ctx).encode("utf-8")
+        return self.render(template, site=self.site_ctx, **ctx).encode("utf-8")
 
     def fragment(self, template: str, **ctx: Any) -> Markup:
         """A partial template, rendered once and shown on many pages (escaped already)."""
-        return Markup(self.template(template).render(**ctx))
+        return Markup(self.render(template, **ctx))
 
     def row(self, it: _Item) -> Markup:
         """An item's entry in the lists, rendered once for every list page it is on."""
@@ -1096,8 +1067,9 @@ class _Builder:
         cfg = self.config
         # No thread may run when load_posts forks its workers (parallel.map_all).
         self._history.wait()
-        paths, self.others = content_listing(self.root)
+        paths, self.others, links = content_listing(self.root)
         entries, problems = load_posts(self.root, cfg, self.cache, self.html, paths)
+        problems += link_problems(links)
         self.entries_by_path = entries
         self.rendered = len(self.html)
         self.say(f"read {len(entries)} content file(s)")
@@ -1145,14 +1117,15 @@ class _Builder:
             self.prepare()
         self.order_feeds(plan.outputs)
         try:
-            report = write_site(self.out, plan.outputs, kept=plan.kept, live=plan.live, workers=workers)
+            report = write_site(self.out, plan.outputs, state=self.state, kept=plan.kept, live=plan.live,
+                                workers=workers)
         except StaleOutputs:  # the live site is not one the plan memo knows: plan everything
             self.feed_docs, self.uses = {}, {}
             plan = self.plan(visible, use_memo=False)
             self.order_feeds(plan.outputs)
             self.cache.disconnect()
             self.cache_entries = False
-            report = write_site(self.out, plan.outputs, workers=workers)
+            report = write_site(self.out, plan.outputs, state=self.state, workers=workers)
         # The plan memo describes this live site (what delta_plan checks).
         self.cache.memo[("site",)] = self.cache.memo_changes[("site",)] = report.token
         self.cache.save()
@@ -1628,8 +1601,8 @@ class _Builder:
                          canonical=it.url, feeds=site_feeds, post=ctx)
 
     def redirect(self, post: Post, path: str) -> bytes:
-        return self.template("redirect.html").render(
-            lang=post.lang, title=post.title, target=self.href(path),
+        return self.render(
+            "redirect.html", lang=post.lang, title=post.title, target=self.href(path),
             canonical=absolute(path, self.config)).encode("utf-8")
 
     def list_pages(self, base: str, heading: str, lang: str, members: list[_Item] | _Members,
@@ -1816,15 +1789,16 @@ class _Items(Sequence[_Attrs]):
     (the packaged list.html shows the rendered `rows` instead)."""
 
     def __init__(self, chunk: list[_Item], builder: _Builder) -> None:
-        self.chunk, self.builder = chunk, builder
+        # (Private: a template may read only what item_ctx gives, never the build's objects.)
+        self._chunk, self._builder = chunk, builder
 
     def __len__(self) -> int:
-        return len(self.chunk)
+        return len(self._chunk)
 
     def __getitem__(self, n: Any) -> Any:
         if isinstance(n, slice):
-            return [self.builder.item_ctx(i) for i in self.chunk[n]]
-        return self.builder.item_ctx(self.chunk[n])
+            return [self._builder.item_ctx(i) for i in self._chunk[n]]
+        return self._builder.item_ctx(self._chunk[n])
 
 
 def _comment_files(root: Path, folders: tuple[str, ...], others: list[str]) -> dict[str, tuple[int, int, int]]:
@@ -1875,11 +1849,21 @@ def _sitemap(rows: list[str]) -> bytes:
 
 
 def build(root: Path, out: Path, *, now: datetime, drafts: bool = False,
-          progress: Progress | None = None) -> BuildResult:
+          progress: Progress | None = None, wait: bool = True) -> BuildResult:
     """Build the site of the content repository at `root` into `out`, atomically.
 
-    Raises BuildError (listing every `path:line: problem`) when a published or
-    due post has problems; `out` is then left as it was."""
+    Holds the repository's lock (lock.exclusive) while it runs: a second
+    build, or a command that commits, waits for it (or with `wait=False`
+    raises lock.Busy). Raises BuildError (listing every `path:line:
+    problem`) when a published or due post has problems; `out` is then left
+    as it was."""
+    from . import lock
+
+    with lock.exclusive(root, f"build into {out}", wait=wait, say=progress):
+        return _build(root, out, now, drafts, progress)
+
+
+def _build(root: Path, out: Path, now: datetime, drafts: bool, progress: Progress | None) -> BuildResult:
     # The cyclic garbage collector is off during a build: it makes few cycles,
     # and the collector walking the ever larger heap of posts, pages and feed
     # entries was a quarter of the CPU of a rebuild at 10,000 posts (measured).

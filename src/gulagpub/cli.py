@@ -51,6 +51,11 @@ class _Group(click.Group):
         except GulagpubError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except OSError as exc:  # the disk or the system refused something no library call expected
+            from .errors import disk_error
+
+            click.echo(f"error: {disk_error(exc, 'gulagpub ' + (ctx.invoked_subcommand or ''))}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -234,8 +239,11 @@ def _out(obj: Ctx, out: Path | None) -> Path:
 @click.option("--now", "now_text", metavar="ISO", default=None,
               help="Build as if it were this time (decides which approved posts are due).")
 @click.option("--dry-run", is_flag=True, help="Check everything but write nothing.")
+@click.option("--no-wait", is_flag=True,
+              help="Fail at once when another gulagpub command is running in this repository "
+                   "(by default the build waits for it).")
 @click.pass_obj
-def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool) -> None:
+def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool, no_wait: bool) -> None:
     """Build the static site and its feeds from the published posts.
 
     Writes pages, Atom/RSS/JSON feeds (site, per language, tag, category),
@@ -262,7 +270,7 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
                                 progress=_progress)
         click.echo(f"dry run: {result.pages} page(s) and {result.feeds} feed(s) would be written to {target}", err=True)
         return
-    result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress)
+    result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress, wait=not no_wait)
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(str(result.out))

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import tzinfo
 from pathlib import Path
 
@@ -92,22 +93,49 @@ def load_config(root: Path) -> Config:
 
 def content_paths(root: Path) -> list[str]:
     """Every content file below root, as sorted repository-relative paths."""
-    return content_listing(root)[0]
+    return content_listing(root).paths
 
 
-def content_listing(root: Path) -> tuple[list[str], list[str]]:
-    """The content files below root and the other files beside them (not
-    folders), each as sorted repository-relative paths: one listing of the
-    content folders for both."""
+class Listing(NamedTuple):
+    """What the content folders hold, as sorted repository-relative paths."""
+
+    paths: list[str]  # content files (*.md)
+    others: list[str]  # the other files beside them
+    links: list[str]  # symbolic links (files or folders, the content folders themselves included): never read
+
+
+LINK_PROBLEM = ("is a symbolic link; content must be plain files and folders in the repository "
+                "(replace the link with the files it points to)")
+
+
+def content_listing(root: Path) -> Listing:
+    """The content folders, listed once. A symbolic link, to a file or a
+    folder, is listed apart and never followed: what it points to may be
+    outside the repository, or files that review never saw."""
     paths: list[str] = []
     others: list[str] = []
+    links: list[str] = []
     for top in CONTENT_DIRS:
+        if os.path.islink(root / top):
+            links.append(top)
+            continue
         for folder, dirs, names in os.walk(root / top):
-            dirs.sort()
             rel = Path(folder).relative_to(root).as_posix() + "/"
+            kept = []
+            for d in dirs:
+                if os.path.islink(os.path.join(folder, d)):  # (os.walk lists links to folders as folders)
+                    links.append(rel + d)
+                else:
+                    kept.append(d)
+            dirs[:] = sorted(kept)
             for n in names:
                 (paths if n.endswith(".md") else others).append(rel + n)
-    return sorted(paths), sorted(others)
+    return Listing(sorted(paths), sorted(others), sorted(links))
+
+
+def link_problems(links: list[str]) -> list[Problem]:
+    """A problem for each symbolic link among the content."""
+    return [Problem(link, 0, LINK_PROBLEM) for link in links]
 
 
 def set_problems(posts: list[Post], paths: set[str]) -> list[Problem]:
@@ -262,7 +290,9 @@ def _load(root: Path, config: Config) -> Content:
     fresh: dict[int, dict[str, Entry]] = {}  # by bucket: what this run found
     todo: dict[int, list[tuple[str, str, tuple[int, int] | None]]] = {}
     base = str(root) + os.sep
-    for path in content_paths(root):
+    listing = content_listing(root)
+    problems += link_problems(listing.links)
+    for path in listing.paths:
         if kind_of(path) is None:
             problems.append(Problem(
                 path, 0,
@@ -272,7 +302,7 @@ def _load(root: Path, config: Config) -> Content:
         full = base + path  # str, not Path: 10,000 of them add up
         st = os.lstat(full)
         if stat.S_ISLNK(st.st_mode):
-            problems.append(Problem(path, 0, "is a symbolic link; content files must be plain files"))
+            problems.append(Problem(path, 0, LINK_PROBLEM))
             continue
         paths.append(path)
         stamp = (st.st_mtime_ns, st.st_size)

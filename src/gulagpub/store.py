@@ -70,6 +70,13 @@ def state_dir(root: Path) -> Path:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         name = hashlib.blake2b(str(root.resolve()).encode("utf-8", "surrogateescape"), digest_size=10).hexdigest()
         folder = base / STATE_NAME / name
+    _ensure_dir(folder)
+    return folder
+
+
+def _ensure_dir(folder: Path) -> None:
+    """Make `folder` (for the user only) unless it is there; refuse a link, a
+    file, or another user's folder."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         st = os.lstat(folder)
@@ -83,7 +90,6 @@ def state_dir(root: Path) -> Path:
                          "(gulagpub keeps its caches there and makes it again)")
     if hasattr(os, "getuid") and st.st_uid != os.getuid():
         raise StateError(f"{folder}: belongs to another user; remove it or run gulagpub as its owner")
-    return folder
 
 
 def _key(folder: Path) -> bytes:
@@ -178,9 +184,12 @@ class Sealer:
         return payload
 
     def write(self, name: str, payload: bytes) -> None:
-        """Seal `payload` into `name`, atomically (a reader sees the old file or the new)."""
+        """Seal `payload` into `name` (which may name a subfolder: 'jinja/x'),
+        atomically (a reader sees the old file or the new)."""
         path = self.folder / name
-        tmp = self.folder / f"{name}.{os.getpid()}.tmp"
+        if path.parent != self.folder:
+            _ensure_dir(path.parent)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         try:
             view = memoryview(self.seal(payload))
