@@ -10,6 +10,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import BASE_CONFIG
 from gulagpub.config import parse_config
@@ -17,8 +19,8 @@ from gulagpub.errors import ImportFailed
 from gulagpub.model import Kind
 from gulagpub.wordpress import Export, parse_export, read_author_map, to_documents
 from gulagpub.render import markdown_to_html
-from gulagpub.wpmarkup import (Attachment, Context, embed_titles, expand_shortcodes, fix_c1, to_markdown,
-                               to_text, wpautop)
+from gulagpub.wpmarkup import (Attachment, Context, _autop_plain, _autop_tags, _converted, embed_titles,
+                               expand_shortcodes, fix_c1, to_markdown, to_text, wpautop)
 
 CONFIG = parse_config(BASE_CONFIG)  # site timezone Europe/Madrid; team Alice, Boris, Tania
 
@@ -322,6 +324,27 @@ def test_wpautop_makes_paragraphs_from_blank_lines_and_breaks_from_newlines() ->
     html = wpautop("One\ntwo\n\nThree\n<ul>\n<li>x</li>\n</ul>\n<pre>a\n\nb</pre>")
     assert html.startswith("<p>One<br />\ntwo</p>\n<p>Three</p>\n<ul>")
     assert "<pre>a\n\nb</pre>" in html
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "word", " ", "  ", "\t", "\n", "\n\n", "\n \n", " \n", "\n  \n\n", "&",
+                                 "br /", "p", "»", "\u00a0"]), max_size=20).map("".join))
+def test_wpautop_of_a_text_without_tags_is_what_the_full_steps_make(text: str) -> None:
+    """The fast path for tagless text (comments, most classic posts) changes nothing."""
+    if not text.strip():
+        return
+    normal = text + "\n"
+    assert _autop_plain(normal) == _autop_tags(normal)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "Жук", "é", "_x_", "1.", " ", "  ", "\t", "\n", "\n\n", "\n \n", " \n",
+                                 "\n\t\n", "\r\n", ".", ",", "“", "—", "(x)", "'", '"', "%", "/", "42"]),
+                max_size=20).map("".join))
+def test_plain_text_is_converted_without_parsing_exactly_as_with(text: str) -> None:
+    """The fast path for words and line breaks (most comments) is the full conversion's result."""
+    fast = to_markdown(text)
+    assert fast == _converted(text.replace("\r\n", "\n"), Context())
 
 
 def test_classic_content_without_p_tags_keeps_its_paragraphs() -> None:
