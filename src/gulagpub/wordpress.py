@@ -250,17 +250,13 @@ _ENTITY_REF = re.compile(rb"&([A-Za-z][A-Za-z0-9]{0,31});")
 _XML_ENTITIES = frozenset((b"amp", b"lt", b"gt", b"quot", b"apos"))
 
 
-class _Unreadable(Exception):
-    """The file is not XML that one of the repairs below can make readable."""
-
-
 def _root_tag_end(data: bytes) -> int:
     """The offset just after the root element's name (`<rss`), or -1."""
     m = re.search(rb"<(?![?!])[A-Za-z_][\w.-]*", data[:65536])
     return m.end() if m else -1
 
 
-def _declare_prefixes(data: bytes) -> tuple[bytes, list[str]] | None:
+def _declare_prefixes(data: bytes) -> tuple[bytes, str] | None:
     """`data` with each common prefix it uses but never declares declared on
     its root element (no line moves); None when there is none to declare."""
     at = _root_tag_end(data)
@@ -283,7 +279,9 @@ def _declare_prefixes(data: bytes) -> tuple[bytes, list[str]] | None:
         added.append(f"'{prefix}:' (first used at line {_line_at(data, used.start())})")
     if not declarations:
         return None
-    return data[:at] + b"".join(declarations) + data[at:], added
+    return data[:at] + b"".join(declarations) + data[at:], (
+        "namespace prefix(es) used without a declaration, as WordPress.com exports of 2010-2015 "
+        f"do: {', '.join(added)}; read as WordPress means them")
 
 
 def _drop_controls(data: bytes) -> tuple[bytes, str] | None:
@@ -327,7 +325,8 @@ def _known_entities(data: bytes) -> tuple[bytes, str] | None:
     return fixed, "; ".join(parts)
 
 
-_REPAIRS: dict[str, Callable[[bytes], tuple[bytes, Any] | None]] = {
+# expat's reason for refusing a file -> the repair that mends it.
+REPAIRS: dict[str, Callable[[bytes], tuple[bytes, str] | None]] = {
     "unbound prefix": _declare_prefixes,
     "not well-formed (invalid token)": _drop_controls,
     "undefined entity": _known_entities,
@@ -388,25 +387,18 @@ def parse_export(data: bytes, name: str, *, max_bytes: int = MAX_EXPORT_BYTES,
             "(Tools > Export), import the parts one after the other"
         )
     warnings: list[str] = []
-    original = data
-    for _ in range(len(_REPAIRS) + 1):
+    repairs = dict(REPAIRS)
+    while True:
         try:
-            export = _read(data, name, progress)
+            return replace(_read(data, name, progress), warnings=tuple(warnings))
         except ParseError as exc:
-            reason = str(exc).split(":")[0]
-            repair = _REPAIRS.get(reason)
+            # Each repair mends all of its kind at once: none applies twice.
+            repair = repairs.pop(str(exc).split(":")[0], None)
             repaired = repair(data) if repair is not None else None
             if repaired is None:
-                raise _parse_failure(exc, original if not warnings else data, name) from exc
+                raise _parse_failure(exc, data, name) from exc
             data, said = repaired
-            if reason == "unbound prefix":
-                warnings.append("namespace prefix(es) used without a declaration, as WordPress.com "
-                                f"exports of 2010-2015 do: {', '.join(said)}; read as WordPress means them")
-            else:
-                warnings.append(said)
-            continue
-        return replace(export, warnings=tuple(warnings))
-    raise ImportFailed(f"{name}: not well-formed XML that could be repaired; export it again from WordPress")
+            warnings.append(said)
 
 
 def _read(data: bytes, name: str, progress: Progress | None) -> Export:
