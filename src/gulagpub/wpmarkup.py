@@ -237,30 +237,33 @@ def _provider(url: str) -> tuple[str, str, str]:
     return re.sub(r"\W+", "-", host.split(".")[-2] if "." in host else host).lower() or "link", host, url
 
 
+_VIDEO_SITES = ("youtube", "vimeo", "dailymotion", "googlevideo", "videopress")
+_FILES = _AUDIO + (".mp4", ".m4v", ".mov", ".webm", ".ogv")
+
+
 def embed_figure(url: str, ctx: Context, notes: list[str], media: list[str], *,
                  kind: str = "", title: str = "", caption: str = "") -> str:
     """An embed (a video, a sound, a tweet) as a figure holding a link to it
-    and its title: no third-party player, script or frame on our pages."""
+    and its title: no third-party player, script or frame on our pages.
+    `caption` is HTML (a block embed's own caption)."""
     url = html.unescape(url.strip())
     if url.startswith("//"):
         url = "https:" + url
     provider, label, page = _provider(url)
-    own_file = url.lower().split("?")[0].endswith(_AUDIO + (".mp4", ".m4v", ".mov", ".webm", ".ogv"))
-    if own_file:
+    title = title or ctx.embed_titles.get(video_key(url), "")
+    path = url.lower().split("?")[0]
+    if path.endswith(_FILES):  # a sound or video file of the old site: one of the media to keep
         media.append(url)
         page = ctx.media_url(url)
-        what = "Audio" if url.lower().split("?")[0].endswith(_AUDIO) or kind == "audio" else "Video"
-        label = what.lower()
-        provider = what.lower()
-    title = title or ctx.embed_titles.get(video_key(url), "")
-    if kind == "googlevideo" or provider == "googlevideo":
+        what = "Audio" if kind == "audio" or path.endswith(_AUDIO) else "Video"
+        text = title or f"{what}: {page.rsplit('/', 1)[-1] or page}"
+    elif title:
+        text = title
+        caption = caption or (f"Video on {label}" if provider in _VIDEO_SITES else html.escape(label))
+    else:
+        text = f"Video on {label}" if provider in _VIDEO_SITES else page
+    if provider == "googlevideo":
         caption = caption or "Google Video closed in 2012: the link may no longer play"
-    text = title or (f"{label.capitalize()}: {page.rsplit('/', 1)[-1] or page}" if own_file
-                     else f"Video on {label}" if provider in ("youtube", "vimeo", "dailymotion", "googlevideo", "videopress")
-                     else page)
-    if title and not own_file:
-        caption = caption or f"Video on {label}" if provider in ("youtube", "vimeo", "dailymotion", "videopress") \
-            else caption or label
     notes.append(f"embed {page} shown as a link titled '{title}'" if title else
                  f"embed {page} shown as a link (the export has no title for it: add one if it helps)")
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
