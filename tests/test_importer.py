@@ -410,3 +410,31 @@ def test_an_imported_id_already_in_the_repository_is_not_reused(repo: Repo) -> N
     assert run(repo, "import", "wordpress", str(WPCOM)).exit_code == 0
     assert meta_of(repo, "posts/2012-05-02-voices-of-the-exile.md")["id"].startswith("tag:blog.example.org,")
     assert run(repo, "check").exit_code == 0
+
+
+def test_an_alias_that_is_its_own_page_written_another_way_builds(repo: Repo, tmp_path: Path) -> None:
+    # WordPress writes a Cyrillic permalink with lower-case escapes; the page's own path has upper-case ones.
+    old = "/2012/03/05/%d0%bf%d0%b8%d1%81%d1%8c%d0%bc%d0%be/"
+    repo.write("posts/2012-03-05-письмо.md", "---\ntitle: Письмо\nstate: published\ndate: 2012-03-05 12:00:00+01:00\n"
+                                            f"author: Alice Editor\naliases:\n- {old}\n---\n\nТекст.\n")
+    repo.commit("A post whose alias is itself")
+    site = tmp_path / "site"
+    result = run(repo, "build", "--out", str(site))
+    assert result.exit_code == 0, result.output
+    page = (site / "2012/03/05/письмо/index.html").read_text()
+    assert "Текст." in page  # the page, not a redirect to itself
+
+
+def test_the_build_refuses_a_second_published_post_with_an_id_taken_after_a_good_build(repo: Repo,
+                                                                                       tmp_path: Path) -> None:
+    post = "---\ntitle: {t}\nid: {i}\nstate: published\ndate: 2012-03-0{d} 12:00:00+01:00\nauthor: Alice Editor\n---\n\nText.\n"
+    repo.write("posts/a.md", post.format(t="A", i="tag:old.example.com,2012:a", d=1))
+    repo.write("posts/b.md", post.format(t="B", i="tag:old.example.com,2012:b", d=2))
+    repo.commit("Two posts")
+    site = tmp_path / "site"
+    assert run(repo, "build", "--out", str(site)).exit_code == 0
+    repo.write("posts/b.md", post.format(t="B", i="tag:old.example.com,2012:a", d=2))  # the build's memo must see it
+    result = run(repo, "build", "--out", str(site))
+    assert result.exit_code == 1
+    assert re.search(r"^posts/b\.md:\d+: id 'tag:old\.example\.com,2012:a' is also the id of posts/a\.md",
+                     result.stderr, re.M)
