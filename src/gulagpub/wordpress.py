@@ -184,7 +184,7 @@ def _item(el: Element) -> WpItem:
             c = _children(child)
             comments.append(WpComment(
                 id=_int(c.get("wp:comment_id", "")),
-                author=html.unescape(c.get("wp:comment_author", "").strip()),
+                author=fix_c1(html.unescape(c.get("wp:comment_author", "").strip())),
                 date=_wp_date(c.get("wp:comment_date_gmt", "")),
                 date_local=_wp_date(c.get("wp:comment_date", "")),
                 content=c.get("wp:comment_content", ""),
@@ -427,7 +427,7 @@ def _read(data: bytes, name: str, progress: Progress | None) -> Export:
                     authors.append(WpAuthor(
                         login=html.unescape(a.get("wp:author_login", "").strip()),
                         email=a.get("wp:author_email", "").strip(),
-                        display_name=html.unescape(a.get("wp:author_display_name", "").strip()),
+                        display_name=fix_c1(html.unescape(a.get("wp:author_display_name", "").strip())),
                     ))
                 elif "sticky" in q:  # a list of sticky post ids, where an exporter writes one
                     sticky.update(int(x) for x in re.findall(r"\d+", _text(el)))
