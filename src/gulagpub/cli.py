@@ -752,9 +752,15 @@ def import_() -> None:
 @click.option("--dry-run", is_flag=True, help="Write nothing, commit nothing: print the report.")
 @click.option("--include-private", is_flag=True,
               help="Also import private and trashed posts (as drafts); left out by default.")
+@click.option("--map-author", "map_author", multiple=True, metavar="LOGIN=EMAIL",
+              help="Posts by this WordPress login are by the team member with this e-mail; repeat "
+                   "for more.")
+@click.option("--authors", "authors_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file of `LOGIN = EMAIL` lines (# comments allowed), the same as many --map-author.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
-def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, as_json: bool) -> None:
+def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_author: tuple[str, ...],
+              authors_file: Path | None, as_json: bool) -> None:
     """Import a WordPress export (WXR 1.0-1.2) into posts/ and pages/.
 
     EXPORT is the .xml file from WordPress's Tools > Export > All content
@@ -768,13 +774,27 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, as_j
     second run of the same export changes nothing. Nothing is downloaded:
     the report lists the images and files to fetch. See docs/wordpress.md.
 
+    Authors are matched to the team by login, e-mail or name; map the
+    others with --map-author or --authors. Shortcodes and embeds become
+    HTML (videos a link with their title, galleries their images); what
+    cannot be rendered is reported by name.
+
     \b
     Example:
       gulagpub import wordpress blog.wordpress.2024-05-01.xml --dry-run
-      gulagpub import wordpress blog.wordpress.2024-05-01.xml
-      gulagpub -C ~/blog import wordpress export.xml --json > report.json
+      gulagpub import wordpress blog.wordpress.2024-05-01.xml \\
+          --map-author paulsharkey=paul@example.org
+      gulagpub -C ~/blog import wordpress export.xml --authors authors.txt --json > report.json
     """
     from .importer import import_wordpress
+
+    mapping: dict[str, str] = {}
+    for pair in map_author:
+        login, sep, email = pair.partition("=")
+        if not sep or not login.strip() or "@" not in email:
+            raise click.BadParameter(f"{pair!r} is not LOGIN=EMAIL (e.g. paulsharkey=paul@example.org)",
+                                     param_hint="--map-author")
+        mapping[login.strip()] = email.strip()
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage == "reading":
@@ -782,8 +802,8 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, as_j
         else:
             click.echo(f"{stage}: {done}/{total}", err=True)
 
-    report = import_wordpress(obj.root, export, dry_run=dry_run,
-                              include_private=include_private, progress=progress)
+    report = import_wordpress(obj.root, export, dry_run=dry_run, include_private=include_private,
+                              progress=progress, author_map=mapping, authors_file=authors_file)
     if as_json:
         echo_json(report.to_dict())
         return
@@ -791,6 +811,8 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, as_j
 
 
 def _print_import_report(report: Any) -> None:
+    from .importer import add_author_command
+
     out = click.echo
     out(f"WordPress import from {report.source} ({report.site})"
         + (" -- dry run, nothing written" if report.dry_run else ""))
@@ -813,11 +835,18 @@ def _print_import_report(report: Any) -> None:
         out(f"not overwritten: {len(report.kept)}")
         for path, why in report.kept:
             out(f"  {path}: {why}")
-    if report.unknown_authors or report.attention:
+    if report.notes:
+        out("about the export:")
+        for note in report.notes:
+            out(f"  {note}")
+    if report.authors:
+        out(f"authors not in the team: {len(report.authors)} (their posts keep the name as 'author:')")
+        for a in report.authors:
+            out(f"  {a.name} (login {a.login}, {a.posts} post(s)): {add_author_command(a)}")
+        out("  then import again (a team member is found by e-mail), or map a login to someone "
+            "already in the team: --map-author LOGIN=EMAIL, or --authors FILE")
+    if report.attention:
         out("needs a person's attention:")
-        for name in report.unknown_authors:
-            out(f"  author '{name}' is not in the team: add them to [[team]] in gulagpub.toml "
-                "or change 'author:' in their posts")
         for path, note in report.attention:
             out(f"  {path}: {note}")
     if report.attachments or report.media:
