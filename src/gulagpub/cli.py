@@ -860,13 +860,9 @@ def _print_import_report(report: Any) -> None:
 def run() -> None:
     """The `gulagpub` command (pyproject's console script, and `python -m
     gulagpub`): `main` in a process that ends with it. Tests call `main`."""
-    import gc
+    from .parallel import end_quietly
 
     try:
         main()
     finally:
-        # The process ends here: the collector's last pass over every object
-        # left (the cycles of modules, classes, functions: freeing them all) was
-        # a fifteenth of a one-edit build at 10,000 posts (measured); the
-        # system takes the memory back without it. Files are closed by then.
-        gc.freeze()
+        end_quietly()  # (files are closed by then)

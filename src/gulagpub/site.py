@@ -11,16 +11,17 @@ bytes). A manifest of keys per folder is kept in the repository's state
 folder (`.git/gulagpub/`, sealed: see store.py), so bringing the
 spare up to date writes only the files whose key changed since the spare
 was last the live site, and deletes the files no longer produced; the bytes
-of an unchanged file are never even made. A caller that knows some files are
-unchanged since the live site was built passes their keys alone (`kept`):
-what the spare lacks of them is linked from the live site. A caller that
-knows the whole live site passes only what changed, and the token the live
-manifest had when it was written (`live`): every other file stays. When the
-live site already holds exactly what is asked, nothing is written or swapped.
+of an unchanged file are never even made: what the spare lacks and the live
+site has is linked from the live site. A caller that knows the whole live
+site passes only what changed, and the token the live manifest had when it
+was written (`live`): every other file stays. When the live site already
+holds exactly what is asked, nothing is written or swapped.
 
 It writes only into a new folder, an empty one, or one it built itself
-(known by its manifest in the state folder): `--out` pointed at the posts,
-the repository or a folder of the user's is refused before anything moves.
+(known by its manifest in the state folder, or, should that be lost, by the
+marker file every site holds, in a folder no commit can have put it in):
+`--out` pointed at the posts, the repository or a folder of the user's is
+refused before anything moves.
 Every path must stay inside the output folder. A build that fails, for any
 reason, removes the spare it was filling; disk and permission errors are
 reported as BuildError naming the path, never as tracebacks.
@@ -29,16 +30,17 @@ reported as BuildError naming the path, never as tracebacks.
 from __future__ import annotations
 
 import errno
-import gc
 import hashlib
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from .errors import BuildError, disk_error
+from .parallel import fork_friendly
 from .store import Sealer
 
 
@@ -55,8 +57,8 @@ class Output:
 
 
 class StaleOutputs(BuildError):
-    """`kept` named a file the live site does not hold with that key: the
-    caller must plan it with a maker (nothing was changed yet)."""
+    """The live site is not the one `live` named: the caller must plan every
+    output (nothing was changed yet)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def _manifest_names(out: Path) -> tuple[str, str, str]:
     return f"site-{digest}.live", f"site-{digest}.spare", f"site-{digest}.ours"
 
 
-# A manifest (its file keeps the name it had when it was JSON) is a line naming
+# A manifest is two sealed records (store.Sealer.write_records): a line naming
 # the format and a token new at each write, then paths and keys separated by
 # NUL (neither holds one): reading and writing it is a split and a join, where
 # a JSON object of 17,700 members took several times as long (a tenth of a
@@ -106,14 +108,13 @@ class _Manifest(NamedTuple):
 
 def _load_manifest(sealer: Sealer, name: str) -> _Manifest | None:
     """The manifest `name` (None: none, or unreadable)."""
-    raw = sealer.read(name)
-    if raw is None:
+    records, whole = sealer.records(name)
+    if not whole or len(records) != 2:
         return None
     try:
-        text = raw.decode("utf-8")
+        head, body = records[0].decode("utf-8"), records[1].decode("utf-8")
     except ValueError:
         return None
-    head, _, body = text.partition("\n")
     form, _, rest = head.partition(" ")
     if form != _MANIFEST:
         return None
@@ -132,9 +133,9 @@ def _load_manifest(sealer: Sealer, name: str) -> _Manifest | None:
 
 
 def _token_of(sealer: Sealer, name: str) -> str:
-    """The token of the manifest `name` ('' if none)."""
-    raw = sealer.read(name)
-    head = raw[:200].decode("utf-8", "replace").partition("\n")[0] if raw else ""
+    """The token of the manifest `name` ('' if none), from its first record alone."""
+    raw = sealer.first_record(name)
+    head = raw.decode("utf-8", "replace") if raw else ""
     form, _, rest = head.partition(" ")
     return rest.split(" ")[0] if form == _MANIFEST else ""
 
@@ -147,7 +148,8 @@ def _save_manifest(sealer: Sealer, name: str, manifest: dict[str, str], spare: s
     undo = undo if spare else {}
     fields = [x for p, k in undo.items() for x in (p, "-" if k is None else "=" + k)]
     fields += [x for pair in manifest.items() for x in pair]
-    sealer.write(name, (f"{_MANIFEST} {token} {spare or '-'} {len(undo)}\n" + "\0".join(fields)).encode("utf-8"))
+    sealer.write_records(name, [f"{_MANIFEST} {token} {spare or '-'} {len(undo)}".encode("utf-8"),
+                                "\0".join(fields).encode("utf-8")])
     return token
 
 
@@ -167,6 +169,38 @@ def _check_target(out: Path, known: bool) -> None:
                 "refusing to write there (nothing was changed). Choose a new or empty folder with "
                 "--out; if it is a site an earlier version or another clone built, delete it and "
                 "build again")
+
+
+MARKER = ".gulagpub-site"  # in every site written: says it was, should the state folder be lost
+_MARK = b"A site built by gulagpub: `gulagpub build --out` may replace this folder.\n"
+_PROTECTED = ("posts", "translations", "pages", "media", "templates", ".git", ".github", "src")
+
+
+def _adoptable(out: Path, repository: Path | None) -> bool:
+    """A folder gulagpub built whose record in the state folder is lost (a
+    deleted `.git/gulagpub/`, another clone): it carries the marker, and is
+    nothing a commit could have put the marker in (no file in it is tracked
+    by git; not the repository, nor one of its content or code folders)."""
+    marker = out / MARKER
+    try:
+        if not stat.S_ISREG(os.lstat(marker).st_mode) or marker.read_bytes() != _MARK:
+            return False
+    except OSError:
+        return False
+    if (out / ".git").exists() or (out / "gulagpub.toml").exists():
+        return False
+    if repository is None:
+        return True
+    repo, target = repository.resolve(), out.resolve()
+    if target == repo or any(target == repo / p or (repo / p) in target.parents for p in _PROTECTED):
+        return False
+    if repo not in target.parents:
+        return True
+    import subprocess
+
+    listed = subprocess.run(["git", "-C", str(repo), "ls-files", "-z", "--", str(target)],
+                            capture_output=True)
+    return listed.returncode == 0 and not listed.stdout
 
 
 def _inode(folder: Path) -> int | None:
@@ -209,18 +243,24 @@ def _check_path(path: str) -> None:
                          "check the permalink setting and the slug of the post that makes it")
 
 
-def write_site(out: Path, outputs: Iterable[Output], *, state: Path, kept: dict[str, str] | None = None,
-               live: str | None = None, workers: int = 1) -> WriteReport:
-    """Make `out` hold exactly `outputs` and the files of `kept` (path -> key,
-    each as the live site holds it), atomically; with `live` (the token of
+def live_keys(out: Path, state: Path) -> dict[str, str]:
+    """The live site's files and their keys, as its manifest says ({} when unknown)."""
+    found = _load_manifest(Sealer(state), _manifest_names(out.absolute())[0])
+    return found.files if found else {}
+
+
+def write_site(out: Path, outputs: Iterable[Output], *, state: Path, live: str | None = None,
+               workers: int = 1, repository: Path | None = None) -> WriteReport:
+    """Make `out` hold exactly `outputs`, atomically; with `live` (the token of
     the live site's manifest, from an earlier WriteReport), `outputs` and
     every other file of the live site. `state` is the folder keeping the
-    manifests (store.state_dir). With `workers` > 1 and many files to
-    write, they are made and written by that many processes (forked: the
-    makers need no pickling). Raises StaleOutputs, before changing anything,
-    when the live site lacks a file of `kept` or is not the one `live` names;
-    BuildError, with the previous site as it was and no spare left behind,
-    when anything else fails."""
+    manifests (store.state_dir). An output whose key the spare or the live
+    site already has is not made again (it is kept, or linked from the live
+    site). With `workers` > 1 and many files to write, they are made and
+    written by that many processes (forked: the makers need no pickling).
+    Raises StaleOutputs, before changing anything, when the live site is not
+    the one `live` names; BuildError, with the previous site as it was and no
+    spare left behind, when anything else fails."""
     out = out.absolute()
     sealer = Sealer(state)
     live_name, spare_name, ours_name = _manifest_names(out)
@@ -229,7 +269,7 @@ def write_site(out: Path, outputs: Iterable[Output], *, state: Path, kept: dict[
         found = _load_manifest(sealer, live_name) if out.is_dir() and not out.is_symlink() else None
         # A folder gulagpub made whose manifest was lost (a crash at the swap)
         # is still its own: the mark names the folders it made, by inode.
-        ours = found is not None or _inode(out) in _made(sealer, ours_name)
+        ours = found is not None or _inode(out) in _made(sealer, ours_name) or _adoptable(out, repository)
         _check_target(out, ours)
         if out.is_dir() and not ours:  # an empty folder, taken
             _mark_made(sealer, ours_name, out)
@@ -238,8 +278,8 @@ def write_site(out: Path, outputs: Iterable[Output], *, state: Path, kept: dict[
     current, token = (found.files, found.token) if found else (None, "")
     if live is not None and (current is None or token != live):
         raise StaleOutputs("the live site is not the one the plan remembers")
-    manifest: dict[str, str] = dict(kept or {})
-    fresh: list[Output] = []
+    manifest: dict[str, str] = {MARKER: "marker"}
+    fresh: list[Output] = [Output(MARKER, "marker", lambda: _MARK)]
     for o in outputs:
         if o.path in manifest:
             raise BuildError(f"two pages want the same path {o.path!r}; rename one of the posts "
@@ -247,8 +287,6 @@ def write_site(out: Path, outputs: Iterable[Output], *, state: Path, kept: dict[
         _check_path(o.path)
         manifest[o.path] = o.key
         fresh.append(o)
-    if kept and (current is None or any(current.get(p) != k for p, k in kept.items())):
-        raise StaleOutputs("the live site is not the one the plan remembers")
     if live is not None:
         assert current is not None
         manifest = {**current, **manifest}
@@ -256,7 +294,7 @@ def write_site(out: Path, outputs: Iterable[Output], *, state: Path, kept: dict[
         return WriteReport(written=0, removed=0, unchanged=len(manifest), token=token)
     spare = _spare_of(out)
     try:
-        return _swap_in(out, spare, sealer, (live_name, spare_name, ours_name), found, manifest, fresh, kept,
+        return _swap_in(out, spare, sealer, (live_name, spare_name, ours_name), found, manifest, fresh,
                         live, workers)
     except BaseException as exc:
         # Whatever failed, the live site is as it was; the half-made spare goes
@@ -275,8 +313,7 @@ def write_site(out: Path, outputs: Iterable[Output], *, state: Path, kept: dict[
 
 
 def _swap_in(out: Path, spare: Path, sealer: Sealer, names: tuple[str, str, str], found: _Manifest | None,
-             manifest: dict[str, str], fresh: list[Output], kept: dict[str, str] | None, live: str | None,
-             workers: int) -> WriteReport:
+             manifest: dict[str, str], fresh: list[Output], live: str | None, workers: int) -> WriteReport:
     """Bring the spare up to date with `manifest` and swap it in (write_site's second half)."""
     live_name, spare_name, ours_name = names
     current, token = (found.files, found.token) if found else (None, "")
@@ -312,18 +349,20 @@ def _swap_in(out: Path, spare: Path, sealer: Sealer, names: tuple[str, str, str]
 
     made_dirs: set[str] = set()
     todo: list[tuple[Output, bool]] = []
+    relink: list[str] = []  # files the live site has as they must be, and the spare has not
+    live_keys = current or {}
     for o in fresh:
         if have.get(o.path) != o.key:
-            todo.append((o, o.path in have))
-    # Kept files the spare lacks (changed by the previous build): linked from the live site.
+            if live is None and live_keys.get(o.path) == o.key:
+                relink.append(o.path)
+            else:
+                todo.append((o, o.path in have))
     if live is not None:  # (all the live site's files but the fresh ones)
         made = {o.path for o in fresh}
         if differs is not None:  # the spare is the live site but for these
-            relink = [p for p in differs if p in current and p not in made]  # type: ignore[operator]
+            relink = [p for p in differs if p in live_keys and p not in made]
         else:  # compared in sets
-            relink = [p for p, _ in current.items() - have.items() if p not in made]  # type: ignore[union-attr]
-    else:
-        relink = [p for p, k in (kept or {}).items() if have.get(p) != k]
+            relink = [p for p, _ in live_keys.items() - have.items() if p not in made]
     for path in relink:
         _make_dirs(spare, path.rpartition("/")[0], made_dirs)
         target = spare / path
@@ -442,6 +481,14 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
             data = data[os.write(queue_w, data):]
     finally:
         os.close(queue_w)
+    with fork_friendly():
+        _fork_writers(spare, units, queue_r, workers, made)
+
+
+def _fork_writers(spare: Path, units: list[list[tuple[Output, bool]]], queue_r: int, workers: int,
+                  made: set[str]) -> None:
+    """This process and `workers` - 1 forked ones take pieces of work from the queue until it is empty."""
+    children: list[tuple[int, int]] = []
 
     def work() -> None:
         while True:
@@ -453,8 +500,6 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
             for o, existed in units[int.from_bytes(got, "little")]:
                 _write_one(spare, o, existed, made)
 
-    children: list[tuple[int, int]] = []
-    gc.freeze()  # the collector would otherwise touch (copy) every shared page
     try:
         for _ in range(1, workers):
             r, w = os.pipe()
@@ -491,7 +536,6 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
         if messages:
             raise BuildError("; ".join(messages))
     finally:
-        gc.unfreeze()
         os.close(queue_r)
 
 

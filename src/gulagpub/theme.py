@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import BuildError
 from .store import Sealer
+from .xmlsafe import strip_forbidden
 
 if TYPE_CHECKING:
     import jinja2
@@ -148,6 +149,4 @@ def _xml_safe(value: Any) -> Any:
 @functools.lru_cache(maxsize=1 << 16)
 def _stripped(text: str) -> str:
     # Pages repeat the same texts (site title, feed links, tag names).
-    from . import render
-
-    return render.strip_forbidden(text)
+    return strip_forbidden(text)
