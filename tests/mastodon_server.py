@@ -7,9 +7,15 @@ auth (401), POST /api/v1/statuses (form or JSON) with Mastodon's length rule
 GET/DELETE /api/v1/statuses/:id, /api/v1/instance and /api/v2/instance,
 /api/v1/accounts/verify_credentials, /api/v1/accounts/:id/statuses with
 max_id/limit paging and a Link header, rate-limit headers on every response
-(ISO 8601 reset), and faults on demand (`fail`): 500, 429, a connection
-dropped before storing, after storing (the reply lost), or held after
-storing until the test has killed the client.
+(ISO 8601 reset), POST /api/v2/media (an image and its description),
+and faults on demand (`fail`): 500, 429, a connection dropped before
+storing, after storing (the reply lost), held after storing until the test
+has killed the client, a reply dripped one byte at a time after storing
+('drip'), or a 200 that is not a status ('bogus', nothing stored).
+
+Servers differ in what they do with an Idempotency-Key: `idempotency` is
+"keep" (Mastodon: for `idempotency_ttl` seconds; `forget_keys()` is an hour
+passing) or "ignore" (servers that never supported it).
 
 Its JSON has the keys of the real responses recorded in
 ../shared/fixtures/mastodon-cassettes/ (test_mastodon_server.py compares them).
@@ -60,7 +66,7 @@ def _iso_ms(when: datetime) -> str:
 
 @dataclass
 class Fault:
-    kind: str  # 500 | 429 | drop-before | drop-after | hold-after
+    kind: str  # 500 | 429 | drop-before | drop-after | hold-after | drip | bogus
     method: str
     path: str  # a prefix of the request path
     times: int
@@ -74,8 +80,13 @@ class MastodonServer:
     ACCOUNT_ID = "117020565966271181"
 
     def __init__(self, token: str = "test-token-5f0c2a9e", *, max_characters: int = 500,
-                 url_length: int = 23, idempotency_ttl: float = 3600.0, v2: bool = True) -> None:
+                 url_length: int = 23, idempotency_ttl: float = 3600.0, v2: bool = True,
+                 idempotency: str = "keep") -> None:
         self.token = token
+        self.idempotency = idempotency  # keep | ignore
+        self.media: dict[str, dict[str, Any]] = {}  # id -> attachment JSON (bytes under "data")
+        self.drip_every = 0.5  # seconds between two bytes of a 'drip' reply
+        self.stopping = threading.Event()
         self.max_characters = max_characters
         self.url_length = url_length
         self.idempotency_ttl = idempotency_ttl
@@ -109,6 +120,7 @@ class MastodonServer:
 
     def stop(self) -> None:
         self.release.set()
+        self.stopping.set()
         if self.httpd is not None:
             self.httpd.shutdown()
             self.httpd.server_close()
@@ -117,6 +129,11 @@ class MastodonServer:
              reset_in: float = 0.0) -> None:
         """Make the next `times` matching requests fail with `kind`."""
         self.faults.append(Fault(kind, method, path, times, reset_in))
+
+    def forget_keys(self) -> None:
+        """What an hour does to Mastodon's memory of Idempotency-Keys."""
+        with self.lock:
+            self.keys.clear()
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
@@ -236,9 +253,11 @@ class MastodonServer:
 
     # -- behaviour -------------------------------------------------------------
 
-    def create(self, form: dict[str, str], key: str | None) -> tuple[int, dict[str, Any]]:
+    def create(self, form: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
         """Store a status, or return the one stored under `key`; (code, JSON)."""
         now = time.time()
+        if self.idempotency == "ignore":
+            key = None
         with self.lock:
             if key and key in self.keys:
                 sid, at = self.keys[key]
@@ -256,6 +275,12 @@ class MastodonServer:
             sid = str(self._next_id)
             status = self._status(sid, text, spoiler, form.get("visibility", "public"),
                                   form.get("language"), datetime.now(timezone.utc))
+            media_ids = form.get("media_ids[]") or []
+            unknown = [m for m in media_ids if m not in self.media]
+            if unknown:
+                return 422, {"error": "Validation failed: Media attachments are invalid"}
+            status["media_attachments"] = [{k: v for k, v in self.media[m].items() if k != "data"}
+                                           for m in media_ids]
             self.statuses[sid] = status
             if key:
                 self.keys[key] = (sid, now)
@@ -274,6 +299,24 @@ class MastodonServer:
             limit, boundary = 300, now.replace(second=0, microsecond=0) + timedelta(minutes=5 - now.minute % 5)
         return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
                 "X-RateLimit-Reset": _iso(boundary)}
+
+
+def _multipart(body: bytes, content_type: str) -> dict[str, Any]:
+    """The fields of a multipart/form-data body; a file as {"data", "type", "name"}."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
+    form: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            form[name] = {"data": data, "type": part.get_content_type(), "name": part.get_filename()}
+        else:
+            form[name] = data.decode("utf-8")
+    return form
 
 
 def _linkify(text: str) -> str:
@@ -308,13 +351,43 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _form(self) -> dict[str, str]:
+    def _form(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8") if length else ""
-        if "json" in (self.headers.get("Content-Type") or ""):
+        body = self.rfile.read(length) if length else b""
+        kind = self.headers.get("Content-Type") or ""
+        if "multipart/form-data" in kind:
+            return _multipart(body, kind)
+        raw = body.decode("utf-8")
+        if "json" in kind:
             data = json.loads(raw or "{}")
-            return {k: "" if v is None else str(v) for k, v in data.items()}
-        return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            form: dict[str, Any] = {k: "" if v is None else str(v) for k, v in data.items() if k != "media_ids"}
+            if isinstance(data.get("media_ids"), list):
+                form["media_ids[]"] = [str(m) for m in data["media_ids"]]
+            return form
+        fields = parse_qs(raw, keep_blank_values=True)
+        form = {k: v[-1] for k, v in fields.items()}
+        if "media_ids[]" in fields:
+            form["media_ids[]"] = fields["media_ids[]"]
+        return form
+
+    def _drip(self, body: Any) -> None:
+        """The reply, one byte every `drip_every` seconds, until it is sent,
+        the client has gone, or the server stops."""
+        m = self.mastodon
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        try:
+            for i in range(len(data)):
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                if m.stopping.wait(m.drip_every):
+                    break
+        except OSError:
+            pass
+        self._drop()
 
     def _authorized(self) -> bool:
         return self.headers.get("Authorization") == f"Bearer {self.mastodon.token}"
@@ -344,8 +417,22 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(401, {"error": "The access token is invalid"}, {
                 "WWW-Authenticate": 'Bearer realm="Doorkeeper", error="invalid_token", '
                                     'error_description="The access token is invalid"'})
+        if path == "/api/v2/media" and method == "POST":
+            with m.lock:
+                mid = str(len(m.media) + 117020600000000001)
+                file = form.get("file") or {}
+                m.media[mid] = {"id": mid, "type": "image", "url": f"{m.base_url}/media/{mid}.png",
+                                "preview_url": f"{m.base_url}/media/{mid}-small.png", "remote_url": None,
+                                "preview_remote_url": None, "text_url": None, "meta": {},
+                                "description": form.get("description"), "blurhash": None,
+                                "data": file.get("data", b""), "mime": file.get("type")}
+            return self._reply(200, {k: v for k, v in m.media[mid].items() if k not in ("data", "mime")})
         if path == "/api/v1/statuses" and method == "POST":
+            if fault is not None and fault.kind == "bogus":
+                return self._reply(200, {"id": None, "url": 12})
             code, body = m.create(form, self.headers.get("Idempotency-Key"))
+            if fault is not None and fault.kind == "drip" and code == 200:
+                return self._drip(m.public(body))
             if fault is not None and fault.kind in ("drop-after", "hold-after") and code == 200:
                 if fault.kind == "hold-after":
                     m.held.set()
