@@ -25,16 +25,13 @@ import base64
 import hashlib
 import json
 import re
-import socket
-import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import regex
-from mastodon_server import Fault
+from fakeserver import FaultHandler, FaultServer
 
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
@@ -60,13 +57,14 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class BlueskyServer:
+class BlueskyServer(FaultServer):
     """Start with `start()`; `base_url`, `handle`, `password`, `did`, `records`
     (rkey -> {"uri", "cid", "value", "indexedAt"}, posting order) are what
     tests look at."""
 
     def __init__(self, handle: str = "gulagpub.test", password: str = "app-pass-7c1e-2b9d-44aa", *,
                  rkeys: str = "refuse") -> None:
+        super().__init__()
         self.handle = handle
         self.password = password
         self.did = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
@@ -74,48 +72,14 @@ class BlueskyServer:
         self.indexed = True  # False: the feed (the AppView's) shows nothing yet, records are there
         self.records: dict[str, dict[str, Any]] = {}
         self.blobs: dict[str, bytes] = {}
-        self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []  # method, NSID
-        self.held = threading.Event()
-        self.release = threading.Event()
-        self.stopping = threading.Event()
-        self.drip_every = 0.5
-        self.lock = threading.Lock()
         self.tokens: set[str] = set()
         self._clock = int(time.time() * 1_000_000)
-        self.httpd: ThreadingHTTPServer | None = None
-        self.base_url = ""
-
-    def start(self) -> BlueskyServer:
-        server = self
-
-        class Handler(_Handler):
-            bsky = server
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.release.set()
-        self.stopping.set()
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
 
     def fail(self, kind: str, times: int = 1, method: str = "POST", nsid: str = "com.atproto.repo.createRecord",
              reset_in: float = 0.0) -> None:
-        self.faults.append(Fault(kind, method, nsid, times, reset_in))
-
-    def _take_fault(self, method: str, nsid: str) -> Fault | None:
-        with self.lock:
-            for f in self.faults:
-                if f.times > 0 and f.method == method and nsid == f.path:
-                    f.times -= 1
-                    return f
-        return None
+        """Make the next `times` calls of `nsid` fail with `kind` (see fakeserver)."""
+        self.add_fault(kind, times, method, "/xrpc/" + nsid, reset_in)
 
     def new_tid(self) -> str:
         with self.lock:
@@ -180,55 +144,18 @@ class BlueskyServer:
                    if external.get("thumb") else {})}}
         return view
 
-    def rate_headers(self) -> dict[str, str]:
+    def rate_headers(self, method: str, path: str) -> dict[str, str]:
         reset = int(time.time()) + 300
         return {"ratelimit-limit": "3000", "ratelimit-remaining": "2999", "ratelimit-reset": str(reset),
                 "ratelimit-policy": "3000;w=300"}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    bsky: BlueskyServer
+class _Handler(FaultHandler):
+    state: BlueskyServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _reply(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in {**self.bsky.rate_headers(), **(headers or {})}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def _drip(self, body: Any) -> None:
-        b = self.bsky
-        data = json.dumps(body).encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        try:
-            for i in range(len(data)):
-                self.wfile.write(data[i:i + 1])
-                self.wfile.flush()
-                if b.stopping.wait(b.drip_every):
-                    break
-        except OSError:
-            pass
-        self._drop()
-
     def _handle(self) -> None:
-        b = self.bsky
+        b = self.state
         url = urlsplit(self.path)
         method = self.command
         nsid = url.path.removeprefix("/xrpc/")
@@ -236,7 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         b.requests.append((method, nsid))
-        fault = b._take_fault(method, nsid)
+        fault = b._take_fault(method, url.path)
         if fault is not None:
             if fault.kind == "500":
                 return self._reply(500, {"error": "InternalServerError", "message": "Internal Server Error"})
@@ -312,3 +239,6 @@ class _Handler(BaseHTTPRequestHandler):
         return self._reply(501, {"error": "MethodNotImplemented", "message": "Method Not Implemented"})
 
     do_GET = do_POST = _handle  # type: ignore[assignment]
+
+
+BlueskyServer.handler = _Handler

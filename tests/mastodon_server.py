@@ -25,16 +25,13 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import regex
+from fakeserver import FaultHandler, FaultServer
 
 # Mastodon (twitter-text): a URL is not preceded by a letter, digit, @, $ or
 # #, has a dotted host, and trailing punctuation is not part of it.
@@ -64,16 +61,7 @@ def _iso_ms(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-@dataclass
-class Fault:
-    kind: str  # 500 | 429 | drop-before | drop-after | hold-after | drip | bogus
-    method: str
-    path: str  # a prefix of the request path
-    times: int
-    reset_in: float = 0.0  # for 429: seconds to X-RateLimit-Reset
-
-
-class MastodonServer:
+class MastodonServer(FaultServer):
     """Start with `start()`; `base_url`, `token`, `statuses` (id -> status
     JSON, posting order) are what tests look at."""
 
@@ -82,66 +70,30 @@ class MastodonServer:
     def __init__(self, token: str = "test-token-5f0c2a9e", *, max_characters: int = 500,
                  url_length: int = 23, idempotency_ttl: float = 3600.0, v2: bool = True,
                  idempotency: str = "keep") -> None:
+        super().__init__()
         self.token = token
         self.idempotency = idempotency  # keep | ignore
         self.media: dict[str, dict[str, Any]] = {}  # id -> attachment JSON (bytes under "data")
-        self.drip_every = 0.5  # seconds between two bytes of a 'drip' reply
-        self.stopping = threading.Event()
         self.max_characters = max_characters
         self.url_length = url_length
         self.idempotency_ttl = idempotency_ttl
         self.v2 = v2
         self.statuses: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, tuple[str, float]] = {}
-        self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers (no Authorization)
         self.reject: Callable[[str], bool] = lambda text: False  # 422 (in Japanese) for matching texts
-        self.held = threading.Event()  # set when a 'hold-after' fault has stored its status
-        self.release = threading.Event()  # set by the test to let the held handler drop the reply
-        self.lock = threading.Lock()
         self._next_id = 117020586000687987
         self._remaining = 300
-        self.httpd: ThreadingHTTPServer | None = None
-        self.base_url = ""
-
-    # -- life cycle -----------------------------------------------------------
-
-    def start(self) -> MastodonServer:
-        server = self
-
-        class Handler(_Handler):
-            mastodon = server
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.release.set()
-        self.stopping.set()
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
 
     def fail(self, kind: str, times: int = 1, method: str = "POST", path: str = "/api/v1/statuses",
              reset_in: float = 0.0) -> None:
-        """Make the next `times` matching requests fail with `kind`."""
-        self.faults.append(Fault(kind, method, path, times, reset_in))
+        """Make the next `times` matching requests fail with `kind` (see fakeserver)."""
+        self.add_fault(kind, times, method, path, reset_in)
 
     def forget_keys(self) -> None:
         """What an hour does to Mastodon's memory of Idempotency-Keys."""
         with self.lock:
             self.keys.clear()
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for f in self.faults:
-                if f.times > 0 and f.method == method and path.startswith(f.path):
-                    f.times -= 1
-                    return f
-        return None
 
     # -- JSON in the shape of Mastodon's ------------------------------------------
 
@@ -326,30 +278,8 @@ def _linkify(text: str) -> str:
     return _URL.sub(lambda m: f'<a href="{m.group(0)}" rel="nofollow noopener" target="_blank">{m.group(0)}</a>', out)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    mastodon: MastodonServer
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-        pass
-
-    def _reply(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        method = self.command
-        path = urlsplit(self.path).path
-        for k, v in {**self.mastodon.rate_headers(method, path), **(headers or {})}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+class _Handler(FaultHandler):
+    state: MastodonServer
 
     def _form(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
@@ -370,30 +300,11 @@ class _Handler(BaseHTTPRequestHandler):
             form["media_ids[]"] = fields["media_ids[]"]
         return form
 
-    def _drip(self, body: Any) -> None:
-        """The reply, one byte every `drip_every` seconds, until it is sent,
-        the client has gone, or the server stops."""
-        m = self.mastodon
-        data = json.dumps(body).encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        try:
-            for i in range(len(data)):
-                self.wfile.write(data[i:i + 1])
-                self.wfile.flush()
-                if m.stopping.wait(m.drip_every):
-                    break
-        except OSError:
-            pass
-        self._drop()
-
     def _authorized(self) -> bool:
-        return self.headers.get("Authorization") == f"Bearer {self.mastodon.token}"
+        return self.headers.get("Authorization") == f"Bearer {self.state.token}"
 
     def _handle(self) -> None:
-        m = self.mastodon
+        m = self.state
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
         method = self.command
@@ -466,7 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._reply(404, {"error": "Not Found"})
 
     def _account_statuses(self, account_id: str, query: dict[str, list[str]]) -> None:
-        m = self.mastodon
+        m = self.state
         if account_id != m.ACCOUNT_ID:
             return self._reply(404, {"error": "Record not found"})
         limit = min(int(query.get("limit", ["20"])[0]), 40)
@@ -486,3 +397,6 @@ class _Handler(BaseHTTPRequestHandler):
         return self._reply(200, [m.public(s) for s in page], headers)
 
     do_GET = do_POST = do_DELETE = do_PUT = _handle  # type: ignore[assignment]
+
+
+MastodonServer.handler = _Handler

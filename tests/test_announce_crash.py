@@ -4,7 +4,9 @@ last pushed commit (a bare repository stands in for GitHub: a killed CI
 runner pushes nothing) with the server's key forgotten: exactly one
 announcement per post and network, every time.
 
-Each test is one chain of real `gulagpub announce` processes over real HTTP:
+Each test is one chain of real `gulagpub announce` processes over real HTTP
+(forked from a warm launcher, tests/warm.py, so as not to pay a second and a
+half of imports per process):
 each is killed at the next step (the `GULAGPUB_TEST_PAUSE_AT` checkpoints,
 and while the server holds a stored post's reply), the next one starts from
 what the last one left; after every kill no post is on the network twice, and
@@ -13,9 +15,6 @@ the last run, in place or in a fresh clone, leaves each post there once."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from bluesky_server import BlueskyServer
 from click.testing import CliRunner
 from conftest import ALICE, Repo, act_as, post_text, run_git
 from mastodon_server import MastodonServer
+from warm import Launcher
 
 from gulagpub.announce import CHECKPOINTS
 from gulagpub.cli import main
@@ -105,33 +105,29 @@ def clone(origin: Path, where: Path) -> Repo:
     return Repo(where)
 
 
-def spawn(work: Repo, net: Net, **extra: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "gulagpub", "-C", str(work.root), "announce"],
-                            env=net.env(**extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def kill_at(work: Repo, net: Net, step: str, flag: Path) -> None:
+def kill_at(launch: Launcher, work: Repo, net: Net, step: str, flag: Path) -> None:
+    args = ["-C", str(work.root), "announce"]
     if step == "held":
         net.hold()
-        proc = spawn(work, net)
+        child = launch(args, net.env())
         reached = net.server.held.is_set
     else:
-        proc = spawn(work, net, GULAGPUB_TEST_PAUSE_AT=f"{net.name}:{step}", GULAGPUB_TEST_PAUSE_FILE=str(flag))
+        child = launch(args, net.env(GULAGPUB_TEST_PAUSE_AT=f"{net.name}:{step}", GULAGPUB_TEST_PAUSE_FILE=str(flag)))
         reached = flag.exists
     end = time.monotonic() + 30
-    while not reached() and proc.poll() is None and time.monotonic() < end:
+    while not reached() and child.alive() and time.monotonic() < end:
         time.sleep(0.02)
-    alive = proc.poll() is None
-    proc.send_signal(signal.SIGKILL)
-    out, err = proc.communicate()
+    alive = child.alive()
+    child.kill()
     net.server.release.set()
-    assert alive and reached(), f"the run did not reach {step}: {out.decode()} {err.decode()}"
+    assert alive and reached(), f"the run did not reach {step}: {child.output()}"
 
 
 @pytest.mark.parametrize("mode", ["in-place", "fresh"])
 @pytest.mark.parametrize("network", ["mastodon", "bluesky"])
 def test_killed_at_every_step_then_run_again_each_post_once(origin, tmp_path, network, mode):
     net = Net(network, mode)
+    launch = Launcher(tmp_path / "runs").__enter__()
     try:
         seed = clone(origin, tmp_path / "seed")
         seed.write("gulagpub.toml", seed.read("gulagpub.toml") + net.settings())
@@ -142,7 +138,7 @@ def test_killed_at_every_step_then_run_again_each_post_once(origin, tmp_path, ne
             if mode == "fresh":
                 work = clone(origin, tmp_path / f"run-{n}")  # what the last runner pushed: nothing since
                 net.forget()
-            kill_at(work, net, step, tmp_path / f"paused-{n}")
+            kill_at(launch, work, net, step, tmp_path / f"paused-{n}")
             assert max(net.counts().values()) <= 1, f"posted twice after a kill at {step}: {net.counts()}"
             assert net.total() == sum(net.counts().values())
         if mode == "fresh":
@@ -161,4 +157,5 @@ def test_killed_at_every_step_then_run_again_each_post_once(origin, tmp_path, ne
         assert again.exit_code == 0 and again.stdout == "" and "nothing to announce" in again.stderr
         assert net.counts() == {n: 1 for n in NAMES}
     finally:
+        launch.__exit__()
         net.server.stop()
