@@ -298,6 +298,10 @@ def test_both_networks_in_one_run_each_with_its_own_ledger(blog, server):
             "mastodon": {"posted"}, "bluesky": {"posted"}}
         only = CliRunner().invoke(main, ["-C", str(blog.root), "announce", "--network", "bluesky", "--dry-run"], env=env)
         assert only.exit_code == 0 and "nothing to announce" in only.stderr
+        unset = CliRunner().invoke(main, ["-C", str(blog.root), "announce", "--network", "bluesky"],
+                                   env={**env, "BLUESKY_APP_PASSWORD": "", "BLUESKY_HANDLE": ""})
+        assert unset.exit_code == 1 and "--network bluesky: BLUESKY_HANDLE and BLUESKY_APP_PASSWORD are not set" \
+            in unset.stderr
     finally:
         mastodon.stop()
 

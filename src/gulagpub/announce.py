@@ -304,12 +304,18 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
     unknown = set(networks or ()) - set(NETWORKS)
     if unknown:
         raise AnnounceError(f"unknown network {sorted(unknown)[0]!r}; known: {', '.join(NETWORKS)}")
+    have = {c.network for c in credentials}
+    if credentials and networks:
+        missing = sorted(set(networks) - have)
+        if missing:
+            needed = {MASTODON: "MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN",
+                      BLUESKY: "BLUESKY_HANDLE and BLUESKY_APP_PASSWORD"}[missing[0]]
+            raise AnnounceError(f"--network {missing[0]}: {needed} are not set; set them, or leave "
+                                f"--network {missing[0]} out")
     chosen = [c for c in credentials if networks is None or c.network in networks]
     report = Report(mode="dry-run" if dry_run else ("post" if chosen else "outbox"))
 
     if not chosen:
-        if credentials and not dry_run:
-            return report  # networks configured, none of them chosen: nothing to do
         ledger = Ledger(root)
         items = []
         for network in (networks or (MASTODON,)):
