@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from datetime import datetime, timezone, tzinfo
 from enum import Enum
@@ -84,23 +84,42 @@ class FeedSettings:
 
 
 @dataclass(frozen=True)
-class MastodonSettings:
-    """[mastodon]: how and when posts are announced."""
+class NetworkSettings:
+    """What [mastodon] and [bluesky] both hold: how and when posts are announced there."""
 
-    visibility: str = "public"  # public | unlisted
-    limit: int = 3  # statuses per run at most
+    limit: int = 3  # posts per run at most
     announce_since: datetime | None = None  # posts published before are not announced
     on_withdraw: str = "leave"  # leave | delete
     content_warnings: dict[str, str] = field(default_factory=dict)  # tag -> warning
     summary: bool = True
-    # Seconds a pending announcement is retried with the same Idempotency-Key
-    # (Mastodon keeps keys 3600 s; the margin covers clock skew). Older ones
-    # are first looked for on the account.
-    idempotency_window: float = 3300
     retry_for: float = 60  # seconds of retrying network errors and 5xx, then stop
-    rate_limit_wait: float = 120  # longest wait for X-RateLimit-Reset, else stop
-    request_timeout: float = 30  # seconds per HTTP request
-    search_pages: int = 5  # pages of the account's statuses searched for a lost reply
+    rate_limit_wait: float = 120  # longest wait for a rate limit's reset, else stop
+    request_timeout: float = 30  # seconds for one whole HTTP request, however the server drips
+    run_timeout: float = 300  # seconds for one run on this network, then stop (what is left waits)
+    # Pages of the account's own recent posts read before posting, to find
+    # an announcement that was made but not recorded (a lost ledger, a lost
+    # reply); reading stops earlier at the oldest post due.
+    search_pages: int = 5
+
+
+@dataclass(frozen=True)
+class MastodonSettings(NetworkSettings):
+    """[mastodon]: how and when posts are announced on Mastodon."""
+
+    visibility: str = "public"  # public | unlisted
+
+
+@dataclass(frozen=True)
+class BlueskySettings(NetworkSettings):
+    """[bluesky]: how and when posts are announced on Bluesky. `announce_since`
+    and `content_warnings` not set here are [mastodon]'s: they say what the
+    blog's posts are, not how a network shows them."""
+
+    service: str = "https://bsky.social"  # the account's PDS (its XRPC server)
+    web_url: str = "https://bsky.app"  # where a post's public page is
+    # The self-label that hides the link card's image behind a warning when a
+    # post has a content warning (the warning's text opens the post itself).
+    content_warning_label: str = "graphic-media"
 
 
 @dataclass(frozen=True)
@@ -111,6 +130,7 @@ class Config:
     workflow: WorkflowSettings = WorkflowSettings()
     feeds: FeedSettings = FeedSettings()
     mastodon: MastodonSettings = MastodonSettings()
+    bluesky: BlueskySettings = BlueskySettings()
     team: tuple[Member, ...] = ()
 
     def member(self, email: str | None = None, github: str | None = None) -> Member | None:
@@ -174,12 +194,60 @@ def _check_type(value: Any, typ: type | tuple[type, ...], key: str, text: str, p
         raise ConfigError(f"{at}: '{key}' {hint}")
 
 
+def _network(cls: type, data: Any, where: str, text: str, path: str, site: SiteSettings,
+             inherit: NetworkSettings | None) -> Any:
+    """One network's section, validated; `announce_since` and `content_warnings`
+    it does not set are `inherit`'s."""
+    settings = _section(cls, data, where, text, path)
+    if inherit is not None:
+        own = data if isinstance(data, dict) else {}
+        settings = replace(settings, **{k: getattr(inherit, k) for k in ("announce_since", "content_warnings")
+                                        if k not in own})
+    # The line of a key is looked for from the section's header on: every
+    # network's section has the same keys.
+    start = text.find(f"[{where}]")
+    section = text[start:] if start >= 0 else text
+    offset = text.count("\n", 0, start) if start >= 0 else 0
+
+    def fail(key: str, message: str) -> ConfigError:
+        line = _line_of(section, key)
+        return ConfigError(f"{path}:{line + offset if line else 1}: {where}.{key} {message}")
+
+    if settings.on_withdraw not in ("leave", "delete"):
+        raise fail("on_withdraw", "must be 'leave' or 'delete'")
+    for key in ("limit", "search_pages"):
+        value = getattr(settings, key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise fail(key, "must be a whole number, 0 or more")
+    if not isinstance(settings.summary, bool):
+        raise fail("summary", "must be true or false")
+    for key in ("retry_for", "rate_limit_wait", "request_timeout", "run_timeout"):
+        value = getattr(settings, key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise fail(key, "must be a number of seconds, 0 or more")
+    for key in ("request_timeout", "run_timeout"):
+        if getattr(settings, key) == 0:
+            raise fail(key, "must be more than 0 seconds")
+    if not isinstance(settings.content_warnings, dict) or not all(
+        isinstance(v, str) for v in settings.content_warnings.values()
+    ):
+        raise fail("content_warnings", 'must be a table of tag = "warning"')
+    since = settings.announce_since
+    if since is not None and "announce_since" in (data if isinstance(data, dict) else {}):
+        if not isinstance(since, datetime):
+            raise fail("announce_since", "must be a date-time like 2026-11-27T12:00:00Z")
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=ZoneInfo(site.timezone))
+        settings = replace(settings, announce_since=since.astimezone(timezone.utc))
+    return settings
+
+
 def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax") from exc
-    allowed = {"site", "workflow", "feeds", "mastodon", "team"}
+    allowed = {"site", "workflow", "feeds", "mastodon", "bluesky", "team"}
     for key in data:
         if key not in allowed:
             line = _line_of(text, key) or (text.find(f"[{key}") >= 0 and text.count("\n", 0, text.find(f"[{key}")) + 1)
@@ -220,30 +288,16 @@ def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
     if feeds.entries < 1:
         raise ConfigError(f"{path}:{_line_of(text, 'entries')}: feeds.entries must be at least 1")
 
-    mastodon = _section(MastodonSettings, data.get("mastodon", {}), "mastodon", text, path)
+    mastodon = _network(MastodonSettings, data.get("mastodon", {}), "mastodon", text, path, site, None)
     if mastodon.visibility not in ("public", "unlisted"):
         raise ConfigError(f"{path}:{_line_of(text, 'visibility')}: mastodon.visibility must be 'public' or 'unlisted'")
-    if mastodon.on_withdraw not in ("leave", "delete"):
-        raise ConfigError(f"{path}:{_line_of(text, 'on_withdraw')}: mastodon.on_withdraw must be 'leave' or 'delete'")
-    _check_type(mastodon.limit, int, "mastodon.limit", text, path, "must be a whole number")
-    _check_type(mastodon.search_pages, int, "mastodon.search_pages", text, path, "must be a whole number")
-    _check_type(mastodon.summary, bool, "mastodon.summary", text, path, "must be true or false")
-    for key in ("idempotency_window", "retry_for", "rate_limit_wait", "request_timeout"):
-        value = getattr(mastodon, key)
-        _check_type(value, (int, float), f"mastodon.{key}", text, path, "must be a number of seconds")
-        if isinstance(value, bool) or value < 0:
-            raise ConfigError(f"{path}:{_line_of(text, key)}: mastodon.{key} must be a number of seconds, 0 or more")
-    if not isinstance(mastodon.content_warnings, dict) or not all(
-        isinstance(v, str) for v in mastodon.content_warnings.values()
-    ):
-        raise ConfigError(f"{path}:{_line_of(text, 'content_warnings')}: mastodon.content_warnings must be a table of tag = \"warning\"")
-    since = mastodon.announce_since
-    if since is not None:
-        if not isinstance(since, datetime):
-            raise ConfigError(f"{path}:{_line_of(text, 'announce_since')}: mastodon.announce_since must be a date-time like 2026-11-27T12:00:00Z")
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=ZoneInfo(site.timezone))
-        mastodon = MastodonSettings(**{**mastodon.__dict__, "announce_since": since.astimezone(timezone.utc)})
+    bluesky = _network(BlueskySettings, data.get("bluesky", {}), "bluesky", text, path, site, mastodon)
+    for key in ("service", "web_url"):
+        value = getattr(bluesky, key)
+        if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+/?$", value):
+            raise ConfigError(f"{path}:{_line_of(text, key)}: bluesky.{key} must be an address like "
+                              f"'https://bsky.social' (got {value!r})")
+    _check_type(bluesky.content_warning_label, str, "bluesky.content_warning_label", text, path, "must be a string")
 
     team = []
     seen: set[str] = set()
@@ -280,7 +334,8 @@ def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
                 signing_key=entry.get("signing_key"),
             )
         )
-    return Config(site=site, workflow=workflow, feeds=feeds, mastodon=mastodon, team=tuple(team))
+    return Config(site=site, workflow=workflow, feeds=feeds, mastodon=mastodon, bluesky=bluesky,
+                  team=tuple(team))
 
 
 def dump_member(member: Member) -> str:
