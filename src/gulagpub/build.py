@@ -47,6 +47,7 @@ RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed
 COMMENTS_SUFFIX = ".comments.yaml"  # comments.SUFFIX, without importing YAML to plan
 
 Progress = Callable[[str], None]
+_KEEP_IN_MEMORY = 3000  # rows waiting for the database: above, written before the site is
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,12 @@ class _Build:
         history.wait()  # (no thread may run when the reading stage forks its workers)
         reading = read(root, cfg, self.cache, render=True)
         self.say(f"read {len(reading.paths)} content file(s)")
+        if len(self.cache.db.pending) > _KEEP_IN_MEMORY and not self.dry_run:
+            # Many files parsed (a first build): their posts and HTML go to the
+            # database now, and the writers read them there, rather than the
+            # build holding them all in memory to the end.
+            self.cache.db.commit()
+            reading.html.clear()
         problems = reading.problems + self.cache.whole_set_problems(reading)
         sources = Sources(root, cfg, reading, None, {}, self.now)
         visible = self.visible(reading)

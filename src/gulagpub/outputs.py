@@ -111,7 +111,7 @@ class Planner:
             outputs += made
         items = [self.item(src) for src in cat.posts]
         by_path = sorted(range(len(items)), key=lambda n: items[n].path)
-        outputs += self._site_outputs([it.key for it in items], [(items[n].path, items[n].lastmod) for n in by_path],
+        outputs += self._site_outputs([it.key for it in items], [(items[n].lastmod, items[n].row) for n in by_path],
                                       page_urls)
         outputs = self.without_colliding_aliases(outputs)
         n_pages = sum(1 for o in outputs if o.path.endswith(".html"))
@@ -153,9 +153,9 @@ class Planner:
             outputs += self.list_group(cat.lists[base], places, current)
         page_urls = [absolute(site_path("page", self.sources.record(src).slug, None, "", self.config), self.config)
                      for src in cat.pages]
-        pos, keys, paths, lastmods = states.pos, states.col("key"), states.col("path"), states.col("lastmod")
+        pos, keys, rows, lastmods = states.pos, states.col("key"), states.col("row"), states.col("lastmod")
         at = [pos[s] for s in cat.posts]
-        outputs += self._site_outputs([keys[i] for i in at], [(paths[at[n]], lastmods[at[n]]) for n in by_path],
+        outputs += self._site_outputs([keys[i] for i in at], [(lastmods[at[n]], rows[at[n]]) for n in by_path],
                                       page_urls)
         return Planned(outputs, False, counts, states, by_path, self.feed_docs, self.warnings)
 
@@ -282,9 +282,9 @@ class Planner:
         return real
 
     # --- the site as a whole -------------------------------------------------------
-    def _site_outputs(self, keys: list[str], times: list[tuple[str, str]], page_urls: list[str]) -> list[Output]:
+    def _site_outputs(self, keys: list[str], rows: list[tuple[str, str]], page_urls: list[str]) -> list[Output]:
         """The files of the site as a whole; `keys` the posts' keys (they name their
-        address and time), `times` their site paths and times, in path order."""
+        address and time), `rows` their times and sitemap rows, in path order."""
         cfg = self.config
         pages, gen = self.pages, self.gen
         outputs = [Output("404.html", digest(gen, "404"), pages.not_found)]
@@ -297,11 +297,10 @@ class Planner:
             outputs.append(Output("_redirects", digest(gen, "redirects", redirects), lambda: redirects))
 
         def sitemap() -> bytes:
-            newest = max((lastmod for _, lastmod in times), default=None)
+            newest = max((lastmod for lastmod, _ in rows), default=None)
             lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                      '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-                     sitemap_row(absolute("/", cfg), newest),
-                     *(sitemap_row(absolute(path, cfg), lastmod) for path, lastmod in times),
+                     sitemap_row(absolute("/", cfg), newest), *(row for _, row in rows),
                      *(sitemap_row(u, None) for u in page_urls), "</urlset>"]
             return ("\n".join(lines) + "\n").encode("utf-8")
 

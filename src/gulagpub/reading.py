@@ -367,6 +367,7 @@ class Reading:
     cache: ParseCache
     html: dict[str, str] = field(default_factory=dict)  # rendered during this read, by content hash
     records: dict[str, Record] = field(default_factory=dict)  # made during this read, by content hash
+    rendered: int = 0  # Markdown bodies rendered during this read
 
     def entry(self, path: str) -> FileEntry | None:
         return self.files.get(path)
@@ -490,7 +491,7 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool) -> Read
         found = kept_problems[pos[path]]
         if found:
             problems.extend(found)
-    return Reading(index, paths, problems, changed, listing.others, cache, html, records)
+    return Reading(index, paths, problems, changed, listing.others, cache, html, records, len(html))
 
 
 def with_summary(cache: ParseCache, sha: str, rec: Record, summary: str) -> Record:

@@ -63,6 +63,7 @@ class ItemState(NamedTuple):
     path: str
     key: str
     lastmod: str
+    row: str  # its <url> in sitemap.xml (joined, not made again, after an edit)
     entry_id: str
     current: bool = False  # in some feed's current document (its entry is made in every format)
 
@@ -82,6 +83,7 @@ class Item:
     updated: datetime
     key: str  # names what lists and feeds show of it: its path, dates, summary, terms and content
     lastmod: str  # its time in sitemap.xml
+    row: str  # its <url> in sitemap.xml
 
 
 class Sources:
@@ -98,7 +100,7 @@ class Sources:
         self._posts: dict[str, Post] = {}  # by content hash
         self._html: dict[str, str] = dict(reading.html)  # by content hash
         self.items: dict[str, Item] = {}
-        self.rendered = len(reading.html)  # Markdown files rendered in this build
+        self.rendered = reading.rendered  # Markdown files rendered in this build
 
     def sha(self, src: str) -> str:
         return self.reading.sha(src)
@@ -185,7 +187,7 @@ class Sources:
         else:
             updated = max(when_of(published), when_of(changed)) if changed else when_of(published)
         if kept is not None and (kept.sha, kept.changed, kept.published, kept.path) == (sha, changed, published, path):
-            key, lastmod = kept.key, kept.lastmod
+            key, lastmod, row = kept.key, kept.lastmod, kept.row
         else:
             assert self.catalog is not None
             tags = [self.catalog.tags[t] for t in rec.tags]
@@ -193,15 +195,16 @@ class Sources:
             key = digest(sha, path, updated.isoformat(), published, self.summary(src),
                          [(t.name, t.slug) for t in tags], [(c.name, c.slug) for c in cats])
             lastmod = lastmod_of(updated)
+            row = sitemap_row(url, lastmod)
             rec = self.record(src)  # (with its summary now)
         item = Item(src, rec, sha, path, url, entry_id, rec.when if rec.date else self.now_when, published,
-                    updated, key, lastmod)
+                    updated, key, lastmod, row)
         self.items[src] = item
         return item
 
     def state_of(self, item: Item, current: bool) -> ItemState:
         return ItemState(item.sha, self.changed.get(item.src), item.published, item.path, item.key,
-                         item.lastmod, item.entry_id, current)
+                         item.lastmod, item.row, item.entry_id, current)
 
     def terms(self, item: Item) -> tuple[list[Term], list[Term]]:
         assert self.catalog is not None
