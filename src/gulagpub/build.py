@@ -33,10 +33,11 @@ from .content import load_config
 from .errors import BuildError, Problem
 from .feedentries import FeedEntries
 from .feeds import FORMATS, Format
-from .outputs import Counts, Inputs, Planned, Planner
+from .outputs import Inputs, Planned, Planner
 from .pages import Pages
 from .parallel import PARALLEL_FROM, collector_paused, cores
-from .reading import ParseCache, Reading, Record, micros, read
+from .reading import ParseCache, Reading, read
+from .records import Record, micros
 from .site import PARALLEL_FROM as WRITERS_FROM
 from .site import StaleOutputs, WriteReport, write_site
 from .sources import Sources, digest, joined, when_of
@@ -47,7 +48,6 @@ RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed
 COMMENTS_SUFFIX = ".comments.yaml"  # comments.SUFFIX, without importing YAML to plan
 
 Progress = Callable[[str], None]
-_KEEP_IN_MEMORY = 3000  # rows waiting for the database: above, written before the site is
 
 
 @dataclass(frozen=True)
@@ -115,14 +115,8 @@ class _Build:
         history = _Background(_history_at_head, root, stored)
         previous = traces.load(self.sealer, self.out, self.notice)
         history.wait()  # (no thread may run when the reading stage forks its workers)
-        reading = read(root, cfg, self.cache, render=True)
+        reading = read(root, cfg, self.cache, render=True, flush=not self.dry_run)
         self.say(f"read {len(reading.paths)} content file(s)")
-        if len(self.cache.db.pending) > _KEEP_IN_MEMORY and not self.dry_run:
-            # Many files parsed (a first build): their posts and HTML go to the
-            # database now, and the writers read them there, rather than the
-            # build holding them all in memory to the end.
-            self.cache.db.commit()
-            reading.html.clear()
         problems = reading.problems + self.cache.whole_set_problems(reading)
         sources = Sources(root, cfg, reading, None, {}, self.now)
         visible = self.visible(reading)
@@ -311,8 +305,9 @@ class _Build:
         # of them hold each entry: a writer keeps an entry only until its last.
         outputs.sort(key=lambda o: -docs[o.path][0].when if o.path in docs and docs[o.path] else 1)
         uses = self.entries.uses
-        for o in outputs:
-            for it in docs.get(o.path, ()):
+        made = {id(docs[o.path]): docs[o.path] for o in outputs if o.path in docs}  # (a document's formats share it)
+        for chosen in made.values():
+            for it in chosen:
                 uses[it.src] = uses.get(it.src, 0) + 1
         return write_site(self.out, outputs, state=self.sealer.folder, live=live, workers=workers,
                           repository=self.root)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .reading import Record
+from .records import Record
 from .taxonomy import Term, assign_slugs
 
 

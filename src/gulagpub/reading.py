@@ -28,7 +28,6 @@ import stat as stat_mod
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -36,6 +35,7 @@ from .config import Config
 from .errors import Problem
 from .model import Kind, Post, kind_of
 from .parallel import map_all
+from .records import Identity, Record, set_problems
 from .store import Database, Sealer, Table, load_table, save_table, state_dir
 
 CONTENT_DIRS = ("posts", "translations", "pages")
@@ -46,6 +46,7 @@ INDEX_NAME = "parse-index"
 DATABASE_NAME = "cache.sqlite"
 _RACY = (0, 0, 0)  # the stat kept for a file changed just now: no file has it
 _RACY_NS = 2_000_000_000
+_FLUSH_EVERY = 1500  # rows waiting: when many files are parsed, their rows are written as they come
 
 
 # --- listing ----------------------------------------------------------------
@@ -82,119 +83,6 @@ def content_listing(root: Path) -> Listing:
             for n in names:
                 (paths if n.endswith(".md") else others).append(rel + n)
     return Listing(sorted(paths), sorted(others), sorted(links))
-
-
-# --- what only the whole set of files can tell ------------------------------
-
-
-class Identity(NamedTuple):
-    """What names a content file among the others: its slug, id, language and original."""
-
-    path: str
-    kind: str
-    lang: str
-    slug: str
-    slug_line: int
-    id: str | None
-    id_line: int
-    original: str | None
-
-    @classmethod
-    def of(cls, post: Post) -> Identity:
-        return cls(post.path, post.kind.value, post.lang, post.slug, post.line_of("slug"), post.id,
-                   post.line_of("id") if post.id else 0, post.original)
-
-    @classmethod
-    def of_record(cls, path: str, rec: Record) -> Identity:
-        return cls(path, rec.kind, rec.lang, rec.slug, rec.slug_line, rec.id, rec.id_line, rec.original)
-
-
-def set_problems(files: Iterable[Identity], paths: set[str]) -> list[Problem]:
-    """What only the whole set of files can tell: duplicate slugs and ids,
-    language versions without their post."""
-    problems: list[Problem] = []
-    files = list(files)
-    seen: dict[tuple[str, str], Identity] = {}
-    ids: dict[str, Identity] = {}
-    originals = {p.path for p in files if p.kind == "post"} | {p for p in paths if p.startswith("posts/")}
-    for p in files:
-        key = (f"tr-{p.lang}", p.slug) if p.kind == "translation" else ("post-or-page", p.slug)
-        other = seen.get(key)
-        if other is not None:
-            problems.append(Problem(
-                p.path, p.slug_line,
-                f"slug '{p.slug}' is also used by {other.path}; rename one of the files "
-                "(or set a different 'slug:')",
-            ))
-        else:
-            seen[key] = p
-        if p.id:
-            first = ids.setdefault(p.id, p)
-            if first is not p:
-                # Feed readers keep one entry per id: the other is dropped, or
-                # shown as an edit of the first (a copied front matter does this).
-                problems.append(Problem(
-                    p.path, p.id_line,
-                    f"id '{p.id}' is also the id of {first.path}: feed readers would show only one "
-                    f"of the two; keep it on the file it belongs to and delete the 'id:' line of "
-                    "the other (which then gets an id made from its path)",
-                ))
-        if p.kind == "translation" and p.original not in originals:
-            problems.append(Problem(
-                p.path, 0,
-                f"no {p.original} to be a translation of; a language version must have the "
-                "same file name as its post in posts/",
-            ))
-    return problems
-
-
-# --- records ------------------------------------------------------------------
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICRO = timedelta(microseconds=1)
-
-
-def micros(dt: datetime) -> int:
-    """Microseconds since 1970 (exact, unlike a float timestamp): how records sort by date."""
-    return (dt - _EPOCH) // _MICRO
-
-
-class Record(NamedTuple):
-    """What planning needs of one parsed content file, as plain values (one
-    per content hash): the Post itself is loaded only to render something
-    about it."""
-
-    kind: str
-    state: str
-    lang: str
-    name: str
-    slug: str
-    title: str
-    date: str | None  # ISO 8601 with offset
-    when: int  # the date in microseconds since 1970 (sorting); 0 when undated
-    updated: str | None  # the post's own `updated:`, ISO 8601
-    tags: tuple[str, ...]
-    categories: tuple[str, ...]
-    aliases: tuple[str, ...]
-    original: str | None
-    id: str | None
-    summary: str | None  # plain text, from the rendered body (None: not rendered yet)
-    slug_line: int  # where `slug:` and `id:` stand (for messages; 1 when absent)
-    id_line: int
-
-    @classmethod
-    def of(cls, post: Post, summary: str | None) -> Record:
-        return cls(post.kind.value, post.state.value, post.lang, post.name, post.slug, post.title,
-                   post.date.isoformat() if post.date else None, micros(post.date) if post.date else 0,
-                   post.updated.isoformat() if post.updated else None, tuple(post.tags),
-                   tuple(post.categories), tuple(post.aliases), post.original, post.id, summary,
-                   post.line_of("slug"), post.line_of("id") if post.id else 0)
-
-    def form(self) -> tuple[Any, ...]:
-        """What places the file among the others (all but its title, summary and `updated:`):
-        while no file's form changes, the site keeps its shape."""
-        return (self.kind, self.state, self.lang, self.name, self.slug, self.date, self.when, self.tags,
-                self.categories, self.aliases, self.original, self.id)
 
 
 class FileEntry(NamedTuple):
@@ -324,7 +212,7 @@ class ParseCache:
         return raw.decode("utf-8", "surrogatepass") if raw is not None else None
 
     def put_html(self, sha: str, html: str) -> None:
-        self.db.put("html:" + sha, html.encode("utf-8", "surrogatepass"))
+        self.db.put("html:" + sha, html)
 
     def forget(self, sha: str) -> None:
         """A content hash no file has any more: its rows go (the cache stays the size of the content)."""
@@ -365,7 +253,7 @@ class Reading:
     changed: dict[str, FileEntry | None]  # files changed or gone since the cache: their entry before (None: new)
     others: list[str]  # the files beside the content files (comments files...)
     cache: ParseCache
-    html: dict[str, str] = field(default_factory=dict)  # rendered during this read, by content hash
+    html: dict[str, str] = field(default_factory=dict)  # rendered during this read (when few), by content hash
     records: dict[str, Record] = field(default_factory=dict)  # made during this read, by content hash
     rendered: int = 0  # Markdown bodies rendered during this read
 
@@ -418,10 +306,12 @@ def _parse(job: Job) -> Parsed:
                   problems, html)
 
 
-def read(root: Path, config: Config, cache: ParseCache, *, render: bool) -> Reading:
+def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: bool = True) -> Reading:
     """Every content file of the working tree at `root`: each changed one
     parsed (and with `render`, its body rendered), the others as the cache
-    remembers them. Problems of one file never stop the others."""
+    remembers them. Problems of one file never stop the others. With many
+    files to parse, their rows are written to the database as they come
+    (unless `flush` is false: a dry run writes nothing)."""
     listing = content_listing(root)
     problems = [Problem(link, 0, LINK_PROBLEM) for link in listing.links]
     index = cache.index
@@ -465,7 +355,9 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool) -> Read
             index.set(path, entry._replace(stat=kept))
     html: dict[str, str] = {}
     records: dict[str, Record] = {}
+    rendered = 0
     if todo:
+        bulk = flush and 3 * len(todo) > _FLUSH_EVERY
         jobs = [(path, full, data, config.site.lang, config.site.tz, render) for path, full, data, _ in todo]
         for (path, _, _, kept), got in zip(todo, map_all(_parse, jobs)):
             before = index.get(path)
@@ -482,8 +374,12 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool) -> Read
                 cache.put_record(got.sha, rec)
                 records[got.sha] = rec
             if got.html is not None:
+                rendered += 1
                 cache.put_html(got.sha, got.html)
-                html[got.sha] = got.html
+                if not bulk:
+                    html[got.sha] = got.html
+            if bulk and len(cache.db.pending) >= _FLUSH_EVERY:
+                cache.db.commit()  # many files: their rows go to the database as they come, not all held to the end
     if changed:
         index.changed = True
     kept_problems = index.col("problems")
@@ -491,7 +387,7 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool) -> Read
         found = kept_problems[pos[path]]
         if found:
             problems.extend(found)
-    return Reading(index, paths, problems, changed, listing.others, cache, html, records, len(html))
+    return Reading(index, paths, problems, changed, listing.others, cache, html, records, rendered)
 
 
 def with_summary(cache: ParseCache, sha: str, rec: Record, summary: str) -> Record:

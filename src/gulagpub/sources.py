@@ -21,7 +21,8 @@ from .catalog import Catalog
 from .config import Config
 from .errors import BuildError
 from .model import Post
-from .reading import ParseCache, Reading, Record, file_sha, with_summary
+from .reading import Reading, file_sha, with_summary
+from .records import Record
 from .taxonomy import Term
 from .urls import absolute, site_path, stable_id
 
@@ -97,8 +98,9 @@ class Sources:
         self.now_iso = now.isoformat()
         self.now_when = int((now - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() * 1_000_000)
         self._records: dict[str, Record] = dict(reading.records)  # by content hash
-        self._posts: dict[str, Post] = {}  # by content hash
-        self._html: dict[str, str] = dict(reading.html)  # by content hash
+        # (Posts and HTML are not kept once used: a writer shows each once or twice,
+        # and keeping them would hold the whole site's text in memory.)
+        self._html: dict[str, str] = reading.html  # rendered by the reading stage, by content hash
         self.items: dict[str, Item] = {}
         self.rendered = reading.rendered  # Markdown files rendered in this build
 
@@ -137,11 +139,10 @@ class Sources:
     def post(self, src: str) -> Post:
         """The Post of a content file, with its body."""
         sha = self.sha(src)
-        post = self._posts.get(sha) or self.cache.post(sha)
+        post = self.cache.post(sha)
         if post is None:  # the cache lost it: parse the file again
             post = self._parse(src)
             self.cache.put_post(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL))
-        self._posts[sha] = post
         return post
 
     def _parse(self, src: str) -> Post:
@@ -162,8 +163,8 @@ class Sources:
 
             html = render.markdown_to_html(self.post(src).body)
             self.cache.put_html(sha, html)
+            self._html[sha] = html
             self.rendered += 1
-        self._html[sha] = html
         return html
 
     # --- items -----------------------------------------------------------------

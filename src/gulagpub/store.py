@@ -289,6 +289,13 @@ def _tell(notice: Notice | None, message: str) -> None:
         notice(message)
 
 
+_BULK = 500  # rows written at once, above which the database's journal is set aside
+
+
+def _as_bytes(value: bytes | str | None) -> bytes | None:
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+
+
 class Database:
     """A table of sealed values by key, in one SQLite file of the state folder:
     what a build keeps of each file and output (records, rendered HTML, feed
@@ -304,7 +311,9 @@ class Database:
         self.version = version
         self._conn: Any = None
         self._owner = 0
-        self.pending: dict[str, bytes | None] = {}  # key -> sealed value (None: delete)
+        # key -> the payload waiting to be written (None: to delete), sealed when
+        # written: a text is kept as the text (the build holds that object anyway).
+        self.pending: dict[str, bytes | str | None] = {}
 
     def _exists(self) -> bool:
         return (self._conn is not None and self._owner == os.getpid()) or os.path.lexists(self.path)
@@ -359,7 +368,7 @@ class Database:
     def get(self, key: str) -> bytes | None:
         """The payload kept under `key`, or None."""
         if key in self.pending:
-            value = self.pending[key]
+            return _as_bytes(self.pending[key])
         elif not self._exists():
             return None
         else:
@@ -391,13 +400,14 @@ class Database:
             pass
         for key in keys:
             if key in self.pending:
-                payload = self._open(key, self.pending[key])
+                payload = _as_bytes(self.pending[key])
                 if payload is not None:
                     found[key] = payload
         return found
 
-    def put(self, key: str, payload: bytes) -> None:
-        self.pending[key] = self._seal(key, payload)
+    def put(self, key: str, payload: bytes | str) -> None:
+        """Keep `payload` (a text is kept as UTF-8) under `key`, from the next commit on."""
+        self.pending[key] = payload
 
     def delete(self, key: str) -> None:
         self.pending[key] = None
@@ -415,7 +425,7 @@ class Database:
         if not self.pending:
             self.close()
             return
-        rows = [(k, v) for k, v in self.pending.items() if v is not None]
+        rows = [(k, self._seal(k, _as_bytes(v))) for k, v in self.pending.items() if v is not None]  # type: ignore[arg-type]
         gone = [(k,) for k, v in self.pending.items() if v is None]
         if not self._exists():
             self._write_new(rows)
@@ -423,10 +433,19 @@ class Database:
             return
         try:
             db = self._db()
+            bulk = len(rows) > _BULK
+            if bulk:
+                # Many rows (a first build's, in pieces): without the journal, in
+                # half the time. A crash may then leave a damaged file, which a
+                # later build finds (its version row, the rows' seals) and makes again.
+                db.execute("PRAGMA journal_mode=OFF")
+                db.execute("PRAGMA synchronous=OFF")
             with db:
                 db.execute("BEGIN")
                 db.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", rows)
                 db.executemany("DELETE FROM kv WHERE key = ?", gone)
+            if bulk:
+                db.execute("PRAGMA journal_mode=WAL")
         except (sqlite3.DatabaseError, OSError):
             self.close()
             try:
