@@ -71,6 +71,8 @@ def load(sealer: Sealer, out: Path, notice: Notice | None = None) -> Traces | No
         if not isinstance(catalog, tuple) or catalog[0] != head["shape_id"]:
             return None
         items = load_table(sealer, name + ".items", ItemState, notice)
+        if len(items) != len(catalog[1].posts) or not all(src in items.pos for src in catalog[1].posts):
+            return None  # (kept by other code, or a damaged journal: what is kept does not fit together)
         return Traces(head["base"], head["gen"], head["shape"], catalog[1], items, catalog[2], head["pages"],
                       head["mastodon"], head["comments"], head["token"], Counts(*head["counts"]))
     except (pickle.PickleError, EOFError, AttributeError, ImportError, IndexError, KeyError, TypeError, ValueError):
