@@ -242,8 +242,11 @@ def _out(obj: Ctx, out: Path | None) -> Path:
 @click.option("--no-wait", is_flag=True,
               help="Fail at once when another gulagpub command is running in this repository "
                    "(by default the build waits for it).")
+@click.option("--allow-shallow", is_flag=True,
+              help="Build a shallow clone anyway (the times posts last changed may be wrong).")
 @click.pass_obj
-def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool, no_wait: bool) -> None:
+def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool, no_wait: bool,
+          allow_shallow: bool) -> None:
     """Build the static site and its feeds from the published posts.
 
     Writes pages, Atom/RSS/JSON feeds (site, per language, tag, category),
@@ -251,7 +254,10 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
     a failed build leaves the previous site as it was. A published (or due)
     post with problems stops the build with `path:line: message`; drafts with
     problems are only reported. Unchanged posts are not rendered again
-    (cache in .gulagpub-cache/).
+    (caches in .git/gulagpub/). --out must be a new or empty folder or a
+    site gulagpub built; another build or a committing command in the same
+    repository is waited for (--no-wait: fail at once). A shallow clone is
+    refused unless --allow-shallow.
 
     \b
     Example:
@@ -262,15 +268,14 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
 
     root = obj.root
     target = _out(obj, out)
+    result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress, wait=not no_wait,
+                        dry_run=dry_run, allow_shallow=allow_shallow)
     if dry_run:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            result = build_site(root, Path(tmp) / "site", now=_when(now_text), drafts=drafts,
-                                progress=_progress)
-        click.echo(f"dry run: {result.pages} page(s) and {result.feeds} feed(s) would be written to {target}", err=True)
+        for w in result.warnings:
+            click.echo(f"warning: {w}", err=True)
+        click.echo(f"dry run: {result.pages} page(s) and {result.feeds} feed(s) would be written to {target}; "
+                   "nothing was written", err=True)
         return
-    result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress, wait=not no_wait)
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(str(result.out))

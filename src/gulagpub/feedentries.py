@@ -83,7 +83,7 @@ class FeedEntries:
 
         cfg = self.config
         src = self.sources
-        p = src.post(it.src)
+        p = src.shown(it.src)
         tags, cats = src.terms(it)
         prov = render.provenance(p)
         html = render.absolutize(src.html(it.src), it.url)

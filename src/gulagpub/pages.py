@@ -196,7 +196,7 @@ class Pages:
         from . import render
 
         src = self.sources
-        p = src.post(it.src)
+        p = src.shown(it.src)
         tags, cats = src.terms(it)
         iso, human = self.when(p.date) if p.date else ("", "")
         versions = [Attrs({"lang": o.rec.lang, "url": o.url}) for o in [it, *others]] if others else []
@@ -217,14 +217,14 @@ class Pages:
                          canonical=it.url, feeds=self.feed_links("/", self.config.site.title), post=ctx)
 
     def standalone_page(self, src_path: str, path: str) -> bytes:
-        p = self.sources.post(src_path)
+        p = self.sources.shown(src_path)
         return self.page("page.html", lang=p.lang, dir=None, description=p.summary or "",
                          canonical=absolute(path, self.config), feeds=self.feed_links("/", self.config.site.title),
                          post=Attrs({"title": p.title, "lang": p.lang, "content_warning": p.content_warning,
                                      "html": Markup(self.sources.html(src_path))}))
 
     def redirect(self, src_path: str, path: str) -> bytes:
-        p = self.sources.post(src_path)
+        p = self.sources.shown(src_path)
         return self.render("redirect.html", lang=p.lang, title=p.title, target=self.href(path),
                            canonical=absolute(path, self.config)).encode("utf-8")
 

@@ -253,7 +253,8 @@ class Reading:
     changed: dict[str, FileEntry | None]  # files changed or gone since the cache: their entry before (None: new)
     others: list[str]  # the files beside the content files (comments files...)
     cache: ParseCache
-    html: dict[str, str] = field(default_factory=dict)  # rendered during this read (when few), by content hash
+    html: dict[str, str] = field(default_factory=dict)  # rendered during this read, by content hash
+    shown: dict[str, bytes] = field(default_factory=dict)  # Posts parsed for the build, pickled without their body
     records: dict[str, Record] = field(default_factory=dict)  # made during this read, by content hash
     rendered: int = 0  # Markdown bodies rendered during this read
 
@@ -277,6 +278,7 @@ class Parsed(NamedTuple):
 
     sha: str
     post: bytes | None  # pickled (None: the file did not parse)
+    shown: bytes | None  # the same without its body (what pages and feeds show of it), for the build
     record: Record | None
     problems: list[Problem]
     html: str | None  # rendered, for the build
@@ -293,16 +295,19 @@ def _parse(job: Job) -> Parsed:
     sha = file_sha(path, data)
     post, problems = parse_post(path, data, default_lang=lang, tz=tz)
     if post is None:
-        return Parsed(sha, None, None, problems, None)
+        return Parsed(sha, None, None, None, problems, None)
     if post.reviews or post.kind == Kind.POST:
         _ = post.digest  # computed now, so that the cache keeps it
-    html = summary = None
+    html = summary = shown = None
     if render_too:
+        from dataclasses import replace
+
         from . import render
 
         html = render.markdown_to_html(post.body)
         summary = render.summary_of(post, html)
-    return Parsed(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL), Record.of(post, summary),
+        shown = pickle.dumps(replace(post, body=""), protocol=pickle.HIGHEST_PROTOCOL)
+    return Parsed(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL), shown, Record.of(post, summary),
                   problems, html)
 
 
@@ -354,6 +359,7 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: 
             assert entry is not None
             index.set(path, entry._replace(stat=kept))
     html: dict[str, str] = {}
+    shown: dict[str, bytes] = {}
     records: dict[str, Record] = {}
     rendered = 0
     if todo:
@@ -373,11 +379,12 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: 
                 cache.put_post(got.sha, got.post)
                 cache.put_record(got.sha, rec)
                 records[got.sha] = rec
+            if got.shown is not None:
+                shown[got.sha] = got.shown
             if got.html is not None:
                 rendered += 1
                 cache.put_html(got.sha, got.html)
-                if not bulk:
-                    html[got.sha] = got.html
+                html[got.sha] = got.html  # (the same text waits in the database's rows until they are written)
             if bulk and len(cache.db.pending) >= _FLUSH_EVERY:
                 cache.db.commit()  # many files: their rows go to the database as they come, not all held to the end
     if changed:
@@ -387,7 +394,7 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: 
         found = kept_problems[pos[path]]
         if found:
             problems.extend(found)
-    return Reading(index, paths, problems, changed, listing.others, cache, html, records, rendered)
+    return Reading(index, paths, problems, changed, listing.others, cache, html, shown, records, rendered)
 
 
 def with_summary(cache: ParseCache, sha: str, rec: Record, summary: str) -> Record:

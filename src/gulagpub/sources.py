@@ -112,7 +112,7 @@ class Sources:
         sha = self.sha(src)
         rec = self._records.get(sha) or self.cache.record(sha)
         if rec is None:  # the cache lost it: from the Post
-            post = self.post(src)
+            post = self.shown(src)
             rec = Record.of(post, None)
             self.cache.put_record(sha, rec)
         self._records[sha] = rec
@@ -130,12 +130,21 @@ class Sources:
         if rec.summary is None:
             from . import render
 
-            post = self.post(src)
+            post = self.shown(src)
             rec = with_summary(self.cache, self.sha(src), rec, render.summary_of(post, self.html(src)))
             self._records[self.sha(src)] = rec
         return rec.summary or ""
 
     # --- posts and HTML --------------------------------------------------------
+    def shown(self, src: str) -> Post:
+        """The Post of a content file as pages and feeds show it (its body may be left out)."""
+        raw = self.reading.shown.get(self.sha(src))
+        if raw is not None:
+            post = pickle.loads(raw)  # (made by the reading stage's workers in this build)
+            if isinstance(post, Post):
+                return post
+        return self.post(src)
+
     def post(self, src: str) -> Post:
         """The Post of a content file, with its body."""
         sha = self.sha(src)
