@@ -209,3 +209,32 @@ def test_a_read_only_output_and_a_file_in_the_way_are_messages(root: Path, tmp_p
     result = gulagpub("-C", str(root), "build", "--out", str(tmp_path / "afile" / "site"))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "afile" in result.stderr
+
+
+def test_caches_planted_by_a_pull_request_never_run(root: Path, tmp_path: Path) -> None:
+    # A branch force-adds pickles where gulagpub once kept its caches, and where it keeps them now
+    # (a commit cannot write into .git, so only the working tree is reachable).
+    import pickle
+
+    marker = tmp_path / "PWNED"
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {marker}",))
+
+    evil = pickle.dumps(Evil())
+    for name in (".gulagpub-cache/index.pickle", ".gulagpub-cache/plan.pickle", ".gulagpub-cache/history.pickle",
+                 "gulagpub/parse-index", "gulagpub/cache.sqlite", ".git-gulagpub/parse-index"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(evil)
+    subprocess.run(["git", "-C", str(root), "add", "-f", "."], check=True)
+    commit_all(root, "A pull request's caches")
+    result = gulagpub("-C", str(root), "build", "--drafts", "--out", str(tmp_path / "preview"))
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    # ...and a planted site marker does not make a folder of posts a site
+    (root / "posts" / ".gulagpub-site").write_bytes((tmp_path / "preview" / ".gulagpub-site").read_bytes())
+    commit_all(root, "A marker among the posts")
+    result = gulagpub("-C", str(root), "build", "--out", str(root / "posts"))
+    assert result.returncode == 1 and "is not a site gulagpub built" in result.stderr
+    assert (root / "posts/2012-10-20-vicente-monclus-guallar.md").exists()
