@@ -54,7 +54,7 @@ sys.path.insert(0, str(HERE))
 
 import build_corpus as corpus  # noqa: E402  (benchmarks/build_corpus.py)
 
-TOOLS = ("gulagpub", "pelican", "hugo")
+TOOLS = ("gulagpub", "pelican", "hugo")  # and "baseline", with --baseline
 KINDS = ("full", "edit")
 KIND_LABEL = {"full": "full", "edit": "one edit"}
 # Issue 3's targets for gulagpub on a 2-core machine: (size, kind) -> (seconds, MB).
@@ -246,11 +246,13 @@ class Gulagpub(Tool):
         return self.root.parent / "gulagpub-site"
 
     def caches(self) -> list[Path]:
-        # The build cache, and beside the output the spare folder a build
-        # swaps in and the two manifests: a full build starts from nothing.
+        # Its state in .git/gulagpub/ (caches, traces, the site's manifests) and
+        # the spare folder beside the output, and where earlier versions kept
+        # theirs (a baseline may be one): a full build starts from nothing.
         out = self.output
         spare = [out.parent / f".{out.name}.gulagpub-{end}" for end in ("next", "next.json", "state.json")]
-        return [self.root / ".gulagpub-cache", *spare]
+        return [self.root / ".git" / "gulagpub", self.root / ".gulagpub-cache",
+                self.root / ".git" / "gulagpub-parse-cache.pickle", *spare]
 
     def edit(self, i: int) -> None:
         super().edit(i)
@@ -260,6 +262,23 @@ class Gulagpub(Tool):
     def restore(self) -> None:
         first = corpus.git(self.root, "rev-list", "--max-parents=0", "HEAD")
         corpus.git(self.root, "reset", "-q", "--hard", first)
+
+
+class Baseline(Gulagpub):
+    """Another gulagpub (the previous main, installed beside) on a copy of the
+    same corpus, run in turn with this one: figures of the same run."""
+
+    name = "baseline"
+
+    def __init__(self, root: Path, stamp: dict, exe: str) -> None:
+        copy = root.parent / "gulagpub-baseline"
+        if not copy.exists():
+            subprocess.run(["git", "clone", "-q", str(root), str(copy)], check=True)
+        super().__init__(copy, stamp, exe)
+
+    @property
+    def output(self) -> Path:
+        return self.root.parent / "gulagpub-baseline-site"
 
 
 class Pelican(Tool):
@@ -293,7 +312,7 @@ class Hugo(Tool):
         return [self.root / "resources", self.root / ".hugo-cache", self.root / ".hugo_build.lock"]
 
 
-CLASSES: dict[str, type[Tool]] = {"gulagpub": Gulagpub, "pelican": Pelican, "hugo": Hugo}
+CLASSES: dict[str, type[Tool]] = {"gulagpub": Gulagpub, "baseline": Baseline, "pelican": Pelican, "hugo": Hugo}
 
 
 def find_gulagpub(given: str | None) -> tuple[str | None, str]:
@@ -427,6 +446,36 @@ def bench_tool(tool: Tool, size: int, runs: int, log) -> list[Row]:
     return [full, edit]
 
 
+def bench_pair(tools: list[Tool], size: int, runs: int, log) -> list[Row]:
+    """bench_tool for several tools in turn, run by run (A B A B ...): on a
+    machine whose speed drifts, their ratios hold better than in two series."""
+    rows = {t.name: (Row(t.name, size, "full"), Row(t.name, size, "edit")) for t in tools}
+    try:
+        for i in range(runs):
+            for t in tools:
+                t.clean()
+                sample = t.build()
+                rows[t.name][0].runs.append(sample)
+                log(f"  {t.name} {size} full #{i + 1}: {sample.wall:.2f} s, {sample.peak_mb:.0f} MB")
+        for t in tools:
+            rows[t.name][0].output = inventory(t.output) if t.output.exists() else {}
+        for i in range(runs):
+            for t in tools:
+                t.edit(i + 1)
+                sample = t.build()
+                rows[t.name][1].runs.append(sample)
+                log(f"  {t.name} {size} one edit #{i + 1}: {sample.wall:.2f} s, {sample.peak_mb:.0f} MB")
+    finally:
+        for t in tools:
+            t.restore()
+    out = []
+    for full, edit in rows.values():
+        full.summarise()
+        edit.summarise()
+        out += [full, edit]
+    return out
+
+
 def add_ratios(rows: list[Row]) -> None:
     base = {(r.size, r.kind): r for r in rows if r.tool == "gulagpub" and r.median}
     for r in rows:
@@ -505,6 +554,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="work folder to keep: corpora, outputs and Pelican's venv are reused "
                         "from it by the next run (default: a temporary folder, deleted)")
     p.add_argument("--seed", type=int, default=1917, help="seed of the generated corpus (default: 1917)")
+    p.add_argument("--baseline", metavar="PATH",
+                   help="another gulagpub command (the previous main, installed beside), run in turn "
+                        "with this one on a copy of each corpus: its row gives the ratios of the same run")
     p.add_argument("--gulagpub", metavar="PATH",
                    help="the gulagpub command (default: the one beside this Python, else on PATH)")
     p.add_argument("--no-install", action="store_true",
@@ -544,6 +596,9 @@ def main(argv: list[str] | None = None) -> int:
             found["pelican"] = find_pelican(work, not args.no_install)
         if "hugo" in args.tools:
             found["hugo"] = find_hugo()
+        if args.baseline:
+            found["baseline"] = find_gulagpub(args.baseline)
+            args.tools.append("baseline")
         tools = [t for t in args.tools if found[t][0]]
         for t in args.tools:
             log(f"{t}: {found[t][1]}")
@@ -552,12 +607,19 @@ def main(argv: list[str] | None = None) -> int:
         for size in args.sizes:
             root = work / f"corpus-{size}-seed{args.seed}"
             start = time.perf_counter()
-            stamp = corpus.ensure(root, size, args.seed, [t for t in TOOLS if t in args.tools])
+            stamp = corpus.ensure(root, size, args.seed, [t for t in TOOLS if t in args.tools or
+                                                          (t == "gulagpub" and "baseline" in args.tools)])
             log(f"corpus of {size} posts in {root}: "
                 + ("reused" if stamp["reused"] else f"generated in {time.perf_counter() - start:.1f} s"))
             corpora[size] = {"path": str(root), **stamp}
+            paired = [CLASSES[t](root / "gulagpub", stamp, found[t][0] or "")
+                      for t in tools if t in ("gulagpub", "baseline")]
+            if len(paired) == 2:
+                rows.extend(bench_pair(paired, size, args.runs, log))
             for t in tools:
-                tool = CLASSES[t](root / t, stamp, found[t][0] or "")
+                if len(paired) == 2 and t in ("gulagpub", "baseline"):
+                    continue
+                tool = CLASSES[t](root / ("gulagpub" if t == "baseline" else t), stamp, found[t][0] or "")
                 rows.extend(bench_tool(tool, size, args.runs, log))
         add_ratios(rows)
         info = {**machine(), "loadavg_start": loadavg_start, "loadavg_end": list(os.getloadavg())}

@@ -1,6 +1,8 @@
-"""Incremental builds (build.py's parse cache and plan memo, site.py's kept
-files): after each kind of change, the site an incremental build leaves is,
-byte for byte, the site a full build of the same content makes."""
+"""Incremental builds (the parse cache, the traces, site.py's spare folder):
+after each kind of change, the site an incremental build leaves is, byte for
+byte, the site a full build of the same content makes. Every build here also
+plans the long way and checks the short plan missed nothing
+(GULAGPUB_CHECK_PLAN)."""
 
 from __future__ import annotations
 
@@ -12,14 +14,27 @@ from pathlib import Path
 import pytest
 
 from conftest import post_text
-from gulagpub.build import CACHE_DIR, build
+from gulagpub.build import build
 from sitehelp import NOW, commit_all, snapshot
 
 
+@pytest.fixture(autouse=True)
+def check_every_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GULAGPUB_CHECK_PLAN", "1")
+
+
+def state(root: Path) -> Path:
+    return root / ".git" / "gulagpub"
+
+
 def full_site(root: Path, tmp_path: Path, name: str) -> dict[str, bytes]:
-    """What a full build makes of the working tree as it is (a copy, caches left out)."""
+    """What a full build makes of the working tree as it is (a copy, gulagpub's state left out)."""
     copy = tmp_path / f"copy-{name}"
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(CACHE_DIR), symlinks=True)
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        return ["gulagpub"] if Path(folder).name == ".git" else []
+
+    shutil.copytree(root, copy, ignore=ignore, symlinks=True)
     build(copy, tmp_path / f"full-{name}", now=NOW)
     return snapshot(tmp_path / f"full-{name}")
 
@@ -119,17 +134,15 @@ def change_settings(root: Path) -> None:
 
 def delete_cache(root: Path) -> None:
     edit_without_commit(root)
-    shutil.rmtree(root / CACHE_DIR)
+    shutil.rmtree(state(root))
 
 
-def damage_cache(root: Path) -> None:
+def damage_cache(root: Path) -> None:  # every file of the state but the key: half of it, then garbage
     edit_without_commit(root)
-    cache = root / CACHE_DIR
-    for f in cache.iterdir():
-        if f.is_file() and f.name != ".gitignore":
+    for f in state(root).iterdir():
+        if f.is_file() and f.name not in ("key", "lock"):
             data = f.read_bytes()
             f.write_bytes(data[: len(data) // 2] + b"\x80garbage")
-    (cache / "plan.journal").write_bytes(b"\x80\x05garbage")
 
 
 STEPS: list[tuple[str, Callable[[Path], None]]] = [
@@ -196,10 +209,11 @@ def test_a_file_removed_from_the_live_site_by_hand_is_made_again(blog: tuple[Pat
 
 def test_an_edit_is_planned_from_the_memo_alone(blog: tuple[Path, Path], tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    # The delta plan: after edits of texts, a title, comments, the whole plan is never made.
-    from gulagpub.build import _Builder
+    # After edits of texts, a title, comments, only what they reach is planned.
+    from gulagpub.outputs import Planner
 
     root, out = blog
+    monkeypatch.delenv("GULAGPUB_CHECK_PLAN")  # (which plans the long way too)
 
     def whole_plan(*args: object, **kwargs: object) -> None:
         raise AssertionError("the whole site was planned")
@@ -207,7 +221,7 @@ def test_an_edit_is_planned_from_the_memo_alone(blog: tuple[Path, Path], tmp_pat
     for name, change in [("edit", edit_text), ("uncommitted", edit_without_commit), ("comments", add_comments)]:
         change(root)
         with monkeypatch.context() as m:
-            m.setattr(_Builder, "plan", whole_plan)
+            m.setattr(Planner, "everything", whole_plan)
             result = build(root, out, now=NOW)
         assert result.report.written < 30, (name, result)
         assert snapshot(out) == full_site(root, tmp_path, name), f"after step {name!r}"
@@ -232,32 +246,60 @@ def test_an_edit_made_while_the_build_was_blocked_reaches_the_site(blog: tuple[P
 def test_a_live_site_other_than_the_one_remembered_is_refused(tmp_path: Path) -> None:
     from gulagpub.site import Output, StaleOutputs, write_site
 
-    out = tmp_path / "site"
-    first = write_site(out, [Output("a.html", "1", lambda: b"a"), Output("b.html", "1", lambda: b"b")])
-    second = write_site(out, [Output("a.html", "2", lambda: b"A")], live=first.token)
+    out, state = tmp_path / "site", tmp_path / "state"
+    state.mkdir()
+    first = write_site(out, [Output("a.html", "1", lambda: b"a"), Output("b.html", "1", lambda: b"b")], state=state)
+    second = write_site(out, [Output("a.html", "2", lambda: b"A")], state=state, live=first.token)
     assert (out / "a.html").read_bytes() == b"A" and (out / "b.html").read_bytes() == b"b"
     with pytest.raises(StaleOutputs):
-        write_site(out, [Output("b.html", "2", lambda: b"B")], live=first.token)
+        write_site(out, [Output("b.html", "2", lambda: b"B")], state=state, live=first.token)
     assert second.token != first.token and (out / "b.html").read_bytes() == b"b"
 
 
-def test_a_damaged_record_in_the_cache_is_reported_not_a_traceback(blog: tuple[Path, Path], tmp_path: Path) -> None:
-    # Records stay pickled in the parse cache until read: one that cannot be read names the fix.
-    import pickle
-
-    from gulagpub.errors import BuildError
+def test_rows_of_the_cache_rewritten_by_hand_are_never_served(blog: tuple[Path, Path], tmp_path: Path) -> None:
+    # Every row of the state database is sealed with its key: a row altered
+    # (or moved to another key) is a miss, made again, not a page.
+    import sqlite3
 
     root, out = blog
-    index = root / CACHE_DIR / "index.pickle"
-    version, values = pickle.loads(index.read_bytes())
-    index.write_bytes(pickle.dumps((version, {p: (*v[:4], b"\x80garbage") for p, v in values.items()})))
-    (root / CACHE_DIR / "index.journal").unlink(missing_ok=True)
+    with sqlite3.connect(state(root) / "cache.sqlite") as db:
+        rows = db.execute("SELECT key, value FROM kv WHERE key LIKE 'html:%'").fetchall()
+        db.executemany("UPDATE kv SET value = ? WHERE key = ?",
+                       [(value[:16] + b"<p>INJECTED</p>", key) for key, value in rows])
+        keys = [k for k, _ in rows]
+        db.execute("UPDATE kv SET value = (SELECT value FROM kv WHERE key = ?) WHERE key = ?", (keys[0], keys[1]))
+    change_template(root)  # every page again, from the cache
+    result = build(root, out, now=NOW)
+    assert not any(b"INJECTED" in data for data in snapshot(out).values())
+    assert snapshot(out) == full_site(root, tmp_path, "rewritten")
+    assert result.rendered == len(rows)
+
+
+def test_a_damaged_state_file_is_a_one_line_notice_and_is_made_again(blog: tuple[Path, Path],
+                                                                      tmp_path: Path) -> None:
+    root, out = blog
+    index = state(root) / "parse-index"
+    data = bytearray(index.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    index.write_bytes(bytes(data))
     edit_text(root)
-    with pytest.raises(BuildError, match=r"\.gulagpub-cache/ is damaged; delete it and build again"):
-        build(root, out, now=NOW)
-    shutil.rmtree(root / CACHE_DIR)
-    build(root, out, now=NOW)
-    assert snapshot(out) == full_site(root, tmp_path, "damaged-record")
+    result = build(root, out, now=NOW)
+    notices = [w for w in result.warnings if "damaged or not written by gulagpub" in w.message]
+    assert len(notices) == 1 and "parse-index" in notices[0].message
+    assert snapshot(out) == full_site(root, tmp_path, "damaged-index")
+    assert not [w for w in build(root, out, now=NOW).warnings if "damaged" in w.message]  # made again
+
+
+def test_a_dry_run_touches_neither_the_caches_nor_the_live_site(blog: tuple[Path, Path]) -> None:
+    root, out = blog
+    edit_text(root)
+    before = {f.name: f.read_bytes() for f in state(root).iterdir() if f.is_file()}
+    site_before = snapshot(out)
+    result = build(root, out, now=NOW, dry_run=True)
+    assert result.report.written == 0 and result.pages > 60
+    assert {f.name: f.read_bytes() for f in state(root).iterdir() if f.is_file()} == before
+    assert snapshot(out) == site_before
+    assert build(root, out, now=NOW).report.written < 30  # the next real build is still incremental
 
 
 def test_a_second_edit_within_the_same_timestamp_tick_and_size_is_not_missed(
@@ -277,42 +319,47 @@ def test_a_second_edit_within_the_same_timestamp_tick_and_size_is_not_missed(
     assert any(b"Part BBBB" in data for data in snapshot(out).values())
 
 
-def test_the_first_build_writes_the_whole_html_cache_and_later_builds_read_it(
+def test_the_first_build_writes_the_whole_cache_and_later_builds_read_it(
         blog: tuple[Path, Path], tmp_path: Path) -> None:
     import sqlite3
 
     root, out = blog
-    cache = root / CACHE_DIR
-    assert not (cache / "html.sqlite.new").exists()  # written under another name, then moved in place
+    assert not (state(root) / "cache.sqlite.new").exists()  # written under another name, then moved in place
     files = sum(1 for _ in root.glob("**/*.md"))
-    with sqlite3.connect(cache / "html.sqlite") as db:
-        assert db.execute("SELECT count(*) FROM html").fetchone()[0] == files
-        assert db.execute("SELECT count(*) FROM posts").fetchone()[0] == files
+
+    def count(kind: str) -> int:
+        with sqlite3.connect(state(root) / "cache.sqlite") as db:
+            return db.execute("SELECT count(*) FROM kv WHERE key LIKE ?", (kind + ":%",)).fetchone()[0]
+
+    assert count("html") == count("post") == count("rec") == files
     change_template(root)  # every page again, from the cached HTML and posts
-    build(root, out, now=NOW)
+    assert build(root, out, now=NOW).rendered == 0
     assert snapshot(out) == full_site(root, tmp_path, "template")
-    edit_text(root)  # and the same database takes the edited post's rows
+    edit_text(root)  # the edited post's rows replace its old ones: the cache keeps the size of the content
     assert build(root, out, now=NOW).rendered == 1
-    with sqlite3.connect(cache / "html.sqlite") as db:
-        assert db.execute("SELECT count(*) FROM html").fetchone()[0] == files + 1
+    assert count("html") == count("post") == count("rec") == files
 
 
-def test_a_first_build_that_cannot_write_its_html_cache_leaves_none(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_first_build_that_cannot_write_its_cache_leaves_none(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import sqlite3
 
     from corpus import generate
-    from gulagpub import build as build_module
+    from gulagpub import store
 
-    def broken(db: sqlite3.Connection, rows: object) -> None:
-        raise sqlite3.OperationalError("disk I/O error")
+    real = sqlite3.connect
+
+    def broken(path: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        if str(path).endswith(".new"):
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
     root = tmp_path / "gen"
     generate(root, 12)
-    monkeypatch.setattr(build_module, "_insert", broken)
+    monkeypatch.setattr(store.sqlite3 if hasattr(store, "sqlite3") else sqlite3, "connect", broken)
     build(root, tmp_path / "site", now=NOW)  # the site is built; the cache is only a cache
-    assert not (root / CACHE_DIR / "html.sqlite").exists()
-    assert not (root / CACHE_DIR / "html.sqlite.new").exists()
+    assert not (state(root) / "cache.sqlite").exists()
+    assert not (state(root) / "cache.sqlite.new").exists()
     monkeypatch.undo()
     edit_text(root)
     build(root, tmp_path / "site", now=NOW)
@@ -323,18 +370,20 @@ def test_the_spare_folder_follows_the_live_site_through_many_swaps(tmp_path: Pat
     # After each swap the spare is the previous live site, and the live manifest
     # says how the two differ: the next build brings the spare up to date from
     # that alone, unless the spare's manifest is not the one it names.
-    from gulagpub.site import Output, write_site
+    from gulagpub.site import MARKER, Output, write_site
 
-    out, spare = tmp_path / "site", tmp_path / ".site.gulagpub-next"
+    out, spare, state = tmp_path / "site", tmp_path / ".site.gulagpub-next", tmp_path / "state"
+    state.mkdir()
 
     def files(folder: Path) -> dict[str, str]:
-        return {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()}
+        return {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*")
+                if p.is_file() and p.name != MARKER}
 
     def outputs(keys: dict[str, str]) -> list[Output]:
         return [Output(p, k, lambda k=k: k.encode()) for p, k in keys.items()]
 
     live = {"a.html": "a0", "b.html": "b0", "c/d.html": "d0"}
-    report = write_site(out, outputs(live))
+    report = write_site(out, outputs(live), state=state)
     steps: list[tuple[str, dict[str, str]]] = [
         ("live", {"a.html": "a1"}), ("live", {"b.html": "b1", "e/f.html": "f1"}), ("live", {"a.html": "a2"}),
         ("full", {"a.html": "a2", "e/f.html": "f2"}), ("live", {"a.html": "a3"}), ("damaged", {"e/f.html": "f3"}),
@@ -343,12 +392,12 @@ def test_the_spare_folder_follows_the_live_site_through_many_swaps(tmp_path: Pat
     for kind, keys in steps:
         before = dict(live)
         if kind == "damaged":  # the spare's manifest is gone (an interrupted build)
-            (tmp_path / ".site.gulagpub-next.json").unlink()
+            next(state.glob("site-*.spare")).unlink()
         if kind == "full":
-            report = write_site(out, outputs(keys))
+            report = write_site(out, outputs(keys), state=state)
             live = dict(keys)
         else:
-            report = write_site(out, outputs(keys), live=report.token)
+            report = write_site(out, outputs(keys), state=state, live=report.token)
             live.update(keys)
         assert files(out) == live, (kind, keys)
         if kind != "damaged":

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gulagpub.feeds import (Document, Entry, FeedInfo, Rendered, _atom_head, _direct_head, _direct_xml,
+from gulagpub.feeds import (FORMATS, Document, Entry, FeedInfo, Rendered, _atom_head, _direct_head, _direct_xml,
                             _feedgen_xml, _json_item, _plain, _rss_head, atom, rss, serialize)
 from gulagpub.render import strip_forbidden
 
@@ -89,9 +89,10 @@ def test_an_ordinary_entry_is_written_directly_and_equals_feedgen() -> None:
     direct = _direct_xml(e)
     assert direct is not None
     assert direct == _feedgen_xml(e)
-    rendered = serialize(e)
-    assert (rendered.atom, rendered.rss) == direct
-    assert b'<title type="xhtml">' in rendered.atom and b"Paul Sharkey" in rendered.rss
+    rendered = serialize(e, FORMATS)
+    assert (rendered.parts["atom"], rendered.parts["rss"]) == direct
+    assert b'<title type="xhtml">' in rendered.parts["atom"] and b"Paul Sharkey" in rendered.parts["rss"]
+    assert json.loads(rendered.parts["json"])["title"] == e.title
 
 
 @st.composite
@@ -106,7 +107,7 @@ def documents(draw: st.DrawFn) -> tuple[FeedInfo, Document[Rendered]]:
         info = replace(info, **{spoil: draw(st.one_of(st.just(""), odd.map(lambda c: value + c + value)))})
     pages = draw(st.integers(0, 4))
     dates = draw(st.lists(st.tuples(when, when), max_size=3))
-    doc = Document(draw(st.integers(0, pages)), tuple(Rendered(p, u, b"", b"", b"") for p, u in dates), pages)
+    doc = Document(draw(st.integers(0, pages)), tuple(Rendered(p, u, {}) for p, u in dates), pages)
     return info, doc
 
 
@@ -127,7 +128,8 @@ def test_an_ordinary_feed_head_is_written_directly_and_equals_feedgen() -> None:
                     home="https://example.org/tag/solovki/", base="https://example.org/tag/solovki/",
                     lang="es", author="Anarchists in the Gulag")
     entry = Rendered(datetime(2012, 10, 20, 14, 32, tzinfo=timezone.utc),
-                     datetime(2013, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2))), b"<entry/>\n", b"<item/>\n", b"")
+                     datetime(2013, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2))),
+                     {"atom": b"<entry/>\n", "rss": b"<item/>\n"})
     doc = Document(2, (entry,), 3)
     fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
     assert _plain(info)

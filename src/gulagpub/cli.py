@@ -51,6 +51,11 @@ class _Group(click.Group):
         except GulagpubError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except OSError as exc:  # the disk or the system refused something no library call expected
+            from .errors import disk_error
+
+            click.echo(f"error: {disk_error(exc, 'gulagpub ' + (ctx.invoked_subcommand or ''))}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -234,8 +239,14 @@ def _out(obj: Ctx, out: Path | None) -> Path:
 @click.option("--now", "now_text", metavar="ISO", default=None,
               help="Build as if it were this time (decides which approved posts are due).")
 @click.option("--dry-run", is_flag=True, help="Check everything but write nothing.")
+@click.option("--no-wait", is_flag=True,
+              help="Fail at once when another gulagpub command is running in this repository "
+                   "(by default the build waits for it).")
+@click.option("--allow-shallow", is_flag=True,
+              help="Build a shallow clone anyway (the times posts last changed may be wrong).")
 @click.pass_obj
-def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool) -> None:
+def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool, no_wait: bool,
+          allow_shallow: bool) -> None:
     """Build the static site and its feeds from the published posts.
 
     Writes pages, Atom/RSS/JSON feeds (site, per language, tag, category),
@@ -243,7 +254,10 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
     a failed build leaves the previous site as it was. A published (or due)
     post with problems stops the build with `path:line: message`; drafts with
     problems are only reported. Unchanged posts are not rendered again
-    (cache in .gulagpub-cache/).
+    (caches in .git/gulagpub/). --out must be a new or empty folder or a
+    site gulagpub built; another build or a committing command in the same
+    repository is waited for (--no-wait: fail at once). A shallow clone is
+    refused unless --allow-shallow.
 
     \b
     Example:
@@ -254,15 +268,14 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
 
     root = obj.root
     target = _out(obj, out)
+    result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress, wait=not no_wait,
+                        dry_run=dry_run, allow_shallow=allow_shallow)
     if dry_run:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            result = build_site(root, Path(tmp) / "site", now=_when(now_text), drafts=drafts,
-                                progress=_progress)
-        click.echo(f"dry run: {result.pages} page(s) and {result.feeds} feed(s) would be written to {target}", err=True)
+        for w in result.warnings:
+            click.echo(f"warning: {w}", err=True)
+        click.echo(f"dry run: {result.pages} page(s) and {result.feeds} feed(s) would be written to {target}; "
+                   "nothing was written", err=True)
         return
-    result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress)
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(str(result.out))
@@ -870,13 +883,9 @@ def _print_import_report(report: Any) -> None:
 def run() -> None:
     """The `gulagpub` command (pyproject's console script, and `python -m
     gulagpub`): `main` in a process that ends with it. Tests call `main`."""
-    import gc
+    from .parallel import end_quietly
 
     try:
         main()
     finally:
-        # The process ends here: the collector's last pass over every object
-        # left (the cycles of modules, classes, functions: freeing them all) was
-        # a fifteenth of a one-edit build at 10,000 posts (measured); the
-        # system takes the memory back without it. Files are closed by then.
-        gc.freeze()
+        end_quietly()  # (files are closed by then)

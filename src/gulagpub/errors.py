@@ -6,6 +6,7 @@ where there is one), what is wrong, and what to do next.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -65,3 +66,34 @@ class AnnounceError(GulagpubError):
 
 class ImportFailed(GulagpubError):
     """An export could not be imported; nothing was written."""
+
+
+class DiskError(GulagpubError):
+    """The disk or the operating system refused a read or a write."""
+
+
+_DISK_ADVICE = {
+    "ENOSPC": "no space left on the disk: free some space and run again",
+    "EDQUOT": "the disk quota is used up: free some space and run again",
+    "EACCES": "permission denied: check the owner and permissions of the folder, or choose another one",
+    "EPERM": "not permitted: check the owner and permissions of the folder, or choose another one",
+    "EROFS": "the file system is read-only: choose a folder on a writable disk",
+    "ENOTDIR": "a file stands where a folder is needed: move the file away",
+    "EISDIR": "a folder stands where a file is needed: move the folder away",
+    "ELOOP": "a symbolic link stands where a file or folder is needed: remove the link",
+    "EMFILE": "too many open files: raise the limit (ulimit -n) and run again",
+    "ENFILE": "too many open files on the system: run again later",
+    "EIO": "the disk reported an input/output error: check the disk",
+    "ENAMETOOLONG": "a file name is too long for this file system: shorten the slug or the folder",
+}
+
+
+def disk_error(exc: OSError, doing: str) -> DiskError:
+    """One line for an OSError: the path, what was being done, what went wrong and what to do."""
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    advice = _DISK_ADVICE.get(name) or (exc.strerror or str(exc))
+    where = exc.filename if exc.filename is not None else "(unknown path)"
+    if exc.filename2 is not None:
+        where = f"{where} -> {exc.filename2}"
+    return DiskError(f"{where}: {doing} failed: {advice}")

@@ -1,5 +1,10 @@
 """Entries -> Atom 1.0, RSS 2.0 and JSON Feed 1.1 documents. Pure.
 
+The formats are one registry (`FORMATS`): each says its file, media type,
+whether it keeps archives, and how it writes an entry and a document. The
+build makes every feed in every format of the registry, and links them from
+the pages: adding a format is adding an entry.
+
 Every date is given (never "now"), entries come sorted by the caller and are
 written newest first, so the same content gives byte-identical feeds. A feed
 holds the newest `per_doc` entries; older ones go to RFC 5005 archive
@@ -18,12 +23,12 @@ import functools
 import html
 import json
 from json.encoder import encode_basestring as _json_str  # what dumps(ensure_ascii=False) uses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .render import is_xml_safe, strip_forbidden
+from .xmlsafe import is_xml_safe, strip_forbidden
 
 if TYPE_CHECKING:  # feedgen and lxml are imported when used: ordinary feeds are written without them
     from feedgen.entry import FeedEntry
@@ -168,21 +173,34 @@ class Rendered:
     and each of its tags' and categories')."""
 
     # The documents read only the entry's dates: the entry itself (its content
-    # in all three serializations already) is not kept (memory, 10,000 posts).
+    # in every serialization already) is not kept (memory, 10,000 posts).
     published: datetime
     updated: datetime
-    atom: bytes
-    rss: bytes
-    json: bytes  # UTF-8: encoded once, not in every document it is in
+    parts: dict[str, bytes]  # format name -> the entry in that format (UTF-8)
 
 
-def serialize(e: Entry, json_item: bool = True) -> Rendered:
-    """`e` in each format; its JSON Feed item only when `json_item` (when it is
-    in a JSON feed: the newest entries of each feed, not the archives')."""
-    done = _direct_xml(e)
-    atom_xml, rss_xml = done if done is not None else _feedgen_xml(e)
-    return Rendered(e.published, e.updated, atom_xml, rss_xml,
-                    _json_item(e).encode("utf-8") if json_item else b"")
+def serialize(e: Entry, formats: Sequence[Format]) -> Rendered:
+    """`e` in each of `formats`."""
+    return Rendered(e.published, e.updated, {f.name: f.entry(e) for f in formats})
+
+
+@functools.lru_cache(maxsize=1)
+def _xml(e: Entry) -> tuple[bytes, bytes]:
+    """The Atom entry and RSS item of `e`, made together (they share their
+    escaped texts) and kept for the format asking next."""
+    return _direct_xml(e) or _feedgen_xml(e)
+
+
+def _atom_entry(e: Entry) -> bytes:
+    return _xml(e)[0]
+
+
+def _rss_item(e: Entry) -> bytes:
+    return _xml(e)[1]
+
+
+def _json_entry(e: Entry) -> bytes:
+    return _json_item(e).encode("utf-8")
 
 
 def _feedgen_xml(e: Entry) -> tuple[bytes, bytes]:
@@ -395,7 +413,7 @@ def atom(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
     head = _direct_head(info, doc, fallback, "atom") if _plain(info) else _atom_head(info, doc, fallback)
     if not doc.entries:
         return head
-    return _splice(head, b"</feed>", [r.atom for r in doc.entries])
+    return _splice(head, b"</feed>", [r.parts["atom"] for r in doc.entries])
 
 
 def _atom_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
@@ -432,7 +450,7 @@ def rss(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
     head = _direct_head(info, doc, fallback, "rss") if _plain(info) else _rss_head(info, doc, fallback)
     if not doc.entries:
         return head
-    return _splice(head, b"</channel>", [r.rss for r in doc.entries])
+    return _splice(head, b"</channel>", [r.parts["rss"] for r in doc.entries])
 
 
 def _rss_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
@@ -471,7 +489,7 @@ def _json_item(e: Entry) -> str:
     return text + "}"
 
 
-def json_feed(info: FeedInfo, doc: Document[Rendered]) -> bytes:
+def json_feed(info: FeedInfo, doc: Document[Rendered], fallback: datetime | None = None) -> bytes:
     """JSON Feed 1.1 (current document only; JSON Feed has no archives)."""
     data = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -487,7 +505,34 @@ def json_feed(info: FeedInfo, doc: Document[Rendered]) -> bytes:
     # The items were dumped once per entry (serialize) and are spliced in: the
     # same bytes as dumping the whole document, as "items" is its last key.
     head = json.dumps(data, ensure_ascii=False).encode("utf-8")
-    if any(not r.json for r in doc.entries):
-        raise ValueError("an entry serialized without its JSON Feed item")
     assert head.endswith(b'"items": []}')
-    return b"".join([head[:-2], b", ".join([r.json for r in doc.entries]), b"]}\n"])
+    return b"".join([head[:-2], b", ".join([r.parts["json"] for r in doc.entries]), b"]}\n"])
+
+
+@dataclass(frozen=True)
+class Format:
+    """One feed format: where its documents go, what they are, how they are written."""
+
+    name: str
+    label: str  # how a page's link names it: "Site title (Atom)"
+    media_type: str
+    archives: bool  # older entries go to RFC 5005 archive documents (archive/N.EXT) in this format
+    entry: Callable[[Entry], bytes]
+    document: Callable[[FeedInfo, Document[Rendered], datetime], bytes]
+    extension: str = ""  # of its files (default: the name)
+    optional: str = ""  # the [feeds] setting that turns it off, if any
+
+    @property
+    def ext(self) -> str:
+        return self.extension or self.name
+
+    def file(self, doc: Document[Any]) -> str:
+        """The document's file name within its feed's folder."""
+        return f"feed.{self.ext}" if doc.number == 0 else f"archive/{doc.number}.{self.ext}"
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("atom", "Atom", "application/atom+xml", True, _atom_entry, atom),
+    Format("rss", "RSS", "application/rss+xml", False, _rss_item, rss),
+    Format("json", "JSON Feed", "application/feed+json", False, _json_entry, json_feed, optional="json_feed"),
+)

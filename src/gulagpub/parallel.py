@@ -6,14 +6,22 @@ nothing is imported twice; `func` and the values travel by pickle, and so do
 the results. Without fork (Windows), with one core, with few values, or
 while other threads run, the work is done in this process.
 
-Used by content.load (status, check) and build.load_posts.
+Used by the reading stage (the build, status, check) and the site's writers.
+
+The cycle collector is handled here, and only here: builds make many
+long-lived objects with few cycles, for which its passes are work for
+nothing (`collector_paused`); forked processes share the parent's memory
+until an object is touched, and the collector touches every one
+(`fork_friendly`); a command ends without its last pass (`end_quietly`).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -49,3 +57,36 @@ def map_all(func: Callable[[T], R], values: Sequence[T], *, at_least: int = PARA
 
     with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
         yield from pool.map(func, values, chunksize=chunksize)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the block runs (and in the
+    processes it forks), as it was after. A build makes few cycles, and the
+    collector walking its ever larger heap of posts, pages and feed entries
+    is most of the time it would take."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+@contextmanager
+def fork_friendly() -> Iterator[None]:
+    """Around forking workers: the objects made so far are kept out of the
+    collector's way, so that a worker does not copy every page of memory it
+    shares with its parent by touching them."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def end_quietly() -> None:
+    """The process ends now: skip the collector's last pass over every object
+    left (freeing them all); the system takes the memory back."""
+    gc.freeze()

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from .build import CACHE_DIR, TEMPLATES_DIR
 from .content import CONTENT_DIRS
+from .theme import TEMPLATES_DIR
 
 WATCHED_FILES = ("gulagpub.toml", "announcements.jsonl")
 
@@ -25,7 +25,7 @@ def signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     rows = []
     for top in (*CONTENT_DIRS, TEMPLATES_DIR):
         for dirpath, dirnames, filenames in os.walk(root / top):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != CACHE_DIR]
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             for name in filenames:
                 try:
                     st = os.stat(os.path.join(dirpath, name))

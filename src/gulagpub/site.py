@@ -7,28 +7,41 @@ with the previous site kept until the second one succeeded). A failed or
 interrupted build therefore leaves the previous site as it was.
 
 Each output file comes with a key that names its bytes (same key, same
-bytes). A manifest of keys per folder is kept beside them, so bringing the
+bytes). A manifest of keys per folder is kept in the repository's state
+folder (`.git/gulagpub/`, sealed: see store.py), so bringing the
 spare up to date writes only the files whose key changed since the spare
 was last the live site, and deletes the files no longer produced; the bytes
-of an unchanged file are never even made. A caller that knows some files are
-unchanged since the live site was built passes their keys alone (`kept`):
-what the spare lacks of them is linked from the live site. A caller that
-knows the whole live site passes only what changed, and the token the live
-manifest had when it was written (`live`): every other file stays. When the
-live site already holds exactly what is asked, nothing is written or swapped.
+of an unchanged file are never even made: what the spare lacks and the live
+site has is linked from the live site. A caller that knows the whole live
+site passes only what changed, and the token the live manifest had when it
+was written (`live`): every other file stays. When the live site already
+holds exactly what is asked, nothing is written or swapped.
+
+It writes only into a new folder, an empty one, or one it built itself
+(known by its manifest in the state folder, or, should that be lost, by the
+marker file every site holds, in a folder no commit can have put it in):
+`--out` pointed at the posts, the repository or a folder of the user's is
+refused before anything moves.
+Every path must stay inside the output folder. A build that fails, for any
+reason, removes the spare it was filling; disk and permission errors are
+reported as BuildError naming the path, never as tracebacks.
 """
 
 from __future__ import annotations
 
-import gc
+import errno
+import hashlib
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import BuildError
+from .errors import BuildError, disk_error
+from .parallel import fork_friendly
+from .store import Sealer
 
 
 @dataclass(frozen=True)
@@ -44,8 +57,8 @@ class Output:
 
 
 class StaleOutputs(BuildError):
-    """`kept` named a file the live site does not hold with that key: the
-    caller must plan it with a maker (nothing was changed yet)."""
+    """The live site is not the one `live` named: the caller must plan every
+    output (nothing was changed yet)."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +75,14 @@ def _spare_of(out: Path) -> Path:
     return out.parent / f".{out.name}.gulagpub-next"
 
 
-def _manifest_paths(out: Path) -> tuple[Path, Path]:
-    """Where the manifests of the live folder and of the spare are kept."""
-    return (out.parent / f".{out.name}.gulagpub-state.json",
-            out.parent / f".{out.name}.gulagpub-next.json")
+def _manifest_names(out: Path) -> tuple[str, str, str]:
+    """The names, in the state folder, of the manifests of the live folder and
+    of the spare, and of the mark saying that gulagpub made the folder."""
+    digest = hashlib.blake2b(os.fsencode(out), digest_size=12).hexdigest()
+    return f"site-{digest}.live", f"site-{digest}.spare", f"site-{digest}.ours"
 
 
-# A manifest (its file keeps the name it had when it was JSON) is a line naming
+# A manifest is two sealed records (store.Sealer.write_records): a line naming
 # the format and a token new at each write, then paths and keys separated by
 # NUL (neither holds one): reading and writing it is a split and a join, where
 # a JSON object of 17,700 members took several times as long (a tenth of a
@@ -83,7 +97,6 @@ def _manifest_paths(out: Path) -> tuple[Path, Path]:
 # entries, which come first (path, then '=' and the key the spare has, or '-'
 # when it has none).
 _MANIFEST = "gulagpub-manifest-3"
-_OLDER = ("gulagpub-manifest-2", "gulagpub-manifest-1")
 
 
 class _Manifest(NamedTuple):
@@ -93,32 +106,22 @@ class _Manifest(NamedTuple):
     undo: dict[str, str | None] = {}  # path -> its key in the spare (None: not there)
 
 
-def _load_manifest(path: Path) -> _Manifest | None:
-    """The manifest at `path` (None: none, or unreadable)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError):
+def _load_manifest(sealer: Sealer, name: str) -> _Manifest | None:
+    """The manifest `name` (None: none, or unreadable)."""
+    records, whole = sealer.records(name)
+    if not whole or len(records) != 2:
         return None
-    head, _, body = text.partition("\n")
+    try:
+        head, body = records[0].decode("utf-8"), records[1].decode("utf-8")
+    except ValueError:
+        return None
     form, _, rest = head.partition(" ")
-    if form in _OLDER:
-        spare, count = "", 0
-        token = rest
-    elif form == _MANIFEST:
-        token, spare, number = (rest.split(" ") + ["", "", ""])[:3]
-        if not number.isdigit():
-            return None
-        count = int(number)
-    else:
-        if not text.startswith("{"):
-            return None
-        import json
-
-        try:  # written by an earlier version (no token: never the one a plan remembers)
-            data = json.loads(text)
-        except ValueError:
-            return None
-        return _Manifest(data, "") if isinstance(data, dict) else None
+    if form != _MANIFEST:
+        return None
+    token, spare, number = (rest.split(" ") + ["", "", ""])[:3]
+    if not number.isdigit():
+        return None
+    count = int(number)
     parts = body.split("\0") if body else []
     if len(parts) % 2 or len(parts) < 2 * count:
         return None
@@ -129,79 +132,196 @@ def _load_manifest(path: Path) -> _Manifest | None:
     return _Manifest(dict(zip(it, it)), token, spare, undo)
 
 
-def _token_of(path: Path) -> str:
-    """The token of the manifest at `path`, from its first line only ('' if none)."""
-    try:
-        with open(path, "rb") as f:
-            head = f.readline(200).decode("utf-8", "replace")
-    except OSError:
-        return ""
-    form, _, rest = head.rstrip("\n").partition(" ")
-    return rest.split(" ")[0] if form == _MANIFEST or form in _OLDER else ""
+def _token_of(sealer: Sealer, name: str) -> str:
+    """The token of the manifest `name` ('' if none), from its first record alone."""
+    raw = sealer.first_record(name)
+    head = raw.decode("utf-8", "replace") if raw else ""
+    form, _, rest = head.partition(" ")
+    return rest.split(" ")[0] if form == _MANIFEST else ""
 
 
-def _save_manifest(path: Path, manifest: dict[str, str], spare: str = "",
+def _save_manifest(sealer: Sealer, name: str, manifest: dict[str, str], spare: str = "",
                    undo: dict[str, str | None] | None = None) -> str:
-    """Write `manifest` at `path`, and how the spare (whose manifest has the
+    """Write the manifest `name`, and how the spare (whose manifest has the
     token `spare`) differs from it; its new token."""
     token = os.urandom(12).hex()
-    tmp = path.with_name(path.name + ".tmp")
     undo = undo if spare else {}
     fields = [x for p, k in undo.items() for x in (p, "-" if k is None else "=" + k)]
     fields += [x for pair in manifest.items() for x in pair]
-    tmp.write_text(f"{_MANIFEST} {token} {spare or '-'} {len(undo)}\n" + "\0".join(fields), encoding="utf-8")
-    os.replace(tmp, path)
+    sealer.write_records(name, [f"{_MANIFEST} {token} {spare or '-'} {len(undo)}".encode("utf-8"),
+                                "\0".join(fields).encode("utf-8")])
     return token
 
 
 def _check_target(out: Path, known: bool) -> None:
+    """Refuse an output that is not a folder gulagpub built, a new one or an empty one."""
     if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise BuildError(f"{out}: exists and is not a folder; choose another --out")
+        raise BuildError(f"{out}: exists and is not a folder; choose another --out (nothing was changed)")
     if out.is_dir() and not known:
-        markers = [m for m in ("gulagpub.toml", ".git", "posts") if (out / m).exists()]
-        if markers:
+        try:
+            with os.scandir(out) as entries:
+                empty = next(entries, None) is None
+        except OSError as exc:
+            raise disk_error(exc, "reading the output folder") from exc
+        if not empty:
             raise BuildError(
-                f"{out}: holds {', '.join(markers)}, so it does not look like a built site; "
-                "refusing to replace it (choose another --out)")
+                f"{out}: is not empty, and is not a site gulagpub built from this repository; "
+                "refusing to write there (nothing was changed). Choose a new or empty folder with "
+                "--out; if it is a site an earlier version or another clone built, delete it and "
+                "build again")
 
 
-def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | None = None,
-               live: str | None = None, workers: int = 1) -> WriteReport:
-    """Make `out` hold exactly `outputs` and the files of `kept` (path -> key,
-    each as the live site holds it), atomically; with `live` (the token of
+MARKER = ".gulagpub-site"  # in every site written: says it was, should the state folder be lost
+_MARK = b"A site built by gulagpub: `gulagpub build --out` may replace this folder.\n"
+_PROTECTED = ("posts", "translations", "pages", "media", "templates", ".git", ".github", "src")
+
+
+def _adoptable(out: Path, repository: Path | None) -> bool:
+    """A folder gulagpub built whose record in the state folder is lost (a
+    deleted `.git/gulagpub/`, another clone): it carries the marker, and is
+    nothing a commit could have put the marker in (no file in it is tracked
+    by git; not the repository, nor one of its content or code folders)."""
+    marker = out / MARKER
+    try:
+        if not stat.S_ISREG(os.lstat(marker).st_mode) or marker.read_bytes() != _MARK:
+            return False
+    except OSError:
+        return False
+    if (out / ".git").exists() or (out / "gulagpub.toml").exists():
+        return False
+    if repository is None:
+        return True
+    repo, target = repository.resolve(), out.resolve()
+    if target == repo or any(target == repo / p or (repo / p) in target.parents for p in _PROTECTED):
+        return False
+    if repo not in target.parents:
+        return True
+    import subprocess
+
+    listed = subprocess.run(["git", "-C", str(repo), "ls-files", "-z", "--", str(target)],
+                            capture_output=True)
+    return listed.returncode == 0 and not listed.stdout
+
+
+def _inode(folder: Path) -> int | None:
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        return None
+    return st.st_ino if not os.path.islink(folder) else None
+
+
+def _made(sealer: Sealer, name: str) -> set[int]:
+    """The inodes of the folders gulagpub made for one output (its live site and spare)."""
+    raw = sealer.read(name)
+    return {int(x) for x in raw.split()} if raw and raw.replace(b" ", b"").isdigit() else set()
+
+
+def _mark_made(sealer: Sealer, name: str, folder: Path) -> None:
+    ino = _inode(folder)
+    if ino is not None:
+        known = _made(sealer, name)
+        # (Only the output and its spare exist at once: the marks of folders deleted since go.)
+        live = {i for i in known if i in (_inode(folder.parent / n) for n in _siblings(folder))}
+        sealer.write(name, " ".join(str(i) for i in sorted(live | {ino})).encode())
+
+
+def _siblings(folder: Path) -> tuple[str, str]:
+    """The names of an output folder and of its spare, given either."""
+    name = folder.name
+    if name.startswith(".") and name.endswith(".gulagpub-next"):
+        return name[1:-len(".gulagpub-next")], name
+    return name, f".{name}.gulagpub-next"
+
+
+def _check_path(path: str) -> None:
+    """An output path must name a file inside the output folder."""
+    parts = path.split("/")
+    if (not path or path.startswith("/") or "\0" in path or "\\" in path
+            or any(p in ("", ".", "..") for p in parts)):
+        raise BuildError(f"the output path {path!r} would leave the site folder or is not a file name; "
+                         "check the permalink setting and the slug of the post that makes it")
+
+
+def live_keys(out: Path, state: Path) -> dict[str, str]:
+    """The live site's files and their keys, as its manifest says ({} when unknown)."""
+    found = _load_manifest(Sealer(state), _manifest_names(out.absolute())[0])
+    return found.files if found else {}
+
+
+def write_site(out: Path, outputs: Iterable[Output], *, state: Path, live: str | None = None,
+               workers: int = 1, repository: Path | None = None) -> WriteReport:
+    """Make `out` hold exactly `outputs`, atomically; with `live` (the token of
     the live site's manifest, from an earlier WriteReport), `outputs` and
-    every other file of the live site. With `workers` > 1 and many files to
-    write, they are made and written by that many processes (forked: the
-    makers need no pickling). Raises StaleOutputs, before changing anything,
-    when the live site lacks a file of `kept` or is not the one `live` names."""
+    every other file of the live site. `state` is the folder keeping the
+    manifests (store.state_dir). An output whose key the spare or the live
+    site already has is not made again (it is kept, or linked from the live
+    site). With `workers` > 1 and many files to write, they are made and
+    written by that many processes (forked: the makers need no pickling).
+    Raises StaleOutputs, before changing anything, when the live site is not
+    the one `live` names; BuildError, with the previous site as it was and no
+    spare left behind, when anything else fails."""
     out = out.absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    spare = _spare_of(out)
-    live_json, spare_json = _manifest_paths(out)
-    found = _load_manifest(live_json) if out.is_dir() else None
+    sealer = Sealer(state)
+    live_name, spare_name, ours_name = _manifest_names(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        found = _load_manifest(sealer, live_name) if out.is_dir() and not out.is_symlink() else None
+        # A folder gulagpub made whose manifest was lost (a crash at the swap)
+        # is still its own: the mark names the folders it made, by inode.
+        ours = found is not None or _inode(out) in _made(sealer, ours_name) or _adoptable(out, repository)
+        _check_target(out, ours)
+        if out.is_dir() and not ours:  # an empty folder, taken
+            _mark_made(sealer, ours_name, out)
+    except OSError as exc:
+        raise disk_error(exc, "preparing the output folder") from exc
     current, token = (found.files, found.token) if found else (None, "")
-    _check_target(out, current is not None)
     if live is not None and (current is None or token != live):
         raise StaleOutputs("the live site is not the one the plan remembers")
-    manifest: dict[str, str] = dict(kept or {})
-    fresh: list[Output] = []
+    manifest: dict[str, str] = {MARKER: "marker"}
+    fresh: list[Output] = [Output(MARKER, "marker", lambda: _MARK)]
     for o in outputs:
         if o.path in manifest:
             raise BuildError(f"two pages want the same path {o.path!r}; rename one of the posts "
                              "(or change its slug or alias)")
+        _check_path(o.path)
         manifest[o.path] = o.key
         fresh.append(o)
-    if kept and (current is None or any(current.get(p) != k for p, k in kept.items())):
-        raise StaleOutputs("the live site is not the one the plan remembers")
     if live is not None:
         assert current is not None
         manifest = {**current, **manifest}
     if current == manifest:  # the live site is already this one
         return WriteReport(written=0, removed=0, unchanged=len(manifest), token=token)
+    spare = _spare_of(out)
+    try:
+        return _swap_in(out, spare, sealer, (live_name, spare_name, ours_name), found, manifest, fresh,
+                        live, workers)
+    except BaseException as exc:
+        # Whatever failed, the live site is as it was; the half-made spare goes
+        # (the next build makes it again from the live site).
+        sealer.discard(spare_name)
+        try:
+            if spare.is_symlink():
+                spare.unlink()
+            elif spare.exists():
+                shutil.rmtree(spare)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise disk_error(exc, "writing the site") from exc
+        raise
+
+
+def _swap_in(out: Path, spare: Path, sealer: Sealer, names: tuple[str, str, str], found: _Manifest | None,
+             manifest: dict[str, str], fresh: list[Output], live: str | None, workers: int) -> WriteReport:
+    """Bring the spare up to date with `manifest` and swap it in (write_site's second half)."""
+    live_name, spare_name, ours_name = names
+    current, token = (found.files, found.token) if found else (None, "")
     # How the spare differs from the live site (path -> the spare's key, None: it
     # lacks the file), when the live manifest says so for the spare's manifest.
-    differs = found.undo if (found and found.spare and spare.is_dir()
-                             and _token_of(spare_json) == found.spare) else None
+    spare_here = spare.is_dir() and not spare.is_symlink()
+    differs = found.undo if (found and found.spare and spare_here
+                             and _token_of(sealer, spare_name) == found.spare) else None
     if differs is not None:
         assert current is not None
         have: dict[str, str] | None = current.copy()
@@ -211,14 +331,17 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
             else:
                 have[path] = key  # type: ignore[index]
     else:
-        spare_found = _load_manifest(spare_json) if spare.is_dir() else None
+        spare_found = _load_manifest(sealer, spare_name) if spare_here else None
         have = spare_found.files if spare_found else None
     # From here on the spare is being changed: until the swap its manifest is unknown.
-    spare_json.unlink(missing_ok=True)
+    sealer.discard(spare_name)
     if have is None:
-        if spare.exists():
+        if spare.is_symlink():
+            spare.unlink()
+        elif spare.exists():
             shutil.rmtree(spare)
         spare.mkdir()
+        _mark_made(sealer, ours_name, spare)
         # Seed the spare with hard links to the live site's files: then only what
         # changed is written. (Files are replaced, never rewritten in place.)
         have = _link_tree(out, spare, current) if current else {}
@@ -226,18 +349,20 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
 
     made_dirs: set[str] = set()
     todo: list[tuple[Output, bool]] = []
+    relink: list[str] = []  # files the live site has as they must be, and the spare has not
+    live_keys = current or {}
     for o in fresh:
         if have.get(o.path) != o.key:
-            todo.append((o, o.path in have))
-    # Kept files the spare lacks (changed by the previous build): linked from the live site.
+            if live is None and live_keys.get(o.path) == o.key:
+                relink.append(o.path)
+            else:
+                todo.append((o, o.path in have))
     if live is not None:  # (all the live site's files but the fresh ones)
         made = {o.path for o in fresh}
         if differs is not None:  # the spare is the live site but for these
-            relink = [p for p in differs if p in current and p not in made]  # type: ignore[operator]
+            relink = [p for p in differs if p in live_keys and p not in made]
         else:  # compared in sets
-            relink = [p for p, _ in current.items() - have.items() if p not in made]  # type: ignore[union-attr]
-    else:
-        relink = [p for p, k in (kept or {}).items() if have.get(p) != k]
+            relink = [p for p, _ in live_keys.items() - have.items() if p not in made]
     for path in relink:
         _make_dirs(spare, path.rpartition("/")[0], made_dirs)
         target = spare / path
@@ -251,8 +376,10 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
             os.link(out / path, target)
         except FileNotFoundError as exc:
             raise StaleOutputs(f"{out / path}: missing from the live site") from exc
-        except OSError:  # no hard links here: a copy
-            shutil.copyfile(out / path, target)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+            shutil.copyfile(out / path, target)  # no hard links here: a copy
     unchanged = len(manifest) - len(todo) - len(relink)
     _write_all(spare, todo, workers, made_dirs)
     written = len(todo) + len(relink)
@@ -261,24 +388,26 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
         gone: Iterable[str] = [p for p in differs if p in have and p not in manifest]
     else:
         gone = have.keys() - manifest.keys()
+    emptied: set[str] = set()
     for path in gone:
         try:
             (spare / path).unlink()
             removed += 1
+            emptied.add(path.rpartition("/")[0])
         except (FileNotFoundError, IsADirectoryError):
             pass
-    if removed:
-        _prune_empty_dirs(spare)
+    _prune_empty_dirs(spare, emptied)
 
     if out.is_dir():
-        # Until the new manifest is written the live folder's is unknown (a crash here
-        # costs one full build, never a stale page); the old one moves with its folder.
-        staged = spare_json.with_name(spare_json.name + ".staged")
+        # The live manifest becomes the spare's when the folders swap; until the
+        # new live manifest is written the live folder's is unknown (a crash
+        # here costs one full build, never a stale page).
+        staged = sealer.folder / (spare_name + ".staged")
         if current is not None:
-            os.replace(live_json, staged)
+            os.replace(sealer.folder / live_name, staged)
         _exchange(spare, out)
         if current is not None:
-            os.replace(staged, spare_json)
+            os.replace(staged, sealer.folder / spare_name)
     else:
         os.rename(spare, out)
     # The spare is now the previous live site: how it differs from the new one.
@@ -289,7 +418,7 @@ def write_site(out: Path, outputs: Iterable[Output], *, kept: dict[str, str] | N
     else:
         undo = {p: current.get(p) for p, k in manifest.items() if current.get(p) != k}
         undo.update((p, k) for p, k in current.items() if p not in manifest)
-    token = _save_manifest(live_json, manifest, spare=token if current is not None else "", undo=undo)
+    token = _save_manifest(sealer, live_name, manifest, spare=token if current is not None else "", undo=undo)
     return WriteReport(written=written, removed=removed, unchanged=unchanged, token=token)
 
 
@@ -352,6 +481,14 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
             data = data[os.write(queue_w, data):]
     finally:
         os.close(queue_w)
+    with fork_friendly():
+        _fork_writers(spare, units, queue_r, workers, made)
+
+
+def _fork_writers(spare: Path, units: list[list[tuple[Output, bool]]], queue_r: int, workers: int,
+                  made: set[str]) -> None:
+    """This process and `workers` - 1 forked ones take pieces of work from the queue until it is empty."""
+    children: list[tuple[int, int]] = []
 
     def work() -> None:
         while True:
@@ -363,8 +500,6 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
             for o, existed in units[int.from_bytes(got, "little")]:
                 _write_one(spare, o, existed, made)
 
-    children: list[tuple[int, int]] = []
-    gc.freeze()  # the collector would otherwise touch (copy) every shared page
     try:
         for _ in range(1, workers):
             r, w = os.pipe()
@@ -375,7 +510,8 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
                 try:
                     work()
                 except BaseException as e:  # noqa: BLE001 - reported to the parent
-                    code, message = 1, f"{type(e).__name__}: {e}".encode("utf-8", "replace")
+                    text = str(disk_error(e, "writing the site")) if isinstance(e, OSError) else f"{type(e).__name__}: {e}"
+                    code, message = 1, text.encode("utf-8", "replace")
                 finally:
                     os.write(w, message[:60000])
                     os._exit(code)
@@ -398,9 +534,8 @@ def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made:
         if failure is not None:
             raise failure
         if messages:
-            raise BuildError("writing the site failed: " + "; ".join(messages))
+            raise BuildError("; ".join(messages))
     finally:
-        gc.unfreeze()
         os.close(queue_r)
 
 
@@ -474,13 +609,15 @@ def _make_dirs(top: Path, folder: str, made: set[str]) -> None:
     made.add(folder)
 
 
-def _prune_empty_dirs(top: Path) -> None:
-    for dirpath, dirnames, filenames in os.walk(top, topdown=False):
-        if not dirnames and not filenames and Path(dirpath) != top:
+def _prune_empty_dirs(top: Path, folders: set[str]) -> None:
+    """Remove those of `folders` (and their parents) that files removed left empty."""
+    for folder in sorted(folders, key=len, reverse=True):
+        while folder:
             try:
-                os.rmdir(dirpath)
-            except OSError:
-                pass
+                os.rmdir(os.path.join(top, folder))
+            except OSError:  # not empty (or gone): its parents are not empty either
+                break
+            folder = folder.rpartition("/")[0]
 
 
 _RENAME_EXCHANGE = 2

@@ -23,6 +23,9 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+import pickle
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
 
 from .errors import GulagpubError
 
@@ -70,6 +73,13 @@ def state_dir(root: Path) -> Path:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         name = hashlib.blake2b(str(root.resolve()).encode("utf-8", "surrogateescape"), digest_size=10).hexdigest()
         folder = base / STATE_NAME / name
+    _ensure_dir(folder)
+    return folder
+
+
+def _ensure_dir(folder: Path) -> None:
+    """Make `folder` (for the user only) unless it is there; refuse a link, a
+    file, or another user's folder."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         st = os.lstat(folder)
@@ -83,7 +93,6 @@ def state_dir(root: Path) -> Path:
                          "(gulagpub keeps its caches there and makes it again)")
     if hasattr(os, "getuid") and st.st_uid != os.getuid():
         raise StateError(f"{folder}: belongs to another user; remove it or run gulagpub as its owner")
-    return folder
 
 
 def _key(folder: Path) -> bytes:
@@ -178,12 +187,18 @@ class Sealer:
         return payload
 
     def write(self, name: str, payload: bytes) -> None:
-        """Seal `payload` into `name`, atomically (a reader sees the old file or the new)."""
+        """Seal `payload` into `name` (which may name a subfolder: 'jinja/x'),
+        atomically (a reader sees the old file or the new)."""
+        self.write_raw(name, self.seal(payload))
+
+    def write_raw(self, name: str, data: bytes) -> None:
         path = self.folder / name
-        tmp = self.folder / f"{name}.{os.getpid()}.tmp"
+        if path.parent != self.folder:
+            _ensure_dir(path.parent)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         try:
-            view = memoryview(self.seal(payload))
+            view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
         except BaseException:
@@ -192,6 +207,71 @@ class Sealer:
             raise
         os.close(fd)
         os.replace(tmp, path)
+
+    def append(self, name: str, payload: bytes) -> None:
+        """Add one sealed record to the journal file `name` (in one write: an
+        interruption leaves at worst a damaged last record, which is ignored)."""
+        record = self._record(payload)
+        fd = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        try:
+            view = memoryview(record)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+
+    def _record(self, payload: bytes) -> bytes:
+        mac = hashlib.blake2b(payload, key=self._k, digest_size=_DIGEST).digest()
+        return len(payload).to_bytes(8, "little") + mac + payload
+
+    def write_records(self, name: str, payloads: list[bytes]) -> None:
+        """A file of sealed records, written atomically: the first can be read alone (`first_record`)."""
+        self.write_raw(name, b"".join(self._record(p) for p in payloads))
+
+    def first_record(self, name: str) -> bytes | None:
+        """The first record of a file of records, reading no more of it."""
+        try:
+            fd = os.open(self.folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+                return None
+            head = os.read(fd, 8 + _DIGEST)
+            if len(head) < 8 + _DIGEST:
+                return None
+            size = int.from_bytes(head[:8], "little")
+            if size > 1 << 20:
+                return None
+            payload = os.read(fd, size)
+        finally:
+            os.close(fd)
+        mac = hashlib.blake2b(payload, key=self._k, digest_size=_DIGEST).digest()
+        return payload if len(payload) == size and hmac.compare_digest(mac, head[8:]) else None
+
+    def records(self, name: str) -> tuple[list[bytes], bool]:
+        """The payloads of the journal `name`, up to the first damaged record, and
+        whether it was read whole."""
+        try:
+            data = _read_regular(self.folder / name)
+        except FileNotFoundError:
+            return [], True
+        except OSError:
+            return [], False
+        if data is None:
+            return [], False
+        out: list[bytes] = []
+        at = 0
+        while at < len(data):
+            size = int.from_bytes(data[at:at + 8], "little")
+            mac, payload = data[at + 8:at + 8 + _DIGEST], data[at + 8 + _DIGEST:at + 8 + _DIGEST + size]
+            if len(payload) != size or not hmac.compare_digest(
+                    mac, hashlib.blake2b(payload, key=self._k, digest_size=_DIGEST).digest()):
+                return out, False
+            out.append(payload)
+            at += 8 + _DIGEST + size
+        return out, True
 
     def discard(self, name: str) -> None:
         try:
@@ -207,3 +287,348 @@ class Sealer:
 def _tell(notice: Notice | None, message: str) -> None:
     if notice is not None:
         notice(message)
+
+
+_BULK = 500  # rows written at once, above which the database's journal is set aside
+
+
+def _as_bytes(value: bytes | str | None) -> bytes | None:
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+
+
+class Database:
+    """A table of sealed values by key, in one SQLite file of the state folder:
+    what a build keeps of each file and output (records, rendered HTML, feed
+    entries). A row is read back only when its seal, which covers its key as
+    well as its bytes, matches: a row moved, altered or planted is a miss.
+    Writes wait in memory (`put`, `delete`) until `commit`, in one
+    transaction; a forked process opens a connection of its own (`close`
+    before forking), and sees what waits, as it is in its memory."""
+
+    def __init__(self, sealer: Sealer, name: str, version: str) -> None:
+        self.sealer = sealer
+        self.path = sealer.folder / name
+        self.version = version
+        self._conn: Any = None
+        self._owner = 0
+        # key -> the payload waiting to be written (None: to delete), sealed when
+        # written: a text is kept as the text (the build holds that object anyway).
+        self.pending: dict[str, bytes | str | None] = {}
+
+    def _exists(self) -> bool:
+        return (self._conn is not None and self._owner == os.getpid()) or os.path.lexists(self.path)
+
+    def _db(self) -> Any:
+        if self._conn is None or self._owner != os.getpid():
+            import sqlite3
+
+            if not os.path.lexists(self.path):
+                self._conn = self._create(sqlite3)
+            else:
+                st = os.lstat(self.path)
+                if not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+                    os.unlink(self.path)  # a link, FIFO or foreign file in our place: ignored, made anew
+                    self._conn = self._create(sqlite3)
+                else:
+                    self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                    self._conn.execute("PRAGMA synchronous=NORMAL")
+                    row = None
+                    try:
+                        row = self._conn.execute("SELECT value FROM kv WHERE key = ''").fetchone()
+                    except sqlite3.DatabaseError:
+                        pass
+                    if row is None or row[0] != self.version.encode():  # other code made it, or damaged
+                        self._conn.close()
+                        os.unlink(self.path)
+                        self._conn = self._create(sqlite3)
+            self._owner = os.getpid()
+        return self._conn
+
+    def _create(self, sqlite3: Any) -> Any:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        conn.execute("INSERT OR REPLACE INTO kv VALUES ('', ?)", (self.version.encode(),))
+        return conn
+
+    def _seal(self, key: str, payload: bytes) -> bytes:
+        mac = hashlib.blake2b(payload, key=self.sealer._k, digest_size=16, person=b"gulagpub-row")
+        mac.update(key.encode("utf-8", "surrogatepass"))
+        return mac.digest() + payload
+
+    def _open(self, key: str, value: bytes | None) -> bytes | None:
+        if value is None or len(value) < 16:
+            return None
+        payload = value[16:]
+        mac = hashlib.blake2b(payload, key=self.sealer._k, digest_size=16, person=b"gulagpub-row")
+        mac.update(key.encode("utf-8", "surrogatepass"))
+        return bytes(payload) if hmac.compare_digest(mac.digest(), value[:16]) else None
+
+    def get(self, key: str) -> bytes | None:
+        """The payload kept under `key`, or None."""
+        if key in self.pending:
+            return _as_bytes(self.pending[key])
+        elif not self._exists():
+            return None
+        else:
+            import sqlite3
+
+            try:
+                row = self._db().execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+            except sqlite3.DatabaseError:
+                return None
+            value = row[0] if row else None
+        return self._open(key, value)
+
+    def get_many(self, keys: list[str]) -> dict[str, bytes]:
+        """The payloads kept under those of `keys` that have one."""
+        import sqlite3
+
+        found: dict[str, bytes] = {}
+        ask = [k for k in keys if k not in self.pending] if self._exists() else []
+        try:
+            db = self._db() if ask else None
+            for i in range(0, len(ask), 500):
+                chunk = ask[i:i + 500]
+                for key, value in db.execute(
+                        f"SELECT key, value FROM kv WHERE key IN ({','.join('?' * len(chunk))})", chunk):
+                    payload = self._open(key, value)
+                    if payload is not None:
+                        found[key] = payload
+        except sqlite3.DatabaseError:
+            pass
+        for key in keys:
+            if key in self.pending:
+                payload = _as_bytes(self.pending[key])
+                if payload is not None:
+                    found[key] = payload
+        return found
+
+    def put(self, key: str, payload: bytes | str) -> None:
+        """Keep `payload` (a text is kept as UTF-8) under `key`, from the next commit on."""
+        self.pending[key] = payload
+
+    def delete(self, key: str) -> None:
+        self.pending[key] = None
+
+    def close(self) -> None:
+        """Let the connection go (before forking, or when done); what waits stays waiting."""
+        if self._conn is not None and self._owner == os.getpid():
+            self._conn.close()
+        self._conn = None
+
+    def commit(self) -> None:
+        """Write what waits, in one transaction (a cache: failing to write only costs time later)."""
+        import sqlite3
+
+        if not self.pending:
+            self.close()
+            return
+        rows = [(k, self._seal(k, _as_bytes(v))) for k, v in self.pending.items() if v is not None]  # type: ignore[arg-type]
+        gone = [(k,) for k, v in self.pending.items() if v is None]
+        if not self._exists():
+            self._write_new(rows)
+            self.pending.clear()
+            return
+        try:
+            db = self._db()
+            bulk = len(rows) > _BULK
+            if bulk:
+                # Many rows (a first build's, in pieces): without the journal, in
+                # half the time. A crash may then leave a damaged file, which a
+                # later build finds (its version row, the rows' seals) and makes again.
+                db.execute("PRAGMA journal_mode=OFF")
+                db.execute("PRAGMA synchronous=OFF")
+            with db:
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", rows)
+                db.executemany("DELETE FROM kv WHERE key = ?", gone)
+            if bulk:
+                db.execute("PRAGMA journal_mode=WAL")
+        except (sqlite3.DatabaseError, OSError):
+            self.close()
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+        self.pending.clear()
+        self.close()
+
+    def _write_new(self, rows: list[tuple[str, bytes]]) -> None:
+        """A new database (a first build, or after the state was deleted), written
+        whole under another name without a journal, then moved in place: a crash
+        leaves no half-written file, and it takes about half the time of writing
+        through the journal."""
+        import sqlite3
+
+        new = self.path.with_name(self.path.name + ".new")
+        try:
+            if os.path.lexists(new):
+                os.unlink(new)
+            conn = sqlite3.connect(new, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=OFF")
+                conn.execute("PRAGMA synchronous=OFF")
+                conn.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+                with conn:
+                    conn.execute("BEGIN")
+                    conn.execute("INSERT INTO kv VALUES ('', ?)", (self.version.encode(),))
+                    conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", rows)
+                conn.execute("PRAGMA journal_mode=WAL")
+            finally:
+                conn.close()
+            os.replace(new, self.path)
+        except (sqlite3.DatabaseError, OSError):
+            try:
+                os.unlink(new)
+            except OSError:
+                pass
+
+
+R = TypeVar("R", bound=tuple)  # a NamedTuple
+
+
+class Table(Generic[R]):
+    """Rows of one NamedTuple type by key, kept as columns: 10,000 rows pickle
+    and load in a few milliseconds (as 10,000 tuples they took ten times as
+    long), and a row is made only when asked for."""
+
+    def __init__(self, row: type[R], keys: list[str] | None = None, columns: list[list[Any]] | None = None) -> None:
+        self.row = row
+        self.keys: list[str | None] = list(keys or [])
+        self.columns: list[list[Any]] = columns if columns is not None else [[] for _ in row._fields]  # type: ignore[attr-defined]
+        self.pos: dict[str, int] = {k: i for i, k in enumerate(self.keys) if k is not None}
+        self.changed = False
+        self.touched: set[str] = set()  # keys set or popped since it was loaded (what a journal records)
+        self.fold = False  # its journal was damaged: keep it whole next time
+
+    def get(self, key: str) -> R | None:
+        i = self.pos.get(key)
+        if i is None:
+            return None
+        return tuple.__new__(self.row, [c[i] for c in self.columns])  # type: ignore[call-overload, no-any-return]
+
+    def __getitem__(self, key: str) -> R:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.pos
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self.pos))
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def items(self) -> Iterator[tuple[str, R]]:
+        for key in list(self.pos):
+            yield key, self[key]
+
+    def column(self, name: str) -> dict[str, Any]:
+        """One field of every row, by key."""
+        col = self.col(name)
+        return {k: col[i] for k, i in self.pos.items()}
+
+    def col(self, name: str) -> list[Any]:
+        """One field of every row, by place (`pos`): for scans that make no row."""
+        return self.columns[self.row._fields.index(name)]  # type: ignore[attr-defined]
+
+    def set(self, key: str, value: R) -> None:
+        i = self.pos.get(key)
+        if i is None:
+            self.pos[key] = len(self.keys)
+            self.keys.append(key)
+            for c, v in zip(self.columns, value):
+                c.append(v)
+        else:
+            for c, v in zip(self.columns, value):
+                c[i] = v
+        self.changed = True
+        self.touched.add(key)
+
+    def pop(self, key: str) -> R | None:
+        found = self.get(key)
+        if found is not None:
+            self.keys[self.pos.pop(key)] = None
+            self.changed = True
+            self.touched.add(key)
+        return found
+
+    def dump(self) -> bytes:
+        live = [i for i, k in enumerate(self.keys) if k is not None]
+        if len(live) == len(self.keys):
+            keys, columns = self.keys, self.columns
+        else:
+            keys = [self.keys[i] for i in live]
+            columns = [[c[i] for i in live] for c in self.columns]
+        return pickle.dumps((self.row._fields, keys, columns), protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[attr-defined]
+
+    @classmethod
+    def load(cls, row: type[R], raw: bytes | None) -> Table[R]:
+        """The table pickled in `raw` (sealed bytes gulagpub wrote), or an empty one."""
+        if raw is not None:
+            try:
+                fields, keys, columns = pickle.loads(raw)
+            except (pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+                fields = None
+            if fields == row._fields and len(columns) == len(fields) \
+                    and all(len(c) == len(keys) for c in columns):  # type: ignore[attr-defined]
+                return cls(row, keys, columns)
+        return cls(row)
+
+
+def load_table(sealer: Sealer, name: str, row: type[R], notice: Notice | None = None) -> Table[R]:
+    """A table kept by `save_table`: its last whole copy, and the changes since."""
+    table = Table.load(row, sealer.read(name, notice))
+    if not table.keys:
+        sealer.discard(name + ".journal")
+        return table
+    records, whole = sealer.records(name + ".journal")
+    try:
+        for raw in records:
+            for key, value in pickle.loads(raw):
+                if value is None:
+                    table.pop(key)
+                else:
+                    table.set(key, tuple.__new__(row, value))  # type: ignore[call-overload]
+    except (pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        whole = False
+    table.touched.clear()
+    table.changed = not whole  # (a damaged journal: the next save writes the table whole)
+    table.fold = not whole
+    return table
+
+
+def save_table(sealer: Sealer, name: str, table: Table[R]) -> None:
+    """Keep what changed in `table`: appended to its journal (a few rows after an
+    edit), or the whole table when the journal grew past a quarter of it."""
+    if not table.changed:
+        return
+    journal = sealer.folder / (name + ".journal")
+    try:
+        grown = journal.stat().st_size
+    except OSError:
+        grown = 0
+    whole = table.fold or not os.path.exists(sealer.folder / name) \
+        or len(table.touched) > len(table) // 4 or grown > (1 << 16) and grown * 4 > _size(sealer.folder / name)
+    if whole:
+        sealer.write(name, table.dump())
+        sealer.discard(name + ".journal")
+    else:
+        sealer.append(name + ".journal", pickle.dumps(
+            [(k, tuple(v) if (v := table.get(k)) is not None else None) for k in sorted(table.touched)],
+            protocol=pickle.HIGHEST_PROTOCOL))
+    table.touched.clear()
+    table.changed = False
+    table.fold = False
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -6,6 +6,7 @@ here, so a link in an announcement is always the page the build wrote.
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 from .config import Config
@@ -16,19 +17,24 @@ def path_of(post: Post, config: Config) -> str:
     """The post's page as a site path with a trailing slash, e.g.
     '/2012/10/20/vicente-monclus-guallar/'; language versions live under
     '/LANG/...', pages at '/SLUG/'. Non-ASCII slugs are percent-encoded."""
-    slug = quote(post.slug, safe="-")
-    if post.kind == Kind.PAGE:
+    return site_path(post.kind.value, post.slug, post.date, post.lang, config)
+
+
+def site_path(kind: str, slug: str, date: datetime | None, lang: str, config: Config) -> str:
+    """path_of, from the fields it reads (kind as Kind's value)."""
+    slug = quote(slug, safe="-")
+    if kind == Kind.PAGE.value:
         return f"/{slug}/"
-    when = post.date.astimezone(config.site.tz) if post.date else None
+    when = date.astimezone(config.site.tz) if date else None
     path = config.site.permalink.format(
         year=f"{when.year:04d}" if when else "undated",
         month=f"{when.month:02d}" if when else "00",
         day=f"{when.day:02d}" if when else "00",
         slug=slug,
-        lang=post.lang,
+        lang=lang,
     )
-    if post.kind == Kind.TRANSLATION:
-        path = f"/{quote(post.lang.lower())}{path}"
+    if kind == Kind.TRANSLATION.value:
+        path = f"/{quote(lang.lower())}{path}"
     return path
 
 
@@ -46,8 +52,13 @@ def entry_id(post: Post, config: Config) -> str:
     set (imported posts keep their old ids; `publish` writes one), else a
     tag: URI made from the site's host, the date and the file path, which
     does not change when the title, slug or base URL path changes."""
-    if post.id:
-        return post.id
+    return stable_id(post.id, post.date, post.path, config)
+
+
+def stable_id(id: str | None, date: datetime | None, path: str, config: Config) -> str:
+    """entry_id, from the fields it reads."""
+    if id:
+        return id
     host = urlsplit(config.site.base_url).hostname or "localhost"
-    day = post.date.astimezone(config.site.tz).strftime("%Y-%m-%d") if post.date else "undated"
-    return f"tag:{host},{day}:{post.path.removesuffix('.md')}"
+    day = date.astimezone(config.site.tz).strftime("%Y-%m-%d") if date else "undated"
+    return f"tag:{host},{day}:{path.removesuffix('.md')}"

@@ -1,0 +1,96 @@
+"""The site's shape: which lists it has, what each holds and in which order,
+its languages, tags and categories, and the language versions of each post.
+Pure: records in, a Catalog out.
+
+A catalog depends only on which files are public and on each one's form
+(`reading.Record.form`: its kind, state, language, slug, date, tags,
+categories, aliases, original and id — not its title or text). So after an
+edit that changes no file's form, the last build's catalog is this build's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from .records import Record
+from .taxonomy import Term, assign_slugs
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One list of the site: its posts (newest first), with pages and feeds."""
+
+    base: str  # its folder on the site: '/', '/es/', '/tag/gulag/'
+    heading: str | None  # '' for the home page; None: the language's name (a language's list)
+    lang: str
+    members: tuple[str, ...]  # content paths, newest first
+    archives: bool  # whether its Atom feed keeps RFC 5005 archives
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The site's shape (see the module's docstring)."""
+
+    langs: tuple[str, ...]  # the languages of posts (sorted): the menu shows them when more than one
+    tags: dict[str, Term]
+    categories: dict[str, Term]
+    lists: dict[str, Listed]  # by base, in the order the site lists them
+    family: dict[str, tuple[str, ...]]  # a post's path -> it and its language versions (only posts with some)
+    posts: tuple[str, ...]  # posts and language versions (not pages), in path order
+    pages: tuple[str, ...]  # standalone pages, in path order
+    undated: frozenset[str]  # posts without a date: dated at each build's time
+
+    def lists_of(self, rec: Record) -> list[str]:
+        """The bases of the lists a post is in."""
+        bases = ["/"] if rec.kind == "post" else []
+        if len(self.langs) > 1:
+            bases.append(lang_base(rec.lang))
+        bases += [f"/tag/{self.tags[t].quoted}/" for t in rec.tags]
+        bases += [f"/category/{self.categories[c].quoted}/" for c in rec.categories]
+        return bases
+
+
+def lang_base(lang: str) -> str:
+    """The base of a language's list."""
+    return f"/{quote(lang.lower())}/"
+
+
+def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int) -> Catalog:
+    """The catalog of the public files (`visible`, by path, in path order);
+    `now_when` dates the undated (microseconds since 1970)."""
+    tags = assign_slugs({t for r in visible.values() for t in r.tags})
+    cats = assign_slugs({c for r in visible.values() for c in r.categories})
+    posts = [src for src, r in visible.items() if r.kind != "page"]
+    pages = tuple(src for src, r in visible.items() if r.kind == "page")
+    langs = tuple(sorted({visible[src].lang for src in posts}))
+    with_versions = {r.original for r in visible.values() if r.original}
+    family: dict[str, list[str]] = {}
+    for src in posts:
+        r = visible[src]
+        if r.original or src in with_versions:
+            family.setdefault(r.original or src, []).append(src)
+    newest_first = sorted(posts, key=lambda s: (visible[s].when if visible[s].date else now_when, s), reverse=True)
+    originals: list[str] = []
+    by_lang: dict[str, list[str]] = {}
+    by_tag: dict[str, list[str]] = {}
+    by_cat: dict[str, list[str]] = {}
+    for src in newest_first:
+        r = visible[src]
+        if r.kind == "post":
+            originals.append(src)
+        by_lang.setdefault(r.lang, []).append(src)
+        for name in r.tags:
+            by_tag.setdefault(name, []).append(src)
+        for name in r.categories:
+            by_cat.setdefault(name, []).append(src)
+    lists = [Listed("/", "", site_lang, tuple(originals), True)]
+    if len(langs) > 1:
+        lists += [Listed(lang_base(l), None, l, tuple(by_lang.get(l, ())), True) for l in langs]
+    for kind, terms, members, label in (("tag", tags, by_tag, "Tag"), ("category", cats, by_cat, "Category")):
+        for name, term in sorted(terms.items(), key=lambda kv: kv[1].slug):
+            lists.append(Listed(f"/{kind}/{term.quoted}/", f"{label}: {name}", site_lang,
+                                tuple(members.get(name, ())), False))
+    return Catalog(langs, tags, cats, {l.base: l for l in lists},
+                   {k: tuple(v) for k, v in family.items()}, tuple(posts), pages,
+                   frozenset(src for src in posts if not visible[src].date))

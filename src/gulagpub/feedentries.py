@@ -1,0 +1,107 @@
+"""A post as a feed entry, serialized once per build for every feed it is in.
+Edge module (keeps serialized entries in the state database).
+
+A post is in the site's feed, its language's and each of its tags' and
+categories': its entry is made once, in every format of the registry that
+one of those documents needs, and spliced into each. After an edit, the
+neighbours of the edited post in the documents made again are taken as an
+earlier build serialized them. A writer keeps an entry only until the last
+document holding it is made (feed documents are made newest first, so a
+post's documents come close together).
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Sequence
+from datetime import datetime
+
+from markupsafe import Markup
+
+from .config import Config
+from .feeds import Entry, Format, Rendered, serialize
+from .sources import Item, Sources, joined
+from .store import Database
+from .urls import absolute
+
+
+def _esc(text: str) -> str:
+    return str(Markup.escape(text))
+
+
+class FeedEntries:
+    def __init__(self, config: Config, sources: Sources, formats: Sequence[Format], gen: str, now: datetime,
+                 db: Database) -> None:
+        self.config, self.sources, self.gen, self.now, self.db = config, sources, gen, now, db
+        self.formats = formats
+        self.current_formats = tuple(formats)
+        self.archive_formats = tuple(f for f in formats if f.archives)
+        self.cached = False  # look entries up in (and keep them in) the database: when few documents are made
+        self.done: dict[str, Rendered] = {}
+        self.uses: dict[str, int] = {}  # documents to make holding each entry, by content path
+
+    def key(self, it: Item, current: bool) -> str:
+        """Names a serialized entry: the item's key names its content; `current`, its formats."""
+        return joined([self.gen, it.key, "current" if current else ""])
+
+    def rendered(self, it: Item, current: bool) -> Rendered:
+        """The entry of `it` in the formats of the documents it is in (all of them
+        when it is in some feed's current document, else those with archives)."""
+        done = self.done.get(it.src)
+        if done is not None:
+            return done
+        key = self.key(it, current)
+        if self.cached:
+            raw = self.db.get("entry:" + key)
+            if raw is not None:
+                try:
+                    done = pickle.loads(raw)  # (sealed: only bytes gulagpub wrote)
+                except (pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+                    done = None
+        if done is None:
+            done = serialize(self.entry(it), self.current_formats if current else self.archive_formats)
+            if self.cached:
+                self.db.put("entry:" + key, pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
+        self.done[it.src] = done
+        return done
+
+    def forget(self, it_key: str, current: bool) -> None:
+        """An entry no item has any more (its post changed): its row goes."""
+        self.db.delete("entry:" + joined([self.gen, it_key, "current" if current else ""]))
+
+    def used(self, chosen: list[Item]) -> None:
+        """A document holding `chosen` was made: entries no other document needs are let go."""
+        uses, done = self.uses, self.done
+        for it in chosen:
+            left = uses.get(it.src, 0) - 1
+            uses[it.src] = left
+            if left == 0:
+                done.pop(it.src, None)
+
+    def entry(self, it: Item) -> Entry:
+        from . import render
+
+        cfg = self.config
+        src = self.sources
+        p = src.shown(it.src)
+        tags, cats = src.terms(it)
+        prov = render.provenance(p)
+        html = render.absolutize(src.html(it.src), it.url)
+        if p.content_warning:
+            html = f"<p><strong>Content warning:</strong> {_esc(p.content_warning)}</p>\n" + html
+        if prov:
+            html += "\n<p><em>" + _esc(" ".join(prov)) + "</em></p>"
+        source = p.source
+        source_text = None
+        if source and (source.publication or source.via or source.title):
+            source_text = ", ".join(x for x in (source.title, source.publication, source.via) if x)
+        strip = render.strip_forbidden
+        return Entry(
+            id=it.entry_id, title=strip(p.title), url=it.url, published=p.date or self.now, updated=it.updated,
+            author=strip(p.author or cfg.site.title), lang=p.lang, summary=src.summary(it.src),
+            content_html=strip(html), contributors=tuple(strip(t) for t in p.translators),
+            categories=tuple((strip(t.name), absolute("/tag/", cfg)) for t in tags)
+            + tuple((strip(c.name), absolute("/category/", cfg)) for c in cats),
+            via=source.url if source else None, source=strip(source_text) if source_text else None,
+            rights=strip(source.rights) if source and source.rights else None,
+        )

@@ -1,0 +1,323 @@
+"""Every output of the site, with the inputs it reads: the planner.
+
+Each output file gets a key that is the digest of exactly what it reads —
+its verifying trace (Mokhov, Mitchell and Peyton Jones, "Build systems à la
+carte"): a post's page reads its item (content, path, dates, summary,
+terms), its language versions' titles, its Mastodon link and its old
+comments; a list page reads the items on it; a feed document the entries in
+it; the sitemap every item's address and time. `site.write_site` makes only
+the files whose key the live site does not have.
+
+What the planner lists is the one question:
+
+- every output, when the site's shape may have changed (another set of
+  public files, a file whose form changed, other settings or templates, a
+  first build): keys are computed for all of them, and write_site keeps
+  whatever the live site has with the same key;
+- otherwise only the outputs that read an input that changed — the pages of
+  the changed posts and of their language versions, the list pages and feed
+  documents holding a post whose item changed, the site-wide files — and
+  every other file stays as the live site holds it.
+
+Both ways use the same definitions below; a test builds each way and
+compares (tests/test_build_incremental.py, and GULAGPUB_CHECK_PLAN=1 checks
+on every build that the short list missed nothing the long one would make).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import NamedTuple
+
+from .catalog import Catalog, Listed
+from .config import Config
+from .errors import Problem
+from .feedentries import FeedEntries
+from .feeds import Document, FeedInfo, Format, plan as feed_plan
+from .pages import Pages, file_of
+from .site import Output
+from .sources import Item, ItemState, Sources, digest, joined, sitemap_row
+from .store import Table
+from .urls import absolute, site_path
+
+# The group (site.Output.group) of the feed documents: made by one writer,
+# which then serializes each entry once for all the documents it is in.
+FEEDS_GROUP = 0
+
+
+class Counts(NamedTuple):
+    files: int
+    pages: int  # HTML files
+    feeds: int  # feed documents
+    posts: int  # posts and language versions on the site
+
+
+@dataclass
+class Inputs:
+    """What the site is made from besides the content files."""
+
+    gen: str  # names the settings, the templates, the build's code and mode: part of every key
+    mastodon: dict[str, str]  # entry id -> the URL of its status (the page's "Discuss on Mastodon")
+    comments: dict[str, tuple[int, int, int]]  # the comments files kept from WordPress, with their stat
+    redirects: bytes | None  # _redirects (from the WordPress import), as it is
+
+
+@dataclass
+class Planned:
+    """What a plan gives: the outputs to make (or keep), and what to keep for the next build."""
+
+    outputs: list[Output]
+    complete: bool  # the whole site; else what may have changed, the rest as the live site has it
+    counts: Counts
+    items: Table[ItemState]
+    by_path: list[int]  # the posts (places in Catalog.posts) in the order of their site paths (the sitemap's)
+    feed_docs: dict[str, list[Item]] = field(default_factory=dict)  # each feed document: its entries
+    warnings: list[Problem] = field(default_factory=list)
+
+
+class Planner:
+    def __init__(self, config: Config, catalog: Catalog, sources: Sources, pages: Pages, entries: FeedEntries,
+                 formats: Sequence[Format], inputs: Inputs, kept: Table[ItemState] | None) -> None:
+        self.config, self.catalog, self.sources, self.pages, self.entries = config, catalog, sources, pages, entries
+        self.formats = formats
+        self.inputs = inputs
+        self.gen = inputs.gen
+        self.kept = kept if kept is not None else Table(ItemState)  # what the last build made of each item
+        self.feed_docs: dict[str, list[Item]] = {}
+        self.warnings: list[Problem] = []
+        self.alias_of: dict[int, str] = {}  # id of an alias output -> the content file it is an old address of
+
+    def item(self, src: str) -> Item:
+        return self.sources.item(src, self.kept.get(src))
+
+    # --- the two ways ------------------------------------------------------------
+    def everything(self) -> Planned:
+        """Every output of the site, with its key."""
+        cat = self.catalog
+        outputs: list[Output] = []
+        for src in cat.posts:
+            outputs += self.post_group(self.item(src))
+        page_urls = []
+        for src in cat.pages:
+            path, made = self.page_group(src)
+            page_urls.append(absolute(path, self.config))
+            outputs += made
+        current = self.current_members()
+        for listed in cat.lists.values():
+            made = self.list_group(listed, None, current)
+            outputs += made
+        items = [self.item(src) for src in cat.posts]
+        by_path = sorted(range(len(items)), key=lambda n: items[n].path)
+        outputs += self._site_outputs([it.key for it in items], [(items[n].lastmod, items[n].row) for n in by_path],
+                                      page_urls)
+        outputs = self.without_colliding_aliases(outputs)
+        n_pages = sum(1 for o in outputs if o.path.endswith(".html"))
+        n_feeds = sum(1 for o in outputs if o.group == FEEDS_GROUP)
+        states = [self.sources.state_of(it, it.src in current) for it in items]
+        table = Table(ItemState, [it.src for it in items], [list(c) for c in zip(*states)] if states else None)
+        return Planned(outputs, True, Counts(len(outputs), n_pages, n_feeds, len(items)), table, by_path,
+                       self.feed_docs, self.warnings)
+
+    def changes(self, dirty: set[str], counts: Counts, by_path: list[int]) -> Planned:
+        """The outputs reading a changed input: `dirty` names the public files
+        whose own inputs changed (content, history, comments, Mastodon link, or
+        undated); every other output keeps its key, as the live site has it."""
+        cat = self.catalog
+        family = cat.family
+        for src in list(dirty):  # a post's page shows its language versions' titles
+            rec = self.sources.record(src)
+            dirty.update(family.get(rec.original or src, ()))
+        outputs: list[Output] = []
+        moved: dict[str, set[int]] = {}  # list base -> places of its posts whose item changed
+        states = self.kept
+        for src in sorted(dirty):
+            rec = self.sources.record(src)
+            if rec.kind == "page":
+                outputs += self.page_group(src)[1]
+                continue
+            before = states.get(src)
+            it = self.item(src)
+            states.set(src, self.sources.state_of(it, before.current if before else False))
+            outputs += self.post_group(it)
+            if before is None or before.key != it.key:
+                if before is not None:
+                    self.entries.forget(before.key, before.current)
+                for base in cat.lists_of(rec):
+                    moved.setdefault(base, set()).add(cat.lists[base].members.index(src))
+        flags = states.col("current")
+        current = {src for src, i in states.pos.items() if flags[i]}
+        for base, places in moved.items():
+            outputs += self.list_group(cat.lists[base], places, current)
+        page_urls = [absolute(site_path("page", self.sources.record(src).slug, None, "", self.config), self.config)
+                     for src in cat.pages]
+        pos, keys, rows, lastmods = states.pos, states.col("key"), states.col("row"), states.col("lastmod")
+        at = [pos[s] for s in cat.posts]
+        outputs += self._site_outputs([keys[i] for i in at], [(lastmods[at[n]], rows[at[n]]) for n in by_path],
+                                      page_urls)
+        return Planned(outputs, False, counts, states, by_path, self.feed_docs, self.warnings)
+
+    def current_members(self) -> set[str]:
+        """The posts in some feed's current document (their entries are made in every format)."""
+        per = self.config.feeds.entries
+        return {src for listed in self.catalog.lists.values() for src in listed.members[:per]}
+
+    # --- a post's page -----------------------------------------------------------
+    def post_group(self, it: Item) -> list[Output]:
+        """A post's page and its aliases."""
+        src, rec = it.src, it.rec
+        mastodon = self.inputs.mastodon.get(it.entry_id)
+        family = self.catalog.family.get(rec.original or src, ())
+        others = sorted([self.item(o) for o in family if o != src], key=lambda o: o.rec.lang)
+        comments = src[:-3] + ".comments.yaml"
+        archived = (self.sources.root / comments).read_bytes() if comments in self.inputs.comments else b""
+        key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
+                     digest(archived))
+        pages = self.pages
+        group = [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived))]
+        group += self.aliases(src, it.path, rec.title, rec.aliases)
+        return group
+
+    def page_group(self, src: str) -> tuple[str, list[Output]]:
+        """A standalone page and its aliases, with its path."""
+        rec = self.sources.record(src)
+        path = site_path(rec.kind, rec.slug, None, rec.lang, self.config)
+        pages = self.pages
+        outputs = [Output(file_of(path), digest(self.gen, "page", self.sources.sha(src)),
+                          lambda: pages.standalone_page(src, path))]
+        return path, outputs + self.aliases(src, path, rec.title, rec.aliases)
+
+    def aliases(self, src: str, path: str, title: str, aliases: Iterable[str]) -> list[Output]:
+        """Redirect pages at a file's old addresses (one that is its own page spelled otherwise is left out)."""
+        own = file_of(path)
+        pages = self.pages
+        made = [Output(file_of(alias), digest(self.gen, "alias", path, title), lambda: pages.redirect(src, path))
+                for alias in aliases if file_of(alias) != own]
+        for o in made:
+            self.alias_of[id(o)] = src
+        return made
+
+    def without_colliding_aliases(self, outputs: list[Output]) -> list[Output]:
+        """An old address another page has, or another post's old address too, is a
+        warning naming both (the first keeps it), never a failed build."""
+        alias_of = self.alias_of
+        pages = {o.path for o in outputs if id(o) not in alias_of}
+        taken: dict[str, str] = {}
+        kept = []
+        for o in outputs:
+            src = alias_of.get(id(o))
+            if src is not None:
+                if o.path in pages or o.path in taken:
+                    self.warnings.append(Problem(
+                        src, 0, f"the old address {o.path} is also "
+                        + (f"an old address of {taken[o.path]}" if o.path in taken else "a page of this site")
+                        + "; remove it from this file's 'aliases:' (it is left out)"))
+                    continue
+                taken[o.path] = src
+            kept.append(o)
+        return kept
+
+    # --- lists ---------------------------------------------------------------------
+    def list_group(self, listed: Listed, places: set[int] | None, current: set[str]) -> list[Output]:
+        """A list's pages and feed documents (with `places`, those holding a member
+        at one of these places)."""
+        from . import render
+
+        cfg = self.config
+        heading = render.language_name(listed.lang) if listed.heading is None else listed.heading
+        members = listed.members
+        per = cfg.site.per_page
+        n_pages = max(1, (len(members) + per - 1) // per)
+        wanted = {i // per + 1 for i in places} if places is not None else None
+        outputs: list[Output] = []
+        pages = self.pages
+        for n in range(1, n_pages + 1):
+            if wanted is not None and n not in wanted:
+                continue
+            chunk = [self.item(m) for m in members[(n - 1) * per:n * per]]
+            path = listed.base if n == 1 else f"{listed.base}page/{n}/"
+            key = joined([self.gen, "list", listed.base, heading, listed.lang, str(n), str(n_pages),
+                          *[i.key for i in chunk]])
+            outputs.append(Output(file_of(path), key,
+                                  lambda chunk=chunk, n=n: pages.list_page(listed.base, heading, listed.lang,
+                                                                           chunk, n, n_pages)))
+        docs = feed_plan(range(len(members) - 1, -1, -1), cfg.feeds.entries, listed.archives)
+        title = f"{cfg.site.title} – {heading}" if heading else cfg.site.title
+        info = FeedInfo(title=title, subtitle=cfg.site.description or title, home=absolute(listed.base, cfg),
+                        base=absolute(listed.base, cfg), lang=listed.lang, author=cfg.site.title,
+                        archives=listed.archives)
+        info_text = str(info)
+        fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        for doc in docs:
+            if places is not None and places.isdisjoint(doc.entries):
+                continue
+            chosen = [self.item(members[i]) for i in doc.entries]
+            key = digest(self.gen, "feed", info_text, doc.number, doc.pages, [i.key + i.path for i in chosen])
+            real = self._documents(doc, chosen, current)
+            for fmt in self.formats:
+                if doc.number and not fmt.archives:
+                    continue
+                path = file_of(listed.base + fmt.file(doc))
+                self.feed_docs[path] = chosen
+                outputs.append(Output(path, key + fmt.name,
+                                      lambda fmt=fmt, real=real: fmt.document(info, real(), fallback), FEEDS_GROUP))
+        return outputs
+
+    def _documents(self, doc: Document[int], chosen: list[Item],
+                   current: set[str]) -> Callable[[], Document[object]]:
+        """How a feed document's entries are made when one of its formats is written
+        (once for all its formats: the entries are kept until the last)."""
+        made: list[Document[object]] = []
+        entries = self.entries
+
+        def real() -> Document[object]:
+            if not made:
+                made.append(Document(doc.number, tuple(entries.rendered(i, i.src in current) for i in chosen),
+                                     doc.pages))
+                entries.used(chosen)
+            return made[0]
+
+        return real
+
+    # --- the site as a whole -------------------------------------------------------
+    def _site_outputs(self, keys: list[str], rows: list[tuple[str, str]], page_urls: list[str]) -> list[Output]:
+        """The files of the site as a whole; `keys` the posts' keys (they name their
+        address and time), `rows` their times and sitemap rows, in path order."""
+        cfg = self.config
+        pages, gen = self.pages, self.gen
+        outputs = [Output("404.html", digest(gen, "404"), pages.not_found)]
+        for static in ("style.css", "favicon.svg"):
+            outputs.append(Output(static, digest(gen, static), lambda static=static: pages.static(static)))
+        outputs.append(Output("robots.txt", digest(gen, "robots"), lambda: (
+            f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
+        redirects = self.inputs.redirects
+        if redirects is not None:
+            outputs.append(Output("_redirects", digest(gen, "redirects", redirects), lambda: redirects))
+
+        def sitemap() -> bytes:
+            newest = max((lastmod for lastmod, _ in rows), default=None)
+            lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                     '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+                     sitemap_row(absolute("/", cfg), newest), *(row for _, row in rows),
+                     *(sitemap_row(u, None) for u in page_urls), "</urlset>"]
+            return ("\n".join(lines) + "\n").encode("utf-8")
+
+        outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls), sitemap))
+        outputs += self.term_indexes()
+        return outputs
+
+    def term_indexes(self) -> list[Output]:
+        """/tag/ and /category/: every tag (every category) with how many posts it has."""
+        cat, pages = self.catalog, self.pages
+        outputs = []
+        for kind, terms, heading in (("tag", cat.tags, "Tags"), ("category", cat.categories, "Categories")):
+            if not terms:
+                continue
+            rows = [(name, f"/{kind}/{term.quoted}/", len(cat.lists[f"/{kind}/{term.quoted}/"].members))
+                    for name, term in sorted(terms.items(), key=lambda kv: (kv[0].casefold(), kv[0]))]
+            outputs.append(Output(f"{kind}/index.html", digest(self.gen, "terms", kind, rows),
+                                  lambda kind=kind, heading=heading, rows=rows: pages.term_index(
+                                      f"/{kind}/", heading, rows)))
+        return outputs
+
