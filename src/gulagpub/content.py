@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 
-from .config import CONFIG_FILE, Config, parse_config
+from .config import CONFIG_FILE, Config, LimitSettings, parse_config
 from .errors import ConfigError, Problem
 from .model import Kind, Post, kind_of, slug_from_name
 from .parallel import PARALLEL_FROM, map_all
@@ -219,19 +219,19 @@ def _write_cache(path: Path | None, key: tuple[object, ...], buckets: dict[int, 
         tmp.unlink(missing_ok=True)  # a cache that cannot be written is only slower
 
 
-_Job = tuple[list[tuple[str, str, tuple[int, int] | None]], str, "tzinfo | None"]
+_Job = tuple[list[tuple[str, str, tuple[int, int] | None]], str, "tzinfo | None", LimitSettings]
 
 
 def _parse_files(job: _Job) -> dict[str, Entry]:
     """Read and parse the files of one bucket: (path, full path, stamp) each."""
     from .postfile import parse_post
 
-    files, lang, tz = job
+    files, lang, tz, limits = job
     entries: dict[str, Entry] = {}
     for path, full, stamp in files:
         with open(full, "rb") as f:
             data = f.read()
-        post, problems = parse_post(path, data, default_lang=lang, tz=tz)
+        post, problems = parse_post(path, data, default_lang=lang, tz=tz, limits=limits)
         if post is not None and (post.reviews or post.kind == Kind.POST):
             _ = post.digest  # computed now, so that the parse cache keeps it
         entries[path] = (stamp, post, problems)
@@ -252,7 +252,7 @@ def load(root: Path) -> Content:
 
 def _load(root: Path, config: Config) -> Content:
     problems: list[Problem] = []
-    key = (_CACHE_VERSION, config.site.lang, config.site.timezone, _code_stamp())
+    key = (_CACHE_VERSION, config.site.lang, config.site.timezone, config.limits, _code_stamp())
     cache_file = _cache_path(root)
     cached = _read_cache(cache_file, key)
     # A file changed within the last seconds may change again within the
@@ -283,7 +283,7 @@ def _load(root: Path, config: Config) -> Content:
         else:
             todo.setdefault(b, []).append((path, full, stamp if st.st_mtime_ns < racy_after else None))
     lang, tz = config.site.lang, config.site.tz
-    jobs = [(files, lang, tz) for files in todo.values()]
+    jobs = [(files, lang, tz, config.limits) for files in todo.values()]
     raw: dict[int, bytes] = {}
     if sum(len(files) for files in todo.values()) >= PARALLEL_FROM:
         # A fresh clone parses every file: on every core.
