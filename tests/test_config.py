@@ -133,3 +133,14 @@ def test_check_and_build_refuse_bad_settings_alike(repo: Repo, tmp_path: Path) -
     assert [line for line in build.err.splitlines() if line.startswith(("error: ", "gulagpub.toml"))] == expected
     assert "Traceback" not in check.err + build.err
     assert not (tmp_path / "site").exists()
+
+
+def test_the_documented_settings_are_valid_and_hold_every_limit() -> None:
+    from conftest import PROJECT
+
+    doc = (PROJECT / "docs" / "content-model.md").read_text(encoding="utf-8")
+    block = doc.split("## gulagpub.toml", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    config = parse_config(block.replace("AAAA...", "AAAAC3NzaC1lZDI1NTE5"))  # (the key is a placeholder)
+    assert config.limits == LimitSettings()  # the defaults, as documented
+    written = {line.split("=")[0].strip("# ").strip() for line in block.split("[limits]")[1].splitlines() if "=" in line}
+    assert written == {f for f in LimitSettings.__dataclass_fields__}

@@ -13,6 +13,7 @@ validated by declaring it.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import tomllib
@@ -311,23 +312,28 @@ def _value(f: Any, hint: Any, value: Any, name: str, say: Any) -> Any:
     return value
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _section(cls: type, data: Any, where: str, found: _Problems) -> Any:
     """The section's dataclass from its table; problems go to `found`."""
     if not isinstance(data, dict):
         found.add(found.header(where) or found.line(None, where), f"[{where}] must be a table")
         data = {}
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     known = {f.name: f for f in fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
-        line = found.line(where, key)
         if key not in known:
-            found.add(line, f"unknown setting '{key}' in [{where}]; known: {', '.join(sorted(known))}")
+            found.add(found.line(where, key), f"unknown setting '{key}' in [{where}]; known: "
+                                               f"{', '.join(sorted(known))}")
             continue
         bad: list[str] = []
         got = _value(known[key], hints[key], value, f"{where}.{key}", bad.append)
         if bad:
-            found.add(line, bad[0])
+            found.add(found.line(where, key), bad[0])
         else:
             kwargs[key] = got
     for name, f in known.items():
@@ -434,7 +440,7 @@ def _team(raw: Any, found: _Problems) -> list[Member]:
         head = found.header("team", i)
         where = f"[[team]] #{i}"
 
-        def at(key: str) -> int:
+        def at(key: str, i: int = i, head: int = head) -> int:
             return found.line("team", key, i) or head
 
         if not isinstance(entry, dict):

@@ -179,14 +179,13 @@ def parse_post(
     if loaded is None:
         return None, problems
     meta, lines = loaded
-    deep = _too_deep(meta, limits.yaml_nesting)
+    deep = _too_deep(meta, limits.yaml_nesting) if _may_nest(fm, limits.yaml_nesting) else None
     if deep is not None:
         bad(lines.get(deep, 1), f"'{deep}' is nested more than {limits.yaml_nesting} levels deep "
                                 f"([limits] yaml_nesting in gulagpub.toml); write the values out flat")
         return None, problems
-    first_body_line = text.count("\n", 0, len(text) - len(body)) + 1
     for line, message in nesting_problems(body, limits.nesting):
-        bad(first_body_line + line, message)
+        bad(text.count("\n", 0, len(text) - len(body)) + 1 + line, message)
 
     def at(key: str) -> int:
         return lines.get(key, 1)
@@ -430,18 +429,32 @@ def parse_post(
     return primed(post, meta, lines), problems
 
 
+def _may_nest(fm: str, most: int) -> bool:
+    """Whether front matter could nest more than `most` levels deep: each
+    level takes a flow bracket, a '- ' or '? ' entry, or one more space of
+    indentation, so text with fewer of them together cannot (most files: the
+    walk over their values, a twentieth of reading a post, is left out)."""
+    marks = fm.count("[") + fm.count("{") + fm.count("- ") + fm.count("? ")
+    if marks + 1 >= most:
+        return True
+    return re.search(rf"^ {{{most - 1 - marks}}}", fm, re.M) is not None
+
+
 def _too_deep(meta: dict[Any, Any], most: int) -> str | None:
     """The top-level field whose value nests lists and mappings more than
     `most` levels deep (the front matter itself is level 1), or None. Without
     recursion: the value may be nested a thousand deep (libyaml's own bound)."""
     for key, value in meta.items():
+        if not isinstance(value, (list, dict)):
+            continue  # (most fields: nothing to walk)
         todo = [(value, 2)]
         while todo:
             item, depth = todo.pop()
-            if isinstance(item, (list, dict)):
-                if depth > most:
-                    return str(key)
-                todo.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+            if depth > most:
+                return str(key)
+            for v in item.values() if isinstance(item, dict) else item:
+                if isinstance(v, (list, dict)):
+                    todo.append((v, depth + 1))
     return None
 
 
@@ -465,7 +478,10 @@ def nesting_problems(body: str, most: int) -> list[tuple[int, str]]:
     before anything is rendered: the HTML sanitizer's time grows with the
     square of the nesting (100,000 nested '>' took it 45 s)."""
     found = []
-    if len(body) > most:
+    # (Nesting more than `most` block quotes takes more than `most` '>': the
+    # search, a tenth of the time to read a post, is left out for the rest.
+    # Lists alone cmark nests at most about a hundred deep itself.)
+    if body.count(">") > most:
         m = _containers(most).search(body)
         if m is not None:
             found.append((body.count("\n", 0, m.start()), (
