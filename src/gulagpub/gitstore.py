@@ -144,7 +144,12 @@ def commit(root: Path, paths: list[str], subject: str, body: str = "",
                     f"{(now or 'nothing')[:10]}, not {(old or 'nothing')[:10]} as it was read): nothing was "
                     "committed; run the command again")
     if every:
-        git(root, "update-index", "-z", "--index-info", input=entries)
+        try:
+            git(root, "update-index", "-z", "--index-info", input=entries)
+        except GitError as exc:
+            raise GitError(f"committed {new[:10]}, but git's index could not be brought up to it ({exc}); "
+                           f"run `git reset -q -- {' '.join(every[:3])}{' ...' if len(every) > 3 else ''}` "
+                           "once nothing else is using the repository") from exc
     for path, data in contents.items():
         _put(root, path, data)
     return new
