@@ -1,5 +1,6 @@
-"""Timing of the Mastodon bot: composing statuses, and one announce run of N
-posts against the test server on 127.0.0.1 (real Mastodon.py, real HTTP).
+"""Timing of the announcer: composing statuses, and one announce run of N
+posts against the Mastodon test server on 127.0.0.1 (real Mastodon.py, real
+HTTP; the run reads the account once, then posts).
 
     .venv/bin/python benchmarks/announce.py [N]
 
@@ -22,9 +23,10 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from mastodon_server import MastodonServer  # noqa: E402
 
-from gulagpub.announce import Credentials, announce  # noqa: E402
+from gulagpub.announce import announce  # noqa: E402
 from gulagpub.compose import Limits, compose  # noqa: E402
 from gulagpub.config import MastodonSettings  # noqa: E402
+from gulagpub.mastodon import MastodonCredentials  # noqa: E402
 from gulagpub.model import Kind, Post, State  # noqa: E402
 
 TITLE = "Opposition and resistance of Russia’s socialists 👩‍👩‍👧‍👦 e\u0301 日本語 שלום " * 6
@@ -61,7 +63,7 @@ def bench_run(posts: int) -> float:
             subprocess.run(["git", "-C", tmp, "config", "user.email", "b@b.example"], check=True)
             t = time.perf_counter()
             report = announce(root, datetime.now(timezone.utc), out=root / "_site",
-                              credentials=Credentials(server.base_url, server.token))
+                              credentials=[MastodonCredentials(server.base_url, server.token)])
             elapsed = time.perf_counter() - t
             assert report.ok and len(server.statuses) == posts
             return elapsed

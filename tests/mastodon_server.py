@@ -7,9 +7,15 @@ auth (401), POST /api/v1/statuses (form or JSON) with Mastodon's length rule
 GET/DELETE /api/v1/statuses/:id, /api/v1/instance and /api/v2/instance,
 /api/v1/accounts/verify_credentials, /api/v1/accounts/:id/statuses with
 max_id/limit paging and a Link header, rate-limit headers on every response
-(ISO 8601 reset), and faults on demand (`fail`): 500, 429, a connection
-dropped before storing, after storing (the reply lost), or held after
-storing until the test has killed the client.
+(ISO 8601 reset), POST /api/v2/media (an image and its description),
+and faults on demand (`fail`): 500, 429, a connection dropped before
+storing, after storing (the reply lost), held after storing until the test
+has killed the client, a reply dripped one byte at a time after storing
+('drip'), or a 200 that is not a status ('bogus', nothing stored).
+
+Servers differ in what they do with an Idempotency-Key: `idempotency` is
+"keep" (Mastodon: for `idempotency_ttl` seconds; `forget_keys()` is an hour
+passing) or "ignore" (servers that never supported it).
 
 Its JSON has the keys of the real responses recorded in
 ../shared/fixtures/mastodon-cassettes/ (test_mastodon_server.py compares them).
@@ -19,16 +25,13 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import regex
+from fakeserver import FaultHandler, FaultServer
 
 # Mastodon (twitter-text): a URL is not preceded by a letter, digit, @, $ or
 # #, has a dotted host, and trailing punctuation is not part of it.
@@ -58,73 +61,39 @@ def _iso_ms(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-@dataclass
-class Fault:
-    kind: str  # 500 | 429 | drop-before | drop-after | hold-after
-    method: str
-    path: str  # a prefix of the request path
-    times: int
-    reset_in: float = 0.0  # for 429: seconds to X-RateLimit-Reset
-
-
-class MastodonServer:
+class MastodonServer(FaultServer):
     """Start with `start()`; `base_url`, `token`, `statuses` (id -> status
     JSON, posting order) are what tests look at."""
 
     ACCOUNT_ID = "117020565966271181"
 
     def __init__(self, token: str = "test-token-5f0c2a9e", *, max_characters: int = 500,
-                 url_length: int = 23, idempotency_ttl: float = 3600.0, v2: bool = True) -> None:
+                 url_length: int = 23, idempotency_ttl: float = 3600.0, v2: bool = True,
+                 idempotency: str = "keep") -> None:
+        super().__init__()
         self.token = token
+        self.idempotency = idempotency  # keep | ignore
+        self.media: dict[str, dict[str, Any]] = {}  # id -> attachment JSON (bytes under "data")
         self.max_characters = max_characters
         self.url_length = url_length
         self.idempotency_ttl = idempotency_ttl
         self.v2 = v2
         self.statuses: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, tuple[str, float]] = {}
-        self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers (no Authorization)
         self.reject: Callable[[str], bool] = lambda text: False  # 422 (in Japanese) for matching texts
-        self.held = threading.Event()  # set when a 'hold-after' fault has stored its status
-        self.release = threading.Event()  # set by the test to let the held handler drop the reply
-        self.lock = threading.Lock()
         self._next_id = 117020586000687987
         self._remaining = 300
-        self.httpd: ThreadingHTTPServer | None = None
-        self.base_url = ""
-
-    # -- life cycle -----------------------------------------------------------
-
-    def start(self) -> MastodonServer:
-        server = self
-
-        class Handler(_Handler):
-            mastodon = server
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.release.set()
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
 
     def fail(self, kind: str, times: int = 1, method: str = "POST", path: str = "/api/v1/statuses",
              reset_in: float = 0.0) -> None:
-        """Make the next `times` matching requests fail with `kind`."""
-        self.faults.append(Fault(kind, method, path, times, reset_in))
+        """Make the next `times` matching requests fail with `kind` (see fakeserver)."""
+        self.add_fault(kind, times, method, path, reset_in)
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def forget_keys(self) -> None:
+        """What an hour does to Mastodon's memory of Idempotency-Keys."""
         with self.lock:
-            for f in self.faults:
-                if f.times > 0 and f.method == method and path.startswith(f.path):
-                    f.times -= 1
-                    return f
-        return None
+            self.keys.clear()
 
     # -- JSON in the shape of Mastodon's ------------------------------------------
 
@@ -236,9 +205,11 @@ class MastodonServer:
 
     # -- behaviour -------------------------------------------------------------
 
-    def create(self, form: dict[str, str], key: str | None) -> tuple[int, dict[str, Any]]:
+    def create(self, form: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
         """Store a status, or return the one stored under `key`; (code, JSON)."""
         now = time.time()
+        if self.idempotency == "ignore":
+            key = None
         with self.lock:
             if key and key in self.keys:
                 sid, at = self.keys[key]
@@ -256,6 +227,12 @@ class MastodonServer:
             sid = str(self._next_id)
             status = self._status(sid, text, spoiler, form.get("visibility", "public"),
                                   form.get("language"), datetime.now(timezone.utc))
+            media_ids = form.get("media_ids[]") or []
+            unknown = [m for m in media_ids if m not in self.media]
+            if unknown:
+                return 422, {"error": "Validation failed: Media attachments are invalid"}
+            status["media_attachments"] = [{k: v for k, v in self.media[m].items() if k != "data"}
+                                           for m in media_ids]
             self.statuses[sid] = status
             if key:
                 self.keys[key] = (sid, now)
@@ -276,6 +253,24 @@ class MastodonServer:
                 "X-RateLimit-Reset": _iso(boundary)}
 
 
+def _multipart(body: bytes, content_type: str) -> dict[str, Any]:
+    """The fields of a multipart/form-data body; a file as {"data", "type", "name"}."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
+    form: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            form[name] = {"data": data, "type": part.get_content_type(), "name": part.get_filename()}
+        else:
+            form[name] = data.decode("utf-8")
+    return form
+
+
 def _linkify(text: str) -> str:
     import html
 
@@ -283,44 +278,33 @@ def _linkify(text: str) -> str:
     return _URL.sub(lambda m: f'<a href="{m.group(0)}" rel="nofollow noopener" target="_blank">{m.group(0)}</a>', out)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    mastodon: MastodonServer
+class _Handler(FaultHandler):
+    state: MastodonServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-        pass
-
-    def _reply(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        method = self.command
-        path = urlsplit(self.path).path
-        for k, v in {**self.mastodon.rate_headers(method, path), **(headers or {})}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def _form(self) -> dict[str, str]:
+    def _form(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8") if length else ""
-        if "json" in (self.headers.get("Content-Type") or ""):
+        body = self.rfile.read(length) if length else b""
+        kind = self.headers.get("Content-Type") or ""
+        if "multipart/form-data" in kind:
+            return _multipart(body, kind)
+        raw = body.decode("utf-8")
+        if "json" in kind:
             data = json.loads(raw or "{}")
-            return {k: "" if v is None else str(v) for k, v in data.items()}
-        return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            form: dict[str, Any] = {k: "" if v is None else str(v) for k, v in data.items() if k != "media_ids"}
+            if isinstance(data.get("media_ids"), list):
+                form["media_ids[]"] = [str(m) for m in data["media_ids"]]
+            return form
+        fields = parse_qs(raw, keep_blank_values=True)
+        form = {k: v[-1] for k, v in fields.items()}
+        if "media_ids[]" in fields:
+            form["media_ids[]"] = fields["media_ids[]"]
+        return form
 
     def _authorized(self) -> bool:
-        return self.headers.get("Authorization") == f"Bearer {self.mastodon.token}"
+        return self.headers.get("Authorization") == f"Bearer {self.state.token}"
 
     def _handle(self) -> None:
-        m = self.mastodon
+        m = self.state
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
         method = self.command
@@ -344,8 +328,22 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(401, {"error": "The access token is invalid"}, {
                 "WWW-Authenticate": 'Bearer realm="Doorkeeper", error="invalid_token", '
                                     'error_description="The access token is invalid"'})
+        if path == "/api/v2/media" and method == "POST":
+            with m.lock:
+                mid = str(len(m.media) + 117020600000000001)
+                file = form.get("file") or {}
+                m.media[mid] = {"id": mid, "type": "image", "url": f"{m.base_url}/media/{mid}.png",
+                                "preview_url": f"{m.base_url}/media/{mid}-small.png", "remote_url": None,
+                                "preview_remote_url": None, "text_url": None, "meta": {},
+                                "description": form.get("description"), "blurhash": None,
+                                "data": file.get("data", b""), "mime": file.get("type")}
+            return self._reply(200, {k: v for k, v in m.media[mid].items() if k not in ("data", "mime")})
         if path == "/api/v1/statuses" and method == "POST":
+            if fault is not None and fault.kind == "bogus":
+                return self._reply(200, {"id": None, "url": 12})
             code, body = m.create(form, self.headers.get("Idempotency-Key"))
+            if fault is not None and fault.kind == "drip" and code == 200:
+                return self._drip(m.public(body))
             if fault is not None and fault.kind in ("drop-after", "hold-after") and code == 200:
                 if fault.kind == "hold-after":
                     m.held.set()
@@ -379,7 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._reply(404, {"error": "Not Found"})
 
     def _account_statuses(self, account_id: str, query: dict[str, list[str]]) -> None:
-        m = self.mastodon
+        m = self.state
         if account_id != m.ACCOUNT_ID:
             return self._reply(404, {"error": "Record not found"})
         limit = min(int(query.get("limit", ["20"])[0]), 40)
@@ -399,3 +397,6 @@ class _Handler(BaseHTTPRequestHandler):
         return self._reply(200, [m.public(s) for s in page], headers)
 
     do_GET = do_POST = do_DELETE = do_PUT = _handle  # type: ignore[assignment]
+
+
+MastodonServer.handler = _Handler

@@ -1,5 +1,6 @@
-"""`gulagpub announce` with the real Mastodon.py client over real HTTP to the
-test server: every post exactly once, whatever fails, whenever it is killed."""
+"""`gulagpub announce` on Mastodon, with the real Mastodon.py client over real
+HTTP to the test server: every post exactly once, whatever fails, whatever
+the server forgets or sends back (tests/test_announce_crash.py kills it)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from click.testing import CliRunner
 from conftest import PROJECT, Repo, post_text, run_git
 from mastodon_server import MastodonServer
 
-from gulagpub.announce import CHECKPOINTS, idempotency_key
+from gulagpub.announce import announce as announce_posts
 from gulagpub.cli import main
-from gulagpub.ledger import LEDGER_FILE, parse_ledger, status_urls
+from gulagpub.ledger import LEDGER_FILE, load_ledger, parse_ledger, status_urls
+from gulagpub.mastodon import MastodonCredentials, idempotency_key
+from gulagpub.network import LeadImage
 
 MASTODON = """
 [mastodon]
@@ -66,7 +69,7 @@ def blog(repo: Repo) -> Repo:
 
 
 def env_for(server: MastodonServer, token: str | None = None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MASTODON_", "GULAGPUB_TEST_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MASTODON_", "BLUESKY_", "GULAGPUB_TEST_"))}
     env.update(MASTODON_API_BASE_URL=server.base_url, MASTODON_ACCESS_TOKEN=token or server.token, **extra)
     return env
 
@@ -107,7 +110,8 @@ def assert_exactly_once(server: MastodonServer) -> None:
 def ledger(blog: Repo) -> dict:
     records, problems = parse_ledger(blog.read(LEDGER_FILE))
     assert problems == []
-    return {r.path.removeprefix("posts/").removesuffix(".md"): r for r in records.values()}
+    assert records["bluesky"] == {}
+    return {r.path.removeprefix("posts/").removesuffix(".md"): r for r in records["mastodon"].values()}
 
 
 def committed(blog: Repo) -> bool:
@@ -130,7 +134,8 @@ def test_announces_each_post_once_oldest_first_with_language_cw_and_visibility(b
     assert [s["spoiler_text"] for s in statuses] == ["", "Executions", "Death in the camps"]
     keys = [h.get("Idempotency-Key") for m, p, h in server.requests if m == "POST"]
     assert keys == [idempotency_key(f"tag:blog.example.org,{n[:10]}:posts/{n}") for n in POSTS]
-    assert "[3/3]" in result.stderr  # progress
+    assert "mastodon [3/3]" in result.stderr  # progress
+    assert "read 1 page(s)" in result.stderr  # the account was read before posting
     records = ledger(blog)
     assert {n: (r.state, r.url) for n, r in records.items()} == {
         n: ("posted", s["url"]) for n, s in zip(POSTS, statuses, strict=True)}
@@ -144,7 +149,7 @@ def test_announces_each_post_once_oldest_first_with_language_cw_and_visibility(b
 
 def test_status_urls_for_the_back_link(blog, server):
     assert announce(blog, server).exit_code == 0
-    urls = status_urls(parse_ledger(blog.read(LEDGER_FILE))[0])
+    urls = status_urls(load_ledger(blog.root))
     assert sorted(urls.values()) == sorted(s["url"] for s in server.statuses.values())
 
 
@@ -205,8 +210,10 @@ def test_no_flood_on_the_bundled_archive(tmp_path, server):
 def test_mark_existing_then_only_new_posts(blog, server):
     result = CliRunner().invoke(main, ["-C", str(blog.root), "announce", "--mark-existing"])
     assert result.exit_code == 0
-    assert result.stdout.count("skipped") == 3
-    assert {r.state for r in ledger(blog).values()} == {"skipped"} and committed(blog)
+    assert result.stdout.count("skipped      mastodon") == result.stdout.count("skipped      bluesky") == 3
+    records = parse_ledger(blog.read(LEDGER_FILE))[0]
+    assert {r.state for net in records.values() for r in net.values()} == {"skipped"} and committed(blog)
+    assert {net: len(r) for net, r in records.items()} == {"mastodon": 3, "bluesky": 3}
     blog.write("posts/2026-11-25-new.md", post_text("New", state="published", date="2026-11-25 10:00"))
     blog.commit("New post")
     assert announce(blog, server).exit_code == 0
@@ -239,7 +246,7 @@ def test_withdraw_leaves_or_deletes_the_status_and_records_it(blog, server, sett
     blog.commit("Withdraw")
     result = announce(blog, server)
     assert result.exit_code == 0, result.stderr
-    assert f"{state:<12} posts/2026-11-20-steimer.md" in result.stdout
+    assert f"{state:<12} mastodon  posts/2026-11-20-steimer.md" in result.stdout
     assert (status_id in server.statuses) == (state == "left")
     assert ledger(blog)["2026-11-20-steimer"].state == state and committed(blog)
     assert announce(blog, server).stdout == ""  # recorded: not again
@@ -354,7 +361,8 @@ def test_the_token_is_never_shown_logged_or_committed(blog, server):
     outputs = []
     wrong = "wrong-token-d41d8cd98f00b204"
     bad = announce(blog, server, token=wrong)
-    assert bad.exit_code == 1 and "MASTODON_ACCESS_TOKEN (HTTP 401" in bad.stderr
+    assert bad.exit_code == 1 and "Mastodon refused the credentials (HTTP 401" in bad.stderr
+    assert "put it in MASTODON_ACCESS_TOKEN" in bad.stderr
     outputs += [bad.stdout, bad.stderr]
     server.fail("500", times=3)
     server.reject = lambda text: "Karaganda" in text
@@ -369,21 +377,7 @@ def test_the_token_is_never_shown_logged_or_committed(blog, server):
             assert secret not in text
 
 
-# -- killed at every step -----------------------------------------------------------
-
-
-@pytest.mark.parametrize("step", CHECKPOINTS)
-def test_killed_at_each_step_then_rerun_posts_each_exactly_once(blog, server, tmp_path, step):
-    flag = tmp_path / "paused"
-    proc = spawn(blog, server, GULAGPUB_TEST_PAUSE_AT=step, GULAGPUB_TEST_PAUSE_FILE=str(flag))
-    wait_for(lambda: flag.exists() or proc.poll() is not None, f"the run to reach {step}")
-    assert proc.poll() is None, proc.communicate()
-    kill(proc)
-    assert len(server.statuses) == (0 if step in ("before-pending", "before-post") else 1)
-    result = announce(blog, server)
-    assert result.exit_code == 0, result.stderr
-    assert_exactly_once(server)
-    assert committed(blog)
+# -- killed, torn, held -------------------------------------------------------------
 
 
 def test_a_torn_last_line_from_a_killed_write_is_skipped_not_glued(blog, server):
@@ -409,8 +403,7 @@ def test_killed_after_the_server_stored_but_before_the_reply(blog, server):
     assert_exactly_once(server)
 
 
-def test_pending_older_than_the_key_window_is_found_on_the_account(blog, server, tmp_path):
-    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", "[mastodon]\nidempotency_window = 0\n"))
+def test_a_status_the_instance_stored_but_forgot_the_key_of_is_found_on_the_account(blog, server):
     server.idempotency_ttl = 0  # the instance has forgotten every key
     server.fail("hold-after")
     proc = spawn(blog, server)
@@ -423,11 +416,10 @@ def test_pending_older_than_the_key_window_is_found_on_the_account(blog, server,
     assert result.exit_code == 0, result.stderr
     assert {name: count(server, name) for name in POSTS} == {name: 1 for name in POSTS}
     assert "found" in result.stdout.splitlines()[0]
-    assert "after an interrupted run" in ledger(blog)["2026-11-20-steimer"].note
+    assert "found on the account" in ledger(blog)["2026-11-20-steimer"].note
 
 
-def test_pending_older_than_the_key_window_and_not_on_the_account_is_posted_again(blog, server, tmp_path):
-    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", "[mastodon]\nidempotency_window = 0\n"))
+def test_pending_not_on_the_account_is_posted_again_when_the_key_is_forgotten(blog, server, tmp_path):
     server.idempotency_ttl = 0
     flag = tmp_path / "paused"
     proc = spawn(blog, server, GULAGPUB_TEST_PAUSE_AT="before-post", GULAGPUB_TEST_PAUSE_FILE=str(flag))
@@ -440,16 +432,19 @@ def test_pending_older_than_the_key_window_and_not_on_the_account_is_posted_agai
 def test_help_teaches_the_environment_and_ends_with_an_example():
     result = CliRunner().invoke(main, ["announce", "--help"])
     assert result.exit_code == 0
-    for needed in ("MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN", "--mark-existing", "outbox"):
+    for needed in ("MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN", "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD",
+                   "--mark-existing", "--network", "outbox"):
         assert needed in result.stdout
     assert result.stdout.rstrip().splitlines()[-1].strip().startswith("-h, --help")
     assert "Example:" in result.stdout.split("Options:")[0].rstrip().rsplit("\n\n", 1)[-1]
 
 
 @pytest.mark.parametrize("line, says", [
-    ("idempotency_window = -1", "mastodon.idempotency_window must be a number of seconds, 0 or more"),
-    ('search_pages = "many"', "'mastodon.search_pages' must be a whole number"),
-    ('summary = "yes"', "'mastodon.summary' must be true or false"),
+    ('on_withdraw = "burn"', "mastodon.on_withdraw must be 'leave' or 'delete'"),
+    ("search_pages = -2", "mastodon.search_pages must be a whole number, 0 or more"),
+    ("run_timeout = 0", "mastodon.run_timeout must be more than 0 seconds"),
+    ('search_pages = "many"', "mastodon.search_pages must be a whole number, 0 or more"),
+    ('summary = "yes"', "mastodon.summary must be true or false"),
 ])
 def test_bad_bot_settings_name_the_line(blog, line, says):
     blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", f"[mastodon]\n{line}\n"))
@@ -457,3 +452,164 @@ def test_bad_bot_settings_name_the_line(blog, line, says):
     assert result.exit_code == 1
     n = blog.read("gulagpub.toml").splitlines().index(line) + 1
     assert f"gulagpub.toml:{n}:" in result.stderr and says in result.stderr
+
+
+# -- servers that forget, ignore, drip or answer nonsense ------------------------------
+
+
+@pytest.mark.parametrize("mode", ["forget", "ignore"])
+def test_a_lost_reply_is_looked_for_before_the_retry_when_the_key_does_not_help(blog, server, mode):
+    if mode == "ignore":
+        server.idempotency = "ignore"  # a server that never supported Idempotency-Key
+    else:
+        server.idempotency_ttl = 0  # one that forgets keys at once
+    server.fail("drop-after", times=2)  # stored, the reply lost: twice
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert_exactly_once(server)
+    assert [r.state for r in ledger(blog).values()] == ["posted"] * 3
+
+
+def test_a_dripping_server_stops_the_run_in_bounded_time_with_the_ledger_committed(blog, server):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("request_timeout = 5", "request_timeout = 1.5"))
+    blog.commit("Shorter requests")
+    server.drip_every = 0.3  # never silent for as long as a read timeout: only a deadline ends it
+    server.fail("drip")
+    start = time.monotonic()
+    result = announce(blog, server)
+    assert time.monotonic() - start < 8
+    assert result.exit_code == 1
+    assert "did not finish answering within request_timeout = 1.5 s" in result.stderr
+    assert ledger(blog)["2026-11-20-steimer"].state == "pending" and committed(blog)
+    assert len(server.statuses) == 1  # stored before the drip began
+    again = announce(blog, server)
+    assert again.exit_code == 0, again.stderr
+    assert "found" in again.stdout.splitlines()[0]
+    assert_exactly_once(server)
+
+
+def test_the_run_as_a_whole_has_a_deadline(blog, server):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", "[mastodon]\nrun_timeout = 1.5\n"))
+    server.drip_every = 0.3
+    server.fail("drip")
+    start = time.monotonic()
+    result = announce(blog, server)
+    assert time.monotonic() - start < 6
+    assert result.exit_code == 1 and "this run has taken run_timeout = 1.5 s on Mastodon" in result.stderr
+    assert announce(blog, server).exit_code == 0
+    assert_exactly_once(server)
+
+
+def test_a_200_that_is_not_a_status_is_never_recorded_as_posted(blog, server):
+    server.fail("bogus")  # {"id": null, "url": 12}, nothing stored
+    result = announce(blog, server)
+    assert result.exit_code == 1
+    assert "answered with something that is not a status" in result.stderr
+    record = ledger(blog)["2026-11-20-steimer"]
+    assert record.state == "pending" and record.url is None and committed(blog)
+    assert status_urls(load_ledger(blog.root)) == {}  # no "Discuss on Mastodon" link to 12
+    assert announce(blog, server).exit_code == 0
+    assert_exactly_once(server)
+
+
+def test_a_status_url_off_the_instance_is_not_a_status(blog, server):
+    real = server.public
+    server.public = lambda status: {**real(status), "url": "https://evil.example/@x/1", "uri": None}
+    result = announce(blog, server)
+    assert result.exit_code == 1 and "not a status" in result.stderr
+    assert ledger(blog)["2026-11-20-steimer"].state == "pending"
+
+
+# -- a ledger lost: the account is the truth ---------------------------------------------
+
+
+def test_with_the_ledger_lost_nothing_is_posted_again_and_dry_run_says_what_it_found(blog, server):
+    assert announce(blog, server, "--limit", "2").exit_code == 0
+    (blog.root / LEDGER_FILE).unlink()  # as a fresh clone of a commit before the ledger was pushed
+    server.forget_keys()
+    dry = announce(blog, server, "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    assert [ln.split()[0] for ln in lines if not ln.startswith(" ")] == ["would-record", "would-record", "would-post"]
+    assert "read 1 page(s), 2 post(s) of the account back to the oldest post due: 2 of the 3" in dry.stderr
+    assert not (blog.root / LEDGER_FILE).exists() and len(server.statuses) == 2
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert [ln.split()[0] for ln in result.stdout.splitlines()] == ["found", "found", "posted"]
+    assert_exactly_once(server)
+    assert {r.url for r in ledger(blog).values()} == {s["url"] for s in server.statuses.values()}
+
+
+def test_reading_the_account_is_bounded_by_search_pages(blog, server):
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace("[mastodon]\n", "[mastodon]\nsearch_pages = 1\n"))
+    assert announce(blog, server, "--limit", "1").exit_code == 0
+    (blog.root / LEDGER_FILE).unlink()
+    for n in range(45):
+        server.create({"status": f"unrelated {n}"}, None)
+    before = len(server.requests)
+    result = announce(blog, server, "--dry-run")
+    assert "read 1 page(s), 40 post(s) of the account (search_pages reached)" in result.stderr
+    assert [p for m, p, _ in server.requests[before:] if p.endswith("/statuses")] == [
+        f"/api/v1/accounts/{server.ACCOUNT_ID}/statuses"]
+
+
+def test_nothing_to_announce_is_said(blog, server):
+    assert announce(blog, server).exit_code == 0
+    before = len(server.requests)
+    for args in (("--dry-run",), ()):
+        result = announce(blog, server, *args)
+        assert result.exit_code == 0 and result.stdout == ""
+        assert "nothing to announce" in result.stderr
+    assert server.requests[before:] == []  # nothing due: the instance is not even asked
+
+
+# -- what followers see -------------------------------------------------------------------
+
+
+SHARKEY = ('source: {publication: O Crabero, via: Huesca-Info}\n'
+           'translation: {translator: Paul Sharkey, from_lang: es}')
+
+
+def test_translator_source_and_language_versions_in_their_language(blog, server):
+    blog.write("posts/2026-11-20-steimer.md", post_text(
+        "On leaving Russia", state="published", date="2026-11-20 10:00", body="Text.\n\n", **{
+            "source": "{publication: O Crabero, via: Huesca-Info}",
+            "translation": "{translator: Paul Sharkey, from_lang: es}"}))
+    blog.write("translations/es/2026-11-20-steimer.md", post_text(
+        "Al dejar Rusia", state="published", date="2026-11-24 10:00", tags="[gulag]",
+        translation="{translator: Tania Translator, from_lang: en}"))
+    blog.write("translations/ru/2026-11-20-steimer.md", post_text(
+        "Покидая Россию", state="published", date="2026-11-24 11:00",
+        translation="{translator: [Tania Translator, Boris Editor], from_lang: en}"))
+    # A version of a withdrawn post is not announced, and a withdrawn version neither.
+    blog.write("posts/2026-11-22-memorial.md", post_text("Memorial", state="withdrawn", date="2026-11-22 10:00")
+               .replace("---\n\n", "withdrawn: {by: alice@example.org, at: 2026-11-26 10:00, reason: rights}\n---\n\n", 1))
+    blog.write("translations/es/2026-11-22-memorial.md", post_text("Memorial", state="published",
+                                                                  date="2026-11-24 10:00"))
+    blog.commit("Credits and versions")
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    texts = {s["language"] + (":" + s["text_source"].split("\n")[0]): s["text_source"] for s in server.statuses.values()}
+    assert set(texts) == {"en:On leaving Russia", "es:The tragedy of Karaganda", "es:Al dejar Rusia", "ru:Покидая Россию"}
+    assert ("From: O Crabero, via Huesca-Info. Translated from the Spanish by Paul Sharkey."
+            in texts["en:On leaving Russia"].split("\n\n"))
+    assert "Traducción: Tania Translator." in texts["es:Al dejar Rusia"].split("\n\n")
+    assert "https://blog.example.org/es/2026/11/24/steimer/" in texts["es:Al dejar Rusia"]
+    assert "Перевод: Tania Translator и Boris Editor." in texts["ru:Покидая Россию"].split("\n\n")
+    assert not any("memorial" in t for t in texts.values())
+
+
+def test_a_lead_image_goes_with_its_description(blog, server, tmp_path):
+    """Posts have no `image:` yet (issue 14): the library takes one per post."""
+    image = tmp_path / "scan.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    leads = {"posts/2026-11-20-steimer.md": LeadImage(image, "Page 1 of the letter", "image/png")}
+    from datetime import datetime, timezone
+    report = announce_posts(blog.root, datetime.now(timezone.utc), out=blog.root / "_site",
+                            credentials=[MastodonCredentials(server.base_url, server.token)],
+                            lead_image=lambda post: leads.get(post.path))
+    assert report.ok, report.stopped
+    first = next(iter(server.statuses.values()))
+    assert [m["description"] for m in first["media_attachments"]] == ["Page 1 of the letter"]
+    assert [s["media_attachments"] for s in list(server.statuses.values())[1:]] == [[], []]
+    assert [m["data"] for m in server.media.values()] == [image.read_bytes()]

@@ -317,3 +317,20 @@ def test_a_pull_request_test_merge_by_an_outsider_is_judged_by_its_branch(repo):
     assert "One, better." in repo.read("posts/essay.md") and "Three, better." in repo.read("posts/essay.md")
     run = gp(repo, "check", "--base", base)
     assert (run.code, run.out) == (0, "")
+
+
+def test_two_files_with_one_id_are_reported_naming_both_with_the_fix(repo):
+    # A language version made by copying its post's front matter, `id:` included.
+    repo.write("posts/vicente.md", "---\ntitle: Vicente\nid: https://old.example.com/?p=7\nstate: draft\n---\n\nText.\n")
+    repo.write("translations/es/vicente.md",
+               "---\ntitle: Vicente (es)\nstate: draft\nlang: es\nid: https://old.example.com/?p=7\n---\n\nTexto.\n")
+    repo.commit("Two files, one id")
+    run = gp(repo, "check")
+    assert run.code == 1
+    assert run.lines == [
+        "translations/es/vicente.md:5: id 'https://old.example.com/?p=7' is also the id of posts/vicente.md: "
+        "feed readers would show only one of the two; keep it on the file it belongs to and delete the 'id:' "
+        "line of the other (which then gets an id made from its path)"]
+    repo.write("translations/es/vicente.md", "---\ntitle: Vicente (es)\nstate: draft\nlang: es\n---\n\nTexto.\n")
+    repo.commit("Its own id")
+    assert gp(repo, "check").code == 0

@@ -164,3 +164,47 @@ def test_very_long_title_of_one_word_is_cut_between_graphemes():
     assert status.length == 500 and status.shortened == ("hashtags", "title")
     assert first.endswith("…") and title.startswith(first[:-1])
     assert status.text.endswith(LINK)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=text, summary=text, tags=st.lists(text, max_size=8), cw=st.sampled_from(["", "CW 👩‍👩‍👧", "e\u0301" * 50]),
+       translator=st.sampled_from(["", "Paul Sharkey", "Таня " * 30]))
+def test_any_input_fits_bluesky_and_its_facets_point_at_their_text(title, summary, tags, cw, translator):
+    from gulagpub.compose import compose_bluesky, link_display
+    from gulagpub.config import BlueskySettings
+    from gulagpub.model import Translation
+
+    post = make_post(title, summary=summary, tags=tuple(tags), cw=cw or None)
+    if translator:
+        post = Post(**{**post.__dict__, "translation": Translation((translator,), "es")})
+    made = compose_bluesky(post, LINK, BlueskySettings())
+    assert made.length == len(graphemes(made.text)) <= 300 and len(made.text.encode("utf-8")) <= 3000
+    assert made.text.startswith(f"⚠ {clean(cw)}\n\n" if clean(cw) else "")
+    assert made.labels == (("graphic-media",) if clean(cw) else ())
+    data = made.text.encode("utf-8")
+    links = [f for f in made.facets if f.link]
+    assert [(data[f.start:f.end].decode(), f.link) for f in links] == [(link_display(LINK), LINK)]
+    for f in made.facets:
+        if f.tag is not None:
+            assert data[f.start:f.end].decode() == "#" + f.tag
+    assert made.card.uri == LINK and made.card.title == clean(title)
+    assert not regex.search(r"[\u202a-\u202e\u2066-\u2069\p{Cs}]", made.text)
+
+
+def test_the_credit_in_the_posts_language():
+    from gulagpub.compose import credit
+    from gulagpub.model import Source, Translation
+
+    post = make_post()
+    sharkey = Post(**{**post.__dict__, "source": Source(publication="O Crabero", via="Huesca-Info"),
+                      "translation": Translation(("Paul Sharkey",), "es")})
+    assert compose(sharkey, LINK, MastodonSettings()).text.split("\n\n")[1] == (
+        "From: O Crabero, via Huesca-Info. Translated from the Spanish by Paul Sharkey.")
+    spanish = Post(**{**sharkey.__dict__, "lang": "es", "translation": Translation(("Tania", "Boris"), "en")})
+    assert credit(spanish).translation == "Traducción: Tania y Boris."
+    assert credit(spanish).source == "Fuente: O Crabero, via Huesca-Info."
+    # When it does not fit, the source goes before the translator, both before the title is cut.
+    status = compose(sharkey, LINK, MastodonSettings(), Limits(max_characters=80))
+    assert status.shortened == ("source",) and "Translated from the Spanish by Paul Sharkey." in status.text
+    status = compose(sharkey, LINK, MastodonSettings(), Limits(max_characters=40))
+    assert status.shortened == ("source", "translator") and status.text == f"A title\n\n{LINK}"

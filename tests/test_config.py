@@ -49,14 +49,14 @@ def test_every_problem_is_listed_at_once_each_on_its_line() -> None:
     permalink, email, nesting = 'permalink = "/../{slug}/"', 'email = ""', 'nesting = "deep"'
     found = problems(text)
     assert found == [
-        f"gulagpub.toml:{at('per_page = 0')}: 'site.per_page' is 0; it must be at least 1",
+        f"gulagpub.toml:{at('per_page = 0')}: site.per_page must be a whole number, from 1 to 1000 (got 0)",
         f"gulagpub.toml:{at(permalink)}: site.permalink '/../{{slug}}/' may "
         "not hold '.' or '..' segments or '//': every page must stay inside the site",
         f"gulagpub.toml:{at(email)}: [[team]] #3 (Tania Translator) needs an e-mail "
         "address (what `git config user.email` says when they act), like email = \"name@example.org\" (got '')",
-        f"gulagpub.toml:{at('tags = -1')}: 'limits.tags' is -1; it must be at least 1",
-        f"gulagpub.toml:{at(nesting)}: 'limits.nesting' must be a whole number",
-        f"gulagpub.toml:{at('limit = -3')}: 'mastodon.limit' is -3; it must be at least 0",
+        f"gulagpub.toml:{at('tags = -1')}: limits.tags must be a whole number, 1 or more (got -1)",
+        f"gulagpub.toml:{at(nesting)}: limits.nesting must be a whole number, 1 or more (got 'deep')",
+        f"gulagpub.toml:{at('limit = -3')}: mastodon.limit must be a whole number, 0 or more (got -3)",
     ]
 
 
@@ -95,7 +95,7 @@ def test_a_permalink_can_never_leave_the_site(permalink: str, says: str | None) 
     (('github = "boris-gh"', 'github = "boris-gh"\nsigning_key = "not a key"'), "must be an SSH public key"),
     (('approvals_required = 1', 'approvals_required = 3'), "the team has 2 editor(s)"),
     (('approvals_required = 1', 'approvals_required = true'), "must be a whole number"),
-    (('title = "Test Blog"', 'title = ""'), "'site.title' is empty"),
+    (('title = "Test Blog"', 'title = ""'), "site.title is empty"),
     (('base_url = "https://blog.example.org/"', 'base_url = "ftp://x"'), "absolute http(s) URL"),
 ])
 def test_team_and_workflow_settings_are_checked(change: tuple[str, str], says: str) -> None:
@@ -128,7 +128,8 @@ def test_check_and_build_refuse_bad_settings_alike(repo: Repo, tmp_path: Path) -
     check = gp(repo, "check")
     build = gp(repo, "build", "--out", str(tmp_path / "site"))
     assert check.code == build.code == 1
-    assert "'site.per_page' is 0" in check.err and "'limits.categories' is -2" in check.err
+    assert "site.per_page must be a whole number, from 1 to 1000 (got 0)" in check.err
+    assert "limits.categories must be a whole number, 1 or more (got -2)" in check.err
     expected = [line for line in check.err.splitlines() if line.startswith(("error: ", "gulagpub.toml"))]
     assert [line for line in build.err.splitlines() if line.startswith(("error: ", "gulagpub.toml"))] == expected
     assert "Traceback" not in check.err + build.err

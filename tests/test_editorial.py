@@ -82,6 +82,17 @@ def test_translate_makes_a_language_version_that_records_its_original(repo):
     assert "Translation-of: posts/p.md" in last_message(repo)
 
 
+def test_translate_never_copies_the_posts_feed_id(repo):
+    repo.write("posts/p.md", "---\ntitle: Hello\nid: https://old.example.com/?p=12\nstate: published\n"
+                             "date: 2026-01-01\nauthor: Alice Editor\n---\n\nText.\n")
+    repo.commit("Import", who=ALICE)
+    act_as(repo.root, ALICE)
+    editorial.translate(repo.root, "p", "es")
+    assert "id:" not in repo.read("translations/es/p.md")
+    content = load(repo.root)
+    assert content.find("translations/es/p.md").id is None and content.problems == []
+
+
 def test_request_changes_keeps_the_note_and_returns_to_the_translator(repo):
     path = post_in_review(repo)
     act_as(repo.root, BORIS)

@@ -134,3 +134,20 @@ def test_an_ordinary_feed_head_is_written_directly_and_equals_feedgen() -> None:
     assert atom(info, doc, fallback) == _atom_head(info, doc, fallback).replace(b"</feed>", b"<entry/>\n</feed>")
     assert rss(info, doc, fallback) == _rss_head(info, doc, fallback).replace(b"</channel>", b"<item/>\n</channel>")
     assert b'rel="next-archive"' in atom(info, doc, fallback) and b"<pubDate>" in rss(info, doc, fallback)
+
+
+def test_a_summary_that_shows_markup_is_sent_as_html_that_shows_it() -> None:
+    e = Entry(id="tag:example.org,2013-01-11:markup", title="Markup", url="https://example.org/markup/",
+              published=datetime(2013, 1, 11, tzinfo=timezone.utc), updated=datetime(2013, 1, 11, tzinfo=timezone.utc),
+              author="Theme Buster", lang="en", summary="The HTML <blockquote> element, ?a=1&igshid=2",
+              content_html="<p>x</p>")
+    direct = _direct_xml(e)
+    assert direct == _feedgen_xml(e)
+    atom_xml, rss_xml = direct
+    assert (b'<summary type="html">&lt;p&gt;The HTML &amp;lt;blockquote&amp;gt; element, ?a=1&amp;amp;igshid=2'
+            b"&lt;/p&gt;</summary>") in atom_xml
+    assert b"<description>&lt;p&gt;The HTML &amp;lt;blockquote&amp;gt;" in rss_xml
+    plain = replace(e, summary="Abiego & Barbastro")
+    atom_plain, rss_plain = _direct_xml(plain)
+    assert b"<summary>Abiego &amp; Barbastro</summary>" in atom_plain  # text: as before
+    assert b"<description>Abiego &amp;amp; Barbastro</description>" in rss_plain  # HTML: escaped once more

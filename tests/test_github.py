@@ -126,9 +126,11 @@ def test_secrets_reach_only_the_announce_step() -> None:
         for step in job.get("steps", []):
             if "secrets." in str(step):
                 holders.append((job_name, step.get("name")))
-                assert set(step["env"]) == {"MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN"}
+                assert set(step["env"]) == {"MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN",
+                                            "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"}
+                assert all(v == f"${{{{ secrets.{k} }}}}" for k, v in step["env"].items())
                 assert step["run"].strip() == "gulagpub announce"
-    assert holders == [("announce", "Announce new posts on Mastodon")]
+    assert holders == [("announce", "Announce new posts on Mastodon and Bluesky")]
 
 
 def test_publishing_runs_on_push_schedule_and_by_hand_one_at_a_time() -> None:

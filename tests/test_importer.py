@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import PROJECT, Repo
+from sitehelp import feedcheck
 from gulagpub.cli import main
 from gulagpub.errors import ImportFailed
 from gulagpub.importer import import_wordpress
@@ -209,8 +210,9 @@ def _hostile_exports(tmp_path: Path) -> dict[str, tuple[bytes, str]]:
     return {
         "bomb.xml": (BILLION_LAUGHS, r"bomb\.xml:2: the file declares a DTD"),
         "xxe.xml": (xxe, r"xxe\.xml:2: the file declares a DTD .*XXE"),
-        "cdata.xml": (good.replace(b"]]></content:encoded>", b"</content:encoded>"), r"cdata\.xml:\d+: not well-formed XML"),
-        "cut.xml": (good[: len(good) * 2 // 3], r"cut\.xml:\d+: not well-formed XML"),
+        "cdata.xml": (good.replace(b"]]></content:encoded>", b"</content:encoded>"),
+                      r"cdata\.xml:\d+:\d+: not well-formed XML \(mismatched tag\)"),
+        "cut.xml": (good[: len(good) * 2 // 3], r"cut\.xml:\d+: the file ends before the export does"),
     }
 
 
@@ -347,3 +349,92 @@ def test_unstaged_edits_elsewhere_stay_out_of_the_import_commit(repo: Repo, tmp_
     assert repo.git("show", "--name-only", "--format=", "HEAD").split() == [
         "_redirects", "posts/2012-10-20-a-post.md", "redirects.map"]
     assert repo.git("status", "--porcelain").strip() == "M gulagpub.toml"
+
+
+# --- real exports, whole: each imported site builds, validates and checks ---------------
+
+WPCOM = Path(__file__).parent / "fixtures" / "wordpress" / "wpcom-2012.xml"
+
+
+@pytest.mark.parametrize("export", ["wpcom-2012.xml", "themeunittestdata.wordpress.xml", "small-export.xml"])
+def test_each_export_imports_builds_and_passes_feedcheck_and_check(repo: Repo, shared: Path, tmp_path: Path,
+                                                                   export: str) -> None:
+    path = WPCOM if export == "wpcom-2012.xml" else shared / "fixtures/wordpress" / export
+    result = run(repo, "import", "wordpress", str(path))
+    assert result.exit_code == 0, result.output
+    check = run(repo, "check")
+    assert check.exit_code == 0, check.output
+    site = tmp_path / "site"
+    build = run(repo, "build", "--out", str(site))
+    assert build.exit_code == 0, build.output
+    strict = feedcheck(shared, site)
+    assert strict.returncode == 0, strict.stdout[-3000:] + strict.stderr[-2000:]
+    assert re.search(r"feedcheck: \d+ feeds, 0 errors, 0 warnings", strict.stdout + strict.stderr)
+
+
+def test_the_report_names_what_was_repaired_and_who_to_add(repo: Repo) -> None:
+    result = run(repo, "import", "wordpress", str(WPCOM), "--dry-run")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "about the export:\n  namespace prefix(es) used without a declaration" in out
+    assert "authors not in the team: 2 (their posts keep the name as 'author:')" in out
+    assert '  Paul Sharkey (login sharkeytr, 1 post(s)): gulagpub team add "Paul Sharkey" paul@example.net --role translator' in out
+    assert "--map-author LOGIN=EMAIL, or --authors FILE" in out
+    assert "shortcode [polldaddy] kept as text 2 time(s) in 1 file(s)" in out
+    report = json.loads(run(repo, "import", "wordpress", str(WPCOM), "--dry-run", "--json").stdout)
+    assert report["authors_to_add"][0] == {"login": "mollie", "name": "Mollie S.", "posts": 1,
+                                           "command": 'gulagpub team add "Mollie S." mollie@example.net --role translator'}
+
+
+def test_map_author_and_an_authors_file_name_who_wrote_what(repo: Repo, tmp_path: Path) -> None:
+    authors = tmp_path / "authors.txt"
+    authors.write_text("sharkeytr = tania@example.org\nmollie = boris@example.org\n")
+    result = run(repo, "import", "wordpress", str(WPCOM), "--authors", str(authors),
+                 "--map-author", "mollie=alice@example.org", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["unknown_authors"] == []
+    assert meta_of(repo, "posts/2012-05-02-voices-of-the-exile.md")["author"] == "Tania Translator"
+    assert meta_of(repo, "posts/2012-05-03-photographs-of-the-prisons.md")["author"] == "Alice Editor"  # the flag wins
+
+
+def test_a_malformed_map_author_is_a_usage_error(repo: Repo) -> None:
+    result = run(repo, "import", "wordpress", str(WPCOM), "--map-author", "mollie")
+    assert result.exit_code == 2
+    assert "'mollie' is not LOGIN=EMAIL" in result.stderr
+
+
+def test_an_imported_id_already_in_the_repository_is_not_reused(repo: Repo) -> None:
+    repo.write("posts/mine.md", "---\ntitle: Mine\nid: http://anarchistsgulag.wordpress.com/?p=105\nstate: draft\n"
+                                "---\n\nText.\n")
+    repo.commit("A post of ours")
+    assert run(repo, "import", "wordpress", str(WPCOM)).exit_code == 0
+    assert meta_of(repo, "posts/2012-05-02-voices-of-the-exile.md")["id"].startswith("tag:blog.example.org,")
+    assert run(repo, "check").exit_code == 0
+
+
+def test_an_alias_that_is_its_own_page_written_another_way_builds(repo: Repo, tmp_path: Path) -> None:
+    # WordPress writes a Cyrillic permalink with lower-case escapes; the page's own path has upper-case ones.
+    old = "/2012/03/05/%d0%bf%d0%b8%d1%81%d1%8c%d0%bc%d0%be/"
+    repo.write("posts/2012-03-05-письмо.md", "---\ntitle: Письмо\nstate: published\ndate: 2012-03-05 12:00:00+01:00\n"
+                                            f"author: Alice Editor\naliases:\n- {old}\n---\n\nТекст.\n")
+    repo.commit("A post whose alias is itself")
+    site = tmp_path / "site"
+    result = run(repo, "build", "--out", str(site))
+    assert result.exit_code == 0, result.output
+    page = (site / "2012/03/05/письмо/index.html").read_text()
+    assert "Текст." in page  # the page, not a redirect to itself
+
+
+def test_the_build_refuses_a_second_published_post_with_an_id_taken_after_a_good_build(repo: Repo,
+                                                                                       tmp_path: Path) -> None:
+    post = "---\ntitle: {t}\nid: {i}\nstate: published\ndate: 2012-03-0{d} 12:00:00+01:00\nauthor: Alice Editor\n---\n\nText.\n"
+    repo.write("posts/a.md", post.format(t="A", i="tag:old.example.com,2012:a", d=1))
+    repo.write("posts/b.md", post.format(t="B", i="tag:old.example.com,2012:b", d=2))
+    repo.commit("Two posts")
+    site = tmp_path / "site"
+    assert run(repo, "build", "--out", str(site)).exit_code == 0
+    repo.write("posts/b.md", post.format(t="B", i="tag:old.example.com,2012:a", d=2))  # the build's memo must see it
+    result = run(repo, "build", "--out", str(site))
+    assert result.exit_code == 1
+    assert re.search(r"^posts/b\.md:\d+: id 'tag:old\.example\.com,2012:a' is also the id of posts/a\.md",
+                     result.stderr, re.M)

@@ -66,7 +66,7 @@ def test_publish_promotes_due_posts_in_one_commit_and_builds(repo: Repo, tmp_pat
         "published posts/2026-11-02-undated.md  Undated post",
     ]
     # no Mastodon credentials: publish ends by writing the announcements to the outbox
-    assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [
+    assert [line.split()[:3:2] for line in result.stdout.splitlines()[2:]] == [
         ["outbox", "posts/2026-11-01-due.md"], ["outbox", "posts/2026-11-02-undated.md"]]
     assert len(list((out / "outbox").glob("*.json"))) == 2
     assert repo.git("rev-list", "--count", f"{head}..HEAD").strip() == "1"

@@ -1,253 +1,93 @@
-"""Announcing published posts on Mastodon, exactly once. Edge module.
+"""Announcing published posts on social networks, exactly once. Edge.
 
-`announce()` is the use case: it picks the posts due, composes each status
-(`compose`), sends it through a `Client` and keeps the ledger
-(`announcements.jsonl`, see `ledger`) in Git. `MastodonClient` is the one
-place that talks to an instance (Mastodon.py); it turns every failure into
-`Rejected` (this post) or `Stopped` (this run), with the token scrubbed.
+`announce()` is the use case: for each network with credentials (Mastodon,
+Bluesky: the adapters in `mastodon` and `bluesky`), it picks the posts due,
+reads what the account already shows, composes each announcement
+(`compose`), posts it, and keeps the ledger (`announcements.jsonl`, see
+`ledger`) in Git.
 
-The exactly-once protocol, per post (see docs/mastodon.md for the crash
-analysis): (a) append a `pending` record with the Idempotency-Key and fsync
-it; (b) POST the status with that key; (c) append `posted` with the status
-id and URL, fsync; the ledger is committed once, at the end of the run (the
-next run commits whatever a killed run left). A `pending` record younger
-than `idempotency_window` is retried with the same key (the instance answers
-with the status it already stored); an older one is first looked for among
-the account's recent statuses.
+The exactly-once protocol, per network (docs/announcing.md has the crash
+analysis): when something is due, (0) read the account's own recent posts,
+back to the oldest post due (at most `search_pages` pages): a post found
+there is recorded as announced, whatever the ledger says — the ledger is a
+cache of what the network knows, and a fresh clone of the last pushed commit
+may have lost the last run's records; then, per post not found, (a) append
+a `pending` record and fsync it; (b) post it with its key (Mastodon's
+Idempotency-Key; on Bluesky the record key itself, so a repeated create is
+refused), looking at the account again before any retry; (c) append
+`posted` with the id and URL, fsync. The ledger is committed once, at the
+end of the run (the next run commits whatever a killed run left).
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import html
 import json
 import os
 import time
-import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Union
 
 from . import gitstore
-from .compose import Limits, Status, compose
-from .config import Config, MastodonSettings
+from .bluesky import BlueskyCredentials, record_key
+from .compose import BlueskyPost, Status, compose, compose_bluesky
+from .config import Config, NetworkSettings
 from .content import Content, load
 from .errors import AnnounceError
-from .ledger import LEDGER_FILE, Record, parse_ledger
+from .ledger import BLUESKY, LEDGER_FILE, MASTODON, NETWORKS, Record, parse_ledger
+from .mastodon import MastodonCredentials, idempotency_key
 from .model import Kind, Post, State
+from .network import LeadImage, Network, Posted, Rejected, Scan, Stopped, Target
 from .urls import entry_id, url_of
 
-ENV_BASE_URL = "MASTODON_API_BASE_URL"
-ENV_TOKEN = "MASTODON_ACCESS_TOKEN"
+Credentials = Union[MastodonCredentials, BlueskyCredentials]
+Draft = Union[Status, BlueskyPost]
+
 # Exist only for the tests that SIGKILL a run at a chosen step: the run
 # creates the file named by _PAUSE_FILE when it reaches the step named by
-# _PAUSE_AT, then waits there until it is killed.
+# _PAUSE_AT ("STEP" or "NETWORK:STEP"), then waits there until it is killed.
 ENV_PAUSE_AT = "GULAGPUB_TEST_PAUSE_AT"
 ENV_PAUSE_FILE = "GULAGPUB_TEST_PAUSE_FILE"
-CHECKPOINTS = ("before-pending", "before-post", "after-post", "after-ledger")
+CHECKPOINTS = ("before-found", "before-pending", "before-post", "after-post", "after-ledger")
 
 DONE_STATES = frozenset({"posted", "skipped", "deleted", "left"})
+# A post's announcement is never older than the post (the scan stops there);
+# the margin covers clocks that disagree.
+CLOCK_MARGIN = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class Credentials:
-    """Where and as whom to post; only ever read from the environment."""
-
-    api_base_url: str
-    access_token: str = field(repr=False)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Credentials | None:
-        base = environ.get(ENV_BASE_URL, "").strip()
-        token = environ.get(ENV_TOKEN, "").strip()
-        if not base and not token:
-            return None
-        if not base or not token:
-            missing = ENV_BASE_URL if not base else ENV_TOKEN
-            raise AnnounceError(
-                f"{missing} is not set; set both {ENV_BASE_URL} and {ENV_TOKEN} to post, "
-                "or neither to write the outbox"
-            )
-        if not base.startswith(("https://", "http://")) or len(base.split("://", 1)[1]) < 1:
-            raise AnnounceError(f"{ENV_BASE_URL} must be the instance's address, like https://mastodon.social")
-        return cls(base.rstrip("/"), token)
-
-
-@dataclass(frozen=True)
-class Posted:
-    status_id: str
-    url: str
-
-
-class Rejected(AnnounceError):
-    """The instance refused this status (4xx): the other posts go on."""
-
-    def __init__(self, message: str, code: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class Stopped(AnnounceError):
-    """The instance cannot be used now (unreachable, 5xx, rate limit, token refused)."""
-
-
-class Client(Protocol):
-    """What `announce` needs from an instance."""
-
-    def limits(self) -> Limits: ...
-    def post(self, status: Status, key: str) -> Posted: ...
-    def find(self, url: str, pages: int) -> Posted | None: ...
-    def delete(self, status_id: str) -> None: ...
-
-
-ClientFactory = Callable[[Credentials, MastodonSettings], Client]
-
-
-class MastodonClient:
-    """A `Client` over Mastodon.py with bounded retries and no secrets in errors."""
-
-    def __init__(self, credentials: Credentials, settings: MastodonSettings, *,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        from mastodon import Mastodon
-
-        self._token = credentials.access_token
-        self.settings = settings
-        self.sleep = sleep
-        self.clock = clock
-        self.api = Mastodon(
-            api_base_url=credentials.api_base_url,
-            access_token=credentials.access_token,
-            request_timeout=settings.request_timeout,
-            ratelimit_method="throw",
-            version_check_mode="none",
-            user_agent="gulagpub",
-        )
-
-    def _scrub(self, text: object) -> str:
-        return str(text).replace(self._token, "[token]") if self._token else str(text)
-
-    def _call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """`fn(*args)`, retrying network errors and 5xx with exponential
-        backoff for at most `retry_for` seconds, and waiting for a rate limit
-        reset at most `rate_limit_wait` seconds. Errors are re-raised as ours
-        without chaining: Mastodon.py's may carry request data."""
-        from mastodon.errors import (
-            MastodonAPIError,
-            MastodonNetworkError,
-            MastodonRatelimitError,
-            MastodonServerError,
-        )
-
-        deadline = self.clock() + self.settings.retry_for
-        delay = 0.2
-        while True:
-            try:
-                return fn(*args, **kwargs)
-            except MastodonRatelimitError:
-                reset = self.api.ratelimit_reset
-                wait = max(0.0, reset - time.time()) if reset else None
-                if wait is None or wait > self.settings.rate_limit_wait:
-                    when = (datetime.fromtimestamp(reset, timezone.utc).isoformat(timespec="seconds")
-                            if reset else "an unknown time")
-                    raise Stopped(
-                        f"{what}: the instance's rate limit is reached until {when} (more than "
-                        f"rate_limit_wait = {self.settings.rate_limit_wait:g} s away); run again after that"
-                    ) from None
-                self.sleep(wait + 0.05)
-                continue
-            except (MastodonNetworkError, MastodonServerError) as exc:
-                reason = (f"HTTP {exc.args[1]}" if isinstance(exc, MastodonServerError) and len(exc.args) > 1
-                          else "network error")
-                if self.clock() + delay > deadline:
-                    raise Stopped(
-                        f"{what}: the instance did not answer ({reason}; retried for "
-                        f"{self.settings.retry_for:g} s, see retry_for in gulagpub.toml [mastodon]); "
-                        "check the instance and run again"
-                    ) from None
-                self.sleep(delay)
-                delay = min(delay * 2, 30.0)
-            except MastodonAPIError as exc:
-                code = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
-                detail = self._scrub(exc.args[3]) if len(exc.args) > 3 and exc.args[3] else "no details"
-                if code == 401:
-                    raise Stopped(
-                        f"{what}: the instance refused {ENV_TOKEN} (HTTP 401: {detail}); make a new "
-                        "access token with the scopes read:accounts and write:statuses"
-                    ) from None
-                raise Rejected(f"{what}: the instance refused it (HTTP {code}: {detail})", code) from None
-
-    def limits(self) -> Limits:
-        from mastodon.errors import MastodonDeprecationWarning
-
-        for fetch in (self.api.instance_v2, self.api.instance_v1):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", MastodonDeprecationWarning)
-                    info = self._call("reading the instance's limits", fetch)
-                statuses = info["configuration"]["statuses"]
-                return Limits(int(statuses["max_characters"]), int(statuses["characters_reserved_per_url"]))
-            except (Rejected, KeyError, TypeError, ValueError):
-                continue
-        return Limits()
-
-    def post(self, status: Status, key: str) -> Posted:
-        result = self._call(
-            "posting the status", self.api.status_post, status.text,
-            spoiler_text=status.spoiler_text or None, language=status.language,
-            visibility=status.visibility, idempotency_key=key,
-        )
-        return Posted(str(result["id"]), str(result["url"] or result["uri"]))
-
-    def find(self, url: str, pages: int) -> Posted | None:
-        me = self._call("reading the account", self.api.account_verify_credentials)
-        page = self._call("reading the account's statuses", self.api.account_statuses, me["id"], limit=40)
-        wanted = (url, html.escape(url))
-        for _ in range(max(pages, 1)):
-            if not page:
-                return None
-            for st in page:
-                content = st.get("content") or st.get("text") or ""
-                if any(w in content for w in wanted):
-                    return Posted(str(st["id"]), str(st["url"] or st["uri"]))
-            page = self._call("reading the account's statuses", self.api.fetch_next, page)
-        return None
-
-    def delete(self, status_id: str) -> None:
-        try:
-            self._call("deleting the status", self.api.status_delete, status_id)
-        except Rejected as exc:
-            if exc.code != 404:  # already gone is what we wanted
-                raise
-
-
-def mastodon_client(credentials: Credentials, settings: MastodonSettings) -> Client:
-    return MastodonClient(credentials, settings)
+def credentials_from_env(environ: Mapping[str, str]) -> list[Credentials]:
+    """The networks whose credentials are in the environment (AnnounceError
+    when one is half set)."""
+    found: list[Credentials | None] = [MastodonCredentials.from_env(environ), BlueskyCredentials.from_env(environ)]
+    return [c for c in found if c is not None]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one post in a run."""
+    """What happened to one post on one network in a run."""
 
+    network: str
     path: str
     post: str  # stable id
     # posted | found | failed | deleted | left | skipped | outbox, or in a dry run
-    # would-post | would-delete | would-leave | would-check
+    # would-post | would-record (found on the account) | would-delete | would-leave | would-check
     action: str
     url: str | None = None  # the status's URL, or the outbox file
     message: str = ""
-    status: Status | None = None
+    draft: Draft | None = None
 
 
 @dataclass
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     waiting: int = 0  # posts due but over --limit: left for the next run
-    stopped: str | None = None  # why the run stopped early
+    stopped: list[str] = field(default_factory=list)  # why a network's run stopped early
+    scans: dict[str, str] = field(default_factory=dict)  # network -> what reading the account found
     commit: str | None = None
     mode: str = "post"  # post | dry-run | outbox
 
@@ -258,41 +98,56 @@ class Report:
     @property
     def ok(self) -> bool:
         """False when something due was left unannounced by a fault."""
-        return not self.failed and self.stopped is None
+        return not self.failed and not self.stopped
 
 
-def idempotency_key(post_id: str) -> str:
-    """The Idempotency-Key for a post: the same on every run, for this post only."""
-    return hashlib.sha256(("gulagpub announce\0" + post_id).encode("utf-8")).hexdigest()
+def no_lead_image(post: Post) -> LeadImage | None:
+    """Posts have no lead image yet (the `image:` field of issue 14): none."""
+    return None
 
 
 def _iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _parse_iso(text: str) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+def key_for(network: str, post: Post, post_id: str) -> str:
+    return record_key(post_id, post.date) if network == BLUESKY else idempotency_key(post_id)
 
 
-def announceable(post: Post) -> bool:
-    return post.kind in (Kind.POST, Kind.TRANSLATION) and post.state == State.PUBLISHED
+def settings_for(config: Config, network: str) -> NetworkSettings:
+    return config.bluesky if network == BLUESKY else config.mastodon
 
 
-def due(posts: list[Post], ledger: dict[str, Record], config: Config) -> list[Post]:
-    """Published posts not yet announced, oldest first; those published
-    before `announce_since` never are."""
-    since = config.mastodon.announce_since
+def compose_for(network: str, post: Post, link: str, config: Config) -> Draft:
+    """The announcement as composed without asking the network (default limits)."""
+    if network == BLUESKY:
+        return compose_bluesky(post, link, config.bluesky)
+    return compose(post, link, config.mastodon)
+
+
+def announceable(post: Post, posts_by_path: Mapping[str, Post]) -> bool:
+    """A published post, or a published language version of a post that is
+    itself published (a version of a withdrawn post is not announced)."""
+    if post.kind not in (Kind.POST, Kind.TRANSLATION) or post.state != State.PUBLISHED:
+        return False
+    original = posts_by_path.get(post.original) if post.original else None
+    return original is None or original.state == State.PUBLISHED
+
+
+def _recent_enough(post: Post, settings: NetworkSettings) -> bool:
+    since = settings.announce_since
+    return since is None or (post.date is not None and post.date >= since)
+
+
+def due(posts: list[Post], records: Mapping[str, Record], config: Config, settings: NetworkSettings) -> list[Post]:
+    """Published posts not yet announced on a network, oldest first; those
+    published before its `announce_since` never are."""
+    by_path = {p.path: p for p in posts}
     out = []
     for p in posts:
-        if not announceable(p):
+        if not announceable(p, by_path) or not _recent_enough(p, settings):
             continue
-        if since is not None and (p.date is None or p.date < since):
-            continue
-        rec = ledger.get(entry_id(p, config))
+        rec = records.get(entry_id(p, config))
         if rec is not None and rec.state in DONE_STATES:
             continue
         out.append(p)
@@ -300,15 +155,17 @@ def due(posts: list[Post], ledger: dict[str, Record], config: Config) -> list[Po
     return sorted(out, key=lambda p: (p.date or far, p.path))
 
 
-def withdrawn(posts: list[Post], ledger: dict[str, Record], config: Config) -> list[tuple[Post, Record]]:
-    """Withdrawn posts whose status is up (and not yet left on purpose), or
-    may be: a run was interrupted while announcing it."""
+def withdrawn(posts: list[Post], records: Mapping[str, Record], config: Config,
+              settings: NetworkSettings) -> list[tuple[Post, Record | None]]:
+    """Withdrawn posts whose announcement is up (and not yet left on purpose),
+    or may be: a run was interrupted while announcing it, or the ledger has
+    no record of it at all (lost with a runner)."""
     out = []
     for p in posts:
-        if p.kind == Kind.PAGE or p.state != State.WITHDRAWN:
+        if p.kind == Kind.PAGE or p.state != State.WITHDRAWN or not _recent_enough(p, settings):
             continue
-        rec = ledger.get(entry_id(p, config))
-        if rec is not None and (rec.state == "pending" or (rec.state == "posted" and rec.status_id)):
+        rec = records.get(entry_id(p, config))
+        if rec is None or rec.state == "pending" or (rec.state == "posted" and rec.status_id):
             out.append((p, rec))
     return out
 
@@ -345,7 +202,7 @@ class Ledger:
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
-        self.records[record.post] = record
+        self.records[record.network][record.post] = record
 
 
 def _commit_ledger(root: Path, subject: str, trailers: list[tuple[str, str]]) -> str | None:
@@ -390,7 +247,7 @@ def pause_from_env(environ: Mapping[str, str]) -> Callable[[str], None]:
         return _no_checkpoint
 
     def checkpoint(name: str) -> None:
-        if name != at:
+        if at not in (name, name.split(":", 1)[-1]):
             return
         Path(flag).write_text(name, encoding="utf-8")
         while True:  # until the test kills this process
@@ -399,189 +256,266 @@ def pause_from_env(environ: Mapping[str, str]) -> Callable[[str], None]:
     return checkpoint
 
 
-def _write_outbox(out: Path, items: list[tuple[Post, str, str, Status]]) -> list[Path]:
+def _draft_json(draft: Draft) -> dict[str, Any]:
+    if isinstance(draft, Status):
+        return {"status": draft.text, "spoiler_text": draft.spoiler_text, "language": draft.language,
+                "visibility": draft.visibility, "length": draft.length}
+    return {"text": draft.text, "langs": list(draft.langs), "labels": list(draft.labels),
+            "card": {"uri": draft.card.uri, "title": draft.card.title, "description": draft.card.description},
+            "facets": [{"start": f.start, "end": f.end, "link": f.link, "tag": f.tag} for f in draft.facets],
+            "length": draft.length}
+
+
+def _write_outbox(out: Path, items: list[tuple[str, Post, str, str, Draft]]) -> list[Path]:
     folder = out / "outbox"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.json"):
         old.unlink()
     files = []
-    for n, (post, pid, link, status) in enumerate(items, 1):
-        path = folder / f"{n:03d}-{post.slug}.json"
-        data = {
-            "post": pid, "path": post.path, "link": link, "status": status.text,
-            "spoiler_text": status.spoiler_text, "language": status.language,
-            "visibility": status.visibility, "length": status.length,
-            "idempotency_key": idempotency_key(pid),
-        }
+    counters: dict[str, int] = {}
+    for network, post, pid, link, draft in items:
+        counters[network] = n = counters.get(network, 0) + 1
+        suffix = "" if network == MASTODON else f".{network}"
+        path = folder / f"{n:03d}-{post.slug}{suffix}.json"
+        data = {"network": network, "post": pid, "path": post.path, "link": link, **_draft_json(draft),
+                "key": key_for(network, post, pid)}
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         files.append(path)
     return files
 
 
-def announce(root: Path, now: datetime, *, out: Path, credentials: Credentials | None,
-             client_factory: ClientFactory = mastodon_client, settings: MastodonSettings | None = None,
-             content: Content | None = None, limit: int | None = None, dry_run: bool = False,
+def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Credentials],
+             content: Content | None = None, networks: Collection[str] | None = None,
+             limit: int | None = None, dry_run: bool = False,
+             lead_image: Callable[[Post], LeadImage | None] = no_lead_image,
              progress: Callable[[str], None] = _no_progress,
              checkpoint: Callable[[str], None] = _no_checkpoint) -> Report:
-    """Announce every published post not yet announced, oldest first, at most
-    `limit` (default: the settings') per run. Without credentials, write
-    what would be posted to OUT/outbox/ instead; with `dry_run`, only report.
-    The ledger is committed at the end, whatever happened."""
+    """Announce every published post not yet announced, on every network in
+    `credentials` (or those of them named in `networks`), oldest first, at
+    most `limit` (default: each network's setting) per network and run.
+    Without credentials, write what would be posted (on Mastodon, or on the
+    `networks` named) to OUT/outbox/ instead; with `dry_run`, only report
+    (the accounts are read, nothing is posted or written). The ledger is
+    committed at the end, whatever happened."""
     content = content or load(root)
     config = content.config
-    if settings is not None:
-        config = replace(config, mastodon=settings)
-    settings = config.mastodon
-    limit = settings.limit if limit is None else limit
-    if limit < 0:
+    if limit is not None and limit < 0:
         raise AnnounceError("--limit must be 0 or more")
-    ledger = Ledger(root)
-    todo = due(content.posts, ledger.records, config)
-    gone = withdrawn(content.posts, ledger.records, config)
-    report = Report(waiting=max(0, len(todo) - limit),
-                    mode="dry-run" if dry_run else ("post" if credentials else "outbox"))
-    todo = todo[:limit]
+    unknown = set(networks or ()) - set(NETWORKS)
+    if unknown:
+        raise AnnounceError(f"unknown network {sorted(unknown)[0]!r}; known: {', '.join(NETWORKS)}")
+    have = {c.network for c in credentials}
+    if credentials and networks:
+        missing = sorted(set(networks) - have)
+        if missing:
+            needed = {MASTODON: "MASTODON_API_BASE_URL and MASTODON_ACCESS_TOKEN",
+                      BLUESKY: "BLUESKY_HANDLE and BLUESKY_APP_PASSWORD"}[missing[0]]
+            raise AnnounceError(f"--network {missing[0]}: {needed} are not set; set them, or leave "
+                                f"--network {missing[0]} out")
+    chosen = [c for c in credentials if networks is None or c.network in networks]
+    report = Report(mode="dry-run" if dry_run else ("post" if chosen else "outbox"))
 
-    if credentials is None:
+    if not chosen:
+        ledger = Ledger(root)
         items = []
-        for post in todo:
-            pid, link = entry_id(post, config), url_of(post, config)
-            try:
-                status = compose(post, link, settings)
-            except AnnounceError as exc:
-                report.outcomes.append(Outcome(post.path, pid, "failed", message=str(exc)))
-                continue
-            items.append((post, pid, link, status))
+        for network in (networks or (MASTODON,)):
+            settings = settings_for(config, network)
+            todo = due(content.posts, ledger.records[network], config, settings)
+            cap = settings.limit if limit is None else limit
+            report.waiting += max(0, len(todo) - cap)
+            for post in todo[:cap]:
+                pid, link = entry_id(post, config), url_of(post, config)
+                try:
+                    items.append((network, post, pid, link, compose_for(network, post, link, config)))
+                except AnnounceError as exc:
+                    report.outcomes.append(Outcome(network, post.path, pid, "failed", message=str(exc)))
         if dry_run:
-            report.outcomes += [Outcome(p.path, pid, "would-post", status=s) for p, pid, _, s in items]
+            report.outcomes += [Outcome(n, p.path, pid, "would-post", draft=d) for n, p, pid, _, d in items]
         else:
             files = _write_outbox(out, items)
-            report.outcomes += [Outcome(p.path, pid, "outbox", url=str(f), status=s)
-                                for (p, pid, _, s), f in zip(items, files, strict=True)]
+            report.outcomes += [Outcome(n, p.path, pid, "outbox", url=str(f), draft=d)
+                                for (n, p, pid, _, d), f in zip(items, files, strict=True)]
         return report
 
     with _exclusive(root):
-        ledger = Ledger(root)  # read again under the lock
+        ledger = Ledger(root)  # read under the lock
         for problem in ledger.problems:  # e.g. the torn last line of a killed run
             progress(f"warning: {problem}")
-        todo = due(content.posts, ledger.records, config)[:limit]
-        gone = withdrawn(content.posts, ledger.records, config)
-        _send(root, config, ledger, todo, gone, client_factory(credentials, settings), now, dry_run,
-              report, progress, checkpoint)
+        try:
+            for cred in chosen:
+                run = _Run(cred, config, ledger, now, dry_run, report, lead_image, progress, checkpoint)
+                run.go(content.posts, limit)
+        finally:
+            if not dry_run:
+                done = [o for o in report.outcomes if o.action in ("posted", "found", "deleted", "left", "skipped")]
+                announced = sum(o.action in ("posted", "found") for o in done)
+                report.commit = _commit_ledger(
+                    root, f"Announce: {len(done)} change(s) to the ledger",
+                    [("Gulagpub-Command", "announce"), ("Announced", str(announced))],
+                )
     return report
 
 
-def _send(root: Path, config: Config, ledger: Ledger, todo: list[Post], gone: list[tuple[Post, Record]],
-          client: Client, now: datetime, dry_run: bool, report: Report,
-          progress: Callable[[str], None], checkpoint: Callable[[str], None]) -> None:
-    try:
-        limits = client.limits() if todo else Limits()
-        for n, post in enumerate(todo, 1):
-            progress(f"[{n}/{len(todo)}] {post.path}")
-            outcome = _announce_one(post, config, ledger, client, limits, now, dry_run, checkpoint)
-            report.outcomes.append(outcome)
-            progress(f"[{n}/{len(todo)}] {outcome.action}: {outcome.url or outcome.message}")
-        for post, rec in gone:
-            report.outcomes.append(_withdraw_one(post, rec, config, ledger, client, now, dry_run))
-    except Stopped as exc:
-        report.stopped = str(exc)
-    finally:
-        if not dry_run:
-            done = [o for o in report.outcomes if o.action in ("posted", "found", "deleted", "left")]
-            report.commit = _commit_ledger(
-                root, f"Announce on Mastodon: {len(done)} change(s) to the ledger",
-                [("Gulagpub-Command", "announce"), ("Announced", str(sum(o.action in ("posted", "found") for o in done)))],
-            )
+@dataclass
+class _Run:
+    """One network's part of a run."""
 
+    credentials: Credentials
+    config: Config
+    ledger: Ledger
+    now: datetime
+    dry_run: bool
+    report: Report
+    lead_image: Callable[[Post], LeadImage | None]
+    progress: Callable[[str], None]
+    checkpoint: Callable[[str], None]
 
-def _announce_one(post: Post, config: Config, ledger: Ledger, client: Client, limits: Limits,
-                  now: datetime, dry_run: bool, checkpoint: Callable[[str], None]) -> Outcome:
-    pid, link = entry_id(post, config), url_of(post, config)
-    settings = config.mastodon
-    key = idempotency_key(pid)
-    try:
-        status = compose(post, link, settings, limits)
-    except AnnounceError as exc:
-        if not dry_run:
-            ledger.append(Record(pid, post.path, "failed", _iso(now), key=key, note=str(exc)))
-        return Outcome(post.path, pid, "failed", message=str(exc))
-    if dry_run:
-        return Outcome(post.path, pid, "would-post", status=status)
-    rec = ledger.records.get(pid)
-    sent_at = _parse_iso(rec.at) if rec is not None and rec.state == "pending" else None
-    if sent_at is not None and (now - sent_at).total_seconds() >= settings.idempotency_window:
-        # The instance may have forgotten the key: look before posting again.
-        found = client.find(link, settings.search_pages)
-        if found is not None:
-            ledger.append(Record(pid, post.path, "posted", _iso(now), found.status_id, found.url, key,
-                                 note="found on the account after an interrupted run"))
-            return Outcome(post.path, pid, "found", url=found.url, status=status)
-        sent_at = None
-    if sent_at is None:
-        checkpoint("before-pending")
-        ledger.append(Record(pid, post.path, "pending", _iso(now), key=key))
-    checkpoint("before-post")
-    try:
-        posted = client.post(status, key)
-    except Rejected as exc:
-        ledger.append(Record(pid, post.path, "failed", _iso(now), key=key, note=str(exc)))
-        return Outcome(post.path, pid, "failed", message=f"{post.path}: {exc}")
-    checkpoint("after-post")
-    ledger.append(Record(pid, post.path, "posted", _iso(now), posted.status_id, posted.url, key))
-    checkpoint("after-ledger")
-    return Outcome(post.path, pid, "posted", url=posted.url, status=status)
+    @property
+    def network(self) -> str:
+        return self.credentials.network
 
+    @property
+    def settings(self) -> NetworkSettings:
+        return settings_for(self.config, self.network)
 
-def _withdraw_one(post: Post, rec: Record, config: Config, ledger: Ledger, client: Client,
-                  now: datetime, dry_run: bool) -> Outcome:
-    pid = entry_id(post, config)
-    if rec.state == "pending":
-        # Interrupted while announcing, withdrawn since: was it posted?
-        if dry_run:
-            return Outcome(post.path, pid, "would-check", message="interrupted announcement of a withdrawn post")
-        found = client.find(url_of(post, config), config.mastodon.search_pages)
-        if found is None:
-            ledger.append(Record(pid, post.path, "skipped", _iso(now), key=rec.key,
-                                 note="withdrawn before it was announced"))
-            return Outcome(post.path, pid, "skipped", message="withdrawn before it was announced")
-        rec = Record(pid, post.path, "posted", _iso(now), found.status_id, found.url, rec.key,
-                     note="found on the account after an interrupted run")
-        ledger.append(rec)
-    if config.mastodon.on_withdraw == "delete":
-        if dry_run:
-            return Outcome(post.path, pid, "would-delete", url=rec.url)
-        assert rec.status_id is not None
+    def _outcome(self, post: Post, action: str, **kw: Any) -> Outcome:
+        o = Outcome(self.network, post.path, entry_id(post, self.config), action, **kw)
+        self.report.outcomes.append(o)
+        return o
+
+    def _record(self, post: Post, state: str, posted: Posted | None = None, *, note: str | None = None,
+                key: str | None = None) -> None:
+        pid = entry_id(post, self.config)
+        self.ledger.append(Record(pid, post.path, state, _iso(self.now), posted.status_id if posted else None,
+                                  posted.url if posted else None, key or key_for(self.network, post, pid),
+                                  note=note, network=self.network))
+
+    def _target(self, post: Post) -> Target:
+        pid = entry_id(post, self.config)
+        return Target(pid, post.path, url_of(post, self.config), key_for(self.network, post, pid))
+
+    def go(self, posts: list[Post], limit: int | None) -> None:
+        records = self.ledger.records[self.network]
+        settings = self.settings
+        todo = due(posts, records, self.config, settings)
+        cap = settings.limit if limit is None else limit
+        self.report.waiting += max(0, len(todo) - cap)
+        todo = todo[:cap]
+        gone = withdrawn(posts, records, self.config, settings)
+        if not todo and not gone:
+            return  # nothing to ask the network
         try:
-            client.delete(rec.status_id)
+            net: Network = self.credentials.connect(settings)  # type: ignore[arg-type]
+        except Stopped as exc:
+            self.report.stopped.append(f"{self.network}: {exc}")
+            return
+        try:
+            dates = [p.date for p in [*todo, *(p for p, _ in gone)]]
+            since = None if any(d is None for d in dates) else min(d for d in dates if d is not None) - CLOCK_MARGIN
+            scan = net.recent(since, settings.search_pages)
+            found = sum(scan.find(self._target(p)) is not None for p in [*todo, *(p for p, _ in gone)])
+            self.report.scans[self.network] = f"{scan.describe()}: {found} of the {len(todo) + len(gone)} post(s) " \
+                                              "looked for already there"
+            self.progress(f"{self.network}: {self.report.scans[self.network]}")
+            for n, post in enumerate(todo, 1):
+                self.progress(f"{self.network} [{n}/{len(todo)}] {post.path}")
+                outcome = self._announce_one(post, net, scan)
+                detail = outcome.url or outcome.message
+                self.progress(f"{self.network} [{n}/{len(todo)}] {outcome.action}" + (f": {detail}" if detail else ""))
+            for post, rec in gone:
+                self._withdraw_one(post, rec, net, scan)
+        except Stopped as exc:
+            self.report.stopped.append(f"{self.network}: {exc}")
+        finally:
+            net.close()
+
+    def _announce_one(self, post: Post, net: Network, scan: Scan) -> Outcome:
+        target = self._target(post)
+        try:
+            draft = net.compose(post, target.link)
+        except AnnounceError as exc:
+            if not self.dry_run:
+                self._record(post, "failed", note=str(exc))
+            return self._outcome(post, "failed", message=str(exc))
+        already = scan.find(target)
+        if already is not None:
+            if self.dry_run:
+                return self._outcome(post, "would-record", url=already.url, draft=draft,
+                                     message="already on the account: recorded, not posted again")
+            self.checkpoint(f"{self.network}:before-found")
+            self._record(post, "posted", already, note="found on the account, not in the ledger")
+            return self._outcome(post, "found", url=already.url, draft=draft)
+        if self.dry_run:
+            return self._outcome(post, "would-post", draft=draft)
+        rec = self.ledger.records[self.network].get(target.post)
+        if rec is None or rec.state != "pending":
+            self.checkpoint(f"{self.network}:before-pending")
+            self._record(post, "pending")
+        self.checkpoint(f"{self.network}:before-post")
+        try:
+            posted = net.post(draft, target, self.lead_image(post))
         except Rejected as exc:
-            return Outcome(post.path, pid, "failed", url=rec.url, message=f"{post.path}: {exc}")
-        ledger.append(Record(pid, post.path, "deleted", _iso(now), rec.status_id, rec.url, rec.key,
-                             note="post withdrawn: status deleted"))
-        return Outcome(post.path, pid, "deleted", url=rec.url)
-    if dry_run:
-        return Outcome(post.path, pid, "would-leave", url=rec.url)
-    ledger.append(Record(pid, post.path, "left", _iso(now), rec.status_id, rec.url, rec.key,
-                         note="post withdrawn: status left up (on_withdraw = leave)"))
-    return Outcome(post.path, pid, "left", url=rec.url)
+            self._record(post, "failed", note=str(exc))
+            return self._outcome(post, "failed", message=f"{post.path}: {exc}")
+        self.checkpoint(f"{self.network}:after-post")
+        self._record(post, "posted", posted)
+        self.checkpoint(f"{self.network}:after-ledger")
+        return self._outcome(post, "posted", url=posted.url, draft=draft)
+
+    def _withdraw_one(self, post: Post, rec: Record | None, net: Network, scan: Scan) -> Outcome:
+        if rec is None or rec.state == "pending":
+            # Interrupted while announcing, or no record at all; withdrawn since: is it up?
+            found = scan.find(self._target(post))
+            if found is None:
+                if self.dry_run:
+                    return self._outcome(post, "would-skip", message="withdrawn, never announced")
+                self._record(post, "skipped", note="withdrawn before it was announced")
+                return self._outcome(post, "skipped", message="withdrawn before it was announced")
+            if not self.dry_run:
+                self._record(post, "posted", found, note="found on the account, not in the ledger")
+            posted = found
+        else:
+            assert rec.status_id is not None
+            posted = Posted(rec.status_id, rec.url or "")
+        if self.settings.on_withdraw == "delete":
+            if self.dry_run:
+                return self._outcome(post, "would-delete", url=posted.url)
+            try:
+                net.delete(posted)
+            except Rejected as exc:
+                return self._outcome(post, "failed", url=posted.url, message=f"{post.path}: {exc}")
+            self._record(post, "deleted", posted, note="post withdrawn: its announcement deleted")
+            return self._outcome(post, "deleted", url=posted.url)
+        if self.dry_run:
+            return self._outcome(post, "would-leave", url=posted.url)
+        self._record(post, "left", posted, note="post withdrawn: its announcement left up (on_withdraw = leave)")
+        return self._outcome(post, "left", url=posted.url)
 
 
 def mark_existing(root: Path, now: datetime, *, content: Content | None = None,
-                  dry_run: bool = False) -> tuple[list[Record], str | None]:
+                  networks: Collection[str] | None = None, dry_run: bool = False) -> tuple[list[Record], str | None]:
     """Record every published post not yet in the ledger as `skipped` (never
-    to be announced) and commit: the step before a first run on an archive."""
+    to be announced) on every network (or those named) and commit: the step
+    before a first run on an archive, or before adding a network."""
+    unknown = set(networks or ()) - set(NETWORKS)
+    if unknown:
+        raise AnnounceError(f"unknown network {sorted(unknown)[0]!r}; known: {', '.join(NETWORKS)}")
     content = content or load(root)
     config = content.config
     ledger = Ledger(root)
+    by_path = {p.path: p for p in content.posts}
     records = []
-    for post in sorted(content.posts, key=lambda p: p.path):
-        pid = entry_id(post, config)
-        if announceable(post) and pid not in ledger.records:
-            records.append(Record(pid, post.path, "skipped", _iso(now), note="published before the bot (mark-existing)"))
+    for network in (networks or NETWORKS):
+        for post in sorted(content.posts, key=lambda p: p.path):
+            pid = entry_id(post, config)
+            if announceable(post, by_path) and pid not in ledger.records[network]:
+                records.append(Record(pid, post.path, "skipped", _iso(now),
+                                      note="published before the announcer (mark-existing)", network=network))
     if dry_run:
         return records, None
     with _exclusive(root):
         for rec in records:
             ledger.append(rec)
-        sha = _commit_ledger(root, f"Mark {len(records)} existing post(s) as not to be announced",
+        sha = _commit_ledger(root, f"Mark {len(records)} existing announcement(s) as not to be made",
                              [("Gulagpub-Command", "announce --mark-existing")])
     return records, sha

@@ -696,12 +696,12 @@ def load_posts(root: Path, config: Config, cache: Cache, rendered: dict[str, str
 def _identity(entry: _Entry | None) -> tuple[Any, ...] | None:
     """What content.set_problems reads of a file."""
     rec = entry.rec if entry is not None else None
-    return (rec.kind, rec.lang, rec.slug, rec.slug_line, rec.original) if rec is not None else None
+    return (rec.kind, rec.lang, rec.slug, rec.slug_line, rec.original, rec.id) if rec is not None else None
 
 
 def _set_problems(found: dict[str, _Entry], paths: list[str], cache: Cache, same: bool) -> list[Problem]:
     """content.set_problems over the records, remembered while no file's
-    path, kind, language, slug or original changes (`same`: an edit of a text
+    path, kind, language, slug, original or id changes (`same`: an edit of a text
     does not make 10,000 Post objects)."""
     sig = _joined(paths)
     memo = cache.memo.get(("set_problems",))
@@ -1188,6 +1188,8 @@ class _Builder:
                         lambda it=it, others=others, mastodon=mastodon, archived=archived:
                         self.post_page(it, others, mastodon, site_feeds, archived))]
         for alias in rec.aliases:
+            if self.file_of(alias) == group[0].path:
+                continue  # the page itself, written another way ('%D0%B0' for 'а'): no redirect to itself
             group.append(Output(self.file_of(alias), _h(self.gen, "alias", it.path, rec.title),
                                 lambda it=it: self.redirect(it.post, it.path)))
         self.cache.memo_changes[("p", src)] = _page_memo(it.sig, it.key, it.lastmod, psig,
@@ -1201,6 +1203,8 @@ class _Builder:
         outputs = [Output(self.file_of(path), _h(self.gen, "page", e.sha),
                           lambda src=src, path=path: self.standalone_page(src, path, site_feeds))]
         for alias in e.rec.aliases:
+            if self.file_of(alias) == outputs[0].path:
+                continue  # the page itself, written another way: no redirect to itself
             outputs.append(Output(self.file_of(alias), _h(self.gen, "alias", path, e.rec.title),
                                   lambda src=src, path=path: self.redirect(self.post_of(src), path)))
         return path, outputs

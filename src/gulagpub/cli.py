@@ -334,7 +334,7 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
               help="Publish as if it were this time.")
 @click.option("--dry-run", is_flag=True, help="Show what would be published; commit and write nothing.")
 @click.option("--announce/--no-announce", "do_announce", default=True, show_default=True,
-              help="End by announcing new posts on Mastodon, as `gulagpub announce` does "
+              help="End by announcing new posts on Mastodon and Bluesky, as `gulagpub announce` does "
                    "(the outbox in OUT/outbox/ when no credentials are set).")
 @no_wait_option
 @click.pass_obj
@@ -436,36 +436,48 @@ def serve(obj: Ctx, port: int, out: Path | None, drafts: bool) -> None:
 
 
 @main.command()
-@click.option("--dry-run", is_flag=True, help="Print what would be posted; post, write and commit nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Read the accounts and print what would be posted and what is already there; "
+                   "post, write and commit nothing.")
 @click.option("--limit", type=click.IntRange(min=0), default=None,
-              help="Post at most N statuses in this run (default: limit in gulagpub.toml [mastodon]).")
+              help="Post at most N posts per network in this run (default: limit in gulagpub.toml "
+                   "[mastodon] and [bluesky]).")
+@click.option("--network", "networks", type=click.Choice(["mastodon", "bluesky"]), multiple=True,
+              help="Only this network (repeatable; default: every network with credentials, "
+                   "or Mastodon for the outbox).")
 @click.option("--mark-existing", is_flag=True,
-              help="Record every published post not yet in the ledger as never to be announced, and commit.")
+              help="Record every published post not yet in the ledger as never to be announced "
+                   "(on every network, or on --network), and commit.")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Build output folder; without credentials the outbox goes to OUT/outbox/ (default: _site).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @no_wait_option
 @click.pass_obj
-def announce(obj: Ctx, dry_run: bool, limit: int | None, mark_existing: bool, out: Path | None,
-             as_json: bool, no_wait: bool) -> None:
-    """Announce new published posts on Mastodon, each exactly once.
+def announce(obj: Ctx, dry_run: bool, limit: int | None, networks: tuple[str, ...], mark_existing: bool,
+             out: Path | None, as_json: bool, no_wait: bool) -> None:
+    """Announce new published posts on Mastodon and Bluesky, each exactly once.
 
-    Posts every published post (and language version) not yet announced,
-    oldest first, at most --limit per run, and records each in
-    announcements.jsonl, committed to git. Posts published before
-    `announce_since` (gulagpub.toml [mastodon]) or marked with
-    --mark-existing are never announced. Prints one line per post on stdout:
-    what was done and the status URL; progress goes to stderr. Exits 1 when
-    a post was refused or the instance could not be reached: run again
-    later, nothing is posted twice.
+    Posts every published post (and language version, in its language) not
+    yet announced, oldest first, at most --limit per network and run, and
+    records each in announcements.jsonl, committed to git. Before posting,
+    it reads the account's own recent posts: an announcement already there
+    (a run killed, a ledger lost with a CI runner) is recorded, not posted
+    again. Posts published before `announce_since` (gulagpub.toml) or marked
+    with --mark-existing are never announced. Prints one line per post on
+    stdout: what was done, where, and the URL; progress goes to stderr.
+    Exits 1 when a post was refused or a network could not be used: run
+    again later, nothing is posted twice.
 
     \b
-    Environment (never written anywhere):
+    Environment (never printed, logged or written anywhere):
       MASTODON_API_BASE_URL   the instance, e.g. https://mastodon.social
       MASTODON_ACCESS_TOKEN   the bot account's token (scopes read:accounts,
                               write:statuses)
-    Without both, nothing is posted: the statuses are written as JSON files
-    to OUT/outbox/ and listed.
+      BLUESKY_HANDLE          the account, e.g. gulaganarchists.bsky.social
+      BLUESKY_APP_PASSWORD    an app password of that account
+    A network is used when both of its variables are set. With none set,
+    nothing is posted: the Mastodon statuses (or those of --network) are
+    written as JSON files to OUT/outbox/ and listed.
 
     \b
     Example:
@@ -477,67 +489,73 @@ def announce(obj: Ctx, dry_run: bool, limit: int | None, mark_existing: bool, ou
     root = obj.root
     now = datetime.now(timezone.utc)
     with _writing(root, "announce", no_wait, dry_run):
-        _announce_command(root, now, dry_run, limit, mark_existing, out, as_json)
+        _announce_command(root, now, dry_run, limit, networks, mark_existing, out, as_json)
 
 
-def _announce_command(root: Path, now: datetime, dry_run: bool, limit: int | None, mark_existing: bool,
-                      out: Path | None, as_json: bool) -> None:
+def _announce_command(root: Path, now: datetime, dry_run: bool, limit: int | None, networks: tuple[str, ...],
+                      mark_existing: bool, out: Path | None, as_json: bool) -> None:
     from . import announce as announce_mod
 
     if mark_existing:
-        records, sha = announce_mod.mark_existing(root, now, dry_run=dry_run)
+        records, sha = announce_mod.mark_existing(root, now, networks=networks or None, dry_run=dry_run)
         if as_json:
-            echo_json({"skipped": [r.path for r in records], "commit": sha})
+            echo_json({"skipped": [{"network": r.network, "path": r.path} for r in records], "commit": sha})
         for r in records if not as_json else ():
-            click.echo(f"{'would skip' if dry_run else 'skipped'} {r.path}")
-        click.echo(f"{len(records)} post(s) marked as not to be announced"
+            click.echo(f"{'would skip' if dry_run else 'skipped':<12} {r.network:<9} {r.path}")
+        click.echo(f"{len(records)} announcement(s) marked as not to be made"
                    + (f" (commit {sha[:10]})" if sha else ""), err=True)
         return
-    if not _announce(root, out if out is not None else root / "_site", now, limit, dry_run, as_json):
+    if not _announce(root, out if out is not None else root / "_site", now, limit, dry_run, as_json,
+                     networks or None):
         sys.exit(1)
 
 
-ENV_HINT = "no MASTODON_API_BASE_URL/MASTODON_ACCESS_TOKEN set, nothing posted:"
+ENV_HINT = "no credentials for Mastodon or Bluesky in the environment, nothing posted:"
 
 
-def _announce(root: Path, out: Path, now: Any, limit: int | None, dry_run: bool, as_json: bool) -> bool:
+def _announce(root: Path, out: Path, now: Any, limit: int | None, dry_run: bool, as_json: bool,
+              networks: tuple[str, ...] | None = None) -> bool:
     """Run the announcer and print its outcomes; False when something was left unannounced."""
     import os
 
     from . import announce as announce_mod
+    from .compose import Status
 
-    credentials = announce_mod.Credentials.from_env(os.environ)
+    credentials = announce_mod.credentials_from_env(os.environ)
     report = announce_mod.announce(
-        root, now, out=out, credentials=credentials,
+        root, now, out=out, credentials=credentials, networks=networks,
         limit=limit, dry_run=dry_run, progress=lambda m: click.echo(m, err=True),
         checkpoint=announce_mod.pause_from_env(os.environ),
     )
     if as_json:
         echo_json({
             "mode": report.mode, "stopped": report.stopped, "waiting": report.waiting, "commit": report.commit,
-            "outcomes": [{"path": o.path, "post": o.post, "action": o.action, "url": o.url,
-                          "message": o.message, "status": o.status.text if o.status else None,
-                          "spoiler_text": o.status.spoiler_text if o.status else None}
+            "scans": report.scans,
+            "outcomes": [{"network": o.network, "path": o.path, "post": o.post, "action": o.action, "url": o.url,
+                          "message": o.message, "text": o.draft.text if o.draft else None,
+                          "spoiler_text": o.draft.spoiler_text if isinstance(o.draft, Status) else None}
                          for o in report.outcomes],
         })
     else:
         for o in report.outcomes:
             if o.action == "failed":
                 continue
-            click.echo(f"{o.action:<12} {o.path}  {o.url or ''}".rstrip())
-            if o.action == "would-post" and o.status is not None:
-                if o.status.spoiler_text:
-                    click.echo(f"  CW: {o.status.spoiler_text}")
-                for line in o.status.text.splitlines():
+            click.echo(f"{o.action:<12} {o.network:<9} {o.path}  {o.url or ''}".rstrip())
+            if o.action in ("would-post", "would-record") and o.draft is not None:
+                if isinstance(o.draft, Status) and o.draft.spoiler_text:
+                    click.echo(f"  CW: {o.draft.spoiler_text}")
+                for line in o.draft.text.splitlines():
                     click.echo(f"  | {line}".rstrip())
     for o in report.failed:
         click.echo(f"error: {o.message}", err=True)
     if report.mode == "outbox":
-        click.echo(f"{ENV_HINT} {len(report.outcomes)} status(es) written to the outbox", err=True)
+        click.echo(f"{ENV_HINT} {len(report.outcomes)} announcement(s) written to the outbox", err=True)
     if report.waiting:
         click.echo(f"{report.waiting} more post(s) left for the next run (--limit)", err=True)
-    if report.stopped:
-        click.echo(f"error: stopped: {report.stopped}", err=True)
+    if not report.outcomes and not report.waiting and not report.stopped:
+        click.echo("nothing to announce", err=True)
+    for why in report.stopped:
+        click.echo(f"error: stopped: {why}", err=True)
     return report.ok
 
 
@@ -839,11 +857,16 @@ def import_() -> None:
 @click.option("--dry-run", is_flag=True, help="Write nothing, commit nothing: print the report.")
 @click.option("--include-private", is_flag=True,
               help="Also import private and trashed posts (as drafts); left out by default.")
+@click.option("--map-author", "map_author", multiple=True, metavar="LOGIN=EMAIL",
+              help="Posts by this WordPress login are by the team member with this e-mail; repeat "
+                   "for more.")
+@click.option("--authors", "authors_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file of `LOGIN = EMAIL` lines (# comments allowed), the same as many --map-author.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @no_wait_option
 @click.pass_obj
-def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, as_json: bool,
-              no_wait: bool) -> None:
+def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_author: tuple[str, ...],
+              authors_file: Path | None, as_json: bool, no_wait: bool) -> None:
     """Import a WordPress export (WXR 1.0-1.2) into posts/ and pages/.
 
     EXPORT is the .xml file from WordPress's Tools > Export > All content
@@ -857,13 +880,27 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, as_j
     second run of the same export changes nothing. Nothing is downloaded:
     the report lists the images and files to fetch. See docs/wordpress.md.
 
+    Authors are matched to the team by login, e-mail or name; map the
+    others with --map-author or --authors. Shortcodes and embeds become
+    HTML (videos a link with their title, galleries their images); what
+    cannot be rendered is reported by name.
+
     \b
     Example:
       gulagpub import wordpress blog.wordpress.2024-05-01.xml --dry-run
-      gulagpub import wordpress blog.wordpress.2024-05-01.xml
-      gulagpub -C ~/blog import wordpress export.xml --json > report.json
+      gulagpub import wordpress blog.wordpress.2024-05-01.xml \\
+          --map-author paulsharkey=paul@example.org
+      gulagpub -C ~/blog import wordpress export.xml --authors authors.txt --json > report.json
     """
     from .importer import import_wordpress
+
+    mapping: dict[str, str] = {}
+    for pair in map_author:
+        login, sep, email = pair.partition("=")
+        if not sep or not login.strip() or "@" not in email:
+            raise click.BadParameter(f"{pair!r} is not LOGIN=EMAIL (e.g. paulsharkey=paul@example.org)",
+                                     param_hint="--map-author")
+        mapping[login.strip()] = email.strip()
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage == "reading":
@@ -872,8 +909,8 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, as_j
             click.echo(f"{stage}: {done}/{total}", err=True)
 
     with _writing(obj.root, "import wordpress", no_wait, dry_run):
-        report = import_wordpress(obj.root, export, dry_run=dry_run,
-                                  include_private=include_private, progress=progress)
+        report = import_wordpress(obj.root, export, dry_run=dry_run, include_private=include_private,
+                                  progress=progress, author_map=mapping, authors_file=authors_file)
     if as_json:
         echo_json(report.to_dict())
         return
@@ -881,6 +918,8 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, as_j
 
 
 def _print_import_report(report: Any) -> None:
+    from .importer import add_author_command
+
     out = click.echo
     out(f"WordPress import from {report.source} ({report.site})"
         + (" -- dry run, nothing written" if report.dry_run else ""))
@@ -903,11 +942,18 @@ def _print_import_report(report: Any) -> None:
         out(f"not overwritten: {len(report.kept)}")
         for path, why in report.kept:
             out(f"  {path}: {why}")
-    if report.unknown_authors or report.attention:
+    if report.notes:
+        out("about the export:")
+        for note in report.notes:
+            out(f"  {note}")
+    if report.authors:
+        out(f"authors not in the team: {len(report.authors)} (their posts keep the name as 'author:')")
+        for a in report.authors:
+            out(f"  {a.name} (login {a.login}, {a.posts} post(s)): {add_author_command(a)}")
+        out("  then import again (a team member is found by e-mail), or map a login to someone "
+            "already in the team: --map-author LOGIN=EMAIL, or --authors FILE")
+    if report.attention:
         out("needs a person's attention:")
-        for name in report.unknown_authors:
-            out(f"  author '{name}' is not in the team: add them to [[team]] in gulagpub.toml "
-                "or change 'author:' in their posts")
         for path, note in report.attention:
             out(f"  {path}: {note}")
     if report.attachments or report.media:

@@ -18,7 +18,7 @@ import re
 import string
 import tomllib
 import typing
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime, timezone, tzinfo
 from enum import Enum
 from functools import cached_property
@@ -60,10 +60,11 @@ def parse_size(value: Any) -> Size | None:
     return None
 
 
-def _setting(default: Any, *, min: float | None = None, max: float | None = None,
+def _setting(default: Any, *, min: float | None = None, max: float | None = None, above: float | None = None,
              choices: tuple[str, ...] = (), nonempty: bool = False, unit: str = "") -> Any:
-    """A setting's default and the bounds `parse_config` holds it to."""
-    meta = {"min": min, "max": max, "choices": choices, "nonempty": nonempty, "unit": unit}
+    """A setting's default and the bounds `parse_config` holds it to (`above`:
+    it must be more than that)."""
+    meta = {"min": min, "max": max, "above": above, "choices": choices, "nonempty": nonempty, "unit": unit}
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -124,23 +125,44 @@ class FeedSettings:
 
 
 @dataclass(frozen=True)
-class MastodonSettings:
-    """[mastodon]: how and when posts are announced."""
+class NetworkSettings:
+    """What [mastodon] and [bluesky] both hold: how and when posts are announced there."""
 
-    visibility: str = _setting("public", choices=("public", "unlisted"))
-    limit: int = _setting(3, min=0)  # statuses per run at most
+    limit: int = _setting(3, min=0)  # posts per run at most
     announce_since: datetime | None = _setting(None)  # posts published before are not announced
     on_withdraw: str = _setting("leave", choices=("leave", "delete"))
     content_warnings: dict[str, str] = _setting({})  # tag -> warning
     summary: bool = _setting(True)
-    # Seconds a pending announcement is retried with the same Idempotency-Key
-    # (Mastodon keeps keys 3600 s; the margin covers clock skew). Older ones
-    # are first looked for on the account.
-    idempotency_window: float = _setting(3300, min=0, unit="seconds")
-    retry_for: float = _setting(60, min=0, unit="seconds")  # seconds of retrying network errors and 5xx, then stop
-    rate_limit_wait: float = _setting(120, min=0, unit="seconds")  # longest wait for X-RateLimit-Reset, else stop
-    request_timeout: float = _setting(30, min=0, unit="seconds")  # seconds per HTTP request
-    search_pages: int = _setting(5, min=0)  # pages of the account's statuses searched for a lost reply
+    retry_for: float = _setting(60, min=0, unit="seconds")  # of retrying network errors and 5xx, then stop
+    rate_limit_wait: float = _setting(120, min=0, unit="seconds")  # longest wait for a rate limit's reset
+    # Seconds for one whole HTTP request, however the server drips.
+    request_timeout: float = _setting(30, min=0, above=0, unit="seconds")
+    # Seconds for one run on this network, then stop (what is left waits).
+    run_timeout: float = _setting(300, min=0, above=0, unit="seconds")
+    # Pages of the account's own recent posts read before posting, to find
+    # an announcement that was made but not recorded (a lost ledger, a lost
+    # reply); reading stops earlier at the oldest post due.
+    search_pages: int = _setting(5, min=0)
+
+
+@dataclass(frozen=True)
+class MastodonSettings(NetworkSettings):
+    """[mastodon]: how and when posts are announced on Mastodon."""
+
+    visibility: str = _setting("public", choices=("public", "unlisted"))
+
+
+@dataclass(frozen=True)
+class BlueskySettings(NetworkSettings):
+    """[bluesky]: how and when posts are announced on Bluesky. `announce_since`
+    and `content_warnings` not set here are [mastodon]'s: they say what the
+    blog's posts are, not how a network shows them."""
+
+    service: str = _setting("https://bsky.social")  # the account's PDS (its XRPC server)
+    web_url: str = _setting("https://bsky.app")  # where a post's public page is
+    # The self-label that hides the link card's image behind a warning when a
+    # post has a content warning (the warning's text opens the post itself).
+    content_warning_label: str = _setting("graphic-media")
 
 
 # Without an `output_size`, a build may write this many times the size of the
@@ -183,6 +205,7 @@ class Config:
     workflow: WorkflowSettings = WorkflowSettings()
     feeds: FeedSettings = FeedSettings()
     mastodon: MastodonSettings = MastodonSettings()
+    bluesky: BlueskySettings = BlueskySettings()
     limits: LimitSettings = DEFAULT_LIMITS
     team: tuple[Member, ...] = ()
 
@@ -206,7 +229,7 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {"site": SiteSettings, "workflow": WorkflowSettings, "feeds": FeedSettings,
-                             "mastodon": MastodonSettings, "limits": LimitSettings}
+                             "mastodon": MastodonSettings, "bluesky": BlueskySettings, "limits": LimitSettings}
 TEAM_KEYS = ("name", "email", "roles", "langs", "github", "signing_key")
 PLACEHOLDERS = ("year", "month", "day", "slug", "lang")
 
@@ -273,42 +296,44 @@ def _value(f: Any, hint: Any, value: Any, name: str, say: Any) -> Any:
     (else `say` hears why, and the default stands)."""
     kind = _kind(hint)
     meta = f.metadata
+    low, high, above, unit = meta.get("min"), meta.get("max"), meta.get("above"), meta.get("unit")
+    bounds = f", {low:g} or more" if low is not None and high is None else \
+        f", from {low:g} to {high:g}" if low is not None else ""
     if kind is Size:
         size = parse_size(value)
         if size is None:
-            return say(f"'{name}' must be a size: a number of bytes or text like \"20 MB\" or \"1 GB\"")
+            return say(f"{name} must be a size: a number of bytes or text like \"20 MB\" or \"1 GB\"")
         value = size
     elif kind is bool:
         if not isinstance(value, bool):
-            return say(f"'{name}' must be true or false")
+            return say(f"{name} must be true or false")
     elif kind is int:
         if not isinstance(value, int) or isinstance(value, bool):
-            return say(f"'{name}' must be a whole number")
+            return say(f"{name} must be a whole number{bounds} (got {value!r})")
     elif kind is float:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return say(f"'{name}' must be a number" + (f" of {meta['unit']}" if meta.get("unit") else ""))
+            return say(f"{name} must be a number{' of ' + unit if unit else ''}{bounds} (got {value!r})")
     elif kind is str:
         if not isinstance(value, str):
-            return say(f"'{name}' must be text in quotes")
+            return say(f"{name} must be text in quotes")
         if meta.get("nonempty") and not value.strip():
-            return say(f"'{name}' is empty; give it a value")
+            return say(f"{name} is empty; give it a value")
         if meta.get("choices") and value not in meta["choices"]:
-            return say(f"'{name}' must be one of {', '.join(repr(c) for c in meta['choices'])} (got {value!r})")
+            return say(f"{name} must be {' or '.join(repr(c) for c in meta['choices'])} (got {value!r})")
     elif kind is datetime:
         if not isinstance(value, datetime):
-            return say(f"'{name}' must be a date-time like 2026-11-27T12:00:00Z")
+            return say(f"{name} must be a date-time like 2026-11-27T12:00:00Z")
     elif kind is dict:
         if not isinstance(value, dict) or not all(isinstance(v, str) and isinstance(k, str) and k.strip()
                                                    for k, v in value.items()):
-            return say(f"'{name}' must be a table of name = \"text\"")
-    low, high = meta.get("min"), meta.get("max")
+            return say(f"{name} must be a table of name = \"text\"")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if low is not None and value < low:
-            if meta.get("unit"):
-                return say(f"{name} must be a number of {meta['unit']}, {low:g} or more (got {value})")
-            return say(f"'{name}' is {value}; it must be at least {low:g}")
-        if high is not None and value > high:
-            return say(f"'{name}' is {value}; it must be at most {high:g}")
+        number = "a size" if kind is Size else "a whole number" if kind is int else \
+            f"a number{' of ' + unit if unit else ''}"
+        if (low is not None and value < low) or (high is not None and value > high):
+            return say(f"{name} must be {number}{bounds} (got {value})")
+        if above is not None and value <= above:
+            return say(f"{name} must be more than {above:g}{' ' + unit if unit else ''} (got {value})")
     return value
 
 
@@ -405,12 +430,17 @@ def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
     if why:
         found.add(found.line("site", "permalink"), f"site.permalink {site.permalink!r} {why}")
 
-    mastodon: MastodonSettings = sections["mastodon"]
-    since = mastodon.announce_since
-    if since is not None:
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=ZoneInfo(site.timezone) if zone_ok else timezone.utc)
-        mastodon = MastodonSettings(**{**mastodon.__dict__, "announce_since": since.astimezone(timezone.utc)})
+    zone = ZoneInfo(site.timezone) if zone_ok else timezone.utc
+    mastodon: MastodonSettings = _in_utc(sections["mastodon"], zone)
+    bluesky: BlueskySettings = _in_utc(sections["bluesky"], zone)
+    own = data.get("bluesky") if isinstance(data.get("bluesky"), dict) else {}
+    # [bluesky] takes what it does not set of what posts are from [mastodon].
+    bluesky = replace(bluesky, **{k: getattr(mastodon, k) for k in ("announce_since", "content_warnings")
+                                  if k not in own})
+    for key in ("service", "web_url"):
+        if not re.match(r"^https?://[^/\s]+/?$", getattr(bluesky, key)):
+            found.add(found.line("bluesky", key), f"bluesky.{key} must be an address like "
+                                                   f"'https://bsky.social' (got {getattr(bluesky, key)!r})")
 
     team = _team(data.get("team", []), found)
     workflow: WorkflowSettings = sections["workflow"]
@@ -423,8 +453,19 @@ def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
                   f"workflow.approvals_required is {workflow.approvals_required} but the team has "
                   f"{editors} editor(s): no post could ever be approved; lower it or add editors")
     found.raise_any()
-    return Config(site=site, workflow=workflow, feeds=sections["feeds"], mastodon=mastodon,
+    return Config(site=site, workflow=workflow, feeds=sections["feeds"], mastodon=mastodon, bluesky=bluesky,
                   limits=sections["limits"], team=tuple(team))
+
+
+def _in_utc(settings: Any, zone: tzinfo) -> Any:
+    """A network's settings with `announce_since` in UTC (written without an
+    offset, it is in the site's time zone)."""
+    since = settings.announce_since
+    if since is None:
+        return settings
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=zone)
+    return replace(settings, announce_since=since.astimezone(timezone.utc))
 
 
 def _team(raw: Any, found: _Problems) -> list[Member]:

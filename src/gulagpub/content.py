@@ -111,10 +111,11 @@ def content_listing(root: Path) -> tuple[list[str], list[str]]:
 
 
 def set_problems(posts: list[Post], paths: set[str]) -> list[Problem]:
-    """What only the whole set of files can tell: duplicate slugs,
+    """What only the whole set of files can tell: duplicate slugs and ids,
     language versions without their post."""
     problems: list[Problem] = []
     seen: dict[tuple[str, str], Post] = {}
+    ids: dict[str, Post] = {}
     originals = {p.path for p in posts if p.kind == Kind.POST} | {
         p for p in paths if p.startswith("posts/")
     }
@@ -129,6 +130,17 @@ def set_problems(posts: list[Post], paths: set[str]) -> list[Problem]:
             ))
         else:
             seen[key] = p
+        if p.id:
+            first = ids.setdefault(p.id, p)
+            if first is not p:
+                # Feed readers keep one entry per id: the other is dropped, or
+                # shown as an edit of the first (a copied front matter does this).
+                problems.append(Problem(
+                    p.path, p.line_of("id"),
+                    f"id '{p.id}' is also the id of {first.path}: feed readers would show only one "
+                    f"of the two; keep it on the file it belongs to and delete the 'id:' line of "
+                    "the other (which then gets an id made from its path)",
+                ))
         if p.kind == Kind.TRANSLATION and p.original not in originals:
             problems.append(Problem(
                 p.path, 0,

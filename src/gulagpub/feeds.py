@@ -15,6 +15,7 @@ explicitly, entries are added oldest first.
 from __future__ import annotations
 
 import functools
+import html
 import json
 from json.encoder import encode_basestring as _json_str  # what dumps(ensure_ascii=False) uses
 from collections.abc import Sequence
@@ -142,8 +143,13 @@ def _feed_entry(e: Entry) -> FeedEntry:
         fe.contributor({"name": name})
     for name, scheme in e.categories:
         fe.category(term=name, scheme=scheme, label=name)
-    fe.summary(e.summary)
-    fe.description(e.summary)
+    # The summary is plain text; RSS's <description> holds HTML, and Atom's
+    # plain-text summary must not look like markup (see _summary_html).
+    if "<" in e.summary:
+        fe.summary(_summary_html(e.summary), type="html")
+    else:
+        fe.summary(e.summary)
+    fe.description(_summary_html(e.summary))
     fe.content(e.content_html, type="html")
     if e.rights:
         fe.rights(e.rights)
@@ -225,6 +231,17 @@ def _rfc2822(when: datetime) -> str:
             f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} +0000")
 
 
+def _summary_html(text: str) -> str:
+    """A plain-text summary as the HTML that shows it: what RSS's
+    <description> holds, and Atom's summary when the text holds a '<' (a
+    post about HTML), which readers would otherwise take for a tag. Such a
+    text is put in a paragraph: escaped tags alone ('&lt;p&gt;') are what
+    double-escaped feeds look like, and readers and validators unescape
+    them once more."""
+    escaped = html.escape(text, quote=False)
+    return f"<p>{escaped}</p>" if "<" in text else escaped
+
+
 def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
     """The same bytes as `_feedgen_xml(e)`, written directly (feedgen and lxml
     took a millisecond per entry, the largest part of making the feeds,
@@ -243,6 +260,7 @@ def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
     published, updated = _utc(e.published), _utc(e.updated)
     title = _t(e.title)
     summary = _t(e.summary)
+    summary_html = _t(_summary_html(e.summary))
     content = _t(e.content_html)
     author = _t(e.author)
     contributors = [_t(c) for c in e.contributors]
@@ -257,7 +275,10 @@ def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
                 f'  <link href="{_a(e.url)}" rel="alternate" type="text/html" hreflang="{_a(e.lang)}"/>\n')
     if e.via:
         atom.append(f'  <link href="{_a(e.via)}" rel="via"/>\n')
-    atom.append(f"  <summary>{summary}</summary>\n")
+    if "<" in e.summary:
+        atom.append(f'  <summary type="html">{summary_html}</summary>\n')
+    else:
+        atom.append(f"  <summary>{summary}</summary>\n")
     atom.extend(f'  <category term="{_a(n)}" scheme="{_a(s)}" label="{_a(n)}"/>\n' for n, s in e.categories)
     atom.extend(f"  <contributor>\n    <name>{c}</name>\n  </contributor>\n" for c in contributors)
     atom.append(f"  <published>{published.isoformat()}</published>\n")
@@ -265,7 +286,7 @@ def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
         atom.append(f"  <rights>{_t(e.rights)}</rights>\n")
     atom.append("</entry>\n")
     rss = [f"<item>\n  <title>{title}</title>\n  <link>{_t(e.url)}</link>\n"
-           f"  <description>{summary}</description>\n"
+           f"  <description>{summary_html}</description>\n"
            f'  <ns0:encoded xmlns:ns0="http://purl.org/rss/1.0/modules/content/">{content}</ns0:encoded>\n'
            f'  <guid isPermaLink="false">{_t(e.id)}</guid>\n']
     rss.extend(f'  <category domain="{_a(s)}">{_t(n)}</category>\n' for n, s in e.categories)

@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from .content import content_paths, load_config
 from .errors import ImportFailed
 from .model import Kind, slug_from_name
 from .postfile import split
-from .wordpress import MAX_EXPORT_BYTES, Document, Progress, parse_export, to_documents
+from .wordpress import (MAX_EXPORT_BYTES, Document, Progress, UnknownAuthor, parse_export, read_author_map,
+                        to_documents)
 
 REDIRECT_MAP = "redirects.map"  # nginx `map` entries: old request URI -> new path
 REDIRECTS = "_redirects"  # Netlify-style rules
@@ -109,6 +111,8 @@ class ImportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
     attention: list[tuple[str, str]] = field(default_factory=list)  # (path, what to check)
     unknown_authors: list[str] = field(default_factory=list)
+    authors: list[UnknownAuthor] = field(default_factory=list)  # the unknown ones, in detail
+    notes: list[str] = field(default_factory=list)  # about the export as a whole
     attachments: list[tuple[str, str]] = field(default_factory=list)  # (URL, attached to post id)
     media: list[str] = field(default_factory=list)  # media on the old site used by posts
     comments: int = 0
@@ -125,6 +129,9 @@ class ImportReport:
             "skipped": [{"item": i, "why": w} for i, w in self.skipped],
             "attention": [{"path": p, "note": n} for p, n in self.attention],
             "unknown_authors": self.unknown_authors,
+            "authors_to_add": [{"login": a.login, "name": a.name, "posts": a.posts,
+                                "command": add_author_command(a)} for a in self.authors],
+            "notes": self.notes,
             "attachments": [{"url": u, "post_id": p} for u, p in self.attachments],
             "media": self.media, "comments": self.comments,
             "comments_skipped": self.comments_skipped, "redirects": self.redirects,
@@ -191,9 +198,17 @@ def _read_map(text: str) -> dict[str, str]:
     return pairs
 
 
+def add_author_command(author: UnknownAuthor) -> str:
+    """The command that adds a WordPress author to the team; the next import
+    then finds them by the e-mail the export holds."""
+    name = author.name.replace('"', "'")
+    email = author.email or "EMAIL"
+    return f'gulagpub team add "{name}" {email} --role translator'
+
+
 def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
                 max_bytes: int = MAX_EXPORT_BYTES, progress: Progress | None = None,
-                dry_run: bool = False) -> Plan:
+                dry_run: bool = False, author_map: Mapping[str, str] | None = None) -> Plan:
     """Everything an import would write, and its report; writes nothing."""
     config = load_config(root)
     try:
@@ -219,11 +234,14 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
     ours = {by_key[(site, it.wp_id)] for it in export.items if (site, it.wp_id) in by_key}
     taken = {str(meta.get("slug") or slug_from_name(path.rsplit("/", 1)[-1][:-3]))
              for path, meta in metas.items() if path not in ours}
+    taken_ids = {str(meta["id"]) for path, meta in metas.items() if path not in ours and meta.get("id")}
     mapped = to_documents(export, config, include_private=include_private,
-                          taken=frozenset(taken), progress=progress)
+                          taken=frozenset(taken), taken_ids=frozenset(taken_ids),
+                          author_map=author_map, progress=progress)
 
     report = ImportReport(source=str(export_file), site=site, dry_run=dry_run,
                           skipped=mapped.skipped, unknown_authors=mapped.unknown_authors,
+                          authors=mapped.authors, notes=mapped.notes,
                           attachments=mapped.attachments, comments_skipped=mapped.comments_skipped)
     writes: dict[str, str] = {}
     attachment_urls = {u for u, _ in mapped.attachments}
@@ -287,9 +305,21 @@ def _write(root: Path, path: str, text: str) -> None:
 
 def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
                      include_private: bool = False, max_bytes: int = MAX_EXPORT_BYTES,
-                     progress: Progress | None = None) -> ImportReport:
+                     progress: Progress | None = None, author_map: Mapping[str, str] | None = None,
+                     authors_file: Path | None = None) -> ImportReport:
     """Import a WXR export into the content repository at `root`, in one
-    commit with an `Imported-from:` trailer. With `dry_run`, write nothing."""
+    commit with an `Imported-from:` trailer. With `dry_run`, write nothing.
+    `author_map` (WordPress login -> a team member's e-mail) and the lines
+    of `authors_file` (`LOGIN = EMAIL`; `author_map` wins) name who wrote what."""
+    authors: dict[str, str] = {}
+    if authors_file is not None:
+        try:
+            text = authors_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ImportFailed(f"{authors_file}: cannot read it ({exc}); give a UTF-8 text file "
+                               "of `LOGIN = EMAIL` lines") from exc
+        authors.update(read_author_map(text, str(authors_file)))
+    authors.update(author_map or {})
     if not dry_run:
         if not gitstore.is_repo(root):
             raise ImportFailed(f"{root}: not a git repository; run `git init` there first")
@@ -303,7 +333,7 @@ def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
             )
     start = gitstore.head(root) if not dry_run else None
     plan = plan_import(root, export_file, include_private=include_private, max_bytes=max_bytes,
-                       progress=progress, dry_run=dry_run)
+                       progress=progress, dry_run=dry_run, author_map=authors)
     report = plan.report
     if dry_run or not plan.writes:
         return report

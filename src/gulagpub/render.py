@@ -35,6 +35,10 @@ _ATTRIBUTES = {
     "td": {"colspan", "rowspan", "align"},
     "*": {"lang", "dir"},
 }
+# The only classes a post keeps: a figure's alignment ([caption align=...] in
+# WordPress) and what it holds (an embed, a gallery), which the stylesheet
+# lays out. No other class, so a post cannot borrow the site's own.
+_CLASSES = {"figure": {"alignleft", "alignright", "aligncenter", "alignnone", "embed", "gallery"}}
 _SCHEMES = {"http", "https", "mailto"}
 _CLEAN_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "form"}
 _OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
@@ -148,7 +152,7 @@ def _cleaner() -> Callable[[str], str]:
     """nh3's sanitizer with our rules, made once: nh3.clean builds its rules
     again from the Python sets at every call, half of its time for a post
     (measured: 0.18 -> 0.10 ms). nh3.Cleaner (nh3 0.3) keeps them."""
-    rules: dict[str, Any] = dict(tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
+    rules: dict[str, Any] = dict(tags=_TAGS, attributes=_ATTRIBUTES, allowed_classes=_CLASSES, url_schemes=_SCHEMES,
                                  clean_content_tags=_CLEAN_CONTENT, link_rel=None, strip_comments=True)
     cleaner = getattr(nh3, "Cleaner", None)
     return cleaner(**rules).clean if cleaner is not None else functools.partial(nh3.clean, **rules)

@@ -17,13 +17,15 @@ exports use http:// or https://wordpress.org/export/VERSION/.
 from __future__ import annotations
 
 import html
+import html.entities
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
@@ -33,8 +35,8 @@ from defusedxml.ElementTree import iterparse
 from .config import Config, Member
 from .errors import ImportFailed
 from .model import Kind, Post, State, content_digest, is_valid_slug
-from .urls import path_of
-from .wpmarkup import to_markdown, to_text
+from .urls import entry_id, path_of
+from .wpmarkup import Attachment, Context, embed_titles, fix_c1, to_markdown, to_text
 
 MAX_EXPORT_BYTES = 512 * 1024 * 1024  # far above any blog's export; refuses a runaway file
 
@@ -88,6 +90,9 @@ class WpItem:
     comments: tuple[WpComment, ...] = ()
     attachment_url: str = ""
     old_slugs: tuple[str, ...] = ()  # postmeta _wp_old_slug: WordPress redirected these
+    menu_order: int = 0  # a page's place in WordPress's page order (and menus built from it)
+    image_alt: str = ""  # an attachment's alternative text (postmeta _wp_attachment_image_alt)
+    oembeds: tuple[str, ...] = ()  # postmeta _oembed_*: the HTML WordPress cached for each embed
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ class Export:
     authors: tuple[WpAuthor, ...]
     items: tuple[WpItem, ...]
     sticky_ids: frozenset[int] = frozenset()
+    warnings: tuple[str, ...] = ()  # what was wrong with the file and how it was read anyway
 
 
 @lru_cache(maxsize=64)
@@ -142,8 +148,8 @@ def _wp_date(value: str) -> datetime | None:
     value = value.strip()
     if not value or value.startswith("0000-00-00"):
         return None
-    try:
-        return datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S")
+    try:  # '2012-10-20 14:32:00': what WordPress writes, and what fromisoformat reads (fast)
+        return datetime.fromisoformat(value[:19]) if len(value) >= 19 and value[10] == " " else None
     except ValueError:
         return None
 
@@ -151,6 +157,10 @@ def _wp_date(value: str) -> datetime | None:
 def _int(value: str) -> int:
     value = value.strip()
     return int(value) if value.isdigit() else 0
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def _line_of(data: bytes, needle: bytes) -> int:
@@ -163,6 +173,8 @@ def _item(el: Element) -> WpItem:
     terms = []
     comments = []
     old_slugs = []
+    oembeds: list[str] = []
+    alt = ""
     for child in el:
         q = _qname(child.tag)
         if q == "category":
@@ -172,7 +184,7 @@ def _item(el: Element) -> WpItem:
             c = _children(child)
             comments.append(WpComment(
                 id=_int(c.get("wp:comment_id", "")),
-                author=html.unescape(c.get("wp:comment_author", "").strip()),
+                author=fix_c1(html.unescape(c.get("wp:comment_author", "").strip())),
                 date=_wp_date(c.get("wp:comment_date_gmt", "")),
                 date_local=_wp_date(c.get("wp:comment_date", "")),
                 content=c.get("wp:comment_content", ""),
@@ -182,8 +194,13 @@ def _item(el: Element) -> WpItem:
             ))
         elif q == "wp:postmeta":
             m = _children(child)
-            if m.get("wp:meta_key", "").strip() == "_wp_old_slug" and m.get("wp:meta_value", "").strip():
-                old_slugs.append(unquote(m["wp:meta_value"].strip()))
+            key, value = m.get("wp:meta_key", "").strip(), m.get("wp:meta_value", "").strip()
+            if key == "_wp_old_slug" and value:
+                old_slugs.append(unquote(value))
+            elif key == "_wp_attachment_image_alt":
+                alt = value
+            elif key.startswith("_oembed_") and not key.startswith("_oembed_time_") and value.startswith("<"):
+                oembeds.append(value)
     return WpItem(
         wp_id=_int(f.get("wp:post_id", "")),
         post_type=f.get("wp:post_type", "").strip(),
@@ -204,19 +221,187 @@ def _item(el: Element) -> WpItem:
         comments=tuple(comments),
         attachment_url=f.get("wp:attachment_url", "").strip(),
         old_slugs=tuple(old_slugs),
+        menu_order=_int(f.get("wp:menu_order", "")),
+        image_alt=alt,
+        oembeds=tuple(oembeds),
     )
+
+
+# The namespaces WordPress exports use, by the prefix they are written with.
+# WordPress.com exports of 2010-2015 wrote <atom:link> in the channel without
+# declaring `atom:`, and exporters and plugins have dropped others: a file
+# using one of these prefixes undeclared is read with it declared, and warned of.
+COMMON_NAMESPACES = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "wfw": "http://wellformedweb.org/CommentAPI/",
+    "excerpt": "http://wordpress.org/export/1.2/excerpt/",
+    "wp": "http://wordpress.org/export/1.2/",
+    "slash": "http://purl.org/rss/1.0/modules/slash/",
+    "georss": "http://www.georss.org/georss",
+    "geo": "http://www.w3.org/2003/01/geo/wgs84_pos#",
+    "media": "http://search.yahoo.com/mrss/",
+}
+# C0 controls XML 1.0 forbids (all but tab, LF, CR): old posts pasted from word
+# processors hold them, and some WordPress versions export them as they are.
+_C0 = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
+_ENTITY_REF = re.compile(rb"&([A-Za-z][A-Za-z0-9]{0,31});")
+_XML_ENTITIES = frozenset((b"amp", b"lt", b"gt", b"quot", b"apos"))
+
+
+def _root_tag_end(data: bytes) -> int:
+    """The offset just after the root element's name (`<rss`), or -1."""
+    m = re.search(rb"<(?![?!])[A-Za-z_][\w.-]*", data[:65536])
+    return m.end() if m else -1
+
+
+def _declare_prefixes(data: bytes) -> tuple[bytes, str] | None:
+    """`data` with each common prefix it uses but never declares declared on
+    its root element (no line moves); None when there is none to declare."""
+    at = _root_tag_end(data)
+    if at < 0:
+        return None
+    close = data.find(b">", at)
+    root_tag = data[at:close]
+    version = re.search(rb"<wp:wxr_version>\s*(?:<!\[CDATA\[)?\s*([\d.]+)", data)
+    added: list[str] = []
+    declarations = []
+    for prefix, uri in COMMON_NAMESPACES.items():
+        if re.search(rb"xmlns:" + prefix.encode() + rb"\s*=", root_tag):
+            continue
+        used = re.search(rb"</?" + prefix.encode() + rb":[A-Za-z]", data)
+        if used is None:
+            continue
+        if prefix in ("wp", "excerpt") and version:
+            uri = uri.replace("1.2", version.group(1).decode())
+        declarations.append(f' xmlns:{prefix}="{uri}"'.encode())
+        added.append(f"'{prefix}:' (first used at line {_line_at(data, used.start())})")
+    if not declarations:
+        return None
+    return data[:at] + b"".join(declarations) + data[at:], (
+        "namespace prefix(es) used without a declaration, as WordPress.com exports of 2010-2015 "
+        f"do: {', '.join(added)}; read as WordPress means them")
+
+
+def _drop_controls(data: bytes) -> tuple[bytes, str] | None:
+    """`data` without the C0 control characters XML forbids; None when it has none."""
+    kept = data.translate(None, _C0)
+    if len(kept) == len(data):
+        return None
+    first = min(i for i in (data.find(bytes([c])) for c in _C0) if i >= 0)
+    return kept, (f"{len(data) - len(kept)} control character(s) that XML does not allow (first at "
+                  f"line {_line_at(data, first)}) were dropped")
+
+
+def _known_entities(data: bytes) -> tuple[bytes, str] | None:
+    """`data` with HTML's named character references (`&nbsp;`, which XML does
+    not define) written as numbers, and names HTML does not know either
+    (`&hl;`) kept as text (`&amp;hl;`); None when there are none."""
+    unknown: Counter[str] = Counter()
+    named = 0
+
+    def one(m: re.Match[bytes]) -> bytes:
+        nonlocal named
+        name = m.group(1)
+        if name in _XML_ENTITIES:
+            return m.group(0)
+        code = html.entities.name2codepoint.get(name.decode("ascii"))
+        if code is not None:
+            named += 1
+            return b"&#%d;" % code
+        unknown[name.decode("ascii")] += 1
+        return b"&amp;" + name + b";"
+
+    fixed = _ENTITY_REF.sub(one, data)
+    if fixed == data:
+        return None
+    parts = []
+    if named:
+        parts.append(f"{named} HTML entity reference(s) XML does not define (&nbsp;...) read as the characters they name")
+    if unknown:
+        parts.append("unknown entity reference(s) kept as text: " + ", ".join(
+            f"&{n}; ({c}x)" for n, c in unknown.most_common()))
+    return fixed, "; ".join(parts)
+
+
+# expat's reason for refusing a file -> the repair that mends it.
+REPAIRS: dict[str, Callable[[bytes], tuple[bytes, str] | None]] = {
+    "unbound prefix": _declare_prefixes,
+    "not well-formed (invalid token)": _drop_controls,
+    "undefined entity": _known_entities,
+}
+
+
+def _line_text(data: bytes, line: int) -> str:
+    lines = data.split(b"\n", line)
+    text = lines[line - 1] if 0 < line <= len(lines) else b""
+    return text.decode("utf-8", "replace").strip()[:80]
+
+
+def _parse_failure(exc: ParseError, data: bytes, name: str) -> ImportFailed:
+    """What is wrong with a file expat refused, where, and what to do: a new
+    export only when one would help (a cut-off download), an edit otherwise."""
+    line, col = exc.position if exc.position else (0, 0)
+    reason = str(exc).split(":")[0]
+    at = f"{name}:{line}"
+    last_line = data.rstrip().count(b"\n") + 1
+    if reason in ("no element found", "unclosed token") or (line >= last_line and reason != "junk after document element"):
+        return ImportFailed(
+            f"{at}: the file ends before the export does ({reason} at its last line): the download "
+            "or copy was cut off. Download the export again from WordPress (Tools > Export) and "
+            "import the new file")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        bad_line = data.count(b"\n", 0, bad.start) + 1
+        return ImportFailed(
+            f"{name}:{bad_line}: bytes that are not UTF-8 ({data[bad.start:bad.start + 4]!r}): the file "
+            "was saved in another encoding after WordPress wrote it (WordPress writes UTF-8). Open it "
+            "in an editor that can save it as UTF-8, or import the file WordPress downloaded")
+    if reason == "unbound prefix":
+        m = re.match(r"\s*</?([\w.-]+):", _line_text(data, line)[max(col - 1, 0):] or "")
+        prefix = m.group(1) if m else "?"
+        return ImportFailed(
+            f"{at}: the element uses the namespace prefix '{prefix}:', which the file never declares "
+            f"and which is not one of WordPress's; add xmlns:{prefix}=\"...\" to the <rss> tag at the "
+            "top of the file, or delete the element, and import again")
+    return ImportFailed(
+        f"{at}:{col + 1}: not well-formed XML ({reason}) in `{_line_text(data, line)}`. WordPress does "
+        "not write this (it splits ']]>' inside a CDATA section, for one), so the file was changed "
+        "after the export: correct that line in a text editor, or export it again from WordPress if "
+        "you have not edited it")
 
 
 def parse_export(data: bytes, name: str, *, max_bytes: int = MAX_EXPORT_BYTES,
                  progress: Progress | None = None) -> Export:
     """Read a WXR export. Raises ImportFailed naming the file (and line) for
-    anything that is not a well-formed, harmless WordPress export."""
+    anything that is not a well-formed, harmless WordPress export; what
+    real exports get wrong in known ways (undeclared prefixes, control
+    characters, HTML entities) is repaired, each with a warning, and only
+    when the file as it is cannot be read (a file that reads costs nothing)."""
     if len(data) > max_bytes:
         raise ImportFailed(
             f"{name}: the export is {len(data):,} bytes, more than the {max_bytes:,} this import "
             "accepts; WordPress can export one post type or one date range at a time "
             "(Tools > Export), import the parts one after the other"
         )
+    warnings: list[str] = []
+    repairs = dict(REPAIRS)
+    while True:
+        try:
+            return replace(_read(data, name, progress), warnings=tuple(warnings))
+        except ParseError as exc:
+            # Each repair mends all of its kind at once: none applies twice.
+            repair = repairs.pop(str(exc).split(":")[0], None)
+            repaired = repair(data) if repair is not None else None
+            if repaired is None:
+                raise _parse_failure(exc, data, name) from exc
+            data, said = repaired
+            warnings.append(said)
+
+
+def _read(data: bytes, name: str, progress: Progress | None) -> Export:
     stack: list[str] = []
     channel: dict[str, str] = {}
     authors: list[WpAuthor] = []
@@ -242,20 +427,13 @@ def parse_export(data: bytes, name: str, *, max_bytes: int = MAX_EXPORT_BYTES,
                     authors.append(WpAuthor(
                         login=html.unescape(a.get("wp:author_login", "").strip()),
                         email=a.get("wp:author_email", "").strip(),
-                        display_name=html.unescape(a.get("wp:author_display_name", "").strip()),
+                        display_name=fix_c1(html.unescape(a.get("wp:author_display_name", "").strip())),
                     ))
                 elif "sticky" in q:  # a list of sticky post ids, where an exporter writes one
                     sticky.update(int(x) for x in re.findall(r"\d+", _text(el)))
                 elif len(el) == 0:
                     channel.setdefault(q, (el.text or "").strip())
                 el.clear()
-    except ParseError as exc:
-        line = exc.position[0] if exc.position else 0
-        reason = str(exc).split(":")[0]
-        raise ImportFailed(
-            f"{name}:{line}: not well-formed XML ({reason}); the export is damaged or incomplete "
-            "(a broken CDATA section or a cut-off download): export it again from WordPress"
-        ) from exc
     except defusedxml.DTDForbidden as exc:
         raise ImportFailed(
             f"{name}:{_line_of(data, b'<!DOCTYPE')}: the file declares a DTD (<!DOCTYPE>), which "
@@ -317,6 +495,16 @@ class Document:
     media: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class UnknownAuthor:
+    """A WordPress author no team member matches."""
+
+    login: str
+    name: str  # what their posts' `author` says
+    email: str  # from the export, to suggest the command that adds them; never written
+    posts: int
+
+
 @dataclass
 class Mapped:
     documents: list[Document] = field(default_factory=list)
@@ -325,6 +513,9 @@ class Mapped:
     notes: list[str] = field(default_factory=list)  # about the export as a whole
     comments_skipped: int = 0
     unknown_authors: list[str] = field(default_factory=list)
+    authors: list[UnknownAuthor] = field(default_factory=list)  # the unknown ones, in detail
+    shortcodes: Counter[str] = field(default_factory=Counter)  # kept as text, by name
+    shortcode_files: dict[str, list[str]] = field(default_factory=dict)
 
 
 def site_offset(items: tuple[WpItem, ...]) -> timedelta | None:
@@ -383,34 +574,84 @@ def _site_path(url: str, base_path: str) -> str | None:
     return path
 
 
+def read_author_map(text: str, name: str) -> dict[str, str]:
+    """An authors file: one `LOGIN = EMAIL` (or `LOGIN,EMAIL`) a line; blank
+    lines and `#` comments are skipped. Raises ImportFailed naming the line."""
+    out: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        m = re.fullmatch(r"([^=,\s]+)\s*[=,]\s*(\S+@\S+)", line)
+        if not m:
+            raise ImportFailed(f"{name}:{n}: {line!r} is not `LOGIN = EMAIL` (a WordPress login, then "
+                               "the e-mail of a team member in gulagpub.toml)")
+        out[m.group(1)] = m.group(2)
+    return out
+
+
+def map_authors(export: Export, config: Config, author_map: Mapping[str, str]) -> tuple[dict[str, str], list[UnknownAuthor], list[str]]:
+    """Each WordPress login's name in our posts: the team member it maps to
+    (`author_map`: login -> e-mail, else by the export's login, e-mail or
+    display name), else its display name, reported. Also notes about the
+    mapping itself (a login the export does not have)."""
+    authors = {a.login: a for a in export.authors}
+    by_email = {m.email.lower(): m for m in config.team}
+    names: dict[str, str] = {}
+    notes: list[str] = []
+    for login, email in author_map.items():
+        if email.lower() not in by_email:
+            raise ImportFailed(
+                f"--map-author {login}={email}: nobody in gulagpub.toml's team has that e-mail; add them "
+                f"first (gulagpub team add \"NAME\" {email} --role translator) or correct the e-mail")
+    posts = Counter(it.creator for it in export.items if it.creator and it.post_type in ("post", "page"))
+    for login in author_map:
+        if login not in posts:
+            notes.append(f"--map-author {login}: no post or page of the export has that login as its author")
+    unknown: list[UnknownAuthor] = []
+    for login in sorted(set(posts) | {it.creator for it in export.items if it.creator}):
+        a = authors.get(login)
+        member = by_email.get(author_map[login].lower()) if login in author_map else \
+            match_author(a, login, config.team)
+        if member is not None:
+            names[login] = member.name
+            continue
+        names[login] = a.display_name if a and a.display_name else login
+        if posts[login]:
+            unknown.append(UnknownAuthor(login=login, name=names[login], email=a.email if a else "",
+                                         posts=posts[login]))
+    return names, unknown, notes
+
+
 def to_documents(export: Export, config: Config, *, include_private: bool = False,
-                 taken: frozenset[str] = frozenset(), progress: Progress | None = None) -> Mapped:
+                 taken: frozenset[str] = frozenset(), taken_ids: frozenset[str] = frozenset(),
+                 author_map: Mapping[str, str] | None = None,
+                 progress: Progress | None = None) -> Mapped:
     """Map a parsed export to the posts and pages to write. `taken`: slugs
-    already used by content that did not come from this export."""
+    (and `taken_ids`: feed ids) already used by content that did not come
+    from this export; `author_map`: WordPress login -> a team member's e-mail."""
     out = Mapped()
+    out.notes.extend(export.warnings)
     fallback = site_offset(export.items)
     tz = config.site.tz
     base_path = urlsplit(export.base_blog_url).path.rstrip("/")
-    authors = {a.login: a for a in export.authors}
-    author_names: dict[str, str] = {}
-    unknown: set[str] = set()
-    for login in sorted({it.creator for it in export.items if it.creator}):
-        member = match_author(authors.get(login), login, config.team)
-        if member is not None:
-            author_names[login] = member.name
-        else:
-            a = authors.get(login)
-            author_names[login] = (a.display_name if a and a.display_name else login)
-            unknown.add(author_names[login])
-    out.unknown_authors = sorted(unknown)
+    author_names, out.authors, author_notes = map_authors(export, config, author_map or {})
+    out.notes.extend(author_notes)
+    out.unknown_authors = sorted({a.name for a in out.authors})
     used: set[str] = set(taken)
-    guids: Counter[str] = Counter(it.guid for it in export.items if it.post_type in ("post", "page"))
+    attachments = {it.wp_id: Attachment(
+        id=it.wp_id, url=it.attachment_url, title=to_text(it.title), caption=to_text(it.excerpt),
+        alt=to_text(it.image_alt), parent=it.parent, menu_order=it.menu_order)
+        for it in export.items if it.post_type == "attachment" and it.attachment_url}
+    fresh_ids: dict[int, str] = {}  # position in out.documents -> the id it gets if its GUID is taken
     lang = None
     export_lang = export.language.split("-")[0].lower()
     if export_lang and export_lang != config.site.lang.split("-")[0].lower():
         lang = export.language
     contents = [it for it in export.items if it.post_type in ("post", "page")]
     for it in export.items:
+        if it.post_type in ("post", "page"):
+            continue
         what = f"{it.post_type or 'item'} {it.wp_id} '{to_text(it.title)}'"
         if it.post_type == "attachment":
             if it.attachment_url:
@@ -427,7 +668,8 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
         done += 1
         if progress and (done % 250 == 0 or done == len(contents)):
             progress("converting", done, len(contents))
-        what = f"{it.post_type} {it.wp_id} '{to_text(it.title)}'"
+        title = to_text(it.title)
+        what = f"{it.post_type} {it.wp_id} '{title}'"
         notes: list[str] = []
         if it.status in PRIVATE:
             if not include_private:
@@ -444,7 +686,6 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
             state = State.DRAFT
             notes.append("was password-protected on WordPress: imported as a draft so it is not published openly")
         kind = Kind.PAGE if it.post_type == "page" else Kind.POST
-        title = to_text(it.title)
         if not title:
             title = "Untitled"
             notes.append("had no title: titled 'Untitled'")
@@ -470,10 +711,14 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
         else:
             path = f"posts/{slug}.md"
         name = path.rsplit("/", 1)[1][:-3]
-        converted = to_markdown(it.content)
+        ctx = Context(post_id=it.wp_id, attachments=attachments, embed_titles=embed_titles(it.oembeds))
+        converted = to_markdown(it.content, ctx)
         notes.extend(converted.notes)
-        tags = tuple(dict.fromkeys(t.name for t in it.terms if t.domain == "post_tag" and t.name))
-        cats = tuple(dict.fromkeys(t.name for t in it.terms if t.domain == "category" and t.name))
+        for code, n in converted.shortcodes.items():
+            out.shortcodes[code] += n
+            out.shortcode_files.setdefault(code, []).append(path)
+        tags = tuple(dict.fromkeys(fix_c1(t.name) for t in it.terms if t.domain == "post_tag" and t.name))
+        cats = tuple(dict.fromkeys(fix_c1(t.name) for t in it.terms if t.domain == "category" and t.name))
         probe = Post(path=path, kind=kind, name=name, slug=slug, title=title, state=state,
                      lang=lang or config.site.lang, body="", date=date)
         new_path = path_of(probe, config)
@@ -484,7 +729,9 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
         if link_path and it.name and f"/{it.name}/" in link_path:
             # WordPress redirects a post's former slugs (postmeta _wp_old_slug): keep them working.
             old_paths.extend(link_path.replace(f"/{it.name}/", f"/{old}/") for old in it.old_slugs)
-        aliases = [p for p in dict.fromkeys(old_paths) if p != new_path
+        # Compared decoded: '/2012/%d0%b0/' (WordPress writes lower-case
+        # escapes) is the page '/2012/%D0%B0/' itself, not a redirect to it.
+        aliases = [p for p in dict.fromkeys(old_paths) if unquote(p) != unquote(new_path)
                    and not any(c in p for c in " \"'<>\\")]
         redirects: list[tuple[str, str]] = []
         if state == State.PUBLISHED:
@@ -493,9 +740,8 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
             redirects.extend((a, new_path) for a in aliases)
         meta: dict[str, Any] = {"title": title}
         guid = it.guid
+        fresh_ids[len(out.documents)] = entry_id(probe, config)
         if guid and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$", guid):
-            if guids[guid] > 1:
-                notes.append(f"GUID {guid} is shared with another item: feed readers may merge them")
             meta["id"] = guid
         else:
             notes.append(f"GUID {guid!r} is not a URI: the post gets a new feed id")
@@ -531,6 +777,12 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
             meta["sticky"] = True
         meta["import"] = {"from": "wordpress", "site": export.base_blog_url, "wp_id": it.wp_id,
                           "guid": it.guid, "link": it.link}
+        if kind == Kind.PAGE:
+            # WordPress's page order and parent, for the site's menu (the
+            # navigation issue, #16, reads them; nothing else does yet).
+            meta["import"]["menu_order"] = it.menu_order
+            if it.parent:
+                meta["import"]["parent"] = it.parent
         if state == State.APPROVED:
             # Scheduled on WordPress: approved there, by its own editors. The
             # approval holds for this content only (see workflow.tally).
@@ -548,10 +800,79 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
                 entry["parent"] = c.parent
             if c.type and c.type != "comment":
                 entry["type"] = c.type
-            entry["text"] = to_markdown(c.content).markdown.strip()
+            entry["text"] = to_markdown(c.content, Context(post_id=it.wp_id)).markdown.strip()
             comments.append(entry)
         out.documents.append(Document(
             path=path, kind=kind, meta=meta, body=converted.markdown, item=it, new_path=new_path,
             redirects=redirects, comments=comments, notes=notes, media=converted.media,
         ))
+    _unique_ids(out, fresh_ids, taken_ids)
+    _unique_redirects(out)
+    for doc in out.documents:
+        if "approved_content" in doc.meta["import"]:  # its aliases may have changed
+            doc.meta["import"]["approved_content"] = content_digest(doc.meta, doc.body)
+    for code, n in out.shortcodes.most_common():
+        files = list(dict.fromkeys(out.shortcode_files[code]))
+        out.notes.append(
+            f"shortcode [{code}] kept as text {n} time(s) in {len(files)} file(s) ("
+            + ", ".join(files[:5]) + (", ..." if len(files) > 5 else "")
+            + "): nothing here draws it; rewrite those passages by hand")
     return out
+
+
+def _unique_ids(out: Mapped, fresh_ids: dict[int, str], taken_ids: frozenset[str]) -> None:
+    """One feed id per post: of posts sharing a GUID (duplicated by a plugin,
+    or two WordPress items with one GUID), the earliest keeps it and each
+    later one gets `fresh_ids`' id; its GUID stays in `import.guid`."""
+    order = sorted(range(len(out.documents)), key=lambda i: (
+        out.documents[i].meta.get("date") is None,
+        out.documents[i].meta["date"].timestamp() if out.documents[i].meta.get("date") is not None else 0, i))
+    owner: dict[str, Document | None] = {i: None for i in taken_ids}
+    for i in order:
+        doc = out.documents[i]
+        guid = doc.meta.get("id")
+        if guid is None:
+            continue
+        if guid not in owner:
+            owner[guid] = doc
+            continue
+        first = owner[guid]
+        doc.meta = {k: (fresh_ids[i] if k == "id" else v) for k, v in doc.meta.items()}
+        if first is None:
+            why = "a file already in the repository has it as its id"
+        else:
+            why = f"{first.path} (earlier) has it too"
+            first.notes.append(f"GUID {guid} is shared with {doc.path}, which got a new feed id")
+        doc.notes.append(f"GUID {guid} is not unique ({why}): this post's feed id is {fresh_ids[i]}; "
+                         "the GUID stays in import.guid")
+        out.notes.append(f"GUID {guid} shared by {first.path if first else 'a file in the repository'} "
+                         f"and {doc.path}: the later gets the new feed id {fresh_ids[i]}")
+
+
+def _unique_redirects(out: Mapped) -> None:
+    """Each old path redirects to one post: a path that is another post's
+    page, or that an earlier post already redirects, is dropped from the
+    later one and reported with both."""
+    owner: dict[str, Document] = {unquote(d.new_path): d for d in out.documents}
+    for doc in out.documents:
+        aliases = doc.meta.get("aliases")
+        if not aliases:
+            continue
+        keep = []
+        for alias in aliases:
+            key = unquote(alias)
+            first = owner.get(key)
+            if first is None or first is doc:
+                owner[key] = doc
+                keep.append(alias)
+                continue
+            what = "is the page of" if unquote(first.new_path) == key else "already redirects to"
+            note = (f"old path {alias} {what} {first.path} and was also {doc.path}'s: it stays with "
+                    f"{first.path}; link to {doc.new_path} where {doc.path} was meant")
+            doc.notes.append(note)
+            out.notes.append(note)
+            doc.redirects = [r for r in doc.redirects if r[0] != alias]
+        if keep:
+            doc.meta["aliases"] = keep
+        else:
+            del doc.meta["aliases"]
