@@ -122,7 +122,8 @@ class ParseCache:
         self.state = state_dir(root)
         self.sealer = Sealer(self.state)
         self.version = hashlib.blake2b(
-            f"{_code_stamp()}\0{config.site.lang}\0{config.site.timezone}".encode(), digest_size=12).hexdigest()
+            f"{_code_stamp()}\0{config.site.lang}\0{config.site.timezone}\0{config.limits}".encode(),
+            digest_size=12).hexdigest()
         self.db = Database(self.sealer, DATABASE_NAME, self.version)
         self.notice = notice
         # set_problems of the last read: (what it was made from, the problems)
@@ -270,7 +271,7 @@ class Reading:
         return [p for p in self.paths if kinds[pos[p]] is not None]
 
 
-Job = tuple[str, str, bytes | None, str, Any, bool]
+Job = tuple[str, str, bytes | None, Config, bool]
 
 
 class Parsed(NamedTuple):
@@ -286,14 +287,14 @@ class Parsed(NamedTuple):
 
 def _parse(job: Job) -> Parsed:
     """Read (unless the bytes are given), parse and (for the build) render one file, in a worker."""
-    from .postfile import parse_post
+    from .postfile import read_post
 
-    path, full, data, lang, tz, render_too = job
+    path, full, data, config, render_too = job
     if data is None:
         with open(full, "rb") as f:
             data = f.read()
     sha = file_sha(path, data)
-    post, problems = parse_post(path, data, default_lang=lang, tz=tz)
+    post, problems = read_post(path, data, config)
     if post is None:
         return Parsed(sha, None, None, None, problems, None)
     if post.reviews or post.kind == Kind.POST:
@@ -364,7 +365,7 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: 
     rendered = 0
     if todo:
         bulk = flush and 3 * len(todo) > _FLUSH_EVERY
-        jobs = [(path, full, data, config.site.lang, config.site.tz, render) for path, full, data, _ in todo]
+        jobs = [(path, full, data, config, render) for path, full, data, _ in todo]
         for (path, _, _, kept), got in zip(todo, map_all(_parse, jobs)):
             before = index.get(path)
             if before is None:
@@ -413,10 +414,10 @@ def posts(root: Path, config: Config, reading: Reading, paths: Iterable[str]) ->
     for path, entry in wanted.items():
         post = found.get(entry.sha)
         if post is None:
-            from .postfile import parse_post
+            from .postfile import read_post
 
             data = (root / path).read_bytes()
-            post, _ = parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz)
+            post, _ = read_post(path, data, config)
             if post is None:  # changed since it was read
                 continue
             if file_sha(path, data) == entry.sha:

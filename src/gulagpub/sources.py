@@ -155,10 +155,10 @@ class Sources:
         return post
 
     def _parse(self, src: str) -> Post:
-        from .postfile import parse_post
+        from .postfile import read_post
 
         data = (self.root / src).read_bytes()
-        post, _ = parse_post(src, data, default_lang=self.config.site.lang, tz=self.config.site.tz)
+        post, _ = read_post(src, data, self.config)
         if post is None or file_sha(src, data) != self.sha(src):
             raise BuildError(f"{src}: changed during the build; build again")
         return post
