@@ -36,7 +36,7 @@ from .errors import Problem
 from .model import Kind, Post, kind_of
 from .parallel import map_all
 from .records import Identity, Record, set_problems
-from .store import Database, Sealer, Table, load_table, save_table, state_dir
+from .store import Database, Sealer, Table, load_table, save_table, state_dir, unpickled
 
 CONTENT_DIRS = ("posts", "translations", "pages")
 LINK_PROBLEM = ("is a symbolic link; content must be plain files and folders in the repository "
@@ -132,11 +132,8 @@ class ParseCache:
         self.index: Table[FileEntry] = self._load_index()
 
     def _load_index(self) -> Table[FileEntry]:
-        raw = self.sealer.read(INDEX_NAME + ".meta", self.notice)
-        try:
-            version, whole = pickle.loads(raw) if raw is not None else (None, None)  # (sealed: bytes we wrote)
-        except (pickle.PickleError, EOFError, ValueError, TypeError):
-            version = None
+        meta = unpickled(self.sealer.read(INDEX_NAME + ".meta", self.notice))
+        version, whole = meta if isinstance(meta, tuple) and len(meta) == 2 else (None, None)
         if version != self.version:
             self.sealer.discard(INDEX_NAME)
             return Table(FileEntry)
@@ -226,14 +223,8 @@ class ParseCache:
 
 
 def _unpickle(raw: bytes | None, shape: type | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        value = pickle.loads(raw)  # (sealed: only bytes this code wrote)
-    except (pickle.PickleError, EOFError, AttributeError, ImportError, IndexError, KeyError, TypeError,
-            ValueError, MemoryError):
-        return None
-    if shape is not None:
+    value = unpickled(raw)
+    if value is not None and shape is not None:
         try:
             return shape(*value)
         except TypeError:
