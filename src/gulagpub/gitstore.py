@@ -216,6 +216,17 @@ def _put(root: Path, path: str, data: bytes | None) -> None:
 def is_shallow(root: Path) -> bool:
     """Whether the repository holding `root` is a shallow clone (its git
     folder has a `shallow` file: history before some commits is missing)."""
+    from .store import git_dir
+
+    folder = git_dir(root)  # (the top of a working tree, its own worktree folder: no git process needed)
+    if folder is not None:
+        common = folder / "commondir"
+        if common.is_file():
+            folder = (folder / common.read_text(encoding="utf-8", errors="replace").strip()).resolve()
+        try:
+            return (folder / "shallow").stat().st_size > 0
+        except OSError:
+            return False
     found = git(root, "rev-parse", "--git-path", "shallow", check=False).strip()
     if not found:
         return False

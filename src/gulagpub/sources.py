@@ -107,6 +107,11 @@ class Sources:
     def sha(self, src: str) -> str:
         return self.reading.sha(src)
 
+    def size(self, src: str) -> int:
+        """The content file's size in bytes."""
+        files = self.reading.files
+        return files.col("stat")[files.pos[src]][1] or 0
+
     # --- records ---------------------------------------------------------------
     def record(self, src: str) -> Record:
         sha = self.sha(src)
