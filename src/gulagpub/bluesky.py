@@ -162,8 +162,9 @@ class Bluesky:
         links: set[str] = set()
         embed = getattr(record, "embed", None)
         external = getattr(embed, "external", None)
-        if isinstance(getattr(external, "uri", None), str):
-            links.add(external.uri)
+        uri = getattr(external, "uri", None)
+        if isinstance(uri, str):
+            links.add(uri)
         for facet in getattr(record, "facets", None) or ():
             for feature in getattr(facet, "features", None) or ():
                 if isinstance(getattr(feature, "uri", None), str):

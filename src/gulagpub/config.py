@@ -433,7 +433,8 @@ def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
     zone = ZoneInfo(site.timezone) if zone_ok else timezone.utc
     mastodon: MastodonSettings = _in_utc(sections["mastodon"], zone)
     bluesky: BlueskySettings = _in_utc(sections["bluesky"], zone)
-    own = data.get("bluesky") if isinstance(data.get("bluesky"), dict) else {}
+    own = data.get("bluesky")
+    own = own if isinstance(own, dict) else {}
     # [bluesky] takes what it does not set of what posts are from [mastodon].
     bluesky = replace(bluesky, **{k: getattr(mastodon, k) for k in ("announce_since", "content_warnings")
                                   if k not in own})

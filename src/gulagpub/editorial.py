@@ -385,7 +385,8 @@ def assign(root: Path, ref: str, translator: str, *, dry_run: bool = False) -> O
         raise WorkflowError(f"{post.path} is {post.state}; a translator is assigned to a draft (or added "
                             "during translation). Ask for changes first to send it back")
     desk.clean(post.path)
-    raw = post.meta.get("translation") if isinstance(post.meta.get("translation"), dict) else {}
+    raw = post.meta.get("translation")
+    raw = raw if isinstance(raw, dict) else {}
     names = [n for n in post.translators if not is_person(member, n)]
     names.append(member.name)
     tr = {"translator": names[0] if len(names) == 1 else names,

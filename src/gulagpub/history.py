@@ -288,8 +288,8 @@ def update(root: Path, history: History, prefixes: tuple[str, ...], head: str | 
     changes: list[tuple[str, str, str, str, str]] = []  # (time, status, old, new, path)
     for commit in gitstore.log(root, revs, list(prefixes), first_parent=True, reverse=True):
         when = commit.author_date.isoformat()
-        status = dict((path, letter) for letter, path in commit.files)
-        changes += [(when, status[path], old, new, path) for path, old, new in commit.blobs]
+        letters = {path: letter for letter, path in commit.files}
+        changes += [(when, letters[path], old, new, path) for path, old, new in commit.blobs]
     digests = history.digests
     wanted = sorted({b for c in changes if c[1] == "M" for b in (c[2], c[3])} - digests.keys() - {_NULL})
     blobs = gitstore.read_blobs(root, wanted)
