@@ -10,13 +10,12 @@ nothing is written and the returned `Outcome` says what would have been.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import gitstore
+from . import gitstore, slugs
 from .config import CONFIG_FILE, Config, Member, Role, dump_member, parse_config
 from .content import Content, load
 from .errors import PermissionDenied, UsageError, WorkflowError
@@ -277,15 +276,6 @@ def settings_key(desk: Desk, editor: Member) -> str | None:
 
 # --- new drafts and language versions -----------------------------------------------
 
-def slugify(title: str) -> str:
-    """'Vicente Monclús: a life' -> 'vicente-monclus-a-life' (letters of any
-    script are kept when they are not accented Latin)."""
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    slug = re.sub(r"[^\w]+", "-", text).replace("_", "-").strip("-")
-    return re.sub(r"-{2,}", "-", slug)[:80].strip("-")
-
-
 def new(root: Path, title: str, *, slug: str | None = None, lang: str | None = None,
         translate_from: str | None = None, source: dict[str, str] | None = None,
         dry_run: bool = False) -> Outcome:
@@ -294,7 +284,7 @@ def new(root: Path, title: str, *, slug: str | None = None, lang: str | None = N
     member = desk.need_member()
     if not title.strip():
         raise UsageError("the title is empty; give the post a title")
-    slug = slug or slugify(title)
+    slug = slug or slugs.slug(title, plain_latin=True)
     if not is_valid_slug(slug):
         raise UsageError(f"slug {slug!r} is not allowed; use letters, digits and hyphens (--slug my-post)")
     path = f"posts/{slug}.md"
@@ -518,5 +508,5 @@ def withdraw(root: Path, ref: str, reason: str, now: datetime, *, dry_run: bool 
 
 __all__ = [
     "Desk", "Outcome", "approve", "assign", "init", "new", "open_desk",
-    "request_changes", "slugify", "submit", "team_add", "translate", "withdraw",
+    "request_changes", "submit", "team_add", "translate", "withdraw",
 ]

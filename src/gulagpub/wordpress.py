@@ -32,6 +32,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 from defusedxml.ElementTree import iterparse
 
+from . import slugs
 from .config import Config, Member
 from .errors import ImportFailed
 from .model import Kind, Post, State, content_digest, is_valid_slug
@@ -541,12 +542,6 @@ def item_date(gmt: datetime | None, local: datetime | None, fallback: timedelta 
     return None
 
 
-def safe_slug(text: str) -> str:
-    """Letters (any script), digits and hyphens: what is_valid_slug accepts."""
-    slug = re.sub(r"[\W_]+", "-", text.lower()).strip("-")
-    return slug[:80].strip("-")
-
-
 def match_author(author: WpAuthor | None, login: str, team: tuple[Member, ...]) -> Member | None:
     keys = {login.lower()}
     if author is not None:
@@ -691,9 +686,9 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
             notes.append("had no title: titled 'Untitled'")
         slug = it.name
         if not slug:
-            slug = safe_slug(title) or f"{it.post_type}-{it.wp_id}"
+            slug = slugs.slug(title) or f"{it.post_type}-{it.wp_id}"
         elif not is_valid_slug(slug):
-            new = safe_slug(slug) or safe_slug(title) or f"{it.post_type}-{it.wp_id}"
+            new = slugs.slug(slug) or slugs.slug(title) or f"{it.post_type}-{it.wp_id}"
             notes.append(f"WordPress slug {slug!r} is not a valid slug here: using {new!r}")
             slug = new
         if slug in used:
