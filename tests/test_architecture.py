@@ -13,7 +13,7 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "gulagpub"
 
 # Values in, values out: no files, git, network, clock or processes (docs/architecture.md).
-CORE = {"errors", "model", "records", "workflow", "config", "yamlsubset", "postfile", "xmlsafe", "render",
+CORE = {"errors", "citation", "model", "records", "workflow", "config", "yamlsubset", "postfile", "xmlsafe", "render",
         "feeds", "catalog", "taxonomy", "urls", "promotion", "compose", "ledger", "comments", "wpmarkup"}
 EDGE = {"store", "lock", "reading", "content", "gitstore", "history", "historyindex", "site", "theme",
         "sources", "feedentries", "traces", "parallel", "preview", "network", "mastodon", "bluesky",

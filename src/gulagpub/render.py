@@ -167,7 +167,7 @@ LANGUAGES = {
     "hu": "Hungarian", "fi": "Finnish", "lt": "Lithuanian", "lv": "Latvian", "et": "Estonian",
 }
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 
 
@@ -186,13 +186,13 @@ def human_date(value: str) -> str:
     if not month:
         return year
     if not day:
-        return f"{_MONTHS[int(month) - 1]} {year}"
-    return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
+        return f"{MONTHS[int(month) - 1]} {year}"
+    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
 def month_year(when: datetime) -> str:
     """'October 2012' (English month names whatever the locale)."""
-    return f"{_MONTHS[when.month - 1]} {when.year}"
+    return f"{MONTHS[when.month - 1]} {when.year}"
 
 
 def _publication(name: str, date: str | None) -> str:
