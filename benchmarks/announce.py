@@ -50,16 +50,17 @@ def bench_run(posts: int) -> float:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             (root / "gulagpub.toml").write_text(
-                '[site]\ntitle = "B"\nbase_url = "https://b.example/"\n[mastodon]\nlimit = 1000\n', encoding="utf-8")
+                '[site]\ntitle = "B"\nbase_url = "https://b.example/"\n[mastodon]\nlimit = 1000\n'
+                '[[team]]\nname = "B"\nemail = "b@b.example"\nroles = ["editor"]\n', encoding="utf-8")
             (root / "posts").mkdir()
             for i in range(posts):
                 (root / "posts" / f"p{i:04d}.md").write_text(
                     f"---\ntitle: Post {i} {TITLE[:80]}\nstate: published\ndate: 2026-11-{1 + i % 28:02d} 10:00\n"
                     f"tags: [gulag]\n---\n\nText.\n", encoding="utf-8")
-            for args in (["init", "-q"], ["-c", "user.email=b@b", "-c", "user.name=B", "add", "-A"],
-                         ["-c", "user.email=b@b", "-c", "user.name=B", "commit", "-q", "-m", "i"]):
+            for args in (["init", "-q"], ["-c", "user.email=b@b.example", "-c", "user.name=B", "add", "-A"],
+                         ["-c", "user.email=b@b.example", "-c", "user.name=B", "commit", "-q", "-m", "i"]):
                 subprocess.run(["git", "-C", tmp, *args], check=True)
-            subprocess.run(["git", "-C", tmp, "config", "user.email", "b@b"], check=True)
+            subprocess.run(["git", "-C", tmp, "config", "user.email", "b@b.example"], check=True)
             t = time.perf_counter()
             report = announce(root, datetime.now(timezone.utc), out=root / "_site",
                               credentials=[MastodonCredentials(server.base_url, server.token)])

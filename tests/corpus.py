@@ -26,6 +26,11 @@ timezone = "UTC"
 
 [feeds]
 entries = 20
+
+[[team]]
+name = "Gen"
+email = "gen@example.org"
+roles = ["editor"]
 """
 
 

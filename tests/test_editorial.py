@@ -292,25 +292,3 @@ def test_team_add_appends_and_keeps_comments(repo, tmp_path):
     act_as(repo.root, TANIA)
     with pytest.raises(PermissionDenied, match="may not change the team: only an editor may"):
         editorial.team_add(repo.root, Member("X", "x@example.org", frozenset({Role.EDITOR})))
-
-
-def test_the_publisher_promotes_due_approved_posts_in_one_commit(repo):
-    from gulagpub.workflow import due
-
-    path = approved(repo)
-    repo.write("posts/later.md", "---\ntitle: Later\nstate: draft\ndate: 2099-01-01 10:00\n---\n\nText\n")
-    repo.commit("A later post", who=ALICE)
-    content = load(repo.root)
-    ready = due(content.posts, content.config, NOW)
-    assert [p.path for p in ready] == [path]
-    act_as(repo.root, TANIA)
-    with pytest.raises(PermissionDenied, match="may not publish: only an editor may"):
-        editorial.publish_due(repo.root, ready, NOW)
-    act_as(repo.root, BORIS)
-    editorial.publish_due(repo.root, ready, NOW)
-    post = load(repo.root).find(path)
-    assert post.state == State.PUBLISHED and post.date == NOW
-    message = last_message(repo)
-    assert "Transition: approved -> published" in message and "Published-by: Boris Editor" in message
-    run = gp(repo, "check", "--base", "HEAD~1")
-    assert (run.code, run.out) == (0, "")

@@ -32,14 +32,26 @@ def test_the_promotion_rule(state: str, date: str, expected: bool) -> None:
     assert is_due(post, NOW) is expected
 
 
+def approved_text(title: str, body: str = "Some text.\n", **fields: str) -> str:
+    """An approved post by Alice with Boris's approval of exactly this content."""
+    text = post_text(title, "approved", body, author="Alice Editor", **fields)
+    digest = _parse(text).digest
+    review = ("reviews:\n- by: boris@example.org\n  verdict: approved\n"
+              f"  at: 2026-11-20 10:00:00+00:00\n  content: {digest}\n---\n")
+    return text.replace("\n---\n", "\n" + review, 1)
+
+
 def test_an_undated_approved_post_is_due() -> None:
-    assert due([_parse(post_text("T", "approved"))], NOW)
+    from gulagpub.config import parse_config
+    from conftest import BASE_CONFIG
+
+    assert due([_parse(approved_text("T"))], parse_config(BASE_CONFIG), NOW).ready
 
 
 def _approved(repo: Repo) -> None:
-    repo.write("posts/2026-11-01-due.md", post_text("Due post", "approved", "Ready.\n", date="2026-11-01 10:00"))
-    repo.write("posts/2026-12-24-later.md", post_text("Later post", "approved", "Soon.\n", date="2026-12-24 10:00"))
-    repo.write("posts/2026-11-02-undated.md", post_text("Undated post", "approved", "Now.\n"))
+    repo.write("posts/2026-11-01-due.md", approved_text("Due post", "Ready.\n", date="2026-11-01 10:00"))
+    repo.write("posts/2026-12-24-later.md", approved_text("Later post", "Soon.\n", date="2026-12-24 10:00"))
+    repo.write("posts/2026-11-02-undated.md", approved_text("Undated post", "Now.\n"))
     repo.commit("Approve three posts")
 
 
@@ -85,7 +97,7 @@ def test_publish_dry_run_changes_nothing(repo: Repo, tmp_path: Path) -> None:
 
 
 def test_publish_with_nothing_due_still_builds(repo: Repo, tmp_path: Path) -> None:
-    repo.write("posts/2026-12-24-later.md", post_text("Later", "approved", date="2026-12-24 10:00"))
+    repo.write("posts/2026-12-24-later.md", approved_text("Later", date="2026-12-24 10:00"))
     repo.commit("Approve one")
     result = gulagpub("-C", str(repo.root), "publish", "--out", str(tmp_path / "site"), "--now", "2026-11-27T12:00:00Z")
     assert result.returncode == 0 and "no approved post is due" in result.stderr
@@ -94,7 +106,8 @@ def test_publish_with_nothing_due_still_builds(repo: Repo, tmp_path: Path) -> No
 
 def test_publish_refuses_uncommitted_changes_to_a_due_post(repo: Repo, tmp_path: Path) -> None:
     _approved(repo)
-    repo.write("posts/2026-11-01-due.md", post_text("Due post", "approved", "Changed after approval.\n", date="2026-11-01 10:00"))
+    repo.write("posts/2026-11-01-due.md", approved_text("Due post", "Changed after approval.\n",
+                                                        date="2026-11-01 10:00"))
     result = gulagpub("-C", str(repo.root), "publish", "--out", str(tmp_path / "site"), "--now", "2026-11-27T12:00:00Z")
     assert result.returncode == 1
     assert "uncommitted changes in posts/2026-11-01-due.md" in result.stderr
@@ -135,7 +148,7 @@ def test_publish_ends_by_announcing_each_new_post_once(repo: Repo, tmp_path: Pat
     assert len(server.statuses) == 2  # nothing posted twice
     assert server.token not in first.stdout + first.stderr + again.stdout + again.stderr
     # --no-announce leaves announcing to a later `gulagpub announce`
-    repo.write("posts/2026-11-03-third.md", post_text("Third", "approved", "More.\n", date="2026-11-03 10:00"))
+    repo.write("posts/2026-11-03-third.md", approved_text("Third", "More.\n", date="2026-11-03 10:00"))
     repo.commit("Approve a third post")
     third = subprocess.run(args + ["--no-announce"], capture_output=True, text=True, env=env, timeout=300)
     assert third.returncode == 0, third.stderr

@@ -238,3 +238,16 @@ def test_caches_planted_by_a_pull_request_never_run(root: Path, tmp_path: Path) 
     result = gulagpub("-C", str(root), "build", "--out", str(root / "posts"))
     assert result.returncode == 1 and "is not a site gulagpub built" in result.stderr
     assert (root / "posts/2012-10-20-vicente-monclus-guallar.md").exists()
+
+
+def test_a_site_far_larger_than_its_content_is_refused_before_anything_is_written(root: Path,
+                                                                                   tmp_path: Path) -> None:
+    config = root / "gulagpub.toml"
+    config.write_text(config.read_text() + '\n[limits]\noutput_size = "50 KB"\n')
+    out = tmp_path / "site"
+    result = gulagpub("-C", str(root), "build", "--out", str(out))
+    assert result.returncode == 1, result.stderr
+    assert "the site would take about" in result.stderr and "output_size" in result.stderr
+    assert not out.exists() and "Traceback" not in result.stderr
+    config.write_text(config.read_text().replace('"50 KB"', '"50 MB"'))
+    assert gulagpub("-C", str(root), "build", "--out", str(out)).returncode == 0

@@ -11,10 +11,10 @@ from conftest import BASE_CONFIG
 from gulagpub.config import Role, parse_config
 from gulagpub.model import State, content_digest
 from gulagpub.postfile import parse_post
+from gulagpub.promotion import due
 from gulagpub.workflow import (
     Action,
     TRANSITIONS,
-    due,
     member_by_email,
     may,
     missing_for,
@@ -164,7 +164,13 @@ def test_due_posts_are_approved_with_valid_approvals_and_their_date_has_come():
         return post(head.format(date=date) + "reviews:\n" + review("boris@example.org", d) + "---\nText\n",
                     path=f"posts/{name}.md")
     past, future = make("2026-11-01 10:00", "past"), make("2027-01-01 10:00", "future")
-    assert [p.path for p in due([past, future], CONFIG, NOW)] == ["posts/past.md"]
+    assert [p.path for p in due([past, future], CONFIG, NOW).ready] == ["posts/past.md"]
+    stale = post(head.format(date="2026-11-01 10:00") + "reviews:\n" + review("boris@example.org", "0" * 16)
+                 + "---\nText\n", path="posts/stale.md")
+    found = due([past, stale], CONFIG, NOW)
+    assert [p.path for p in found.ready] == ["posts/past.md"]
+    assert [r.post.path for r in found.refused] == ["posts/stale.md"]
+    assert "0 of 1 approval(s) needed on its current content (1 stale" in found.refused[0].reasons[0]
 
 
 def test_status_tells_when_the_original_changed_after_translation():

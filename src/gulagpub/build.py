@@ -104,12 +104,9 @@ class _Build:
 
     def run(self) -> BuildResult:
         root, cfg = self.root, self.config
-        shallow = _is_shallow(root)
-        if shallow and not self.allow_shallow:
-            raise BuildError(f"{root}: is a shallow clone, so the times posts were last changed cannot be "
-                             "read from its history and pages would say the wrong 'updated'; run "
-                             "`git fetch --unshallow` (in a GitHub workflow: actions/checkout with "
-                             "fetch-depth: 0), or build anyway with --allow-shallow")
+        gitstore.require_history(root, "building the site (pages show when each post last changed)",
+                                 allow_shallow=self.allow_shallow,
+                                 warn=lambda text: self.notices.append(Problem("(git)", 0, text)))
         # Git is asked for the history (several git processes) while the caches load.
         stored = traces.load_history(self.sealer)
         history = _Background(_history_at_head, root, stored)
@@ -127,12 +124,10 @@ class _Build:
             raise BuildError("the site was not built (the previous one is untouched):\n"
                              + "\n".join(str(p) for p in sorted(set(blocking))))
         hist = history.result()
-        if shallow:
-            self.notices.append(Problem("(git)", 0, "a shallow clone: the times posts were last changed may be "
-                                        "wrong (run `git fetch --unshallow`)"))
         current = hist if hist is not None else stored
         sources.changed = current.changed
         planned, catalog = self.plan(reading, sources, visible, previous)
+        self.check_size(reading, planned)
         self.say(f"writing {planned.counts.files} file(s) ({planned.counts.pages} pages, "
                  f"{planned.counts.feeds} feeds)")
         if self.dry_run:
@@ -152,6 +147,21 @@ class _Build:
         c = planned.counts
         return BuildResult(out=self.out, posts=c.posts, pages=c.pages, feeds=c.feeds, rendered=sources.rendered,
                            report=report, warnings=sorted(set(problems + planned.warnings + self.notices)))
+
+    def check_size(self, reading: Reading, planned: Planned) -> None:
+        """Refuse, before writing anything, a site far larger than its content
+        warrants ([limits] output_size)."""
+        if not planned.estimate:
+            return
+        files = reading.files
+        content = sum(files.col("stat")[i][1] for i in files.pos.values())
+        limit = self.config.limits.output_limit(content)
+        if planned.estimate > limit:
+            raise BuildError(
+                f"the site would take about {_human(planned.estimate)}, more than the limit of "
+                f"{_human(limit)} ([limits] output_size, by default 10 times the content plus 1 GB); "
+                "nothing was written. Look for posts with very many tags or categories, or raise "
+                "output_size in gulagpub.toml if the site is meant to be this large")
 
     # --- what is public, and what blocks ----------------------------------------
     def visible(self, reading: Reading) -> dict[str, str]:
@@ -328,11 +338,11 @@ class _Build:
             inputs.mastodon, inputs.comments, report.token, planned.counts))
 
 
-def _is_shallow(root: Path) -> bool:
-    from .store import git_dir
-
-    found = git_dir(root)
-    return found is not None and (found / "shallow").exists()
+def _human(size: int) -> str:
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size} bytes"
 
 
 def _due(rec: Record, now: int) -> bool:

@@ -1,6 +1,6 @@
 """The rules `gulagpub check` applies, over values. Pure.
 
-Two kinds of judgement:
+Three kinds of judgement:
 
 - `state_problems`: the posts as they are now (stale approvals of approved
   posts, approvals by non-editors, self-approvals, states whose
@@ -8,7 +8,14 @@ Two kinds of judgement:
 - `change_problems`: one content file changed by one commit, judged against
   the file before (its first parent; for a merge, both parents), with the
   settings as they were before the commit (so nobody can make themselves an
-  editor and use the new role in the same commit).
+  editor and use the new role in the same commit);
+- `editor_only_problems`: any other file changed by a commit. Translators
+  change content (`posts/`, `translations/`, `pages/`, `media/`); every
+  other file (the settings, templates, code, workflows, `_redirects`, the
+  announcement ledger...) is read by the build, run on editors' machines or
+  in CI, so only an editor may change it. With signed approvals, such a
+  change counts only in a commit signed by an editor's key that was on the
+  team before it: the author a commit claims proves nothing.
 
 Gathering these values from git is `history.py`'s job.
 """
@@ -19,9 +26,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .config import Config, Role
+from .config import CONFIG_FILE, Config, Role
 from .errors import Problem
-from .model import Post, Review, State, Verdict, content_digest
+from .model import Post, Review, State, Verdict, content_digest, kind_of
 from .workflow import (
     Action,
     label,
@@ -36,6 +43,25 @@ from .workflow import (
 )
 
 GOOD_SIGNATURE = "G"
+
+# The folders of what the team writes: anyone on the team may change them
+# (as the workflow rules allow); everything else is the editors'.
+CONTENT_FOLDERS = ("posts", "translations", "pages", "media")
+# What the build reads from the repository: never a symbolic link (or a
+# submodule) in git, where the check could not see what it points to.
+READ_BY_BUILD = (*CONTENT_FOLDERS, "templates", CONFIG_FILE, "_redirects", "announcements.jsonl")
+
+
+def is_content(path: str) -> bool:
+    """A path the team may change: a content file, or a file under media/."""
+    return kind_of(path) is not None or path.startswith("media/")
+
+
+def link_problem(path: str, submodule: bool = False) -> Problem:
+    """A symbolic link (or submodule) where the build reads files."""
+    what = "a submodule (git mode 160000)" if submodule else "a symbolic link (git mode 120000)"
+    return Problem(path, 0, f"is {what}; the build would read whatever it points to, which no review "
+                            "sees: commit the files themselves (`git rm --cached` the link, copy the files in)")
 
 
 @dataclass(frozen=True)
@@ -117,6 +143,12 @@ def _as_review(post: Post, entry: Any) -> Review | None:
     return None
 
 
+def _publishes(ch: FileChange) -> bool:
+    """Does this change publish the post (approved -> published)?"""
+    return ch.old is not None and ch.new is not None and ch.old.state == State.APPROVED \
+        and ch.new.state == State.PUBLISHED
+
+
 def change_problems(ch: FileChange) -> list[Problem]:
     """Everything wrong with what `ch.commit` did to `ch.path`."""
     c = ch.commit
@@ -185,6 +217,17 @@ def change_problems(ch: FileChange) -> list[Problem]:
         if new.state in (State.PUBLISHED, State.WITHDRAWN) and actor is not None and not actor.has(Role.EDITOR):
             bad("title", f"{who(actor)} changed a {new.state} post; only an editor may")
 
+    if ch.old is not None and ch.old.state in (State.PUBLISHED, State.WITHDRAWN) \
+            and (actor is None or not actor.has(Role.EDITOR)):
+        # What readers, feeds and the bot know a published post by: its id and
+        # the date it first appeared. Changing them republishes it as new.
+        for key, was, now in (("id", ch.old.id, new.id), ("date", ch.old.date, new.date)):
+            if all(b is None or getattr(b, key) != now for b in befores):
+                bad(key, f"changed '{key}' of a {ch.old.state} post ({was} -> {now}); only an editor may "
+                         "(feeds and the announcer know the post by its id and first publication date)")
+    if _publishes(ch) and ch.old is not None and ch.old.id and new.id != ch.old.id:
+        bad("id", f"the publishing commit changed 'id' ({ch.old.id} -> {new.id}); publish keeps the id it finds")
+
     # The review records: each written by the editor it names, and kept.
     for k, entry in known.items():
         if k not in now_there:
@@ -224,16 +267,34 @@ def change_problems(ch: FileChange) -> list[Problem]:
     return out
 
 
-def settings_problems(commit: CommitInfo, config: Config | None, path: str) -> list[Problem]:
-    """gulagpub.toml (the team, the rules) may be changed by editors only."""
+def editor_only_problems(commit: CommitInfo, config: Config | None, path: str) -> list[Problem]:
+    """`path` is not content (the settings, a template, code...): only an
+    editor may change it; with signed approvals, only in a commit signed by
+    an editor's key on the team of `config` (the settings before the commit)."""
     if config is None:
+        return []
+    by = f"commit {commit.sha[:10]} by {commit.author_email}"
+    what = ("the settings or the team" if path == CONFIG_FILE else
+            f"{path}, which is not content (templates, settings, code and workflows run on editors' "
+            "machines and in CI; translators change posts/, translations/, pages/ and media/)")
+    if config.workflow.signed_approvals:
+        signer = member_by_email(config, commit.signer) if commit.signature == GOOD_SIGNATURE else None
+        if signer is None or not signer.has(Role.EDITOR):
+            why = (f"it is signed by the key of {who(signer)}, who is not an editor" if signer is not None else
+                   f"it has no good SSH signature by a key on the team (git reports %G? = {commit.signature})")
+            return [Problem(path, 0, f"{by}: changed {what}, but {why}; with signed_approvals = true such "
+                                     "changes count only in a commit signed by an editor whose key was on the "
+                                     "team before it (`git commit -S`; `gulagpub team add` signs)")]
         return []
     actor = member_by_email(config, commit.author_email)
     if actor is None or not actor.has(Role.EDITOR):
         name = who(actor) if actor else commit.author_email
-        return [Problem(path, 0, f"commit {commit.sha[:10]} by {commit.author_email}: {name} changed the "
-                                 "settings or the team, which only an editor may")]
+        return [Problem(path, 0, f"{by}: {name} changed {what}, which only an editor may")]
     return []
 
 
-__all__ = ["CommitInfo", "FileChange", "change_problems", "settings_problems", "state_problems"]
+settings_problems = editor_only_problems  # (gulagpub.toml is one of the editors' files)
+
+
+__all__ = ["CONTENT_FOLDERS", "READ_BY_BUILD", "CommitInfo", "FileChange", "change_problems",
+           "editor_only_problems", "is_content", "link_problem", "state_problems"]

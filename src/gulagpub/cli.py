@@ -7,8 +7,10 @@ result. `GulagpubError` becomes a message on stderr and exit 1, in one place.
 from __future__ import annotations
 
 import json
-from collections import Counter
 import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,6 +104,33 @@ def _done(outcome: Any) -> None:
 
 dry_run_option = click.option("--dry-run", is_flag=True,
                               help="Print what would be written and committed; change nothing.")
+no_wait_option = click.option("--no-wait", is_flag=True,
+                              help="Fail at once if another gulagpub command is writing to this repository "
+                                   "(default: wait for it to finish).")
+
+
+@contextmanager
+def _writing(root: Path, what: str, no_wait: bool, dry_run: bool = False) -> Iterator[None]:
+    """Hold the repository's lock (lock.exclusive) while a command reads and
+    commits: one writer at a time, so nothing one command reports as done is
+    lost to another. A dry run writes nothing and takes no lock."""
+    if dry_run:
+        yield
+        return
+    from . import lock
+
+    with lock.exclusive(root, what, wait=not no_wait, say=lambda m: click.echo(m, err=True)):
+        yield
+
+
+def _say(text: str) -> str:
+    """`text` with no line breaks or other control characters left as they are
+    (shown as \\n, \\x1b...): a file name or a title can never start a line
+    of its own in a terminal or a CI log (GitHub reads `::command::` lines)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 @main.command()
@@ -140,10 +169,25 @@ def status(obj: Ctx, as_json: bool) -> None:
         click.echo(str(p), err=True)
 
 
+def _escape_data(text: str) -> str:
+    """A workflow command's message, as GitHub Actions reads it back (its
+    toolkit's escapeData): no line break can end the command early."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    """A workflow command's property value (the toolkit's escapeProperty): no
+    ',' or ':' in a file name can end the property, nor '::' the command."""
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def _annotation(problem: Any) -> str:
-    msg = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A GitHub Actions error annotation for `problem`. Every character a file
+    name or message holds is escaped, and any other control character shown
+    as text: nothing in a pull request can inject a workflow command."""
     line = f",line={problem.line}" if problem.line else ""
-    return f"::error file={problem.path}{line}::{msg}"
+    return (f"::error file={_escape_property(_say(problem.path))}{line}::"
+            f"{_escape_data(_say(problem.message))}")
 
 
 @main.command()
@@ -152,8 +196,11 @@ def _annotation(problem: Any) -> str:
 @click.option("--pr-author", metavar="LOGIN",
               help="With --base: judge what HEAD changes since REF as a whole, as done by this "
                    "GitHub user (the pull request's author; see docs/guide-editors.md).")
+@click.option("--allow-shallow", is_flag=True,
+              help="With --base in a shallow clone: go on with the history there is (with a warning) "
+                   "instead of failing.")
 @click.pass_obj
-def check(obj: Ctx, base: str | None, pr_author: str | None) -> None:
+def check(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool) -> None:
     """Validate every post and the workflow; exit 1 if anything is wrong.
 
     Checks every file in posts/, translations/ and pages/ (a broken file
@@ -165,6 +212,11 @@ def check(obj: Ctx, base: str | None, pr_author: str | None) -> None:
     author, mapped to the team by e-mail or GitHub login), review records
     written only by the editor they name (anything else is a forgery),
     signatures where approvals must be signed, no approval lost in a merge.
+    Files that are not content (settings, templates, code, workflows,
+    `_redirects`, anything outside posts/, translations/, pages/ and media/)
+    may be changed by editors only, and symbolic links where the build reads
+    files are refused. It needs the whole history: in a shallow clone it
+    fails (run `git fetch --unshallow`) unless --allow-shallow.
 
     Prints one line per problem, `path:line: message` (and GitHub Actions
     annotations when GITHUB_ACTIONS=true). Exit 0: all well; 1: problems;
@@ -187,8 +239,13 @@ def check(obj: Ctx, base: str | None, pr_author: str | None) -> None:
     from .check import state_problems
     from .history import range_problems
 
+    from .gitstore import require_history
+
     content = obj.load()
     problems = list(content.problems) + state_problems(content.posts, content.config)
+    if base is not None:
+        require_history(content.root, "`check --base`", allow_shallow=allow_shallow,
+                        warn=lambda m: click.echo(f"warning: {m}", err=True))
     if pr_author is not None:
         from .pullrequest import pr_problems
 
@@ -199,7 +256,7 @@ def check(obj: Ctx, base: str | None, pr_author: str | None) -> None:
         problems += range_problems(content.root, base)
     annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     for p in problems:
-        click.echo(str(p))
+        click.echo(_say(str(p)))
         if annotate:
             click.echo(_annotation(p))
     n = len(content.posts) + len({p.path for p in content.problems} - {p.path for p in content.posts})
@@ -292,15 +349,20 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
 @click.option("--announce/--no-announce", "do_announce", default=True, show_default=True,
               help="End by announcing new posts on Mastodon and Bluesky, as `gulagpub announce` does "
                    "(the outbox in OUT/outbox/ when no credentials are set).")
+@no_wait_option
 @click.pass_obj
-def publish(obj: Ctx, out: Path | None, now_text: str | None, dry_run: bool, do_announce: bool) -> None:
+def publish(obj: Ctx, out: Path | None, now_text: str | None, dry_run: bool, do_announce: bool,
+            no_wait: bool) -> None:
     """Publish approved posts whose date has come, build the site, announce.
 
     Every approved post (or language version) dated now or earlier becomes
     published in ONE commit (trailers `Transition: approved -> published`,
     `Published-by: gulagpub publish`); a post without an `id:` gets its
     stable id written at that moment. Approved posts dated in the future
-    stay approved until a later run. Then the site is built as `build` does,
+    stay approved until a later run. A due post whose approvals no longer
+    hold (its text changed after approval, or an approval that does not
+    count) is refused: never published, named on stderr, exit 1 at the end
+    (the others are published). Then the site is built as `build` does,
     and new posts are announced as `gulagpub announce` does (use
     --no-announce when the site must be deployed before the announcement,
     as the GitHub workflow does). Exits 1 when something was left unannounced.
@@ -316,16 +378,21 @@ def publish(obj: Ctx, out: Path | None, now_text: str | None, dry_run: bool, do_
     root = obj.root
     now = _when(now_text)
     target = _out(obj, out)
-    result = publish_site(root, target, now, dry_run=dry_run, progress=_progress)
-    for p in result.promoted:
-        click.echo(f"{'would publish' if dry_run else 'published'} {p.path}  {p.title}")
-    if not result.promoted:
-        click.echo("no approved post is due", err=True)
-    if result.build is not None:
-        for w in result.build.warnings:
-            click.echo(f"warning: {w}", err=True)
-        click.echo(f"built {result.build.posts} post(s) into {result.build.out}", err=True)
-    if do_announce and not _announce(root, target, now, None, dry_run, False):
+    with _writing(root, "publish", no_wait, dry_run):
+        result = publish_site(root, target, now, dry_run=dry_run, progress=_progress)
+        for p in result.promoted:
+            click.echo(_say(f"{'would publish' if dry_run else 'published'} {p.path}  {p.title}"))
+        for r in result.refused:
+            click.echo(_say(f"error: refused to publish {r.post.path}: its approvals do not hold: "
+                            + "; ".join(r.reasons)), err=True)
+        if not result.promoted and not result.refused:
+            click.echo("no approved post is due", err=True)
+        if result.build is not None:
+            for w in result.build.warnings:
+                click.echo(f"warning: {w}", err=True)
+            click.echo(f"built {result.build.posts} post(s) into {result.build.out}", err=True)
+        announced = not do_announce or _announce(root, target, now, None, dry_run, False)
+    if result.refused or not announced:
         sys.exit(1)
 
 
@@ -397,9 +464,10 @@ def serve(obj: Ctx, port: int, out: Path | None, drafts: bool) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Build output folder; without credentials the outbox goes to OUT/outbox/ (default: _site).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@no_wait_option
 @click.pass_obj
 def announce(obj: Ctx, dry_run: bool, limit: int | None, networks: tuple[str, ...], mark_existing: bool,
-             out: Path | None, as_json: bool) -> None:
+             out: Path | None, as_json: bool, no_wait: bool) -> None:
     """Announce new published posts on Mastodon and Bluesky, each exactly once.
 
     Posts every published post (and language version, in its language) not
@@ -431,12 +499,16 @@ def announce(obj: Ctx, dry_run: bool, limit: int | None, networks: tuple[str, ..
       MASTODON_API_BASE_URL=https://example.social \\
       MASTODON_ACCESS_TOKEN=... gulagpub announce --limit 2
     """
-    from datetime import datetime, timezone
-
-    from . import announce as announce_mod
-
     root = obj.root
     now = datetime.now(timezone.utc)
+    with _writing(root, "announce", no_wait, dry_run):
+        _announce_command(root, now, dry_run, limit, networks, mark_existing, out, as_json)
+
+
+def _announce_command(root: Path, now: datetime, dry_run: bool, limit: int | None, networks: tuple[str, ...],
+                      mark_existing: bool, out: Path | None, as_json: bool) -> None:
+    from . import announce as announce_mod
+
     if mark_existing:
         records, sha = announce_mod.mark_existing(root, now, networks=networks or None, dry_run=dry_run)
         if as_json:
@@ -545,9 +617,10 @@ def team() -> None:
 @click.option("--signing-key", type=click.Path(dir_okay=False, path_type=Path),
               help="Their SSH public key file (.pub), for signed approvals.")
 @dry_run_option
+@no_wait_option
 @click.pass_obj
 def team_add(obj: Ctx, name: str, email: str, roles: tuple[str, ...], langs: tuple[str, ...],
-             github: str | None, signing_key: Path | None, dry_run: bool) -> None:
+             github: str | None, signing_key: Path | None, dry_run: bool, no_wait: bool) -> None:
     """Add a person to the team (editors only); one commit.
 
     Appends a [[team]] entry to gulagpub.toml; the rest of the file,
@@ -564,7 +637,8 @@ def team_add(obj: Ctx, name: str, email: str, roles: tuple[str, ...], langs: tup
     key = editorial.read_public_key(signing_key) if signing_key else None
     member = Member(name=name, email=email, roles=frozenset(Role(r) for r in roles), langs=langs,
                     github=github, signing_key=key)
-    _done(editorial.team_add(obj.root, member, dry_run=dry_run))
+    with _writing(obj.root, "team add", no_wait, dry_run):
+        _done(editorial.team_add(obj.root, member, dry_run=dry_run))
 
 
 @main.command()
@@ -578,10 +652,11 @@ def team_add(obj: Ctx, name: str, email: str, roles: tuple[str, ...], langs: tup
 @click.option("--source-via", help="Through whom or what it reached us.")
 @click.option("--source-url", help="Link to the original.")
 @dry_run_option
+@no_wait_option
 @click.pass_obj
 def new(obj: Ctx, title: str, slug: str | None, lang: str | None, translate_from: str | None,
         source_title: str | None, source_author: str | None, source_publication: str | None,
-        source_via: str | None, source_url: str | None, dry_run: bool) -> None:
+        source_via: str | None, source_url: str | None, dry_run: bool, no_wait: bool) -> None:
     """Start a draft posts/SLUG.md with you as its author; one commit.
 
     \b
@@ -593,8 +668,9 @@ def new(obj: Ctx, title: str, slug: str | None, lang: str | None, translate_from
 
     source = {"title": source_title, "author": source_author, "publication": source_publication,
               "via": source_via, "url": source_url}
-    _done(editorial.new(obj.root, title, slug=slug, lang=lang, translate_from=translate_from,
-                        source={k: v for k, v in source.items() if v}, dry_run=dry_run))
+    with _writing(obj.root, f"new {title}", no_wait, dry_run):
+        _done(editorial.new(obj.root, title, slug=slug, lang=lang, translate_from=translate_from,
+                            source={k: v for k, v in source.items() if v}, dry_run=dry_run))
 
 
 @main.command()
@@ -602,8 +678,9 @@ def new(obj: Ctx, title: str, slug: str | None, lang: str | None, translate_from
 @click.option("--lang", required=True, help="The language of the new version.")
 @click.option("--translator", metavar="EMAIL", help="Assign this translator at once (state translation).")
 @dry_run_option
+@no_wait_option
 @click.pass_obj
-def translate(obj: Ctx, post: str, lang: str, translator: str | None, dry_run: bool) -> None:
+def translate(obj: Ctx, post: str, lang: str, translator: str | None, dry_run: bool, no_wait: bool) -> None:
     """Start a language version translations/LANG/NAME.md of POST; one commit.
 
     The new file copies the post's fields and text, records the language
@@ -616,15 +693,17 @@ def translate(obj: Ctx, post: str, lang: str, translator: str | None, dry_run: b
     """
     from . import editorial
 
-    _done(editorial.translate(obj.root, post, lang, translator=translator, dry_run=dry_run))
+    with _writing(obj.root, f"translate {post}", no_wait, dry_run):
+        _done(editorial.translate(obj.root, post, lang, translator=translator, dry_run=dry_run))
 
 
 @main.command()
 @click.argument("post")
 @click.argument("translator")
 @dry_run_option
+@no_wait_option
 @click.pass_obj
-def assign(obj: Ctx, post: str, translator: str, dry_run: bool) -> None:
+def assign(obj: Ctx, post: str, translator: str, dry_run: bool, no_wait: bool) -> None:
     """Assign TRANSLATOR (e-mail, name or GitHub login) to POST; one commit.
 
     A draft moves to translation. Needs a source language and a team
@@ -636,14 +715,16 @@ def assign(obj: Ctx, post: str, translator: str, dry_run: bool) -> None:
     """
     from . import editorial
 
-    _done(editorial.assign(obj.root, post, translator, dry_run=dry_run))
+    with _writing(obj.root, f"assign {post}", no_wait, dry_run):
+        _done(editorial.assign(obj.root, post, translator, dry_run=dry_run))
 
 
 @main.command()
 @click.argument("post")
 @dry_run_option
+@no_wait_option
 @click.pass_obj
-def submit(obj: Ctx, post: str, dry_run: bool) -> None:
+def submit(obj: Ctx, post: str, dry_run: bool, no_wait: bool) -> None:
     """Send POST to review; one commit.
 
     From translation (by its translator or an editor), from draft (an
@@ -657,15 +738,17 @@ def submit(obj: Ctx, post: str, dry_run: bool) -> None:
     """
     from . import editorial
 
-    _done(editorial.submit(obj.root, post, dry_run=dry_run))
+    with _writing(obj.root, f"submit {post}", no_wait, dry_run):
+        _done(editorial.submit(obj.root, post, dry_run=dry_run))
 
 
 @main.command()
 @click.argument("post")
 @click.option("-m", "--message", "note", help="A note kept in the review record.")
 @dry_run_option
+@no_wait_option
 @click.pass_obj
-def approve(obj: Ctx, post: str, note: str | None, dry_run: bool) -> None:
+def approve(obj: Ctx, post: str, note: str | None, dry_run: bool, no_wait: bool) -> None:
     """Approve POST's current content (editors only; never your own); one commit.
 
     The approval is recorded in the post's `reviews:` with the content
@@ -679,15 +762,17 @@ def approve(obj: Ctx, post: str, note: str | None, dry_run: bool) -> None:
     """
     from . import editorial
 
-    _done(editorial.approve(obj.root, post, _now(), note=note, dry_run=dry_run))
+    with _writing(obj.root, f"approve {post}", no_wait, dry_run):
+        _done(editorial.approve(obj.root, post, _now(), note=note, dry_run=dry_run))
 
 
 @main.command("request-changes")
 @click.argument("post")
 @click.option("-m", "--message", "note", required=True, help="What should change (kept in the review record).")
 @dry_run_option
+@no_wait_option
 @click.pass_obj
-def request_changes(obj: Ctx, post: str, note: str, dry_run: bool) -> None:
+def request_changes(obj: Ctx, post: str, note: str, dry_run: bool, no_wait: bool) -> None:
     """Send POST back from review (editors only); one commit.
 
     A translation goes back to translation, an original post to draft;
@@ -699,15 +784,17 @@ def request_changes(obj: Ctx, post: str, note: str, dry_run: bool) -> None:
     """
     from . import editorial
 
-    _done(editorial.request_changes(obj.root, post, note, _now(), dry_run=dry_run))
+    with _writing(obj.root, f"request-changes {post}", no_wait, dry_run):
+        _done(editorial.request_changes(obj.root, post, note, _now(), dry_run=dry_run))
 
 
 @main.command()
 @click.argument("post")
 @click.option("--reason", required=True, help="Why the post is withdrawn (kept in the post).")
 @dry_run_option
+@no_wait_option
 @click.pass_obj
-def withdraw(obj: Ctx, post: str, reason: str, dry_run: bool) -> None:
+def withdraw(obj: Ctx, post: str, reason: str, dry_run: bool, no_wait: bool) -> None:
     """Withdraw a published POST (editors only), with a reason; one commit.
 
     \b
@@ -716,17 +803,21 @@ def withdraw(obj: Ctx, post: str, reason: str, dry_run: bool) -> None:
     """
     from . import editorial
 
-    _done(editorial.withdraw(obj.root, post, reason, _now(), dry_run=dry_run))
+    with _writing(obj.root, f"withdraw {post}", no_wait, dry_run):
+        _done(editorial.withdraw(obj.root, post, reason, _now(), dry_run=dry_run))
 
 
 @main.command()
 @click.argument("post")
 @click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@click.option("--allow-shallow", is_flag=True,
+              help="In a shallow clone, list the events there are (with a warning) instead of failing.")
 @click.pass_obj
-def history(obj: Ctx, post: str, as_json: bool) -> None:
+def history(obj: Ctx, post: str, as_json: bool, allow_shallow: bool) -> None:
     """List each state change and review of POST: who, when, which commit.
 
-    Read from Git in one pass over the post's history.
+    Read from Git in one pass over the post's history (a shallow clone
+    lacks part of it: `git fetch --unshallow`, or --allow-shallow).
 
     \b
     Example:
@@ -737,7 +828,11 @@ def history(obj: Ctx, post: str, as_json: bool) -> None:
     from .history import post_history
     from .model import kind_of
 
+    from .gitstore import require_history
+
     root = obj.root
+    require_history(root, "`history`", allow_shallow=allow_shallow,
+                    warn=lambda m: click.echo(f"warning: {m}", err=True))
     # Only this post's file is looked up, not every post parsed: history stays
     # fast however large the repository is.
     path = content_mod.locate(root, post)
@@ -781,9 +876,10 @@ def import_() -> None:
 @click.option("--authors", "authors_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A file of `LOGIN = EMAIL` lines (# comments allowed), the same as many --map-author.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@no_wait_option
 @click.pass_obj
 def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_author: tuple[str, ...],
-              authors_file: Path | None, as_json: bool) -> None:
+              authors_file: Path | None, as_json: bool, no_wait: bool) -> None:
     """Import a WordPress export (WXR 1.0-1.2) into posts/ and pages/.
 
     EXPORT is the .xml file from WordPress's Tools > Export > All content
@@ -825,8 +921,9 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_
         else:
             click.echo(f"{stage}: {done}/{total}", err=True)
 
-    report = import_wordpress(obj.root, export, dry_run=dry_run, include_private=include_private,
-                              progress=progress, author_map=mapping, authors_file=authors_file)
+    with _writing(obj.root, "import wordpress", no_wait, dry_run):
+        report = import_wordpress(obj.root, export, dry_run=dry_run, include_private=include_private,
+                                  progress=progress, author_map=mapping, authors_file=authors_file)
     if as_json:
         echo_json(report.to_dict())
         return

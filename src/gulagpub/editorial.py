@@ -21,7 +21,7 @@ from .config import CONFIG_FILE, Config, Member, Role, dump_member, parse_config
 from .content import Content, load
 from .errors import PermissionDenied, UsageError, WorkflowError
 from .model import Kind, Post, Review, State, Verdict, is_valid_lang, is_valid_slug
-from .postfile import parse_post, render_post, update_meta
+from .postfile import read_post, render_post, update_meta
 from .workflow import (
     Transition,
     is_person,
@@ -32,7 +32,6 @@ from .workflow import (
     member_named,
     missing_for,
     missing_for_approved,
-    publish_changes,
     refusal,
     tally,
     transition,
@@ -72,6 +71,7 @@ class Desk:
     name: str
     email: str
     member: Member | None
+    head: str | None = None  # HEAD when the content was read: the commit goes on top of it, or not at all
 
     @property
     def config(self) -> Config:
@@ -115,14 +115,14 @@ class Desk:
 
 
 def open_desk(root: Path) -> Desk:
-    content = load(root)
     name, email = gitstore.identity(root)
-    return Desk(root, content, name, email, member_by_email(content.config, email))
+    head = gitstore.head(root)  # before reading: what is read is at least this new
+    content = load(root)
+    return Desk(root, content, name, email, member_by_email(content.config, email), head)
 
 
 def _reparse(desk: Desk, path: str, text: str) -> Post:
-    post, problems = parse_post(path, text.encode("utf-8"), default_lang=desk.config.site.lang,
-                                tz=desk.config.site.tz)
+    post, problems = read_post(path, text.encode("utf-8"), desk.config)
     if post is None or problems:
         raise WorkflowError("\n".join(str(p) for p in problems))
     return post
@@ -150,11 +150,12 @@ def _commit(desk: Desk, files: dict[str, str], subject: str, trailers: list[tupl
             dry_run: bool, *, sign_key: str | None = None, notes: tuple[str, ...] = ()) -> Outcome:
     if dry_run:
         return Outcome(subject, tuple(files), tuple(trailers), None, True, bool(sign_key), notes)
-    for path, text in files.items():
-        full = desk.root / path
-        full.parent.mkdir(parents=True, exist_ok=True)
-        full.write_text(text, encoding="utf-8", newline="\n")
-    sha = gitstore.commit(desk.root, list(files), subject, trailers=trailers, sign_key=sign_key)
+    # The files go into the commit as computed here (not as the working tree
+    # may hold them by then), on top of the HEAD they were read at, and into the
+    # working tree once committed (gitstore.commit).
+    sha = gitstore.commit(desk.root, [], subject, trailers=trailers, sign_key=sign_key,
+                          contents={path: text.encode("utf-8") for path, text in files.items()},
+                          expect_head=desk.head)
     return Outcome(subject, tuple(files), tuple(trailers), sha, False, bool(sign_key), notes)
 
 
@@ -256,7 +257,22 @@ def team_add(root: Path, member: Member, *, dry_run: bool = False) -> Outcome:
     roles = ", ".join(sorted(r.value for r in member.roles))
     subject = f"Add {member.name} to the team ({roles})"
     trailers = [("Team-added", who(member)), ("Roles", roles), ("Added-by", who(editor))]
-    return _commit(desk, {CONFIG_FILE: new_text}, subject, trailers, dry_run)
+    return _commit(desk, {CONFIG_FILE: new_text}, subject, trailers, dry_run,
+                   sign_key=settings_key(desk, editor))
+
+
+def settings_key(desk: Desk, editor: Member) -> str | None:
+    """With signed approvals, a change of the settings (the team, its keys, the
+    rules) counts only in a commit signed by an editor already on the team: the
+    key that signs it (None: signing is off)."""
+    if not desk.config.workflow.signed_approvals:
+        return None
+    key = signing_key(desk.root, f"changes to {CONFIG_FILE}")
+    if not editor.signing_key:
+        raise WorkflowError(
+            f"changes to {CONFIG_FILE} must be signed ([workflow] signed_approvals = true) but {who(editor)} "
+            f"has no signing_key in {CONFIG_FILE}; an editor with a key makes this change")
+    return key
 
 
 # --- new drafts and language versions -----------------------------------------------
@@ -422,11 +438,11 @@ def _reviews(post: Post) -> list[Any]:
     return list(raw) if isinstance(raw, list) else []
 
 
-def signing_key(root: Path) -> str:
+def signing_key(root: Path, what: str = "approvals") -> str:
     key = gitstore.git(root, "config", "user.signingkey", check=False).strip()
     if not key:
         raise WorkflowError(
-            "approvals must be signed ([workflow] signed_approvals = true) but git has no signing key; "
+            f"{what} must be signed ([workflow] signed_approvals = true) but git has no signing key; "
             "run `git config user.signingkey ~/.ssh/id_ed25519.pub` (your SSH key) and make sure its "
             "public key is your signing_key in gulagpub.toml")
     return key
@@ -499,29 +515,7 @@ def withdraw(root: Path, ref: str, reason: str, now: datetime, *, dry_run: bool 
                  [("Withdrawn-by", who(editor)), ("Reason", reason.strip())], dry_run)
 
 
-def publish_due(root: Path, posts: list[Post], now: datetime, *, dry_run: bool = False) -> Outcome | None:
-    """Promote the given approved posts (from `workflow.due`) to published in
-    one commit by the acting editor; None when there is nothing to do."""
-    desk = open_desk(root)
-    editor = desk.need_editor("publish")
-    if not posts:
-        return None
-    desk.clean(*[p.path for p in posts])
-    files = {}
-    trailers: list[tuple[str, str]] = []
-    for post in posts:
-        text = update_meta(_read(desk, post), publish_changes(post, now))
-        new_post = _reparse(desk, post.path, text)
-        t = _check_move(desk, post, new_post, f"publish {post.path}")
-        files[post.path] = text
-        trailers += _post_trailers(post, t)
-    trailers.append(("Published-by", who(editor)))
-    subject = (f"Publish {posts[0].path}: {posts[0].title}" if len(posts) == 1
-               else f"Publish {len(posts)} posts")
-    return _commit(desk, files, subject, trailers, dry_run)
-
-
 __all__ = [
-    "Desk", "Outcome", "approve", "assign", "init", "new", "open_desk", "publish_due",
+    "Desk", "Outcome", "approve", "assign", "init", "new", "open_desk",
     "request_changes", "slugify", "submit", "team_add", "translate", "withdraw",
 ]

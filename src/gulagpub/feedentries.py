@@ -21,7 +21,7 @@ from markupsafe import Markup
 from .config import Config
 from .feeds import Entry, Format, Rendered, serialize
 from .sources import Item, Sources, digest, joined
-from .store import Database
+from .store import Database, unpickled
 from .urls import absolute
 
 
@@ -52,12 +52,8 @@ class FeedEntries:
             return done
         key = self.key(it, current)
         if self.cached:
-            raw = self.db.get("entry:" + key)
-            if raw is not None:
-                try:
-                    done = pickle.loads(raw)  # (sealed: only bytes gulagpub wrote)
-                except (pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-                    done = None
+            found = unpickled(self.db.get("entry:" + key))
+            done = found if isinstance(found, Rendered) else None
         if done is None:
             done = serialize(self.entry(it), self.current_formats if current else self.archive_formats)
             if self.cached:

@@ -7,10 +7,13 @@ post or per commit: history is read in one `git log` pass.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import GitError
 
@@ -78,30 +81,207 @@ def format_trailers(trailers: list[tuple[str, str]]) -> str:
     return "\n".join(f"{k}: {v}" for k, v in trailers)
 
 
-def commit(root: Path, paths: list[str], subject: str, body: str = "",
-           trailers: list[tuple[str, str]] | None = None, *, sign_key: str | None = None,
-           allow_empty: bool = False) -> str:
-    """Stage `paths` (added, changed or deleted) and make one commit; return its id.
-    With `sign_key` (a path to an SSH private key, or a key git's ssh signer
-    accepts) the commit is signed with git's own SSH signing."""
-    if paths:
-        git(root, "add", "-A", "--", *paths)
+def _message(subject: str, body: str, trailers: list[tuple[str, str]] | None) -> str:
     message = subject.strip() + "\n"
     if body.strip():
         message += "\n" + body.strip() + "\n"
     if trailers:
         message += "\n" + format_trailers(trailers) + "\n"
-    args = ["commit", "--quiet", "--no-verify", "-F", "-"]
-    if allow_empty:
-        args.append("--allow-empty")
+    return message
+
+
+def commit(root: Path, paths: list[str], subject: str, body: str = "",
+           trailers: list[tuple[str, str]] | None = None, *, sign_key: str | None = None,
+           allow_empty: bool = False, contents: Mapping[str, bytes | None] | None = None,
+           expect_head: str | None = None) -> str:
+    """Make one commit on top of HEAD holding `paths` as they are in the
+    working tree (added, changed or deleted) and `contents` (path -> bytes;
+    None: delete), written to the working tree once committed; return its id.
+
+    Nothing else is taken along (other staged changes stay staged), and the
+    commit is made only if HEAD is still `expect_head` (the HEAD the caller
+    read its state at; default: HEAD when called) and nobody staged anything
+    for these paths meanwhile: the commit is built apart (`git commit-tree`)
+    and HEAD moved with `git update-ref HEAD NEW OLD`, which git refuses when
+    HEAD is no longer OLD. So two processes committing at once never lose a
+    commit or mix their files: the second is refused (`Moved`), its
+    working tree and index untouched. With `sign_key` (a path to an SSH key,
+    or a key git's ssh signer accepts) the commit is signed (git's SSH signing)."""
+    import tempfile  # (here: a build, which commits nothing, does not load it)
+
+    contents = dict(contents or {})
+    old = expect_head if expect_head is not None else head(root)
+    every = sorted(set(paths) | set(contents))
+    entries = _entries(root, paths, contents)
+    with tempfile.TemporaryDirectory(prefix="gulagpub-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        if old:
+            git(root, "read-tree", old, env=env)
+        else:
+            git(root, "read-tree", "--empty", env=env)
+        git(root, "update-index", "-z", "--index-info", input=entries, env=env)
+        tree = git(root, "write-tree", env=env).strip()
+    if old and not allow_empty and tree == git(root, "rev-parse", f"{old}^{{tree}}").strip():
+        raise GitError(f"nothing to commit: {', '.join(every) or 'no file'} as in HEAD already")
+    args = ["commit-tree", tree, "-F", "-"] + (["-p", old] if old else [])
     if sign_key:
         args = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={sign_key}", *args, "-S"]
     else:
         args.append("--no-gpg-sign")
-    if paths and not allow_empty:
-        args += ["--", *paths]
-    git(root, *args, input=message.encode("utf-8"))
-    return git(root, "rev-parse", "HEAD").strip()
+    new = git(root, *args, input=_message(subject, body, trailers).encode("utf-8")).strip()
+    if old and every:
+        staged = git(root, "diff-index", "--cached", "--name-only", "-z", old, "--", *every)
+        if staged.strip("\0"):
+            raise Moved(f"{', '.join(p for p in staged.split(chr(0)) if p)}: changed in the index (staged) "
+                        "while this command ran; nothing was committed: commit or unstage that change "
+                        "(`git restore --staged PATH`) and run the command again")
+    proc = subprocess.run(["git", "-C", str(root), "update-ref", "-m", f"gulagpub: {subject.strip()[:200]}",
+                           "HEAD", new, old or NULL_ID], capture_output=True,
+                          env={**os.environ, "LC_ALL": "C"})
+    if proc.returncode != 0:
+        now = head(root)
+        raise Moved(f"the repository changed while this command ran (HEAD is now "
+                    f"{(now or 'nothing')[:10]}, not {(old or 'nothing')[:10]} as it was read): nothing was "
+                    "committed; run the command again")
+    if every:
+        try:
+            git(root, "update-index", "-z", "--index-info", input=entries)
+        except GitError as exc:
+            raise GitError(f"committed {new[:10]}, but git's index could not be brought up to it ({exc}); "
+                           f"run `git reset -q -- {' '.join(every[:3])}{' ...' if len(every) > 3 else ''}` "
+                           "once nothing else is using the repository") from exc
+    for path, data in contents.items():
+        _put(root, path, data)
+    return new
+
+
+class Moved(GitError):
+    """HEAD or the index changed between reading the repository and committing."""
+
+
+def _entries(root: Path, paths: list[str], contents: Mapping[str, bytes | None]) -> bytes:
+    """`git update-index -z --index-info` lines for these files: their blobs
+    written to git's object store (in one `git hash-object` each way)."""
+    lines: list[str] = []
+    present: list[str] = []
+    for path in paths:
+        if path in contents:
+            continue
+        try:
+            st = os.lstat(root / path)
+        except FileNotFoundError:
+            lines.append(f"0 {NULL_ID}\t{path}")
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            raise GitError(f"{path}: not a regular file (a symbolic link or a folder); gulagpub commits "
+                           "plain files only")
+        present.append(path)
+    if present:
+        ids = git(root, "hash-object", "-w", "--stdin-paths", input="\n".join(present).encode("utf-8")).split()
+        for path, blob in zip(present, ids, strict=True):
+            mode = "100755" if os.stat(root / path).st_mode & 0o111 else "100644"
+            lines.append(f"{mode} {blob}\t{path}")
+    written = {p: d for p, d in contents.items() if d is not None}
+    lines += [f"0 {NULL_ID}\t{p}" for p, d in contents.items() if d is None]
+    if written:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="gulagpub-blobs-") as tmp:
+            files = []
+            for i, data in enumerate(written.values()):
+                files.append(str(Path(tmp) / str(i)))
+                Path(files[-1]).write_bytes(data)
+            ids = git(root, "hash-object", "-w", "--no-filters", "--stdin-paths",
+                      input="\n".join(files).encode("utf-8")).split()
+        lines += [f"100644 {blob}\t{path}" for path, blob in zip(written, ids, strict=True)]
+    return "".join(line + "\0" for line in lines).encode("utf-8")
+
+
+def _put(root: Path, path: str, data: bytes | None) -> None:
+    """The working tree's `path` made to hold `data` (None: removed), atomically."""
+    full = root / path
+    try:
+        if data is None:
+            full.unlink(missing_ok=True)
+            return
+        full.parent.mkdir(parents=True, exist_ok=True)
+        tmp = full.with_name(f".{full.name}.gulagpub-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, full)
+    except OSError as exc:
+        raise GitError(f"{path}: committed, but the file could not be written ({exc.strerror}); "
+                       f"run `git checkout -- {path}` once the disk or permission problem is fixed") from exc
+
+
+def is_shallow(root: Path) -> bool:
+    """Whether the repository holding `root` is a shallow clone (its git
+    folder has a `shallow` file: history before some commits is missing)."""
+    from .store import git_dir
+
+    folder = git_dir(root)  # (the top of a working tree, its own worktree folder: no git process needed)
+    if folder is not None:
+        common = folder / "commondir"
+        if common.is_file():
+            folder = (folder / common.read_text(encoding="utf-8", errors="replace").strip()).resolve()
+        try:
+            return (folder / "shallow").stat().st_size > 0
+        except OSError:
+            return False
+    found = git(root, "rev-parse", "--git-path", "shallow", check=False).strip()
+    if not found:
+        return False
+    path = Path(found) if os.path.isabs(found) else root / found
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def require_history(root: Path, doing: str, *, allow_shallow: bool = False,
+                    warn: Callable[[str], None] | None = None) -> None:
+    """Refuse to go on (`ShallowClone`) when `root` is a shallow clone and
+    `doing` needs the whole history; with `allow_shallow`, warn instead."""
+    if not is_shallow(root):
+        return
+    what = (f"{root} is a shallow clone (.git/shallow): {doing} needs the whole history, and commits "
+            "before the clone's depth are missing")
+    if not allow_shallow:
+        raise ShallowClone(f"{what}; run `git fetch --unshallow` (in GitHub Actions: actions/checkout with "
+                           "fetch-depth: 0), or pass --allow-shallow to go on with the history there is")
+    if warn is not None:
+        warn(f"{what}; going on (--allow-shallow): what needs older commits may be wrong")
+
+
+class ShallowClone(GitError):
+    """The repository is a shallow clone and the command needs its whole history."""
+
+
+class TreeEntry(NamedTuple):
+    """One entry of a git tree: its mode ('100644', '120000' for a symbolic
+    link, '160000' for a submodule, '040000' for a folder) and its path."""
+
+    mode: str
+    path: str
+
+    @property
+    def is_link(self) -> bool:
+        return self.mode == "120000"
+
+    @property
+    def is_submodule(self) -> bool:
+        return self.mode == "160000"
+
+
+def tree_entries(root: Path, rev: str, paths: list[str]) -> list[TreeEntry]:
+    """Every entry at and below `paths` in the tree of `rev` (folders too), in
+    one `git ls-tree`."""
+    out = git(root, "ls-tree", "-r", "-t", "-z", "--full-tree", rev, "--", *paths)
+    found = []
+    for record in out.split("\0"):
+        if record:
+            meta, _, path = record.partition("\t")
+            found.append(TreeEntry(meta.split(" ", 1)[0], path))
+    return found
 
 
 @dataclass(frozen=True)

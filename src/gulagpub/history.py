@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from . import gitstore, yamlsubset
 from .errors import GitError, Problem, UsageError
 from .model import Post, State, Verdict, content_digest, kind_of
-from .postfile import parse_post, split
+from .postfile import read_post, split
 
 if TYPE_CHECKING:
     from .config import Config
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 # POST` needs neither, and starts faster without them; the history index and
 # the workflow table likewise, as a build needs neither.
 
-CONTENT_PATHS = ["posts", "translations", "pages"]
 
 
 @dataclass(frozen=True)
@@ -66,10 +65,12 @@ class Event:
         }
 
 
-def _parse(path: str, data: bytes | None, config: Config) -> Post | None:
+def parse_version(path: str, data: bytes | None, config: Config) -> Post | None:
+    """One version of a content file as git holds it (None: no such file, or
+    too broken to read), read with the settings `config`."""
     if data is None:
         return None
-    post, _ = parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz)
+    post, _ = read_post(path, data, config)
     return post
 
 
@@ -86,7 +87,7 @@ def post_history(root: Path, path: str, config: Config) -> list[Event]:
     prev: Post | None = None
     for c, (_, blob) in zip(commits, changes, strict=True):
         data = blobs[blob] if blob else None
-        post = _parse(path, data, config)
+        post = parse_version(path, data, config)
         if data is not None and post is None:
             continue  # a broken version: the state is unknown until it is fixed
         source = prev.state if prev is not None else None
@@ -133,22 +134,22 @@ def _config(blob: bytes | None, cache: dict[bytes, Config | None]) -> Config | N
     return cache[blob]
 
 
-def signatures(root: Path, revs: str, configs: list[Config]) -> dict[str, tuple[str, str]]:
-    """(%G?, %GS) of every commit in `revs`, verified by git against the
-    team's signing keys, in one `git log` pass."""
+def signatures(root: Path, shas: list[str], config: Config) -> dict[str, tuple[str, str]]:
+    """(%G?, %GS) of each commit of `shas`, verified by git against the signing
+    keys of `config`'s team only (the team in force for those commits: a key
+    that a commit itself adds or swaps in does not verify it), in one `git log`."""
     import tempfile
 
-    lines = []
-    for cfg in configs:
-        for m in cfg.team:
-            if m.signing_key:
-                lines.append(f'{m.email} namespaces="git" {m.signing_key}')
+    lines = [f'{m.email} namespaces="git" {m.signing_key}' for m in config.team if m.signing_key]
+    if not shas or not lines:
+        return {}
     fd, allowed = tempfile.mkstemp(prefix="gulagpub-allowed-signers-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("\n".join(sorted(set(lines))) + "\n")
         out = gitstore.git(root, "-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={allowed}",
-                           "log", "--format=%H\x1f%G?\x1f%GS\x1e", revs)
+                           "log", "--no-walk=unsorted", "--stdin", "--format=%H\x1f%G?\x1f%GS\x1e",
+                           input="".join(s + "\n" for s in shas).encode("ascii"))
     finally:
         os.unlink(allowed)
     result = {}
@@ -159,23 +160,32 @@ def signatures(root: Path, revs: str, configs: list[Config]) -> dict[str, tuple[
     return result
 
 
+def link_problems(root: Path, rev: str = "HEAD") -> list[Problem]:
+    """Symbolic links and submodules where the build reads files, in the tree
+    of `rev` (the check judges the files git holds, and a link's target is
+    not among them)."""
+    from .check import READ_BY_BUILD, link_problem
+
+    return [link_problem(e.path, e.is_submodule) for e in gitstore.tree_entries(root, rev, list(READ_BY_BUILD))
+            if e.is_link or e.is_submodule]
+
+
 def range_problems(root: Path, base: str) -> list[Problem]:
-    """Judge every change to content and settings in `base..HEAD`."""
-    from .check import CommitInfo, FileChange, change_problems, settings_problems
+    """Judge every change in `base..HEAD`: content by the workflow's rules,
+    any other file as the editors' (see `check`)."""
+    from .check import CommitInfo, FileChange, change_problems, editor_only_problems, is_content
     from .config import CONFIG_FILE
     verify_base(root, base)
     revs = f"{base}..HEAD"
-    commits = gitstore.log(root, [revs], paths=[*CONTENT_PATHS, CONFIG_FILE], reverse=True,
-                           merges_against_each_parent=True)
+    commits = gitstore.log(root, [revs], reverse=True, merges_against_each_parent=True)
     specs: list[str] = []
     for c in commits:
         parent = f"{c.sha}^1" if c.parents else None
         specs.append(f"{parent or c.sha}:{CONFIG_FILE}")
-        if len(c.parents) > 1:
-            specs += [f"{c.sha}:{CONFIG_FILE}", f"{c.sha}^2:{CONFIG_FILE}"]
         for _, path in c.files:
-            if kind_of(path) is None:
-                continue
+            content = kind_of(path) is not None
+            if not content and len(c.parents) < 2:
+                continue  # (another file: its versions matter only in a merge)
             specs.append(f"{c.sha}:{path}")
             if parent:
                 specs.append(f"{parent}:{path}")
@@ -183,33 +193,41 @@ def range_problems(root: Path, base: str) -> list[Problem]:
                 specs.append(f"{c.sha}^2:{path}")
     blobs = gitstore.read_blobs(root, specs, {s: b for c in commits for s, b in c.versions().items()})
     cache: dict[bytes, Config | None] = {}
-    configs = [cfg for cfg in (_config(b, cache) for s, b in blobs.items() if s.endswith(":" + CONFIG_FILE)) if cfg]
-    sigs = signatures(root, revs, configs) if any(cfg.workflow.signed_approvals for cfg in configs) else {}
+    # Signatures, verified against the team in force for each commit.
+    by_config: dict[bytes, list[str]] = {}
+    for c in commits:
+        raw = blobs.get(f"{c.sha}^1:{CONFIG_FILE}" if c.parents else f"{c.sha}:{CONFIG_FILE}")
+        cfg = _config(raw, cache)
+        if raw is not None and cfg is not None and cfg.workflow.signed_approvals:
+            by_config.setdefault(raw, []).append(c.sha)
+    sigs: dict[str, tuple[str, str]] = {}
+    for raw, shas in by_config.items():
+        cfg = _config(raw, cache)
+        assert cfg is not None
+        sigs.update(signatures(root, shas, cfg))
 
-    problems: list[Problem] = []
+    problems: list[Problem] = link_problems(root)
     for c in commits:
         parent = f"{c.sha}^1" if c.parents else None
         config = _config(blobs.get(f"{parent or c.sha}:{CONFIG_FILE}"), cache)
         sig, signer = sigs.get(c.sha, ("N", ""))
         info = CommitInfo(c.sha, c.author_name, c.author_email, c.trailers, sig, signer, len(c.parents) > 1)
         for _, path in c.files:
-            if path == CONFIG_FILE:
-                merged = blobs.get(f"{c.sha}:{CONFIG_FILE}")
-                if not info.merge or merged not in (blobs.get(f"{parent}:{CONFIG_FILE}"),
-                                                    blobs.get(f"{c.sha}^2:{CONFIG_FILE}")):
-                    problems += settings_problems(info, config, path)
+            new_b = blobs.get(f"{c.sha}:{path}")
+            other_b = blobs.get(f"{c.sha}^2:{path}") if info.merge else None
+            old_b = blobs.get(f"{parent}:{path}") if parent else None
+            if path == CONFIG_FILE or not is_content(path):
+                if not info.merge or new_b not in (old_b, other_b):
+                    problems += editor_only_problems(info, config, path)
                 continue
             if kind_of(path) is None or config is None:
                 continue
-            new_b = blobs.get(f"{c.sha}:{path}")
-            old_b = blobs.get(f"{parent}:{path}") if parent else None
-            other_b = blobs.get(f"{c.sha}^2:{path}") if info.merge else None
             if info.merge and (new_b == other_b or old_b == new_b == other_b):
                 continue  # the branch's own commits carry this change and were judged
-            new, old = _parse(path, new_b, config), _parse(path, old_b, config)
+            new, old = parse_version(path, new_b, config), parse_version(path, old_b, config)
             if (new_b is not None and new is None) or (old_b is not None and old is None):
                 continue  # a broken version: `check` reports it if it is still broken
-            other = _parse(path, other_b, config)
+            other = parse_version(path, other_b, config)
             problems += change_problems(FileChange(info, path, config, old, new, other, other is not None))
     return problems
 

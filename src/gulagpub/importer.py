@@ -331,6 +331,7 @@ def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
                 f"{', ...' if len(staged) > 3 else ''}); the import makes its own commit: "
                 "commit them or unstage them (`git restore --staged .`) first"
             )
+    start = gitstore.head(root) if not dry_run else None
     plan = plan_import(root, export_file, include_private=include_private, max_bytes=max_bytes,
                        progress=progress, dry_run=dry_run, author_map=authors)
     report = plan.report
@@ -341,15 +342,12 @@ def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
         if progress and i % 500 == 0:
             progress("writing", i, len(plan.writes))
     counts = ", ".join(f"{sum(c.values())} {k}(s)" for k, c in sorted(report.imported.items()))
-    # Stage exactly these files (update-index takes paths, not pathspecs: no
-    # per-path matching against the whole tree, which is slow for 10,000 posts),
-    # then commit the index, which held nothing else (checked above).
-    gitstore.git(root, "update-index", "--add", "-z", "--stdin",
-                 input="\0".join(sorted(plan.writes)).encode("utf-8"))
+    # Exactly these files, in one commit on top of the HEAD the plan was made at.
     report.commit = gitstore.commit(
-        root, [],
+        root, sorted(plan.writes),
         f"Import from WordPress: {report.site or export_file.name}",
         body=f"{len(plan.writes)} file(s) written from {export_file.name} ({counts}).",
         trailers=[("Imported-from", f"{report.site} ({export_file.name})")],
+        expect_head=start,
     )
     return report

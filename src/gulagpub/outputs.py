@@ -42,6 +42,9 @@ from .sources import Item, ItemState, Sources, digest, joined, sitemap_row
 from .store import Table
 from .urls import absolute, site_path
 
+_FRAME = 8_000  # bytes of a page or feed around its content (head, menu, footer)
+_HTML_PER_BYTE = 1.5  # bytes of HTML, escaped in a feed, per byte of Markdown
+
 # The group (site.Output.group) of the feed documents: made by one writer,
 # which then serializes each entry once for all the documents it is in.
 FEEDS_GROUP = 0
@@ -75,6 +78,7 @@ class Planned:
     by_path: list[int]  # the posts (places in Catalog.posts) in the order of their site paths (the sitemap's)
     feed_docs: dict[str, list[Item]] = field(default_factory=dict)  # each feed document: its entries
     warnings: list[Problem] = field(default_factory=list)
+    estimate: int = 0  # bytes the whole site takes, roughly (0: not estimated, the shape is the last build's)
 
 
 class Planner:
@@ -118,7 +122,19 @@ class Planner:
         states = [self.sources.state_of(it, it.src in current) for it in items]
         table = Table(ItemState, [it.src for it in items], [list(c) for c in zip(*states)] if states else None)
         return Planned(outputs, True, Counts(len(outputs), n_pages, n_feeds, len(items)), table, by_path,
-                       self.feed_docs, self.warnings)
+                       self.feed_docs, self.warnings, self.estimate(len(outputs)))
+
+    def estimate(self, files: int) -> int:
+        """The bytes the site takes, roughly, from the sizes of the content files:
+        each post's text is on its page and in every feed document holding it (in
+        every format for a feed's current document), and every file has its frame."""
+        size = self.sources.size
+        per, formats = self.config.feeds.entries, len(self.formats)
+        total = _FRAME * files + sum(size(src) for src in self.catalog.posts)
+        for listed in self.catalog.lists.values():
+            total += sum(size(src) for src in listed.members[per:])
+            total += formats * sum(size(src) for src in listed.members[:per])
+        return int(total * _HTML_PER_BYTE)
 
     def changes(self, dirty: set[str], counts: Counts, by_path: list[int]) -> Planned:
         """The outputs reading a changed input: `dirty` names the public files

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timezone, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from . import yamlsubset
+from .config import DEFAULT_LIMITS, Config, LimitSettings
 from .errors import Problem
 from .model import (
     Kind,
@@ -36,7 +37,6 @@ from .model import (
 )
 
 MAX_ALIASES = 50
-MAX_BYTES = 5_000_000
 
 KNOWN_KEYS = (
     "title", "id", "slug", "state", "author", "date", "updated", "lang", "tags",
@@ -122,11 +122,19 @@ def split(text: str) -> tuple[str | None, str]:
             return None, text
 
 
+def read_post(path: str, data: bytes, config: Config) -> tuple[Post | None, list[Problem]]:
+    """`parse_post` with the site's language, time zone and limits."""
+    return parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz, limits=config.limits)
+
+
 def parse_post(
-    path: str, data: bytes, *, default_lang: str = "en", tz: tzinfo | None = None
+    path: str, data: bytes, *, default_lang: str = "en", tz: tzinfo | None = None,
+    limits: LimitSettings = DEFAULT_LIMITS,
 ) -> tuple[Post | None, list[Problem]]:
     """Parse and validate one content file. Returns the post (None when it is
-    too broken to use) and every problem found in it."""
+    too broken to use) and every problem found in it. The work is bounded
+    whatever the file holds (`limits`: its size, how many tags, how deeply
+    its front matter and its text nest)."""
     problems: list[Problem] = []
 
     def bad(line: int, message: str) -> None:
@@ -140,8 +148,9 @@ def parse_post(
     kind, folder_lang = where
     name = path.rsplit("/", 1)[-1][:-3]
 
-    if len(data) > MAX_BYTES:
-        bad(0, f"file is {len(data):,} bytes, more than the {MAX_BYTES:,} allowed; split it")
+    if len(data) > limits.post_size:
+        bad(0, f"file is {len(data):,} bytes, more than the {limits.post_size:,} allowed "
+               "([limits] post_size in gulagpub.toml); split it")
         return None, problems
     if data.startswith(b"\xef\xbb\xbf"):
         bad(1, "file starts with a byte-order mark; save it as UTF-8 without BOM")
@@ -170,6 +179,13 @@ def parse_post(
     if loaded is None:
         return None, problems
     meta, lines = loaded
+    deep = _too_deep(meta, limits.yaml_nesting) if _may_nest(fm, limits.yaml_nesting) else None
+    if deep is not None:
+        bad(lines.get(deep, 1), f"'{deep}' is nested more than {limits.yaml_nesting} levels deep "
+                                f"([limits] yaml_nesting in gulagpub.toml); write the values out flat")
+        return None, problems
+    for line, message in nesting_problems(body, limits.nesting):
+        bad(text.count("\n", 0, len(text) - len(body)) + 1 + line, message)
 
     def at(key: str) -> int:
         return lines.get(key, 1)
@@ -194,20 +210,30 @@ def parse_post(
             return None
         return value.strip() or None
 
-    def list_field(key: str) -> tuple[str, ...]:
+    def list_field(key: str, most: int, length: int | None = None) -> tuple[str, ...]:
+        """The names of a list field, at most `most` (more is a problem: every
+        name may become a page), each at most `length` characters."""
         value = meta.get(key)
         if value is None:
             return ()
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             value = [value]
-        out: list[str] = []
+        out: dict[str, None] = {}  # (ordered, and found in constant time)
         if isinstance(value, list):
+            if len(value) > most:
+                bad(at(key), f"'{key}' has {len(value):,} entries, more than the {most} allowed "
+                             f"([limits] in gulagpub.toml); keep the {most} that matter most")
+                value = value[:most]
             for v in value:
                 if type(v) is not str and (not isinstance(v, (str, int)) or isinstance(v, bool)):
                     break
                 s = str(v).strip()
-                if s and s not in out:
-                    out.append(s)
+                if length is not None and len(s) > length:
+                    bad(at(key), f"'{key}' entry {s[:40]!r}... is {len(s):,} characters long, more than the "
+                                 f"{length} allowed ([limits] tag_length in gulagpub.toml); shorten it")
+                    continue
+                if s:
+                    out[s] = None
             else:
                 return tuple(out)
         bad(at(key), f"'{key}' must be a list of names, like [{key[:-1]}-one, {key[:-1]}-two]")
@@ -350,7 +376,7 @@ def parse_post(
         bad(at("sticky"), "'sticky' must be true or false")
         sticky = False
 
-    aliases = list_field("aliases")
+    aliases = list_field("aliases", limits.tags)
     for a in aliases:
         if not a.startswith("/") or ".." in a.split("/") or any(c in a for c in " \"'<>\\"):
             bad(at("aliases"), f"alias {a!r} must be a URL path starting with '/', like /2012/10/20/old-slug/")
@@ -385,8 +411,8 @@ def parse_post(
         author=text_field("author"),
         date=post_date,
         updated=time_field("updated"),
-        tags=list_field("tags"),
-        categories=list_field("categories"),
+        tags=list_field("tags", limits.tags, limits.tag_length),
+        categories=list_field("categories", limits.categories, limits.tag_length),
         summary=text_field("summary"),
         content_warning=text_field("content_warning"),
         source=source,
@@ -401,6 +427,82 @@ def parse_post(
         front=fm,
     )
     return primed(post, meta, lines), problems
+
+
+def _may_nest(fm: str, most: int) -> bool:
+    """Whether front matter could nest more than `most` levels deep: each
+    level takes a flow bracket, a '- ' or '? ' entry, or one more space of
+    indentation, so text with fewer of them together cannot (most files: the
+    walk over their values, a twentieth of reading a post, is left out)."""
+    marks = fm.count("[") + fm.count("{") + fm.count("- ") + fm.count("? ")
+    if marks + 1 >= most:
+        return True
+    return re.search(rf"^ {{{most - 1 - marks}}}", fm, re.M) is not None
+
+
+def _too_deep(meta: dict[Any, Any], most: int) -> str | None:
+    """The top-level field whose value nests lists and mappings more than
+    `most` levels deep (the front matter itself is level 1), or None. Without
+    recursion: the value may be nested a thousand deep (libyaml's own bound)."""
+    for key, value in meta.items():
+        if not isinstance(value, (list, dict)):
+            continue  # (most fields: nothing to walk)
+        todo = [(value, 2)]
+        while todo:
+            item, depth = todo.pop()
+            if depth > most:
+                return str(key)
+            for v in item.values() if isinstance(item, dict) else item:
+                if isinstance(v, (list, dict)):
+                    todo.append((v, depth + 1))
+    return None
+
+
+# Block quotes and list items open on a line: `> `, `- `, `* `, `+ `, `1. `, `1) `.
+_CONTAINER = r"(?> {0,3}(?:>|[-+*](?= )|\d{1,9}[.)](?= )) ?)"
+# Raw HTML elements that nest (those with optional end tags, such as <p> and
+# <li>, close themselves at the next one and do not; void ones never do).
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+_FLAT = frozenset("area base br col embed hr img input link meta source track wbr p li dt dd option "
+                  "optgroup tr td th thead tbody tfoot colgroup caption rb rt rtc rp".split())
+
+
+@functools.cache
+def _containers(most: int) -> re.Pattern[str]:
+    return re.compile(rf"^{_CONTAINER}{{{most + 1}}}", re.M)
+
+
+def nesting_problems(body: str, most: int) -> list[tuple[int, str]]:
+    """(line in the body, 0-based; message) where the text nests block quotes
+    and lists, or HTML elements, more than `most` deep. Found in linear time,
+    before anything is rendered: the HTML sanitizer's time grows with the
+    square of the nesting (100,000 nested '>' took it 45 s)."""
+    found = []
+    # (Nesting more than `most` block quotes takes more than `most` '>': the
+    # search, a tenth of the time to read a post, is left out for the rest.
+    # Lists alone cmark nests at most about a hundred deep itself.)
+    if body.count(">") > most:
+        m = _containers(most).search(body)
+        if m is not None:
+            found.append((body.count("\n", 0, m.start()), (
+                f"block quotes or lists are nested more than {most} deep here ([limits] nesting in "
+                "gulagpub.toml); nest them less")))
+    if body.count("<") > most:
+        depth = 0
+        for t in _TAG.finditer(body):
+            name = t.group(2).lower()
+            if name in _FLAT:
+                continue
+            if t.group(1):
+                depth = max(depth - 1, 0)
+                continue
+            depth += 1
+            if depth > most:
+                found.append((body.count("\n", 0, t.start()), (
+                    f"HTML elements are nested more than {most} deep here (<{name}> inside {most} "
+                    "others that are not closed; [limits] nesting in gulagpub.toml); close them, or nest less")))
+                break
+    return found
 
 
 def read_front(fm: str) -> tuple[dict[Any, Any], dict[str, int]]:
@@ -436,6 +538,9 @@ def _load_yaml(fm: str, bad: Callable[[int, str], None]) -> tuple[dict[Any, Any]
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
         what = getattr(exc, "problem", None) or str(exc)
+        if "nesting depth" in what:  # libyaml's own bound (1,000 levels)
+            bad(line, "front matter is nested too deeply to read; write the values out flat")
+            return None
         bad(line, f"front matter is not valid YAML ({what}); check quoting and indentation "
                   "(values containing ': ' or starting with a quote need quotes)")
         return None

@@ -36,7 +36,7 @@ from .errors import Problem
 from .model import Kind, Post, kind_of
 from .parallel import map_all
 from .records import Identity, Record, set_problems
-from .store import Database, Sealer, Table, load_table, save_table, state_dir
+from .store import Database, Sealer, Table, load_table, save_table, state_dir, unpickled
 
 CONTENT_DIRS = ("posts", "translations", "pages")
 LINK_PROBLEM = ("is a symbolic link; content must be plain files and folders in the repository "
@@ -122,7 +122,8 @@ class ParseCache:
         self.state = state_dir(root)
         self.sealer = Sealer(self.state)
         self.version = hashlib.blake2b(
-            f"{_code_stamp()}\0{config.site.lang}\0{config.site.timezone}".encode(), digest_size=12).hexdigest()
+            f"{_code_stamp()}\0{config.site.lang}\0{config.site.timezone}\0{config.limits}".encode(),
+            digest_size=12).hexdigest()
         self.db = Database(self.sealer, DATABASE_NAME, self.version)
         self.notice = notice
         # set_problems of the last read: (what it was made from, the problems)
@@ -131,11 +132,8 @@ class ParseCache:
         self.index: Table[FileEntry] = self._load_index()
 
     def _load_index(self) -> Table[FileEntry]:
-        raw = self.sealer.read(INDEX_NAME + ".meta", self.notice)
-        try:
-            version, whole = pickle.loads(raw) if raw is not None else (None, None)  # (sealed: bytes we wrote)
-        except (pickle.PickleError, EOFError, ValueError, TypeError):
-            version = None
+        meta = unpickled(self.sealer.read(INDEX_NAME + ".meta", self.notice))
+        version, whole = meta if isinstance(meta, tuple) and len(meta) == 2 else (None, None)
         if version != self.version:
             self.sealer.discard(INDEX_NAME)
             return Table(FileEntry)
@@ -225,14 +223,8 @@ class ParseCache:
 
 
 def _unpickle(raw: bytes | None, shape: type | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        value = pickle.loads(raw)  # (sealed: only bytes this code wrote)
-    except (pickle.PickleError, EOFError, AttributeError, ImportError, IndexError, KeyError, TypeError,
-            ValueError, MemoryError):
-        return None
-    if shape is not None:
+    value = unpickled(raw)
+    if value is not None and shape is not None:
         try:
             return shape(*value)
         except TypeError:
@@ -270,7 +262,7 @@ class Reading:
         return [p for p in self.paths if kinds[pos[p]] is not None]
 
 
-Job = tuple[str, str, bytes | None, str, Any, bool]
+Job = tuple[str, str, bytes | None, Config, bool]
 
 
 class Parsed(NamedTuple):
@@ -286,14 +278,14 @@ class Parsed(NamedTuple):
 
 def _parse(job: Job) -> Parsed:
     """Read (unless the bytes are given), parse and (for the build) render one file, in a worker."""
-    from .postfile import parse_post
+    from .postfile import read_post
 
-    path, full, data, lang, tz, render_too = job
+    path, full, data, config, render_too = job
     if data is None:
         with open(full, "rb") as f:
             data = f.read()
     sha = file_sha(path, data)
-    post, problems = parse_post(path, data, default_lang=lang, tz=tz)
+    post, problems = read_post(path, data, config)
     if post is None:
         return Parsed(sha, None, None, None, problems, None)
     if post.reviews or post.kind == Kind.POST:
@@ -364,7 +356,7 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: 
     rendered = 0
     if todo:
         bulk = flush and 3 * len(todo) > _FLUSH_EVERY
-        jobs = [(path, full, data, config.site.lang, config.site.tz, render) for path, full, data, _ in todo]
+        jobs = [(path, full, data, config, render) for path, full, data, _ in todo]
         for (path, _, _, kept), got in zip(todo, map_all(_parse, jobs)):
             before = index.get(path)
             if before is None:
@@ -413,10 +405,10 @@ def posts(root: Path, config: Config, reading: Reading, paths: Iterable[str]) ->
     for path, entry in wanted.items():
         post = found.get(entry.sha)
         if post is None:
-            from .postfile import parse_post
+            from .postfile import read_post
 
             data = (root / path).read_bytes()
-            post, _ = parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz)
+            post, _ = read_post(path, data, config)
             if post is None:  # changed since it was read
                 continue
             if file_sha(path, data) == entry.sha:

@@ -12,6 +12,7 @@ that no text can take an id the site's own pages use.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +23,7 @@ import nh3
 from cmarkgfm import _cmark
 from cmarkgfm.cmark import Options
 
+from .config import DEFAULT_LIMITS
 from .model import Post
 from .xmlsafe import FORBIDDEN_CONTROLS, is_xml_safe, strip_forbidden  # noqa: F401 - part of this module's API
 
@@ -51,16 +53,55 @@ _EXTERNAL_A = re.compile(r'<a href="(https?:)?//')
 _REL = 'rel="noopener noreferrer nofollow"'
 
 
-def markdown_to_html(markdown: str) -> str:
-    """Safe HTML for a post body. External links get rel=noopener noreferrer nofollow."""
+def markdown_to_html(markdown: str, nesting: int = DEFAULT_LIMITS.nesting) -> str:
+    """Safe HTML for a post body. External links get rel=noopener noreferrer nofollow.
+    Elements nested deeper than twice `nesting` lose their tags (not their
+    text): the check refuses such texts (postfile.nesting_problems), and this
+    keeps the time to sanitize any text linear in its length."""
     # No GFM "tagfilter": it would show <script> as text; nh3 removes it with its content.
     markdown = strip_forbidden(markdown)
     if _freeing() is None:  # a cmarkgfm build without the symbol: its own call, leaking as it does
         import cmarkgfm
 
-        return sanitize(cmarkgfm.markdown_to_html_with_extensions(
-            markdown, options=_OPTIONS, extensions=_EXTENSIONS))
-    return sanitize(_cmark_html(markdown))
+        html = cmarkgfm.markdown_to_html_with_extensions(markdown, options=_OPTIONS, extensions=_EXTENSIONS)
+    else:
+        html = _cmark_html(markdown)
+    return sanitize(flatten(html, 2 * nesting))
+
+
+_VOID = "area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr"
+# A tag that opens ('') or closes ('/') an element: void elements never nest.
+_NESTING = re.compile(rf"<(/?)(?!(?:{_VOID})\b)[A-Za-z]", re.I)
+_NESTING_TAG = re.compile(rf"<(/?)(?!(?:{_VOID})\b)[A-Za-z][^>]*>", re.I)
+_STEP = {"": 1, "/": -1}
+
+
+def flatten(html: str, most: int) -> str:
+    """`html` without the tags of elements nested more than `most` deep.
+
+    nh3 (html5ever's tree builder) takes time that grows with the square of
+    the nesting of block elements (100,000 nested '>' took it 45 s; cmark
+    renders them in milliseconds), so nothing deeper reaches it. The result
+    is sanitized after, so a tag dropped here cannot let anything through."""
+    if html.count("<") <= most:
+        return html  # cannot nest deeper (most texts end here)
+    deepest = max(itertools.accumulate(map(_STEP.__getitem__, _NESTING.findall(html))), default=0)
+    if deepest <= most:
+        return html
+    depth = 0
+    out: list[str] = []
+    last = 0
+    for t in _NESTING_TAG.finditer(html):
+        closing = bool(t.group(1))
+        if closing:
+            depth = max(depth - 1, 0)
+        if depth >= most:
+            out.append(html[last:t.start()])
+            last = t.end()
+        if not closing:
+            depth += 1
+    out.append(html[last:])
+    return "".join(out)
 
 
 def _cmark_html(markdown: str) -> str:

@@ -107,6 +107,11 @@ class Sources:
     def sha(self, src: str) -> str:
         return self.reading.sha(src)
 
+    def size(self, src: str) -> int:
+        """The content file's size in bytes."""
+        files = self.reading.files
+        return files.col("stat")[files.pos[src]][1] or 0
+
     # --- records ---------------------------------------------------------------
     def record(self, src: str) -> Record:
         sha = self.sha(src)
@@ -155,10 +160,10 @@ class Sources:
         return post
 
     def _parse(self, src: str) -> Post:
-        from .postfile import parse_post
+        from .postfile import read_post
 
         data = (self.root / src).read_bytes()
-        post, _ = parse_post(src, data, default_lang=self.config.site.lang, tz=self.config.site.tz)
+        post, _ = read_post(src, data, self.config)
         if post is None or file_sha(src, data) != self.sha(src):
             raise BuildError(f"{src}: changed during the build; build again")
         return post

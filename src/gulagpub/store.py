@@ -37,6 +37,23 @@ _DIGEST = 32
 Notice = Callable[[str], None]
 
 
+# What unpickling bytes another version of gulagpub wrote may raise.
+_UNPICKLING = (pickle.PickleError, EOFError, AttributeError, ImportError, IndexError, KeyError, TypeError,
+               ValueError, MemoryError)
+
+
+def unpickled(raw: bytes | None) -> Any:
+    """The value pickled in bytes read back from the state (sealed: only ever
+    bytes gulagpub wrote), or None when there are none or they do not
+    unpickle (written by another version)."""
+    if raw is None:
+        return None
+    try:
+        return pickle.loads(raw)
+    except _UNPICKLING:
+        return None
+
+
 class StateError(GulagpubError):
     """The folder where gulagpub keeps its state cannot be used safely."""
 
@@ -571,10 +588,8 @@ class Table(Generic[R]):
     def load(cls, row: type[R], raw: bytes | None) -> Table[R]:
         """The table pickled in `raw` (sealed bytes gulagpub wrote), or an empty one."""
         if raw is not None:
-            try:
-                fields, keys, columns = pickle.loads(raw)
-            except (pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-                fields = None
+            found = unpickled(raw)
+            fields, keys, columns = found if isinstance(found, tuple) and len(found) == 3 else (None, [], [])
             if fields == row._fields and len(columns) == len(fields) \
                     and all(len(c) == len(keys) for c in columns):  # type: ignore[attr-defined]
                 return cls(row, keys, columns)
@@ -595,7 +610,7 @@ def load_table(sealer: Sealer, name: str, row: type[R], notice: Notice | None = 
                     table.pop(key)
                 else:
                     table.set(key, tuple.__new__(row, value))  # type: ignore[call-overload]
-    except (pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+    except _UNPICKLING:
         whole = False
     table.touched.clear()
     table.changed = not whole  # (a damaged journal: the next save writes the table whole)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .catalog import Catalog
 from .outputs import Counts
 from .sources import ItemState
-from .store import Notice, Sealer, Table, load_table, save_table
+from .store import Notice, Sealer, Table, load_table, save_table, unpickled
 
 if TYPE_CHECKING:
     from .history import History
@@ -63,11 +63,10 @@ def load(sealer: Sealer, out: Path, notice: Notice | None = None) -> Traces | No
     if raw is None:
         return None
     try:
-        head = pickle.loads(raw)  # (sealed: only bytes gulagpub wrote)
+        head = unpickled(raw)
         if not isinstance(head, dict) or head.get("version") != BUILD_VERSION:
             return None
-        catalog_raw = sealer.read(name + ".catalog", notice)
-        catalog = pickle.loads(catalog_raw) if catalog_raw is not None else None
+        catalog = unpickled(sealer.read(name + ".catalog", notice))
         if not isinstance(catalog, tuple) or catalog[0] != head["shape_id"]:
             return None
         items = load_table(sealer, name + ".items", ItemState, notice)
@@ -75,7 +74,7 @@ def load(sealer: Sealer, out: Path, notice: Notice | None = None) -> Traces | No
             return None  # (kept by other code, or a damaged journal: what is kept does not fit together)
         return Traces(head["base"], head["gen"], head["shape"], catalog[1], items, catalog[2], head["pages"],
                       head["mastodon"], head["comments"], head["token"], Counts(*head["counts"]))
-    except (pickle.PickleError, EOFError, AttributeError, ImportError, IndexError, KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):  # (what is kept does not have the shape it must)
         return None
 
 
@@ -113,12 +112,11 @@ class Changes(NamedTuple):
 
 
 def load_history(sealer: Sealer) -> Changes:
-    raw = sealer.read("history")
+    found = unpickled(sealer.read("history"))
     try:
-        found = Changes(*pickle.loads(raw)) if raw is not None else None
-    except (pickle.PickleError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError):
-        found = None
-    return found or Changes(None, {}, {})
+        return Changes(*found) if found is not None else Changes(None, {}, {})
+    except TypeError:
+        return Changes(None, {}, {})
 
 
 def save_history(sealer: Sealer, history: History | Changes) -> None:

@@ -760,6 +760,15 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
             notes.append("has no date in the export")
         if lang:
             meta["lang"] = lang
+        for what, names, most in (("tags", tags, config.limits.tags), ("categories", cats, config.limits.categories)):
+            long = [n for n in names if len(n) > config.limits.tag_length]
+            if long:
+                notes.append(f"{len(long)} of its {what} longer than {config.limits.tag_length} characters "
+                             "left out ([limits] tag_length)")
+            if len(names) - len(long) > most:
+                notes.append(f"had {len(names) - len(long)} {what}: the first {most} kept ([limits] {what})")
+        tags = tuple(n for n in tags if len(n) <= config.limits.tag_length)[:config.limits.tags]
+        cats = tuple(n for n in cats if len(n) <= config.limits.tag_length)[:config.limits.categories]
         if tags:
             meta["tags"] = list(tags)
         if cats:

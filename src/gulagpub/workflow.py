@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 
 from .config import Config, Member, Role
@@ -294,26 +293,6 @@ def may(member: Member | None, t: Transition, post: Post) -> str | None:
         if t.action == Action.CREATE and t.target == State.TRANSLATION and not is_translator(member, post):
             return "a translator may only create a language version assigned to themselves"
     return None
-
-
-# --- publishing (the publisher calls these) ------------------------------------
-
-def due(posts: list[Post], config: Config, now: datetime) -> list[Post]:
-    """Approved posts whose approvals hold on their current content and whose
-    date (publication time) has come; undated ones are due now."""
-    return [
-        p for p in posts
-        if p.state == State.APPROVED and not missing_for_approved(p, config)
-        and (p.date is None or p.date <= now)
-    ]
-
-
-def publish_changes(post: Post, now: datetime) -> dict[str, object]:
-    """The front-matter changes that publish `post` (state, and a date if it has none)."""
-    changes: dict[str, object] = {"state": State.PUBLISHED.value}
-    if post.date is None:
-        changes["date"] = now
-    return changes
 
 
 # --- where each post stands ------------------------------------------------------
