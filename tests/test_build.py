@@ -420,3 +420,20 @@ def test_a_list_template_of_the_sites_own_laying_out_the_items_itself_still_work
              and p.endswith(".html")]
     assert len(lists) > 10 and b'<ol class="posts">\n<li lang=' in ours["index.html"]
     assert {p: looping[p] for p in lists} == {p: ours[p] for p in lists}
+
+
+def test_old_addresses_that_collide_are_warnings_naming_both_posts_never_a_failed_build(
+        site: tuple[Path, Path]) -> None:
+    root, out = site
+    mollie = root / "posts/2008-08-19-on-leaving-russia-mollie-steimer.md"
+    vicente = root / "posts/2012-10-20-vicente-monclus-guallar.md"
+    mollie.write_text(mollie.read_text().replace("lang: en\n", "lang: en\naliases: [/old/both/]\n"))
+    vicente.write_text(vicente.read_text().replace(
+        "\n---\n", "\naliases: [/old/both/, /2014/04/06/the-guillotine-at-work-part-two/]\n---\n", 1))
+    result = build(root, out, now=NOW)
+    messages = {str(w) for w in result.warnings}
+    assert any("posts/2012-10-20-vicente-monclus-guallar.md" in m and "/old/both/" in m
+               and "an old address of posts/2008-08-19-on-leaving-russia-mollie-steimer.md" in m for m in messages)
+    assert any("the-guillotine-at-work-part-two" in m and "a page of this site" in m for m in messages)
+    assert "Mollie" in (out / "old/both/index.html").read_text()  # the first keeps it
+    assert "Moved:" not in (out / "2014/04/06/the-guillotine-at-work-part-two/index.html").read_text()

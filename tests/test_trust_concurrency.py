@@ -7,12 +7,14 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from gulagpub.build import build
+from gulagpub.lock import exclusive
 from sitehelp import NOW, snapshot
 
 EXE = str(Path(sys.executable).parent / "gulagpub")
@@ -46,11 +48,21 @@ def test_two_builds_into_one_site_leave_it_whole_every_round(corpus: Path, tmp_p
     for n in range(3):
         edit(corpus, n)
         cmd = [EXE, "-C", str(corpus), "build", "--out", str(out), "--now", "2026-11-27T12:00:00Z"]
-        a = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        b = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        (_, a_err), (_, b_err) = a.communicate(timeout=300), b.communicate(timeout=300)
-        assert (a.returncode, b.returncode) == (0, 0), a_err + b_err
-        assert "waiting for another gulagpub command" in a_err + b_err  # one waited for the other
+        logs = [tmp_path / f"a{n}.err", tmp_path / f"b{n}.err"]
+        # The test holds the lock until both builds wait for it, so they
+        # really contend (started freely, one could finish before the other
+        # begins); then it lets go and they run one after the other.
+        with exclusive(corpus, "test"), ExitStack() as files:
+            runs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=files.enter_context(log.open("w")))
+                    for log in logs]
+            deadline = time.monotonic() + 120
+            while not all("waiting for another gulagpub command" in log.read_text() for log in logs):
+                assert time.monotonic() < deadline, [log.read_text() for log in logs]
+                assert all(run.poll() is None for run in runs), [log.read_text() for log in logs]
+                time.sleep(0.05)
+            files.close()  # (the builds hold their own copies)
+        codes = [run.wait(timeout=300) for run in runs]
+        assert codes == [0, 0], [log.read_text() for log in logs]
         assert snapshot(out) == clean_build(corpus, tmp_path, str(n)), f"round {n}"
 
 

@@ -101,12 +101,17 @@ def test_sanitizing_stays_linear_for_any_text(markdown: str) -> None:
     for a preview), the sanitizer's time does not grow with the square of the
     nesting: 100,000 nested '>' took nh3 45 s before it was bounded."""
     half = markdown[: len(markdown) // 2] + "\n"
-    started = time.monotonic()
+
+    def best(text: str) -> float:  # (the least of three: a loaded machine's pauses are not the renderer's)
+        times = []
+        for _ in range(3):
+            started = time.monotonic()
+            render.markdown_to_html(text)
+            times.append(time.monotonic() - started)
+        return min(times)
+
     html = render.markdown_to_html(half)
-    first = time.monotonic() - started
-    started = time.monotonic()
-    render.markdown_to_html(markdown)
-    second = time.monotonic() - started
+    first, second = best(half), best(markdown)
     assert second < 10 and second < 4 * first + 0.5, (first, second)
     assert "<script" not in html
 

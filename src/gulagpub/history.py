@@ -285,18 +285,11 @@ def update(root: Path, history: History, prefixes: tuple[str, ...], head: str | 
     else:
         revs = [head]
         changed = {}
-    out = gitstore.git(root, "log", "-z", "--raw", "--abbrev=40", "--no-renames", "--reverse",
-                       "--first-parent", "-m", "--diff-merges=first-parent",
-                       "--format=\x1e%aI", *revs, "--", *prefixes)
     changes: list[tuple[str, str, str, str, str]] = []  # (time, status, old, new, path)
-    for record in out.split("\x1e")[1:]:
-        when, _, rest = record.partition("\0")
-        tokens = rest.lstrip("\n").split("\0")
-        for i in range(0, len(tokens) - 1, 2):
-            meta = tokens[i].lstrip("\n").split()
-            if len(meta) < 5:
-                continue
-            changes.append((when.strip(), meta[4][0], meta[2], meta[3], tokens[i + 1]))
+    for commit in gitstore.log(root, revs, list(prefixes), first_parent=True, reverse=True):
+        when = commit.author_date.isoformat()
+        status = dict((path, letter) for letter, path in commit.files)
+        changes += [(when, status[path], old, new, path) for path, old, new in commit.blobs]
     digests = history.digests
     wanted = sorted({b for c in changes if c[1] == "M" for b in (c[2], c[3])} - digests.keys() - {_NULL})
     blobs = gitstore.read_blobs(root, wanted)

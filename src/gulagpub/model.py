@@ -155,7 +155,7 @@ class Post:
         return self._read_front()[1]
 
     def _read_front(self) -> tuple[dict[str, Any], dict[str, int]]:
-        from .postfile import read_front  # pure, as this module; imported only when needed
+        from .frontyaml import read_front  # (imported only when a cached Post's fields are asked for)
 
         meta, lines = read_front(self.front)
         self.__dict__.update(meta=meta, lines=lines)  # what cached_property does

@@ -228,7 +228,7 @@ class Planner:
             if src is not None:
                 if o.path in pages or o.path in taken:
                     self.warnings.append(Problem(
-                        src, 0, f"the old address {o.path} is also "
+                        src, 0, f"the old address /{o.path.removesuffix('index.html')} is also "
                         + (f"an old address of {taken[o.path]}" if o.path in taken else "a page of this site")
                         + "; remove it from this file's 'aliases:' (it is left out)"))
                     continue
