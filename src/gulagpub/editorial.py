@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import gitstore
+from . import gitstore, originals
 from .config import CONFIG_FILE, Config, Member, Role, dump_member, parse_config
 from .content import Content, load
 from .errors import PermissionDenied, UsageError, WorkflowError
@@ -430,6 +430,12 @@ def _review_entry(desk: Desk, member: Member, verdict: Verdict, post: Post, now:
                              "at": now.replace(microsecond=0), "content": post.digest}
     if note:
         entry["note"] = note
+    if desk.head:  # the commit whose content this verdict is on (the file is clean): `gulagpub diff` starts there
+        entry["commit"] = desk.head
+    if post.original_text or post.kind == Kind.POST:
+        original = originals.read(desk.root, post)
+        if original is not None:
+            entry["original"] = original.digest
     return entry
 
 
