@@ -799,6 +799,9 @@ def request_changes(obj: Ctx, post: str, note: str, dry_run: bool, no_wait: bool
 def withdraw(obj: Ctx, post: str, reason: str, dry_run: bool, no_wait: bool) -> None:
     """Withdraw a published POST (editors only), with a reason; one commit.
 
+    Its published language versions (translations/LANG/NAME.md) are
+    withdrawn with it, in the same commit and with the same reason.
+
     \b
     Example:
       gulagpub withdraw the-tragedy-of-karaganda --reason "Rights holder asked us to"
