@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from .render import MONTHS, language_name
+from .render import MONTHS, human_date, language_name
 from .xmlsafe import strip_forbidden
 
 @dataclass(frozen=True)
@@ -237,13 +236,7 @@ def _date(value: datetime) -> str:
 
 def _partial_date(value: str) -> str:
     """'1924-01' -> 'January 1924', '1924-01-05' -> 'January 5, 1924' (Chicago's order)."""
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
-    if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
-        return value
-    year, month, day = m.groups()
-    if not month:
-        return year
-    return f"{MONTHS[int(month) - 1]} {int(day)}, {year}" if day else f"{MONTHS[int(month) - 1]} {year}"
+    return human_date(value, month_first=True)
 
 
 def inverted(name: str) -> str:

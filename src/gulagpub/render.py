@@ -217,9 +217,10 @@ def language_name(code: str) -> str:
     return LANGUAGES.get(code.split("-", 1)[0].lower(), code)
 
 
-def human_date(value: str) -> str:
-    """'1924-01' -> 'January 1924', '1924-01-05' -> '5 January 1924', '1978' -> '1978';
-    anything else is returned as written."""
+def human_date(value: str, *, month_first: bool = False) -> str:
+    """'1924-01' -> 'January 1924', '1924-01-05' -> '5 January 1924' (with
+    `month_first`, Chicago's 'January 5, 1924'), '1978' -> '1978'; anything
+    else is returned as written."""
     m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
     if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
         return value
@@ -228,6 +229,8 @@ def human_date(value: str) -> str:
         return year
     if not day:
         return f"{MONTHS[int(month) - 1]} {year}"
+    if month_first:
+        return f"{MONTHS[int(month) - 1]} {int(day)}, {year}"
     return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
