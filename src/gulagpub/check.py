@@ -53,8 +53,8 @@ READ_BY_BUILD = (*CONTENT_FOLDERS, "templates", CONFIG_FILE, "_redirects", "anno
 
 
 def is_content(path: str) -> bool:
-    """A path the team may change: a content file, or a file under media/."""
-    return kind_of(path) is not None or path.startswith("media/")
+    """A path the team may change: a content file, or a file under media/ or originals/."""
+    return kind_of(path) is not None or path.startswith(("media/", "originals/"))
 
 
 def link_problem(path: str, submodule: bool = False) -> Problem:

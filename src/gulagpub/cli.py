@@ -238,11 +238,13 @@ def check(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool
 
     from .check import state_problems
     from .history import range_problems
+    from .originals import problems as original_problems
 
     from .gitstore import require_history
 
     content = obj.load()
     problems = list(content.problems) + state_problems(content.posts, content.config)
+    problems += original_problems(content.root, content.posts)
     if base is not None:
         require_history(content.root, "`check --base`", allow_shallow=allow_shallow,
                         warn=lambda m: click.echo(f"warning: {m}", err=True))
@@ -796,6 +798,9 @@ def request_changes(obj: Ctx, post: str, note: str, dry_run: bool, no_wait: bool
 @click.pass_obj
 def withdraw(obj: Ctx, post: str, reason: str, dry_run: bool, no_wait: bool) -> None:
     """Withdraw a published POST (editors only), with a reason; one commit.
+
+    Its published language versions (translations/LANG/NAME.md) are
+    withdrawn with it, in the same commit and with the same reason.
 
     \b
     Example:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import gitstore, slugs
+from . import gitstore, originals, slugs
 from .config import CONFIG_FILE, Config, Member, Role, dump_member, parse_config
 from .content import Content, load
 from .errors import PermissionDenied, UsageError, WorkflowError
@@ -421,6 +421,12 @@ def _review_entry(desk: Desk, member: Member, verdict: Verdict, post: Post, now:
                              "at": now.replace(microsecond=0), "content": post.digest}
     if note:
         entry["note"] = note
+    if desk.head:  # the commit whose content this verdict is on (the file is clean): `gulagpub diff` starts there
+        entry["commit"] = desk.head
+    if post.original_text or post.kind == Kind.POST:
+        original = originals.read(desk.root, post)
+        if original is not None:
+            entry["original"] = original.digest
     return entry
 
 
@@ -497,13 +503,31 @@ def request_changes(root: Path, ref: str, note: str, now: datetime, *, dry_run: 
 
 
 def withdraw(root: Path, ref: str, reason: str, now: datetime, *, dry_run: bool = False) -> Outcome:
-    """Take a published post off the site (by an editor, with a reason)."""
+    """Take a published post off the site (by an editor, with a reason), and
+    its published language versions with it."""
     desk, editor, post = _editor_on(root, ref, "withdraw a post", State.PUBLISHED,
                                     "only a published post can be withdrawn", reason,
                                     "say why: --reason 'REASON' is required")
     withdrawal = {"by": editor.email, "at": now.replace(microsecond=0), "reason": reason.strip()}
-    return _move(desk, post, {"state": State.WITHDRAWN.value, "withdrawn": withdrawal}, "withdraw", "Withdraw",
-                 [("Withdrawn-by", who(editor)), ("Reason", reason.strip())], dry_run)
+    changes = {"state": State.WITHDRAWN.value, "withdrawn": withdrawal}
+    # A post's published language versions go with it, in the same commit: a
+    # version left published would still be listed (status, announce) with a
+    # link to a page the site no longer has.
+    versions = [v for v in desk.content.posts if v.kind == Kind.TRANSLATION and v.original == post.path
+                and v.state == State.PUBLISHED] if post.kind == Kind.POST else []
+    for v in versions:
+        desk.clean(v.path)
+    files: dict[str, str] = {}
+    transition = None
+    for p in [post, *versions]:
+        text = update_meta(_read(desk, p), changes)
+        t = _check_move(desk, p, _reparse(desk, p.path, text), f"withdraw {p.path}")
+        transition = transition or t
+        files[p.path] = text
+    assert transition is not None
+    trailers = _post_trailers(post, transition) + [("Post", v.path) for v in versions]
+    return _commit(desk, files, f"Withdraw {post.path}: {post.title}",
+                   trailers + [("Withdrawn-by", who(editor)), ("Reason", reason.strip())], dry_run)
 
 
 __all__ = [

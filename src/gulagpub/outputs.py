@@ -36,7 +36,7 @@ from .config import Config
 from .errors import Problem
 from .feedentries import FeedEntries
 from .feeds import Document, FeedInfo, Format, plan as feed_plan
-from .pages import Pages, file_of
+from .pages import Pages, file_of, ris_path
 from .site import Output
 from .sources import Item, ItemState, Sources, digest, joined, sitemap_row
 from .store import Table
@@ -191,7 +191,9 @@ class Planner:
         key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
                      digest(archived))
         pages = self.pages
-        group = [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived))]
+        group = [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived)),
+                 # Its citation file reads only the post (and the settings).
+                 Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
         return group
 

@@ -39,7 +39,7 @@ from .model import (
 KNOWN_KEYS = (
     "title", "id", "slug", "state", "author", "date", "updated", "lang", "tags",
     "categories", "summary", "content_warning", "source", "translation", "reprints",
-    "reviews", "withdrawn", "aliases", "sticky", "published_by", "import",
+    "reviews", "withdrawn", "original", "aliases", "sticky", "published_by", "import",
 )
 SOURCE_KEYS = ("title", "author", "publication", "via", "url", "date", "lang", "rights")
 _KNOWN = frozenset(KNOWN_KEYS)
@@ -307,6 +307,8 @@ def parse_post(
                 reviews.append(Review(
                     by=str(item["by"]), verdict=verdict, at=when, content=str(item["content"]),
                     name=text_field("name", item, at("reviews")), note=text_field("note", item, at("reviews")),
+                    commit=text_field("commit", item, at("reviews")),
+                    original=text_field("original", item, at("reviews")),
                 ))
 
     withdrawn = None
@@ -318,6 +320,13 @@ def parse_post(
             when = time_field("at", raw_w, at("withdrawn"), "withdrawn.at")
             if when is not None:
                 withdrawn = Withdrawal(by=str(raw_w.get("by", "")), at=when, reason=str(raw_w["reason"]))
+
+    original_text = text_field("original")
+    if original_text is not None and (not re.fullmatch(r"originals/[A-Za-z0-9-]+/[^/\\]+\.md", original_text)
+                                      or ".." in original_text):
+        bad(at("original"), f"'original' {original_text!r} must name a file in originals/LANG/, like "
+                            "originals/es/NAME.md (the text this one translates)")
+        original_text = None
 
     sticky = meta.get("sticky", False)
     if not isinstance(sticky, bool):
@@ -368,6 +377,7 @@ def parse_post(
         reprints=tuple(reprints),
         reviews=tuple(reviews),
         withdrawn=withdrawn,
+        original_text=original_text,
         aliases=aliases,
         sticky=sticky,
         original=f"posts/{name}.md" if kind == Kind.TRANSLATION else None,

@@ -37,7 +37,7 @@ from .config import Config, Member
 from .errors import ImportFailed
 from .model import Kind, Post, State, content_digest, is_valid_slug
 from .urls import entry_id, path_of
-from .wpmarkup import Attachment, Context, embed_titles, fix_c1, to_markdown, to_text
+from .wpmarkup import Attachment, Context, embed_titles, fix_c1, footnote_texts, to_markdown, to_text
 
 MAX_EXPORT_BYTES = 512 * 1024 * 1024  # far above any blog's export; refuses a runaway file
 
@@ -94,6 +94,7 @@ class WpItem:
     menu_order: int = 0  # a page's place in WordPress's page order (and menus built from it)
     image_alt: str = ""  # an attachment's alternative text (postmeta _wp_attachment_image_alt)
     oembeds: tuple[str, ...] = ()  # postmeta _oembed_*: the HTML WordPress cached for each embed
+    footnotes: str = ""  # postmeta footnotes: the block editor's footnotes (JSON)
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def _item(el: Element) -> WpItem:
     comments = []
     old_slugs = []
     oembeds: list[str] = []
-    alt = ""
+    alt = footnotes = ""
     for child in el:
         q = _qname(child.tag)
         if q == "category":
@@ -200,6 +201,8 @@ def _item(el: Element) -> WpItem:
                 old_slugs.append(unquote(value))
             elif key == "_wp_attachment_image_alt":
                 alt = value
+            elif key == "footnotes":
+                footnotes = value
             elif key.startswith("_oembed_") and not key.startswith("_oembed_time_") and value.startswith("<"):
                 oembeds.append(value)
     return WpItem(
@@ -225,6 +228,7 @@ def _item(el: Element) -> WpItem:
         menu_order=_int(f.get("wp:menu_order", "")),
         image_alt=alt,
         oembeds=tuple(oembeds),
+        footnotes=footnotes,
     )
 
 
@@ -706,7 +710,8 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
         else:
             path = f"posts/{slug}.md"
         name = path.rsplit("/", 1)[1][:-3]
-        ctx = Context(post_id=it.wp_id, attachments=attachments, embed_titles=embed_titles(it.oembeds))
+        ctx = Context(post_id=it.wp_id, attachments=attachments, embed_titles=embed_titles(it.oembeds),
+                      footnotes=footnote_texts(it.footnotes))
         converted = to_markdown(it.content, ctx)
         notes.extend(converted.notes)
         for code, n in converted.shortcodes.items():
