@@ -10,6 +10,7 @@ posting, as on Mastodon, to find an announcement made but not recorded.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 import re
 import warnings
 from collections.abc import Mapping
@@ -186,7 +187,7 @@ class Bluesky:
         read = 0
         while True:
             current = cursor
-            page = self.caller.call("reading the account's feed", lambda: self.client.get_author_feed(
+            page = self.caller.call("reading the account's feed", partial(self.client.get_author_feed,
                 did, cursor=current, filter="posts_no_replies", limit=PAGE))
             read += 1
             items = []
