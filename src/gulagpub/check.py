@@ -9,6 +9,11 @@ Three kinds of judgement:
   the file before (its first parent; for a merge, both parents), with the
   settings as they were before the commit (so nobody can make themselves an
   editor and use the new role in the same commit);
+- `publisher_problems`: a commit under the [publisher] identity (the bot
+  that runs `publish` and `announce` in CI, not on the team) may do only
+  what those commands do: make due approved posts published (judged by
+  `change_problems` like any publication) and append records to the
+  announcement ledger. Anything else it commits is refused;
 - `editor_only_problems`: any other file changed by a commit. Translators
   change content (`posts/`, `translations/`, `pages/`, `media/`); every
   other file (the settings, templates, code, workflows, `_redirects`, the
@@ -149,6 +154,49 @@ def _publishes(ch: FileChange) -> bool:
         and ch.new.state == State.PUBLISHED
 
 
+PUBLISHER_MAY = ("may only publish due approved posts (`gulagpub publish`) and append records to "
+                 "announcements.jsonl (`gulagpub announce`); make any other change under your own name")
+
+
+def _by_publisher(commit: CommitInfo, config: Config) -> bool:
+    return not commit.merge and config.publisher.is_author(commit.author_email)
+
+
+def _publisher_hint(commit: CommitInfo, config: Config) -> str:
+    """For a commit by someone not on the team that `publish` or `announce`
+    made, when the settings name no publisher: how to add one."""
+    made_by_us = commit.trailer("Published-by") or commit.trailer("Gulagpub-Command")
+    if config.publisher.email or not made_by_us:
+        return ""
+    return (f"; it was made by `gulagpub publish`/`announce`: if {commit.author_email} is your publishing "
+            f"workflow, an editor adds a [publisher] section to {CONFIG_FILE} with name = "
+            f"\"{commit.author_name}\" and email = \"{commit.author_email}\" (commits before that one stay "
+            "refused: each commit is judged by the settings before it)")
+
+
+def publisher_problems(commit: CommitInfo, config: Config, path: str, old: bytes | None,
+                       new: bytes | None) -> list[Problem]:
+    """What a commit under the publisher's identity did to `path`, a file
+    that is not a post: only records appended to the ledger are its to make."""
+    from .ledger import LEDGER_FILE, parse_ledger
+
+    why = f"changed {path}"
+    if path == LEDGER_FILE and new is not None:
+        before = old or b""
+        if new.startswith(before):
+            try:
+                _, unreadable = parse_ledger(new[len(before):].decode("utf-8"))
+            except UnicodeDecodeError:
+                unreadable = [None]  # type: ignore[list-item]
+            if not unreadable:
+                return []
+            why = f"appended unreadable records to {path}"
+        else:
+            why = f"changed or removed records already in {path} (the ledger is only appended to)"
+    return [Problem(path, 0, f"commit {commit.sha[:10]} by {commit.author_email}: committed under the "
+                             f"publisher's identity ({config.publisher}), which {PUBLISHER_MAY}: {why}")]
+
+
 def change_problems(ch: FileChange) -> list[Problem]:
     """Everything wrong with what `ch.commit` did to `ch.path`."""
     c = ch.commit
@@ -163,6 +211,11 @@ def change_problems(ch: FileChange) -> list[Problem]:
         line = ch.new.line_of(key) if ch.new is not None else 0
         out.append(Problem(ch.path, line, f"{by}: {message}"))
 
+    publisher = _by_publisher(c, config)
+    if publisher and not _publishes(ch):
+        bad("state", f"committed under the publisher's identity ({config.publisher}), which {PUBLISHER_MAY}")
+        return out
+
     befores = [ch.old] + ([ch.other] if c.merge and ch.other_exists else [])
     states = {b.state if b is not None else None for b in befores}
     digests = {b.digest for b in befores if b is not None}
@@ -175,10 +228,10 @@ def change_problems(ch: FileChange) -> list[Problem]:
     # a pull request's test merge; its text may combine both sides) brings no
     # workflow step of its own, so its author's role does not matter.
     novel = ch.new is None or ch.new.state not in states or any(k not in known for k in now_there)
-    if actor is None and (novel or not c.merge):
+    if actor is None and not publisher and (novel or not c.merge):
         bad("title", "the author is not on the team; changes to content come from team members "
                      "(an editor adds people with `gulagpub team add`; GitHub web commits map through "
-                     "the member's 'github' login)")
+                     "the member's 'github' login)" + _publisher_hint(c, config))
     if ch.new is None:
         if ch.old is not None and ch.old.state in (State.APPROVED, State.PUBLISHED, State.WITHDRAWN):
             bad("state", f"deleted a post in state {ch.old.state}; withdraw it instead "
@@ -193,7 +246,7 @@ def change_problems(ch: FileChange) -> list[Problem]:
         if t is None:
             bad("state", f"{label(source)} -> {new.state} is not a step of the workflow (see docs/workflow.md)")
         else:
-            if actor is not None:
+            if actor is not None and not publisher:
                 why = may(actor, t, new)
                 if why:
                     bad("state", f"{t}: {why}")
@@ -297,4 +350,4 @@ settings_problems = editor_only_problems  # (gulagpub.toml is one of the editors
 
 
 __all__ = ["CONTENT_FOLDERS", "READ_BY_BUILD", "CommitInfo", "FileChange", "change_problems",
-           "editor_only_problems", "is_content", "link_problem", "state_problems"]
+           "editor_only_problems", "is_content", "link_problem", "publisher_problems", "state_problems"]

@@ -597,6 +597,31 @@ def init(directory: Path, title: str, base_url: str, lang: str, tz: str, dry_run
     _done(editorial.init(directory, title, base_url, lang=lang, timezone=tz, dry_run=dry_run))
 
 
+@main.command()
+@click.option("--git-config", is_flag=True,
+              help="Also make it the identity git commits as in this clone (git config user.name/email).")
+@click.pass_obj
+def publisher(obj: Ctx, git_config: bool) -> None:
+    """Show the publisher's identity ([publisher] in gulagpub.toml).
+
+    The publishing workflow commits as this identity (a bot, not on the
+    team); `check --base` accepts from it only promotions of due approved
+    posts and records appended to announcements.jsonl, and refuses anything
+    else committed under it. Fails, saying what to add, when it is not set.
+
+    \b
+    Example:
+      gulagpub publisher
+      gulagpub publisher --git-config   # in .github/workflows/publish.yml
+    """
+    from . import editorial
+
+    found = editorial.publisher(obj.root, git_config=git_config)
+    click.echo(str(found))
+    if git_config:
+        click.echo(f"git in {obj.root} now commits as {found}", err=True)
+
+
 @main.group()
 def team() -> None:
     """Change the team listed in gulagpub.toml.

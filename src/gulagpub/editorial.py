@@ -17,7 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from . import gitstore
-from .config import CONFIG_FILE, Config, Member, Role, dump_member, parse_config
+from .config import (
+    CONFIG_FILE,
+    GITHUB_ACTIONS_BOT,
+    Config,
+    Member,
+    PublisherSettings,
+    Role,
+    dump_member,
+    dump_publisher,
+    parse_config,
+    toml_string,
+)
 from .content import Content, load
 from .errors import PermissionDenied, UsageError, WorkflowError
 from .model import Kind, Post, Review, State, Verdict, is_valid_lang, is_valid_slug
@@ -203,13 +214,14 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     name, email = gitstore.identity(probe)
     member = Member(name=name or email, email=email, roles=frozenset({Role.EDITOR}), langs=(lang,))
 
-    def q(s: str) -> str:
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
+    q = toml_string
     text = (
         f"# Settings of {title.replace(chr(10), ' ')}. See docs/content-model.md for every setting.\n\n"
         f"[site]\ntitle = {q(title)}\nbase_url = {q(base_url)}\nlang = {q(lang)}\ntimezone = {q(timezone)}\n\n"
         "[workflow]\napprovals_required = 1\nsigned_approvals = false\n\n"
+        "# Who the publishing workflow commits as (.github/workflows/publish.yml): `check --base`\n"
+        "# accepts only promotions of due approved posts and announcement records from it.\n"
+        + dump_publisher(*GITHUB_ACTIONS_BOT) + "\n"
         + dump_member(member)
     )
     parse_config(text)  # refuses a bad URL, language or timezone before anything is made
@@ -227,6 +239,24 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     (directory / CONFIG_FILE).write_text(text, encoding="utf-8")
     sha = gitstore.commit(directory, list(paths), subject, trailers=[("Editor", who(member))])
     return Outcome(subject, paths, (("Editor", who(member)),), sha)
+
+
+def publisher(root: Path, *, git_config: bool = False) -> PublisherSettings:
+    """The [publisher] identity of gulagpub.toml; with `git_config`, made the
+    identity git commits as in this clone (what the publishing workflow does
+    before `publish` and `announce`)."""
+    from .content import load_config
+
+    found = load_config(root).publisher
+    if not found.email:
+        raise WorkflowError(
+            f"{CONFIG_FILE} has no [publisher]: the identity the publishing workflow commits as, which "
+            "`gulagpub check --base` accepts promotions and announcement records from. An editor adds it "
+            f"(one commit; GitHub Actions commits as this bot):\n\n{dump_publisher(*GITHUB_ACTIONS_BOT)}")
+    if git_config:
+        gitstore.git(root, "config", "user.name", found.name or found.email)
+        gitstore.git(root, "config", "user.email", found.email)
+    return found
 
 
 def read_public_key(path: Path) -> str:
