@@ -105,8 +105,12 @@ def state_problems(posts: list[Post], config: Config) -> list[Problem]:
     problems: list[Problem] = []
     for post in posts:
         t = tally(post, config)
+        # A published (or withdrawn) post's approvals were judged when it was
+        # published, by the team then (`check --base`): an editor who has left
+        # the team since does not make them wrong.
+        refused = t.refused if post.state not in (State.PUBLISHED, State.WITHDRAWN) else ()
         # Lines are looked up only for a problem: a cached post reads them again.
-        for _, why in t.refused:
+        for _, why in refused:
             problems.append(Problem(post.path, post.line_of("reviews"), f"{why}; it does not count"))
         if post.state == State.APPROVED:
             for r in t.stale:
