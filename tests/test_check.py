@@ -207,10 +207,17 @@ def test_unsigned_or_wrongly_signed_approvals_are_refused(signed_repo):
     ok(gp(repo, "approve", "vicente"))
     run = gp(repo, "check", "--base", "main")
     assert run.code == 1
-    assert "approval by boris@example.org is not in a commit with a good SSH signature" in run.out
+    sha = repo.git("rev-parse", "HEAD").strip()
+    words = ("is not in a commit with a good SSH signature: the commit is unsigned, or signed with a key that is "
+             "not on the team; sign with the key that is your signing_key in gulagpub.toml (`git config "
+             "gpg.format ssh`, `git config user.signingkey ~/.ssh/gulagpub_signing.pub`, and sign again: "
+             "`git commit --amend --no-edit -S`), or have an editor record your key (`gulagpub team set YOU "
+             "--signing-key KEY.pub`); approvals must be signed (`gulagpub approve` signs with your user.signingkey)")
+    assert run.lines == [f"posts/vicente.md:13: commit {sha[:10]} by boris@example.org: approval by "
+                         f"boris@example.org {words}"]
     repo.git("commit", "-q", "--amend", "--no-edit", "--no-gpg-sign", who=BORIS)  # unsigned
     run = gp(repo, "check", "--base", "main")
-    assert run.code == 1 and "(git reports %G? = N)" in run.out
+    assert run.code == 1 and words in run.out
 
 
 # --- bad inputs: each reported, the others still checked -----------------------------------

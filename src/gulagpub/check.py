@@ -49,6 +49,33 @@ from .workflow import (
 
 GOOD_SIGNATURE = "G"
 
+# What git's %G? says about a commit's signature, checked against the team's
+# keys only, in words, with what to do.
+_SIGNING = ("`git config gpg.format ssh`, `git config user.signingkey ~/.ssh/gulagpub_signing.pub`, "
+            "and sign again: `git commit --amend --no-edit -S`")
+SIGNATURE_WORDS = {
+    # (For SSH, git also says N for a signature by a key outside the allowed
+    # signers, which here are the team's keys.)
+    "N": "the commit is unsigned, or signed with a key that is not on the team; sign with the key that is "
+         f"your signing_key in gulagpub.toml ({_SIGNING}), or have an editor record your key "
+         "(`gulagpub team set YOU --signing-key KEY.pub`)",
+    "U": "it is signed with a key that is not on the team; sign with the key that is your signing_key in "
+         "gulagpub.toml, or an editor records your key (`gulagpub team set YOU --signing-key KEY.pub`)",
+    "E": "its signature cannot be checked (an unknown key, or a kind of signature other than SSH); sign with "
+         f"your SSH key on the team ({_SIGNING})",
+    "B": "its signature is bad (the commit was changed after it was signed); sign it again "
+         "(`git commit --amend --no-edit -S`)",
+    "X": "its signature has expired; sign it again (`git commit --amend --no-edit -S`)",
+    "Y": "it is signed with an expired key; make a new key and have an editor record it "
+         "(`gulagpub team set YOU --signing-key KEY.pub`)",
+    "R": "it is signed with a revoked key; make a new key and have an editor record it "
+         "(`gulagpub team set YOU --signing-key KEY.pub`)",
+}
+
+
+def signature_words(code: str) -> str:
+    return SIGNATURE_WORDS.get(code, f"git could not verify its signature (%G? = {code})")
+
 # The folders of what the team writes: anyone on the team may change them
 # (as the workflow rules allow); everything else is the editors'.
 CONTENT_FOLDERS = ("posts", "translations", "pages", "media")
@@ -316,8 +343,8 @@ def change_problems(ch: FileChange) -> list[Problem]:
                            f"commit leaves the content as {new.digest}; approve the content as it is")
         if config.workflow.signed_approvals:
             if c.signature != GOOD_SIGNATURE:
-                bad("reviews", f"approval by {review.by} is not in a commit with a good SSH signature "
-                               f"(git reports %G? = {c.signature}); approvals must be signed "
+                bad("reviews", f"approval by {review.by} is not in a commit with a good SSH signature: "
+                               f"{signature_words(c.signature)}; approvals must be signed "
                                "(`gulagpub approve` signs with your user.signingkey)")
             elif c.signer.lower() != review.by.lower():
                 bad("reviews", f"approval by {review.by} is signed with the key of {c.signer or 'someone else'}")
@@ -338,7 +365,7 @@ def editor_only_problems(commit: CommitInfo, config: Config | None, path: str) -
         signer = member_by_email(config, commit.signer) if commit.signature == GOOD_SIGNATURE else None
         if signer is None or not signer.has(Role.EDITOR):
             why = (f"it is signed by the key of {who(signer)}, who is not an editor" if signer is not None else
-                   f"it has no good SSH signature by a key on the team (git reports %G? = {commit.signature})")
+                   f"it has no good SSH signature by a key on the team: {signature_words(commit.signature)}")
             return [Problem(path, 0, f"{by}: changed {what}, but {why}; with signed_approvals = true such "
                                      "changes count only in a commit signed by an editor whose key was on the "
                                      "team before it (`git commit -S`; `gulagpub team add` signs)")]
