@@ -597,6 +597,10 @@ def init(directory: Path, title: str, base_url: str, lang: str, tz: str, dry_run
     _done(editorial.init(directory, title, base_url, lang=lang, timezone=tz, dry_run=dry_run))
 
 
+signing_key_option = click.option("--signing-key", type=click.Path(dir_okay=False, path_type=Path),
+                                  help="Their SSH public key file (.pub), for signed approvals.")
+
+
 @main.command()
 @click.option("--git-config", is_flag=True,
               help="Also make it the identity git commits as in this clone (git config user.name/email).")
@@ -642,8 +646,7 @@ def team() -> None:
               help="editor or translator; repeat for both.")
 @click.option("--lang", "langs", multiple=True, help="A language they work in; repeat for more.")
 @click.option("--github", help="Their GitHub login (maps web-editor commits to them).")
-@click.option("--signing-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Their SSH public key file (.pub), for signed approvals.")
+@signing_key_option
 @dry_run_option
 @no_wait_option
 @click.pass_obj
@@ -702,8 +705,7 @@ def team_list(obj: Ctx, as_json: bool) -> None:
               help="Their roles from now on: editor or translator; repeat for both.")
 @click.option("--lang", "langs", multiple=True, help="Their languages from now on; repeat for more.")
 @click.option("--github", help="Their GitHub login.")
-@click.option("--signing-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Their SSH public key file (.pub), for signed approvals.")
+@signing_key_option
 @dry_run_option
 @no_wait_option
 @click.pass_obj
