@@ -142,7 +142,7 @@ class Pages:
         template = self.template(name)
         try:
             return template.render(**ctx)
-        except (jinja2.TemplateError, *_TEMPLATE_ERRORS) as exc:
+        except (jinja2.TemplateError, *_TEMPLATE_ERRORS) as exc:  # type: ignore[misc]
             raise theme.template_error(exc, name) from exc
 
     def prepare(self) -> None:
@@ -174,13 +174,13 @@ class Pages:
 
         site = Attrs({
             "title": self.config.site.title, "description": self.config.site.description, "root": self.prefix,
-            "languages": [Attrs({"code": l, "name": render.language_name(l),
-                                 "href": self.href(f"/{quote(l.lower())}/")}) for l in self.langs]
+            "languages": [Attrs({"code": code, "name": render.language_name(code),
+                                 "href": self.href(f"/{quote(code.lower())}/")}) for code in self.langs]
             if len(self.langs) > 1 else [],
         })
         # What every page shows alike, rendered once per build.
-        site.header = self.fragment("_header.html", site=site)
-        site.footer = self.fragment("_footer.html", site=site)
+        site.__dict__.update(header=self.fragment("_header.html", site=site),
+                             footer=self.fragment("_footer.html", site=site))
         return site
 
     # --- small parts -----------------------------------------------------------
