@@ -688,8 +688,9 @@ def team_list(obj: Ctx, as_json: bool) -> None:
     from .content import load_config
 
     config = load_config(obj.root)
-    rows: list[dict[str, Any]] = [{"name": m.name, "email": m.email, "roles": sorted(r.value for r in m.roles), "langs": list(m.langs),
-             "github": m.github, "signing_key": m.signing_key} for m in config.team]
+    rows: list[dict[str, Any]] = [
+        {"name": m.name, "email": m.email, "roles": sorted(r.value for r in m.roles), "langs": list(m.langs),
+         "github": m.github, "signing_key": m.signing_key} for m in config.team]
     if as_json:
         pub = config.publisher
         echo_json({"team": rows, "publisher": {"name": pub.name, "email": pub.email} if pub.email else None})
