@@ -19,7 +19,7 @@ CORE = {"errors", "citation", "model", "records", "frontyaml", "workflow", "conf
 EDGE = {"store", "lock", "reading", "content", "gitstore", "history", "historyindex", "site", "theme",
         "sources", "feedentries", "traces", "parallel", "preview", "network", "mastodon", "bluesky",
         "announce", "importer", "wordpress", "build", "outputs", "pages", "editorial", "publisher", "check",
-        "pullrequest", "originals", "cli"}
+        "pullrequest", "originals", "corrections", "cli"}
 
 
 def imports_of(module: str, src: Path = SRC) -> set[str]:

@@ -30,6 +30,7 @@ from . import gitstore, theme, traces
 from .catalog import Catalog, catalog_of
 from .config import CONFIG_FILE, Config
 from .content import load_config
+from .corrections import show_published
 from .errors import BuildError, Problem
 from .feedentries import FeedEntries
 from .feeds import FORMATS, Format
@@ -114,7 +115,9 @@ class _Build:
         history.wait()  # (no thread may run when the reading stage forks its workers)
         reading = read(root, cfg, self.cache, render=True, flush=not self.dry_run)
         self.say(f"read {len(reading.paths)} content file(s)")
-        problems = reading.problems + self.cache.whole_set_problems(reading)
+        # A post under correction is shown as last published (a preview with drafts shows the proposal).
+        hidden = [] if self.drafts else show_published(root, cfg, reading)
+        problems = reading.problems + hidden + self.cache.whole_set_problems(reading)
         sources = Sources(root, cfg, reading, None, {}, self.now)
         visible = self.visible(reading)
         blocking = self.blocking(problems, reading, sources, visible)

@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .config import CONFIG_FILE, Config, Role
+from .config import CONFIG_FILE, Config, Member, Role
 from .errors import Problem
 from .model import Post, Review, State, Verdict, content_digest, kind_of
 from .workflow import (
@@ -41,6 +41,7 @@ from .workflow import (
     member_by_email,
     missing_for,
     missing_for_approved,
+    missing_for_correction,
     refusal,
     tally,
     transition,
@@ -150,6 +151,11 @@ def state_problems(posts: list[Post], config: Config) -> list[Problem]:
                     post.path, post.line_of("state"),
                     f"state is approved with {len(t.valid)} of {t.required} valid approval(s) on the "
                     f"current content; run `gulagpub submit {post.path}` to send it back to review"))
+        if post.correction is not None and post.state not in (State.REVIEW, State.APPROVED):
+            problems.append(Problem(post.path, post.line_of("correction"),
+                                    f"has a 'correction:' but is {post.state}; a correction is proposed for a "
+                                    f"published post (`gulagpub submit {post.path} --note NOTE`) and stays in "
+                                    "review until it is published again"))
         if post.state in (State.TRANSLATION, State.REVIEW, State.WITHDRAWN) or (
                 post.state == State.APPROVED and t.enough):
             target = State.REVIEW if post.state == State.APPROVED else post.state
@@ -285,12 +291,25 @@ def change_problems(ch: FileChange) -> list[Problem]:
                 bad("state", f"a post may enter {new.state} directly only in an import commit (trailer "
                              "'Imported-from:') by an editor; otherwise it goes through review and approval")
             missing = list(missing_for(new.state, new, config))
+            if t.action == Action.CORRECT:
+                missing += missing_for_correction(new)
+                for key, message in _proposal_problems(ch, actor):
+                    bad(key, message)
             if t.action == Action.PUBLISH and ch.old is not None:
                 # Approvals vouch for the approved version (publishing may add the date).
                 missing += missing_for_approved(ch.old, config)
-                after = {k: v for k, v in new.meta.items() if not (k == "date" and ch.old.date is None)}
-                if content_digest(after, new.body) != ch.old.digest:
-                    bad("title", "the publishing commit also changed the content; publish only what was approved")
+                if ch.old.correction is not None:
+                    for message in _republish_problems(ch.old, new):
+                        bad("corrections", message)
+                else:
+                    after = {k: v for k, v in new.meta.items() if not (k == "date" and ch.old.date is None)}
+                    if content_digest(after, new.body) != ch.old.digest:
+                        bad("title", "the publishing commit also changed the content; publish only what was "
+                                     "approved")
+            if new.correction is not None and new.state in (State.DRAFT, State.TRANSLATION):
+                bad("state", f"a correction of a published post stays in review ({label(source)} -> {new.state} "
+                             "would take the post off the site); request changes with `gulagpub "
+                             "request-changes`, which keeps it in review")
             for m in missing:
                 bad("state", f"{t} without what it needs: {m}")
     elif new.digest not in digests and ch.old is not None:
@@ -298,8 +317,19 @@ def change_problems(ch: FileChange) -> list[Problem]:
         if new.state == State.APPROVED:
             bad("state", "changed the content of an approved post and left it approved: its approvals are "
                          f"stale; set 'state: review' (`gulagpub submit {new.path}`)")
-        if new.state in (State.PUBLISHED, State.WITHDRAWN) and actor is not None and not actor.has(Role.EDITOR):
+        if new.state == State.PUBLISHED and not (c.trailer("Imported-from") and actor is not None
+                                                 and actor.has(Role.EDITOR)):
+            person = who(actor) if actor is not None else c.author_email
+            bad("title", f"{person} changed the text of a published post directly; a published post is "
+                         f"corrected in the open: edit it and run `gulagpub submit {new.path} --note 'WHAT WAS "
+                         "CORRECTED'` (shown on the page), or, for a typo, an editor's `--minor`; another editor "
+                         f"approves it (`gulagpub approve {new.path}`) and `gulagpub publish` publishes it again")
+        elif new.state == State.WITHDRAWN and actor is not None and not actor.has(Role.EDITOR):
             bad("title", f"{who(actor)} changed a {new.state} post; only an editor may")
+        if ch.old.correction is not None and new.correction is not None \
+                and (ch.old.correction.by or "").lower() != (new.correction.by or "").lower():
+            bad("correction", f"changed who proposed the correction ({ch.old.correction.by} -> "
+                              f"{new.correction.by}); that stays as it was proposed")
 
     if ch.old is not None and ch.old.state in (State.PUBLISHED, State.WITHDRAWN) \
             and (actor is None or not actor.has(Role.EDITOR)):
@@ -348,6 +378,48 @@ def change_problems(ch: FileChange) -> list[Problem]:
                                "(`gulagpub approve` signs with your user.signingkey)")
             elif c.signer.lower() != review.by.lower():
                 bad("reviews", f"approval by {review.by} is signed with the key of {c.signer or 'someone else'}")
+    return out
+
+
+def _proposal_problems(ch: FileChange, actor: Member | None) -> list[tuple[str, str]]:
+    """A published post sent to review as a proposed correction: proposed by
+    the person it names, keeping what readers and feeds know the post by."""
+    old, new = ch.old, ch.new
+    assert old is not None and new is not None
+    out = []
+    by = new.correction.by if new.correction is not None else None
+    if by and actor is not None and by.lower() != actor.email.lower():
+        out.append(("correction", f"FORGERY: proposes the correction in the name of {by}, but the commit is by "
+                                  f"{actor.email}; write your own e-mail as 'by:' (`gulagpub submit --note` does)"))
+    for key, was, now in (("id", old.id, new.id), ("date", old.date, new.date), ("slug", old.slug, new.slug)):
+        if was != now:
+            out.append((key, f"a correction keeps the post's {key} ({was} -> {now}): readers, feeds and the "
+                             "announcer know the post by its address, id and first publication date"))
+    return out
+
+
+def _republish_problems(old: Post, new: Post) -> list[str]:
+    """The publisher publishing an approved correction again may only do what
+    `workflow.published_again` does: move the note into `corrections:` (dated),
+    set `updated:` (kept for a minor fix), drop `correction:`."""
+    assert old.correction is not None
+    skip = {"updated", "corrections", "correction"}
+    out = []
+    if content_digest({k: v for k, v in new.meta.items() if k not in skip}, new.body) != \
+            content_digest({k: v for k, v in old.meta.items() if k not in skip}, old.body):
+        out.append("the publishing commit also changed the corrected text; publish only what was approved")
+    added = new.corrections[len(old.corrections):]
+    if new.corrections[:len(old.corrections)] != old.corrections:
+        out.append("the publishing commit changed earlier correction notes; they stay as published")
+    elif old.correction.minor and added:
+        out.append("a minor fix was published with a public note; it has none")
+    elif not old.correction.minor and [c.note for c in added] != [old.correction.note]:
+        out.append(f"the approved correction note {old.correction.note!r} is not what the publishing commit "
+                   "added to 'corrections:'")
+    if new.correction is not None:
+        out.append("the publishing commit left 'correction:' in place; publishing moves it into 'corrections:'")
+    if old.correction.minor and new.updated != (old.updated or old.date):
+        out.append("a minor fix changed 'updated:'; it keeps it")
     return out
 
 

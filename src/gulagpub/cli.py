@@ -834,10 +834,12 @@ def assign(obj: Ctx, post: str, translator: str, dry_run: bool, no_wait: bool) -
 
 @main.command()
 @click.argument("post")
+@click.option("--note", help="For a published post: what was corrected, shown on the page and in the feeds.")
+@click.option("--minor", is_flag=True, help="For a published post (editors): a typo fix, with no public note.")
 @dry_run_option
 @no_wait_option
 @click.pass_obj
-def submit(obj: Ctx, post: str, dry_run: bool, no_wait: bool) -> None:
+def submit(obj: Ctx, post: str, note: str | None, minor: bool, dry_run: bool, no_wait: bool) -> None:
     """Send POST to review; one commit.
 
     From translation (by its translator or an editor), from draft (an
@@ -845,14 +847,21 @@ def submit(obj: Ctx, post: str, dry_run: bool, no_wait: bool) -> None:
     changed after approval. Needs a body and, for a translation, the
     translator and the source attribution.
 
+    A published post is corrected this way: edit its text, then submit it
+    with --note saying what was corrected (anyone on the team), or --minor
+    for a typo (an editor). The commit holds your edit; the site shows the
+    version last published until another editor approves the correction and
+    `gulagpub publish` publishes it again, with the note and `updated`.
+
     \b
     Example:
       gulagpub submit vicente-monclus-guallar
+      gulagpub submit vicente-monclus-guallar --note "the date of the arrest was 20-4-1950, not 1951"
     """
     from . import editorial
 
     with _writing(obj.root, f"submit {post}", no_wait, dry_run):
-        _done(editorial.submit(obj.root, post, dry_run=dry_run))
+        _done(editorial.submit(obj.root, post, note=note, minor=minor, dry_run=dry_run))
 
 
 @main.command()

@@ -33,6 +33,7 @@ from .errors import PermissionDenied, UsageError, WorkflowError
 from .model import Kind, Post, Review, State, Verdict, is_valid_lang, is_valid_slug
 from .postfile import read_post, render_post, update_meta
 from .workflow import (
+    Action,
     Transition,
     is_person,
     is_translation,
@@ -42,6 +43,7 @@ from .workflow import (
     member_named,
     missing_for,
     missing_for_approved,
+    missing_for_correction,
     refusal,
     tally,
     transition,
@@ -152,7 +154,10 @@ def _check_move(desk: Desk, old: Post | None, new: Post, doing: str) -> Transiti
     why = may(desk.member, t, new)
     if why:
         raise PermissionDenied(f"cannot {doing}: {why}")
-    _refuse_if(missing_for(new.state, new, desk.config), doing)
+    missing = missing_for(new.state, new, desk.config)
+    if t.action == Action.CORRECT:
+        missing += missing_for_correction(new)
+    _refuse_if(missing, doing)
     return t
 
 
@@ -501,12 +506,21 @@ def assign(root: Path, ref: str, translator: str, *, dry_run: bool = False) -> O
                    trailers, dry_run)
 
 
-def submit(root: Path, ref: str, *, dry_run: bool = False) -> Outcome:
+def submit(root: Path, ref: str, *, note: str | None = None, minor: bool = False,
+           dry_run: bool = False) -> Outcome:
     """Send a post to review (from translation, from draft for an original
-    post, or back from approved when its content changed)."""
+    post, or back from approved when its content changed). A published post
+    is sent to review as a proposed correction: its text as edited in the
+    working tree, with the public `note` saying what was corrected (or, by an
+    editor, `minor` for a typo: no note)."""
     desk = open_desk(root)
-    desk.need_member()
+    member = desk.need_member()
     post = desk.post(ref)
+    if post.state == State.PUBLISHED:
+        return _propose_correction(desk, member, post, note, minor, dry_run)
+    if note or minor:
+        raise UsageError(f"{post.path} is {post.state}, not published: --note and --minor are for corrections "
+                         f"of published posts; submit it without them")
     desk.clean(post.path)
     changes: dict[str, Any] = {"state": State.REVIEW.value}
     if post.state == State.APPROVED and not missing_for_approved(post, desk.config):
@@ -519,6 +533,39 @@ def submit(root: Path, ref: str, *, dry_run: bool = False) -> Outcome:
             changes["translation"] = {**raw, "of_digest": original.digest}
     return _move(desk, post, changes, "submit", "Submit", [("Submitted-by", who(desk.need_member()))],
                  dry_run)
+
+
+def _propose_correction(desk: Desk, member: Member, post: Post, note: str | None, minor: bool,
+                        dry_run: bool) -> Outcome:
+    """published -> review: the edit in the working tree, proposed as a correction."""
+    if minor and note:
+        raise UsageError("a minor fix has no public note: give --note NOTE or --minor, not both")
+    if not minor and not (note and note.strip()):
+        raise UsageError(f"{post.path} is published: sending it to review proposes a correction; say what was "
+                         "corrected with --note 'the date of the arrest was 20-4-1950, not 1951' (shown on the "
+                         "page and in the feeds), or, as an editor, --minor for a typo")
+    if minor:
+        desk.need_editor("mark a correction minor (no public note)")
+    spec = f"HEAD:{post.path}"
+    committed = gitstore.read_blobs(desk.root, [spec]).get(spec)
+    text = _read(desk, post)
+    if committed is None or committed.decode("utf-8", "replace") == text:
+        raise WorkflowError(f"{post.path} has no change to propose: edit its text (or front matter) first, then "
+                            f"run this again (it commits your edit with the correction note)")
+    correction: dict[str, Any] = {"by": member.email}
+    correction.update({"minor": True} if minor else {"note": " ".join((note or "").split())})
+    text = update_meta(text, {"state": State.REVIEW.value, "correction": correction})
+    was, _ = read_post(post.path, committed, desk.config)
+    new_post = _reparse(desk, post.path, text)
+    t = _check_move(desk, was or post, new_post, f"propose a correction of {post.path}")
+    for key in ("id", "date", "slug"):
+        if was is not None and getattr(was, key) != getattr(new_post, key):
+            raise WorkflowError(f"cannot propose a correction of {post.path}: it changes the post's {key} "
+                                f"({getattr(was, key)} -> {getattr(new_post, key)}), which a correction keeps "
+                                "(readers, feeds and the announcer know the post by it); undo that change")
+    what = "minor fix" if minor else correction["note"]
+    return _commit(desk, {post.path: text}, f"Propose a correction of {post.path}: {post.title}",
+                   _post_trailers(post, t) + [("Correction", what), ("Proposed-by", who(member))], dry_run)
 
 
 def _review_entry(desk: Desk, member: Member, verdict: Verdict, post: Post, now: datetime,
@@ -604,6 +651,14 @@ def request_changes(root: Path, ref: str, note: str, now: datetime, *, dry_run: 
                                     "say what should change: -m 'NOTE' is required")
     back = State.TRANSLATION if (is_translation(post) and post.translators) else State.DRAFT
     entry = _review_entry(desk, editor, Verdict.CHANGES_REQUESTED, post, now, note.strip())
+    if post.correction is not None:
+        # A correction stays in review while it is reworked: the site keeps
+        # showing the version last published.
+        text = update_meta(_read(desk, post), {"reviews": _reviews(post) + [entry]})
+        _reparse(desk, post.path, text)
+        return _commit(desk, {post.path: text}, f"Request changes to {post.path}: {post.title}",
+                       [("Post", post.path), ("Transition", "review -> review (correction)"),
+                        ("Changes-requested-by", who(editor))], dry_run)
     return _move(desk, post, {"reviews": _reviews(post) + [entry], "state": back.value}, "request changes to",
                  "Request changes to", [("Changes-requested-by", who(editor))], dry_run)
 

@@ -88,6 +88,8 @@ class FeedEntries:
             html = f"<p><strong>Content warning:</strong> {_esc(p.content_warning)}</p>\n" + html
         if prov:
             html += "\n<p><em>" + _esc(" ".join(prov)) + "</em></p>"
+        for _, day, note in render.correction_lines(p):
+            html += f"\n<p><strong>Corrected on {_esc(day)}:</strong> {_esc(note)}</p>"
         source = p.source
         source_text = None
         if source and (source.publication or source.via or source.title):

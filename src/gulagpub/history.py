@@ -105,6 +105,12 @@ def post_history(root: Path, path: str, config: Config) -> list[Event]:
             action = t.action.value if t else "edit"
         if post is not None and post.withdrawn and (prev is None or not prev.withdrawn):
             note = post.withdrawn.reason
+        if post is not None and post.correction is not None and not added and source != target \
+                and (prev is None or prev.correction is None):
+            note = post.correction.note or "minor fix"  # a correction proposed
+        if prev is not None and prev.correction is not None and post is not None and post.correction is None \
+                and target == State.PUBLISHED:
+            action, note = "publish-correction", prev.correction.note or "minor fix"
         if source != target or added:
             events.append(Event(c.sha, c.author_date, c.author_name, c.author_email, source, target,
                                 action, note, c.subject))

@@ -103,6 +103,26 @@ class Withdrawal:
     by: str
     at: datetime
     reason: str
+    public: bool = True  # whether the page left at the post's address gives the reason
+
+
+@dataclass(frozen=True)
+class ProposedCorrection:
+    """A change to a published post's text, in review (`correction:`): the
+    site keeps showing the version last published until an editor approves it
+    and `gulagpub publish` publishes it again."""
+
+    by: str | None  # e-mail of who proposed it (nobody approves their own)
+    note: str | None  # the public note: what was corrected (None: a minor fix)
+    minor: bool = False  # an editor's typo fix: no public note, `updated` kept
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A published correction (`corrections:`), shown on the page and in feeds."""
+
+    date: str  # YYYY-MM-DD, written by `gulagpub publish`
+    note: str
 
 
 # Front-matter keys written by the workflow, not by authors: they do not
@@ -135,6 +155,8 @@ class Post:
     reprints: tuple[Reprint, ...] = ()
     reviews: tuple[Review, ...] = ()
     withdrawn: Withdrawal | None = None
+    correction: ProposedCorrection | None = None  # in review: a published post being corrected
+    corrections: tuple[Correction, ...] = ()
     original_text: str | None = None  # the text it translates, as stored: originals/LANG/NAME.md
     aliases: tuple[str, ...] = ()  # old URL paths that must keep working
     sticky: bool = False

@@ -262,6 +262,8 @@ class Pages:
             "versions": versions, "mastodon": mastodon,
             "comments": self.archived_comments(archived),
             "source_url": p.source.url if p.source else None,
+            "corrections": [Attrs({"date_iso": iso, "date_human": day, "note": note})
+                            for iso, day, note in render.correction_lines(p)],
             "cite": Attrs({"head": Markup(citation.head_html(cited)), "note": Markup(cite.note),
                            "bibliography": Markup(cite.bibliography), "ris": self.href(ris_path(it.path)),
                            "ris_name": f"{p.slug}.ris"}),

@@ -19,8 +19,10 @@ from .frontyaml import MAX_ALIASES, load_fields, read_front  # noqa: F401 - read
 from .config import DEFAULT_LIMITS, Config, LimitSettings
 from .errors import Problem
 from .model import (
+    Correction,
     Kind,
     Post,
+    ProposedCorrection,
     Reprint,
     Review,
     Source,
@@ -39,7 +41,7 @@ from .model import (
 KNOWN_KEYS = (
     "title", "id", "slug", "state", "author", "date", "updated", "lang", "tags",
     "categories", "summary", "content_warning", "source", "translation", "reprints",
-    "reviews", "withdrawn", "original", "aliases", "sticky", "published_by", "import",
+    "reviews", "withdrawn", "correction", "corrections", "original", "aliases", "sticky", "published_by", "import",
 )
 SOURCE_KEYS = ("title", "author", "publication", "via", "url", "date", "lang", "rights")
 _KNOWN = frozenset(KNOWN_KEYS)
@@ -318,8 +320,53 @@ def parse_post(
             bad(at("withdrawn"), "'withdrawn' needs by, at and reason; withdraw with `gulagpub withdraw --reason`")
         else:
             when = time_field("at", raw_w, at("withdrawn"), "withdrawn.at")
+            public = raw_w.get("public", True)
+            if not isinstance(public, bool):
+                bad(at("withdrawn"), "'withdrawn.public' must be true or false (false: the page does not give "
+                                     "the reason)")
+                public = True
             if when is not None:
-                withdrawn = Withdrawal(by=str(raw_w.get("by", "")), at=when, reason=str(raw_w["reason"]))
+                withdrawn = Withdrawal(by=str(raw_w.get("by", "")), at=when, reason=str(raw_w["reason"]),
+                                       public=public)
+
+    correction = None
+    raw_c = meta.get("correction")
+    if raw_c is not None:
+        if not isinstance(raw_c, dict):
+            bad(at("correction"), "'correction' must hold 'note:' (what was corrected, shown on the page) and "
+                                  "'by:' (your e-mail); `gulagpub submit POST --note NOTE` writes it")
+        else:
+            minor = raw_c.get("minor", False)
+            if not isinstance(minor, bool):
+                bad(at("correction"), "'correction.minor' must be true or false")
+                minor = False
+            note = text_field("note", raw_c, at("correction"), "correction.")
+            if note is None and not minor:
+                bad(at("correction"), "a correction needs a 'note' saying what was corrected, e.g. 'the date of "
+                                      "the arrest was 20-4-1950, not 1951' (or 'minor: true' for an editor's "
+                                      "typo fix)")
+            elif note is not None and minor:
+                bad(at("correction"), "a minor fix has no public note: remove 'note' or 'minor: true'")
+            correction = ProposedCorrection(by=text_field("by", raw_c, at("correction"), "correction."),
+                                            note=None if minor else note, minor=minor)
+
+    corrections: list[Correction] = []
+    raw_cs = meta.get("corrections")
+    if raw_cs is not None:
+        if not isinstance(raw_cs, list):
+            bad(at("corrections"), "'corrections' must be a list of '- date: YYYY-MM-DD' / 'note: ...' entries "
+                                   "(written by `gulagpub publish`)")
+        else:
+            for item in raw_cs:
+                if not isinstance(item, dict):
+                    bad(at("corrections"), "each entry of 'corrections' needs 'date' and 'note'")
+                    continue
+                day = text_field("date", item, at("corrections"), "corrections.")
+                note = text_field("note", item, at("corrections"), "corrections.")
+                if day is None or note is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day[:10]):
+                    bad(at("corrections"), "each entry of 'corrections' needs 'date' (YYYY-MM-DD) and 'note'")
+                    continue
+                corrections.append(Correction(date=day[:10], note=note))
 
     original_text = text_field("original")
     if original_text is not None and (not re.fullmatch(r"originals/[A-Za-z0-9-]+/[^/\\]+\.md", original_text)
@@ -377,6 +424,8 @@ def parse_post(
         reprints=tuple(reprints),
         reviews=tuple(reviews),
         withdrawn=withdrawn,
+        correction=correction,
+        corrections=tuple(corrections),
         original_text=original_text,
         aliases=aliases,
         sticky=sticky,

@@ -21,6 +21,7 @@ from .model import Post, State
 from .postfile import read_post, update_meta
 from .promotion import Refused, due
 from .urls import entry_id
+from .workflow import published_again
 
 PUBLISHED_BY = "gulagpub publish"
 
@@ -66,6 +67,9 @@ def promote(root: Path, now: datetime, *, dry_run: bool = False) -> Promotion:
     texts: dict[str, str] = {}
     for post in posts:
         changes: dict[str, object] = {"state": State.PUBLISHED.value}
+        if post.correction is not None:  # published again: the note dated, `updated` set
+            local = now.astimezone(tz)
+            changes = published_again(post, local.date().isoformat(), local.strftime("%Y-%m-%d %H:%M"))
         dated = post
         if post.date is None:
             changes["date"] = now.astimezone(tz).strftime("%Y-%m-%d %H:%M")
@@ -81,8 +85,10 @@ def promote(root: Path, now: datetime, *, dry_run: bool = False) -> Promotion:
     if dry_run:
         return Promotion(promoted, None, found.refused)
     trailers: list[tuple[str, str]] = []
-    for p in promoted:
+    for p, was in zip(promoted, posts):
         trailers += [("Post", p.path), ("Transition", "approved -> published")]
+        if was.correction is not None:
+            trailers.append(("Corrected", was.correction.note or "minor fix"))
     trailers.append(("Published-by", PUBLISHED_BY))
     subject = (f"Publish {promoted[0].path}: {promoted[0].title}" if len(promoted) == 1
                else f"Publish {len(promoted)} posts")

@@ -234,6 +234,12 @@ def human_date(value: str, *, month_first: bool = False) -> str:
     return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
+def correction_lines(post: Post) -> list[tuple[str, str, str]]:
+    """Each published correction of a post as (ISO day, '12 December 2026',
+    note), oldest first: its page and feed entry say 'Corrected on DAY: NOTE'."""
+    return [(c.date, human_date(c.date), c.note) for c in post.corrections]
+
+
 def month_year(when: datetime) -> str:
     """'October 2012' (English month names whatever the locale)."""
     return f"{MONTHS[when.month - 1]} {when.year}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from .config import Config, Member, Role
 from .model import Kind, Post, Review, State, Verdict
@@ -29,6 +30,7 @@ class Action(str, Enum):
     REQUEST_CHANGES = "request-changes"
     RESUBMIT = "resubmit"
     PUBLISH = "publish"
+    CORRECT = "correct"
     WITHDRAW = "withdraw"
 
     def __str__(self) -> str:
@@ -74,6 +76,10 @@ TRANSITIONS: tuple[Transition, ...] = (
                "the content changed after approval: the approvals are stale"),
     Transition(State.APPROVED, State.PUBLISHED, Action.PUBLISH, _E,
                "the publisher (`gulagpub publish`, run as an editor) publishes a due post"),
+    Transition(State.PUBLISHED, State.REVIEW, Action.CORRECT, _ET,
+               "anyone on the team proposes a correction of a published post (its text with a public note, "
+               "`gulagpub submit POST --note NOTE`); the site shows the version last published until an "
+               "editor who did not propose it approves and `gulagpub publish` publishes it again"),
     Transition(State.PUBLISHED, State.WITHDRAWN, Action.WITHDRAW, _E,
                "an editor withdraws a published post, with a reason"),
 )
@@ -216,6 +222,10 @@ def refusal(review: Review, post: Post, config: Config) -> str | None:
         return f"self-approval: {who(member)} is the author of {post.path}"
     if is_translator(member, post):
         return f"self-approval: {who(member)} is a translator of {post.path}"
+    # (An approval of an earlier version, before the correction, is not of the correction.)
+    c = post.correction
+    if c is not None and c.by and c.by.lower() == member.email.lower() and review.content == post.digest:
+        return f"self-approval: {who(member)} proposed the correction of {post.path}"
     return None
 
 
@@ -259,6 +269,37 @@ def missing_for_approved(post: Post, config: Config) -> list[str]:
     return missing
 
 
+def missing_for_correction(post: Post) -> list[str]:
+    """What a proposed correction of a published post (`correction:`) lacks."""
+    c = post.correction
+    if c is None:
+        return [f"{post.path} was published: a change to it is a correction and needs a 'correction:' with "
+                f"the public 'note:' saying what was corrected; run `gulagpub submit {post.path} --note "
+                "'WHAT WAS CORRECTED'` (an editor may give --minor for a typo instead)"]
+    if not c.by:
+        return [f"{post.path}: the correction names nobody as who proposed it; add 'by: YOUR-EMAIL' under "
+                "'correction:' (nobody approves their own correction), or use `gulagpub submit --note`"]
+    return []
+
+
+def published_again(post: Post, day: str, when: str) -> dict[str, Any]:
+    """The front-matter changes that publish an approved correction on `day`
+    (YYYY-MM-DD) at `when` (YYYY-MM-DD HH:MM, the site's time zone): the note
+    joins `corrections:` with the day, `updated:` is `when`. A
+    minor fix adds no note and keeps `updated:` (the first publication date
+    when it had none, so that feeds do not see it as an update)."""
+    assert post.correction is not None
+    changes: dict[str, Any] = {"state": State.PUBLISHED.value, "correction": None}
+    if post.correction.minor:
+        if post.updated is None and "date" in post.meta:
+            changes["updated"] = post.meta["date"]
+        return changes
+    raw = post.meta.get("corrections")
+    changes["corrections"] = [*(raw if isinstance(raw, list) else []), {"date": day, "note": post.correction.note}]
+    changes["updated"] = when
+    return changes
+
+
 def missing_for(target: State, post: Post, config: Config) -> list[str]:
     """Everything `post` lacks to stand in state `target`."""
     if target == State.TRANSLATION:
@@ -281,6 +322,10 @@ def may(member: Member | None, t: Transition, post: Post) -> str | None:
     if t.source == State.DRAFT and t.target == State.REVIEW and is_translation(post):
         return (f"{post.path} is a translation in draft; it goes through translation first: assign its "
                 f"translator (`gulagpub assign {post.path} EMAIL`), who then submits it")
+    if t.action == Action.CORRECT and post.correction is not None and post.correction.minor \
+            and not member.has(Role.EDITOR):
+        return (f"only an editor marks a correction minor (no public note); {who(member)} gives the note "
+                f"instead: `gulagpub submit {post.path} --note 'WHAT WAS CORRECTED'`")
     if not (member.roles & t.roles):
         roles = " or ".join(sorted(r.value for r in t.roles))
         return (f"{who(member)} may not {t.action.value} ({t}): only a team member with the "
@@ -288,7 +333,7 @@ def may(member: Member | None, t: Transition, post: Post) -> str | None:
     if not member.has(Role.EDITOR):
         if t.action == Action.ASSIGN and not is_translator(member, post):
             return f"a translator may only assign a post to themselves, and {who(member)} is not its translator"
-        if t.action == Action.SUBMIT and not is_translator(member, post):
+        if t.action == Action.SUBMIT and not is_translator(member, post) and post.correction is None:
             return f"{who(member)} is not a translator of {post.path}; only its translator or an editor may submit it"
         if t.action == Action.CREATE and t.target == State.TRANSLATION and not is_translator(member, post):
             return "a translator may only create a language version assigned to themselves"
@@ -332,7 +377,8 @@ def standing(post: Post, config: Config, original: Post | None = None) -> Standi
     elif post.state == State.TRANSLATION:
         waiting = "translation by " + (", ".join(post.translators) or "nobody (assign a translator)")
     elif post.state == State.REVIEW:
-        waiting = f"review by an editor ({len(t.valid)} of {t.required} approvals)"
+        what = "review of its correction" if post.correction is not None else "review"
+        waiting = f"{what} by an editor ({len(t.valid)} of {t.required} approvals)"
     elif post.state == State.APPROVED:
         if t.enough and not t.refused:
             waiting = "publishing" + (f" on {post.date.isoformat()}" if post.date else "")
