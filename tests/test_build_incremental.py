@@ -101,6 +101,34 @@ def retitle_version(root: Path) -> None:  # the original's page names its versio
     commit_all(root, "Retitle the German version", when="2026-11-27T12:05:00+00:00")
 
 
+def withdraw_post(root: Path) -> None:  # its address serves the page saying so; it leaves lists and feeds
+    p = nth_post(root, 15)
+    p.write_text(p.read_text().replace("state: published", "state: withdrawn\nwithdrawn:\n  by: a@example.org\n"
+                                       "  at: 2026-11-27 12:06:00+00:00\n  reason: A forgery"))
+    commit_all(root, "Withdraw a post", when="2026-11-27T12:06:00+00:00")
+
+
+def keep_reason_private(root: Path) -> None:  # the withdrawn page no longer gives the reason
+    p = nth_post(root, 15)
+    p.write_text(p.read_text().replace("  reason: A forgery", "  reason: A forgery\n  public: false"))
+    commit_all(root, "Keep the reason private", when="2026-11-27T12:07:00+00:00")
+
+
+def propose_correction(root: Path) -> None:  # in review: the site keeps the published version (from git)
+    p = nth_post(root, 17)
+    p.write_text(p.read_text().replace("state: published", "state: review\ncorrection:\n  note: A date\n"
+                                       "  by: a@example.org").replace("## Part one", "## Part one, corrected"))
+    commit_all(root, "Propose a correction", when="2026-11-27T12:08:00+00:00")
+
+
+def publish_correction(root: Path) -> None:  # published again: the note on the page and in the feeds
+    p = nth_post(root, 17)
+    p.write_text(p.read_text().replace("state: review\ncorrection:\n  note: A date\n  by: a@example.org",
+                                       "state: published\nupdated: 2026-11-27 12:09\ncorrections:\n"
+                                       "- date: 2026-11-27\n  note: A date"))
+    commit_all(root, "Publish the correction", when="2026-11-27T12:09:00+00:00")
+
+
 def add_comments(root: Path) -> None:  # comments kept from the old blog show on the post's page
     p = nth_post(root, 4)
     p.with_name(p.name[:-3] + ".comments.yaml").write_text(
@@ -149,6 +177,8 @@ STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ("edit", edit_text), ("uncommitted", edit_without_commit), ("add", add_post_with_new_tag),
     ("delete", delete_post), ("rename", rename_post), ("retag", change_tags), ("redate", change_date),
     ("language", first_language_version), ("retitle-version", retitle_version),
+    ("withdraw", withdraw_post), ("private-reason", keep_reason_private),
+    ("correct", propose_correction), ("republish", publish_correction),
     ("comments", add_comments), ("toot", toot), ("template", change_template), ("settings", change_settings),
     ("no-cache", delete_cache), ("damaged-cache", damage_cache),
 ]
@@ -172,8 +202,22 @@ def test_after_every_kind_of_change_an_incremental_build_equals_a_full_build(
         change(root)
         result = build(root, out, now=NOW)
         assert snapshot(out) == full_site(root, tmp_path, name), f"after step {name!r}"
+        if name in ("withdraw", "private-reason"):
+            page = _page_at(out, nth_post(root, 15))
+            assert "was withdrawn on" in page and ("A forgery" in page) == (name == "withdraw")
+        if name in ("correct", "republish"):
+            page = _page_at(out, nth_post(root, 17))
+            assert ("Part one, corrected" in page) == ("Corrected on" in page) == (name == "republish")
         if name == "edit":
             assert result.rendered == 1 and result.report.written < 30, result
+
+
+def _page_at(out: Path, post: Path) -> str:
+    """The page built at a post's address (its slug names its folder)."""
+    slug = post.stem.split("-", 3)[-1] if post.stem[:4].isdigit() else post.stem
+    found = [f for f in out.rglob("index.html") if f.parent.name == slug]
+    assert len(found) == 1, (slug, found)
+    return found[0].read_text(encoding="utf-8")
 
 
 def test_a_build_with_nothing_changed_writes_nothing(blog: tuple[Path, Path]) -> None:

@@ -217,7 +217,11 @@ class _Build:
         redirects_file = self.root / "_redirects"  # old WordPress URLs, from `gulagpub import wordpress`
         redirects = (redirects_file.read_bytes()
                      if redirects_file.is_file() and not redirects_file.is_symlink() else None)
-        return Inputs(gen, status_urls(load_ledger(self.root)), comments, redirects)
+        files = reading.files
+        kinds, states, shas, pos = files.col("kind"), files.col("state"), files.col("sha"), files.pos
+        withdrawn = {p: shas[pos[p]] for p in reading.paths
+                     if states[pos[p]] == "withdrawn" and kinds[pos[p]] in ("post", "translation")}
+        return Inputs(gen, status_urls(load_ledger(self.root)), comments, redirects, withdrawn)
 
     def plan(self, reading: Reading, sources: Sources, visible: dict[str, str],
              previous: traces.Traces | None) -> tuple[Planned, Catalog]:
@@ -228,7 +232,9 @@ class _Build:
         base_gen = digest(traces.BUILD_VERSION, theme.digest(self.root), config_text, self.drafts,
                           [f.name for f in self.formats])
         inputs = self.inputs(reading, base_gen)
-        shape = joined([*visible, "\1", digest(inputs.redirects)])
+        # (A withdrawal, or an edit of a withdrawn post, is rare: it changes the shape.)
+        shape = joined([*visible, "\1", digest(inputs.redirects), "\2",
+                        *[f"{p}\0{sha}" for p, sha in inputs.withdrawn.items()]])
         dirty = None
         if previous is not None and previous.shape == shape and previous.base == base_gen:
             dirty = self.changed_since(previous, reading, sources, inputs)

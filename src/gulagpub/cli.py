@@ -912,15 +912,19 @@ def request_changes(obj: Ctx, post: str, note: str, dry_run: bool, no_wait: bool
 
 @main.command()
 @click.argument("post")
-@click.option("--reason", required=True, help="Why the post is withdrawn (kept in the post).")
+@click.option("--reason", required=True, help="Why the post is withdrawn (kept in the post, shown on its page).")
+@click.option("--private-reason", is_flag=True,
+              help="Do not show the reason on the page left at the post's address (it stays in the post).")
 @dry_run_option
 @no_wait_option
 @click.pass_obj
-def withdraw(obj: Ctx, post: str, reason: str, dry_run: bool, no_wait: bool) -> None:
+def withdraw(obj: Ctx, post: str, reason: str, private_reason: bool, dry_run: bool, no_wait: bool) -> None:
     """Withdraw a published POST (editors only), with a reason; one commit.
 
     Its published language versions (translations/LANG/NAME.md) are
-    withdrawn with it, in the same commit and with the same reason.
+    withdrawn with it, in the same commit and with the same reason. At the
+    next build its feed entries go, and each address serves a page saying
+    it was withdrawn, when, and why (unless --private-reason).
 
     \b
     Example:
@@ -929,7 +933,7 @@ def withdraw(obj: Ctx, post: str, reason: str, dry_run: bool, no_wait: bool) -> 
     from . import editorial
 
     with _writing(obj.root, f"withdraw {post}", no_wait, dry_run):
-        _done(editorial.withdraw(obj.root, post, reason, _now(), dry_run=dry_run))
+        _done(editorial.withdraw(obj.root, post, reason, _now(), public=not private_reason, dry_run=dry_run))
 
 
 @main.command()

@@ -663,13 +663,18 @@ def request_changes(root: Path, ref: str, note: str, now: datetime, *, dry_run: 
                  "Request changes to", [("Changes-requested-by", who(editor))], dry_run)
 
 
-def withdraw(root: Path, ref: str, reason: str, now: datetime, *, dry_run: bool = False) -> Outcome:
+def withdraw(root: Path, ref: str, reason: str, now: datetime, *, public: bool = True,
+             dry_run: bool = False) -> Outcome:
     """Take a published post off the site (by an editor, with a reason), and
-    its published language versions with it."""
+    its published language versions with it. Its address then serves a page
+    saying it was withdrawn and when, and why unless `public` is false (the
+    reason stays in the post and its history)."""
     desk, editor, post = _editor_on(root, ref, "withdraw a post", State.PUBLISHED,
                                     "only a published post can be withdrawn", reason,
                                     "say why: --reason 'REASON' is required")
-    withdrawal = {"by": editor.email, "at": now.replace(microsecond=0), "reason": reason.strip()}
+    withdrawal: dict[str, Any] = {"by": editor.email, "at": now.replace(microsecond=0), "reason": reason.strip()}
+    if not public:
+        withdrawal["public"] = False
     changes = {"state": State.WITHDRAWN.value, "withdrawn": withdrawal}
     # A post's published language versions go with it, in the same commit: a
     # version left published would still be listed (status, announce) with a

@@ -39,7 +39,7 @@ from .feedentries import FeedEntries
 from .feeds import Document, FeedInfo, Format, plan as feed_plan
 from .pages import Pages, file_of, ris_path
 from .site import Output
-from .sources import Item, ItemState, Sources, digest, joined, sitemap_row
+from .sources import Item, ItemState, Sources, digest, joined, sitemap_row, when_of
 from .store import Table
 from .urls import absolute, site_path
 
@@ -66,6 +66,7 @@ class Inputs:
     mastodon: dict[str, str]  # entry id -> the URL of its status (the page's "Discuss on Mastodon")
     comments: dict[str, tuple[int, int, int]]  # the comments files kept from WordPress, with their stat
     redirects: bytes | None  # _redirects (from the WordPress import), as it is
+    withdrawn: dict[str, str] = field(default_factory=dict)  # withdrawn posts and versions -> content hash
 
 
 @dataclass
@@ -323,6 +324,19 @@ class Planner:
 
         outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls), sitemap))
         outputs += self.term_indexes()
+        outputs += self.withdrawn_pages()
+        return outputs
+
+    def withdrawn_pages(self) -> list[Output]:
+        """At each withdrawn post's address, the page saying it was withdrawn
+        (it reads the file alone: its title, address and withdrawal)."""
+        cfg, pages, sources = self.config, self.pages, self.sources
+        outputs = []
+        for src, sha in self.inputs.withdrawn.items():
+            rec = sources.record(src)
+            path = site_path(rec.kind, rec.slug, when_of(rec.date) if rec.date else None, rec.lang, cfg)
+            outputs.append(Output(file_of(path), digest(self.gen, "withdrawn", src, sha, path),
+                                  partial(pages.withdrawn_page, src, path)))
         return outputs
 
     def term_indexes(self) -> list[Output]:

@@ -312,6 +312,17 @@ class Pages:
         return self.page("404.html", lang=cfg.site.lang, dir=None, description="",
                          canonical=absolute("/404.html", cfg), feeds=self.feed_links("/", cfg.site.title))
 
+    def withdrawn_page(self, src_path: str, path: str) -> bytes:
+        """What stays at a withdrawn post's address: that it was withdrawn,
+        when, and (unless the editor kept it private) why."""
+        p = self.sources.shown(src_path)
+        w = p.withdrawn
+        iso, human = self.when(w.at) if w is not None else ("", "")
+        return self.page("withdrawn.html", lang=p.lang, dir=direction(p.lang), description="",
+                         canonical=absolute(path, self.config), feeds=self.feed_links("/", self.config.site.title),
+                         post=Attrs({"title": p.title, "lang": p.lang, "date_iso": iso, "date_human": human,
+                                     "reason": w.reason if w is not None and w.public else None}))
+
     def term_index(self, base: str, heading: str, terms: list[tuple[str, str, int]]) -> bytes:
         """The index of a kind of term (every tag, every category): (name, site path, count) each."""
         cfg = self.config

@@ -48,10 +48,19 @@ def due(posts: list[Post], config: Config, now: datetime) -> Due:
 
     ready: list[Post] = []
     refused: list[Refused] = []
+    by_path = {p.path: p for p in posts}
+    going: set[str] = set()
+    # (posts/ sorts before translations/: a post published in this run is known to its versions)
     for post in sorted((p for p in posts if is_due(p, now)), key=lambda p: p.path):
+        original = by_path.get(post.original) if post.original else None
+        on_site = original is not None and (original.state == State.PUBLISHED or original.correction is not None
+                                            or original.path in going)
+        if post.original and not on_site:
+            continue  # a language version waits for its post (and never follows a withdrawn one)
         missing = missing_for_approved(post, config)
         if missing:
             refused.append(Refused(post, tuple(missing)))
         else:
             ready.append(post)
+            going.add(post.path)
     return Due(tuple(ready), tuple(refused))
