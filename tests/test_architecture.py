@@ -19,7 +19,7 @@ CORE = {"errors", "citation", "model", "records", "frontyaml", "workflow", "conf
 EDGE = {"store", "lock", "reading", "content", "gitstore", "history", "historyindex", "site", "theme",
         "sources", "feedentries", "traces", "parallel", "preview", "network", "mastodon", "bluesky",
         "announce", "importer", "wordpress", "build", "outputs", "pages", "editorial", "publisher", "check",
-        "pullrequest", "originals", "corrections", "cli"}
+        "pullrequest", "originals", "corrections", "revisions", "cli"}
 
 
 def imports_of(module: str, src: Path = SRC) -> set[str]:

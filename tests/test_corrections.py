@@ -192,3 +192,25 @@ def test_request_changes_keeps_a_correction_in_review_and_on_the_site(published:
     assert WRONG in page_of(site)
     code, out = check_base(repo, "published")
     assert code == 0, out
+
+
+def test_diff_shows_what_changed_since_an_editors_last_approval(published: tuple[Repo, Path]) -> None:
+    repo, _ = published
+    assert "commit: " in repo.read(POST)  # each approval records the commit it approved
+    since = ok(gp(repo, "diff", POST, who=BORIS))  # publishing dated what Boris approved, and that is all
+    changed = [line for line in since.out.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed == ["+date: 2030-12-01 11:00"], since.out
+    assert "changed since Boris Editor approved it" in since.err
+    repo.write(POST, repo.read(POST).replace(WRONG, RIGHT))
+    ok(gp(repo, "submit", POST, "--note", NOTE, who=TANIA))
+    shown = ok(gp(repo, "diff", POST, "--editor", "boris-gh", who=ALICE))
+    assert f"-{WRONG}\n" in shown.out and f"+{RIGHT}\n" in shown.out
+    assert f"+  note: {NOTE}\n" in shown.out  # the proposal is content: the approval vouches for it
+    assert "reviews:" not in shown.out and "state:" not in shown.out  # what the workflow wrote is not
+    assert shown.out.startswith(f"--- {POST} @ ")
+    never = gp(repo, "diff", POST, who=ALICE)
+    assert never.code == 1 and "Alice Editor <alice@example.org> has not approved" in never.err
+    assert "approved by: boris@example.org" in never.err
+    ok(gp(repo, "approve", POST, who=BORIS))
+    same = ok(gp(repo, "diff", POST, who=BORIS))
+    assert same.out == "" and "no change since Boris Editor approved it" in same.err

@@ -984,6 +984,44 @@ def history(obj: Ctx, post: str, as_json: bool, allow_shallow: bool) -> None:
         click.echo(line)
 
 
+@main.command()
+@click.argument("post")
+@click.option("--editor", "editor", metavar="WHO",
+              help="Whose last approval to compare with (e-mail, name or GitHub login); default: you.")
+@click.pass_obj
+def diff(obj: Ctx, post: str, editor: str | None) -> None:
+    """Show what changed in POST since an editor last approved it.
+
+    Compares the post's content (its text and author-written fields, what an
+    approval vouches for; not review records or states) as it is now with
+    the version that editor approved (the commit each approval records), as
+    a unified diff on stdout, and says whether the stored original changed
+    too. Exit 0 in both cases; 1 when there is no such approval.
+
+    \b
+    Example:
+      gulagpub diff vicente-monclus-guallar
+      gulagpub diff posts/x.md --editor boris@example.org
+    """
+    from . import gitstore
+    from .revisions import since_approval
+
+    content = obj.load()
+    found = content.find(post)
+    if found is None:
+        raise UsageError(f"no post {post!r}: give a path (posts/x.md), a file name or a slug")
+    who_ = editor or gitstore.identity(obj.root)[1]
+    rev = since_approval(obj.root, found, content.config, who_)
+    name = rev.review.name or rev.review.by
+    if rev.diff:
+        click.echo(rev.diff, nl=False)
+        click.echo(f"{found.path} changed since {name} approved it (commit {rev.commit[:10]})", err=True)
+    else:
+        click.echo(f"{found.path}: no change since {name} approved it (commit {rev.commit[:10]})", err=True)
+    if rev.original_changed:
+        click.echo("its stored original changed too since that approval: compare it again", err=True)
+
+
 @main.group("import")
 def import_() -> None:
     """Bring a blog in from another publishing system (WordPress).
