@@ -294,3 +294,12 @@ def test_names_locales_and_ris_lines() -> None:
     lines = ris(HOSTILE).split("\r\n")
     assert "A4  - Gómez, José" in lines and "A4  - Wei, Li" in lines and "AU  - Ruiz, Ana" in lines
     assert "AB  - ab" in lines and lines[-2] == "ER  -"
+
+
+def test_a_record_holds_only_text_xml_allows_trimmed() -> None:
+    c = Cited(title=" Carta\u0002 ", url="https://b.example/p/", lang="es", site="Blog", site_url="https://b.example/",
+              published=None, modified=None, tags=("a\ufffe", " b"),
+              original=Original(publication="Tierra\u0000 y Libertad", via=" Huesca-Info "))
+    assert (c.title, c.tags) == ("Carta", ("a", "b"))
+    assert c.original == Original(publication="Tierra y Libertad", via="Huesca-Info")
+    assert "DC.source" in head_html(c) and 'content="Tierra y Libertad (via Huesca-Info)"' in head_html(c)
