@@ -275,7 +275,7 @@ def test_no_text_can_leave_the_json_ld_or_the_meta_tags() -> None:
     assert "<script>alert" not in head and "</script><" not in head.split("ld+json", 1)[1][:-10]
     assert head.count("<script") == 1 and "\u0001" not in head
     assert json.loads(json_ld(HOSTILE))["headline"] == '</script><script>alert(1)</script> & "x"'
-    assert 'content="&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"' in head
+    assert 'content="&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;x&#34;"' in head
 
 
 def test_chicago_with_two_translators_and_a_dated_original() -> None:

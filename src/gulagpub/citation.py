@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
+
+from markupsafe import escape
 
 from .render import MONTHS, human_date, language_name
 from .xmlsafe import is_xml_safe, strip_forbidden
@@ -154,7 +157,7 @@ _HEAD_LINKS = ('<link rel="schema.DC" href="http://purl.org/dc/elements/1.1/">\n
 
 def head_html(c: Cited) -> str:
     """The <meta> tags and the JSON-LD of a page, as HTML (every value escaped)."""
-    tags = "".join(f'<meta {m.attr}="{m.key}" content="{html.escape(m.value)}">\n' for m in meta_tags(c))
+    tags = "".join(f'<meta {m.attr}="{m.key}" content="{escape(m.value)}">\n' for m in meta_tags(c))
     return (_HEAD_LINKS + tags + '<script type="application/ld+json">' + json_ld(c) + "</script>\n")
 
 
@@ -382,21 +385,23 @@ def _clean_fields(record: Any) -> None:
     its values as they are. Most records need nothing: one look at all
     their texts together says so."""
     values = vars(record)
-    texts = [t for v in values.values() for t in _texts(v)]
-    if is_xml_safe("".join(texts)) and all(t == t.strip() for t in texts):
+    texts: list[str] = []
+    for v in values.values():  # texts, tuples of texts, tuples of pairs of texts
+        if type(v) is str:
+            texts.append(v)
+        elif type(v) is tuple:
+            for x in v:
+                if type(x) is str:
+                    texts.append(x)
+                elif type(x) is tuple:
+                    texts += [y for y in x if type(y) is str]
+    if is_xml_safe("".join(texts)) and not _UNTRIMMED.search("\0".join(texts)):  # (NUL: not in a safe text)
         return
     for name, value in values.items():
         object.__setattr__(record, name, _cleaned(value))  # (a frozen dataclass, still being made)
 
 
-def _texts(value: Any) -> list[str]:
-    """The texts of a field: a text, or those of a tuple (of texts, or of pairs of them)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, tuple):
-        return [t for v in value for t in ((v,) if isinstance(v, str) else v if isinstance(v, tuple) else ())
-                if isinstance(t, str)]
-    return []
+_UNTRIMMED = re.compile(r"\A\s|\s\Z|\s\0|\0\s")
 
 
 def _cleaned(value: Any) -> Any:
