@@ -157,7 +157,10 @@ _HEAD_LINKS = ('<link rel="schema.DC" href="http://purl.org/dc/elements/1.1/">\n
 
 def head_html(c: Cited) -> str:
     """The <meta> tags and the JSON-LD of a page, as HTML (every value escaped)."""
-    tags = "".join(f'<meta {m.attr}="{m.key}" content="{escape(m.value)}">\n' for m in meta_tags(c))
+    metas = meta_tags(c)
+    # Every value escaped at once (NUL, which no value holds, between them).
+    values = str(escape("\0".join(m.value for m in metas))).split("\0")
+    tags = "".join([f'<meta {m.attr}="{m.key}" content="{v}">\n' for m, v in zip(metas, values)])
     return (_HEAD_LINKS + tags + '<script type="application/ld+json">' + json_ld(c) + "</script>\n")
 
 
