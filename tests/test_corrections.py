@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ALICE, BORIS, TANIA, Repo
 from flow import approved, gp, ok
+from sitehelp import feedcheck
 
 from gulagpub.cli import main
 
@@ -119,6 +120,17 @@ def test_a_translators_correction_through_a_pull_request(published: tuple[Repo, 
     assert events[-1]["action"] == "publish-correction" and events[-1]["note"] == NOTE
     plain = ok(gp(repo, "history", POST, who=ALICE)).out
     assert f'"{NOTE}"' in plain
+
+
+def test_the_corrected_feeds_pass_the_strict_validator(published: tuple[Repo, Path], shared: Path) -> None:
+    repo, site = published
+    repo.write(POST, repo.read(POST).replace(WRONG, RIGHT))
+    ok(gp(repo, "submit", POST, "--note", "a <date> & a place", who=TANIA))
+    ok(gp(repo, "approve", POST, who=BORIS))
+    publish(repo, site, "2030-12-12T09:00:00+00:00")
+    result = feedcheck(shared, site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "12 December 2030</time>:</strong> a &lt;date&gt; &amp; a place" in page_of(site)
 
 
 def test_a_direct_edit_of_a_published_post_is_refused_with_what_to_do(published: tuple[Repo, Path]) -> None:

@@ -75,6 +75,10 @@ source:
 translation:
   translator: "Tania Translator"
   from_lang: es
+updated: 2024-06-01 10:00
+corrections:
+- date: 2024-06-01
+  note: "the year was <b>1931</b> & not 1932 <script>alert(4)</script>"
 ---
 A letter with a footnote[^1] and <script>alert(2)</script> inline, a
 [link](javascript:alert(3)) and an image ![](https://example.org/x.png).
@@ -84,6 +88,19 @@ A letter with a footnote[^1] and <script>alert(2)</script> inline, a
 | 1 | 2     |
 
 [^1]: The note, with *emphasis* and a [link](https://example.org/).
+"""
+
+WITHDRAWN = """\
+---
+title: "<i>Withdrawn</i> & gone"
+date: 2024-05-03
+state: withdrawn
+withdrawn:
+  by: alice@example.org
+  at: 2024-06-02 10:00:00+00:00
+  reason: "A forgery <script>alert(5)</script> & worse"
+---
+Gone.
 """
 
 ARABIC = """\
@@ -102,9 +119,14 @@ def test_hostile_and_unusual_posts_give_valid_pages(vnu: list[str], tmp_path: Pa
     root = bundled(tmp_path)
     (root / "posts" / "hostile.md").write_text(HOSTILE, encoding="utf-8")
     (root / "posts" / "arabic-letter.md").write_text(ARABIC, encoding="utf-8")
-    commit_all(root, "Two more posts")
+    (root / "posts" / "withdrawn-letter.md").write_text(WITHDRAWN, encoding="utf-8")
+    commit_all(root, "Three more posts")
     result = build(root, tmp_path / "site", now=NOW)
     assert result.warnings == [] and result.posts == 7
     site = tmp_path / "site"
     assert (site / "2024" / "05" / "01").is_dir() and (site / "old" / "hostile-post" / "index.html").is_file()
     assert problems(vnu, site) == []
+    hostile = next(site.glob("2024/05/01/*/index.html")).read_text(encoding="utf-8")
+    assert "the year was &lt;b&gt;1931&lt;/b&gt; &amp; not 1932 &lt;script&gt;" in hostile
+    gone = next(site.glob("2024/05/03/*/index.html")).read_text(encoding="utf-8")
+    assert "Reason: A forgery &lt;script&gt;" in gone and "Gone." not in gone
