@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import gitstore
 from .config import Config
 from .errors import GitError, Problem
 from .reading import _RACY, FileEntry, Reading, _parse, posts
@@ -68,21 +67,10 @@ def show_published(root: Path, config: Config, reading: Reading) -> list[Problem
 
 def _last_published(root: Path, config: Config, path: str) -> bytes | None:
     """The file as it was in the newest commit where it was published."""
-    from .history import parse_version
+    from .history import newest_version
 
     try:
-        commits = gitstore.log(root, ["HEAD"], [path], first_parent=True, max_count=_DEPTH)
-        known: dict[str, str | None] = {}
-        specs = []
-        for c in commits:
-            known.update(c.versions())
-            specs.append(f"{c.sha}:{path}")
-        blobs = gitstore.read_blobs(root, specs, known)
+        found = newest_version(root, path, config, lambda p: p.state.value == "published", _DEPTH)
     except GitError:
         return None
-    for spec in specs:
-        data = blobs.get(spec)
-        post = parse_version(path, data, config)
-        if post is not None and post.state.value == "published":
-            return data
-    return None
+    return found.data if found is not None else None

@@ -23,10 +23,11 @@ the result for a HEAD is extended, not recomputed, when HEAD moves forward.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import gitstore, yamlsubset
 from .errors import GitError, Problem, UsageError
@@ -72,6 +73,33 @@ def parse_version(path: str, data: bytes | None, config: Config) -> Post | None:
         return None
     post, _ = read_post(path, data, config)
     return post
+
+
+class Version(NamedTuple):
+    """One version of a content file as a commit holds it."""
+
+    commit: str
+    post: Post
+    data: bytes
+
+
+def newest_version(root: Path, path: str, config: Config, wanted: Callable[[Post], bool],
+                   depth: int) -> Version | None:
+    """The newest of the last `depth` versions of `path` (following HEAD's
+    first parents) for which `wanted` holds; None if none does. One `git log`
+    and one `git cat-file --batch`."""
+    commits = gitstore.log(root, ["HEAD"], [path], first_parent=True, max_count=depth)
+    known: dict[str, str | None] = {}
+    for c in commits:
+        known.update(c.versions())
+    specs = [f"{c.sha}:{path}" for c in commits]
+    blobs = gitstore.read_blobs(root, specs, known)
+    for c, spec in zip(commits, specs):
+        data = blobs.get(spec)
+        post = parse_version(path, data, config)
+        if post is not None and data is not None and wanted(post):
+            return Version(c.sha, post, data)
+    return None
 
 
 def post_history(root: Path, path: str, config: Config) -> list[Event]:

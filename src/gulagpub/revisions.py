@@ -20,6 +20,7 @@ from . import gitstore, originals
 from .config import Config
 from .errors import GitError, WorkflowError
 from .model import WORKFLOW_KEYS, Post, Review, Verdict
+from .history import newest_version
 from .postfile import dump_yaml, read_post
 from .workflow import member_named, who
 
@@ -85,18 +86,10 @@ def _approved_version(root: Path, post: Post, config: Config, review: Review) ->
             if then is not None and then.digest == review.content:
                 return review.commit, then
         # No commit recorded (an older approval), or not that content there: by its digest.
-        commits = gitstore.log(root, ["HEAD"], [path], max_count=_DEPTH)
-        known: dict[str, str | None] = {}
-        for c in commits:
-            known.update(c.versions())
-        specs = [f"{c.sha}:{path}" for c in commits]
-        blobs = gitstore.read_blobs(root, specs, known)
+        found = newest_version(root, path, config, lambda p: p.digest == review.content, _DEPTH)
     except GitError as exc:
         raise WorkflowError(f"cannot read the history of {path}: {exc}") from exc
-    for c, spec in zip(commits, specs):
-        data = blobs.get(spec)
-        then = read_post(path, data, config)[0] if data is not None else None
-        if then is not None and then.digest == review.content:
-            return c.sha, then
-    raise WorkflowError(f"the version of {path} that {review.by} approved (content {review.content}) is not in "
-                     "this clone's history (a shallow clone? `git fetch --unshallow`)")
+    if found is None:
+        raise WorkflowError(f"the version of {path} that {review.by} approved (content {review.content}) is not "
+                            "in this clone's history (a shallow clone? `git fetch --unshallow`)")
+    return found.commit, found.post
