@@ -22,7 +22,7 @@ import websocket
 from conftest import PROJECT, require
 from gulagpub.build import build
 from gulagpub.preview import make_server
-from sitehelp import NOW, bundled, wait_for_line
+from sitehelp import NOW, bundled, commit_all, wait_for_line
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -191,3 +191,44 @@ def test_axe_finds_no_accessibility_violations(served: str, page: Page) -> None:
     # The check sees what it should: an image without a text alternative is one.
     page.js("document.querySelector('main').appendChild(document.createElement('img')).src = '/favicon.svg'")
     assert any(v.startswith("image-alt") for v in violations())
+
+
+VICENTE = "2012-10-20-vicente-monclus-guallar"
+
+
+@pytest.fixture
+def served_with_original(tmp_path: Path) -> Iterator[str]:
+    root = bundled(tmp_path)
+    original = root / "originals" / "es" / f"{VICENTE}.md"
+    original.parent.mkdir(parents=True)
+    original.write_text("---\ntitle: Vicente Monclús Guallar\n---\n\n" + "\n\n".join(
+        f"Párrafo {n}: Vicente Monclús Guallar nació en Abiego, Huesca, y murió en el exilio." for n in range(6)),
+        encoding="utf-8")
+    commit_all(root, "The Spanish original of Vicente")
+    out = tmp_path / "site"
+    build(root, out, now=NOW)
+    server = make_server(out, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_parallel_view_reads_on_a_phone_and_side_by_side_on_a_wide_screen(
+        served_with_original: str, page: Page) -> None:
+    page.open(served_with_original + "/2012/10/20/vicente-monclus-guallar/")
+    link = page.js("document.querySelector('.parallel-link a').href")
+    columns = "getComputedStyle(document.querySelectorAll('.pair')[1]).gridTemplateColumns.split(' ').length"
+    for width, mobile, expected in ((375, True, 1), (1280, False, 2)):
+        page.call("Emulation.setDeviceMetricsOverride", width=width, height=800, deviceScaleFactor=1, mobile=mobile)
+        page.open(link)
+        assert page.js("document.querySelectorAll('.pair .original p').length") == 6
+        assert page.js(columns) == expected, width
+        # Nothing wider than the screen: no sideways scrolling on a phone.
+        assert page.js("document.documentElement.scrollWidth <= window.innerWidth"), width
+        first = page.js("(() => { const p = document.querySelectorAll('.pair')[1]; const o = p.children[0]"
+                        ".getBoundingClientRect(), t = p.children[1].getBoundingClientRect();"
+                        " return [o.top < t.top, o.left < t.left]; })()")
+        assert first == ([True, False] if expected == 1 else [False, True]), width  # above it / beside it
+    assert page.errors() == []

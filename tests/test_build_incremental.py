@@ -129,6 +129,20 @@ def publish_correction(root: Path) -> None:  # published again: the note on the 
     commit_all(root, "Publish the correction", when="2026-11-27T12:09:00+00:00")
 
 
+def store_original(root: Path) -> None:  # the post gets its parallel view, and a link to it
+    p = nth_post(root, 19)
+    (root / "originals/es").mkdir(parents=True, exist_ok=True)
+    (root / "originals/es" / p.name).write_text("---\ntitle: Original\n---\n\nUn párrafo.\n\nOtro.\n")
+    p.write_text(p.read_text().replace("state: published", f"state: published\noriginal: originals/es/{p.name}"))
+    commit_all(root, "Store an original", when="2026-11-27T12:09:30+00:00")
+
+
+def edit_original(root: Path) -> None:  # only the parallel view reads it
+    f = root / "originals/es" / nth_post(root, 19).name
+    f.write_text(f.read_text().replace("Otro.", "Otro párrafo, corregido."))
+    commit_all(root, "Correct the original", when="2026-11-27T12:09:40+00:00")
+
+
 def add_comments(root: Path) -> None:  # comments kept from the old blog show on the post's page
     p = nth_post(root, 4)
     p.with_name(p.name[:-3] + ".comments.yaml").write_text(
@@ -179,6 +193,7 @@ STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ("language", first_language_version), ("retitle-version", retitle_version),
     ("withdraw", withdraw_post), ("private-reason", keep_reason_private),
     ("correct", propose_correction), ("republish", publish_correction),
+    ("original", store_original), ("edit-original", edit_original),
     ("comments", add_comments), ("toot", toot), ("template", change_template), ("settings", change_settings),
     ("no-cache", delete_cache), ("damaged-cache", damage_cache),
 ]
@@ -208,6 +223,8 @@ def test_after_every_kind_of_change_an_incremental_build_equals_a_full_build(
         if name in ("correct", "republish"):
             page = _page_at(out, nth_post(root, 17))
             assert ("Part one, corrected" in page) == ("Corrected on" in page) == (name == "republish")
+        if name == "edit-original":
+            assert "Otro párrafo, corregido." in (next(out.rglob("parallel/index.html"))).read_text(encoding="utf-8")
         if name == "edit":
             assert result.rendered == 1 and result.report.written < 30, result
 

@@ -120,6 +120,10 @@ def test_hostile_and_unusual_posts_give_valid_pages(vnu: list[str], tmp_path: Pa
     (root / "posts" / "hostile.md").write_text(HOSTILE, encoding="utf-8")
     (root / "posts" / "arabic-letter.md").write_text(ARABIC, encoding="utf-8")
     (root / "posts" / "withdrawn-letter.md").write_text(WITHDRAWN, encoding="utf-8")
+    (root / "originals" / "es").mkdir(parents=True)  # the hostile post's parallel view
+    (root / "originals" / "es" / "hostile.md").write_text(
+        '---\ntitle: "<b>Carta</b>"\n---\nUna carta <script>alert(6)</script>.\n\n| a |\n|---|\n| 1 |\n',
+        encoding="utf-8")
     commit_all(root, "Three more posts")
     result = build(root, tmp_path / "site", now=NOW)
     assert result.warnings == [] and result.posts == 7
@@ -128,5 +132,7 @@ def test_hostile_and_unusual_posts_give_valid_pages(vnu: list[str], tmp_path: Pa
     assert problems(vnu, site) == []
     hostile = next(site.glob("2024/05/01/*/index.html")).read_text(encoding="utf-8")
     assert "the year was &lt;b&gt;1931&lt;/b&gt; &amp; not 1932 &lt;script&gt;" in hostile
+    parallel = next(site.glob("2024/05/01/*/parallel/index.html")).read_text(encoding="utf-8")
+    assert "<script>" not in parallel and "Una carta" in parallel
     gone = next(site.glob("2024/05/03/*/index.html")).read_text(encoding="utf-8")
     assert "Reason: A forgery &lt;script&gt;" in gone and "Gone." not in gone

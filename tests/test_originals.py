@@ -63,3 +63,21 @@ def test_bad_originals_are_named_with_what_to_do(repo: Repo):
     repo.write(path, text.replace("originals/es/missing.md", "../etc/passwd"))
     run = gp(repo, "check")
     assert "must name a file in originals/LANG/" in run.out + run.err
+
+
+def test_the_site_shows_the_translation_beside_its_original(repo: Repo, tmp_path):
+    repo.write("originals/es/vicente.md", ORIGINAL + "\nFue detenido en 1950.\n\n```\nuna cita\n\nen dos partes\n```\n")
+    repo.commit("The Spanish original of Vicente", who=TANIA)
+    path = post_in_review(repo)
+    ok(gp(repo, "approve", path, who=BORIS))
+    site = tmp_path / "site"
+    ok(gp(repo, "publish", "--out", str(site), "--now", "2030-12-01T10:00:00Z", "--no-announce", who=ALICE))
+    page = next(site.glob("2030/12/01/vicente/index.html")).read_text(encoding="utf-8")
+    assert '<a href="/2030/12/01/vicente/parallel/">Read it beside the Spanish original</a>' in page
+    view = (site / "2030/12/01/vicente/parallel/index.html").read_text(encoding="utf-8")
+    pairs = view.split('<div class="pair">')[1:]
+    assert len(pairs) == 3  # the longer text sets the rows; a fenced block is one paragraph
+    assert '<div class="original" lang="es"><p>Vicente Monclús Guallar nació en Abiego.</p>' in pairs[0]
+    assert '<div class="translation" lang="en"><p>Vicente was born in Abiego.</p>' in pairs[0]
+    assert "Fue detenido en 1950." in pairs[1] and "una cita\n\nen dos partes" in pairs[2]
+    assert '<div class="translation" lang="en"></div>' in pairs[2]

@@ -221,7 +221,8 @@ class _Build:
         kinds, states, shas, pos = files.col("kind"), files.col("state"), files.col("sha"), files.pos
         withdrawn = {p: shas[pos[p]] for p in reading.paths
                      if states[pos[p]] == "withdrawn" and kinds[pos[p]] in ("post", "translation")}
-        return Inputs(gen, status_urls(load_ledger(self.root)), comments, redirects, withdrawn)
+        return Inputs(gen, status_urls(load_ledger(self.root)), comments, redirects, withdrawn,
+                      _originals(self.root))
 
     def plan(self, reading: Reading, sources: Sources, visible: dict[str, str],
              previous: traces.Traces | None) -> tuple[Planned, Catalog]:
@@ -233,8 +234,10 @@ class _Build:
                           [f.name for f in self.formats])
         inputs = self.inputs(reading, base_gen)
         # (A withdrawal, or an edit of a withdrawn post, is rare: it changes the shape.)
+        # So is an edit of a stored original (originals/: its post's parallel view).
         shape = joined([*visible, "\1", digest(inputs.redirects), "\2",
-                        *[f"{p}\0{sha}" for p, sha in inputs.withdrawn.items()]])
+                        *[f"{p}\0{sha}" for p, sha in inputs.withdrawn.items()], "\3",
+                        *[f"{p}\0{st}" for p, st in inputs.originals.items()]])
         dirty = None
         if previous is not None and previous.shape == shape and previous.base == base_gen:
             dirty = self.changed_since(previous, reading, sources, inputs)
@@ -345,6 +348,26 @@ class _Build:
         traces.save(self.sealer, self.out, self.catalog_changed, traces.Traces(
             self.base_gen, inputs.gen, self.shape, catalog, planned.items, planned.by_path, self.page_shas,
             inputs.mastodon, inputs.comments, report.token, planned.counts))
+
+
+def _originals(root: Path) -> dict[str, tuple[int, int, int]]:
+    """The stored originals (originals/LANG/NAME.md), with their stat; links are not followed."""
+    from .model import ORIGINALS
+
+    top = root / ORIGINALS
+    found: dict[str, tuple[int, int, int]] = {}
+    if not top.is_dir() or top.is_symlink():
+        return found
+    for lang in sorted(os.listdir(top)):
+        folder = top / lang
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".md"):
+                st = os.lstat(folder / name)
+                if stat_mod.S_ISREG(st.st_mode):
+                    found[f"{ORIGINALS}/{lang}/{name}"] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    return found
 
 
 def _human(size: int) -> str:

@@ -206,6 +206,19 @@ class Post:
         return content_digest(self.meta, self.body)
 
 
+ORIGINALS = "originals"  # the folder of the texts translations are made from
+
+
+def original_file(post: Post) -> str | None:
+    """Where `post`'s original text is stored, if it names or implies one: its
+    `original:` field, or originals/LANG/NAME.md for a post translated from LANG."""
+    if post.original_text:
+        return post.original_text
+    from_lang = (post.translation.from_lang if post.translation else None) or (
+        post.source.lang if post.source and post.translation else None)
+    return f"{ORIGINALS}/{from_lang}/{post.name}.md" if from_lang else None
+
+
 def primed(post: Post, meta: dict[str, Any], lines: dict[str, int]) -> Post:
     """`post`, holding the fields read from its front matter (and their lines)
     as they were read, so that they are not read again."""

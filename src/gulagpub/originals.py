@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problem
-from .model import Post, Source, State, Verdict, content_digest, is_valid_lang
+from .model import ORIGINALS, Post, Source, State, Verdict, content_digest, is_valid_lang, original_file
 from .postfile import SOURCE_KEYS, read_front, split
 
-FOLDER = "originals"
+FOLDER = ORIGINALS
 _KEYS = ("title", "lang", "source")
 
 
@@ -37,13 +37,7 @@ class OriginalText:
     digest: str  # content_digest of its fields and text: what an approval records
 
 
-def path_for(post: Post) -> str | None:
-    """Where `post`'s original is stored, if it names or implies one."""
-    if post.original_text:
-        return post.original_text
-    from_lang = (post.translation.from_lang if post.translation else None) or (
-        post.source.lang if post.source and post.translation else None)
-    return f"{FOLDER}/{from_lang}/{post.name}.md" if from_lang else None
+path_for = original_file  # (the rule is the model's: records carry it for the build)
 
 
 def parse(path: str, data: bytes) -> tuple[OriginalText | None, list[Problem]]:

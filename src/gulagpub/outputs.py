@@ -67,6 +67,7 @@ class Inputs:
     comments: dict[str, tuple[int, int, int]]  # the comments files kept from WordPress, with their stat
     redirects: bytes | None  # _redirects (from the WordPress import), as it is
     withdrawn: dict[str, str] = field(default_factory=dict)  # withdrawn posts and versions -> content hash
+    originals: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # originals/ files, with their stat
 
 
 @dataclass
@@ -190,10 +191,20 @@ class Planner:
         others = sorted([self.item(o) for o in family if o != src], key=lambda o: o.rec.lang)
         comments = src[:-3] + ".comments.yaml"
         archived = (self.sources.root / comments).read_bytes() if comments in self.inputs.comments else b""
-        key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
-                     digest(archived))
         pages = self.pages
-        group = [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived)),
+        # Beside its stored original (originals/, listed with the inputs), paragraph by paragraph.
+        original = rec.original_file if rec.original_file in self.inputs.originals else None
+        parallel = None
+        group = []
+        if original is not None:
+            data = (self.sources.root / original).read_bytes()
+            o_lang = original.split("/")[1]
+            parallel = (it.path + "parallel/", o_lang)
+            group.append(Output(file_of(parallel[0]), digest(self.gen, "parallel", it.key, original, digest(data)),
+                                partial(pages.parallel_page, it, parallel[0], original, data)))
+        key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
+                     digest(archived), parallel)
+        group += [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived, parallel)),
                  # Its citation file reads only the post (and the settings).
                  Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)

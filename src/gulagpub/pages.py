@@ -239,7 +239,29 @@ class Pages:
             versions=tuple((o.rec.lang, o.url) for o in others), translation_of=translation_of,
             pdf=_pdf_link(self.sources.html(it.src), it.url))
 
-    def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes) -> bytes:
+    def parallel_page(self, it: Item, path: str, original_path: str, data: bytes) -> bytes:
+        """The post beside its stored original, paragraph by paragraph (render.blocks)."""
+        from itertools import zip_longest
+
+        from . import originals, render
+
+        p = self.sources.post(it.src)
+        original, _ = originals.parse(original_path, data)
+        o_lang = original.lang if original is not None else ""
+        o_blocks = render.blocks(original.body) if original is not None else []
+        rows = [Attrs({"original": Markup(render.markdown_to_html(a)) if a else None,
+                       "translation": Markup(render.markdown_to_html(b)) if b else None})
+                for a, b in zip_longest(o_blocks, render.blocks(p.body))]
+        return self.page("parallel.html", lang=p.lang, dir=direction(p.lang), description=self.sources.summary(it.src),
+                         canonical=absolute(path, self.config), feeds=self.feed_links("/", self.config.site.title),
+                         post=Attrs({"title": p.title, "lang": p.lang, "lang_name": render.language_name(p.lang),
+                                     "dir": direction(p.lang), "href": self.href(it.path)}),
+                         original=Attrs({"title": original.title if original else None, "lang": o_lang,
+                                         "lang_name": render.language_name(o_lang), "dir": direction(o_lang)}),
+                         rows=rows)
+
+    def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes,
+                  parallel: tuple[str, str] | None = None) -> bytes:
         from . import citation, render
 
         src = self.sources
@@ -260,6 +282,8 @@ class Pages:
             "others": [Attrs({"lang": o.rec.lang, "name": render.language_name(o.rec.lang),
                               "title": o.rec.title, "href": self.href(o.path)}) for o in others],
             "versions": versions, "mastodon": mastodon,
+            "parallel": Attrs({"href": self.href(parallel[0]), "lang_name": render.language_name(parallel[1])})
+            if parallel else None,
             "comments": self.archived_comments(archived),
             "source_url": p.source.url if p.source else None,
             "corrections": [Attrs({"date_iso": iso, "date_human": day, "note": note})

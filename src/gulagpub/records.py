@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 from .errors import Problem
-from .model import Post
+from .model import Post, original_file
 
 class Identity(NamedTuple):
     """What names a content file among the others: its slug, id, language and original."""
@@ -108,6 +108,7 @@ class Record(NamedTuple):
     summary: str | None  # plain text, from the rendered body (None: not rendered yet)
     slug_line: int  # where `slug:` and `id:` stand (for messages; 1 when absent)
     id_line: int
+    original_file: str | None = None  # where its original text would be stored (model.original_file)
 
     @classmethod
     def of(cls, post: Post, summary: str | None) -> Record:
@@ -115,7 +116,7 @@ class Record(NamedTuple):
                    post.date.isoformat() if post.date else None, micros(post.date) if post.date else 0,
                    post.updated.isoformat() if post.updated else None, tuple(post.tags),
                    tuple(post.categories), tuple(post.aliases), post.original, post.id, summary,
-                   post.line_of("slug"), post.line_of("id") if post.id else 0)
+                   post.line_of("slug"), post.line_of("id") if post.id else 0, original_file(post))
 
     def form(self) -> tuple[Any, ...]:
         """What places the file among the others (all but its title, summary and `updated:`):

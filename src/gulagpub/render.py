@@ -251,6 +251,30 @@ def human_date(value: str, *, month_first: bool = False) -> str:
     return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def blocks(markdown: str) -> list[str]:
+    """A Markdown text cut into its paragraphs (and other blocks) at blank
+    lines, never inside a fenced code block: what the parallel view pairs."""
+    out: list[str] = []
+    current: list[str] = []
+    fence: str | None = None
+    for line in markdown.replace("\r\n", "\n").split("\n"):
+        m = _FENCE.match(line)
+        if m and (fence is None or m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)):
+            fence = m.group(1) if fence is None else None
+        if not line.strip() and fence is None:
+            if current:
+                out.append("\n".join(current))
+                current = []
+            continue
+        current.append(line)
+    if current:
+        out.append("\n".join(current))
+    return out
+
+
 def correction_lines(post: Post) -> list[tuple[str, str, str]]:
     """Each published correction of a post as (ISO day, '12 December 2026',
     note), oldest first: its page and feed entry say 'Corrected on DAY: NOTE'."""
