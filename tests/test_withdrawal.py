@@ -10,7 +10,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import ALICE, BORIS, Repo
+from conftest import ALICE, BORIS, TANIA, Repo
 from flow import gp, ok
 
 POST = "posts/2026-01-05-letter.md"
@@ -94,3 +94,17 @@ def test_language_versions_are_never_published_or_announced_after_their_post(blo
     status = json.loads(ok(gp(repo, "status", "--json")).out)
     rows = status if isinstance(status, list) else status["posts"]
     assert {r["path"]: r["state"] for r in rows}[ES] == "withdrawn"
+
+
+def test_only_an_editor_changes_the_reason_a_page_gives(blog: tuple[Repo, Path]) -> None:
+    repo, _ = blog
+    ok(gp(repo, "withdraw", POST, "--reason", "A forgery", who=BORIS))
+    base = repo.git("rev-parse", "HEAD").strip()
+    repo.write(POST, repo.read(POST).replace("reason: A forgery", "reason: Censored by the editors"))
+    repo.commit("My reason", who=TANIA)
+    run = gp(repo, "check", "--base", base)
+    assert run.code == 1 and "changed the withdrawal" in run.out + run.err
+    repo.git("reset", "-q", "--hard", base)
+    repo.write(POST, repo.read(POST).replace("reason: A forgery", "reason: A forgery\n  public: false"))
+    repo.commit("Keep it private", who=ALICE)
+    assert ok(gp(repo, "check", "--base", base)).code == 0

@@ -331,6 +331,10 @@ def change_problems(ch: FileChange) -> list[Problem]:
             bad("correction", f"changed who proposed the correction ({ch.old.correction.by} -> "
                               f"{new.correction.by}); that stays as it was proposed")
 
+    if ch.old is not None and ch.old.state == new.state == State.WITHDRAWN and ch.old.withdrawn != new.withdrawn \
+            and (actor is None or not actor.has(Role.EDITOR)) and not publisher:
+        # (Not content, so no digest sees it; the page at the post's address shows the reason.)
+        bad("withdrawn", "changed the withdrawal (its reason, or whether the page gives it); only an editor may")
     if ch.old is not None and ch.old.state in (State.PUBLISHED, State.WITHDRAWN) \
             and (actor is None or not actor.has(Role.EDITOR)):
         # What readers, feeds and the bot know a published post by: its id and
