@@ -408,9 +408,11 @@ def publish(obj: Ctx, out: Path | None, now_text: str | None, dry_run: bool, do_
 def serve(obj: Ctx, port: int, out: Path | None, drafts: bool) -> None:
     """Preview the site on http://127.0.0.1:PORT/, rebuilding when files change.
 
-    Serves on 127.0.0.1 only. Edits to posts, pages, translations, templates
-    or gulagpub.toml trigger a rebuild (problems are printed, the last good
-    site stays up). Stop with Ctrl-C.
+    Serves on 127.0.0.1 only, under the path of base_url as the host will
+    (a GitHub Pages project site at https://NAME.github.io/blog/ is served at
+    http://127.0.0.1:PORT/blog/), with the site's own 404 page. Edits to
+    posts, pages, translations, templates or gulagpub.toml trigger a rebuild
+    (problems are printed, the last good site stays up). Stop with Ctrl-C.
 
     \b
     Example:
@@ -432,15 +434,20 @@ def serve(obj: Ctx, port: int, out: Path | None, drafts: bool) -> None:
         except GulagpubError as exc:
             click.echo(f"error: {exc}", err=True)
 
+    from urllib.parse import urlsplit
+
+    from .content import load_config
+
     build_site(root, target, now=_when(None), drafts=drafts, progress=_progress)
+    base_path = urlsplit(load_config(root).site.base_url).path or "/"
     try:
-        server = make_server(target, port)
+        server = make_server(target, port, base_path)
     except OSError as exc:
         raise UsageError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try --port 0") from exc
     stop = threading.Event()
     watcher = threading.Thread(target=watch, args=(root, rebuild, stop), daemon=True)
     watcher.start()
-    click.echo(f"serving {target} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", err=True)
+    click.echo(f"serving {target} on http://127.0.0.1:{server.server_address[1]}{base_path} (Ctrl-C stops)", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
