@@ -191,3 +191,31 @@ def test_axe_finds_no_accessibility_violations(served: str, page: Page) -> None:
     # The check sees what it should: an image without a text alternative is one.
     page.js("document.querySelector('main').appendChild(document.createElement('img')).src = '/favicon.svg'")
     assert any(v.startswith("image-alt") for v in violations())
+
+
+def test_a_person_opening_a_feed_sees_a_page_saying_how_to_subscribe(served: str, page: Page) -> None:
+    """feed.xsl, through Chromium's own XSLT engine. Browsers apply a feed's
+    stylesheet when it is served as XML (text/xml, application/xml), which is
+    what this server sends here; docs/publishing.md says what hosts send."""
+    import mimetypes
+
+    before = {ext: mimetypes.types_map.get(ext) for ext in (".atom", ".rss")}
+    mimetypes.add_type("text/xml", ".atom")
+    mimetypes.add_type("text/xml", ".rss")
+    try:
+        for feed in ("/feed.atom", "/tag/gulag/feed.rss"):
+            page.open(served + feed)
+            assert page.js("document.querySelector('h1') && document.querySelector('h1').textContent") == \
+                "Anarchists in the Gulag (and prison and exile)" + (" – Tag: gulag" if "tag" in feed else "")
+            assert page.js("document.querySelector('.feed-note').textContent").startswith("This is a web feed.")
+            titles = page.js("Array.from(document.querySelectorAll('ol.posts a')).map(a => a.textContent)")
+            assert "Vicente Monclús Guallar, Spanish Libertarian victimised in the USSR" in titles, feed
+            hrefs = page.js("Array.from(document.querySelectorAll('ol.posts a')).map(a => a.getAttribute('href'))")
+            assert all(h.startswith("https://gulaganarchists.github.io/") for h in hrefs)
+            assert page.js("getComputedStyle(document.body).maxWidth") != "none"  # the site's stylesheet applies
+    finally:
+        for ext, media_type in before.items():
+            if media_type is None:
+                mimetypes.types_map.pop(ext, None)
+            else:
+                mimetypes.add_type(media_type, ext)
