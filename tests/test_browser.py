@@ -219,3 +219,34 @@ def test_a_person_opening_a_feed_sees_a_page_saying_how_to_subscribe(served: str
                 mimetypes.types_map.pop(ext, None)
             else:
                 mimetypes.add_type(media_type, ext)
+
+
+def test_a_relative_links_preview_opens_from_disk_with_styles_and_working_links(tmp_path: Path, page: Page) -> None:
+    """`build --drafts --relative-links` (the pull-request preview): opened as
+    files, with no server, every page is styled and every link to the site
+    reaches a file that is there."""
+    root = bundled(tmp_path)
+    draft = root / "posts" / "2026-11-20-a-draft.md"
+    draft.write_text("---\ntitle: A draft letter\nstate: review\ndate: 2026-11-20 10:00\ntags: [gulag]\n---\n\n"
+                     "See [the home page](/) and [Vicente](/2012/10/20/vicente-monclus-guallar/).\n")
+    out = tmp_path / "preview"
+    build(root, out, now=NOW, drafts=True, relative_links=True)
+    start = (out / "index.html").as_uri()
+    to_visit, seen = [start], set()
+    while to_visit:
+        url = to_visit.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        page.open(url)
+        assert page.js("getComputedStyle(document.body).maxWidth") != "none", url  # style.css was found
+        for link in page.js("Array.from(document.querySelectorAll('a[href], link[href], img[src]'))"
+                            ".map(a => a.href || a.src)"):
+            link = link.split("#")[0]
+            if not link.startswith("file://"):
+                continue
+            target = Path(urllib.request.url2pathname(link[len("file://"):]))
+            assert target.is_file(), f"{url} links to {link}, which is not there"
+            if link.endswith(".html"):
+                to_visit.append(link)
+    assert len(seen) >= 9 and any("a-draft" in u for u in seen)

@@ -303,9 +303,12 @@ def _out(obj: Ctx, out: Path | None) -> Path:
                    "(by default the build waits for it).")
 @click.option("--allow-shallow", is_flag=True,
               help="Build a shallow clone anyway (the times posts last changed may be wrong).")
+@click.option("--relative-links", is_flag=True,
+              help="Link pages to each other by relative paths to their files, so that the site opens "
+                   "from disk without a server (a preview, e.g. of a pull request; never deploy it).")
 @click.pass_obj
 def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool, no_wait: bool,
-          allow_shallow: bool) -> None:
+          allow_shallow: bool, relative_links: bool) -> None:
     """Build the static site and its feeds from the published posts.
 
     Writes pages, Atom/RSS/JSON feeds (site, per language, tag, category),
@@ -322,13 +325,14 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
     Example:
       gulagpub build
       gulagpub build --out /tmp/site --now 2026-11-27T12:00:00Z
+      gulagpub build --drafts --relative-links --out /tmp/preview   # open /tmp/preview/index.html
     """
     from .build import build as build_site
 
     root = obj.root
     target = _out(obj, out)
     result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress, wait=not no_wait,
-                        dry_run=dry_run, allow_shallow=allow_shallow)
+                        dry_run=dry_run, allow_shallow=allow_shallow, relative_links=relative_links)
     if dry_run:
         for w in result.warnings:
             click.echo(f"warning: {w}", err=True)
