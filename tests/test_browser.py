@@ -84,10 +84,8 @@ class Page:
         return out
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    root = bundled(tmp_path)
-    out = tmp_path / "site"
+def serve_built(root: Path, out: Path) -> Iterator[str]:
+    """The site of `root`, built into `out` and served on 127.0.0.1 while the test runs."""
     build(root, out, now=NOW)
     server = make_server(out, 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -95,6 +93,11 @@ def served(tmp_path: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    yield from serve_built(bundled(tmp_path), tmp_path / "site")
 
 
 @pytest.fixture
@@ -205,14 +208,7 @@ def served_with_original(tmp_path: Path) -> Iterator[str]:
         f"Párrafo {n}: Vicente Monclús Guallar nació en Abiego, Huesca, y murió en el exilio." for n in range(6)),
         encoding="utf-8")
     commit_all(root, "The Spanish original of Vicente")
-    out = tmp_path / "site"
-    build(root, out, now=NOW)
-    server = make_server(out, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    yield from serve_built(root, tmp_path / "site")
 
 
 def test_the_parallel_view_reads_on_a_phone_and_side_by_side_on_a_wide_screen(
