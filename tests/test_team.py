@@ -84,3 +84,24 @@ def test_dry_run_commits_nothing(repo: Repo) -> None:
     run = ok(gp(repo, "team", "remove", "tania@example.org", "--dry-run", who=BORIS))
     assert run.out.startswith("would commit: Remove Tania Translator from the team")
     assert repo.git("rev-parse", "HEAD").strip() == head
+
+
+def test_an_editors_langs_limit_the_language_versions_they_approve(repo: Repo) -> None:
+    from flow import into_english
+
+    into_english(repo)
+    ok(gp(repo, "new", "Vicente", "--slug", "vicente", who=ALICE))
+    repo.write("posts/vicente.md", repo.read("posts/vicente.md") + "\nVicente was born in Abiego.\n")
+    repo.commit("Write", who=ALICE)
+    ok(gp(repo, "translate", "vicente", "--lang", "es", "--translator", "tania@example.org", who=ALICE))
+    path = "translations/es/vicente.md"
+    repo.write(path, repo.read(path).replace("Abiego", "Abiego (es)"))
+    repo.commit("Translate", who=TANIA)
+    ok(gp(repo, "submit", path, who=TANIA))
+    run = gp(repo, "approve", path, who=BORIS)  # Boris reads en and ru
+    assert (run.code, run.err) == (1, f"error: cannot approve {path}: Boris Editor <boris@example.org> reviews en, "
+                                      f"ru (their langs in gulagpub.toml), not 'es', the language of {path}; an "
+                                      "editor who reads it approves it (or an editor adds the language: `gulagpub "
+                                      "team set boris@example.org --lang ...`); another editor must approve it\n")
+    ok(gp(repo, "team", "set", "boris-gh", "--lang", "en", "--lang", "ru", "--lang", "es", who=ALICE))
+    ok(gp(repo, "approve", path, who=BORIS))

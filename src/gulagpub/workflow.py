@@ -216,6 +216,10 @@ def refusal(review: Review, post: Post, config: Config) -> str | None:
         return f"self-approval: {who(member)} is the author of {post.path}"
     if is_translator(member, post):
         return f"self-approval: {who(member)} is a translator of {post.path}"
+    if post.kind == Kind.TRANSLATION and member.langs and post.lang.lower() not in {x.lower() for x in member.langs}:
+        return (f"{who(member)} reviews {', '.join(member.langs)} (their langs in gulagpub.toml), not "
+                f"'{post.lang}', the language of {post.path}; an editor who reads it approves it (or an editor "
+                f"adds the language: `gulagpub team set {member.email} --lang ...`)")
     return None
 
 
