@@ -441,3 +441,28 @@ def test_the_publisher_is_not_a_person_on_the_team(repo):
     assert run.code == 1
     assert "publisher.email tania@example.org is also a team member's; the publisher is the bot's own identity, " \
            "which no person commits as" in run.out + run.err
+
+
+def test_a_translator_submitting_her_own_original_draft_passes(repo):
+    branch(repo, "tania-writes")
+    repo.write("posts/butyrki.md", "---\ntitle: Butyrki\nstate: draft\nauthor: Tania Translator\n---\n\nMine.\n")
+    repo.commit("Draft", who=TANIA)
+    repo.write("posts/butyrki.md", repo.read("posts/butyrki.md").replace("state: draft", "state: review"))
+    repo.commit("Submit", who=TANIA)
+    run = gp(repo, "check", "--base", "main")
+    assert run.code == 0, run.err
+
+
+def test_naming_herself_the_author_does_not_let_a_translator_submit_someone_elses_draft(repo):
+    repo.write("posts/essay.md", "---\ntitle: Essay\nstate: draft\nauthor: Boris Editor\n---\n\nHis.\n")
+    repo.commit("Draft", who=BORIS)
+    branch(repo, "tania-takes")
+    repo.write("posts/essay.md", repo.read("posts/essay.md").replace("state: draft", "state: review")
+               .replace("Boris Editor", "Tania Translator"))
+    sha = repo.commit("Submit", who=TANIA)
+    run = gp(repo, "check", "--base", "main")
+    assert run.code == 1
+    assert run.lines == [
+        f"posts/essay.md:3: commit {sha[:10]} by tania@example.org: draft -> review: Tania Translator "
+        "<tania@example.org> is not the author of posts/essay.md; only its author or an editor may submit an "
+        "original draft"]

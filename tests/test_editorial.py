@@ -109,13 +109,30 @@ def test_an_original_post_goes_from_draft_to_review_by_an_editor(repo):
     repo.write("posts/essay.md", "---\ntitle: Essay\nstate: draft\nauthor: Boris Editor\n---\n\nMine.\n")
     repo.commit("Draft", who=BORIS)
     act_as(repo.root, TANIA)
-    with pytest.raises(PermissionDenied, match="only a team member with the editor role may"):
+    with pytest.raises(PermissionDenied) as refused:
         editorial.submit(repo.root, "essay")
+    assert str(refused.value) == ("cannot submit posts/essay.md: Tania Translator <tania@example.org> is not the "
+                                  "author of posts/essay.md; only its author or an editor may submit an original draft")
     act_as(repo.root, ALICE)
     editorial.submit(repo.root, "essay")
     assert state(repo, "essay") == State.REVIEW
     editorial.request_changes(repo.root, "essay", "Shorter, please", NOW)
     assert state(repo, "essay") == State.DRAFT
+
+
+def test_a_translator_submits_an_original_draft_they_wrote(repo):
+    act_as(repo.root, TANIA)
+    editorial.new(repo.root, "Memories of Butyrki", slug="butyrki")
+    repo.write("posts/butyrki.md", repo.read("posts/butyrki.md") + "\nWhat I remember.\n")
+    repo.commit("Write", who=TANIA)
+    editorial.submit(repo.root, "butyrki")
+    assert state(repo, "butyrki") == State.REVIEW
+    with pytest.raises(PermissionDenied) as refused:
+        editorial.approve(repo.root, "butyrki", NOW)
+    assert str(refused.value) == "Tania Translator <tania@example.org> may not approve: only an editor may; ask an editor"
+    act_as(repo.root, BORIS)
+    editorial.approve(repo.root, "butyrki", NOW)
+    assert state(repo, "butyrki") == State.APPROVED
 
 
 def test_withdraw_needs_an_editor_and_keeps_the_reason(repo):

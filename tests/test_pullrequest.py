@@ -125,6 +125,8 @@ def signed_blog(blog: Repo, tmp_path: Path) -> tuple[Repo, Path]:
     config = blog.read("gulagpub.toml").replace("approvals_required = 1",
                                                  "approvals_required = 1\nsigned_approvals = true")
     config = config.replace('github = "boris-gh"', f'github = "boris-gh"\nsigning_key = "{public}"')
+    # Boris reviews the Spanish version: an editor approves only the languages they read.
+    config = config.replace('langs = ["en", "ru"]', 'langs = ["en", "ru", "es"]')
     blog.write("gulagpub.toml", config)
     blog.commit("Sign approvals", who=ALICE)
     blog.git("checkout", "-q", "translation")

@@ -278,7 +278,7 @@ def change_problems(ch: FileChange) -> list[Problem]:
             bad("state", f"{label(source)} -> {new.state} is not a step of the workflow (see docs/workflow.md)")
         else:
             if actor is not None and not publisher:
-                why = may(actor, t, new)
+                why = may(actor, t, new, ch.old)
                 if why:
                     bad("state", f"{t}: {why}")
             if t.action == Action.IMPORT and not c.trailer("Imported-from"):

@@ -30,7 +30,7 @@ from .config import CONFIG_FILE, Config, Member, Role, parse_config
 from .errors import ConfigError, Problem, UsageError
 from .history import link_problems, parse_version, signatures, verify_base
 from .model import Post, State, kind_of
-from .workflow import TRANSITIONS, Action, label, member_by_email, transition
+from .workflow import TRANSITIONS, Action, label, member_by_email, misfit, transition
 
 PR = "pull-request"  # the pseudo-commit id of "what the pull request author changed"
 
@@ -54,7 +54,7 @@ def author_of(config: Config, login: str) -> Author:
     return Author(login, config.member(github=login))
 
 
-def _steps(source: State | None, target: State, roles: frozenset[object]) -> list[State] | None:
+def _steps(source: State | None, target: State, roles: frozenset[object], post: Post) -> list[State] | None:
     """The shortest way through the workflow table from `source` to `target`
     using only steps these roles may take (the states after each step), or
     None. A pull request may hold several steps (create, then submit)."""
@@ -64,7 +64,7 @@ def _steps(source: State | None, target: State, roles: frozenset[object]) -> lis
         state, path = queue.popleft()
         for t in TRANSITIONS:
             if t.source != state or t.target in seen or not (t.roles & roles) \
-                    or t.action in (Action.IMPORT, Action.PUBLISH):
+                    or t.action in (Action.IMPORT, Action.PUBLISH) or misfit(t, post):
                 continue
             if t.target == target:
                 return path + [target]
@@ -81,10 +81,10 @@ def _net_change(info: CommitInfo, path: str, config: Config, old: Post | None, n
     if new is None or new.state == source or transition(source, new.state) is not None:
         return change_problems(FileChange(info, path, config, old, new))
     member = member_by_email(config, info.author_email)
-    steps = _steps(source, new.state, frozenset(member.roles) if member else frozenset())
+    steps = _steps(source, new.state, frozenset(member.roles) if member else frozenset(), new)
     if steps is None:
         problems = change_problems(FileChange(info, path, config, old, new))
-        if member is not None and _steps(source, new.state, frozenset(Role)) is not None:
+        if member is not None and _steps(source, new.state, frozenset(Role), new) is not None:
             problems = [p for p in problems if "is not a step of the workflow" not in p.message]
             problems.append(Problem(path, new.line_of("state"), (
                 f"{label(source)} -> {new.state}: only an editor can mark a post {new.state}; set "

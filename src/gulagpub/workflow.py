@@ -62,8 +62,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                "an editor assigns a translator, or a translator takes the post"),
     Transition(State.TRANSLATION, State.REVIEW, Action.SUBMIT, _ET,
                "the translator (or an editor) submits the translation for review"),
-    Transition(State.DRAFT, State.REVIEW, Action.SUBMIT, _E,
-               "an editor submits an original, non-translated post for review"),
+    Transition(State.DRAFT, State.REVIEW, Action.SUBMIT, _ET,
+               "an editor, or its author, submits an original, non-translated post for review"),
     Transition(State.REVIEW, State.APPROVED, Action.APPROVE, _E,
                "enough editors approved the current content"),
     Transition(State.REVIEW, State.DRAFT, Action.REQUEST_CHANGES, _E,
@@ -277,14 +277,25 @@ def missing_for(target: State, post: Post, config: Config) -> list[str]:
     return []
 
 
-def may(member: Member | None, t: Transition, post: Post) -> str | None:
-    """Why `member` may not make transition `t` on `post` (None: they may).
-    `post` is the post as it is after the transition."""
-    if member is None:
-        return "not on the team; an editor adds people with `gulagpub team add`"
+def misfit(t: Transition, post: Post) -> str | None:
+    """Why step `t` is not one this kind of post takes, whoever takes it
+    (None: it is)."""
     if t.source == State.DRAFT and t.target == State.REVIEW and is_translation(post):
         return (f"{post.path} is a translation in draft; it goes through translation first: assign its "
                 f"translator (`gulagpub assign {post.path} EMAIL`), who then submits it")
+    return None
+
+
+def may(member: Member | None, t: Transition, post: Post, before: Post | None = None) -> str | None:
+    """Why `member` may not make transition `t` on `post` (None: they may).
+    `post` is the post as it is after the transition, `before` as it was (its
+    author is the one who may submit an original draft: a commit that names
+    someone else the author does not make them so)."""
+    if member is None:
+        return "not on the team; an editor adds people with `gulagpub team add`"
+    why = misfit(t, post)
+    if why:
+        return why
     if not (member.roles & t.roles):
         roles = " or ".join(sorted(r.value for r in t.roles))
         return (f"{who(member)} may not {t.action.value} ({t}): only a team member with the "
@@ -292,7 +303,10 @@ def may(member: Member | None, t: Transition, post: Post) -> str | None:
     if not member.has(Role.EDITOR):
         if t.action == Action.ASSIGN and not is_translator(member, post):
             return f"a translator may only assign a post to themselves, and {who(member)} is not its translator"
-        if t.action == Action.SUBMIT and not is_translator(member, post):
+        if t.action == Action.SUBMIT and t.source == State.DRAFT and not is_author(member, before or post):
+            return (f"{who(member)} is not the author of {post.path}; only its author or an editor may "
+                    "submit an original draft")
+        if t.action == Action.SUBMIT and t.source != State.DRAFT and not is_translator(member, post):
             return f"{who(member)} is not a translator of {post.path}; only its translator or an editor may submit it"
         if t.action == Action.CREATE and t.target == State.TRANSLATION and not is_translator(member, post):
             return "a translator may only create a language version assigned to themselves"
