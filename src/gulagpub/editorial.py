@@ -42,6 +42,7 @@ from .workflow import (
     member_named,
     missing_for,
     missing_for_approved,
+    not_a_step,
     refusal,
     tally,
     transition,
@@ -147,8 +148,7 @@ def _check_move(desk: Desk, old: Post | None, new: Post, doing: str) -> Transiti
     source = old.state if old is not None else None
     t = transition(source, new.state)
     if t is None:
-        raise WorkflowError(f"cannot {doing}: {new.path} is {label(source)}, and {label(source)} -> "
-                            f"{new.state} is not a step of the workflow (see docs/workflow.md)")
+        raise WorkflowError(f"cannot {doing}: {new.path} is {label(source)}, and {not_a_step(source, new.state)}")
     why = may(desk.member, t, new)
     if why:
         raise PermissionDenied(f"cannot {doing}: {why}")

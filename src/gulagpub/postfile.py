@@ -18,6 +18,7 @@ from typing import Any
 from .frontyaml import MAX_ALIASES, load_fields, read_front  # noqa: F401 - read_front: part of this module's API
 from .config import DEFAULT_LIMITS, Config, LimitSettings
 from .errors import Problem
+from .workflow import START_AFRESH
 from .model import (
     Kind,
     Post,
@@ -70,6 +71,14 @@ def split(text: str) -> tuple[str | None, str]:
             return None, text
 
 
+def _conflict_line(text: str) -> int:
+    """The line of git's first conflict marker in `text` (0: none)."""
+    if text.startswith("<<<<<<< "):
+        return 1
+    at = text.find("\n<<<<<<< ")
+    return text.count("\n", 0, at + 1) + 1 if at >= 0 else 0
+
+
 def read_post(path: str, data: bytes, config: Config) -> tuple[Post | None, list[Problem]]:
     """`parse_post` with the site's language, time zone and limits."""
     return parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz, limits=config.limits)
@@ -115,6 +124,11 @@ def parse_post(
             "(git config core.autocrlf input, or your editor's 'LF' setting)")
         text = text.replace("\r\n", "\n").replace("\r", "\n")
 
+    conflict = _conflict_line(text)
+    if conflict:
+        bad(conflict, f"an unresolved merge conflict (a '<<<<<<<' line): keep one side, or both where they "
+                      f"add to a list, and delete the '<<<<<<<', '=======' and '>>>>>>>' lines; {START_AFRESH}")
+        return None, problems
     fm, body = split(text)
     if fm is None:
         bad(1, "no front matter: the file must start with a '---' line, the YAML fields "

@@ -83,6 +83,26 @@ def label(state: State | None) -> str:
     return "(new)" if state is None else state.value
 
 
+# A branch whose pull request was merged is done: what it holds is behind
+# main, and work on it again conflicts with what editors did since.
+START_AFRESH = ("if this branch's pull request was merged before, it is done: start a new branch from "
+                "upstream/main (`git fetch upstream` then `git switch -c NEW-NAME upstream/main`, or on GitHub "
+                "sync your fork and make a new branch) and make the change there")
+
+_ORDER = {s: i for i, s in enumerate(State)}
+
+
+def goes_back(source: State | None, target: State) -> bool:
+    """A move to a state a post has already passed (as on a reused branch)."""
+    return source is not None and _ORDER[target] <= _ORDER[source]
+
+
+def not_a_step(source: State | None, target: State) -> str:
+    """Why a move outside the table is refused, and what to do."""
+    message = f"{label(source)} -> {target} is not a step of the workflow (see docs/workflow.md)"
+    return message + (f"; {START_AFRESH}" if goes_back(source, target) else "")
+
+
 def transition(source: State | None, target: State) -> Transition | None:
     """The table's entry for this move (None: the move is not allowed)."""
     for t in TRANSITIONS:
