@@ -330,3 +330,24 @@ def test_withdrawing_a_post_withdraws_its_published_language_versions_in_one_com
     assert "Post: translations/es/p.md" in last_message(repo)
     # The check of the range proves an editor made both moves.
     assert gp(repo, "check", "--base", base).code == 0
+
+
+def test_new_and_translate_take_the_date_tags_categories_and_summary(repo):
+    from flow import gp, ok
+
+    ok(gp(repo, "new", "Vicente", "--slug", "vicente", "--source-lang", "es", "--source-publication", "O Crabero",
+          "--date", "2012-10-20 14:32", "--tag", "Spain", "--tag", "CNT", "--category", "Biographies",
+          "--summary", "An Aragonese anarchist in the Gulag.", who=ALICE))
+    post = load(repo.root).find("posts/vicente.md")
+    assert (post.date.isoformat(), post.tags, post.categories, post.summary) == (
+        "2012-10-20T14:32:00+02:00", ("Spain", "CNT"), ("Biographies",), "An Aragonese anarchist in the Gulag.")
+    assert post.source.lang == "es" and post.source.publication == "O Crabero"
+    ok(gp(repo, "translate", "vicente", "--lang", "ru", "--summary", "Арагонский анархист в ГУЛАГе.",
+          "--tag", "Испания", "--date", "2012-10-21", who=ALICE))
+    version = load(repo.root).find("translations/ru/vicente.md")
+    assert (version.summary, version.tags, version.categories, version.date.date().isoformat()) == (
+        "Арагонский анархист в ГУЛАГе.", ("Испания",), ("Biographies",), "2012-10-21")
+    run = gp(repo, "new", "Other", "--date", "20.10.2012", who=ALICE)
+    assert (run.code, run.err) == (2, "error: --date '20.10.2012' is not a date: write it as YYYY-MM-DD, or "
+                                      "YYYY-MM-DD HH:MM with the time (optionally with the zone, +01:00), like "
+                                      "2024-01-05 10:00\n")

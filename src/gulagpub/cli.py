@@ -243,8 +243,8 @@ def check(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool
     from .gitstore import require_history
 
     content = obj.load()
-    problems = list(content.problems) + state_problems(content.posts, content.config)
-    problems += original_problems(content.root, content.posts)
+    state = state_problems(content.posts, content.config)
+    changes: list[Any] = []
     if base is not None:
         require_history(content.root, "`check --base`", allow_shallow=allow_shallow,
                         warn=lambda m: click.echo(f"warning: {m}", err=True))
@@ -253,9 +253,13 @@ def check(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool
 
         if base is None:
             raise UsageError("--pr-author needs --base REF (the branch the pull request goes into)")
-        problems += pr_problems(content.root, base, pr_author)
+        changes = pr_problems(content.root, base, pr_author)
+        # A file the pull request is told how to fix: its state's problems say the same less plainly.
+        told = {p.path for p in changes}
+        state = [p for p in state if p.path not in told]
     elif base is not None:
-        problems += range_problems(content.root, base)
+        changes = range_problems(content.root, base)
+    problems = list(content.problems) + state + original_problems(content.root, content.posts) + changes
     annotate = os.environ.get("GITHUB_ACTIONS") == "true"
     for p in problems:
         click.echo(_say(str(p)))
@@ -754,6 +758,19 @@ def team_remove(obj: Ctx, member: str, dry_run: bool, no_wait: bool) -> None:
         _done(editorial.team_remove(obj.root, member, dry_run=dry_run))
 
 
+def details_options(f: Any) -> Any:
+    """--date, --tag, --category and --summary, as `new` and `translate` take them."""
+    for option in reversed((
+        click.option("--date", help="Publication date: YYYY-MM-DD or 'YYYY-MM-DD HH:MM' (the site's time zone)."),
+        click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag (repeat for several)."),
+        click.option("--category", "categories", multiple=True, metavar="NAME",
+                     help="A category (repeat for several)."),
+        click.option("--summary", help="One or two sentences for lists, feeds and announcements."),
+    )):
+        f = option(f)
+    return f
+
+
 @main.command()
 @click.argument("title")
 @click.option("--slug", help="File name and URL slug (default: made from the title).")
@@ -764,50 +781,64 @@ def team_remove(obj: Ctx, member: str, dry_run: bool, no_wait: bool) -> None:
 @click.option("--source-publication", help="Where the original appeared.")
 @click.option("--source-via", help="Through whom or what it reached us.")
 @click.option("--source-url", help="Link to the original.")
+@click.option("--source-lang", metavar="LANG", help="Language of the original (default: --translate-from).")
+@details_options
 @dry_run_option
 @no_wait_option
 @click.pass_obj
 def new(obj: Ctx, title: str, slug: str | None, lang: str | None, translate_from: str | None,
         source_title: str | None, source_author: str | None, source_publication: str | None,
-        source_via: str | None, source_url: str | None, dry_run: bool, no_wait: bool) -> None:
+        source_via: str | None, source_url: str | None, source_lang: str | None, date: str | None,
+        tags: tuple[str, ...], categories: tuple[str, ...], summary: str | None, dry_run: bool,
+        no_wait: bool) -> None:
     """Start a draft posts/SLUG.md with you as its author; one commit.
+
+    With --date the draft has its address (and its preview its URL) from
+    the start; tags, categories and the summary can be given at once too.
 
     \b
     Example:
       gulagpub new "Vicente Monclús Guallar" --translate-from es \\
-          --source-publication "O Crabero" --source-via Huesca-Info
+          --source-publication "O Crabero" --source-via Huesca-Info \\
+          --date 2012-10-20 --tag Spain --category Biographies
     """
     from . import editorial
 
     source = {"title": source_title, "author": source_author, "publication": source_publication,
-              "via": source_via, "url": source_url}
+              "via": source_via, "url": source_url, "lang": source_lang}
+    details = editorial.Details(date, tags, categories, summary)
     with _writing(obj.root, f"new {title}", no_wait, dry_run):
         _done(editorial.new(obj.root, title, slug=slug, lang=lang, translate_from=translate_from,
-                            source={k: v for k, v in source.items() if v}, dry_run=dry_run))
+                            source={k: v for k, v in source.items() if v}, details=details, dry_run=dry_run))
 
 
 @main.command()
 @click.argument("post")
 @click.option("--lang", required=True, help="The language of the new version.")
 @click.option("--translator", metavar="EMAIL", help="Assign this translator at once (state translation).")
+@details_options
 @dry_run_option
 @no_wait_option
 @click.pass_obj
-def translate(obj: Ctx, post: str, lang: str, translator: str | None, dry_run: bool, no_wait: bool) -> None:
+def translate(obj: Ctx, post: str, lang: str, translator: str | None, date: str | None, tags: tuple[str, ...],
+              categories: tuple[str, ...], summary: str | None, dry_run: bool, no_wait: bool) -> None:
     """Start a language version translations/LANG/NAME.md of POST; one commit.
 
     The new file copies the post's fields and text, records the language
     it is translated from and the post's content digest (so `status` can
-    tell when the post changes afterwards).
+    tell when the post changes afterwards). --tag, --category and --summary
+    (in the new language) replace the post's.
 
     \b
     Example:
-      gulagpub translate vicente-monclus-guallar --lang es --translator tania@example.org
+      gulagpub translate vicente-monclus-guallar --lang es --translator tania@example.org \\
+          --summary "Un anarquista aragonés en el Gulag"
     """
     from . import editorial
 
+    details = editorial.Details(date, tags, categories, summary)
     with _writing(obj.root, f"translate {post}", no_wait, dry_run):
-        _done(editorial.translate(obj.root, post, lang, translator=translator, dry_run=dry_run))
+        _done(editorial.translate(obj.root, post, lang, translator=translator, details=details, dry_run=dry_run))
 
 
 @main.command()

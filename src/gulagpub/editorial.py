@@ -31,7 +31,7 @@ from .config import (
 from .content import Content, load
 from .errors import PermissionDenied, UsageError, WorkflowError
 from .model import Kind, Post, Review, State, Verdict, is_valid_lang, is_valid_slug
-from .postfile import read_post, render_post, update_meta
+from .postfile import DATE_FORMAT, read_post, render_post, to_datetime, update_meta
 from .workflow import (
     Transition,
     is_person,
@@ -382,9 +382,35 @@ def settings_key(desk: Desk, editor: Member) -> str | None:
 
 # --- new drafts and language versions -----------------------------------------------
 
+@dataclass(frozen=True)
+class Details:
+    """What a new draft or language version may be given at once, so that its
+    preview has its address and its listing its summary (`new`, `translate`)."""
+
+    date: str | None = None  # YYYY-MM-DD or YYYY-MM-DD HH:MM, as in front matter
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    summary: str | None = None
+
+    def fields(self, tz: Any) -> dict[str, Any]:
+        """The front-matter fields these set (a date checked as the file's would be)."""
+        out: dict[str, Any] = {}
+        if self.date is not None:
+            if to_datetime(self.date.strip(), tz, lambda m: None) is None:
+                raise UsageError(f"--date {self.date!r} is not a date: {DATE_FORMAT}")
+            out["date"] = self.date.strip()
+        if self.tags:
+            out["tags"] = list(self.tags)
+        if self.categories:
+            out["categories"] = list(self.categories)
+        if self.summary is not None and self.summary.strip():
+            out["summary"] = self.summary.strip()
+        return out
+
+
 def new(root: Path, title: str, *, slug: str | None = None, lang: str | None = None,
         translate_from: str | None = None, source: dict[str, str] | None = None,
-        dry_run: bool = False) -> Outcome:
+        details: Details = Details(), dry_run: bool = False) -> Outcome:
     """A draft posts/SLUG.md whose author is the acting person."""
     desk = open_desk(root)
     member = desk.need_member()
@@ -403,8 +429,10 @@ def new(root: Path, title: str, *, slug: str | None = None, lang: str | None = N
         if tag and not is_valid_lang(tag):
             raise UsageError(f"{opt} {tag!r} is not a language tag like 'en' or 'es'")
     meta: dict[str, Any] = {"title": title.strip(), "state": State.DRAFT.value, "author": member.name,
-                            "lang": lang or desk.config.site.lang}
+                            "lang": lang or desk.config.site.lang, **details.fields(desk.config.site.tz)}
     src = {k: v for k, v in (source or {}).items() if v}
+    if src.get("lang") and not is_valid_lang(src["lang"]):
+        raise UsageError(f"--source-lang {src['lang']!r} is not a language tag like 'en' or 'es'")
     if translate_from:
         src.setdefault("lang", translate_from)
     if src:
@@ -422,7 +450,7 @@ _NOT_COPIED = {"state", "reviews", "withdrawn", "id", "published_by", "import", 
 
 
 def translate(root: Path, ref: str, lang: str, *, translator: str | None = None,
-              dry_run: bool = False) -> Outcome:
+              details: Details = Details(), dry_run: bool = False) -> Outcome:
     """translations/LANG/NAME.md as a draft copy of the post (or, with a
     translator, straight in translation), recording what it translates."""
     desk = open_desk(root)
@@ -438,7 +466,8 @@ def translate(root: Path, ref: str, lang: str, *, translator: str | None = None,
     if (root / path).exists():
         raise WorkflowError(f"{path} exists already; edit it, or `gulagpub assign {path} TRANSLATOR`")
     meta: dict[str, Any] = {k: v for k, v in post.meta.items() if k not in _NOT_COPIED}
-    meta = {"title": meta.pop("title"), "state": State.DRAFT.value, **meta, "lang": lang}
+    meta = {"title": meta.pop("title"), "state": State.DRAFT.value, **meta, "lang": lang,
+            **details.fields(desk.config.site.tz)}
     if "source" not in meta:
         meta["source"] = {"title": post.title}
     tr: dict[str, Any] = {"from_lang": post.lang, "of_digest": post.digest}

@@ -206,9 +206,12 @@ def content_digest(meta: dict[str, Any], body: str) -> str:
 _SLUG = re.compile(r"^[^\W_][\w-]*$")
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 # BCP 47 (RFC 5646) well-formedness, the common subset: language, script,
-# region, variants, extensions and private use.
+# region, variants, extensions and private use. A language subtag of 4-8
+# letters is well-formed but none is registered, and every one a person
+# writes is a language's name ("English", "Russian"): refused, so the check
+# can answer with its code (languages.code_for).
 _LANG = re.compile(
-    r"^(?:[a-zA-Z]{2,3}(?:-[a-zA-Z]{3}){0,3}|[a-zA-Z]{4,8})"
+    r"^(?:[a-zA-Z]{2,3}(?:-[a-zA-Z]{3}){0,3})"
     r"(?:-[a-zA-Z]{4})?(?:-(?:[a-zA-Z]{2}|\d{3}))?"
     r"(?:-(?:[a-zA-Z\d]{5,8}|\d[a-zA-Z\d]{3}))*"
     r"(?:-[0-9a-wyzA-WYZ](?:-[a-zA-Z\d]{2,8})+)*"

@@ -18,6 +18,7 @@ from typing import Any
 from .frontyaml import MAX_ALIASES, load_fields, read_front  # noqa: F401 - read_front: part of this module's API
 from .config import DEFAULT_LIMITS, Config, LimitSettings
 from .errors import Problem
+from .languages import not_a_tag
 from .workflow import START_AFRESH
 from .model import (
     Kind,
@@ -152,6 +153,19 @@ def parse_post(
     def at(key: str) -> int:
         return lines.get(key, 1)
 
+    fm_lines = fm.split("\n")
+
+    def at_in(parent: str, key: str) -> int:
+        """The line of `parent.key` (a field of a mapping), else of `parent`."""
+        start = at(parent)  # the file's line N is fm_lines[N - 2] (line 1 is the opening '---')
+        for n in range(start - 1, len(fm_lines)):
+            line = fm_lines[n]
+            if line and not line[0].isspace():
+                break
+            if line.strip().startswith(f"{key}:"):
+                return n + 2
+        return start
+
     for key in meta:
         if key not in _KNOWN:
             bad(at(str(key)), f"unknown field '{key}'; known fields: {', '.join(KNOWN_KEYS)}")
@@ -231,7 +245,7 @@ def parse_post(
 
     lang = text_field("lang") or folder_lang or default_lang
     if not is_valid_lang(lang):
-        bad(at("lang"), f"'lang' {lang!r} is not a BCP 47 language tag; use a code like 'en', 'es', 'ru' or 'pt-BR'")
+        bad(at("lang"), not_a_tag("lang", lang) or "")
     if folder_lang is not None:
         if not is_valid_lang(folder_lang):
             bad(0, f"folder translations/{folder_lang}/ is not named by a language tag like 'es'")
@@ -255,7 +269,7 @@ def parse_post(
                 if k in raw_source:
                     values[k] = text_field(k, raw_source, line, "source.")
             if values["lang"] and not is_valid_lang(values["lang"]):
-                bad(at("source"), f"'source.lang' {values['lang']!r} is not a language tag like 'es'")
+                bad(at_in("source", "lang"), not_a_tag("source.lang", values["lang"]) or "")
             if values["url"] and not _HTTP_URL.match(values["url"]):
                 bad(at("source"), f"'source.url' {values['url']!r} must be an absolute http(s) URL")
             source = Source(**values)
@@ -279,7 +293,7 @@ def parse_post(
                 bad(at("translation"), "'translation.translator' must be a name or a list of names")
             from_lang = text_field("from_lang", raw_tr, at("translation"), "translation.")
             if from_lang and not is_valid_lang(from_lang):
-                bad(at("translation"), f"'translation.from_lang' {from_lang!r} is not a language tag like 'es'")
+                bad(at_in("translation", "from_lang"), not_a_tag("translation.from_lang", from_lang) or "")
             of_digest = text_field("of_digest", raw_tr, at("translation"), "translation.")
             translation = Translation(translators=tuple(names), from_lang=from_lang, of_digest=of_digest)
 
@@ -477,6 +491,10 @@ def nesting_problems(body: str, most: int) -> list[tuple[int, str]]:
     return found
 
 
+DATE_FORMAT = ("write it as YYYY-MM-DD, or YYYY-MM-DD HH:MM with the time (optionally with the zone, +01:00), "
+               "like 2024-01-05 10:00")
+
+
 def to_datetime(value: Any, tz: tzinfo | None, complain: Any) -> datetime | None:
     """A YAML value as an aware datetime; naive times are in `tz` (UTC if None)."""
     zone = tz or timezone.utc
@@ -488,7 +506,7 @@ def to_datetime(value: Any, tz: tzinfo | None, complain: Any) -> datetime | None
         try:
             result = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            complain(f"{value!r} is not a date; write it as YYYY-MM-DD HH:MM (optionally with +01:00)")
+            complain(f"{value!r} is not a date: {DATE_FORMAT}")
             return None
     else:
         complain(f"must be a date like 2012-10-20 14:32, not {type(value).__name__}")

@@ -30,7 +30,7 @@ from .config import CONFIG_FILE, Config, Member, Role, parse_config
 from .errors import ConfigError, Problem, UsageError
 from .history import link_problems, parse_version, signatures, verify_base
 from .model import Post, State, kind_of
-from .workflow import TRANSITIONS, Action, label, member_by_email, misfit, transition
+from .workflow import TRANSITIONS, Action, is_person, is_translation, label, member_by_email, misfit, transition
 
 PR = "pull-request"  # the pseudo-commit id of "what the pull request author changed"
 
@@ -77,10 +77,13 @@ def _net_change(info: CommitInfo, path: str, config: Config, old: Post | None, n
     """Judge a piece of the pull request as one change; when it takes
     several workflow steps at once (a new translation submitted for review),
     judge each step the author could have taken on the way."""
+    member = member_by_email(config, info.author_email)
+    fixes = _translator_line(member, new)
+    if fixes:
+        return fixes
     source = old.state if old is not None else None
     if new is None or new.state == source or transition(source, new.state) is not None:
         return change_problems(FileChange(info, path, config, old, new))
-    member = member_by_email(config, info.author_email)
     steps = _steps(source, new.state, frozenset(member.roles) if member else frozenset(), new)
     if steps is None:
         problems = change_problems(FileChange(info, path, config, old, new))
@@ -97,6 +100,33 @@ def _net_change(info: CommitInfo, path: str, config: Config, old: Post | None, n
         problems += change_problems(FileChange(info, path, config, before, after))
         before = after
     return problems
+
+
+def _translator_line(member: Member | None, post: Post | None) -> list[Problem]:
+    """A translator who writes a translation's front matter by hand (in the
+    browser) and leaves out the line naming her its translator, or names
+    herself otherwise than the team does: the line to write, with her team
+    name. (Every workflow step that needs the translator would only say the
+    same thing less clearly, with commands she cannot run there.)"""
+    if member is None or post is None or member.has(Role.EDITOR) or not member.has(Role.TRANSLATOR) \
+            or not is_translation(post) or post.state not in (State.TRANSLATION, State.REVIEW):
+        return []
+    if any(is_person(member, t) for t in post.translators):
+        return []
+    line = f"`translation.translator: {member.name}`"
+    if not post.translators and "translation" not in post.meta:
+        source = post.source.lang if post.source and post.source.lang else "LANG"
+        return [Problem(post.path, post.line_of("source") if "source" in post.meta else post.line_of("title"), (
+            f"this translation names no translator: add {line} (a line `translation:`, then below it "
+            f"`  translator: {member.name}` and `  from_lang: {source}`, the original's language)"))]
+    if not post.translators:
+        return [Problem(post.path, post.line_of("translation"), (
+            f"this translation names no translator: add {line} (the line `  translator: {member.name}` "
+            "under `translation:`)"))]
+    named = ", ".join(post.translators)
+    return [Problem(post.path, post.line_of("translation"), (
+        f"'translator: {named}' is not the name the team knows you by: use your team name: {member.name} "
+        f"(write {line})"))]
 
 
 def _explain(message: str, author: Author) -> str:

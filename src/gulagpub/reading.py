@@ -107,8 +107,8 @@ def file_sha(path: str, data: bytes) -> str:
 def _code_stamp() -> str:
     """The parsing and rendering code's own files: what another version of it cached is not used."""
     here = Path(__file__).parent
-    stats = [(here / f"{name}.py").stat() for name in ("model", "postfile", "yamlsubset", "reading", "render",
-                                                       "errors", "config")]
+    stats = [(here / f"{name}.py").stat() for name in ("model", "postfile", "frontyaml", "languages", "workflow",
+                                                       "yamlsubset", "reading", "render", "errors", "config")]
     return repr([(st.st_mtime_ns, st.st_size) for st in stats])
 
 

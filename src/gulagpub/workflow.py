@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .config import Config, Member, Role
-from .model import Kind, Post, Review, State, Verdict
+from .model import Kind, Post, Review, State, Verdict, is_valid_lang
 
 
 class Action(str, Enum):
@@ -153,8 +153,10 @@ def who(member: Member) -> str:
 
 
 def is_translation(post: Post) -> bool:
-    """A language version, or a post translated from another language."""
-    return post.kind == Kind.TRANSLATION or post.translation is not None
+    """A language version, or a post translated from another language (its
+    `translation:`, or a source in another language than its own)."""
+    return post.kind == Kind.TRANSLATION or post.translation is not None or (
+        post.source is not None and post.source.lang is not None and post.source.lang.lower() != post.lang.lower())
 
 
 # --- preconditions ------------------------------------------------------------
@@ -174,7 +176,7 @@ def missing_for_translation(post: Post, config: Config) -> list[str]:
         missing.append(
             f"{post.path} has no assigned translator on the team with the translator role "
             f"(translator: {named}); run `gulagpub assign {post.path} EMAIL`")
-    else:
+    elif is_valid_lang(post.lang):  # (a 'lang' that is not a tag is the file's own problem, told apart)
         fits = [m for m in assigned if not m.langs or post.lang in m.langs]
         if not fits:
             missing.append(
