@@ -258,3 +258,14 @@ def test_updating_the_branch_from_main_keeps_it_judged_as_before(blog: Repo) -> 
              who=WEB)
     result = check(blog, "--pr-author", "tania-gh")
     assert result.exit_code == 0, result.output
+
+
+def test_the_pull_request_templates_front_matter_passes_as_filled_in(blog: Repo) -> None:
+    from conftest import PROJECT
+
+    template = (PROJECT / ".github" / "pull_request_template.md").read_text(encoding="utf-8")
+    block = template.split("```yaml\n", 1)[1].split("```", 1)[0]
+    text = block.replace("Your Team Name", "Tania Translator") + "Dear comrades, we are alive.\n"
+    assert web_check(blog, text) == []
+    # Each line is what the check's answers name.
+    assert "translator: Tania Translator" in text and "lang: en" in text and "date: 2024-01-05" in text
