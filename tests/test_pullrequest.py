@@ -123,6 +123,14 @@ def test_a_translator_named_otherwise_than_the_team_is_told_her_team_name(blog: 
         "you by: use your team name: Tania Translator (write `translation.translator: Tania Translator`)"]
 
 
+def test_a_translation_without_its_original_language_is_answered_with_the_line(blog: Repo) -> None:
+    text = web_post().replace("  lang: ru\n", "").replace("  from_lang: ru\n", "")
+    assert web_check(blog, text) == [
+        f"{WEB_POST}:10: this pull request (by @tania-gh): this translation does not say what language it is "
+        "translated from: add `translation.from_lang: CODE` with the original's language code, like ru or es (the "
+        "line `  from_lang: ru` under `translation:`)"]
+
+
 def test_a_language_name_is_answered_with_its_code(blog: Repo) -> None:
     assert web_check(blog, web_post(lang="English", from_lang="Русский")) == [
         f"{WEB_POST}:5: 'lang: English' is not a language code: use en",

@@ -78,7 +78,7 @@ def _net_change(info: CommitInfo, path: str, config: Config, old: Post | None, n
     several workflow steps at once (a new translation submitted for review),
     judge each step the author could have taken on the way."""
     member = member_by_email(config, info.author_email)
-    fixes = _translator_line(member, new)
+    fixes = _translation_lines(member, new)
     if fixes:
         return fixes
     source = old.state if old is not None else None
@@ -102,15 +102,21 @@ def _net_change(info: CommitInfo, path: str, config: Config, old: Post | None, n
     return problems
 
 
-def _translator_line(member: Member | None, post: Post | None) -> list[Problem]:
+def _translation_lines(member: Member | None, post: Post | None) -> list[Problem]:
     """A translator who writes a translation's front matter by hand (in the
-    browser) and leaves out the line naming her its translator, or names
-    herself otherwise than the team does: the line to write, with her team
-    name. (Every workflow step that needs the translator would only say the
-    same thing less clearly, with commands she cannot run there.)"""
+    browser) and leaves out the original's language or the line naming her
+    its translator, or names herself otherwise than the team does: the line
+    to write, with the value (her team name). Every workflow step that needs
+    them would only say the same less clearly, with commands she cannot run
+    in a browser."""
     if member is None or post is None or member.has(Role.EDITOR) or not member.has(Role.TRANSLATOR) \
             or not is_translation(post) or post.state not in (State.TRANSLATION, State.REVIEW):
         return []
+    if not (post.translation and post.translation.from_lang) and not (post.source and post.source.lang):
+        return [Problem(post.path, post.line_of("translation") if "translation" in post.meta else post.line_of("title"), (
+            "this translation does not say what language it is translated from: add `translation.from_lang: "
+            "CODE` with the original's language code, like ru or es (the line `  from_lang: ru` under "
+            "`translation:`)"))]
     if any(is_person(member, t) for t in post.translators):
         return []
     line = f"`translation.translator: {member.name}`"
