@@ -633,6 +633,47 @@ def publisher(obj: Ctx, git_config: bool) -> None:
 
 
 @main.group()
+def setup() -> None:
+    """Make the repository ready for where it runs.
+
+    \b
+    Example:
+      gulagpub setup github
+    """
+
+
+@setup.command("github")
+@dry_run_option
+@no_wait_option
+@click.pass_obj
+def setup_github(obj: Ctx, dry_run: bool, no_wait: bool) -> None:
+    """Ready the repository for its GitHub workflows (editors only).
+
+    Adds the [publisher] identity the publishing workflow commits as to
+    gulagpub.toml when it is missing (one commit), then lists, numbered,
+    what is left to do in GitHub's pages (Pages, secrets, branch protection)
+    and in the team file (GitHub logins, signing keys). Run it again at any
+    time: it commits only what is missing.
+
+    \b
+    Example:
+      gulagpub setup github
+      git push origin main
+    """
+    from . import editorial
+
+    with _writing(obj.root, "setup github", no_wait, dry_run):
+        done = editorial.setup_github(obj.root, dry_run=dry_run)
+    if done.outcome is not None:
+        _done(done.outcome)
+    else:
+        click.echo(f"[publisher] is set already: {done.publisher}", err=True)
+    click.echo("What is left to do:")
+    for n, step in enumerate(done.todo, 1):
+        click.echo(_say(f"{n}. {step}"))
+
+
+@main.group()
 def team() -> None:
     """List and change the team in gulagpub.toml (changes: editors only, one commit each).
 

@@ -258,6 +258,85 @@ def publisher(root: Path, *, git_config: bool = False) -> PublisherSettings:
     return found
 
 
+@dataclass(frozen=True)
+class GitHubSetup:
+    """What `setup github` did to gulagpub.toml (None: nothing was needed),
+    and what is left to do in GitHub's pages and the team file."""
+
+    outcome: Outcome | None
+    publisher: PublisherSettings
+    todo: tuple[str, ...]
+
+
+_CODEOWNERS_PLACEHOLDER = "@gulaganarchists/editors"
+
+
+def setup_github(root: Path, *, dry_run: bool = False) -> GitHubSetup:
+    """Make the repository ready for its GitHub workflows (by an editor): the
+    [publisher] identity publish.yml commits as (one commit, when missing),
+    then every step left that only GitHub's pages or the team can take."""
+    desk = open_desk(root)
+    editor = desk.need_editor("set the repository up for GitHub")
+    config = desk.config
+    outcome = None
+    publisher = config.publisher
+    if not publisher.email:
+        desk.clean(CONFIG_FILE)
+        text = (root / CONFIG_FILE).read_text(encoding="utf-8")
+        section = ("# Who the publishing workflow commits as (.github/workflows/publish.yml): `check --base`\n"
+                   "# accepts only promotions of due approved posts and announcement records from it.\n"
+                   + dump_publisher(*GITHUB_ACTIONS_BOT))
+        lines = text.split("\n")
+        first_team = next((i for i, line in enumerate(lines) if _TEAM_TABLE.match(line)), None)
+        if first_team is None:
+            new_text = text.rstrip("\n") + "\n\n" + section
+        else:
+            while first_team > 0 and lines[first_team - 1].lstrip().startswith("#"):
+                first_team -= 1  # the comments before the first [[team]] stay with it
+            new_text = "\n".join(lines[:first_team]).rstrip("\n") + "\n\n" + section + "\n" + \
+                "\n".join(lines[first_team:])
+        publisher = parse_config(new_text).publisher
+        outcome = _commit(desk, {CONFIG_FILE: new_text}, "Name the publisher: the publishing workflow's bot",
+                          [("Publisher", str(publisher)), ("Changed-by", who(editor))], dry_run,
+                          sign_key=settings_key(desk, editor))
+    todo = [
+        "Settings -> Pages -> Source: GitHub Actions (publish.yml deploys the site there).",
+        "Settings -> Secrets and variables -> Actions: the secrets MASTODON_API_BASE_URL and "
+        "MASTODON_ACCESS_TOKEN (and BLUESKY_HANDLE, BLUESKY_APP_PASSWORD for Bluesky); only publish.yml's "
+        "announce step reads them.",
+        "Settings -> Branches -> protect main: require a pull request, the checks \"workflow rules\" and "
+        "\"tests and feed validation\", and review from Code Owners; let editors and "
+        f"{publisher.name or publisher.email} push to main (the publisher pushes state changes and the "
+        "announcement ledger).",
+        "Settings -> Actions -> General: keep \"Require approval for first-time contributors\" on.",
+    ]
+    for workflow in ("pr.yml", "publish.yml"):
+        if not (root / ".github" / "workflows" / workflow).is_file():
+            todo.append(f".github/workflows/{workflow} is missing: copy it from gulagpub's own repository.")
+    owners = root / ".github" / "CODEOWNERS"
+    try:
+        placeholder = _CODEOWNERS_PLACEHOLDER in owners.read_text(encoding="utf-8")
+    except OSError:
+        placeholder = False
+    if placeholder:
+        todo.append(f".github/CODEOWNERS names {_CODEOWNERS_PLACEHOLDER}, a placeholder: replace it with your "
+                    "editors' team (Organisation -> Teams) or their logins.")
+    for m in config.team:
+        if not m.github:
+            todo.append(f"{who(m)} has no GitHub login in {CONFIG_FILE}, so their pull requests are not known "
+                        f"as theirs: `gulagpub team set {m.email} --github LOGIN`.")
+    if not config.workflow.signed_approvals:
+        todo.append(f"Approvals are not signed: once every editor has a signing key (`gulagpub team set EMAIL "
+                    f"--signing-key FILE.pub`), set signed_approvals = true under [workflow] in {CONFIG_FILE} "
+                    "(docs/guide-setup.md).")
+    else:
+        for m in config.team:
+            if m.has(Role.EDITOR) and not m.signing_key:
+                todo.append(f"{who(m)} is an editor without a signing key, so cannot approve: "
+                            f"`gulagpub team set {m.email} --signing-key FILE.pub`.")
+    return GitHubSetup(outcome, publisher, tuple(todo))
+
+
 def read_public_key(path: Path) -> str:
     try:
         key = path.read_text(encoding="utf-8").strip()
