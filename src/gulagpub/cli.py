@@ -632,6 +632,31 @@ def publisher(obj: Ctx, git_config: bool) -> None:
         click.echo(f"git in {obj.root} now commits as {found}", err=True)
 
 
+@main.command()
+@click.argument("site", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="A new (or empty) folder for the copy.")
+@click.pass_obj
+def offline(obj: Ctx, site: Path, out: Path) -> None:
+    """Copy a built SITE to a folder that opens from disk, with styles and working links.
+
+    Every link made relative to its page, a folder's link naming its
+    index.html: open OUT/index.html in a browser, no web server needed
+    (as a pull request's preview is downloaded from its check).
+
+    \b
+    Example:
+      gulagpub build --drafts --out ~/preview-build
+      gulagpub offline ~/preview-build --out ~/preview
+    """
+    from .content import load_config
+    from .offline import copy
+
+    count = copy(site, out, load_config(obj.root).site.base_url)
+    click.echo(str(out / "index.html"))
+    click.echo(f"copied {count} file(s); open {out / 'index.html'} in a browser", err=True)
+
+
 @main.group()
 def setup() -> None:
     """Make the repository ready for where it runs.
