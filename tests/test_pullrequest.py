@@ -277,3 +277,26 @@ def test_the_pull_request_templates_front_matter_passes_as_filled_in(blog: Repo)
     assert web_check(blog, text) == []
     # Each line is what the check's answers name.
     assert "translator: Tania Translator" in text and "lang: en" in text and "date: 2024-01-05" in text
+
+
+def test_the_comment_lists_the_changes_the_verdict_and_the_preview(blog: Repo) -> None:
+    blog.write(VERSION, version())
+    blog.commit("Create carta.md", who=WEB)
+    run = CliRunner().invoke(main, ["-C", str(blog.root), "pr-comment", "--base", "base", "--pr-author", "tania-gh",
+                                    "--preview", "Open the preview."], env={"GITHUB_ACTIONS": "false"})
+    assert run.exit_code == 0, run.output
+    assert run.stdout.splitlines() == [
+        "<!-- gulagpub-preview -->", "### Preview of this pull request", "",
+        "| file | title | state | translates |", "| --- | --- | --- | --- |",
+        f"| `` {VERSION} `` | `` Carta desde Solovki `` (es) | (new) → review | `` {ORIGINAL} `` |", "",
+        "**The check passes:** every change follows the workflow's rules.", "", "Open the preview.", ""]
+    blog.write(VERSION, version(translator="Tania | T.").replace("Carta desde Solovki", "Carta `x` | <b>y</b>"))
+    blog.commit("Update carta.md", who=WEB)
+    run = CliRunner().invoke(main, ["-C", str(blog.root), "pr-comment", "--base", "base", "--pr-author", "tania-gh",
+                                    "--preview", "Open the preview."], env={"GITHUB_ACTIONS": "false"})
+    lines = run.stdout.splitlines()
+    # What the pull request wrote is shown as code: it cannot format, link, mention or break the table.
+    assert lines[5] == f"| `` {VERSION} `` | `` Carta 'x' \\| <b>y</b> `` (es) | (new) → review | `` {ORIGINAL} `` |"
+    assert lines[7] == ("**The check found 1 problem(s)** (the \"workflow rules\" check shows them on the lines of "
+                        "the files):")
+    assert lines[8].startswith(f"- `` {VERSION}:5: this pull request (by @tania-gh): 'translator: Tania \\| T.'")

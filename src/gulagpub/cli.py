@@ -236,11 +236,53 @@ def check(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool
     """
     import os
 
+    problems, n = _problems(obj, base, pr_author, allow_shallow)
+    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
+    for p in problems:
+        click.echo(_say(str(p)))
+        if annotate:
+            click.echo(_annotation(p))
+    if problems:
+        click.echo(f"{len(problems)} problem(s); {n} file(s) checked", err=True)
+        sys.exit(1)
+    click.echo(f"{n} file(s) checked, no problems", err=True)
+
+
+@main.command("pr-comment")
+@click.option("--base", required=True, metavar="REF", help="The branch the pull request goes into (origin/main).")
+@click.option("--pr-author", required=True, metavar="LOGIN", help="The GitHub login that opened the pull request.")
+@click.option("--preview", "preview_text", metavar="TEXT",
+              default="To read it as the site will show it: download the artifact **preview** of this run "
+                      "(the check's page → Summary → Artifacts), unzip it and open `index.html` in a browser.",
+              help="How to open the preview (a line of Markdown).")
+@click.option("--allow-shallow", is_flag=True, help="Go on in a shallow clone (with a warning).")
+@click.pass_obj
+def pr_comment(obj: Ctx, base: str, pr_author: str, preview_text: str, allow_shallow: bool) -> None:
+    """Print the pull request's comment (Markdown): what it changes, the check's verdict, the preview.
+
+    For each post, translation or page the pull request changes: its state
+    before and after, and for a translation what it translates; then what
+    `check --base REF --pr-author LOGIN` finds, and how to open the preview.
+    pr.yml writes it into the preview artifact, and a separate workflow
+    with the right to comment (and nothing of the pull request's to run)
+    posts it, updating its earlier comment in place.
+
+    \b
+    Example:
+      gulagpub pr-comment --base origin/main --pr-author tania-gh > comment.md
+    """
+    from .pullrequest import changes, comment
+
+    problems, _ = _problems(obj, base, pr_author, allow_shallow)
+    click.echo(comment(changes(obj.root, base), [str(p) for p in problems], preview_text))
+
+
+def _problems(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool) -> tuple[list[Any], int]:
+    """What `check` reports, and how many files it read."""
     from .check import state_problems
+    from .gitstore import require_history
     from .history import range_problems
     from .originals import problems as original_problems
-
-    from .gitstore import require_history
 
     content = obj.load()
     state = state_problems(content.posts, content.config)
@@ -260,16 +302,8 @@ def check(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool
     elif base is not None:
         changes = range_problems(content.root, base)
     problems = list(content.problems) + state + original_problems(content.root, content.posts) + changes
-    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
-    for p in problems:
-        click.echo(_say(str(p)))
-        if annotate:
-            click.echo(_annotation(p))
     n = len(content.posts) + len({p.path for p in content.problems} - {p.path for p in content.posts})
-    if problems:
-        click.echo(f"{len(problems)} problem(s); {n} file(s) checked", err=True)
-        sys.exit(1)
-    click.echo(f"{n} file(s) checked, no problems", err=True)
+    return problems, n
 
 
 # --- the publisher -------------------------------------------------------------

@@ -236,3 +236,80 @@ def pr_problems(root: Path, base: str, login: str) -> list[Problem]:
             else:
                 problems += found
     return sorted(set(problems))
+
+
+# --- what a pull request changes, for its comment ---------------------------------
+
+@dataclass(frozen=True)
+class Changed:
+    """A content file a pull request changes: its state before and after."""
+
+    path: str
+    title: str
+    lang: str
+    before: State | None  # None: new in the pull request
+    after: State | None  # None: deleted
+    original: str | None  # a translation: what it translates (a post's path, or its source)
+
+
+def changes(root: Path, base: str) -> list[Changed]:
+    """The content files HEAD changes since its merge base with `base`."""
+    verify_base(root, base)
+    mb = gitstore.git(root, "merge-base", base, "HEAD", check=False).strip()
+    if not mb:
+        raise UsageError(f"HEAD has no common history with {base}; fetch the whole history "
+                         "(actions/checkout with fetch-depth: 0)")
+    raw = gitstore.read_blobs(root, [f"HEAD:{CONFIG_FILE}"])[f"HEAD:{CONFIG_FILE}"]
+    if raw is None:
+        raise ConfigError(f"{CONFIG_FILE}: not found at HEAD; this is not a gulagpub repository")
+    config = parse_config(raw.decode("utf-8", "replace"))
+    out = gitstore.git(root, "diff", "--name-only", "-z", "--no-renames", mb, "HEAD")
+    paths = sorted(p for p in out.split("\0") if p and kind_of(p) is not None)
+    blobs = gitstore.read_blobs(root, [f"{rev}:{p}" for p in paths for rev in (mb, "HEAD")])
+    found = []
+    for path in paths:
+        old = parse_version(path, blobs.get(f"{mb}:{path}"), config)
+        new = parse_version(path, blobs.get(f"HEAD:{path}"), config)
+        post = new or old
+        if post is None:
+            continue
+        original = post.original
+        if original is None and post.source is not None and (post.translation or post.source.lang):
+            original = ", ".join(x for x in (post.source.title, post.source.publication, post.source.url) if x) or None
+        found.append(Changed(path, post.title, post.lang, old.state if old else None, new.state if new else None,
+                             original))
+    return found
+
+
+MARKER = "<!-- gulagpub-preview -->"
+
+
+def comment(changed: list[Changed], problems: list[str], preview: str) -> str:
+    """The pull request's comment (Markdown): what it changes, the check's
+    verdict, and how to open the preview. Titles and messages come from the
+    pull request: shown as code, they cannot format or link."""
+    def code(text: str) -> str:
+        text = text.replace("\n", " ").replace("`", "'").replace("|", "\\|")  # (a table's cell ends at '|')
+        return f"`` {text} ``"
+
+    lines = [MARKER, "### Preview of this pull request", ""]
+    if changed:
+        lines += ["| file | title | state | translates |", "| --- | --- | --- | --- |"]
+        for c in changed:
+            state = f"{label(c.before)} → {label(c.after) if c.after else '(deleted)'}" if c.before != c.after \
+                else f"{label(c.after)} (unchanged)"
+            lines.append(f"| {code(c.path)} | {code(c.title)} ({c.lang}) | {state} | "
+                         f"{code(c.original) if c.original else ''} |")
+    else:
+        lines.append("This pull request changes no post, translation or page.")
+    lines.append("")
+    if problems:
+        lines.append(f"**The check found {len(problems)} problem(s)** (the \"workflow rules\" check shows them "
+                     "on the lines of the files):")
+        lines += [f"- {code(p)}" for p in problems[:20]]
+        if len(problems) > 20:
+            lines.append(f"- ... and {len(problems) - 20} more")
+    else:
+        lines.append("**The check passes:** every change follows the workflow's rules.")
+    lines += ["", preview, ""]
+    return "\n".join(lines)
