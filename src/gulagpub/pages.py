@@ -307,7 +307,7 @@ class Pages:
 
     def not_found(self) -> bytes:
         cfg = self.config
-        return self.page("404.html", lang=cfg.site.lang, dir=None, description="",
+        return self.page("404.html", lang=cfg.site.lang, dir=None, description=cfg.site.description,
                          canonical=absolute("/404.html", cfg), feeds=self.feed_links("/", cfg.site.title))
 
     def term_index(self, base: str, heading: str, terms: list[tuple[str, str, int]]) -> bytes:
