@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from sitehelp import NOW, bundled
-from test_browser import Page, page  # noqa: F401 - the browser fixture
+from test_browser import Page, crawl, page  # noqa: F401 - the browser fixture
 
 from gulagpub.build import build
 from gulagpub.errors import UsageError
@@ -52,21 +52,17 @@ def test_a_preview_with_drafts_opens_from_disk_with_styles_and_working_links(tmp
     # The style sheet applied: the body has the width style.css gives it.
     assert page.js("getComputedStyle(document.body).maxWidth") != "none"
     assert "A draft in review" in page.js("document.body.innerText")
-    to_visit, seen, pages = [(out / "index.html").as_uri()], set(), 0
-    while to_visit:
-        url = to_visit.pop()
-        if url in seen:
-            continue
-        seen.add(url)
-        page.open(url)
-        assert page.errors() == [], url
+    def check(url: str) -> list[str]:
         assert page.js("getComputedStyle(document.body).maxWidth") != "none", f"{url}: no styles"
-        pages += 1
+        pages = []
         for link in page.js("Array.from(document.querySelectorAll('a[href], link[href]')).map(a => a.href)"):
             if not link.startswith("file://"):
                 continue
             target = Path(unquote(urlsplit(link).path))
             assert target.is_file(), f"{url} links {link}, which is not there"
             if target.suffix == ".html" and out in target.parents:
-                to_visit.append(target.as_uri())
+                pages.append(target.as_uri())
+        return pages
+
+    pages = crawl(page, [(out / "index.html").as_uri()], check)
     assert pages >= 8
