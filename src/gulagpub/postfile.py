@@ -153,10 +153,10 @@ def parse_post(
     def at(key: str) -> int:
         return lines.get(key, 1)
 
-    fm_lines = fm.split("\n")
-
     def at_in(parent: str, key: str) -> int:
-        """The line of `parent.key` (a field of a mapping), else of `parent`."""
+        """The line of `parent.key` (a field of a mapping), else of `parent`;
+        looked for only for a problem's line."""
+        fm_lines = fm.split("\n")
         start = at(parent)  # the file's line N is fm_lines[N - 2] (line 1 is the opening '---')
         for n in range(start - 1, len(fm_lines)):
             line = fm_lines[n]
