@@ -885,7 +885,9 @@ def details_options(f: Any) -> Any:
 
 
 @main.command()
-@click.argument("title")
+@click.argument("title", required=False)
+@click.option("--from-issue", type=click.File("r", encoding="utf-8"), metavar="FILE",
+              help="Take the details from a 'Translation request' issue's text (- reads stdin).")
 @click.option("--slug", help="File name and URL slug (default: made from the title).")
 @click.option("--lang", help="Language of this text (default: the site's).")
 @click.option("--translate-from", metavar="LANG", help="The text is translated from this language.")
@@ -899,7 +901,7 @@ def details_options(f: Any) -> Any:
 @dry_run_option
 @no_wait_option
 @click.pass_obj
-def new(obj: Ctx, title: str, slug: str | None, lang: str | None, translate_from: str | None,
+def new(obj: Ctx, title: str | None, from_issue: Any, slug: str | None, lang: str | None, translate_from: str | None,
         source_title: str | None, source_author: str | None, source_publication: str | None,
         source_via: str | None, source_url: str | None, source_lang: str | None, date: str | None,
         tags: tuple[str, ...], categories: tuple[str, ...], summary: str | None, dry_run: bool,
@@ -914,11 +916,24 @@ def new(obj: Ctx, title: str, slug: str | None, lang: str | None, translate_from
       gulagpub new "Vicente Monclús Guallar" --translate-from es \\
           --source-publication "O Crabero" --source-via Huesca-Info \\
           --date 2012-10-20 --tag Spain --category Biographies
+      gh issue view 12 --json body -q .body | gulagpub new --from-issue -
+
+    With --from-issue the title (the original's, until the translator gives
+    hers), the source and both languages come from a translation request
+    made with the issue form; the options given beside it win.
     """
     from . import editorial
 
     source = {"title": source_title, "author": source_author, "publication": source_publication,
               "via": source_via, "url": source_url, "lang": source_lang}
+    if from_issue is not None:
+        from .issueform import offer
+
+        found = offer(from_issue.read(), from_lang=translate_from, lang=lang)
+        title, translate_from, lang = title or found.title, found.from_lang, found.lang
+        source = {**found.source, **{k: v for k, v in source.items() if v}}
+    if not title:
+        raise UsageError("give the post's TITLE (or --from-issue FILE)")
     details = editorial.Details(date, tags, categories, summary)
     with _writing(obj.root, f"new {title}", no_wait, dry_run):
         _done(editorial.new(obj.root, title, slug=slug, lang=lang, translate_from=translate_from,
