@@ -479,3 +479,22 @@ def test_a_site_in_a_sub_folder_has_no_robots_txt_of_its_own(tmp_path: Path) -> 
     assert "<loc>https://team.github.io/gulag/2012/10/20/vicente-monclus-guallar/</loc>" in sitemap
     home = (tmp_path / "site" / "index.html").read_text()
     assert 'href="/gulag/style.css"' in home and 'href="/gulag/2012/10/20/vicente-monclus-guallar/"' in home
+
+
+def test_feeds_link_a_stylesheet_that_speaks_their_language(site: tuple[Path, Path]) -> None:
+    from lxml import etree
+
+    root, out = site
+    tr = root / "translations/es/2008-08-19-on-leaving-russia-mollie-steimer.md"
+    tr.parent.mkdir(parents=True)
+    tr.write_text("---\ntitle: Al dejar Rusia\nstate: published\ndate: 2008-08-20 10:00\n"
+                  "translation:\n  translator: Tania Translator\n  from_lang: en\n---\n\nTexto.\n")
+    build(root, out, now=NOW)
+    for feed in ("feed.atom", "es/feed.atom", "tag/gulag/feed.rss"):
+        assert (out / feed).read_bytes().split(b"\n")[1] == b'<?xml-stylesheet type="text/xsl" href="/feed.xsl"?>'
+    xslt = etree.XSLT(etree.parse(str(out / "feed.xsl")))  # libxslt, as in Chromium
+    spanish = str(xslt(etree.parse(str(out / "es/feed.atom"))))
+    assert '<html lang="es">' in spanish and "Este es un canal web" in spanish and "Al dejar Rusia" in spanish
+    english = str(xslt(etree.parse(str(out / "feed.rss"))))
+    assert "This is a web feed" in english and "Vicente Monclús Guallar" in english
+    assert "<script" not in english  # (titles are text: the stylesheet never copies markup)

@@ -102,8 +102,7 @@ def test_the_preview_is_built_by_the_base_branchs_gulagpub_and_uploaded() -> Non
     assert job["permissions"] == {"contents": "read"}
     runs = "\n".join(s.get("run", "") for s in job["steps"])
     assert "pip install --quiet ../base" in runs and "pip install -e" not in runs
-    assert "../venv-base/bin/gulagpub build --drafts --out ../preview-build" in runs
-    assert "../venv-base/bin/gulagpub offline ../preview-build --out ../preview" in runs
+    assert "../venv-base/bin/gulagpub build --drafts --relative-links --out ../preview" in runs
     assert '../venv-base/bin/gulagpub pr-comment --base "origin/$BASE_REF" --pr-author "$PR_AUTHOR"' in runs
     uploads = {s["with"]["name"]: s["with"]["path"] for s in job["steps"]
                if str(s.get("uses", "")).startswith("actions/upload-artifact@")}

@@ -341,9 +341,12 @@ def _out(obj: Ctx, out: Path | None) -> Path:
                    "(by default the build waits for it).")
 @click.option("--allow-shallow", is_flag=True,
               help="Build a shallow clone anyway (the times posts last changed may be wrong).")
+@click.option("--relative-links", is_flag=True,
+              help="Link pages to each other by relative paths to their files, so that the site opens "
+                   "from disk without a server (a preview, e.g. of a pull request; never deploy it).")
 @click.pass_obj
 def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool, no_wait: bool,
-          allow_shallow: bool) -> None:
+          allow_shallow: bool, relative_links: bool) -> None:
     """Build the static site and its feeds from the published posts.
 
     Writes pages, Atom/RSS/JSON feeds (site, per language, tag, category),
@@ -360,13 +363,14 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
     Example:
       gulagpub build
       gulagpub build --out /tmp/site --now 2026-11-27T12:00:00Z
+      gulagpub build --drafts --relative-links --out /tmp/preview   # open /tmp/preview/index.html
     """
     from .build import build as build_site
 
     root = obj.root
     target = _out(obj, out)
     result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress, wait=not no_wait,
-                        dry_run=dry_run, allow_shallow=allow_shallow)
+                        dry_run=dry_run, allow_shallow=allow_shallow, relative_links=relative_links)
     if dry_run:
         for w in result.warnings:
             click.echo(f"warning: {w}", err=True)
@@ -677,31 +681,6 @@ def publisher(obj: Ctx, git_config: bool) -> None:
     click.echo(str(found))
     if git_config:
         click.echo(f"git in {obj.root} now commits as {found}", err=True)
-
-
-@main.command()
-@click.argument("site", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="A new (or empty) folder for the copy.")
-@click.pass_obj
-def offline(obj: Ctx, site: Path, out: Path) -> None:
-    """Copy a built SITE to a folder that opens from disk, with styles and working links.
-
-    Every link made relative to its page, a folder's link naming its
-    index.html: open OUT/index.html in a browser, no web server needed
-    (as a pull request's preview is downloaded from its check).
-
-    \b
-    Example:
-      gulagpub build --drafts --out ~/preview-build
-      gulagpub offline ~/preview-build --out ~/preview
-    """
-    from .content import load_config
-    from .offline import copy
-
-    count = copy(site, out, load_config(obj.root).site.base_url)
-    click.echo(str(out / "index.html"))
-    click.echo(f"copied {count} file(s); open {out / 'index.html'} in a browser", err=True)
 
 
 @main.group()

@@ -266,7 +266,7 @@ class Planner:
         title = f"{cfg.site.title} – {heading}" if heading else cfg.site.title
         info = FeedInfo(title=title, subtitle=cfg.site.description or title, home=absolute(listed.base, cfg),
                         base=absolute(listed.base, cfg), lang=listed.lang, author=cfg.site.title,
-                        archives=listed.archives)
+                        archives=listed.archives, stylesheet=self.pages.href("/feed.xsl"))
         info_text = str(info)
         fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
         for doc in docs:
@@ -310,6 +310,7 @@ class Planner:
         outputs = [Output("404.html", digest(gen, "404"), pages.not_found)]
         for static in ("style.css", "favicon.svg"):
             outputs.append(Output(static, digest(gen, static), partial(pages.static, static)))
+        outputs.append(Output("feed.xsl", digest(gen, "feed.xsl"), pages.feed_stylesheet))
         if urlsplit(cfg.site.base_url).path in ("", "/"):
             # Crawlers read robots.txt at the host's root only: a site in a sub-folder
             # (a GitHub Pages project site) has none of its own (docs/publishing.md).

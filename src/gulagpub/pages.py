@@ -324,6 +324,10 @@ class Pages:
         source, _, _ = self.env.loader.get_source(self.env, name)
         return source.encode("utf-8")
 
+    def feed_stylesheet(self) -> bytes:
+        """feed.xsl: how a browser shows a feed to a person (feeds link it)."""
+        return self.render("feed.xsl", root=self.prefix).encode("utf-8")
+
     def archived_comments(self, data: bytes) -> list[Attrs]:
         """Comments kept from the old blog (posts/NAME.comments.yaml), as HTML."""
         if not data:  # (most posts: without importing YAML)
