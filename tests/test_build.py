@@ -19,7 +19,7 @@ from conftest import post_text
 from gulagpub.build import build
 from gulagpub.errors import BuildError
 from gulagpub.postfile import KNOWN_KEYS
-from sitehelp import NOW, bundled, commit_all, feedcheck, gulagpub, snapshot
+from sitehelp import NOW, bundled, commit_all, feedcheck, gulagpub, project_site, snapshot, spanish_mollie
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("GULAGPUB_REGEN_GOLDEN") == "1"
@@ -334,10 +334,7 @@ def test_aliases_mastodon_link_and_language_versions(site: tuple[Path, Path]) ->
     root, out = site
     mollie = root / "posts/2008-08-19-on-leaving-russia-mollie-steimer.md"
     mollie.write_text(mollie.read_text().replace("lang: en\n", "lang: en\naliases: [/old/mollie/]\n"))
-    tr = root / "translations/es/2008-08-19-on-leaving-russia-mollie-steimer.md"
-    tr.parent.mkdir(parents=True)
-    tr.write_text("---\ntitle: Al dejar Rusia\nstate: published\ndate: 2008-08-20 10:00\n"
-                  "translation:\n  translator: Tania Translator\n  from_lang: en\n---\n\nTexto.\n")
+    spanish_mollie(root)
     (root / "announcements.jsonl").write_text(json.dumps({
         "post": "tag:gulaganarchists.wordpress.com,2008-08-19:on-leaving-russia-mollie-steimer",
         "path": "posts/2008-08-19-on-leaving-russia-mollie-steimer.md", "state": "posted",
@@ -441,10 +438,7 @@ def test_old_addresses_that_collide_are_warnings_naming_both_posts_never_a_faile
 
 def test_sitemap_lists_every_list_and_language_page_with_alternates(site: tuple[Path, Path]) -> None:
     root, out = site
-    tr = root / "translations/es/2008-08-19-on-leaving-russia-mollie-steimer.md"
-    tr.parent.mkdir(parents=True)
-    tr.write_text("---\ntitle: Al dejar Rusia\nstate: published\ndate: 2008-08-20 10:00\n"
-                  "translation:\n  translator: Tania Translator\n  from_lang: en\n---\n\nTexto.\n")
+    spanish_mollie(root)
     build(root, out, now=NOW)
     import xml.etree.ElementTree as ET
 
@@ -469,10 +463,7 @@ def test_sitemap_lists_every_list_and_language_page_with_alternates(site: tuple[
 
 
 def test_a_site_in_a_sub_folder_has_no_robots_txt_of_its_own(tmp_path: Path) -> None:
-    root = bundled(tmp_path)
-    toml = root / "gulagpub.toml"
-    toml.write_text(re.sub(r'base_url = "[^"]*"', 'base_url = "https://team.github.io/gulag/"', toml.read_text()))
-    commit_all(root, "A project site")
+    root = project_site(tmp_path)
     build(root, tmp_path / "site", now=NOW)
     assert not (tmp_path / "site" / "robots.txt").exists()
     sitemap = (tmp_path / "site" / "sitemap.xml").read_text()
@@ -485,10 +476,7 @@ def test_feeds_link_a_stylesheet_that_speaks_their_language(site: tuple[Path, Pa
     from lxml import etree
 
     root, out = site
-    tr = root / "translations/es/2008-08-19-on-leaving-russia-mollie-steimer.md"
-    tr.parent.mkdir(parents=True)
-    tr.write_text("---\ntitle: Al dejar Rusia\nstate: published\ndate: 2008-08-20 10:00\n"
-                  "translation:\n  translator: Tania Translator\n  from_lang: en\n---\n\nTexto.\n")
+    spanish_mollie(root)
     build(root, out, now=NOW)
     for feed in ("feed.atom", "es/feed.atom", "tag/gulag/feed.rss"):
         assert (out / feed).read_bytes().split(b"\n")[1] == b'<?xml-stylesheet type="text/xsl" href="/feed.xsl"?>'

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gulagpub.build import build
 from gulagpub.preview import make_server
-from sitehelp import NOW, bundled, commit_all, wait_for_line
+from sitehelp import NOW, bundled, project_site, wait_for_line
 
 
 def test_serve_answers_on_localhost_and_rebuilds_after_an_edit(tmp_path: Path) -> None:
@@ -42,10 +42,7 @@ def test_serve_answers_on_localhost_and_rebuilds_after_an_edit(tmp_path: Path) -
 
 
 def test_serve_puts_a_project_site_under_its_path_with_its_own_404(tmp_path: Path) -> None:
-    root = bundled(tmp_path)
-    toml = root / "gulagpub.toml"
-    toml.write_text(re.sub(r'base_url = "[^"]*"', 'base_url = "https://team.github.io/gulag/"', toml.read_text()))
-    commit_all(root, "A project site")
+    root = project_site(tmp_path)
     build(root, tmp_path / "site", now=NOW)
     server = make_server(tmp_path / "site", 0, "/gulag/")
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -335,9 +335,10 @@ class Planner:
         cfg, cat = self.config, self.catalog
         lastmod = {src: when for src, when, _ in rows}
         alternates: dict[str, str] = {}  # a post with language versions -> its <xhtml:link>s
+        url_of = self.url_finder()
         for members in cat.family.values():
             links = "".join(f'<xhtml:link rel="alternate" hreflang="{lang}" href="{escape(url)}"/>'
-                            for lang, url in sorted((self.sources.record(m).lang, self.url_of(m)) for m in members))
+                            for lang, url in sorted((cat.family_langs[m], url_of(m)) for m in members))
             alternates.update((m, links) for m in members)
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
@@ -347,19 +348,24 @@ class Planner:
             more = alternates.get(src)
             lines.append(row if more is None else row[: -len("</url>")] + more + "</url>")
         lines += [sitemap_row(u, None) for u in page_urls]
-        lines += [sitemap_row(absolute(base, cfg), max((lastmod.get(m, "") for m in cat.lists[base].members),
-                                                       default=None) or None) for base in lists]
+        lines += [sitemap_row(absolute(base, cfg), lastmod.get(cat.lists[base].members[0])
+                              if cat.lists[base].members else None) for base in lists]  # (its newest post's)
         lines += [sitemap_row(absolute(base, cfg), None) for base in indexes]
         return ("\n".join([*lines, "</urlset>"]) + "\n").encode("utf-8")
 
-    def url_of(self, src: str) -> str:
+    def url_finder(self) -> Callable[[str], str]:
         """A public post's address: of its item when this plan made one, else as
         the last build kept it (unchanged: it would be dirty otherwise)."""
-        made = self.sources.items.get(src)
-        if made is not None:
-            return made.url
-        kept = self.kept.get(src)
-        return absolute(kept.path, self.config) if kept is not None else self.item(src).url
+        made, pos, paths, cfg = self.sources.items, self.kept.pos, self.kept.col("path"), self.config
+
+        def url_of(src: str) -> str:
+            it = made.get(src)
+            if it is not None:
+                return it.url
+            i = pos.get(src)
+            return absolute(paths[i], cfg) if i is not None else self.item(src).url
+
+        return url_of
 
     def term_indexes(self) -> list[Output]:
         """/tag/ and /category/: every tag (every category) with how many posts it has."""
