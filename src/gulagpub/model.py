@@ -221,11 +221,19 @@ def kind_of(path: str) -> tuple[Kind, str | None] | None:
         return None
     if len(parts) == 2 and parts[0] == "posts":
         return Kind.POST, None
+    if len(parts) == 3 and parts[0] == "posts" and parts[2] == "index.md":  # a bundle: the post with its files
+        return Kind.POST, None
     if len(parts) == 2 and parts[0] == "pages":
         return Kind.PAGE, None
     if len(parts) == 3 and parts[0] == "translations":
         return Kind.TRANSLATION, parts[1]
     return None
+
+
+def name_of(path: str) -> str:
+    """A content file's name: `posts/NAME.md` and the bundle `posts/NAME/index.md` -> NAME."""
+    parts = path.split("/")
+    return parts[-2] if len(parts) == 3 and parts[0] == "posts" and parts[2] == "index.md" else parts[-1][:-3]
 
 
 def slug_from_name(name: str) -> str:

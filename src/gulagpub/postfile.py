@@ -31,6 +31,7 @@ from .model import (
     is_valid_lang,
     is_valid_slug,
     kind_of,
+    name_of,
     primed,
     slug_from_name,
 )
@@ -93,11 +94,11 @@ def parse_post(
 
     where = kind_of(path)
     if where is None:
-        bad(0, "not a content file: posts live in posts/NAME.md, language versions in "
+        bad(0, "not a content file: posts live in posts/NAME.md (or posts/NAME/index.md), language versions in "
                "translations/LANG/NAME.md, pages in pages/NAME.md")
         return None, problems
     kind, folder_lang = where
-    name = path.rsplit("/", 1)[-1][:-3]
+    name = name_of(path)
 
     if len(data) > limits.post_size:
         bad(0, f"file is {len(data):,} bytes, more than the {limits.post_size:,} allowed "

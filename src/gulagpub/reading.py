@@ -41,7 +41,8 @@ from .store import Database, Sealer, Table, load_table, save_table, state_dir, u
 CONTENT_DIRS = ("posts", "translations", "pages")
 LINK_PROBLEM = ("is a symbolic link; content must be plain files and folders in the repository "
                 "(replace the link with the files it points to)")
-PLACE_PROBLEM = ("not where content lives: use posts/NAME.md, translations/LANG/NAME.md or pages/NAME.md")
+PLACE_PROBLEM = ("not where content lives: use posts/NAME.md (or the bundle posts/NAME/index.md with its files "
+                 "beside it), translations/LANG/NAME.md or pages/NAME.md")
 INDEX_NAME = "parse-index"
 DATABASE_NAME = "cache.sqlite"
 _RACY = (0, 0, 0)  # the stat kept for a file changed just now: no file has it

@@ -1,0 +1,183 @@
+"""Media: the files documents carry (scans, photos, PDFs). Edge module (reads files).
+
+A post can be a bundle, `posts/NAME/index.md` with its files beside it
+(`posts/NAME/scan-p1.jpg`); files the whole site uses live in `media/`. A
+post's Markdown refers to them by relative path (`![Page 1](scan-p1.jpg)`,
+`[the PDF](freedom-1924.pdf)`), or to a site-wide file as `/media/NAME`. A
+language version (`translations/LANG/NAME.md`) uses the files of its post's
+bundle.
+
+`problems` judges every reference of every post: the file must exist in the
+repository, be a plain file (a symbolic link is never followed), stay inside
+its bundle or media/, be fetched (not a Git LFS pointer) and be at most
+`[limits] file_size`. A file is data: it is only ever stat'ed and its first
+bytes read, never run or parsed here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat as stat_mod
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import unquote, urlsplit
+
+from .config import Config
+from .errors import Problem
+from .model import Post, name_of
+
+MEDIA_DIR = "media"
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+
+# `[text](target "title")` and `![alt](target)`: the target up to a space or
+# the closing parenthesis (`<target with spaces>` too). Reference-style
+# definitions `[id]: target` count as well.
+_INLINE = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\(\s*(?:<([^>\n]*)>|([^\s)]+))")
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*(?:<([^>\n]*)>|(\S+))", re.M)
+_CODE_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+
+
+class Reference(NamedTuple):
+    """A link or image in a post's text that names a file of the repository."""
+
+    line: int  # in the content file
+    target: str  # as written (percent-decoded, without #fragment or ?query)
+    path: str | None  # the repository path it names (None: it leaves its bundle or media/)
+
+
+def bundle_folder(post_path: str) -> str | None:
+    """The folder whose files a content file may name by relative path:
+    a bundle's own folder, for a language version its post's bundle."""
+    parts = post_path.split("/")
+    if len(parts) == 3 and parts[0] == "posts" and parts[2] == "index.md":
+        return f"posts/{parts[1]}/"
+    if len(parts) == 3 and parts[0] == "translations":
+        return f"posts/{name_of(post_path)}/"
+    return None
+
+
+def _is_local(target: str) -> bool:
+    """A target naming a file of the site rather than another site, a mail address or a place on the page."""
+    if not target or target.startswith(("#", "//")):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def _resolve(folder: str | None, target: str) -> str | None:
+    """The repository path `target` names from a post whose files are in `folder`,
+    or None when it would leave the bundle (or media/)."""
+    if target.startswith("/"):
+        rel, top = target.lstrip("/"), MEDIA_DIR + "/"
+        if not rel.startswith(top):
+            return ""  # another page of the site: not a file
+    elif folder is None:
+        return ""  # a single-file post: relative links are to pages, not files
+    else:
+        rel, top = folder + target, folder
+    parts: list[str] = []
+    for part in rel.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    path = "/".join(parts)
+    return path if path.startswith(top) and path != top.rstrip("/") else None
+
+
+def references(post: Post, text: str) -> Iterator[Reference]:
+    """The references to files in a post's body (`text`: the whole content
+    file, for the line numbers), outside code blocks and code spans."""
+    folder = bundle_folder(post.path)
+    at = text.find(post.body) if post.body else -1
+    first = text.count("\n", 0, at) + 1 if at >= 0 else 1
+    fenced = False
+    for n, line in enumerate(post.body.split("\n"), start=first):
+        if _CODE_FENCE.match(line):
+            fenced = not fenced
+            continue
+        if fenced or line.startswith(("    ", "\t")):
+            continue
+        line = re.sub(r"`[^`]*`", "", line)
+        for m in (*_INLINE.finditer(line), *_DEFINITION.finditer(line)):
+            raw = m.group(1) if m.group(1) is not None else m.group(2)
+            if not _is_local(raw):
+                continue
+            target = unquote(urlsplit(raw).path)
+            if not target:
+                continue
+            path = _resolve(folder, target)
+            if path == "":
+                continue
+            yield Reference(n, target, path)
+
+
+def _file_problem(root: Path, path: str, config: Config) -> str | None:
+    """What is wrong with the repository file `path` as a published file, if anything."""
+    try:
+        st = os.lstat(root / path)
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if stat_mod.S_ISLNK(st.st_mode):
+        return ("is a symbolic link; media must be plain files in the repository "
+                "(replace the link with the file it points to)")
+    if not stat_mod.S_ISREG(st.st_mode):
+        return "is not a file"
+    if st.st_size < 200:  # LFS pointers are about 130 bytes
+        try:
+            with open(root / path, "rb") as f:
+                head = f.read(len(LFS_POINTER))
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror})"
+        if head == LFS_POINTER:
+            return ("is a Git LFS pointer, not the file: run `git lfs pull` to fetch it "
+                    "(and `git lfs install` once if Git LFS is new on this machine)")
+    limit = config.limits.file_size
+    if st.st_size > limit:
+        return (f"is {st.st_size:,} bytes, more than the {limit:,} allowed ([limits] file_size in "
+                "gulagpub.toml); make it smaller (scan at a lower resolution, split the PDF) or raise the limit")
+    return None
+
+
+def _links_on_the_way(root: Path, path: str) -> str | None:
+    """A folder on the way to `path` that is a symbolic link (never followed)."""
+    parts = path.split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        folder = "/".join(parts[:i])
+        if os.path.islink(root / folder):
+            return folder
+    return None
+
+
+def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]:
+    """Every reference to a file that would not publish, as `path:line: message`."""
+    found: list[Problem] = []
+    judged: dict[str, str | None] = {}
+    for post in posts:
+        if "](" not in post.body and "]:" not in post.body:
+            continue
+        try:
+            text = (root / post.path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = post.body  # (the file changed since it was read: its lines are the body's)
+        for ref in references(post, text):
+            if ref.path is None:
+                found.append(Problem(post.path, ref.line, f"{ref.target!r} leaves the post's folder; refer to a "
+                                                          "file beside the post (`scan.jpg`) or in media/ (`/media/scan.jpg`)"))
+                continue
+            if ref.path not in judged:
+                link = _links_on_the_way(root, ref.path)
+                judged[ref.path] = (f"is inside {link}/, a symbolic link (never followed)" if link
+                                    else _file_problem(root, ref.path, config))
+            why = judged[ref.path]
+            if why is not None:
+                found.append(Problem(post.path, ref.line, f"{ref.target!r} ({ref.path}) {why}"))
+    return found

@@ -1,0 +1,123 @@
+"""Media in the content repository: bundles, references, and the check's errors on them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gulagpub.content import load, locate
+from gulagpub.media import LFS_POINTER, bundle_folder
+
+CONFIG = """\
+[site]
+title = "Anarchists in the Gulag"
+base_url = "https://example.org"
+lang = "en"
+
+[[team]]
+name = "Ed"
+email = "ed@example.org"
+roles = ["editor"]
+"""
+
+LETTER = """\
+---
+title: Letter of Mollie Steimer
+state: draft
+date: 2012-10-20
+---
+The letter, transcribed.
+
+![Page 1 of the letter](scan-p1.jpg)
+
+[The PDF](freedom-1924.pdf "Freedom, 1924") and [the photo](/media/monclus.jpg).
+"""
+
+
+def repo(tmp_path: Path, body: str = LETTER, files: dict[str, bytes] | None = None) -> Path:
+    (tmp_path / "gulagpub.toml").write_text(CONFIG)
+    (tmp_path / "posts" / "letter").mkdir(parents=True)
+    (tmp_path / "posts" / "letter" / "index.md").write_text(body)
+    for path, data in (files if files is not None else {
+            "posts/letter/scan-p1.jpg": b"\xff\xd8jpeg", "posts/letter/freedom-1924.pdf": b"%PDF-1.4",
+            "media/monclus.jpg": b"\xff\xd8jpeg"}).items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    return tmp_path
+
+
+def messages(root: Path) -> list[str]:
+    return [str(p) for p in load(root).problems]
+
+
+def test_a_bundle_is_a_post_named_by_its_folder(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    content = load(root)
+    assert content.problems == []
+    (post,) = content.posts
+    assert (post.path, post.name, post.slug) == ("posts/letter/index.md", "letter", "letter")
+    assert locate(root, "letter") == "posts/letter/index.md"
+
+
+def test_a_missing_file_is_an_error_naming_file_and_line(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    os.remove(root / "posts/letter/freedom-1924.pdf")
+    os.remove(root / "media/monclus.jpg")
+    assert messages(root) == [
+        "posts/letter/index.md:10: '/media/monclus.jpg' (media/monclus.jpg) no such file",
+        "posts/letter/index.md:10: 'freedom-1924.pdf' (posts/letter/freedom-1924.pdf) no such file",
+    ]
+
+
+def test_paths_cannot_leave_the_bundle(tmp_path: Path) -> None:
+    root = repo(tmp_path, LETTER.replace("scan-p1.jpg", "../../gulagpub.toml"))
+    (msg,) = messages(root)
+    assert msg.startswith("posts/letter/index.md:8: '../../gulagpub.toml' leaves the post's folder")
+
+
+def test_a_symbolic_link_is_never_followed(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    os.remove(root / "posts/letter/scan-p1.jpg")
+    os.symlink(root / "media/monclus.jpg", root / "posts/letter/scan-p1.jpg")
+    (msg,) = messages(root)
+    assert msg.startswith("posts/letter/index.md:8: 'scan-p1.jpg' (posts/letter/scan-p1.jpg) is a symbolic link")
+
+
+def test_an_lfs_pointer_tells_to_run_git_lfs_pull(tmp_path: Path) -> None:
+    pointer = LFS_POINTER + b"\noid sha256:" + b"0" * 64 + b"\nsize 1048576\n"
+    root = repo(tmp_path)
+    (root / "posts/letter/scan-p1.jpg").write_bytes(pointer)
+    (msg,) = messages(root)
+    assert msg.startswith("posts/letter/index.md:8: 'scan-p1.jpg' (posts/letter/scan-p1.jpg) is a Git LFS pointer")
+    assert "git lfs pull" in msg
+
+
+def test_a_file_over_the_size_limit_is_refused_with_size_and_limit(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    (root / "gulagpub.toml").write_text(CONFIG + '\n[limits]\nfile_size = "1 KB"\n')
+    (root / "posts/letter/freedom-1924.pdf").write_bytes(b"%PDF" + b"x" * 2000)
+    (msg,) = messages(root)
+    assert msg.startswith("posts/letter/index.md:10: 'freedom-1924.pdf' (posts/letter/freedom-1924.pdf) is 2,004 bytes, "
+                          "more than the 1,000 allowed ([limits] file_size")
+
+
+def test_code_other_sites_and_single_file_posts_are_not_file_references(tmp_path: Path) -> None:
+    body = LETTER + "\n`![x](gone.jpg)`\n\n```\n![x](gone.jpg)\n```\n\n[site](https://example.org/a.jpg) [top](#top)\n"
+    root = repo(tmp_path, body)
+    assert messages(root) == []
+    (root / "posts/single.md").write_text("---\ntitle: Single\n---\nSee [the letter](../letter/).\n")
+    assert messages(root) == []
+    assert [p.slug for p in load(root).posts] == ["letter", "single"]
+
+
+def test_a_language_version_uses_its_posts_files(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    assert bundle_folder("translations/es/letter.md") == "posts/letter/"
+    (root / "translations/es").mkdir(parents=True)
+    (root / "translations/es/letter.md").write_text(
+        "---\ntitle: Carta\nstate: translation\ntranslation:\n  translator: Paul Sharkey\n---\n"
+        "![Página 1](scan-p1.jpg)\n\n![Página 2](scan-p2.jpg)\n")
+    missing = [m for m in messages(root) if "scan-" in m]
+    assert missing == ["translations/es/letter.md:9: 'scan-p2.jpg' (posts/letter/scan-p2.jpg) no such file"]
