@@ -164,6 +164,8 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
     for post in posts:
         if "](" not in post.body and "]:" not in post.body:
             continue
+        if bundle_folder(post.path) is None and "/media/" not in post.body:
+            continue  # a single-file post can name only site-wide files
         try:
             text = (root / post.path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
