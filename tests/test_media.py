@@ -119,5 +119,31 @@ def test_a_language_version_uses_its_posts_files(tmp_path: Path) -> None:
     (root / "translations/es/letter.md").write_text(
         "---\ntitle: Carta\nstate: translation\ntranslation:\n  translator: Paul Sharkey\n---\n"
         "![Página 1](scan-p1.jpg)\n\n![Página 2](scan-p2.jpg)\n")
-    missing = [m for m in messages(root) if "scan-" in m]
-    assert missing == ["translations/es/letter.md:9: 'scan-p2.jpg' (posts/letter/scan-p2.jpg) no such file"]
+    assert messages(root) == ["translations/es/letter.md:9: 'scan-p2.jpg' (posts/letter/scan-p2.jpg) no such file"]
+    content = load(root)
+    (version,) = [p for p in content.posts if p.kind.value == "translation"]
+    assert version.original == "posts/letter/index.md"
+
+
+def test_a_post_made_a_bundle_keeps_its_language_versions(tmp_path: Path) -> None:
+    """Moving posts/NAME.md into posts/NAME/index.md (or back) re-reads its
+    versions, though their own bytes did not change (the parse cache)."""
+    root = repo(tmp_path, LETTER.replace("![Page 1 of the letter](scan-p1.jpg)", "").replace(
+        "[The PDF](freedom-1924.pdf \"Freedom, 1924\") and ", ""))
+    (root / "translations/es").mkdir(parents=True)
+    (root / "translations/es/letter.md").write_text("---\ntitle: Carta\nstate: draft\n---\nTexto.\n")
+
+    def originals() -> list[str | None]:
+        content = load(root)
+        assert [str(p) for p in content.problems] == []
+        return [p.original for p in content.posts if p.kind.value == "translation"]
+
+    assert originals() == ["posts/letter/index.md"]
+    os.rename(root / "posts/letter/index.md", root / "posts/letter.md")
+    assert originals() == ["posts/letter.md"]
+    os.rename(root / "posts/letter.md", root / "posts/letter/index.md")
+    assert originals() == ["posts/letter/index.md"]
+    os.remove(root / "posts/letter/index.md")
+    assert [str(p) for p in load(root).problems] == [
+        "translations/es/letter.md: no posts/letter.md to be a translation of; a language version must have the "
+        "same file name as its post in posts/ (NAME.md, or the bundle NAME/index.md)"]

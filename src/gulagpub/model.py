@@ -239,6 +239,13 @@ def name_of(path: str) -> str:
     return parts[-2] if len(parts) == 3 and parts[0] == "posts" and parts[2] == "index.md" else parts[-1][:-3]
 
 
+def original_path(path: str, bundled: bool) -> str:
+    """The post a language version `translations/LANG/NAME.md` is a version of:
+    `posts/NAME/index.md` when that post is a bundle (`bundled`), else `posts/NAME.md`."""
+    name = name_of(path)
+    return f"posts/{name}/index.md" if bundled else f"posts/{name}.md"
+
+
 def slug_from_name(name: str) -> str:
     """`2012-10-20-vicente` -> `vicente`; `vicente` -> `vicente`."""
     m = _DATED.match(name)

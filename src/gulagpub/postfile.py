@@ -71,17 +71,20 @@ def split(text: str) -> tuple[str | None, str]:
             return None, text
 
 
-def read_post(path: str, data: bytes, config: Config) -> tuple[Post | None, list[Problem]]:
+def read_post(path: str, data: bytes, config: Config, original: str | None = None) -> tuple[Post | None, list[Problem]]:
     """`parse_post` with the site's language, time zone and limits."""
-    return parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz, limits=config.limits)
+    return parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz, limits=config.limits,
+                      original=original)
 
 
 def parse_post(
     path: str, data: bytes, *, default_lang: str = "en", tz: tzinfo | None = None,
-    limits: LimitSettings = DEFAULT_LIMITS,
+    limits: LimitSettings = DEFAULT_LIMITS, original: str | None = None,
 ) -> tuple[Post | None, list[Problem]]:
     """Parse and validate one content file. Returns the post (None when it is
-    too broken to use) and every problem found in it. The work is bounded
+    too broken to use) and every problem found in it. For a language version,
+    `original` is the path of its post (default `posts/NAME.md`; the caller,
+    who sees the files, says `posts/NAME/index.md` when the post is a bundle). The work is bounded
     whatever the file holds (`limits`: its size, how many tags, how deeply
     its front matter and its text nest)."""
     problems: list[Problem] = []
@@ -381,7 +384,7 @@ def parse_post(
         original_text=original_text,
         aliases=aliases,
         sticky=sticky,
-        original=f"posts/{name}.md" if kind == Kind.TRANSLATION else None,
+        original=(original or f"posts/{name}.md") if kind == Kind.TRANSLATION else None,
         approved_on_import=approved_on_import,
         front=fm,
     )

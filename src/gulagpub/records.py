@@ -70,7 +70,7 @@ def set_problems(files: Iterable[Identity], paths: set[str]) -> list[Problem]:
             problems.append(Problem(
                 p.path, 0,
                 f"no {p.original} to be a translation of; a language version must have the "
-                "same file name as its post in posts/",
+                "same file name as its post in posts/ (NAME.md, or the bundle NAME/index.md)",
             ))
     return problems
 

@@ -163,8 +163,9 @@ class Sources:
         from .postfile import read_post
 
         data = (self.root / src).read_bytes()
-        post, _ = read_post(src, data, self.config)
-        if post is None or file_sha(src, data) != self.sha(src):
+        original = self.reading.files[src].original
+        post, _ = read_post(src, data, self.config, original)
+        if post is None or file_sha(src, data, original) != self.sha(src):
             raise BuildError(f"{src}: changed during the build; build again")
         return post
 
