@@ -147,3 +147,62 @@ def test_a_post_made_a_bundle_keeps_its_language_versions(tmp_path: Path) -> Non
     assert [str(p) for p in load(root).problems] == [
         "translations/es/letter.md: no posts/letter.md to be a translation of; a language version must have the "
         "same file name as its post in posts/ (NAME.md, or the bundle NAME/index.md)"]
+
+
+# --- on the site -------------------------------------------------------------------
+
+def published_repo(tmp_path: Path) -> Path:
+    """The letter published, with a Spanish version naming one of its scans, in a git repository."""
+    from sitehelp import commit_all
+
+    from conftest import run_git
+
+    (tmp_path / "blog").mkdir()
+    root = repo(tmp_path / "blog", LETTER.replace("state: draft", "state: published"))
+    (root / "translations/es").mkdir(parents=True)
+    (root / "translations/es/letter.md").write_text(
+        "---\ntitle: Carta\nstate: published\ndate: 2012-10-21\n---\n![Página 1](scan-p1.jpg)\n")
+    run_git(root, "init", "-q", "-b", "main")
+    commit_all(root, "The letter with its files")
+    return root
+
+
+def test_the_build_publishes_the_files_under_the_posts_address(tmp_path: Path) -> None:
+    from gulagpub.build import build
+    from sitehelp import NOW
+
+    root = published_repo(tmp_path)
+    out = tmp_path / "site"
+    build(root, out, now=NOW)
+    page = (out / "2012/10/20/letter/index.html").read_text()
+    assert 'src="scan-p1.jpg"' in page and 'href="freedom-1924.pdf"' in page
+    for published, source in (("2012/10/20/letter/scan-p1.jpg", "posts/letter/scan-p1.jpg"),
+                              ("2012/10/20/letter/freedom-1924.pdf", "posts/letter/freedom-1924.pdf"),
+                              ("media/monclus.jpg", "media/monclus.jpg"),
+                              ("es/2012/10/21/letter/scan-p1.jpg", "posts/letter/scan-p1.jpg")):
+        assert (out / published).read_bytes() == (root / source).read_bytes()
+        # Linked, not copied: the bytes are never read (the site and its spare share the inode).
+        assert os.stat(out / published).st_ino == os.stat(root / source).st_ino
+    assert 'src="scan-p1.jpg"' in (out / "es/2012/10/21/letter/index.html").read_text()
+    # A file copied in (another inode, another stat) is published again; the repository's is never written.
+    (root / "posts/letter/scan-p2.jpg").write_bytes(b"\xff\xd8 two")
+    os.replace(root / "posts/letter/scan-p2.jpg", root / "posts/letter/scan-p1.jpg")
+    build(root, out, now=NOW)
+    assert (out / "2012/10/20/letter/scan-p1.jpg").read_bytes() == b"\xff\xd8 two"
+    assert (out / "es/2012/10/21/letter/scan-p1.jpg").read_bytes() == b"\xff\xd8 two"
+
+
+def test_a_published_post_naming_a_missing_file_stops_the_build(tmp_path: Path) -> None:
+    from gulagpub.build import build
+    from gulagpub.errors import BuildError
+    from sitehelp import NOW
+
+    root = published_repo(tmp_path)
+    out = tmp_path / "site"
+    build(root, out, now=NOW)
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    os.remove(root / "posts/letter/freedom-1924.pdf")
+    with pytest.raises(BuildError) as err:
+        build(root, out, now=NOW)
+    assert "posts/letter/index.md:10: 'freedom-1924.pdf' (posts/letter/freedom-1924.pdf) no such file" in str(err.value)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before  # the old site, untouched

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import gitstore, theme, traces
+from . import gitstore, media, theme, traces
 from .catalog import Catalog, catalog_of
 from .config import CONFIG_FILE, Config
 from .content import load_config
@@ -97,6 +97,7 @@ class _Build:
         self.sealer = self.cache.sealer
         self.formats = _formats(self.config)
         self.replaced: set[str] = set()  # content hashes the last build showed and no file has now
+        self.file_users: dict[str, tuple[str, ...]] = {}  # each media file: the content files naming it
 
     def notice(self, message: str) -> None:
         """A cache that could not be used (it is made again): one line, as a warning."""
@@ -235,6 +236,7 @@ class _Build:
         else:
             records = sources.load_records(list(visible))
             catalog = catalog_of(records, cfg.site.lang, micros(self.now))
+            self.media_of(records, sources, inputs)
         gen = digest(base_gen, list(catalog.langs))
         inputs.gen = gen
         sources.catalog = catalog
@@ -276,12 +278,49 @@ class _Build:
             if old != reading.sha(src):
                 self.replaced.add(old)
         dirty |= pages
+        for path, (before, users) in previous.files.items():  # a scan replaced: the pages showing it
+            st, why = media.judged(self.root, path, self.config)
+            if why is not None:
+                return None  # (planned the long way, which says why it cannot be published)
+            assert st is not None
+            inputs.files[path] = st
+            if st != before:
+                dirty.update(users)
+        self.file_users = {path: users for path, (_, users) in previous.files.items()}
         dirty |= {name[:-len(COMMENTS_SUFFIX)] + ".md"
                   for name, _ in inputs.comments.items() ^ previous.comments.items()} & kpos.keys()
         if inputs.mastodon != previous.mastodon:
             ids = {i for i, _ in inputs.mastodon.items() ^ previous.mastodon.items()}
             dirty |= {src for src, i in kept.column("entry_id").items() if i in ids}
         return dirty
+
+    def media_of(self, records: dict[str, Record], sources: Sources, inputs: Inputs) -> None:
+        """The files the public content files name, with their stat (inputs.files),
+        and who names each; a file that cannot be published stops the build when a
+        published or due post names it (with the line), else it is left out."""
+        users: dict[str, list[str]] = {}
+        inputs.files.clear()
+        for src, rec in records.items():
+            for path in rec.files:
+                users.setdefault(path, []).append(src)
+        now = micros(self.now)
+        blocked: list[str] = []
+        for path, named_by in users.items():
+            st, why = media.judged(self.root, path, self.config)
+            if st is not None:
+                inputs.files[path] = st
+                continue
+            for src in named_by:
+                rec = records[src]
+                if rec.state == "published" or (rec.state == "approved" and _due(rec, now)):
+                    blocked.append(src)
+                else:
+                    self.notices.append(Problem(src, 0, f"{path} {why}: left out of the site"))
+        if blocked:
+            found = media.problems(self.root, [sources.post(s) for s in sorted(set(blocked))], self.config)
+            raise BuildError("the site was not built (the previous one is untouched):\n"
+                             + "\n".join(str(p) for p in sorted(set(found))))
+        self.file_users = {path: tuple(named_by) for path, named_by in users.items()}
 
     def check_plan(self, planned: Planned, reading: Reading, sources: Sources, visible: dict[str, str],
                    inputs: Inputs) -> None:
@@ -335,7 +374,8 @@ class _Build:
         inputs = self.inputs_used
         traces.save(self.sealer, self.out, self.catalog_changed, traces.Traces(
             self.base_gen, inputs.gen, self.shape, catalog, planned.items, planned.by_path, self.page_shas,
-            inputs.mastodon, inputs.comments, report.token, planned.counts))
+            inputs.mastodon, inputs.comments, report.token, planned.counts,
+            {path: (st, self.file_users.get(path, ())) for path, st in inputs.files.items()}))
 
 
 def _human(size: int) -> str:

@@ -118,14 +118,49 @@ def references(post: Post, text: str) -> Iterator[Reference]:
             yield Reference(n, target, path)
 
 
-def _file_problem(root: Path, path: str, config: Config) -> str | None:
-    """What is wrong with the repository file `path` as a published file, if anything."""
+def named_files(post: Post) -> tuple[str, ...]:
+    """The repository files a post's text names (those inside its bundle or
+    media/), each once, sorted: what the build publishes with its page."""
+    body = post.body
+    if "](" not in body and "]:" not in body:
+        return ()
+    if bundle_folder(post.path) is None and "/media/" not in body:
+        return ()
+    return tuple(sorted({ref.path for ref in references(post, body) if ref.path}))
+
+
+def published_path(src: str, page: str, path: str) -> str:
+    """Where the repository file `path`, named by the content file `src` whose
+    page is the site path `page`, is published: a site-wide file under
+    media/, a bundle's file beside the page that names it (a language
+    version's page has its own copy, so that its relative links hold)."""
+    if path.startswith(MEDIA_DIR + "/"):
+        return path
+    folder = bundle_folder(src) or ""
+    base = page if page.endswith("/") else page.rpartition("/")[0] + "/"
+    return (base + path[len(folder):]).lstrip("/")
+
+
+Stat = tuple[int, int, int]  # mtime_ns, size, inode: names a file's bytes, as the parse index does
+
+
+def judged(root: Path, path: str, config: Config) -> tuple[Stat | None, str | None]:
+    """A repository file's stat when it can be published, else why not."""
+    link = _links_on_the_way(root, path)
+    if link:
+        return None, f"is inside {link}/, a symbolic link (never followed)"
     try:
         st = os.lstat(root / path)
     except FileNotFoundError:
-        return "no such file"
+        return None, "no such file"
     except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
+        return None, f"cannot be read ({exc.strerror})"
+    why = _file_problem(root, path, st, config)
+    return ((st.st_mtime_ns, st.st_size, st.st_ino), None) if why is None else (None, why)
+
+
+def _file_problem(root: Path, path: str, st: os.stat_result, config: Config) -> str | None:
+    """What is wrong with the repository file `path` (whose lstat is `st`) as a published file, if anything."""
     if stat_mod.S_ISLNK(st.st_mode):
         return ("is a symbolic link; media must be plain files in the repository "
                 "(replace the link with the file it points to)")
@@ -160,7 +195,7 @@ def _links_on_the_way(root: Path, path: str) -> str | None:
 def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]:
     """Every reference to a file that would not publish, as `path:line: message`."""
     found: list[Problem] = []
-    judged: dict[str, str | None] = {}
+    seen: dict[str, str | None] = {}
     for post in posts:
         if "](" not in post.body and "]:" not in post.body:
             continue
@@ -175,11 +210,9 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
                 found.append(Problem(post.path, ref.line, f"{ref.target!r} leaves the post's folder; refer to a "
                                                           "file beside the post (`scan.jpg`) or in media/ (`/media/scan.jpg`)"))
                 continue
-            if ref.path not in judged:
-                link = _links_on_the_way(root, ref.path)
-                judged[ref.path] = (f"is inside {link}/, a symbolic link (never followed)" if link
-                                    else _file_problem(root, ref.path, config))
-            why = judged[ref.path]
+            if ref.path not in seen:
+                seen[ref.path] = judged(root, ref.path, config)[1]
+            why = seen[ref.path]
             if why is not None:
                 found.append(Problem(post.path, ref.line, f"{ref.target!r} ({ref.path}) {why}"))
     return found

@@ -37,6 +37,7 @@ from .config import Config
 from .errors import Problem
 from .feedentries import FeedEntries
 from .feeds import Document, FeedInfo, Format, plan as feed_plan
+from .media import Stat, published_path
 from .pages import Pages, file_of, ris_path
 from .site import Output
 from .sources import Item, ItemState, Sources, digest, joined, sitemap_row
@@ -66,6 +67,7 @@ class Inputs:
     mastodon: dict[str, str]  # entry id -> the URL of its status (the page's "Discuss on Mastodon")
     comments: dict[str, tuple[int, int, int]]  # the comments files kept from WordPress, with their stat
     redirects: bytes | None  # _redirects (from the WordPress import), as it is
+    files: dict[str, Stat] = field(default_factory=dict)  # the media the public files name, with their stat
 
 
 @dataclass
@@ -93,6 +95,7 @@ class Planner:
         self.feed_docs: dict[str, list[Item]] = {}
         self.warnings: list[Problem] = []
         self.alias_of: dict[int, str] = {}  # id of an alias output -> the content file it is an old address of
+        self.placed: set[str] = set()  # media outputs listed (a site-wide file many posts name is listed once)
 
     def item(self, src: str) -> Item:
         return self.sources.item(src, self.kept.get(src))
@@ -196,7 +199,7 @@ class Planner:
                  # Its citation file reads only the post (and the settings).
                  Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
-        return group
+        return group + self.media(src, it.path, rec.files)
 
     def page_group(self, src: str) -> tuple[str, list[Output]]:
         """A standalone page and its aliases, with its path."""
@@ -205,7 +208,22 @@ class Planner:
         pages = self.pages
         outputs = [Output(file_of(path), digest(self.gen, "page", self.sources.sha(src)),
                           lambda: pages.standalone_page(src, path))]
-        return path, outputs + self.aliases(src, path, rec.title, rec.aliases)
+        return path, outputs + self.aliases(src, path, rec.title, rec.aliases) + self.media(src, path, rec.files)
+
+    def media(self, src: str, page: str, files: Iterable[str]) -> list[Output]:
+        """The files a content file's text names, published as they are (linked, not
+        read), each keyed by its stat; a file that cannot be published (the build
+        reports it) is left out."""
+        root, stats, placed = self.sources.root, self.inputs.files, self.placed
+        outputs = []
+        for path in files:
+            st = stats.get(path)
+            target = published_path(src, page, path)
+            if st is None or target in placed:
+                continue
+            placed.add(target)
+            outputs.append(Output(target, digest("file", *st), _unread, source=root / path))
+        return outputs
 
     def aliases(self, src: str, path: str, title: str, aliases: Iterable[str]) -> list[Output]:
         """Redirect pages at a file's old addresses (one that is its own page spelled otherwise is left out)."""
@@ -337,6 +355,10 @@ class Planner:
             outputs.append(Output(f"{kind}/index.html", digest(self.gen, "terms", kind, rows),
                                   partial(pages.term_index, f"/{kind}/", heading, rows)))
         return outputs
+
+
+def _unread() -> bytes:
+    raise AssertionError("a media output is linked, never made")
 
 
 def _feed_document(fmt: Any, info: Any, entries: Callable[[], Any], fallback: Any) -> bytes:

@@ -126,7 +126,7 @@ def _code_stamp() -> str:
     """The parsing and rendering code's own files: what another version of it cached is not used."""
     here = Path(__file__).parent
     stats = [(here / f"{name}.py").stat() for name in ("model", "postfile", "yamlsubset", "reading", "render",
-                                                       "errors", "config")]
+                                                       "errors", "config", "records", "media")]
     return repr([(st.st_mtime_ns, st.st_size) for st in stats])
 
 
@@ -317,8 +317,10 @@ def _parse(job: Job) -> Parsed:
         html = render.markdown_to_html(post.body)
         summary = render.summary_of(post, html)
         shown = pickle.dumps(replace(post, body=""), protocol=pickle.HIGHEST_PROTOCOL)
-    return Parsed(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL), shown, Record.of(post, summary),
-                  problems, html)
+    from .media import named_files
+
+    return Parsed(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL), shown,
+                  Record.of(post, summary, named_files(post)), problems, html)
 
 
 def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: bool = True) -> Reading:

@@ -117,8 +117,10 @@ class Sources:
         sha = self.sha(src)
         rec = self._records.get(sha) or self.cache.record(sha)
         if rec is None:  # the cache lost it: from the Post
-            post = self.shown(src)
-            rec = Record.of(post, None)
+            from .media import named_files
+
+            post = self.post(src)
+            rec = Record.of(post, None, named_files(post))
             self.cache.put_record(sha, rec)
         self._records[sha] = rec
         return rec
