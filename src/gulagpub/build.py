@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import gitstore, media, theme, traces
+from . import gitstore, images, media, theme, traces
 from .catalog import Catalog, catalog_of
 from .config import CONFIG_FILE, Config
 from .content import load_config
@@ -236,7 +236,7 @@ class _Build:
         else:
             records = sources.load_records(list(visible))
             catalog = catalog_of(records, cfg.site.lang, micros(self.now))
-            self.media_of(records, sources, inputs)
+            self.media_of(records, sources, inputs, previous)
         gen = digest(base_gen, list(catalog.langs))
         inputs.gen = gen
         sources.catalog = catalog
@@ -278,13 +278,14 @@ class _Build:
             if old != reading.sha(src):
                 self.replaced.add(old)
         dirty |= pages
-        for path, (before, users) in previous.files.items():  # a scan replaced: the pages showing it
+        for path, (seen, users) in previous.files.items():  # a scan replaced: the pages showing it
             st, why = media.judged(self.root, path, self.config)
-            if why is not None:
+            if st is None:
                 return None  # (planned the long way, which says why it cannot be published)
-            assert st is not None
-            inputs.files[path] = st
-            if st != before:
+            if st == seen.stat:
+                inputs.files[path] = seen
+            else:
+                inputs.files[path] = images.inspect(self.root / path, st)
                 dirty.update(users)
         self.file_users = {path: users for path, (_, users) in previous.files.items()}
         dirty |= {name[:-len(COMMENTS_SUFFIX)] + ".md"
@@ -294,10 +295,14 @@ class _Build:
             dirty |= {src for src, i in kept.column("entry_id").items() if i in ids}
         return dirty
 
-    def media_of(self, records: dict[str, Record], sources: Sources, inputs: Inputs) -> None:
-        """The files the public content files name, with their stat (inputs.files),
-        and who names each; a file that cannot be published stops the build when a
-        published or due post names it (with the line), else it is left out."""
+    def media_of(self, records: dict[str, Record], sources: Sources, inputs: Inputs,
+                 previous: traces.Traces | None) -> None:
+        """The files the public content files name, with their stat and header
+        (inputs.files; read again only when the stat is another than the last
+        build's), and who names each; a file that cannot be published stops the
+        build when a published or due post names it (with the line), else it is
+        left out."""
+        known = previous.files if previous is not None else {}
         users: dict[str, list[str]] = {}
         inputs.files.clear()
         for src, rec in records.items():
@@ -308,7 +313,9 @@ class _Build:
         for path, named_by in users.items():
             st, why = media.judged(self.root, path, self.config)
             if st is not None:
-                inputs.files[path] = st
+                before = known.get(path)
+                inputs.files[path] = (before[0] if before is not None and before[0].stat == st
+                                      else images.inspect(self.root / path, st))
                 continue
             for src in named_by:
                 rec = records[src]

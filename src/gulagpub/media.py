@@ -66,7 +66,7 @@ def _is_local(target: str) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def _resolve(folder: str | None, target: str) -> str | None:
+def resolve(folder: str | None, target: str) -> str | None:
     """The repository path `target` names from a post whose files are in `folder`,
     or None when it would leave the bundle (or media/)."""
     if target.startswith("/"):
@@ -91,10 +91,9 @@ def _resolve(folder: str | None, target: str) -> str | None:
     return path if path.startswith(top) and path != top.rstrip("/") else None
 
 
-def references(post: Post, text: str) -> Iterator[Reference]:
-    """The references to files in a post's body (`text`: the whole content
-    file, for the line numbers), outside code blocks and code spans."""
-    folder = bundle_folder(post.path)
+def _prose(post: Post, text: str) -> Iterator[tuple[int, str]]:
+    """The lines of a post's body outside code (`text`: the whole content file,
+    for the line numbers), code spans left out."""
     at = text.find(post.body) if post.body else -1
     first = text.count("\n", 0, at) + 1 if at >= 0 else 1
     fenced = False
@@ -104,7 +103,30 @@ def references(post: Post, text: str) -> Iterator[Reference]:
             continue
         if fenced or line.startswith(("    ", "\t")):
             continue
-        line = re.sub(r"`[^`]*`", "", line)
+        yield n, re.sub(r"`[^`]*`", "", line) if "`" in line else line
+
+
+ALT_MISSING = ("describe the image for readers who cannot see it: write what it shows between the "
+               "brackets, ![Page 1 of the letter]({target}); an image that only decorates says so in its "
+               'title: ![]({target} "decorative")')
+_IMAGE = re.compile(r'!\[((?:[^\]\\]|\\.)*)\]\(\s*(?:<([^>\n]*)>|([^\s)]+))(?:\s+"([^"]*)")?')
+
+
+def images_without_alt(post: Post, text: str) -> Iterator[tuple[int, str]]:
+    """The images of a post's body with no alt text (and not marked decorative): line and target."""
+    for n, line in _prose(post, text):
+        if "![" not in line:
+            continue
+        for m in _IMAGE.finditer(line):
+            if not m.group(1).strip() and (m.group(4) or "").strip().lower() != "decorative":
+                yield n, m.group(2) if m.group(2) is not None else m.group(3)
+
+
+def references(post: Post, text: str) -> Iterator[Reference]:
+    """The references to files in a post's body (`text`: the whole content
+    file, for the line numbers), outside code blocks and code spans."""
+    folder = bundle_folder(post.path)
+    for n, line in _prose(post, text):
         for m in (*_INLINE.finditer(line), *_DEFINITION.finditer(line)):
             raw = m.group(1) if m.group(1) is not None else m.group(2)
             if not _is_local(raw):
@@ -112,7 +134,7 @@ def references(post: Post, text: str) -> Iterator[Reference]:
             target = unquote(urlsplit(raw).path)
             if not target:
                 continue
-            path = _resolve(folder, target)
+            path = resolve(folder, target)
             if path == "":
                 continue
             yield Reference(n, target, path)
@@ -197,14 +219,19 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
     found: list[Problem] = []
     seen: dict[str, str | None] = {}
     for post in posts:
-        if "](" not in post.body and "]:" not in post.body:
+        body = post.body
+        # (A single-file post can name only site-wide files.)
+        named = ("](" in body or "]:" in body) and (bundle_folder(post.path) is not None or "/media/" in body)
+        if not named and "![" not in body:
             continue
-        if bundle_folder(post.path) is None and "/media/" not in post.body:
-            continue  # a single-file post can name only site-wide files
         try:
             text = (root / post.path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            text = post.body  # (the file changed since it was read: its lines are the body's)
+            text = body  # (the file changed since it was read: its lines are the body's)
+        for line, target in images_without_alt(post, text):
+            found.append(Problem(post.path, line, "an image without alt text; " + ALT_MISSING.format(target=target)))
+        if not named:
+            continue
         for ref in references(post, text):
             if ref.path is None:
                 found.append(Problem(post.path, ref.line, f"{ref.target!r} leaves the post's folder; refer to a "

@@ -22,6 +22,8 @@ from markupsafe import Markup
 
 from . import theme
 from .config import Config
+from .images import FileInfo, annotate
+from .media import bundle_folder
 from .model import Post, State
 from .sources import Item, Sources
 from .urls import absolute
@@ -239,7 +241,8 @@ class Pages:
             versions=tuple((o.rec.lang, o.url) for o in others), translation_of=translation_of,
             pdf=_pdf_link(self.sources.html(it.src), it.url))
 
-    def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes) -> bytes:
+    def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes,
+                  files: dict[str, FileInfo] | None = None) -> bytes:
         from . import citation, render
 
         src = self.sources
@@ -254,7 +257,7 @@ class Pages:
             "date_human": human, "author": p.author, "state": p.state.value,
             "draft": p.state != State.PUBLISHED,
             "provenance": render.provenance(p), "content_warning": p.content_warning,
-            "html": Markup(src.html(it.src)),
+            "html": Markup(annotate(src.html(it.src), bundle_folder(it.src), files or {})),
             "tags": [Attrs({"name": t.name, "href": self.href(f"/tag/{t.quoted}/")}) for t in tags],
             "categories": [Attrs({"name": c.name, "href": self.href(f"/category/{c.quoted}/")}) for c in cats],
             "others": [Attrs({"lang": o.rec.lang, "name": render.language_name(o.rec.lang),
@@ -275,12 +278,12 @@ class Pages:
 
         return citation.ris(self.cited(it, self.sources.shown(it.src), [])).encode("utf-8")
 
-    def standalone_page(self, src_path: str, path: str) -> bytes:
+    def standalone_page(self, src_path: str, path: str, files: dict[str, FileInfo] | None = None) -> bytes:
         p = self.sources.shown(src_path)
         return self.page("page.html", lang=p.lang, dir=None, description=p.summary or "",
                          canonical=absolute(path, self.config), feeds=self.feed_links("/", self.config.site.title),
                          post=Attrs({"title": p.title, "lang": p.lang, "content_warning": p.content_warning,
-                                     "html": Markup(self.sources.html(src_path))}))
+                                     "html": Markup(annotate(self.sources.html(src_path), None, files or {}))}))
 
     def redirect(self, src_path: str, path: str) -> bytes:
         p = self.sources.shown(src_path)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .catalog import Catalog
-from .media import Stat
+from .images import FileInfo
 from .outputs import Counts
 from .sources import ItemState
 from .store import Notice, Sealer, Table, load_table, save_table, unpickled
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # Bump when the output changes for a reason no key can see (new code), or
 # when what is kept changes shape: the next build then plans everything.
-BUILD_VERSION = "12"
+BUILD_VERSION = "13"
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Traces:
     comments: dict[str, tuple[int, int, int]]
     token: str  # the live site's manifest token, as this build left it
     counts: Counts
-    files: dict[str, tuple[Stat, tuple[str, ...]]]  # each media file published: its stat, the files naming it
+    files: dict[str, tuple[FileInfo, tuple[str, ...]]]  # each media file published: its header, the files naming it
     version: str = BUILD_VERSION
 
 
