@@ -131,6 +131,7 @@ def make_bundle(root: Path) -> None:  # a post with its scans and a PDF, a site-
     folder = root / "posts" / p.name[:-3]
     folder.mkdir()
     text = p.read_text() + "\n![Page 1](scan-p1.jpg)\n\n[The PDF](freedom.pdf)\n\n![A logo](/media/logo.png)\n"
+    text = text.replace("---\n", "---\nimage:\n  src: scan-p1.jpg\n  alt: Page 1\n", 1)  # its lead image: in feeds
     p.unlink()
     (folder / "index.md").write_text(text)
     (folder / "scan-p1.jpg").write_bytes(b"\xff\xd8 page one")
@@ -142,7 +143,7 @@ def make_bundle(root: Path) -> None:  # a post with its scans and a PDF, a site-
     commit_all(root, "A post with its files", when="2026-11-27T12:20:00+00:00")
 
 
-def replace_scan(root: Path) -> None:  # same name, other bytes: its pages (and copies) again
+def replace_scan(root: Path) -> None:  # same name, other bytes: its pages, copies and feed enclosures again
     (root / "posts" / bundle_name(root) / "scan-p1.jpg").write_bytes(b"\xff\xd8 page one, a better scan")
     commit_all(root, "A better scan", when="2026-11-27T12:25:00+00:00")
 
@@ -210,6 +211,7 @@ def test_after_every_kind_of_change_an_incremental_build_equals_a_full_build(
         if name == "bundle":
             files = {p for p in snapshot(out) if p.endswith((".jpg", ".pdf", ".png"))}
             assert len(files) == 4 and "media/logo.png" in files, files  # the version's page has its own scan
+            assert any(b'rel="enclosure"' in data for p, data in snapshot(out).items() if p.endswith(".atom"))
         if name == "replace-scan":  # the two pages naming the scan and its two copies (and the lists they are in)
             assert result.report.written < 40, result
 

@@ -120,3 +120,51 @@ def test_an_image_without_alt_text_is_reported_and_stops_submit_and_approve(repo
     repo.commit("Alt text", who=BORIS)
     editorial.approve(repo.root, "scan", NOW)
     assert load(repo.root).find("scan").state.value == "approved"
+
+
+def test_the_lead_image_in_link_cards_and_feeds_and_media_links_absolute_under_a_sub_path(
+        repo: Repo, tmp_path: Path, shared: Path) -> None:
+    import json
+
+    import feedparser
+
+    from sitehelp import feedcheck
+
+    config = repo.read("gulagpub.toml").replace('base_url = "https://blog.example.org/"',
+                                                'base_url = "https://blog.example.org/archive/"')
+    repo.write("gulagpub.toml", config)
+    repo.write("posts/letter/index.md", LETTER.replace(
+        "date: 2012-10-20\n", "date: 2012-10-20\nimage:\n  src: scan-p1.jpg\n  alt: Page 1 of the letter, handwritten\n"))
+    scan = jpeg(640, 480, gps=True)
+    repo.write("posts/letter/scan-p1.jpg", scan)
+    repo.write("posts/letter/rule.png", png(300, 4))
+    repo.write("posts/letter/letter.pdf", b"%PDF-1.4\n")
+    repo.write("media/steimer.png", png(20, 30))
+    repo.commit("The letter with its lead image")
+    assert load(repo.root).problems == []
+    out = tmp_path / "site"
+    build(repo.root, out, now=NOW)
+    base = "https://blog.example.org/archive/"
+    lead = base + "2012/10/20/letter/scan-p1.jpg"
+    published = (out / "2012/10/20/letter/scan-p1.jpg").read_bytes()  # (without its location: fewer bytes)
+
+    page = (out / "2012/10/20/letter/index.html").read_text()
+    assert f'<meta property="og:image" content="{lead}">' in page
+    assert '<meta property="og:image:width" content="640">' in page
+    assert '<meta property="og:image:alt" content="Page 1 of the letter, handwritten">' in page
+    assert 'src="/archive/media/steimer.png"' not in page  # a link, in this text
+    assert 'href="/archive/media/steimer.png"' in page
+
+    atom = (out / "feed.atom").read_text()
+    assert (f'<link href="{lead}" rel="enclosure" type="image/jpeg" length="{len(published)}"/>') in atom
+    assert f'href="{base}media/steimer.png"' in atom and f'src="{lead}"' in atom.replace("&quot;", '"')
+    rss = (out / "feed.rss").read_text()
+    assert f'<enclosure url="{lead}" length="{len(published)}" type="image/jpeg"/>' in rss
+    (item,) = json.loads((out / "feed.json").read_text())["items"]
+    assert item["image"] == lead
+    assert f'href="{base}media/steimer.png"' in item["content_html"]
+    parsed = feedparser.parse(out / "feed.atom")
+    assert [(e.href, e.type, e.length) for e in parsed.entries[0].enclosures] == [
+        (lead, "image/jpeg", str(len(published)))]
+    checked = feedcheck(shared, out / "feed.atom", out / "feed.rss", out / "feed.json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -239,6 +239,7 @@ class _Build:
             self.media_of(records, sources, inputs, previous)
         gen = digest(base_gen, list(catalog.langs))
         inputs.gen = gen
+        sources.files = inputs.files
         sources.catalog = catalog
         pages = Pages(self.root, self.sealer.folder, cfg, sources, catalog.langs, self.formats)
         entries = FeedEntries(cfg, sources, self.formats, gen, self.now, self.cache.db)
@@ -337,6 +338,7 @@ class _Build:
         fresh = Sources(self.root, self.config, reading, None, sources.changed, self.now)
         catalog = catalog_of(fresh.load_records(list(visible)), self.config.site.lang, micros(self.now))
         fresh.catalog = catalog
+        fresh.files = inputs.files
         pages = Pages(self.root, self.sealer.folder, self.config, fresh, catalog.langs, self.formats)
         entries = FeedEntries(self.config, fresh, self.formats, inputs.gen, self.now, self.cache.db)
         full = Planner(self.config, catalog, fresh, pages, entries, self.formats, inputs, None).everything()

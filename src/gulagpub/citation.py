@@ -65,6 +65,16 @@ class Cited:
     pdf: str | None = None
     fediverse: tuple[str, ...] = ()  # the fediverse handles of the team members who made it
     corrections: tuple[Correction, ...] = ()
+    image: Picture | None = None  # its lead image
+
+
+class Picture(NamedTuple):
+    """A document's lead image as link cards show it."""
+
+    url: str
+    alt: str
+    width: int = 0  # pixels (0: unknown)
+    height: int = 0
 
 
 class Meta(NamedTuple):
@@ -128,6 +138,12 @@ def meta_tags(c: Cited) -> list[Meta]:
     add("property", "og:locale", locale(c.lang))
     for lang, _ in c.versions:
         add("property", "og:locale:alternate", locale(lang))
+    if c.image:
+        add("property", "og:image", c.image.url)
+        if c.image.width:
+            add("property", "og:image:width", str(c.image.width))
+            add("property", "og:image:height", str(c.image.height))
+        add("property", "og:image:alt", c.image.alt)
     if c.published:
         add("property", "article:published_time", c.published.isoformat())
     if c.modified:

@@ -35,6 +35,12 @@ class FileInfo(NamedTuple):
     width: int = 0  # pixels (0: not an image Pillow can read)
     height: int = 0
     located: bool = False  # it holds GPS data: its published copy is made without it
+    published: int = -1  # bytes of the published copy, when not the file's own size (one without its location)
+
+    @property
+    def size(self) -> int:
+        """Its size on the site, in bytes."""
+        return self.published if self.published >= 0 else self.stat[1]
 
     @property
     def label(self) -> str:
@@ -55,10 +61,18 @@ def inspect(path: Path, stat: Stat) -> FileInfo:
             warnings.simplefilter("ignore")  # (a huge image is only measured here, never decoded)
             with Image.open(path) as im:
                 mime = Image.MIME.get(im.format or "", guessed)
-                located = _GPS_IFD in im.getexif() or b"GPS" in _as_bytes(im.info.get("xmp"))
-                return FileInfo(stat, mime, im.width, im.height, located and im.format == "JPEG")
+                located = im.format == "JPEG" and (_GPS_IFD in im.getexif()
+                                                   or b"GPS" in _as_bytes(im.info.get("xmp")))
+                width, height = im.width, im.height
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):  # not an image Pillow reads
         return FileInfo(stat, guessed)
+    if not located:
+        return FileInfo(stat, mime, width, height)
+    try:
+        published = len(without_location(path.read_bytes()))
+    except OSError:
+        published = -1
+    return FileInfo(stat, mime, width, height, True, published)
 
 
 def _as_bytes(value: object) -> bytes:
@@ -115,23 +129,27 @@ _LINK = re.compile(r'<a\b[^>]*?\shref="([^"]*)"[^>]*>.*?</a>', re.S)
 _SRC = re.compile(r'\ssrc="([^"]*)"')
 
 
-def _named(url: str, folder: str | None, files: dict[str, FileInfo]) -> FileInfo | None:
-    """The file a link or image of a page names (its folder: the post's bundle), if one of `files`."""
+def _named(url: str, folder: str | None, files: dict[str, FileInfo], prefix: str) -> FileInfo | None:
+    """The file a link or image of a page names (its folder: the post's bundle;
+    `prefix`: the site's path), if one of `files`."""
     parts = urlsplit(unescape(url))
     if parts.scheme or parts.netloc or not parts.path:
         return None
-    path = resolve(folder, unquote(parts.path))
+    target = unquote(parts.path)
+    if target.startswith(prefix + "media/"):
+        target = "/" + target[len(prefix):]
+    path = resolve(folder, target)
     return files.get(path) if path else None
 
 
-def annotate(html: str, folder: str | None, files: dict[str, FileInfo]) -> str:
+def annotate(html: str, folder: str | None, files: dict[str, FileInfo], prefix: str = "/") -> str:
     """A page's sanitized HTML with its images' width, height and lazy loading,
     and its links to other files followed by their type and size."""
     if "<img" in html:
         def img(m: re.Match[str]) -> str:
             tag = m.group(0)
             src = _SRC.search(tag)
-            info = _named(src.group(1), folder, files) if src else None
+            info = _named(src.group(1), folder, files, prefix) if src else None
             extra = ' loading="lazy"'
             if info is not None and info.width and " width=" not in tag:
                 extra = f' width="{info.width}" height="{info.height}"' + extra
@@ -140,11 +158,11 @@ def annotate(html: str, folder: str | None, files: dict[str, FileInfo]) -> str:
         html = _IMG.sub(img, html)
     if files and "<a " in html:
         def link(m: re.Match[str]) -> str:
-            info = _named(m.group(1), folder, files)
+            info = _named(m.group(1), folder, files, prefix)
             if info is None or "<img" in m.group(0):  # (an image shown as a link to itself)
                 return m.group(0)
             return (m.group(0) + f' <small class="file">({escape(info.label)}, '
-                    f'{escape(human_size(info.stat[1]))})</small>')
+                    f'{escape(human_size(info.size))})</small>')
 
         html = _LINK.sub(link, html)
     return html

@@ -22,7 +22,7 @@ import stat as stat_mod
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .config import Config
 from .errors import Problem
@@ -140,27 +140,43 @@ def references(post: Post, text: str) -> Iterator[Reference]:
             yield Reference(n, target, path)
 
 
+def lead_image(post: Post) -> str | None:
+    """The repository path of a post's lead image (`image:`), if it names a file of the repository."""
+    if post.image is None or not _is_local(post.image.src):
+        return None
+    return resolve(bundle_folder(post.path), unquote(urlsplit(post.image.src).path)) or None
+
+
 def named_files(post: Post) -> tuple[str, ...]:
-    """The repository files a post's text names (those inside its bundle or
-    media/), each once, sorted: what the build publishes with its page."""
+    """The repository files a post's text and its lead image name (those inside
+    its bundle or media/), each once, sorted: what the build publishes with its page."""
     body = post.body
-    if "](" not in body and "]:" not in body:
-        return ()
-    if bundle_folder(post.path) is None and "/media/" not in body:
-        return ()
-    return tuple(sorted({ref.path for ref in references(post, body) if ref.path}))
+    lead = lead_image(post)
+    found = {lead} if lead else set()
+    if ("](" in body or "]:" in body) and (bundle_folder(post.path) is not None or "/media/" in body):
+        found.update(ref.path for ref in references(post, body) if ref.path)
+    return tuple(sorted(found))
 
 
 def published_path(src: str, page: str, path: str) -> str:
-    """Where the repository file `path`, named by the content file `src` whose
-    page is the site path `page`, is published: a site-wide file under
-    media/, a bundle's file beside the page that names it (a language
-    version's page has its own copy, so that its relative links hold)."""
+    """The site path ('/a/b/scan.jpg', percent-encoded as site paths are) where
+    the repository file `path`, named by the content file `src` whose page is
+    the site path `page`, is published: a site-wide file under /media/, a
+    bundle's file beside the page that names it (a language version's page
+    has its own copy, so that its relative links hold)."""
     if path.startswith(MEDIA_DIR + "/"):
-        return path
+        return "/" + quote(path)
     folder = bundle_folder(src) or ""
     base = page if page.endswith("/") else page.rpartition("/")[0] + "/"
-    return (base + path[len(folder):]).lstrip("/")
+    return base + quote(path[len(folder):])
+
+
+def under(html: str, prefix: str) -> str:
+    """Rendered HTML whose links to site-wide files (`/media/…`) point under the
+    site's path `prefix` ('/' or '/archive/': a site below a sub-path)."""
+    if prefix == "/" or "/media/" not in html:
+        return html
+    return html.replace(' src="/media/', f' src="{prefix}media/').replace(' href="/media/', f' href="{prefix}media/')
 
 
 Stat = tuple[int, int, int]  # mtime_ns, size, inode: names a file's bytes, as the parse index does
@@ -222,6 +238,13 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
         body = post.body
         # (A single-file post can name only site-wide files.)
         named = ("](" in body or "]:" in body) and (bundle_folder(post.path) is not None or "/media/" in body)
+        if post.image is not None:
+            lead, line = lead_image(post), post.line_of("image")
+            why = judged(root, lead, config)[1] if lead else (
+                "is not a file of this site: the lead image is a file beside the post or in media/")
+            if why is not None:
+                found.append(Problem(post.path, line, f"image {post.image.src!r}"
+                                     + (f" ({lead})" if lead else "") + f" {why}"))
         if not named and "![" not in body:
             continue
         try:

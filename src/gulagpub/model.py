@@ -50,6 +50,14 @@ class Verdict(str, Enum):
 
 
 @dataclass(frozen=True)
+class LeadImage:
+    """The image that stands for a post (front matter `image:`): in link cards and feeds."""
+
+    src: str  # as written: beside the post (`scan-p1.jpg`) or site-wide (`/media/x.jpg`)
+    alt: str  # what it shows, for readers who cannot see it
+
+
+@dataclass(frozen=True)
 class Source:
     """Where the text comes from."""
 
@@ -138,6 +146,7 @@ class Post:
     original_text: str | None = None  # the text it translates, as stored: originals/LANG/NAME.md
     aliases: tuple[str, ...] = ()  # old URL paths that must keep working
     sticky: bool = False
+    image: LeadImage | None = None
     original: str | None = None  # for a translation: path of the post it translates
     # For a post imported as scheduled: the content digest its approval on
     # the old system vouched for (front matter `import.approved_content`).

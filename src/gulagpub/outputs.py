@@ -227,7 +227,7 @@ class Planner:
         outputs = []
         for path in files:
             info = known.get(path)
-            target = published_path(src, page, path)
+            target = file_of(published_path(src, page, path))
             if info is None or target in placed:
                 continue
             placed.add(target)

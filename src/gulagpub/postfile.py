@@ -20,6 +20,7 @@ from .config import DEFAULT_LIMITS, Config, LimitSettings
 from .errors import Problem
 from .model import (
     Kind,
+    LeadImage,
     Post,
     Reprint,
     Review,
@@ -40,7 +41,7 @@ from .model import (
 KNOWN_KEYS = (
     "title", "id", "slug", "state", "author", "date", "updated", "lang", "tags",
     "categories", "summary", "content_warning", "source", "translation", "reprints",
-    "reviews", "withdrawn", "original", "aliases", "sticky", "published_by", "import",
+    "reviews", "withdrawn", "original", "aliases", "sticky", "published_by", "import", "image",
 )
 SOURCE_KEYS = ("title", "author", "publication", "via", "url", "date", "lang", "rights")
 _KNOWN = frozenset(KNOWN_KEYS)
@@ -250,6 +251,23 @@ def parse_post(
                 bad(at("source"), f"'source.url' {values['url']!r} must be an absolute http(s) URL")
             source = Source(**values)
 
+    image = None
+    raw_image = meta.get("image")
+    if raw_image is not None:
+        how = ("write it as a mapping: 'image: {src: scan-p1.jpg, alt: Page 1 of the letter}' (src: a file "
+               "beside the post, or /media/NAME; alt: what it shows)")
+        if not isinstance(raw_image, dict) or set(raw_image) - {"src", "alt"}:
+            bad(at("image"), f"'image' must have a 'src' and an 'alt'; {how}")
+        else:
+            image_src = text_field("src", raw_image, at("image"), "image.")
+            image_alt = text_field("alt", raw_image, at("image"), "image.")
+            if not image_src:
+                bad(at("image"), f"'image' has no 'src'; {how}")
+            elif not image_alt:
+                bad(at("image"), f"'image' has no 'alt': describe the image for readers who cannot see it; {how}")
+            else:
+                image = LeadImage(image_src, image_alt)
+
     translation = None
     raw_tr = meta.get("translation")
     if raw_tr is not None:
@@ -384,6 +402,7 @@ def parse_post(
         original_text=original_text,
         aliases=aliases,
         sticky=sticky,
+        image=image,
         original=(original or f"posts/{name}.md") if kind == Kind.TRANSLATION else None,
         approved_on_import=approved_on_import,
         front=fm,
