@@ -280,14 +280,14 @@ class _Build:
                 self.replaced.add(old)
         dirty |= pages
         for path, (seen, users) in previous.files.items():  # a scan replaced: the pages showing it
+            if media.unchanged(self.root, path, seen.stat):
+                inputs.files[path] = seen
+                continue
             st, why = media.judged(self.root, path, self.config)
             if st is None:
                 return None  # (planned the long way, which says why it cannot be published)
-            if st == seen.stat:
-                inputs.files[path] = seen
-            else:
-                inputs.files[path] = images.inspect(self.root / path, st)
-                dirty.update(users)
+            inputs.files[path] = images.inspect(self.root / path, st)
+            dirty.update(users)
         self.file_users = {path: users for path, (_, users) in previous.files.items()}
         dirty |= {name[:-len(COMMENTS_SUFFIX)] + ".md"
                   for name, _ in inputs.comments.items() ^ previous.comments.items()} & kpos.keys()

@@ -182,6 +182,16 @@ def under(html: str, prefix: str) -> str:
 Stat = tuple[int, int, int]  # mtime_ns, size, inode: names a file's bytes, as the parse index does
 
 
+def unchanged(root: Path, path: str, stat: Stat) -> bool:
+    """Whether a file judged before still has its stat (one lstat: a file
+    replaced, or a folder on its way made a link, has another)."""
+    try:
+        st = os.lstat(os.path.join(root, path))
+    except OSError:
+        return False
+    return (st.st_mtime_ns, st.st_size, st.st_ino) == stat
+
+
 def judged(root: Path, path: str, config: Config) -> tuple[Stat | None, str | None]:
     """A repository file's stat when it can be published, else why not."""
     link = _links_on_the_way(root, path)
