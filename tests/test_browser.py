@@ -6,6 +6,7 @@ Chromium is driven through the Chrome DevTools Protocol over its websocket."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 import threading
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import websocket
 
+from conftest import PROJECT, require
 from gulagpub.build import build
 from gulagpub.preview import make_server
 from sitehelp import NOW, bundled, wait_for_line
@@ -161,3 +163,31 @@ def test_index_and_post_render_without_errors_and_links_resolve(served: str, pag
     assert "Translated from the Spanish by Paul Sharkey" in page.js("document.querySelector('.provenance').innerText")
     width = page.js("document.documentElement.scrollWidth <= window.innerWidth")
     assert width is True
+
+
+AXE = Path(os.environ.get("GULAGPUB_WEB_CHECKS", PROJECT / ".ci" / "web" / "node_modules")) / "axe-core" / "axe.min.js"
+
+
+def test_axe_finds_no_accessibility_violations(served: str, page: Page) -> None:
+    """axe-core (from the npm registry, installed by .ci/run) over the home, a
+    post with its provenance and citation, a tag page, the archive of tags and
+    the 404 page: zero violations of WCAG 2.x A/AA and best practices."""
+    require(f"axe-core ({AXE}: npm ci --prefix .ci/web)", AXE.is_file())
+    source = AXE.read_text(encoding="utf-8")
+
+    def violations() -> list[str]:
+        page.call("Runtime.evaluate", expression=source)
+        result = page.call("Runtime.evaluate", awaitPromise=True, returnByValue=True, expression=(
+            "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v =>"
+            " v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"))
+        assert "exceptionDetails" not in result, result
+        return list(result["result"]["value"])
+
+    found = {}
+    for path in ("/", "/2012/10/20/vicente-monclus-guallar/", "/tag/gulag/", "/tag/", "/404.html"):
+        page.open(served + path)
+        found[path] = violations()
+    assert found == {path: [] for path in found}
+    # The check sees what it should: an image without a text alternative is one.
+    page.js("document.querySelector('main').appendChild(document.createElement('img')).src = '/favicon.svg'")
+    assert any(v.startswith("image-alt") for v in violations())

@@ -144,7 +144,7 @@ def test_footnotes_are_numbered_with_links_both_ways() -> None:
     html = markdown_to_html(NOTES)
     assert '<sup class="footnote-ref"><a href="#fn-1" id="fnref-1">1</a></sup>' in html
     assert '<sup class="footnote-ref"><a href="#fn-cell" id="fnref-cell">2</a></sup>' in html
-    assert '<section class="footnotes">' in html and '<li id="fn-1">' in html
+    assert '<div class="footnotes" role="doc-endnotes">' in html and '<li id="fn-1">' in html
     assert '<a href="#fnref-1" class="footnote-backref" aria-label="Back to reference 1">' in html
     assert 'href="#fnref-1-2"' in html  # the second reference to note 1 has its own way back
     assert "[^1]" not in html and "<em>20-4-1950</em>" in html

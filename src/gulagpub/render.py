@@ -156,6 +156,8 @@ def sanitize(html: str) -> str:
     clean = _cleaner()(html)
     if ' id="' in clean:  # only footnotes keep their ids (cmark-gfm's fn-LABEL, fnref-LABEL)
         clean = _ID.sub(lambda m: m.group(0) if _NOTE_ID.fullmatch(m.group(1)) else "", clean)
+    if _CMARK_NOTES in clean:
+        clean = _endnotes(clean)
     return _EXTERNAL_A.sub(lambda m: f"<a {_REL} {m.group(0)[3:]}", clean)
 
 
@@ -186,6 +188,21 @@ def absolutize(html: str, base: str) -> str:
         return m.group(1) + urljoin(base, url) + m.group(3)
 
     return _URL_ATTR.sub(fix, html)
+
+
+# cmark-gfm puts a text's footnotes last, in a <section> without a heading
+# (which HTML checkers report: a section is a part with a heading). They are
+# the text's endnotes: a <div> with that role says so (DPUB-ARIA).
+_CMARK_NOTES = '<section class="footnotes">'
+_NOTES = '<div class="footnotes" role="doc-endnotes">'
+
+
+def _endnotes(html: str) -> str:
+    start = html.rindex(_CMARK_NOTES)
+    end = html.rfind("</section>")
+    if end < start:
+        return html
+    return html[:start] + _NOTES + html[start + len(_CMARK_NOTES):end] + "</div>" + html[end + len("</section>"):]
 
 
 _ANCHOR = re.compile(r'( id="| href="#)(fn(?:ref)?-)')
@@ -301,7 +318,6 @@ def _join(names: tuple[str, ...]) -> str:
 
 _TAG = re.compile(r"<[^>]+>")
 _NOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
-_NOTES = '<section class="footnotes">'
 
 
 def summary_of(post: Post, html: str, limit: int = 300) -> str:
