@@ -159,8 +159,8 @@ class _Build:
         limit = self.config.limits.output_limit(content)
         if planned.estimate > limit:
             raise BuildError(
-                f"the site would take about {_human(planned.estimate)}, more than the limit of "
-                f"{_human(limit)} ([limits] output_size, by default 10 times the content plus 1 GB); "
+                f"the site would take about {images.human_size(planned.estimate)}, more than the limit of "
+                f"{images.human_size(limit)} ([limits] output_size, by default 10 times the content plus 1 GB); "
                 "nothing was written. Look for posts with very many tags or categories, or raise "
                 "output_size in gulagpub.toml if the site is meant to be this large")
 
@@ -385,13 +385,6 @@ class _Build:
             self.base_gen, inputs.gen, self.shape, catalog, planned.items, planned.by_path, self.page_shas,
             inputs.mastodon, inputs.comments, report.token, planned.counts,
             {path: (st, self.file_users.get(path, ())) for path, st in inputs.files.items()}))
-
-
-def _human(size: int) -> str:
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-        if size >= scale:
-            return f"{size / scale:,.1f} {unit}"
-    return f"{size} bytes"
 
 
 def _due(rec: Record, now: int) -> bool:

@@ -52,6 +52,19 @@ class Correction:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A document's lead image as link cards show it."""
+
+    url: str
+    alt: str
+    width: int = 0  # pixels (0: unknown)
+    height: int = 0
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
+
+
+@dataclass(frozen=True)
 class Cited:
     """A document as citations describe it (see the module's docstring)."""
 
@@ -75,15 +88,6 @@ class Cited:
     fediverse: tuple[str, ...] = ()  # the fediverse handles of the team members who made it
     corrections: tuple[Correction, ...] = ()
     image: Picture | None = None  # its lead image
-
-
-class Picture(NamedTuple):
-    """A document's lead image as link cards show it."""
-
-    url: str
-    alt: str
-    width: int = 0  # pixels (0: unknown)
-    height: int = 0
 
     def __post_init__(self) -> None:
         _clean_fields(self)
