@@ -311,8 +311,9 @@ class _Build:
                 users.setdefault(path, []).append(src)
         now = micros(self.now)
         blocked: list[str] = []
+        folders: dict[str, bool] = {}
         for path, named_by in users.items():
-            st, why = media.judged(self.root, path, self.config)
+            st, why = media.judged(self.root, path, self.config, folders)
             if st is not None:
                 before = known.get(path)
                 inputs.files[path] = (before[0] if before is not None and before[0].stat == st

@@ -200,13 +200,15 @@ def unchanged(root: Path, path: str, stat: Stat) -> bool:
     return (st.st_mtime_ns, st.st_size, st.st_ino) == stat
 
 
-def judged(root: Path, path: str, config: Config) -> tuple[Stat | None, str | None]:
-    """A repository file's stat when it can be published, else why not."""
-    link = _links_on_the_way(root, path)
+def judged(root: Path, path: str, config: Config,
+           folders: dict[str, bool] | None = None) -> tuple[Stat | None, str | None]:
+    """A repository file's stat when it can be published, else why not
+    (`folders`: which folders are links, as found for the files judged before)."""
+    link = _links_on_the_way(root, path, {} if folders is None else folders)
     if link:
         return None, f"is inside {link}/, a symbolic link (never followed)"
     try:
-        st = os.lstat(root / path)
+        st = os.lstat(os.path.join(root, path))
     except FileNotFoundError:
         return None, "no such file"
     except OSError as exc:
@@ -238,12 +240,16 @@ def _file_problem(root: Path, path: str, st: os.stat_result, config: Config) -> 
     return None
 
 
-def _links_on_the_way(root: Path, path: str) -> str | None:
-    """A folder on the way to `path` that is a symbolic link (never followed)."""
+def _links_on_the_way(root: Path, path: str, folders: dict[str, bool]) -> str | None:
+    """A folder on the way to `path` that is a symbolic link (never followed);
+    `folders` remembers the folders looked at."""
     parts = path.split("/")[:-1]
     for i in range(1, len(parts) + 1):
         folder = "/".join(parts[:i])
-        if os.path.islink(root / folder):
+        link = folders.get(folder)
+        if link is None:
+            link = folders[folder] = os.path.islink(os.path.join(root, folder))
+        if link:
             return folder
     return None
 
@@ -252,13 +258,14 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
     """Every reference to a file that would not publish, as `path:line: message`."""
     found: list[Problem] = []
     seen: dict[str, str | None] = {}
+    folders: dict[str, bool] = {}
     for post in posts:
         body = post.body
         # (A single-file post can name only site-wide files.)
         named = ("](" in body or "]:" in body) and (bundle_folder(post.path) is not None or "/media/" in body)
         if post.image is not None:
             lead, line = lead_image(post), post.line_of("image")
-            why = judged(root, lead, config)[1] if lead else (
+            why = judged(root, lead, config, folders)[1] if lead else (
                 "is not a file of this site: the lead image is a file beside the post or in media/")
             if why is not None:
                 found.append(Problem(post.path, line, f"image {post.image.src!r}"
@@ -281,7 +288,7 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
                                                           "file beside the post (`scan.jpg`) or in media/ (`/media/scan.jpg`)"))
                 continue
             if ref.path not in seen:
-                seen[ref.path] = judged(root, ref.path, config)[1]
+                seen[ref.path] = judged(root, ref.path, config, folders)[1]
             why = seen[ref.path]
             if why is not None:
                 found.append(Problem(post.path, ref.line, f"{ref.target!r} ({ref.path}) {why}"))
