@@ -191,3 +191,62 @@ def test_axe_finds_no_accessibility_violations(served: str, page: Page) -> None:
     # The check sees what it should: an image without a text alternative is one.
     page.js("document.querySelector('main').appendChild(document.createElement('img')).src = '/favicon.svg'")
     assert any(v.startswith("image-alt") for v in violations())
+
+
+def test_a_person_opening_a_feed_sees_a_page_saying_how_to_subscribe(served: str, page: Page) -> None:
+    """feed.xsl, through Chromium's own XSLT engine. Browsers apply a feed's
+    stylesheet when it is served as XML (text/xml, application/xml), which is
+    what this server sends here; docs/publishing.md says what hosts send."""
+    import mimetypes
+
+    before = {ext: mimetypes.types_map.get(ext) for ext in (".atom", ".rss")}
+    mimetypes.add_type("text/xml", ".atom")
+    mimetypes.add_type("text/xml", ".rss")
+    try:
+        for feed in ("/feed.atom", "/tag/gulag/feed.rss"):
+            page.open(served + feed)
+            assert page.js("document.querySelector('h1') && document.querySelector('h1').textContent") == \
+                "Anarchists in the Gulag (and prison and exile)" + (" – Tag: gulag" if "tag" in feed else "")
+            assert page.js("document.querySelector('.feed-note').textContent").startswith("This is a web feed.")
+            titles = page.js("Array.from(document.querySelectorAll('ol.posts a')).map(a => a.textContent)")
+            assert "Vicente Monclús Guallar, Spanish Libertarian victimised in the USSR" in titles, feed
+            hrefs = page.js("Array.from(document.querySelectorAll('ol.posts a')).map(a => a.getAttribute('href'))")
+            assert all(h.startswith("https://gulaganarchists.github.io/") for h in hrefs)
+            assert page.js("getComputedStyle(document.body).maxWidth") != "none"  # the site's stylesheet applies
+    finally:
+        for ext, media_type in before.items():
+            if media_type is None:
+                mimetypes.types_map.pop(ext, None)
+            else:
+                mimetypes.add_type(media_type, ext)
+
+
+def test_a_relative_links_preview_opens_from_disk_with_styles_and_working_links(tmp_path: Path, page: Page) -> None:
+    """`build --drafts --relative-links` (the pull-request preview): opened as
+    files, with no server, every page is styled and every link to the site
+    reaches a file that is there."""
+    root = bundled(tmp_path)
+    draft = root / "posts" / "2026-11-20-a-draft.md"
+    draft.write_text("---\ntitle: A draft letter\nstate: review\ndate: 2026-11-20 10:00\ntags: [gulag]\n---\n\n"
+                     "See [the home page](/) and [Vicente](/2012/10/20/vicente-monclus-guallar/).\n")
+    out = tmp_path / "preview"
+    build(root, out, now=NOW, drafts=True, relative_links=True)
+    start = (out / "index.html").as_uri()
+    to_visit, seen = [start], set()
+    while to_visit:
+        url = to_visit.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        page.open(url)
+        assert page.js("getComputedStyle(document.body).maxWidth") != "none", url  # style.css was found
+        for link in page.js("Array.from(document.querySelectorAll('a[href], link[href], img[src]'))"
+                            ".map(a => a.href || a.src)"):
+            link = link.split("#")[0]
+            if not link.startswith("file://"):
+                continue
+            target = Path(urllib.request.url2pathname(link[len("file://"):]))
+            assert target.is_file(), f"{url} links to {link}, which is not there"
+            if link.endswith(".html"):
+                to_visit.append(link)
+    assert len(seen) >= 9 and any("a-draft" in u for u in seen)

@@ -313,3 +313,20 @@ def test_withdrawing_a_post_withdraws_its_published_language_versions_in_one_com
     assert "Post: translations/es/p.md" in last_message(repo)
     # The check of the range proves an editor made both moves.
     assert gp(repo, "check", "--base", base).code == 0
+
+
+def test_init_makes_a_repository_ready_to_build_and_commit_in(tmp_path, global_identity):
+    from gulagpub.build import build
+    from datetime import datetime, timezone
+
+    root = tmp_path / "newblog"
+    root.mkdir()
+    (root / ".gitignore").write_text("notes.txt")  # a folder's own rules stay
+    editorial.init(root, "New Blog", "https://new.example.org/", description="Letters  from\nexile.")
+    assert load(root).config.site.description == "Letters from exile."
+    assert (root / ".gitignore").read_text().startswith("notes.txt\n# Made by gulagpub init.")
+    build(root, root / "_site", now=datetime(2026, 12, 1, tzinfo=timezone.utc))
+    assert run_git(root, "status", "--porcelain").strip() == ""  # nothing built shows as untracked
+    assert run_git(root, "check-ignore", "._site.gulagpub-next/index.html").strip()  # (the spare of later builds)
+    for page in ("index.html", "404.html"):
+        assert '<meta name="description" content="Letters from exile.">' in (root / "_site" / page).read_text()

@@ -21,8 +21,9 @@ import os
 import stat as stat_mod
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,8 @@ class BuildResult:
 
 
 def build(root: Path, out: Path, *, now: datetime, drafts: bool = False, progress: Progress | None = None,
-          wait: bool = True, dry_run: bool = False, allow_shallow: bool = False) -> BuildResult:
+          wait: bool = True, dry_run: bool = False, allow_shallow: bool = False,
+          relative_links: bool = False) -> BuildResult:
     """Build the site of the content repository at `root` into `out`, atomically.
 
     Holds the repository's lock (lock.exclusive) while it runs: a second
@@ -73,11 +75,13 @@ def build(root: Path, out: Path, *, now: datetime, drafts: bool = False, progres
     problem`) when a published or due post has problems; `out` is then left
     as it was. With `dry_run`, plans everything and writes nothing: neither
     the site nor any cache. A shallow clone is refused (its history cannot
-    tell when posts last changed) unless `allow_shallow`."""
+    tell when posts last changed) unless `allow_shallow`. With
+    `relative_links`, pages link to each other by relative paths to their
+    files, so that the site opens from disk (a preview; relative.py)."""
     from . import lock
 
     with lock.exclusive(root, f"build into {out}", wait=wait, say=progress), collector_paused():
-        return _Build(root, out.absolute(), now, drafts, progress, dry_run, allow_shallow).run()
+        return _Build(root, out.absolute(), now, drafts, progress, dry_run, allow_shallow, relative_links).run()
 
 
 def _formats(config: Config) -> tuple[Format, ...]:
@@ -87,9 +91,9 @@ def _formats(config: Config) -> tuple[Format, ...]:
 
 class _Build:
     def __init__(self, root: Path, out: Path, now: datetime, drafts: bool, progress: Progress | None,
-                 dry_run: bool, allow_shallow: bool) -> None:
+                 dry_run: bool, allow_shallow: bool, relative_links: bool = False) -> None:
         self.root, self.out, self.now, self.drafts, self.dry_run = root, out, now, drafts, dry_run
-        self.allow_shallow = allow_shallow
+        self.allow_shallow, self.relative_links = allow_shallow, relative_links
         self.say = progress or (lambda _msg: None)
         self.notices: list[Problem] = []
         self.config = load_config(root)
@@ -224,7 +228,7 @@ class _Build:
         cfg = self.config
         config_text = (self.root / CONFIG_FILE).read_bytes()
         base_gen = digest(traces.BUILD_VERSION, theme.digest(self.root), config_text, self.drafts,
-                          [f.name for f in self.formats])
+                          [f.name for f in self.formats], self.relative_links)
         inputs = self.inputs(reading, base_gen)
         shape = joined([*visible, "\1", digest(inputs.redirects)])
         dirty = None
@@ -253,6 +257,10 @@ class _Build:
                 self.check_plan(planned, reading, sources, visible, inputs)
         else:
             planned = planner.everything()
+        if self.relative_links:  # (every key already names the mode: it is in the gen)
+            prefix = pages.href("/")
+            planned.outputs = [replace(o, make=partial(_relativized, o.make, o.path, prefix))
+                               if o.path.endswith(".html") else o for o in planned.outputs]
         self.pages, self.entries, self.inputs_used, self.shape, self.base_gen = pages, entries, inputs, shape, base_gen
         self.catalog_changed = dirty is None
         self.page_shas = {src: reading.sha(src) for src in catalog.pages}
@@ -386,6 +394,12 @@ class _Build:
             self.base_gen, inputs.gen, self.shape, catalog, planned.items, planned.by_path, self.page_shas,
             inputs.mastodon, inputs.comments, report.token, planned.counts,
             {path: (st, self.file_users.get(path, ())) for path, st in inputs.files.items()}))
+
+
+def _relativized(make: Callable[[], bytes], path: str, prefix: str) -> bytes:
+    from .relative import relativized
+
+    return relativized(make(), path, prefix)
 
 
 def _due(rec: Record, now: int) -> bool:

@@ -303,9 +303,12 @@ def _out(obj: Ctx, out: Path | None) -> Path:
                    "(by default the build waits for it).")
 @click.option("--allow-shallow", is_flag=True,
               help="Build a shallow clone anyway (the times posts last changed may be wrong).")
+@click.option("--relative-links", is_flag=True,
+              help="Link pages to each other by relative paths to their files, so that the site opens "
+                   "from disk without a server (a preview, e.g. of a pull request; never deploy it).")
 @click.pass_obj
 def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool, no_wait: bool,
-          allow_shallow: bool) -> None:
+          allow_shallow: bool, relative_links: bool) -> None:
     """Build the static site and its feeds from the published posts.
 
     Writes pages, Atom/RSS/JSON feeds (site, per language, tag, category),
@@ -322,13 +325,14 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
     Example:
       gulagpub build
       gulagpub build --out /tmp/site --now 2026-11-27T12:00:00Z
+      gulagpub build --drafts --relative-links --out /tmp/preview   # open /tmp/preview/index.html
     """
     from .build import build as build_site
 
     root = obj.root
     target = _out(obj, out)
     result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress, wait=not no_wait,
-                        dry_run=dry_run, allow_shallow=allow_shallow)
+                        dry_run=dry_run, allow_shallow=allow_shallow, relative_links=relative_links)
     if dry_run:
         for w in result.warnings:
             click.echo(f"warning: {w}", err=True)
@@ -408,9 +412,11 @@ def publish(obj: Ctx, out: Path | None, now_text: str | None, dry_run: bool, do_
 def serve(obj: Ctx, port: int, out: Path | None, drafts: bool) -> None:
     """Preview the site on http://127.0.0.1:PORT/, rebuilding when files change.
 
-    Serves on 127.0.0.1 only. Edits to posts, pages, translations, templates
-    or gulagpub.toml trigger a rebuild (problems are printed, the last good
-    site stays up). Stop with Ctrl-C.
+    Serves on 127.0.0.1 only, under the path of base_url as the host will
+    (a GitHub Pages project site at https://NAME.github.io/blog/ is served at
+    http://127.0.0.1:PORT/blog/), with the site's own 404 page. Edits to
+    posts, pages, translations, templates or gulagpub.toml trigger a rebuild
+    (problems are printed, the last good site stays up). Stop with Ctrl-C.
 
     \b
     Example:
@@ -432,15 +438,20 @@ def serve(obj: Ctx, port: int, out: Path | None, drafts: bool) -> None:
         except GulagpubError as exc:
             click.echo(f"error: {exc}", err=True)
 
+    from urllib.parse import urlsplit
+
+    from .content import load_config
+
     build_site(root, target, now=_when(None), drafts=drafts, progress=_progress)
+    base_path = urlsplit(load_config(root).site.base_url).path or "/"
     try:
-        server = make_server(target, port)
+        server = make_server(target, port, base_path)
     except OSError as exc:
         raise UsageError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try --port 0") from exc
     stop = threading.Event()
     watcher = threading.Thread(target=watch, args=(root, rebuild, stop), daemon=True)
     watcher.start()
-    click.echo(f"serving {target} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", err=True)
+    click.echo(f"serving {target} on http://127.0.0.1:{server.server_address[1]}{base_path} (Ctrl-C stops)", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -581,22 +592,28 @@ def _announce(root: Path, out: Path, now: Any, limit: int | None, dry_run: bool,
 @click.option("--lang", default="en", show_default=True, help="The site's default language (BCP 47).")
 @click.option("--timezone", "tz", default="UTC", show_default=True,
               help="IANA timezone for dates written without one, e.g. Europe/Madrid.")
+@click.option("--description", default="",
+              help="One sentence on what the site publishes: the lists' and 404 page's meta "
+                   "description and the feeds' subtitle (can be set later in gulagpub.toml).")
 @dry_run_option
-def init(directory: Path, title: str, base_url: str, lang: str, tz: str, dry_run: bool) -> None:
+def init(directory: Path, title: str, base_url: str, lang: str, tz: str, description: str, dry_run: bool) -> None:
     """Create a new content repository in DIRECTORY.
 
-    Makes posts/, translations/ and gulagpub.toml with you (git config
-    user.name / user.email) as the first editor, and the first commit.
-    DIRECTORY may exist, but not hold a gulagpub.toml yet.
+    Makes posts/, translations/, gulagpub.toml with you (git config
+    user.name / user.email) as the first editor and the publishing bot as
+    [publisher], a .gitignore for the built site (_site/), and the first
+    commit. DIRECTORY may exist, but not hold a gulagpub.toml yet.
 
     \b
     Example:
       gulagpub init blog --title "Anarchists in the Gulag" \\
-          --base-url https://gulaganarchists.github.io/ --timezone Europe/Madrid
+          --base-url https://gulaganarchists.github.io/ --timezone Europe/Madrid \\
+          --description "Primary sources on the repression of anarchists in Soviet Russia."
     """
     from . import editorial
 
-    _done(editorial.init(directory, title, base_url, lang=lang, timezone=tz, dry_run=dry_run))
+    _done(editorial.init(directory, title, base_url, lang=lang, timezone=tz, description=description,
+                         dry_run=dry_run))
 
 
 signing_key_option = click.option("--signing-key", type=click.Path(dir_okay=False, path_type=Path),

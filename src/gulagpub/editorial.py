@@ -206,10 +206,27 @@ def _move(desk: Desk, post: Post, changes: dict[str, Any], doing: str, subject: 
 
 # --- init and team ---------------------------------------------------------------
 
+# What a content repository never commits: the built site (`build`'s default
+# folder, and the spare folder a build keeps beside it) and Python's leftovers.
+# The build's own state lives in .git/gulagpub/, where no commit can reach it.
+GITIGNORE = """\
+# Made by gulagpub init. The built site (gulagpub build's default --out) and
+# the spare folder each build keeps beside it:
+/_site/
+/._site.gulagpub-next/
+# Python and editors:
+__pycache__/
+.venv/
+*.swp
+.DS_Store
+"""
+
+
 def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
-         timezone: str = "UTC", dry_run: bool = False) -> Outcome:
+         timezone: str = "UTC", description: str = "", dry_run: bool = False) -> Outcome:
     """A new content repository: posts/, translations/, gulagpub.toml with the
-    person in `git config` as first editor, and the first commit."""
+    person in `git config` as first editor, a .gitignore for the built site,
+    and the first commit."""
     if (directory / CONFIG_FILE).exists():
         raise UsageError(f"{directory / CONFIG_FILE} already exists; this is a content repository already")
     probe = directory if directory.is_dir() else Path.cwd()
@@ -219,7 +236,9 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     q = toml_string
     text = (
         f"# Settings of {title.replace(chr(10), ' ')}. See docs/content-model.md for every setting.\n\n"
-        f"[site]\ntitle = {q(title)}\nbase_url = {q(base_url)}\nlang = {q(lang)}\ntimezone = {q(timezone)}\n\n"
+        f"[site]\ntitle = {q(title)}\nbase_url = {q(base_url)}\nlang = {q(lang)}\ntimezone = {q(timezone)}\n"
+        # (the meta description of the lists and the 404 page, the feeds' subtitle)
+        f"description = {q(' '.join(description.split()))}\n\n"
         "[workflow]\napprovals_required = 1\nsigned_approvals = false\n\n"
         "# Who the publishing workflow commits as (.github/workflows/publish.yml): `check --base`\n"
         "# accepts only promotions of due approved posts and announcement records from it.\n"
@@ -228,7 +247,7 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     )
     parse_config(text)  # refuses a bad URL, language or timezone before anything is made
     subject = f"Start {title}"
-    paths = (CONFIG_FILE, "posts/.gitkeep", "translations/.gitkeep")
+    paths = (CONFIG_FILE, ".gitignore", "posts/.gitkeep", "translations/.gitkeep")
     if dry_run:
         return Outcome(subject, paths, (("Editor", who(member)),), None, True)
     directory.mkdir(parents=True, exist_ok=True)
@@ -239,6 +258,12 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     (directory / "posts/.gitkeep").write_text("")
     (directory / "translations/.gitkeep").write_text("")
     (directory / CONFIG_FILE).write_text(text, encoding="utf-8")
+    ignore = directory / ".gitignore"
+    if ignore.exists():  # (an existing folder's own rules are kept, ours added)
+        kept = ignore.read_text(encoding="utf-8")
+        ignore.write_text(kept + ("" if kept.endswith("\n") or not kept else "\n") + GITIGNORE, encoding="utf-8")
+    else:
+        ignore.write_text(GITIGNORE, encoding="utf-8")
     sha = gitstore.commit(directory, list(paths), subject, trailers=[("Editor", who(member))])
     return Outcome(subject, paths, (("Editor", who(member)),), sha)
 

@@ -80,6 +80,7 @@ class FeedInfo:
     lang: str
     author: str
     archives: bool = True
+    stylesheet: str = ""  # the site path of the XSLT a browser shows the feed with (feed.xsl), if any
 
 
 T = TypeVar("T")
@@ -429,9 +430,20 @@ def _direct_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime, fm
             + "</feed>\n").encode("utf-8")
 
 
+def _with_stylesheet(head: bytes, info: FeedInfo) -> bytes:
+    """The document with the processing instruction that has a browser show it
+    through the site's XSLT (a page saying what a feed is); readers ignore it."""
+    if not info.stylesheet:
+        return head
+    at = head.index(b"?>\n") + 3  # (after the XML declaration)
+    return b"".join([head[:at], f'<?xml-stylesheet type="text/xsl" href="{_a(info.stylesheet)}"?>\n'.encode(),
+                     head[at:]])
+
+
 def atom(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
     """The Atom document: the subscription feed, or an archive page."""
     head = _direct_head(info, doc, fallback, "atom") if _plain(info) else _atom_head(info, doc, fallback)
+    head = _with_stylesheet(head, info)
     if not doc.entries:
         return head
     return _splice(head, b"</feed>", [r.parts["atom"] for r in doc.entries])
@@ -469,6 +481,7 @@ def _atom_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> b
 
 def rss(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
     head = _direct_head(info, doc, fallback, "rss") if _plain(info) else _rss_head(info, doc, fallback)
+    head = _with_stylesheet(head, info)
     if not doc.entries:
         return head
     return _splice(head, b"</channel>", [r.parts["rss"] for r in doc.entries])

@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 from .catalog import Catalog, Listed
 from .config import Config
@@ -119,8 +121,8 @@ class Planner:
             outputs += made
         items = [self.item(src) for src in cat.posts]
         by_path = sorted(range(len(items)), key=lambda n: items[n].path)
-        outputs += self._site_outputs([it.key for it in items], [(items[n].lastmod, items[n].row) for n in by_path],
-                                      page_urls)
+        outputs += self._site_outputs([it.key for it in items],
+                                      [(items[n].src, items[n].lastmod, items[n].row) for n in by_path], page_urls)
         outputs = self.without_colliding_aliases(outputs)
         n_pages = sum(1 for o in outputs if o.path.endswith(".html"))
         n_feeds = sum(1 for o in outputs if o.group == FEEDS_GROUP)
@@ -175,8 +177,8 @@ class Planner:
                      for src in cat.pages]
         pos, keys, rows, lastmods = states.pos, states.col("key"), states.col("row"), states.col("lastmod")
         at = [pos[s] for s in cat.posts]
-        outputs += self._site_outputs([keys[i] for i in at], [(lastmods[at[n]], rows[at[n]]) for n in by_path],
-                                      page_urls)
+        outputs += self._site_outputs([keys[i] for i in at],
+                                      [(cat.posts[n], lastmods[at[n]], rows[at[n]]) for n in by_path], page_urls)
         return Planned(outputs, False, counts, states, by_path, self.feed_docs, self.warnings)
 
     def current_members(self) -> set[str]:
@@ -295,7 +297,7 @@ class Planner:
         title = f"{cfg.site.title} – {heading}" if heading else cfg.site.title
         info = FeedInfo(title=title, subtitle=cfg.site.description or title, home=absolute(listed.base, cfg),
                         base=absolute(listed.base, cfg), lang=listed.lang, author=cfg.site.title,
-                        archives=listed.archives)
+                        archives=listed.archives, stylesheet=self.pages.href("/feed.xsl"))
         info_text = str(info)
         fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
         for doc in docs:
@@ -330,31 +332,65 @@ class Planner:
         return real
 
     # --- the site as a whole -------------------------------------------------------
-    def _site_outputs(self, keys: list[str], rows: list[tuple[str, str]], page_urls: list[str]) -> list[Output]:
+    def _site_outputs(self, keys: list[str], rows: list[tuple[str, str, str]], page_urls: list[str]) -> list[Output]:
         """The files of the site as a whole; `keys` the posts' keys (they name their
-        address and time), `rows` their times and sitemap rows, in path order."""
+        address and time), `rows` each post's content path, time and sitemap row, in
+        path order."""
         cfg = self.config
         pages, gen = self.pages, self.gen
         outputs = [Output("404.html", digest(gen, "404"), pages.not_found)]
         for static in ("style.css", "favicon.svg"):
             outputs.append(Output(static, digest(gen, static), partial(pages.static, static)))
-        outputs.append(Output("robots.txt", digest(gen, "robots"), lambda: (
-            f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
+        outputs.append(Output("feed.xsl", digest(gen, "feed.xsl"), pages.feed_stylesheet))
+        if urlsplit(cfg.site.base_url).path in ("", "/"):
+            # Crawlers read robots.txt at the host's root only: a site in a sub-folder
+            # (a GitHub Pages project site) has none of its own (docs/publishing.md).
+            outputs.append(Output("robots.txt", digest(gen, "robots"), lambda: (
+                f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
         redirects = self.inputs.redirects
         if redirects is not None:
             outputs.append(Output("_redirects", digest(gen, "redirects", redirects), lambda: redirects))
-
-        def sitemap() -> bytes:
-            newest = max((lastmod for lastmod, _ in rows), default=None)
-            lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-                     '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-                     sitemap_row(absolute("/", cfg), newest), *(row for _, row in rows),
-                     *(sitemap_row(u, None) for u in page_urls), "</urlset>"]
-            return ("\n".join(lines) + "\n").encode("utf-8")
-
-        outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls), sitemap))
+        cat = self.catalog
+        lists = [base for base in cat.lists if base != "/"]
+        indexes = [f"/{kind}/" for kind, terms in (("tag", cat.tags), ("category", cat.categories)) if terms]
+        outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls, lists),
+                              partial(self.sitemap, rows, page_urls, lists, indexes)))
         outputs += self.term_indexes()
         return outputs
+
+    def sitemap(self, rows: list[tuple[str, str, str]], page_urls: list[str], lists: list[str],
+                indexes: list[str]) -> bytes:
+        """sitemap.xml: the home page, every post (with its language versions as
+        alternates), standalone page, list and index of tags and categories.
+        It reads the posts' addresses and times (their keys) and the site's shape."""
+        cfg, cat = self.config, self.catalog
+        lastmod = {src: when for src, when, _ in rows}
+        alternates: dict[str, str] = {}  # a post with language versions -> its <xhtml:link>s
+        for members in cat.family.values():
+            links = "".join(f'<xhtml:link rel="alternate" hreflang="{lang}" href="{escape(url)}"/>'
+                            for lang, url in sorted((self.sources.record(m).lang, self.url_of(m)) for m in members))
+            alternates.update((m, links) for m in members)
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                 'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+                 sitemap_row(absolute("/", cfg), max(lastmod.values(), default=None))]
+        for src, _, row in rows:
+            more = alternates.get(src)
+            lines.append(row if more is None else row[: -len("</url>")] + more + "</url>")
+        lines += [sitemap_row(u, None) for u in page_urls]
+        lines += [sitemap_row(absolute(base, cfg), max((lastmod.get(m, "") for m in cat.lists[base].members),
+                                                       default=None) or None) for base in lists]
+        lines += [sitemap_row(absolute(base, cfg), None) for base in indexes]
+        return ("\n".join([*lines, "</urlset>"]) + "\n").encode("utf-8")
+
+    def url_of(self, src: str) -> str:
+        """A public post's address: of its item when this plan made one, else as
+        the last build kept it (unchanged: it would be dirty otherwise)."""
+        made = self.sources.items.get(src)
+        if made is not None:
+            return made.url
+        kept = self.kept.get(src)
+        return absolute(kept.path, self.config) if kept is not None else self.item(src).url
 
     def term_indexes(self) -> list[Output]:
         """/tag/ and /category/: every tag (every category) with how many posts it has."""

@@ -314,7 +314,7 @@ class Pages:
 
     def not_found(self) -> bytes:
         cfg = self.config
-        return self.page("404.html", lang=cfg.site.lang, dir=None, description="",
+        return self.page("404.html", lang=cfg.site.lang, dir=None, description=cfg.site.description,
                          canonical=absolute("/404.html", cfg), feeds=self.feed_links("/", cfg.site.title))
 
     def term_index(self, base: str, heading: str, terms: list[tuple[str, str, int]]) -> bytes:
@@ -330,6 +330,10 @@ class Pages:
         assert self.env.loader is not None
         source, _, _ = self.env.loader.get_source(self.env, name)
         return source.encode("utf-8")
+
+    def feed_stylesheet(self) -> bytes:
+        """feed.xsl: how a browser shows a feed to a person (feeds link it)."""
+        return self.render("feed.xsl", root=self.prefix).encode("utf-8")
 
     def archived_comments(self, data: bytes) -> list[Attrs]:
         """Comments kept from the old blog (posts/NAME.comments.yaml), as HTML."""
