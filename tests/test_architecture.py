@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "gulagpub"
 CORE = {"errors", "citation", "model", "records", "frontyaml", "workflow", "config", "yamlsubset", "postfile",
         "xmlsafe", "render", "feeds", "catalog", "taxonomy", "slugs", "urls", "promotion", "compose", "ledger",
         "comments", "wpmarkup", "relative", "languages", "issueform"}
-EDGE = {"store", "lock", "reading", "content", "gitstore", "history", "historyindex", "site", "theme",
+EDGE = {"store", "lock", "reading", "media", "images", "content", "gitstore", "history", "historyindex", "site", "theme",
         "sources", "feedentries", "traces", "parallel", "preview", "network", "mastodon", "bluesky",
         "announce", "importer", "wordpress", "build", "outputs", "pages", "editorial", "publisher", "check",
         "pullrequest", "originals", "cli"}

@@ -30,7 +30,7 @@ from .config import (
 )
 from .content import Content, load
 from .errors import PermissionDenied, UsageError, WorkflowError
-from .model import Kind, Post, Review, State, Verdict, is_valid_lang, is_valid_slug
+from .model import Kind, Post, Review, State, Verdict, is_valid_lang, is_valid_slug, name_of, original_path
 from .postfile import DATE_FORMAT, read_post, render_post, to_datetime, update_meta
 from .workflow import (
     Transition,
@@ -133,7 +133,10 @@ def open_desk(root: Path) -> Desk:
 
 
 def _reparse(desk: Desk, path: str, text: str) -> Post:
-    post, problems = read_post(path, text.encode("utf-8"), desk.config)
+    original = None
+    if path.startswith("translations/"):  # a version of a bundle uses its post's files
+        original = original_path(path, (desk.root / "posts" / name_of(path) / "index.md").is_file())
+    post, problems = read_post(path, text.encode("utf-8"), desk.config, original)
     if post is None or problems:
         raise WorkflowError("\n".join(str(p) for p in problems))
     return post

@@ -50,6 +50,14 @@ class Verdict(str, Enum):
 
 
 @dataclass(frozen=True)
+class LeadImage:
+    """The image that stands for a post (front matter `image:`): in link cards and feeds."""
+
+    src: str  # as written: beside the post (`scan-p1.jpg`) or site-wide (`/media/x.jpg`)
+    alt: str  # what it shows, for readers who cannot see it
+
+
+@dataclass(frozen=True)
 class Source:
     """Where the text comes from."""
 
@@ -138,6 +146,7 @@ class Post:
     original_text: str | None = None  # the text it translates, as stored: originals/LANG/NAME.md
     aliases: tuple[str, ...] = ()  # old URL paths that must keep working
     sticky: bool = False
+    image: LeadImage | None = None
     original: str | None = None  # for a translation: path of the post it translates
     # For a post imported as scheduled: the content digest its approval on
     # the old system vouched for (front matter `import.approved_content`).
@@ -227,11 +236,26 @@ def kind_of(path: str) -> tuple[Kind, str | None] | None:
         return None
     if len(parts) == 2 and parts[0] == "posts":
         return Kind.POST, None
+    if len(parts) == 3 and parts[0] == "posts" and parts[2] == "index.md":  # a bundle: the post with its files
+        return Kind.POST, None
     if len(parts) == 2 and parts[0] == "pages":
         return Kind.PAGE, None
     if len(parts) == 3 and parts[0] == "translations":
         return Kind.TRANSLATION, parts[1]
     return None
+
+
+def name_of(path: str) -> str:
+    """A content file's name: `posts/NAME.md` and the bundle `posts/NAME/index.md` -> NAME."""
+    parts = path.split("/")
+    return parts[-2] if len(parts) == 3 and parts[0] == "posts" and parts[2] == "index.md" else parts[-1][:-3]
+
+
+def original_path(path: str, bundled: bool) -> str:
+    """The post a language version `translations/LANG/NAME.md` is a version of:
+    `posts/NAME/index.md` when that post is a bundle (`bundled`), else `posts/NAME.md`."""
+    name = name_of(path)
+    return f"posts/{name}/index.md" if bundled else f"posts/{name}.md"
 
 
 def slug_from_name(name: str) -> str:

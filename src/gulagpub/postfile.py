@@ -22,6 +22,7 @@ from .languages import not_a_tag
 from .workflow import START_AFRESH
 from .model import (
     Kind,
+    LeadImage,
     Post,
     Reprint,
     Review,
@@ -33,6 +34,7 @@ from .model import (
     is_valid_lang,
     is_valid_slug,
     kind_of,
+    name_of,
     primed,
     slug_from_name,
 )
@@ -41,7 +43,7 @@ from .model import (
 KNOWN_KEYS = (
     "title", "id", "slug", "state", "author", "date", "updated", "lang", "tags",
     "categories", "summary", "content_warning", "source", "translation", "reprints",
-    "reviews", "withdrawn", "original", "aliases", "sticky", "published_by", "import",
+    "reviews", "withdrawn", "original", "aliases", "sticky", "published_by", "import", "image",
 )
 SOURCE_KEYS = ("title", "author", "publication", "via", "url", "date", "lang", "rights")
 _KNOWN = frozenset(KNOWN_KEYS)
@@ -80,17 +82,20 @@ def _conflict_line(text: str) -> int:
     return text.count("\n", 0, at + 1) + 1 if at >= 0 else 0
 
 
-def read_post(path: str, data: bytes, config: Config) -> tuple[Post | None, list[Problem]]:
+def read_post(path: str, data: bytes, config: Config, original: str | None = None) -> tuple[Post | None, list[Problem]]:
     """`parse_post` with the site's language, time zone and limits."""
-    return parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz, limits=config.limits)
+    return parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz, limits=config.limits,
+                      original=original)
 
 
 def parse_post(
     path: str, data: bytes, *, default_lang: str = "en", tz: tzinfo | None = None,
-    limits: LimitSettings = DEFAULT_LIMITS,
+    limits: LimitSettings = DEFAULT_LIMITS, original: str | None = None,
 ) -> tuple[Post | None, list[Problem]]:
     """Parse and validate one content file. Returns the post (None when it is
-    too broken to use) and every problem found in it. The work is bounded
+    too broken to use) and every problem found in it. For a language version,
+    `original` is the path of its post (default `posts/NAME.md`; the caller,
+    who sees the files, says `posts/NAME/index.md` when the post is a bundle). The work is bounded
     whatever the file holds (`limits`: its size, how many tags, how deeply
     its front matter and its text nest)."""
     problems: list[Problem] = []
@@ -100,11 +105,11 @@ def parse_post(
 
     where = kind_of(path)
     if where is None:
-        bad(0, "not a content file: posts live in posts/NAME.md, language versions in "
+        bad(0, "not a content file: posts live in posts/NAME.md (or posts/NAME/index.md), language versions in "
                "translations/LANG/NAME.md, pages in pages/NAME.md")
         return None, problems
     kind, folder_lang = where
-    name = path.rsplit("/", 1)[-1][:-3]
+    name = name_of(path)
 
     if len(data) > limits.post_size:
         bad(0, f"file is {len(data):,} bytes, more than the {limits.post_size:,} allowed "
@@ -274,6 +279,23 @@ def parse_post(
                 bad(at("source"), f"'source.url' {values['url']!r} must be an absolute http(s) URL")
             source = Source(**values)
 
+    image = None
+    raw_image = meta.get("image")
+    if raw_image is not None:
+        how = ("write it as a mapping: 'image: {src: scan-p1.jpg, alt: Page 1 of the letter}' (src: a file "
+               "beside the post, or /media/NAME; alt: what it shows)")
+        if not isinstance(raw_image, dict) or set(raw_image) - {"src", "alt"}:
+            bad(at("image"), f"'image' must have a 'src' and an 'alt'; {how}")
+        else:
+            image_src = text_field("src", raw_image, at("image"), "image.")
+            image_alt = text_field("alt", raw_image, at("image"), "image.")
+            if not image_src:
+                bad(at("image"), f"'image' has no 'src'; {how}")
+            elif not image_alt:
+                bad(at("image"), f"'image' has no 'alt': describe the image for readers who cannot see it; {how}")
+            else:
+                image = LeadImage(image_src, image_alt)
+
     translation = None
     raw_tr = meta.get("translation")
     if raw_tr is not None:
@@ -408,7 +430,8 @@ def parse_post(
         original_text=original_text,
         aliases=aliases,
         sticky=sticky,
-        original=f"posts/{name}.md" if kind == Kind.TRANSLATION else None,
+        image=image,
+        original=(original or f"posts/{name}.md") if kind == Kind.TRANSLATION else None,
         approved_on_import=approved_on_import,
         front=fm,
     )
