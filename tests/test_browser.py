@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,22 @@ class Page:
         return out
 
 
+def crawl(page: Page, start: list[str], check: Callable[[str], list[str]]) -> int:
+    """Open every page reachable from `start` once, with no browser error:
+    `check(url)` looks at the open page and returns the pages it links to.
+    Returns how many pages were opened."""
+    to_visit, seen = list(start), set()
+    while to_visit:
+        url = to_visit.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        page.open(url)
+        assert page.errors() == [], url
+        to_visit += [u for u in check(url) if u not in seen]
+    return len(seen)
+
+
 def serve_built(root: Path, out: Path) -> Iterator[str]:
     """The site of `root`, built into `out` and served on 127.0.0.1 while the test runs."""
     build(root, out, now=NOW)
@@ -136,29 +152,22 @@ def test_index_and_post_render_without_errors_and_links_resolve(served: str, pag
     assert "Vicente Monclús Guallar, Spanish Libertarian victimised in the USSR" in titles
     assert page.js("document.scripts.length") == 0
     assert page.errors() == []
-    to_visit = [served + "/", served + "/2012/10/20/vicente-monclus-guallar/"]
-    seen: set[str] = set()
-    checked = 0
-    while to_visit:
-        url = to_visit.pop()
-        if url in seen:
-            continue
-        seen.add(url)
-        page.open(url)
+    def check(url: str) -> list[str]:
         status = page.js("performance.getEntriesByType('navigation')[0].responseStatus")
         assert status == 200, f"{url} answered {status}"
-        assert page.errors() == [], url
         h1 = page.js("(() => { const h = document.querySelector('h1'); const r = h.getBoundingClientRect();"
                      " return [h.textContent, r.width > 0 && r.height > 0]; })()")
         assert h1[0] and (h1[1] or "visually-hidden" in page.js("document.querySelector('h1').className")), url
-        links = page.js("Array.from(document.querySelectorAll('a[href], link[href]')).map(a => a.href)")
-        checked += 1
-        for link in links:
+        pages = []
+        for link in page.js("Array.from(document.querySelectorAll('a[href], link[href]')).map(a => a.href)"):
             link = link.split("#")[0]
-            if link.startswith(served) and link not in seen and link.endswith(("/", ".html")):
-                to_visit.append(link)
+            if link.startswith(served) and link.endswith(("/", ".html")):
+                pages.append(link)
             elif link.startswith(served):
                 assert urllib.request.urlopen(link, timeout=10).status == 200, link
+        return pages
+
+    checked = crawl(page, [served + "/", served + "/2012/10/20/vicente-monclus-guallar/"], check)
     assert checked >= 8  # the index, five posts, the tag and the category archives
     page.open(served + "/2012/10/20/vicente-monclus-guallar/")
     assert page.js("document.querySelector('h1').textContent") == \
@@ -268,15 +277,12 @@ def test_a_relative_links_preview_opens_from_disk_with_styles_and_working_links(
                      "See [the home page](/) and [Vicente](/2012/10/20/vicente-monclus-guallar/).\n")
     out = tmp_path / "preview"
     build(root, out, now=NOW, drafts=True, relative_links=True)
-    start = (out / "index.html").as_uri()
-    to_visit, seen = [start], set()
-    while to_visit:
-        url = to_visit.pop()
-        if url in seen:
-            continue
-        seen.add(url)
-        page.open(url)
+    seen = []
+
+    def check(url: str) -> list[str]:
+        seen.append(url)
         assert page.js("getComputedStyle(document.body).maxWidth") != "none", url  # style.css was found
+        pages = []
         for link in page.js("Array.from(document.querySelectorAll('a[href], link[href], img[src]'))"
                             ".map(a => a.href || a.src)"):
             link = link.split("#")[0]
@@ -285,5 +291,8 @@ def test_a_relative_links_preview_opens_from_disk_with_styles_and_working_links(
             target = Path(urllib.request.url2pathname(link[len("file://"):]))
             assert target.is_file(), f"{url} links to {link}, which is not there"
             if link.endswith(".html"):
-                to_visit.append(link)
+                pages.append(link)
+        return pages
+
+    crawl(page, [(out / "index.html").as_uri()], check)
     assert len(seen) >= 9 and any("a-draft" in u for u in seen)

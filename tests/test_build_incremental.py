@@ -163,6 +163,39 @@ def toot(root: Path) -> None:  # the post's page links its announcement
     commit_all(root, "Announced", when="2026-11-27T12:15:00+00:00")
 
 
+def bundle_name(root: Path) -> str:
+    (index,) = (root / "posts").glob("*/index.md")
+    return index.parent.name
+
+
+def make_bundle(root: Path) -> None:  # a post with its scans and a PDF, a site-wide file, a version using them
+    p = sorted((root / "posts").glob("*.md"))[-1]
+    folder = root / "posts" / p.name[:-3]
+    folder.mkdir()
+    text = p.read_text() + "\n![Page 1](scan-p1.jpg)\n\n[The PDF](freedom.pdf)\n\n![A logo](/media/logo.png)\n"
+    text = text.replace("---\n", "---\nimage:\n  src: scan-p1.jpg\n  alt: Page 1\n", 1)  # its lead image: in feeds
+    p.unlink()
+    (folder / "index.md").write_text(text)
+    (folder / "scan-p1.jpg").write_bytes(b"\xff\xd8 page one")
+    (folder / "freedom.pdf").write_bytes(b"%PDF-1.4 freedom")
+    (root / "media").mkdir()
+    (root / "media/logo.png").write_bytes(b"\x89PNG logo")
+    (root / "translations/de" / f"{folder.name}.md").write_text(post_text(
+        "Mit Scans", "published", "![Seite 1](scan-p1.jpg)\n", date="2025-07-02 10:00"))
+    commit_all(root, "A post with its files", when="2026-11-27T12:20:00+00:00")
+
+
+def replace_scan(root: Path) -> None:  # same name, other bytes: its pages, copies and feed enclosures again
+    (root / "posts" / bundle_name(root) / "scan-p1.jpg").write_bytes(b"\xff\xd8 page one, a better scan")
+    commit_all(root, "A better scan", when="2026-11-27T12:25:00+00:00")
+
+
+def drop_file(root: Path) -> None:  # a file no longer named leaves the site (it stays in the bundle)
+    index = root / "posts" / bundle_name(root) / "index.md"
+    index.write_text(index.read_text().replace("[The PDF](freedom.pdf)", "The PDF is gone."))
+    commit_all(root, "No PDF", when="2026-11-27T12:30:00+00:00")
+
+
 def change_template(root: Path) -> None:
     (root / "templates").mkdir(exist_ok=True)
     base = Path(__file__).parent.parent / "src/gulagpub/templates/base.html"
@@ -194,7 +227,8 @@ STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ("withdraw", withdraw_post), ("private-reason", keep_reason_private),
     ("correct", propose_correction), ("republish", publish_correction),
     ("original", store_original), ("edit-original", edit_original),
-    ("comments", add_comments), ("toot", toot), ("template", change_template), ("settings", change_settings),
+    ("comments", add_comments), ("toot", toot), ("bundle", make_bundle), ("replace-scan", replace_scan),
+    ("drop-file", drop_file), ("template", change_template), ("settings", change_settings),
     ("no-cache", delete_cache), ("damaged-cache", damage_cache),
 ]
 
@@ -227,6 +261,12 @@ def test_after_every_kind_of_change_an_incremental_build_equals_a_full_build(
             assert "Otro párrafo, corregido." in (next(out.rglob("parallel/index.html"))).read_text(encoding="utf-8")
         if name == "edit":
             assert result.rendered == 1 and result.report.written < 30, result
+        if name == "bundle":
+            files = {p for p in snapshot(out) if p.endswith((".jpg", ".pdf", ".png"))}
+            assert len(files) == 4 and "media/logo.png" in files, files  # the version's page has its own scan
+            assert any(b'rel="enclosure"' in data for p, data in snapshot(out).items() if p.endswith(".atom"))
+        if name == "replace-scan":  # the two pages naming the scan and its two copies (and the lists they are in)
+            assert result.report.written < 40, result
 
 
 def _page_at(out: Path, post: Path) -> str:

@@ -109,13 +109,30 @@ def test_an_original_post_goes_from_draft_to_review_by_an_editor(repo):
     repo.write("posts/essay.md", "---\ntitle: Essay\nstate: draft\nauthor: Boris Editor\n---\n\nMine.\n")
     repo.commit("Draft", who=BORIS)
     act_as(repo.root, TANIA)
-    with pytest.raises(PermissionDenied, match="only a team member with the editor role may"):
+    with pytest.raises(PermissionDenied) as refused:
         editorial.submit(repo.root, "essay")
+    assert str(refused.value) == ("cannot submit posts/essay.md: Tania Translator <tania@example.org> is not the "
+                                  "author of posts/essay.md; only its author or an editor may submit an original draft")
     act_as(repo.root, ALICE)
     editorial.submit(repo.root, "essay")
     assert state(repo, "essay") == State.REVIEW
     editorial.request_changes(repo.root, "essay", "Shorter, please", NOW)
     assert state(repo, "essay") == State.DRAFT
+
+
+def test_a_translator_submits_an_original_draft_they_wrote(repo):
+    act_as(repo.root, TANIA)
+    editorial.new(repo.root, "Memories of Butyrki", slug="butyrki")
+    repo.write("posts/butyrki.md", repo.read("posts/butyrki.md") + "\nWhat I remember.\n")
+    repo.commit("Write", who=TANIA)
+    editorial.submit(repo.root, "butyrki")
+    assert state(repo, "butyrki") == State.REVIEW
+    with pytest.raises(PermissionDenied) as refused:
+        editorial.approve(repo.root, "butyrki", NOW)
+    assert str(refused.value) == "Tania Translator <tania@example.org> may not approve: only an editor may; ask an editor"
+    act_as(repo.root, BORIS)
+    editorial.approve(repo.root, "butyrki", NOW)
+    assert state(repo, "butyrki") == State.APPROVED
 
 
 def test_withdraw_needs_an_editor_and_keeps_the_reason(repo):
@@ -313,6 +330,27 @@ def test_withdrawing_a_post_withdraws_its_published_language_versions_in_one_com
     assert "Post: translations/es/p.md" in last_message(repo)
     # The check of the range proves an editor made both moves.
     assert gp(repo, "check", "--base", base).code == 0
+
+
+def test_new_and_translate_take_the_date_tags_categories_and_summary(repo):
+    from flow import gp, ok
+
+    ok(gp(repo, "new", "Vicente", "--slug", "vicente", "--source-lang", "es", "--source-publication", "O Crabero",
+          "--date", "2012-10-20 14:32", "--tag", "Spain", "--tag", "CNT", "--category", "Biographies",
+          "--summary", "An Aragonese anarchist in the Gulag.", who=ALICE))
+    post = load(repo.root).find("posts/vicente.md")
+    assert (post.date.isoformat(), post.tags, post.categories, post.summary) == (
+        "2012-10-20T14:32:00+02:00", ("Spain", "CNT"), ("Biographies",), "An Aragonese anarchist in the Gulag.")
+    assert post.source.lang == "es" and post.source.publication == "O Crabero"
+    ok(gp(repo, "translate", "vicente", "--lang", "ru", "--summary", "Арагонский анархист в ГУЛАГе.",
+          "--tag", "Испания", "--date", "2012-10-21", who=ALICE))
+    version = load(repo.root).find("translations/ru/vicente.md")
+    assert (version.summary, version.tags, version.categories, version.date.date().isoformat()) == (
+        "Арагонский анархист в ГУЛАГе.", ("Испания",), ("Biographies",), "2012-10-21")
+    run = gp(repo, "new", "Other", "--date", "20.10.2012", who=ALICE)
+    assert (run.code, run.err) == (2, "error: --date '20.10.2012' is not a date: write it as YYYY-MM-DD, or "
+                                      "YYYY-MM-DD HH:MM with the time (optionally with the zone, +01:00), like "
+                                      "2024-01-05 10:00\n")
 
 
 def test_init_makes_a_repository_ready_to_build_and_commit_in(tmp_path, global_identity):

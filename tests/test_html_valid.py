@@ -136,3 +136,28 @@ def test_hostile_and_unusual_posts_give_valid_pages(vnu: list[str], tmp_path: Pa
     assert "<script>" not in parallel and "Una carta" in parallel
     gone = next(site.glob("2024/05/03/*/index.html")).read_text(encoding="utf-8")
     assert "Reason: A forgery &lt;script&gt;" in gone and "Gone." not in gone
+
+
+def test_a_document_with_its_scans_figures_and_files_gives_a_valid_page(vnu: list[str], tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    root = bundled(tmp_path)
+    folder = root / "posts" / "letter"
+    folder.mkdir()
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 180, 150)).save(buf, "JPEG")
+    (folder / "scan-p1.jpg").write_bytes(buf.getvalue())
+    (folder / "letter.pdf").write_bytes(b"%PDF-1.4\n")
+    (folder / "index.md").write_text(
+        "---\ntitle: A letter with its scan\ndate: 2024-05-03\nstate: published\n"
+        "image:\n  src: scan-p1.jpg\n  alt: Page 1 of the letter\n---\n"
+        "The letter.\n\n![Page 1 of the letter](scan-p1.jpg \"Scan: International Institute of Social History\")\n\n"
+        "Inline ![page 1, small](scan-p1.jpg) and [the PDF](letter.pdf).\n", encoding="utf-8")
+    commit_all(root, "A letter with its scan")
+    build(root, tmp_path / "site", now=NOW)
+    page = (tmp_path / "site" / "2024" / "05" / "03" / "letter" / "index.html").read_text(encoding="utf-8")
+    assert "<figcaption>Scan: International Institute of Social History</figcaption>" in page
+    assert 'width="64" height="48" loading="lazy"' in page and '<small class="file">(PDF, 9 bytes)</small>' in page
+    assert problems(vnu, tmp_path / "site") == []

@@ -35,6 +35,7 @@ from .config import CONFIG_FILE, Config, Member, Role
 from .errors import Problem
 from .model import Post, Review, State, Verdict, content_digest, kind_of
 from .workflow import (
+    START_AFRESH,
     Action,
     label,
     may,
@@ -42,6 +43,7 @@ from .workflow import (
     missing_for,
     missing_for_approved,
     missing_for_correction,
+    not_a_step,
     refusal,
     tally,
     transition,
@@ -281,10 +283,10 @@ def change_problems(ch: FileChange) -> list[Problem]:
         source = ch.old.state if ch.old is not None else None
         t = transition(source, new.state)
         if t is None:
-            bad("state", f"{label(source)} -> {new.state} is not a step of the workflow (see docs/workflow.md)")
+            bad("state", not_a_step(source, new.state))
         else:
             if actor is not None and not publisher:
-                why = may(actor, t, new)
+                why = may(actor, t, new, ch.old)
                 if why:
                     bad("state", f"{t}: {why}")
             if t.action == Action.IMPORT and not c.trailer("Imported-from"):
@@ -292,7 +294,9 @@ def change_problems(ch: FileChange) -> list[Problem]:
                              "'Imported-from:') by an editor; otherwise it goes through review and approval")
             missing = list(missing_for(new.state, new, config))
             if t.action == Action.CORRECT:
-                missing += missing_for_correction(new)
+                lacking = missing_for_correction(new)
+                # (No proposal at all is also what a reused branch, merged and published since, looks like.)
+                missing += [f"{m}; {START_AFRESH}" for m in lacking] if new.correction is None else lacking
                 for key, message in _proposal_problems(ch, actor):
                     bad(key, message)
             if t.action == Action.PUBLISH and ch.old is not None:

@@ -52,6 +52,19 @@ class Correction:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A document's lead image as link cards show it."""
+
+    url: str
+    alt: str
+    width: int = 0  # pixels (0: unknown)
+    height: int = 0
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
+
+
+@dataclass(frozen=True)
 class Cited:
     """A document as citations describe it (see the module's docstring)."""
 
@@ -74,6 +87,7 @@ class Cited:
     pdf: str | None = None
     fediverse: tuple[str, ...] = ()  # the fediverse handles of the team members who made it
     corrections: tuple[Correction, ...] = ()
+    image: Picture | None = None  # its lead image
 
     def __post_init__(self) -> None:
         _clean_fields(self)
@@ -140,6 +154,12 @@ def meta_tags(c: Cited) -> list[Meta]:
     add("property", "og:locale", locale(c.lang))
     for lang, _ in c.versions:
         add("property", "og:locale:alternate", locale(lang))
+    if c.image:
+        add("property", "og:image", c.image.url)
+        if c.image.width:
+            add("property", "og:image:width", str(c.image.width))
+            add("property", "og:image:height", str(c.image.height))
+        add("property", "og:image:alt", c.image.alt)
     if c.published:
         add("property", "article:published_time", c.published.isoformat())
     if c.modified:

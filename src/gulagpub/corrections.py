@@ -45,7 +45,8 @@ def show_published(root: Path, config: Config, reading: Reading) -> list[Problem
                                              "version of it (a shallow clone?); the site leaves it out until "
                                              "the correction is published"))
             continue
-        got = _parse((path, str(root / path), data, config, True))
+        # (A language version is parsed as its post's, in a bundle or not, as the reading did.)
+        got = _parse((path, str(root / path), data, config, True, files[path].original))
         rec = got.record
         if got.post is None or rec is None or rec.state != "published":
             continue

@@ -39,6 +39,8 @@ from .config import Config
 from .errors import Problem
 from .feedentries import FeedEntries
 from .feeds import Document, FeedInfo, Format, plan as feed_plan
+from .images import FileInfo, without_location
+from .media import published_path
 from .pages import Pages, file_of, ris_path
 from .site import Output
 from .sources import Item, ItemState, Sources, digest, joined, sitemap_row, when_of
@@ -70,6 +72,7 @@ class Inputs:
     redirects: bytes | None  # _redirects (from the WordPress import), as it is
     withdrawn: dict[str, str] = field(default_factory=dict)  # withdrawn posts and versions -> content hash
     originals: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # originals/ files, with their stat
+    files: dict[str, FileInfo] = field(default_factory=dict)  # the media the public files name: stat, size, type
 
 
 @dataclass
@@ -97,6 +100,7 @@ class Planner:
         self.feed_docs: dict[str, list[Item]] = {}
         self.warnings: list[Problem] = []
         self.alias_of: dict[int, str] = {}  # id of an alias output -> the content file it is an old address of
+        self.placed: set[str] = set()  # media outputs listed (a site-wide file many posts name is listed once)
 
     def item(self, src: str) -> Item:
         return self.sources.item(src, self.kept.get(src))
@@ -194,6 +198,7 @@ class Planner:
         comments = src[:-3] + ".comments.yaml"
         archived = (self.sources.root / comments).read_bytes() if comments in self.inputs.comments else b""
         pages = self.pages
+        files = self.files_of(rec.files)
         # Beside its stored original (originals/, listed with the inputs), paragraph by paragraph.
         original = rec.original_file if rec.original_file in self.inputs.originals else None
         parallel = None
@@ -205,21 +210,48 @@ class Planner:
             group.append(Output(file_of(parallel[0]), digest(self.gen, "parallel", it.key, original, digest(data)),
                                 partial(pages.parallel_page, it, parallel[0], original, data)))
         key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
-                     digest(archived), parallel)
-        group += [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived, parallel)),
+                     digest(archived), parallel, sorted(files.items()))
+        group += [Output(file_of(it.path), key,
+                         lambda: pages.post_page(it, others, mastodon, archived, files, parallel)),
                  # Its citation file reads only the post (and the settings).
                  Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
-        return group
+        return group + self.media(src, it.path, rec.files)
 
     def page_group(self, src: str) -> tuple[str, list[Output]]:
         """A standalone page and its aliases, with its path."""
         rec = self.sources.record(src)
         path = site_path(rec.kind, rec.slug, None, rec.lang, self.config)
         pages = self.pages
-        outputs = [Output(file_of(path), digest(self.gen, "page", self.sources.sha(src)),
-                          lambda: pages.standalone_page(src, path))]
-        return path, outputs + self.aliases(src, path, rec.title, rec.aliases)
+        files = self.files_of(rec.files)
+        outputs = [Output(file_of(path), digest(self.gen, "page", self.sources.sha(src), sorted(files.items())),
+                          lambda: pages.standalone_page(src, path, files))]
+        return path, outputs + self.aliases(src, path, rec.title, rec.aliases) + self.media(src, path, rec.files)
+
+    def files_of(self, paths: Iterable[str]) -> dict[str, FileInfo]:
+        """What a page shows of the files it names (their size, type, an image's size)."""
+        known = self.inputs.files
+        return {p: known[p] for p in paths if p in known}
+
+    def media(self, src: str, page: str, files: Iterable[str]) -> list[Output]:
+        """The files a content file's text names, published as they are (linked, not
+        read), each keyed by its stat; a photo holding GPS data is published without
+        it (a copy, made). A file that cannot be published (the build reports it) is
+        left out."""
+        root, known, placed = self.sources.root, self.inputs.files, self.placed
+        outputs = []
+        for path in files:
+            info = known.get(path)
+            target = file_of(published_path(src, page, path))
+            if info is None or target in placed:
+                continue
+            placed.add(target)
+            if info.located:
+                outputs.append(Output(target, digest("file", "without location", *info.stat),
+                                      partial(_without_location, root / path)))
+            else:
+                outputs.append(Output(target, digest("file", *info.stat), _unread, source=root / path))
+        return outputs
 
     def aliases(self, src: str, path: str, title: str, aliases: Iterable[str]) -> list[Output]:
         """Redirect pages at a file's old addresses (one that is its own page spelled otherwise is left out)."""
@@ -404,6 +436,15 @@ class Planner:
             outputs.append(Output(f"{kind}/index.html", digest(self.gen, "terms", kind, rows),
                                   partial(pages.term_index, f"/{kind}/", heading, rows)))
         return outputs
+
+
+def _without_location(path: Any) -> bytes:
+    with open(path, "rb") as f:
+        return without_location(f.read())
+
+
+def _unread() -> bytes:
+    raise AssertionError("a media output is linked, never made")
 
 
 def _feed_document(fmt: Any, info: Any, entries: Callable[[], Any], fallback: Any) -> bytes:

@@ -22,6 +22,8 @@ from markupsafe import Markup
 
 from . import theme
 from .config import Config
+from .images import FileInfo, annotate
+from .media import bundle_folder, under
 from .model import Post, State
 from .sources import Item, Sources
 from .urls import absolute
@@ -218,7 +220,7 @@ class Pages:
     # --- pages -----------------------------------------------------------------
     def cited(self, it: Item, p: Post, others: list[Item]) -> Cited:
         """What citations say of a post (citation.py), from its fields."""
-        from .citation import Cited, Original
+        from .citation import Cited, Original, Picture
 
         src, cfg = p.source, self.config
         original = None
@@ -237,7 +239,9 @@ class Pages:
             original=original, reprints=tuple((r.publication, r.date) for r in p.reprints),
             summary=self.sources.summary(it.src), tags=p.tags,
             versions=tuple((o.rec.lang, o.url) for o in others), translation_of=translation_of,
-            pdf=_pdf_link(self.sources.html(it.src), it.url))
+            pdf=_pdf_link(self.sources.html(it.src), it.url),
+            image=Picture(it.image_url, p.image.alt, it.image.width, it.image.height)
+            if it.image_url and it.image and p.image else None)
 
     def parallel_page(self, it: Item, path: str, original_path: str, data: bytes) -> bytes:
         """The post beside its stored original, paragraph by paragraph (render.blocks)."""
@@ -261,7 +265,7 @@ class Pages:
                          rows=rows)
 
     def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes,
-                  parallel: tuple[str, str] | None = None) -> bytes:
+                  files: dict[str, FileInfo] | None = None, parallel: tuple[str, str] | None = None) -> bytes:
         from . import citation, render
 
         src = self.sources
@@ -276,7 +280,8 @@ class Pages:
             "date_human": human, "author": p.author, "state": p.state.value,
             "draft": p.state != State.PUBLISHED,
             "provenance": render.provenance(p), "content_warning": p.content_warning,
-            "html": Markup(src.html(it.src)),
+            "html": Markup(annotate(under(src.html(it.src), self.prefix), bundle_folder(it.src), files or {},
+                                    self.prefix)),
             "tags": [Attrs({"name": t.name, "href": self.href(f"/tag/{t.quoted}/")}) for t in tags],
             "categories": [Attrs({"name": c.name, "href": self.href(f"/category/{c.quoted}/")}) for c in cats],
             "others": [Attrs({"lang": o.rec.lang, "name": render.language_name(o.rec.lang),
@@ -301,12 +306,13 @@ class Pages:
 
         return citation.ris(self.cited(it, self.sources.shown(it.src), [])).encode("utf-8")
 
-    def standalone_page(self, src_path: str, path: str) -> bytes:
+    def standalone_page(self, src_path: str, path: str, files: dict[str, FileInfo] | None = None) -> bytes:
         p = self.sources.shown(src_path)
         return self.page("page.html", lang=p.lang, dir=None, description=p.summary or "",
                          canonical=absolute(path, self.config), feeds=self.feed_links("/", self.config.site.title),
                          post=Attrs({"title": p.title, "lang": p.lang, "content_warning": p.content_warning,
-                                     "html": Markup(self.sources.html(src_path))}))
+                                     "html": Markup(annotate(under(self.sources.html(src_path), self.prefix), None,
+                                                             files or {}, self.prefix))}))
 
     def redirect(self, src_path: str, path: str) -> bytes:
         p = self.sources.shown(src_path)

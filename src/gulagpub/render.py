@@ -16,6 +16,7 @@ import itertools
 import re
 from collections.abc import Callable
 from datetime import datetime
+from html import escape, unescape
 from typing import Any
 from urllib.parse import urljoin
 
@@ -66,7 +67,28 @@ def markdown_to_html(markdown: str, nesting: int = DEFAULT_LIMITS.nesting) -> st
         html = cmarkgfm.markdown_to_html_with_extensions(markdown, options=_OPTIONS, extensions=_EXTENSIONS)
     else:
         html = _cmark_html(markdown)
-    return sanitize(flatten(html, 2 * nesting))
+    return figures(sanitize(flatten(html, 2 * nesting)))
+
+
+# An image alone in its paragraph, with a title: `![Page 1](scan.jpg "Scan: IISH")`.
+_FIGURE = re.compile(r'<p><img ([^>]*?) title="([^"]*)"></p>')
+
+
+def figures(html: str) -> str:
+    """Sanitized `html` in which an image standing alone in its paragraph with
+    a title becomes a figure whose caption is the title (a caption, a credit:
+    "Scan: International Institute of Social History"); the title
+    "decorative" marks an image without alt text, not a caption."""
+    if "<p><img" not in html:
+        return html
+
+    def figure(m: re.Match[str]) -> str:
+        caption = unescape(m.group(2)).strip()
+        if not caption or caption.lower() == "decorative":
+            return m.group(0)
+        return f"<figure><img {m.group(1)}><figcaption>{escape(caption, quote=False)}</figcaption></figure>"
+
+    return _FIGURE.sub(figure, html)
 
 
 _VOID = "area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr"
