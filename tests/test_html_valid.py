@@ -138,17 +138,23 @@ def test_hostile_and_unusual_posts_give_valid_pages(vnu: list[str], tmp_path: Pa
     assert "Reason: A forgery &lt;script&gt;" in gone and "Gone." not in gone
 
 
-def test_a_document_with_its_scans_figures_and_files_gives_a_valid_page(vnu: list[str], tmp_path: Path) -> None:
+def bundle_with_a_scan(root: Path) -> Path:
+    """posts/letter/, a bundle holding scan-p1.jpg (a real 64x48 JPEG): its folder."""
     import io
 
     from PIL import Image
 
-    root = bundled(tmp_path)
     folder = root / "posts" / "letter"
     folder.mkdir()
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 180, 150)).save(buf, "JPEG")
     (folder / "scan-p1.jpg").write_bytes(buf.getvalue())
+    return folder
+
+
+def test_a_document_with_its_scans_figures_and_files_gives_a_valid_page(vnu: list[str], tmp_path: Path) -> None:
+    root = bundled(tmp_path)
+    folder = bundle_with_a_scan(root)
     (folder / "letter.pdf").write_bytes(b"%PDF-1.4\n")
     (folder / "index.md").write_text(
         "---\ntitle: A letter with its scan\ndate: 2024-05-03\nstate: published\n"
@@ -161,3 +167,35 @@ def test_a_document_with_its_scans_figures_and_files_gives_a_valid_page(vnu: lis
     assert "<figcaption>Scan: International Institute of Social History</figcaption>" in page
     assert 'width="64" height="48" loading="lazy"' in page and '<small class="file">(PDF, 9 bytes)</small>' in page
     assert problems(vnu, tmp_path / "site") == []
+
+
+def test_a_bundled_translation_with_notes_beside_its_original_gives_a_valid_parallel_view(
+        vnu: list[str], tmp_path: Path) -> None:
+    """Both texts' footnotes resolve in the parallel view (cut after rendering),
+    with ids of their own, and the scan in the bundle is the one published
+    beside the post's page (the view is a folder further down)."""
+    root = bundled(tmp_path)
+    folder = bundle_with_a_scan(root)
+    (folder / "index.md").write_text(
+        "---\ntitle: A letter from Solovki\ndate: 2024-05-03\nstate: published\n"
+        "translation:\n  translator: Paul Sharkey\n  from_lang: ru\n---\n"
+        "The letter was written in 1925.[^1]\n\n![Page 1 of the letter](scan-p1.jpg)\n\n"
+        "It reached Berlin.[^2]\n\n[^1]: On the island, in the winter.\n[^2]: Through the Red Cross.\n",
+        encoding="utf-8")
+    original = root / "originals" / "ru" / "letter.md"
+    original.parent.mkdir(parents=True)
+    original.write_text("---\ntitle: Письмо с Соловков\n---\n\nПисьмо написано в 1925 году.[^1]\n\n"
+                        "(скан)\n\nОно дошло до Берлина.\n\n[^1]: На острове, зимой.\n", encoding="utf-8")
+    commit_all(root, "A letter with its original")
+    site = tmp_path / "site"
+    build(root, site, now=NOW)
+    view = (site / "2024" / "05" / "03" / "letter" / "parallel" / "index.html").read_text(encoding="utf-8")
+    assert "[^" not in view
+    pairs = view.split('<div class="pair">')[1:]
+    assert len(pairs) == 4  # three paragraphs, then the notes beside the notes
+    assert 'href="#original-fn-1" id="original-fnref-1"' in pairs[0] and 'href="#fn-1" id="fnref-1"' in pairs[0]
+    assert '<li id="original-fn-1">' in pairs[3] and "На острове, зимой." in pairs[3]
+    assert '<li id="fn-2">' in pairs[3] and "Through the Red Cross." in pairs[3]
+    assert 'src="/2024/05/03/letter/scan-p1.jpg"' in pairs[1] and 'width="64" height="48"' in pairs[1]
+    assert (site / "2024" / "05" / "03" / "letter" / "scan-p1.jpg").is_file()
+    assert problems(vnu, site) == []

@@ -104,7 +104,8 @@ def test_a_file_over_the_size_limit_is_refused_with_size_and_limit(tmp_path: Pat
 
 
 def test_code_other_sites_and_single_file_posts_are_not_file_references(tmp_path: Path) -> None:
-    body = LETTER + "\n`![x](gone.jpg)`\n\n```\n![x](gone.jpg)\n```\n\n[site](https://example.org/a.jpg) [top](#top)\n"
+    body = LETTER + "\n`![x](gone.jpg)`\n\n```\n![x](gone.jpg)\n```\n\n[site](https://example.org/a.jpg) [top](#top)\n" \
+        "A note.[^1]\n\n[^1]: Letters-from-camps is a word, not a file.\n"
     root = repo(tmp_path, body)
     assert messages(root) == []
     (root / "posts/single.md").write_text("---\ntitle: Single\n---\nSee [the letter](../letter/).\n")

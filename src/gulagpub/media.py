@@ -33,9 +33,9 @@ LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 
 # `[text](target "title")` and `![alt](target)`: the target up to a space or
 # the closing parenthesis (`<target with spaces>` too). Reference-style
-# definitions `[id]: target` count as well.
+# definitions `[id]: target` count as well (footnotes, `[^1]: text`, do not).
 _INLINE = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\(\s*(?:<([^>\n]*)>|([^\s)]+))")
-_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*(?:<([^>\n]*)>|(\S+))", re.M)
+_DEFINITION = re.compile(r"^ {0,3}\[(?!\^)[^\]]+\]:\s*(?:<([^>\n]*)>|(\S+))", re.M)
 _CODE_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 
 

@@ -207,8 +207,9 @@ class Planner:
             data = (self.sources.root / original).read_bytes()
             o_lang = original.split("/")[1]
             parallel = (it.path + "parallel/", o_lang)
-            group.append(Output(file_of(parallel[0]), digest(self.gen, "parallel", it.key, original, digest(data)),
-                                partial(pages.parallel_page, it, parallel[0], original, data)))
+            group.append(Output(file_of(parallel[0]), digest(self.gen, "parallel", it.key, original, digest(data),
+                                                             sorted(files.items())),
+                                partial(pages.parallel_page, it, parallel[0], original, data, files)))
         key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
                      digest(archived), parallel, sorted(files.items()))
         group += [Output(file_of(it.path), key,

@@ -243,8 +243,9 @@ class Pages:
             image=Picture(it.image_url, p.image.alt, it.image.width, it.image.height)
             if it.image_url and it.image and p.image else None)
 
-    def parallel_page(self, it: Item, path: str, original_path: str, data: bytes) -> bytes:
-        """The post beside its stored original, paragraph by paragraph (render.blocks)."""
+    def parallel_page(self, it: Item, path: str, original_path: str, data: bytes,
+                      files: dict[str, FileInfo] | None = None) -> bytes:
+        """The post beside its stored original, block by block (render.html_blocks)."""
         from itertools import zip_longest
 
         from . import originals, render
@@ -252,10 +253,15 @@ class Pages:
         p = self.sources.post(it.src)
         original, _ = originals.parse(original_path, data)
         o_lang = original.lang if original is not None else ""
-        o_blocks = render.blocks(original.body) if original is not None else []
-        rows = [Attrs({"original": Markup(render.markdown_to_html(a)) if a else None,
-                       "translation": Markup(render.markdown_to_html(b)) if b else None})
-                for a, b in zip_longest(o_blocks, render.blocks(p.body))]
+        # The original's notes get ids of their own (the translation's keep theirs: fn-1 in both would clash).
+        o_blocks = render.html_blocks(render.anchored(render.markdown_to_html(original.body), "original-")) \
+            if original is not None else []
+        # The translation as on its page (its images' sizes, /media/ under the site's path), its links
+        # to the files beside its page made from the site's root: this page is a folder further down.
+        html = annotate(under(self.sources.html(it.src), self.prefix), bundle_folder(it.src), files or {}, self.prefix)
+        t_blocks = render.html_blocks(render.absolutize(html, self.href(it.path)))
+        rows = [Attrs({"original": Markup(a) if a else None, "translation": Markup(b) if b else None})
+                for a, b in zip_longest(o_blocks, t_blocks)]
         return self.page("parallel.html", lang=p.lang, dir=direction(p.lang), description=self.sources.summary(it.src),
                          canonical=absolute(path, self.config), feeds=self.feed_links("/", self.config.site.title),
                          post=Attrs({"title": p.title, "lang": p.lang, "lang_name": render.language_name(p.lang),

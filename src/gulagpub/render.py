@@ -273,27 +273,36 @@ def human_date(value: str, *, month_first: bool = False) -> str:
     return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# A tag of sanitized HTML (nh3 writes every attribute value in double quotes).
+_ANY_TAG = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)(?:[^>"]|"[^"]*")*>')
+_VOIDS = frozenset(_VOID.split("|"))
 
 
-def blocks(markdown: str) -> list[str]:
-    """A Markdown text cut into its paragraphs (and other blocks) at blank
-    lines, never inside a fenced code block: what the parallel view pairs."""
+def html_blocks(html: str) -> list[str]:
+    """Sanitized HTML cut into its top-level blocks (paragraphs, lists, quotes,
+    the endnotes): what the parallel view pairs. Cut after rendering, not in
+    the Markdown, so that footnotes and reference links defined elsewhere in
+    the text still resolve, numbered as on the post's page."""
     out: list[str] = []
-    current: list[str] = []
-    fence: str | None = None
-    for line in markdown.replace("\r\n", "\n").split("\n"):
-        m = _FENCE.match(line)
-        if m and (fence is None or m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)):
-            fence = m.group(1) if fence is None else None
-        if not line.strip() and fence is None:
-            if current:
-                out.append("\n".join(current))
-                current = []
+    depth, start, end = 0, 0, 0
+    for m in _ANY_TAG.finditer(html):
+        closing, name = m.group(1), m.group(2).lower()
+        if depth == 0 and not closing:
+            if html[end:m.start()].strip():  # (text standing alone between blocks)
+                out.append(html[end:m.start()].strip())
+            start = m.start()
+        if name in _VOIDS or m.group(0).endswith("/>"):
+            if depth == 0:
+                out.append(m.group(0))
+                end = m.end()
             continue
-        current.append(line)
-    if current:
-        out.append("\n".join(current))
+        depth += -1 if closing else 1
+        if depth == 0:
+            out.append(html[start:m.end()])
+            end = m.end()
+        depth = max(depth, 0)
+    if html[end:].strip():
+        out.append(html[end:].strip())
     return out
 
 
