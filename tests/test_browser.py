@@ -1,5 +1,6 @@
 """The built site in a real headless Chromium, served by a local HTTP server:
-pages render with their titles, every internal link resolves, no console errors.
+pages render with their titles, every internal link resolves, no console errors;
+footnotes lead to their notes and back; the parallel view reads on a phone.
 
 Chromium is driven through the Chrome DevTools Protocol over its websocket."""
 
@@ -184,25 +185,25 @@ def test_axe_finds_no_accessibility_violations(served: str, page: Page) -> None:
     """axe-core (from the npm registry, installed by .ci/run) over the home, a
     post with its provenance and citation, a tag page, the archive of tags and
     the 404 page: zero violations of WCAG 2.x A/AA and best practices."""
-    require(f"axe-core ({AXE}: npm ci --prefix .ci/web)", AXE.is_file())
-    source = AXE.read_text(encoding="utf-8")
-
-    def violations() -> list[str]:
-        page.call("Runtime.evaluate", expression=source)
-        result = page.call("Runtime.evaluate", awaitPromise=True, returnByValue=True, expression=(
-            "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v =>"
-            " v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"))
-        assert "exceptionDetails" not in result, result
-        return list(result["result"]["value"])
-
     found = {}
     for path in ("/", "/2012/10/20/vicente-monclus-guallar/", "/tag/gulag/", "/tag/", "/404.html"):
         page.open(served + path)
-        found[path] = violations()
+        found[path] = axe_violations(page)
     assert found == {path: [] for path in found}
     # The check sees what it should: an image without a text alternative is one.
     page.js("document.querySelector('main').appendChild(document.createElement('img')).src = '/favicon.svg'")
-    assert any(v.startswith("image-alt") for v in violations())
+    assert any(v.startswith("image-alt") for v in axe_violations(page))
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.x A/AA and best-practice violations on the open page, one line each."""
+    require(f"axe-core ({AXE}: npm ci --prefix .ci/web)", AXE.is_file())
+    page.call("Runtime.evaluate", expression=AXE.read_text(encoding="utf-8"))
+    result = page.call("Runtime.evaluate", awaitPromise=True, returnByValue=True, expression=(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v =>"
+        " v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"))
+    assert "exceptionDetails" not in result, result
+    return list(result["result"]["value"])
 
 
 VICENTE = "2012-10-20-vicente-monclus-guallar"
@@ -237,6 +238,60 @@ def test_the_parallel_view_reads_on_a_phone_and_side_by_side_on_a_wide_screen(
                         " return [o.top < t.top, o.left < t.left]; })()")
         assert first == ([True, False] if expected == 1 else [False, True]), width  # above it / beside it
     assert page.errors() == []
+
+
+LETTER = "2024-05-03-a-letter-from-solovki"
+
+
+@pytest.fixture
+def served_with_notes(tmp_path: Path) -> Iterator[str]:
+    """A translation whose notes (and its original's) stand far below their references."""
+    root = bundled(tmp_path)
+    filler = "\n\n".join(f"Paragraph {n} of the letter, long enough to fill a line or two of the screen on a phone."
+                          for n in range(30))
+    (root / "posts" / f"{LETTER}.md").write_text(
+        "---\ntitle: A letter from Solovki\ndate: 2024-05-03\nstate: published\n"
+        "translation:\n  translator: Paul Sharkey\n  from_lang: ru\n---\n\n"
+        f"The letter was written in 1925.[^1]\n\n{filler}\n\nIt reached Berlin.[^2]\n\n"
+        "[^1]: On the island, in the winter.\n[^2]: Through the Red Cross.\n", encoding="utf-8")
+    original = root / "originals" / "ru" / f"{LETTER}.md"
+    original.parent.mkdir(parents=True)
+    original.write_text("---\ntitle: Письмо с Соловков\n---\n\nПисьмо написано в 1925 году.[^1]\n\n"
+                        f"{filler}\n\nОно дошло до Берлина.\n\n[^1]: На острове, зимой.\n", encoding="utf-8")
+    commit_all(root, "A letter with notes, and its original")
+    yield from serve_built(root, tmp_path / "site")
+
+
+# Follow the first link `selector` finds; then where the page went, whether
+# the element it names is on the screen, and its text.
+FOLLOW = """(sel => {{ const a = document.querySelector(sel); a.click();
+  const t = document.getElementById(location.hash.slice(1)); const r = t.getBoundingClientRect();
+  return [location.hash, r.bottom > 0 && r.top < innerHeight, scrollY > 0, t.textContent.trim()]; }})({sel!r})"""
+UNIQUE_IDS = "(() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id);" \
+             " return ids.length > 0 && new Set(ids).size === ids.length; })()"
+
+
+def test_footnotes_lead_to_their_notes_and_back_on_the_page_and_beside_the_original(
+        served_with_notes: str, page: Page) -> None:
+    page.call("Emulation.setDeviceMetricsOverride", width=375, height=700, deviceScaleFactor=1, mobile=True)
+    page.open(served_with_notes + "/2024/05/03/a-letter-from-solovki/")
+    assert "[^" not in page.js("document.body.innerText")
+    assert page.js(FOLLOW.format(sel="sup.footnote-ref a")) == ["#fn-1", True, True, "On the island, in the winter. ↩"]
+    assert page.js(FOLLOW.format(sel="#fn-1 a.footnote-backref")) == ["#fnref-1", True, True, "1"]
+    assert page.js(UNIQUE_IDS) and page.errors() == []
+    assert axe_violations(page) == []
+
+    page.open(served_with_notes + "/2024/05/03/a-letter-from-solovki/parallel/")
+    assert "[^" not in page.js("document.body.innerText")
+    hash_, shown, scrolled, text = page.js(FOLLOW.format(sel=".original sup.footnote-ref a"))
+    assert (hash_, shown, scrolled, text) == ("#original-fn-1", True, True, "На острове, зимой. ↩")
+    assert page.js(FOLLOW.format(sel="#original-fn-1 a.footnote-backref"))[:2] == ["#original-fnref-1", True]
+    assert page.js(FOLLOW.format(sel=".translation sup.footnote-ref a"))[::3] == ["#fn-1",
+                                                                                   "On the island, in the winter. ↩"]
+    assert page.js("document.querySelectorAll('.pair').length") == 34  # the heads, 32 paragraphs, the notes
+    assert page.js(UNIQUE_IDS) and page.js("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.errors() == []
+    assert axe_violations(page) == []
 
 
 def test_a_person_opening_a_feed_sees_a_page_saying_how_to_subscribe(served: str, page: Page) -> None:
