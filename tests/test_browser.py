@@ -325,11 +325,17 @@ def test_a_person_opening_a_feed_sees_a_page_saying_how_to_subscribe(served: str
 def test_a_relative_links_preview_opens_from_disk_with_styles_and_working_links(tmp_path: Path, page: Page) -> None:
     """`build --drafts --relative-links` (the pull-request preview): opened as
     files, with no server, every page is styled and every link to the site
-    reaches a file that is there."""
+    reaches a file that is there; a translation in review is shown beside its
+    stored original, as the reviewer compares them."""
     root = bundled(tmp_path)
     draft = root / "posts" / "2026-11-20-a-draft.md"
-    draft.write_text("---\ntitle: A draft letter\nstate: review\ndate: 2026-11-20 10:00\ntags: [gulag]\n---\n\n"
-                     "See [the home page](/) and [Vicente](/2012/10/20/vicente-monclus-guallar/).\n")
+    draft.write_text("---\ntitle: A draft letter\nstate: review\ndate: 2026-11-20 10:00\ntags: [gulag]\n"
+                     "translation:\n  translator: Paul Sharkey\n  from_lang: ru\n---\n\n"
+                     "See [the home page](/) and [Vicente](/2012/10/20/vicente-monclus-guallar/).[^1]\n\n"
+                     "[^1]: A note.\n")
+    original = root / "originals" / "ru" / "2026-11-20-a-draft.md"
+    original.parent.mkdir(parents=True)
+    original.write_text("---\ntitle: Письмо\n---\n\nСм. [главную страницу](/).\n", encoding="utf-8")
     out = tmp_path / "preview"
     build(root, out, now=NOW, drafts=True, relative_links=True)
     seen = []
@@ -350,4 +356,8 @@ def test_a_relative_links_preview_opens_from_disk_with_styles_and_working_links(
         return pages
 
     crawl(page, [(out / "index.html").as_uri()], check)
-    assert len(seen) >= 9 and any("a-draft" in u for u in seen)
+    assert len(seen) >= 10 and any("a-draft" in u for u in seen)
+    assert any(u.endswith("a-draft/parallel/index.html") for u in seen), seen  # reached from the post's page
+    page.open(next(u for u in seen if u.endswith("a-draft/parallel/index.html")))
+    assert page.js("document.querySelector('.pair:not(.heads) .original').textContent").startswith("См.")
+    assert page.js("document.querySelector('.pair .translation sup a').getAttribute('href')") == "#fn-1"
