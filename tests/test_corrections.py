@@ -58,6 +58,12 @@ def check_base(repo: Repo, base: str, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def pr_comment(repo: Repo, base: str, login: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["-C", str(repo.root), "pr-comment", "--base", base, "--pr-author", login],
+                                env={"GITHUB_ACTIONS": "false"})
+    return result.exit_code, result.output
+
+
 def test_a_translators_correction_through_a_pull_request(published: tuple[Repo, Path], tmp_path: Path) -> None:
     repo, site = published
     before = repo.read(POST)
@@ -76,6 +82,10 @@ def test_a_translators_correction_through_a_pull_request(published: tuple[Repo, 
     assert code == 0, out
     code, out = check_base(repo, "published")
     assert code == 0, out
+    # The pull request's comment (pr.yml's preview job) says what it is.
+    code, out = pr_comment(repo, "published", "tania-gh")
+    assert code == 0, out
+    assert f"| published → review (a correction: `` {NOTE} ``) |" in out
 
     # Merged first (the recommended flow): main's site still shows what was published.
     repo.git("checkout", "-q", "main")

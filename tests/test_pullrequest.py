@@ -300,3 +300,10 @@ def test_the_comment_lists_the_changes_the_verdict_and_the_preview(blog: Repo) -
     assert lines[7] == ("**The check found 1 problem(s)** (the \"workflow rules\" check shows them on the lines of "
                         "the files):")
     assert lines[8].startswith(f"- `` {VERSION}:5: this pull request (by @tania-gh): 'translator: Tania \\| T.'")
+    # With the text it translates stored, the reviewer is told the preview shows them side by side.
+    blog.write("originals/en/2024-01-05-letter.md", "---\ntitle: Letter from Solovki\n---\n\nDear comrade:\n")
+    blog.commit("The original of carta.md", who=WEB)
+    run = CliRunner().invoke(main, ["-C", str(blog.root), "pr-comment", "--base", "base", "--pr-author", "tania-gh",
+                                    "--preview", "Open the preview."], env={"GITHUB_ACTIONS": "false"})
+    assert run.stdout.splitlines()[5].endswith(
+        f"| `` {ORIGINAL} ``; beside its original `` originals/en/2024-01-05-letter.md `` in the preview |")

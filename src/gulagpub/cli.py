@@ -261,7 +261,8 @@ def pr_comment(obj: Ctx, base: str, pr_author: str, preview_text: str, allow_sha
     """Print the pull request's comment (Markdown): what it changes, the check's verdict, the preview.
 
     For each post, translation or page the pull request changes: its state
-    before and after, and for a translation what it translates; then what
+    before and after (a correction with its note), and for a translation
+    what it translates and whether its original is stored; then what
     `check --base REF --pr-author LOGIN` finds, and how to open the preview.
     pr.yml writes it into the preview artifact, and a separate workflow
     with the right to comment (and nothing of the pull request's to run)

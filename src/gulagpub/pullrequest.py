@@ -29,7 +29,7 @@ from .check import GOOD_SIGNATURE, CommitInfo, FileChange, change_problems, edit
 from .config import CONFIG_FILE, Config, Member, Role, parse_config
 from .errors import ConfigError, Problem, UsageError
 from .history import link_problems, parse_version, signatures, verify_base
-from .model import Post, State, kind_of
+from .model import Post, State, kind_of, original_file
 from .workflow import TRANSITIONS, Action, is_person, is_translation, label, member_by_email, misfit, transition
 
 PR = "pull-request"  # the pseudo-commit id of "what the pull request author changed"
@@ -250,6 +250,8 @@ class Changed:
     before: State | None  # None: new in the pull request
     after: State | None  # None: deleted
     original: str | None  # a translation: what it translates (a post's path, or its source)
+    beside: str | None = None  # the original text stored in the repository (the preview shows them side by side)
+    correction: str | None = None  # a proposed correction of a published post: its public note ('' a minor one)
 
 
 def changes(root: Path, base: str) -> list[Changed]:
@@ -276,9 +278,13 @@ def changes(root: Path, base: str) -> list[Changed]:
         original = post.original
         if original is None and post.source is not None and (post.translation or post.source.lang):
             original = ", ".join(x for x in (post.source.title, post.source.publication, post.source.url) if x) or None
+        correction = None if new is None or new.correction is None else \
+            ("" if new.correction.minor else new.correction.note)
         found.append(Changed(path, post.title, post.lang, old.state if old else None, new.state if new else None,
-                             original))
-    return found
+                             original, original_file(new) if new is not None else None, correction))
+    stored = gitstore.read_blobs(root, [f"HEAD:{c.beside}" for c in found if c.beside])
+    return [c if c.beside is None or stored.get(f"HEAD:{c.beside}") is not None else replace(c, beside=None)
+            for c in found]
 
 
 MARKER = "<!-- gulagpub-preview -->"
@@ -298,8 +304,11 @@ def comment(changed: list[Changed], problems: list[str], preview: str) -> str:
         for c in changed:
             state = f"{label(c.before)} → {label(c.after) if c.after else '(deleted)'}" if c.before != c.after \
                 else f"{label(c.after)} (unchanged)"
+            if c.correction is not None:
+                state += f" (a correction: {code(c.correction)})" if c.correction else " (a minor correction)"
+            beside = f"; beside its original {code(c.beside)} in the preview" if c.beside else ""
             lines.append(f"| {code(c.path)} | {code(c.title)} ({c.lang}) | {state} | "
-                         f"{code(c.original) if c.original else ''} |")
+                         f"{code(c.original) if c.original else ''}{beside} |")
     else:
         lines.append("This pull request changes no post, translation or page.")
     lines.append("")
