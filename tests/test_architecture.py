@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "gulagpub"
 # Values in, values out: no files, git, network, clock or processes (docs/architecture.md).
 CORE = {"errors", "model", "records", "frontyaml", "workflow", "config", "yamlsubset", "postfile", "xmlsafe", "render",
         "feeds", "catalog", "taxonomy", "urls", "promotion", "compose", "ledger", "comments", "wpmarkup"}
-EDGE = {"store", "lock", "reading", "content", "gitstore", "history", "historyindex", "site", "theme",
+EDGE = {"i18n", "store", "lock", "reading", "content", "gitstore", "history", "historyindex", "site", "theme",
         "sources", "feedentries", "traces", "parallel", "preview", "network", "mastodon", "bluesky",
         "announce", "importer", "wordpress", "build", "outputs", "pages", "editorial", "publisher", "check",
         "pullrequest", "cli"}

@@ -335,7 +335,7 @@ def test_aliases_mastodon_link_and_language_versions(site: tuple[Path, Path]) ->
     assert '<link rel="alternate" hreflang="es" href="https://gulaganarchists.github.io/es/2008/08/20/on-leaving-russia-mollie-steimer/">' in page
     assert 'href="/es/2008/08/20/on-leaving-russia-mollie-steimer/" hreflang="es"' in page
     spanish = (out / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text()
-    assert '<html lang="es">' in spanish and "Translated from the English by Tania Translator." in spanish
+    assert '<html lang="es">' in spanish and "Traducido del inglés por Tania Translator." in spanish
     assert (out / "es/index.html").is_file() and (out / "es/feed.atom").is_file()
     redirect = (out / "old/mollie/index.html").read_text()
     assert 'http-equiv="refresh" content="0; url=/2008/08/19/on-leaving-russia-mollie-steimer/"' in redirect

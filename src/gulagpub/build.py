@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import gitstore, theme, traces
+from . import gitstore, i18n, theme, traces
 from .catalog import Catalog, catalog_of
 from .config import CONFIG_FILE, Config
 from .content import load_config
@@ -222,7 +222,7 @@ class _Build:
         shape is the last build's, else every one (outputs.py)."""
         cfg = self.config
         config_text = (self.root / CONFIG_FILE).read_bytes()
-        base_gen = digest(traces.BUILD_VERSION, theme.digest(self.root), config_text, self.drafts,
+        base_gen = digest(traces.BUILD_VERSION, theme.digest(self.root), i18n.digest(), config_text, self.drafts,
                           [f.name for f in self.formats])
         inputs = self.inputs(reading, base_gen)
         shape = joined([*visible, "\1", digest(inputs.redirects)])

@@ -22,8 +22,9 @@ class Listed:
     """One list of the site: its posts (newest first), with pages and feeds."""
 
     base: str  # its folder on the site: '/', '/es/', '/tag/gulag/'
-    heading: str | None  # '' for the home page; None: the language's name (a language's list)
-    lang: str
+    kind: str  # 'home', 'lang' (a language's posts), 'tag' or 'category'
+    name: str  # the tag's or category's name ('' for the others)
+    lang: str  # the language its pages are shown in
     members: tuple[str, ...]  # content paths, newest first
     archives: bool  # whether its Atom feed keeps RFC 5005 archives
 
@@ -84,12 +85,12 @@ def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int) -> Cat
             by_tag.setdefault(name, []).append(src)
         for name in r.categories:
             by_cat.setdefault(name, []).append(src)
-    lists = [Listed("/", "", site_lang, tuple(originals), True)]
+    lists = [Listed("/", "home", "", site_lang, tuple(originals), True)]
     if len(langs) > 1:
-        lists += [Listed(lang_base(l), None, l, tuple(by_lang.get(l, ())), True) for l in langs]
-    for kind, terms, members, label in (("tag", tags, by_tag, "Tag"), ("category", cats, by_cat, "Category")):
+        lists += [Listed(lang_base(l), "lang", "", l, tuple(by_lang.get(l, ())), True) for l in langs]
+    for kind, terms, members in (("tag", tags, by_tag), ("category", cats, by_cat)):
         for name, term in sorted(terms.items(), key=lambda kv: kv[1].slug):
-            lists.append(Listed(f"/{kind}/{term.quoted}/", f"{label}: {name}", site_lang,
+            lists.append(Listed(f"/{kind}/{term.quoted}/", kind, name, site_lang,
                                 tuple(members.get(name, ())), False))
     return Catalog(langs, tags, cats, {l.base: l for l in lists},
                    {k: tuple(v) for k, v in family.items()}, tuple(posts), pages,

@@ -102,10 +102,26 @@ class SiteSettings:
     description: str = _setting("")
     permalink: str = _setting("/{year}/{month}/{day}/{slug}/")
     per_page: int = _setting(10, min=1, max=1000)
+    # The title and description in other languages ([site.titles] es = "..."), for the
+    # pages of that language; the two above stand for every language not named.
+    titles: dict[str, str] = _setting({})
+    descriptions: dict[str, str] = _setting({})
 
     @property
     def tz(self) -> tzinfo:
         return ZoneInfo(self.timezone)
+
+    def title_in(self, lang: str) -> str:
+        return _in_lang(self.titles, lang) or self.title
+
+    def description_in(self, lang: str) -> str:
+        return _in_lang(self.descriptions, lang) or self.description
+
+
+def _in_lang(texts: dict[str, str], lang: str) -> str | None:
+    """The text for `lang` ('es-AR', else 'es'), matching tags without regard to case."""
+    by_tag = {k.lower(): v for k, v in texts.items()}
+    return by_tag.get(lang.lower()) or by_tag.get(lang.split("-")[0].lower())
 
 
 @dataclass(frozen=True)

@@ -238,10 +238,8 @@ class Planner:
     def list_group(self, listed: Listed, places: set[int] | None, current: set[str]) -> list[Output]:
         """A list's pages and feed documents (with `places`, those holding a member
         at one of these places)."""
-        from . import render
-
         cfg = self.config
-        heading = render.language_name(listed.lang) if listed.heading is None else listed.heading
+        heading = self.pages.heading(listed.kind, listed.name, listed.lang)
         members = listed.members
         per = cfg.site.per_page
         n_pages = max(1, (len(members) + per - 1) // per)
@@ -327,13 +325,12 @@ class Planner:
         """/tag/ and /category/: every tag (every category) with how many posts it has."""
         cat, pages = self.catalog, self.pages
         outputs = []
-        for kind, terms, heading in (("tag", cat.tags, "Tags"), ("category", cat.categories, "Categories")):
+        for kind, terms in (("tag", cat.tags), ("category", cat.categories)):
             if not terms:
                 continue
             rows = [(name, f"/{kind}/{term.quoted}/", len(cat.lists[f"/{kind}/{term.quoted}/"].members))
                     for name, term in sorted(terms.items(), key=lambda kv: (kv[0].casefold(), kv[0]))]
             outputs.append(Output(f"{kind}/index.html", digest(self.gen, "terms", kind, rows),
-                                  lambda kind=kind, heading=heading, rows=rows: pages.term_index(
-                                      f"/{kind}/", heading, rows)))
+                                  lambda kind=kind, rows=rows: pages.term_index(f"/{kind}/", kind, rows)))
         return outputs
 

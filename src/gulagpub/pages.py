@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from markupsafe import Markup
 
-from . import theme
+from . import i18n, theme
 from .config import Config
 from .model import State
 from .sources import Item, Sources
@@ -33,6 +33,17 @@ if TYPE_CHECKING:
 _TEMPLATE_ERRORS: tuple[type[Exception], ...] = (ArithmeticError, AttributeError, LookupError, TypeError,
                                                  ValueError)
 _RTL = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv"}
+
+
+def N_(message: str) -> str:
+    """A message to translate later, where the interface language is known (marks it for the catalogs)."""
+    return message
+
+
+# The index pages of the kinds of terms.
+_TERM_INDEXES = {"tag": N_("Tags"), "category": N_("Categories")}
+# How the comments kept from WordPress name what is not a comment.
+_COMMENT_TYPES = {"pingback": N_("pingback"), "trackback": N_("trackback")}
 
 
 def direction(lang: str) -> str | None:
@@ -65,17 +76,17 @@ class _Rows(Sequence[Attrs]):
     """A list page's items as template values, made only if the template reads
     them (the packaged list.html shows the rendered `rows` instead)."""
 
-    def __init__(self, chunk: list[Item], pages: Pages) -> None:
+    def __init__(self, chunk: list[Item], pages: Pages, lang: str) -> None:
         # (Private: a template may read only what item_ctx gives, never the build's objects.)
-        self._chunk, self._pages = chunk, pages
+        self._chunk, self._pages, self._lang = chunk, pages, lang
 
     def __len__(self) -> int:
         return len(self._chunk)
 
     def __getitem__(self, n: Any) -> Any:
         if isinstance(n, slice):
-            return [self._pages.item_ctx(i) for i in self._chunk[n]]
-        return self._pages.item_ctx(self._chunk[n])
+            return [self._pages.item_ctx(i, self._lang) for i in self._chunk[n]]
+        return self._pages.item_ctx(self._chunk[n], self._lang)
 
 
 class Pages:
@@ -90,8 +101,9 @@ class Pages:
         self._env: jinja2.Environment | None = None
         self._templates: dict[str, jinja2.Template] = {}
         self._fragments: dict[Any, Markup] = {}
-        self._rows: dict[str, Markup] = {}
-        self._when: dict[datetime, tuple[str, str]] = {}
+        self._rows: dict[tuple[str, str], Markup] = {}
+        self._when: dict[tuple[datetime, str], tuple[str, str]] = {}
+        self._sites: dict[str, Attrs] = {}
 
     # --- templates -------------------------------------------------------------
     @property
@@ -111,10 +123,17 @@ class Pages:
                 raise theme.template_error(exc, name) from exc
         return found
 
+    def ui(self, lang: str) -> i18n.Interface:
+        """The interface (words, dates) of a page in `lang`."""
+        return i18n.interface(i18n.interface_lang(lang, self.config.site.lang))
+
     def render(self, name: str, **ctx: Any) -> str:
-        """A template rendered; whatever a template of the repository's gets wrong, a BuildError naming it."""
+        """A template rendered, with the words of the language `ctx` names (`lang`,
+        else the site's); whatever a template of the repository's gets wrong, a
+        BuildError naming it."""
         import jinja2
 
+        ctx.update(self.ui(ctx.get("lang") or self.config.site.lang).context)
         template = self.template(name)
         try:
             return template.render(**ctx)
@@ -142,21 +161,30 @@ class Pages:
             if links is None:
                 links = self._fragments[key] = self.fragment("_feeds.html", feeds=feeds_)
             ctx["feed_links"] = links
-        return self.render(template, site=self.site, **ctx).encode("utf-8")
+        return self.render(template, site=self.site_for(ctx["lang"]), **ctx).encode("utf-8")
 
-    @functools.cached_property
+    @property
     def site(self) -> Attrs:
-        from . import render
+        """The site as the pages in its own language show it."""
+        return self.site_for(self.config.site.lang)
 
+    def site_for(self, lang: str) -> Attrs:
+        """The site as a page in `lang` shows it (its header and footer in the page's interface language)."""
+        ui = self.ui(lang)
+        done = self._sites.get(lang)
+        if done is not None:
+            return done
         site = Attrs({
-            "title": self.config.site.title, "description": self.config.site.description, "root": self.prefix,
-            "languages": [Attrs({"code": l, "name": render.language_name(l),
+            "title": self.config.site.title_in(lang), "description": self.config.site.description_in(lang),
+            "root": self.prefix,
+            "languages": [Attrs({"code": l, "name": i18n.autonym(l),
                                  "href": self.href(f"/{quote(l.lower())}/")}) for l in self.langs]
             if len(self.langs) > 1 else [],
         })
-        # What every page shows alike, rendered once per build.
-        site.header = self.fragment("_header.html", site=site)
-        site.footer = self.fragment("_footer.html", site=site)
+        # What every page in this language shows alike, rendered once per build.
+        site.header = self.fragment("_header.html", site=site, lang=ui.lang)
+        site.footer = self.fragment("_footer.html", site=site, lang=ui.lang)
+        self._sites[lang] = site
         return site
 
     # --- small parts -----------------------------------------------------------
@@ -164,31 +192,33 @@ class Pages:
         """A site path ('/a/b/') as a link on the site (under base_url's path)."""
         return self.prefix + path.lstrip("/")
 
-    def when(self, dt: datetime) -> tuple[str, str]:
-        done = self._when.get(dt)
+    def when(self, dt: datetime, lang: str) -> tuple[str, str]:
+        """A time as a page in `lang` shows it: ISO 8601 (for <time datetime>), and in words."""
+        done = self._when.get((dt, lang))
         if done is None:
-            from . import render
-
             local = dt.astimezone(self.config.site.tz)
-            done = self._when[dt] = (local.isoformat(), f"{local.day} {render.month_year(local)}")
+            done = self._when[dt, lang] = (local.isoformat(), self.ui(lang).date(local))
         return done
 
     def feed_links(self, base: str, title: str) -> list[Attrs]:
         return [Attrs({"type": f.media_type, "title": f"{title} ({f.label})", "href": self.href(base + f"feed.{f.ext}")})
                 for f in self.formats]
 
-    def item_ctx(self, it: Item) -> Attrs:
+    def item_ctx(self, it: Item, lang: str | None = None) -> Attrs:
+        """An item as a list in `lang` (default: the item's own) shows it."""
         from .sources import when_of
 
-        iso, human = self.when(when_of(it.published))
+        iso, human = self.when(when_of(it.published), lang or it.rec.lang)
         return Attrs({"title": it.rec.title, "href": self.href(it.path), "lang": it.rec.lang,
                       "date_iso": iso, "date_human": human, "summary": self.sources.summary(it.src)})
 
-    def row(self, it: Item) -> Markup:
-        """An item's entry in the lists, rendered once for every list page it is on."""
-        done = self._rows.get(it.src)
+    def row(self, it: Item, lang: str) -> Markup:
+        """An item's entry in the lists in `lang`, rendered once for every list page it is on."""
+        ui_lang = self.ui(lang).lang
+        done = self._rows.get((it.src, ui_lang))
         if done is None:
-            done = self._rows[it.src] = self.fragment("_item.html", site=self.site, item=self.item_ctx(it))
+            done = self._rows[it.src, ui_lang] = self.fragment("_item.html", site=self.site_for(ui_lang),
+                                                               item=self.item_ctx(it, ui_lang), lang=ui_lang)
         return done
 
     # --- pages -----------------------------------------------------------------
@@ -198,20 +228,21 @@ class Pages:
         src = self.sources
         p = src.shown(it.src)
         tags, cats = src.terms(it)
-        iso, human = self.when(p.date) if p.date else ("", "")
+        ui = self.ui(p.lang)
+        iso, human = self.when(p.date, p.lang) if p.date else ("", "")
         versions = [Attrs({"lang": o.rec.lang, "url": o.url}) for o in [it, *others]] if others else []
         ctx = Attrs({
             "title": p.title, "lang": p.lang, "date": p.date is not None, "date_iso": iso,
             "date_human": human, "author": p.author, "state": p.state.value,
             "draft": p.state != State.PUBLISHED,
-            "provenance": render.provenance(p), "content_warning": p.content_warning,
+            "provenance": render.provenance(p, ui), "content_warning": p.content_warning,
             "html": Markup(src.html(it.src)),
             "tags": [Attrs({"name": t.name, "href": self.href(f"/tag/{t.quoted}/")}) for t in tags],
             "categories": [Attrs({"name": c.name, "href": self.href(f"/category/{c.quoted}/")}) for c in cats],
-            "others": [Attrs({"lang": o.rec.lang, "name": render.language_name(o.rec.lang),
+            "others": [Attrs({"lang": o.rec.lang, "name": i18n.autonym(o.rec.lang),
                               "title": o.rec.title, "href": self.href(o.path)}) for o in others],
             "versions": versions, "mastodon": mastodon,
-            "comments": self.archived_comments(archived),
+            "comments": self.archived_comments(archived, p.lang),
         })
         return self.page("post.html", lang=p.lang, dir=direction(p.lang), description=src.summary(it.src),
                          canonical=it.url, feeds=self.feed_links("/", self.config.site.title), post=ctx)
@@ -234,16 +265,17 @@ class Pages:
         path = base if n == 1 else f"{base}page/{n}/"
         newer = None if n == 1 else (base if n == 2 else f"{base}page/{n - 1}/")
         older = f"{base}page/{n + 1}/" if n < pages else None
-        feeds_here = self.feed_links(base, heading or cfg.site.title)
+        feeds_here = self.feed_links(base, heading or cfg.site.title_in(lang))
         if base != "/":
             feeds_here += self.feed_links("/", cfg.site.title)
         # `rows`, each item's entry rendered once (`_item.html`); `items` for a
         # list.html of the site's own that lays them out itself.
-        rows = [self.row(i) for i in chunk]
-        return self.page("list.html", lang=lang, dir=direction(lang), description=cfg.site.description,
+        rows = [self.row(i, lang) for i in chunk]
+        return self.page("list.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
                          canonical=absolute(path, cfg), feeds=feeds_here, heading=heading,
-                         items=_Rows(chunk, self), rows=Markup("".join(rows)),
-                         pager=Attrs({"number": n, "pages": pages, "newer": self.href(newer) if newer else None,
+                         items=_Rows(chunk, self, lang), rows=Markup("".join(rows)),
+                         pager=Attrs({"number": n, "pages": pages, "number_text": self.ui(lang).number(n),
+                                      "pages_text": self.ui(lang).number(pages), "newer": self.href(newer) if newer else None,
                                       "older": self.href(older) if older else None}))
 
     def not_found(self) -> bytes:
@@ -251,10 +283,24 @@ class Pages:
         return self.page("404.html", lang=cfg.site.lang, dir=None, description="",
                          canonical=absolute("/404.html", cfg), feeds=self.feed_links("/", cfg.site.title))
 
-    def term_index(self, base: str, heading: str, terms: list[tuple[str, str, int]]) -> bytes:
+    def heading(self, kind: str, name: str, lang: str) -> str:
+        """A list's heading in its language: '' (the home page), 'Español', 'Tag: gulag'."""
+        if kind == "lang":
+            return i18n.autonym(lang)
+        ui = self.ui(lang)
+        if kind == "tag":
+            return ui.gettext("Tag: %(name)s") % {"name": name}
+        if kind == "category":
+            return ui.gettext("Category: %(name)s") % {"name": name}
+        return ""
+
+    def term_index(self, base: str, kind: str, terms: list[tuple[str, str, int]]) -> bytes:
         """The index of a kind of term (every tag, every category): (name, site path, count) each."""
         cfg = self.config
-        entries = [Attrs({"name": name, "href": self.href(path), "count": count}) for name, path, count in terms]
+        ui = self.ui(cfg.site.lang)
+        heading = ui.gettext(_TERM_INDEXES[kind])
+        entries = [Attrs({"name": name, "href": self.href(path), "count": ui.number(count)})
+                   for name, path, count in terms]
         return self.page("terms.html", lang=cfg.site.lang, dir=direction(cfg.site.lang),
                          description=cfg.site.description, canonical=absolute(base, cfg),
                          feeds=self.feed_links("/", cfg.site.title), heading=heading, terms=entries)
@@ -265,7 +311,7 @@ class Pages:
         source, _, _ = self.env.loader.get_source(self.env, name)
         return source.encode("utf-8")
 
-    def archived_comments(self, data: bytes) -> list[Attrs]:
+    def archived_comments(self, data: bytes, lang: str) -> list[Attrs]:
         """Comments kept from the old blog (posts/NAME.comments.yaml), as HTML."""
         if not data:  # (most posts: without importing YAML)
             return []
@@ -273,11 +319,13 @@ class Pages:
 
         found = comments.parse_comments(data)
         names = {c.id: c.author for c in found}
+        ui = self.ui(lang)
         out = []
         for c in found:
-            iso, human = self.when(c.date) if c.date else ("", "")
+            iso, human = self.when(c.date, lang) if c.date else ("", "")
             out.append(Attrs({"id": c.id, "author": c.author, "date_iso": iso, "date_human": human,
                               "parent": c.parent if c.parent in names else 0,
                               "parent_author": names.get(c.parent, ""), "type": c.type,
+                              "type_name": ui.gettext(_COMMENT_TYPES.get(c.type, c.type)),
                               "html": Markup(render.markdown_to_html(c.text))}))
         return out

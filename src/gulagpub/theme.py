@@ -105,9 +105,15 @@ def environment(root: Path, state: Path) -> jinja2.Environment:
 
     # auto_reload off: templates do not change during a build, and checking their
     # times for every page (and every include) is work for nothing.
-    return kind(loader=jinja2.ChoiceLoader(loaders), autoescape=True, auto_reload=False,
-                undefined=jinja2.StrictUndefined, keep_trailing_newline=True, finalize=_xml_safe,
-                bytecode_cache=SealedBytecode())
+    env = kind(loader=jinja2.ChoiceLoader(loaders), autoescape=True, auto_reload=False,
+               undefined=jinja2.StrictUndefined, keep_trailing_newline=True, finalize=_xml_safe,
+               bytecode_cache=SealedBytecode(), extensions=["jinja2.ext.i18n"])
+    # `_()`, `gettext`, `ngettext` and {% trans %}: the page's language comes with
+    # each page's context (i18n.Interface.context); these, the messages as
+    # written, are for a template rendered without one.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: message, lambda singular, plural, n: singular if n == 1 else plural, newstyle=True)
+    return env
 
 
 def template_error(exc: Exception, name: str) -> BuildError:

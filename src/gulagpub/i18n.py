@@ -1,0 +1,215 @@
+"""The interface in the reader's language: the words the templates and the
+provenance line show, from gettext message catalogs, and dates, months,
+numbers and language names formatted by Babel (CLDR data) for that
+language. Edge module (reads the catalogs, package data).
+
+The catalogs are the `.po` files in `locales/LANG/LC_MESSAGES/gulagpub.po`,
+read as they are when a language is first asked for (Babel's parser, a few
+milliseconds): there is no compiled `.mo` to keep in step, and nothing to
+run at install time beyond pip. docs/translating.md tells how to add a
+language or a new message.
+
+In a template, `_("Home")` (or `gettext`, `ngettext`, `{% trans %}`) gives
+the text in the page's language; `_("Page %(n)s of %(total)s", n=1,
+total=3)` fills in values (escaped). The language is each page's own: the
+build passes that page's `gettext` and `ngettext` with its context
+(`Interface.context`), so one environment renders every language.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "gulagpub"
+SOURCE_LANG = "en"  # the language of the messages themselves (the msgids)
+
+
+@functools.cache
+def catalog_langs() -> tuple[str, ...]:
+    """The languages the interface is translated into (and English, the messages' own)."""
+    found = {p.parent.parent.name.replace("_", "-") for p in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    return tuple(sorted(found | {SOURCE_LANG}))
+
+
+@functools.cache
+def digest() -> str:
+    """Names every catalog (part of every output's key: a new translation rebuilds the pages)."""
+    h = hashlib.blake2b(digest_size=16)
+    for po in sorted(LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        h.update(po.parent.parent.name.encode() + b"\0" + po.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def catalog_lang(lang: str) -> str | None:
+    """The catalog for a language tag ('pt-BR' -> 'pt-BR', else 'pt'); None when there is none."""
+    langs = catalog_langs()
+    tag = lang.replace("_", "-")
+    for candidate in (tag, tag.split("-")[0]):
+        for have in langs:
+            if have.lower() == candidate.lower():
+                return have
+    return None
+
+
+def interface_lang(lang: str, site_lang: str) -> str:
+    """The language a page's interface is shown in: its own when it has a
+    catalog, else the site's, else English."""
+    return catalog_lang(lang) or catalog_lang(site_lang) or SOURCE_LANG
+
+
+@functools.cache
+def interface(lang: str) -> Interface:
+    """The interface in `lang` (a language with a catalog: see interface_lang)."""
+    return Interface(lang)
+
+
+class Interface:
+    """The words and formats of one language."""
+
+    def __init__(self, lang: str) -> None:
+        from babel import Locale, UnknownLocaleError
+
+        self.lang = lang
+        self._translations = _translations(lang)
+        try:
+            self.locale = Locale.parse(lang.replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            self.locale = Locale.parse(SOURCE_LANG)
+        self._dates: dict[date, str] = {}
+        self._names: dict[str, str] = {}
+        jinja_gettext, jinja_ngettext = _jinja_callables(self)
+        # What a template's context gets: `_`, `gettext`, `ngettext` in this language.
+        self.context: dict[str, Any] = {"gettext": jinja_gettext, "ngettext": jinja_ngettext}
+
+    def __repr__(self) -> str:
+        return f"Interface({self.lang!r})"
+
+    # --- words ---------------------------------------------------------------
+    def gettext(self, message: str) -> str:
+        return self._translations.gettext(message) if self._translations is not None else message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        if self._translations is not None:
+            return self._translations.ngettext(singular, plural, n)
+        return singular if n == 1 else plural
+
+    # --- formats -------------------------------------------------------------
+    def date(self, when: date | datetime) -> str:
+        """'19 de agosto de 2008': a day, in this language's long form."""
+        day = when.date() if isinstance(when, datetime) else when
+        done = self._dates.get(day)
+        if done is None:
+            from babel.dates import format_date
+
+            done = self._dates[day] = format_date(day, "long", locale=self.locale)
+        return done
+
+    def month_year(self, year: int, month: int) -> str:
+        """'agosto de 2008'."""
+        from babel.dates import format_skeleton
+
+        return format_skeleton("yMMMM", date(year, month, 1), locale=self.locale)
+
+    def month(self, month: int) -> str:
+        """'agosto': a month's name standing alone (an archive's heading)."""
+        return str(self.locale.months["stand-alone"]["wide"][month])
+
+    def number(self, n: int) -> str:
+        from babel.numbers import format_decimal
+
+        return format_decimal(n, locale=self.locale)
+
+    def human_date(self, value: str) -> str:
+        """A source's date as written in front matter ('1924', '1924-01', '1924-01-05')
+        in this language; anything else is returned as written."""
+        import re
+
+        m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
+        if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
+            return value
+        year, month, day = m.groups()
+        if not month:
+            return year
+        if not day:
+            return self.month_year(int(year), int(month))
+        try:
+            return self.date(date(int(year), int(month), int(day)))
+        except ValueError:
+            return value
+
+    def language_name(self, code: str) -> str:
+        """The name of a language in this language ('es' -> 'Spanish', 'español', 'испанский')."""
+        done = self._names.get(code)
+        if done is None:
+            done = self._names[code] = _name_of(code, self.locale) or code
+        return done
+
+
+def autonym(code: str) -> str:
+    """A language's name in itself, as a menu shows it ('Español', 'Русский')."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = _name_of(code, Locale.parse(code.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        name = None
+    if not name:
+        return code
+    return name[:1].upper() + name[1:]
+
+
+def _name_of(code: str, locale: Any) -> str | None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(code.replace("-", "_")).get_language_name(locale)
+    except (UnknownLocaleError, ValueError):
+        return None
+
+
+def _translations(lang: str) -> Any:
+    """The catalog of `lang` as gettext translations (None for the messages' own language)."""
+    if lang == SOURCE_LANG:
+        return None
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
+    path = LOCALES_DIR / lang.replace("-", "_") / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as f:
+        catalog = read_po(f, locale=lang.replace("-", "_"), domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)  # (fuzzy entries left out, as msgfmt does)
+    buf.seek(0)
+    return Translations(buf, domain=DOMAIN)
+
+
+def _jinja_callables(ui: Interface) -> tuple[Any, Any]:
+    """gettext and ngettext as Jinja's i18n extension calls them with newstyle
+    gettext: values filled in by name, escaped when autoescaping."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    @pass_context
+    def gettext(context: Any, message: str, **variables: Any) -> str:
+        rv = ui.gettext(message)
+        if context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables  # type: ignore[no-any-return]  (as Jinja's: a literal '%' is written '%%')
+
+    @pass_context
+    def ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        rv = ui.ngettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables  # type: ignore[no-any-return]
+
+    return gettext, ngettext
