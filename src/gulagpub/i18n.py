@@ -127,20 +127,9 @@ class Interface:
     def human_date(self, value: str) -> str:
         """A source's date as written in front matter ('1924', '1924-01', '1924-01-05')
         in this language; anything else is returned as written."""
-        import re
+        from .render import spell_date
 
-        m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
-        if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
-            return value
-        year, month, day = m.groups()
-        if not month:
-            return year
-        if not day:
-            return self.month_year(int(year), int(month))
-        try:
-            return self.date(date(int(year), int(month), int(day)))
-        except ValueError:
-            return value
+        return spell_date(value, self.month_year, lambda y, m, d: self.date(date(y, m, d)))
 
     def language_name(self, code: str) -> str:
         """The name of a language in this language ('es' -> 'Spanish', 'español', 'испанский')."""

@@ -13,7 +13,6 @@ import functools
 import itertools
 import re
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
@@ -195,23 +194,27 @@ def language_name(code: str) -> str:
     return LANGUAGES.get(code.split("-", 1)[0].lower(), code)
 
 
-def human_date(value: str) -> str:
-    """'1924-01' -> 'January 1924', '1924-01-05' -> '5 January 1924', '1978' -> '1978';
-    anything else is returned as written."""
+def spell_date(value: str, month_year: Callable[[int, int], str], day: Callable[[int, int, int], str]) -> str:
+    """A date as front matter writes it ('1978', '1924-01', '1924-01-05') in words:
+    the year as it is, a month by `month_year`, a day by `day`; anything else
+    (and a day that does not exist) is returned as written."""
     m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
     if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
         return value
-    year, month, day = m.groups()
+    year, month, dd = m.groups()
     if not month:
         return year
-    if not day:
-        return f"{_MONTHS[int(month) - 1]} {year}"
-    return f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
+    if not dd:
+        return month_year(int(year), int(month))
+    try:
+        return day(int(year), int(month), int(dd))
+    except ValueError:
+        return value
 
 
-def month_year(when: datetime) -> str:
-    """'October 2012' (English month names whatever the locale)."""
-    return f"{_MONTHS[when.month - 1]} {when.year}"
+def human_date(value: str) -> str:
+    """'1924-01' -> 'January 1924', '1924-01-05' -> '5 January 1924', '1978' -> '1978'."""
+    return spell_date(value, lambda y, m: f"{_MONTHS[m - 1]} {y}", lambda y, m, d: f"{d} {_MONTHS[m - 1]} {y}")
 
 
 class Words(Protocol):
