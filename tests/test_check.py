@@ -207,10 +207,17 @@ def test_unsigned_or_wrongly_signed_approvals_are_refused(signed_repo):
     ok(gp(repo, "approve", "vicente"))
     run = gp(repo, "check", "--base", "main")
     assert run.code == 1
-    assert "approval by boris@example.org is not in a commit with a good SSH signature" in run.out
+    sha = repo.git("rev-parse", "HEAD").strip()
+    words = ("is not in a commit with a good SSH signature: the commit is unsigned, or signed with a key that is "
+             "not on the team; sign with the key that is your signing_key in gulagpub.toml (`git config "
+             "gpg.format ssh`, `git config user.signingkey ~/.ssh/gulagpub_signing.pub`, and sign again: "
+             "`git commit --amend --no-edit -S`), or have an editor record your key (`gulagpub team set YOU "
+             "--signing-key KEY.pub`); approvals must be signed (`gulagpub approve` signs with your user.signingkey)")
+    assert run.lines == [f"posts/vicente.md:13: commit {sha[:10]} by boris@example.org: approval by "
+                         f"boris@example.org {words}"]
     repo.git("commit", "-q", "--amend", "--no-edit", "--no-gpg-sign", who=BORIS)  # unsigned
     run = gp(repo, "check", "--base", "main")
-    assert run.code == 1 and "(git reports %G? = N)" in run.out
+    assert run.code == 1 and words in run.out
 
 
 # --- bad inputs: each reported, the others still checked -----------------------------------
@@ -334,3 +341,103 @@ def test_two_files_with_one_id_are_reported_naming_both_with_the_fix(repo):
     repo.write("translations/es/vicente.md", "---\ntitle: Vicente (es)\nstate: draft\nlang: es\n---\n\nTexto.\n")
     repo.commit("Its own id")
     assert gp(repo, "check").code == 0
+
+
+# --- the publisher's identity ------------------------------------------------------------
+
+BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+PUBLISHER = f'\n[publisher]\nname = "{BOT[0]}"\nemail = "{BOT[1]}"\n'
+
+
+def with_publisher(repo: Repo) -> str:
+    repo.write("gulagpub.toml", repo.read("gulagpub.toml") + PUBLISHER)
+    return repo.commit("The publishing workflow commits as the bot", who=ALICE)
+
+
+def publishing_run(repo: Repo, now: str) -> None:
+    act_as(repo.root, BOT)
+    ok(gp(repo, "publisher", "--git-config"))
+    ok(gp(repo, "publish", "--no-announce", "--now", now, "--out", str(repo.root.parent / "site")))
+
+
+def test_the_publishers_commits_pass_on_main_after_several_runs(repo):
+    base = with_publisher(repo)
+    approved(repo, "posts/one.md")
+    publishing_run(repo, "2026-12-01T10:00:00Z")
+    approved(repo, "posts/two.md")
+    publishing_run(repo, "2026-12-02T10:00:00Z")
+    publishing_run(repo, "2026-12-03T10:00:00Z")  # nothing due: no commit
+    # The announcer's ledger records, appended as the bot.
+    repo.write("announcements.jsonl", '{"network": "mastodon", "path": "posts/one.md", "post": "x1", '
+                                      '"state": "posted", "at": "2026-12-02T10:00:00Z"}\n')
+    repo.commit("Announce: 1 change(s) to the ledger\n\nGulagpub-Command: announce", who=BOT)
+    repo.write("announcements.jsonl", repo.read("announcements.jsonl") + '{"path": "posts/two.md", '
+               '"post": "x2", "state": "posted", "at": "2026-12-03T10:00:00Z"}\n')
+    repo.commit("Announce: 1 change(s) to the ledger\n\nGulagpub-Command: announce", who=BOT)
+    log = repo.git("log", "--format=%an %s", f"{base}..HEAD")
+    assert log.count("github-actions[bot] Publish posts/") == 2
+    run = gp(repo, "check", "--base", base)
+    assert (run.code, run.out) == (0, ""), run.out
+
+
+def test_anything_else_under_the_publishers_identity_is_refused(repo):
+    base = with_publisher(repo)
+    path = approved(repo)
+    publishing_run(repo, "2026-12-01T10:00:00Z")
+    repo.write("announcements.jsonl", '{"path": "posts/vicente.md", "post": "x1", "state": "posted", '
+                                      '"at": "2026-12-02T10:00:00Z"}\n')
+    repo.commit("Announce", who=BOT)
+    good = repo.git("rev-parse", "HEAD").strip()
+    repo.write(path, repo.read(path).replace("Abiego", "Moscow"))
+    forged = repo.commit("Publish posts/vicente.md: Vicente", who=BOT)
+    repo.write("announcements.jsonl", repo.read("announcements.jsonl").replace("posted", "skipped"))
+    rewritten = repo.commit("Announce", who=BOT)
+    repo.write("templates/base.html", "<script>alert(1)</script>")
+    repo.write("posts/new.md", "---\ntitle: New\nstate: draft\n---\n\nText.\n")
+    other = repo.commit("Publish", who=BOT)
+    run = gp(repo, "check", "--base", base)
+    may = ("which may only publish due approved posts (`gulagpub publish`) and append records to "
+           "announcements.jsonl (`gulagpub announce`); make any other change under your own name")
+    me = f"committed under the publisher's identity ({BOT[0]} <{BOT[1]}>), {may}"
+    assert run.code == 1
+    assert run.lines == [
+        f"posts/vicente.md:3: commit {forged[:10]} by {BOT[1]}: {me}",
+        f"announcements.jsonl: commit {rewritten[:10]} by {BOT[1]}: {me}: changed or removed records "
+        "already in announcements.jsonl (the ledger is only appended to)",
+        f"posts/new.md:3: commit {other[:10]} by {BOT[1]}: {me}",
+        f"templates/base.html: commit {other[:10]} by {BOT[1]}: {me}: changed templates/base.html",
+    ]
+    # What the bot did before the forgeries (a publication, a record appended) passes.
+    repo.git("checkout", "-q", good)
+    assert ok(gp(repo, "check", "--base", base)).out == ""
+
+
+def test_without_a_publisher_the_check_says_how_to_add_one(repo):
+    base = repo.git("rev-parse", "HEAD").strip()
+    path = approved(repo)
+    act_as(repo.root, BOT)
+    run = gp(repo, "publisher")
+    assert run.code == 1
+    assert run.err == (
+        "error: gulagpub.toml has no [publisher]: the identity the publishing workflow commits as, which "
+        "`gulagpub check --base` accepts promotions and announcement records from. An editor adds it (one "
+        f"commit; GitHub Actions commits as this bot):\n\n[publisher]\nname = \"{BOT[0]}\"\nemail = \"{BOT[1]}\"\n\n")
+    ok(gp(repo, "publish", "--no-announce", "--now", "2026-12-01T10:00:00Z", "--out", str(repo.root.parent / "s")))
+    sha = repo.git("rev-parse", "HEAD").strip()
+    run = gp(repo, "check", "--base", base)
+    assert run.code == 1
+    assert run.lines == [
+        f"{path}:2: commit {sha[:10]} by {BOT[1]}: the author is not on the team; changes to content come from "
+        "team members (an editor adds people with `gulagpub team add`; GitHub web commits map through the "
+        "member's 'github' login); it was made by `gulagpub publish`/`announce`: if "
+        f"{BOT[1]} is your publishing workflow, an editor adds a [publisher] section to gulagpub.toml with "
+        f"name = \"{BOT[0]}\" and email = \"{BOT[1]}\" (commits before that one stay refused: each "
+        "commit is judged by the settings before it)"]
+
+
+def test_the_publisher_is_not_a_person_on_the_team(repo):
+    repo.write("gulagpub.toml", repo.read("gulagpub.toml") + '\n[publisher]\nname = "x"\nemail = "tania@example.org"\n')
+    run = gp(repo, "check")
+    assert run.code == 1
+    assert "publisher.email tania@example.org is also a team member's; the publisher is the bot's own identity, " \
+           "which no person commits as" in run.out + run.err

@@ -150,6 +150,7 @@ def test_from_translation_to_announcement(tmp_path: Path, mastodon_test_server: 
 
     def publishing_run() -> None:
         bot.git("pull", "-q", "--ff-only", "origin", "main")
+        bot.gp("publisher", "--git-config")  # as publish.yml does: the [publisher] that `init` wrote
         bot.gp("publish", "--no-announce")
         bot.run(PUSH_TO_MAIN)
         bot.gp("announce", **masto)
@@ -178,6 +179,15 @@ def test_from_translation_to_announcement(tmp_path: Path, mastodon_test_server: 
     assert subprocess.run(["git", "-C", str(bare), "rev-parse", "main"], capture_output=True,
                           text=True, check=True).stdout == main_after
     assert list(server.statuses.values()) == statuses
+
+    # 9b. On main, every commit passes the check, the publisher's among them
+    # (its promotion and its ledger record), each judged by the settings before it.
+    bot.git("pull", "-q", "--ff-only", "origin", "main")
+    first = bot.git("rev-list", "--max-parents=0", "HEAD").strip()
+    authors = bot.git("log", "--format=%ae", f"{first}..HEAD").split()
+    assert authors.count(BOT[1]) == 2  # the promotion, the ledger record
+    checked = bot.gp("check", "--base", first)
+    assert checked.stdout == "" and "no problems" in checked.stderr
 
     # 10. The feeds of the published site pass the strict validator.
     feedcheck = SHARED / "tools" / "feedcheck" / "feedcheck"

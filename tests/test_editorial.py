@@ -292,3 +292,24 @@ def test_team_add_appends_and_keeps_comments(repo, tmp_path):
     act_as(repo.root, TANIA)
     with pytest.raises(PermissionDenied, match="may not change the team: only an editor may"):
         editorial.team_add(repo.root, Member("X", "x@example.org", frozenset({Role.EDITOR})))
+
+
+def test_withdrawing_a_post_withdraws_its_published_language_versions_in_one_commit(repo):
+    repo.write("posts/p.md", "---\ntitle: Hello\nstate: published\ndate: 2026-01-01\n---\n\nText.\n")
+    repo.write("translations/es/p.md", "---\ntitle: Hola\nstate: published\ndate: 2026-01-02\n"
+                                       "translation:\n  translator: Tania Translator\n  from_lang: en\n---\n\nTexto.\n")
+    repo.write("translations/ru/p.md", "---\ntitle: Privet\nstate: draft\n---\n\nTekst.\n")
+    repo.commit("Import", who=ALICE)
+    base = repo.git("rev-parse", "HEAD").strip()
+    before = commits(repo)
+    act_as(repo.root, BORIS)
+    editorial.withdraw(repo.root, "p", "The rights holder asked us to", NOW)
+    assert commits(repo) == before + 1
+    content = load(repo.root)
+    assert content.find("posts/p.md").state == State.WITHDRAWN
+    es = content.find("translations/es/p.md")
+    assert es.state == State.WITHDRAWN and es.withdrawn.reason == "The rights holder asked us to"
+    assert content.find("translations/ru/p.md").state == State.DRAFT  # never published: left as it is
+    assert "Post: translations/es/p.md" in last_message(repo)
+    # The check of the range proves an editor made both moves.
+    assert gp(repo, "check", "--base", base).code == 0

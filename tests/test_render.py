@@ -133,3 +133,47 @@ def test_the_leak_free_renderer_makes_what_cmarkgfm_makes(markdown):
     expected = cmarkgfm.markdown_to_html_with_extensions(
         markdown, options=render._OPTIONS, extensions=render._EXTENSIONS)
     assert render._cmark_html(markdown) == expected
+
+
+# --- footnotes ---------------------------------------------------------------
+
+NOTES = "Arrested[^1] in Moscow[^cell] and again[^1].\n\n[^1]: On *20-4-1950*, not 1951.\n[^cell]: Lubyanka.\n"
+
+
+def test_footnotes_are_numbered_with_links_both_ways() -> None:
+    html = markdown_to_html(NOTES)
+    assert '<sup class="footnote-ref"><a href="#fn-1" id="fnref-1">1</a></sup>' in html
+    assert '<sup class="footnote-ref"><a href="#fn-cell" id="fnref-cell">2</a></sup>' in html
+    assert '<section class="footnotes">' in html and '<li id="fn-1">' in html
+    assert '<a href="#fnref-1" class="footnote-backref" aria-label="Back to reference 1">' in html
+    assert 'href="#fnref-1-2"' in html  # the second reference to note 1 has its own way back
+    assert "[^1]" not in html and "<em>20-4-1950</em>" in html
+
+
+def test_only_footnotes_keep_ids_and_their_notes_are_sanitized() -> None:
+    html = markdown_to_html('<a id="main" href="#x">x</a><li id="comments-heading">y</li>[^1]\n\n'
+                            '[^1]: <script>alert(1)</script><a href="javascript:x()" onclick="y()">z</a>\n')
+    assert 'id="main"' not in html and 'id="comments-heading"' not in html
+    assert "<script" not in html and "javascript:" not in html and "onclick" not in html
+    assert 'id="fn-1"' in html
+
+
+def test_a_feed_entry_s_footnotes_get_ids_of_their_own_and_stay_in_the_entry() -> None:
+    from gulagpub.render import anchored
+
+    html = anchored(absolutize(markdown_to_html(NOTES), "https://blog.example.org/p/"), "n1234-")
+    assert 'href="#n1234-fn-1"' in html and 'id="n1234-fnref-1"' in html and 'id="n1234-fn-1"' in html
+    assert 'href="#n1234-fnref-1"' in html and "https://blog.example.org/p/#" not in html
+    other = anchored(markdown_to_html(NOTES), "n5678-")
+    ids = {m for m in __import__("re").findall(r'id="([^"]+)"', html)}
+    assert ids and ids.isdisjoint(__import__("re").findall(r'id="([^"]+)"', other))
+
+
+def test_summaries_leave_footnotes_and_their_numbers_out() -> None:
+    from gulagpub.render import summary_of
+
+    post = Post(path="posts/a.md", kind=Kind.POST, name="a", slug="a", title="A", state=State.DRAFT,
+                lang="en", body=NOTES)
+    summary = summary_of(post, markdown_to_html(NOTES))
+    assert summary == "Arrested in Moscow and again."
+    assert "Lubyanka" not in summary and "1" not in summary

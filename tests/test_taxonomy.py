@@ -42,3 +42,13 @@ def test_adding_a_tag_does_not_change_the_others() -> None:
 
 def test_quoted_slug_is_percent_encoded() -> None:
     assert assign_slugs({"Гулаг"})["Гулаг"].quoted == "%D0%B3%D1%83%D0%BB%D0%B0%D0%B3"
+
+
+def test_one_slug_rule_for_titles_tags_and_imports() -> None:
+    from gulagpub import slugs
+
+    assert slugs.slug("Vicente Monclús: a life", plain_latin=True) == "vicente-monclus-a-life"
+    assert slugs.slug("Vicente Monclús") == "vicente-monclús"  # tags keep their letters
+    assert slugs.slug("Война и мир", plain_latin=True) == "война-и-мир"
+    assert slugs.slug("***") == "" and slugify("***").startswith("t-")
+    assert len(slugs.slug("word " * 40)) <= slugs.MAX_LENGTH

@@ -5,7 +5,6 @@ previous site whole, content reached through symbolic links is never read."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 

@@ -664,3 +664,37 @@ def test_an_authors_file_is_read_line_by_line() -> None:
     assert read_author_map(text, "authors.txt") == {"mollie": "tania@example.org", "sharkeytr": "alice@example.org"}
     with pytest.raises(ImportFailed, match=r"^authors\.txt:2: 'mollie tania' is not `LOGIN = EMAIL`"):
         read_author_map("# x\nmollie tania\n", "authors.txt")
+
+
+# --- footnotes -----------------------------------------------------------------
+
+def test_block_editor_footnotes_keep_their_text_from_postmeta() -> None:
+    content = ('<!-- wp:paragraph -->\n<p>Vicente was arrested<sup data-fn="5f1c" class="fn">'
+               '<a href="#5f1c" id="5f1c-link">1</a></sup> and tortured<sup data-fn="77aa" class="fn">'
+               '<a href="#77aa" id="77aa-link">2</a></sup>.</p>\n<!-- /wp:paragraph -->\n\n<!-- wp:footnotes /-->')
+    meta = ('[{"content":"On 20-4-1950, not 1951.","id":"5f1c"},'
+            '{"content":"In the <em>Lubyanka</em>.","id":"77aa"}]')
+    extra = f"<wp:postmeta><wp:meta_key>footnotes</wp:meta_key><wp:meta_value><![CDATA[{meta}]]></wp:meta_value></wp:postmeta>"
+    (doc,) = mapped(wxr(item(content=content, extra=extra))).documents
+    assert doc.body == ("Vicente was arrested[^1] and tortured[^2].\n\n"
+                        "[^1]: On 20-4-1950, not 1951.\n[^2]: In the *Lubyanka*.\n")
+    html = markdown_to_html(doc.body)
+    assert 'id="fn-1"' in html and "Lubyanka" in html and "data-fn" not in html
+
+
+def test_a_block_footnote_without_its_text_is_kept_as_its_number_and_noted() -> None:
+    content = '<!-- wp:paragraph -->\n<p>Text<sup data-fn="x1" class="fn"><a href="#x1" id="x1-link">1</a></sup>.</p>\n<!-- /wp:paragraph -->'
+    got = to_markdown(content, Context())
+    assert "<sup>1</sup>" in got.markdown and any("no text in the export" in n for n in got.notes)
+
+
+def test_pasted_word_footnotes_become_markdown_footnotes() -> None:
+    content = ('He wrote<a title="" href="#_ftn1" name="_ftnref1">[1]</a> a letter.'
+               '<a href="#_ftn2" name="_ftnref2"><span>[2]</span></a>\n\n<hr size="1" />\n'
+               '<div id="ftn1">\n<p><a title="" href="#_ftnref1" name="_ftn1">[1]</a> In <i>Freedom</i>, '
+               'January 1924.</p>\n</div>\n<div id="ftn2">\n<p><a href="#_ftnref2" name="_ftn2">[2]</a> '
+               'Reprinted in 1978.</p>\n</div>')
+    got = to_markdown(content)
+    assert got.markdown == ("He wrote[^1] a letter.[^2]\n\n[^1]: In *Freedom*, January 1924.\n"
+                            "[^2]: Reprinted in 1978.\n")
+    assert "_ftn" not in got.markdown and "---" not in got.markdown

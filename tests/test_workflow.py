@@ -175,8 +175,8 @@ def test_due_posts_are_approved_with_valid_approvals_and_their_date_has_come():
 
 def test_status_tells_when_the_original_changed_after_translation():
     original = post("---\ntitle: T\nstate: published\ndate: 2026-01-01\n---\nText\n")
-    version = post(f"---\ntitle: T\nstate: translation\ntranslation:\n  translator: Tania Translator\n"
-                   f"  from_lang: en\n  of_digest: 0000000000000000\n---\nTexto\n", path="translations/es/p.md")
+    version = post("---\ntitle: T\nstate: translation\ntranslation:\n  translator: Tania Translator\n"
+                   "  from_lang: en\n  of_digest: 0000000000000000\n---\nTexto\n", path="translations/es/p.md")
     rows = {r.path: r for r in standings([original, version], CONFIG)}
     assert rows["translations/es/p.md"].outdated_translation
     assert rows["translations/es/p.md"].waiting_for == "translation by Tania Translator"

@@ -25,7 +25,7 @@ from conftest import PROJECT
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from gulagpub import postfile, yamlsubset
+from gulagpub import yamlsubset
 from gulagpub.postfile import MAX_ALIASES, parse_post, split
 
 TZ = timezone(timedelta(hours=3))

@@ -10,6 +10,7 @@ posting, as on Mastodon, to find an announcement made but not recorded.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 import re
 import warnings
 from collections.abc import Mapping
@@ -162,8 +163,9 @@ class Bluesky:
         links: set[str] = set()
         embed = getattr(record, "embed", None)
         external = getattr(embed, "external", None)
-        if isinstance(getattr(external, "uri", None), str):
-            links.add(external.uri)
+        uri = getattr(external, "uri", None)
+        if isinstance(uri, str):
+            links.add(uri)
         for facet in getattr(record, "facets", None) or ():
             for feature in getattr(facet, "features", None) or ():
                 if isinstance(getattr(feature, "uri", None), str):
@@ -185,7 +187,7 @@ class Bluesky:
         read = 0
         while True:
             current = cursor
-            page = self.caller.call("reading the account's feed", lambda: self.client.get_author_feed(
+            page = self.caller.call("reading the account's feed", partial(self.client.get_author_feed,
                 did, cursor=current, filter="posts_no_replies", limit=PAGE))
             read += 1
             items = []

@@ -87,11 +87,11 @@ def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int) -> Cat
             by_cat.setdefault(name, []).append(src)
     lists = [Listed("/", "home", "", site_lang, tuple(originals), True)]
     if len(langs) > 1:
-        lists += [Listed(lang_base(l), "lang", "", l, tuple(by_lang.get(l, ())), True) for l in langs]
+        lists += [Listed(lang_base(code), "lang", "", code, tuple(by_lang.get(code, ())), True) for code in langs]
     for kind, terms, members in (("tag", tags, by_tag), ("category", cats, by_cat)):
         for name, term in sorted(terms.items(), key=lambda kv: kv[1].slug):
             lists.append(Listed(f"/{kind}/{term.quoted}/", kind, name, site_lang,
                                 tuple(members.get(name, ())), False))
-    return Catalog(langs, tags, cats, {l.base: l for l in lists},
+    return Catalog(langs, tags, cats, {listed.base: listed for listed in lists},
                    {k: tuple(v) for k, v in family.items()}, tuple(posts), pages,
                    frozenset(src for src in posts if not visible[src].date))

@@ -9,6 +9,11 @@ Three kinds of judgement:
   the file before (its first parent; for a merge, both parents), with the
   settings as they were before the commit (so nobody can make themselves an
   editor and use the new role in the same commit);
+- `publisher_problems`: a commit under the [publisher] identity (the bot
+  that runs `publish` and `announce` in CI, not on the team) may do only
+  what those commands do: make due approved posts published (judged by
+  `change_problems` like any publication) and append records to the
+  announcement ledger. Anything else it commits is refused;
 - `editor_only_problems`: any other file changed by a commit. Translators
   change content (`posts/`, `translations/`, `pages/`, `media/`); every
   other file (the settings, templates, code, workflows, `_redirects`, the
@@ -44,6 +49,33 @@ from .workflow import (
 
 GOOD_SIGNATURE = "G"
 
+# What git's %G? says about a commit's signature, checked against the team's
+# keys only, in words, with what to do.
+_SIGNING = ("`git config gpg.format ssh`, `git config user.signingkey ~/.ssh/gulagpub_signing.pub`, "
+            "and sign again: `git commit --amend --no-edit -S`")
+SIGNATURE_WORDS = {
+    # (For SSH, git also says N for a signature by a key outside the allowed
+    # signers, which here are the team's keys.)
+    "N": "the commit is unsigned, or signed with a key that is not on the team; sign with the key that is "
+         f"your signing_key in gulagpub.toml ({_SIGNING}), or have an editor record your key "
+         "(`gulagpub team set YOU --signing-key KEY.pub`)",
+    "U": "it is signed with a key that is not on the team; sign with the key that is your signing_key in "
+         "gulagpub.toml, or an editor records your key (`gulagpub team set YOU --signing-key KEY.pub`)",
+    "E": "its signature cannot be checked (an unknown key, or a kind of signature other than SSH); sign with "
+         f"your SSH key on the team ({_SIGNING})",
+    "B": "its signature is bad (the commit was changed after it was signed); sign it again "
+         "(`git commit --amend --no-edit -S`)",
+    "X": "its signature has expired; sign it again (`git commit --amend --no-edit -S`)",
+    "Y": "it is signed with an expired key; make a new key and have an editor record it "
+         "(`gulagpub team set YOU --signing-key KEY.pub`)",
+    "R": "it is signed with a revoked key; make a new key and have an editor record it "
+         "(`gulagpub team set YOU --signing-key KEY.pub`)",
+}
+
+
+def signature_words(code: str) -> str:
+    return SIGNATURE_WORDS.get(code, f"git could not verify its signature (%G? = {code})")
+
 # The folders of what the team writes: anyone on the team may change them
 # (as the workflow rules allow); everything else is the editors'.
 CONTENT_FOLDERS = ("posts", "translations", "pages", "media")
@@ -53,8 +85,8 @@ READ_BY_BUILD = (*CONTENT_FOLDERS, "templates", CONFIG_FILE, "_redirects", "anno
 
 
 def is_content(path: str) -> bool:
-    """A path the team may change: a content file, or a file under media/."""
-    return kind_of(path) is not None or path.startswith("media/")
+    """A path the team may change: a content file, or a file under media/ or originals/."""
+    return kind_of(path) is not None or path.startswith(("media/", "originals/"))
 
 
 def link_problem(path: str, submodule: bool = False) -> Problem:
@@ -100,8 +132,12 @@ def state_problems(posts: list[Post], config: Config) -> list[Problem]:
     problems: list[Problem] = []
     for post in posts:
         t = tally(post, config)
+        # A published (or withdrawn) post's approvals were judged when it was
+        # published, by the team then (`check --base`): an editor who has left
+        # the team since does not make them wrong.
+        refused = t.refused if post.state not in (State.PUBLISHED, State.WITHDRAWN) else ()
         # Lines are looked up only for a problem: a cached post reads them again.
-        for _, why in t.refused:
+        for _, why in refused:
             problems.append(Problem(post.path, post.line_of("reviews"), f"{why}; it does not count"))
         if post.state == State.APPROVED:
             for r in t.stale:
@@ -149,6 +185,49 @@ def _publishes(ch: FileChange) -> bool:
         and ch.new.state == State.PUBLISHED
 
 
+PUBLISHER_MAY = ("may only publish due approved posts (`gulagpub publish`) and append records to "
+                 "announcements.jsonl (`gulagpub announce`); make any other change under your own name")
+
+
+def _by_publisher(commit: CommitInfo, config: Config) -> bool:
+    return not commit.merge and config.publisher.is_author(commit.author_email)
+
+
+def _publisher_hint(commit: CommitInfo, config: Config) -> str:
+    """For a commit by someone not on the team that `publish` or `announce`
+    made, when the settings name no publisher: how to add one."""
+    made_by_us = commit.trailer("Published-by") or commit.trailer("Gulagpub-Command")
+    if config.publisher.email or not made_by_us:
+        return ""
+    return (f"; it was made by `gulagpub publish`/`announce`: if {commit.author_email} is your publishing "
+            f"workflow, an editor adds a [publisher] section to {CONFIG_FILE} with name = "
+            f"\"{commit.author_name}\" and email = \"{commit.author_email}\" (commits before that one stay "
+            "refused: each commit is judged by the settings before it)")
+
+
+def publisher_problems(commit: CommitInfo, config: Config, path: str, old: bytes | None,
+                       new: bytes | None) -> list[Problem]:
+    """What a commit under the publisher's identity did to `path`, a file
+    that is not a post: only records appended to the ledger are its to make."""
+    from .ledger import LEDGER_FILE, parse_ledger
+
+    why = f"changed {path}"
+    if path == LEDGER_FILE and new is not None:
+        before = old or b""
+        if new.startswith(before):
+            try:
+                _, unreadable = parse_ledger(new[len(before):].decode("utf-8"))
+            except UnicodeDecodeError:
+                unreadable = [None]  # type: ignore[list-item]
+            if not unreadable:
+                return []
+            why = f"appended unreadable records to {path}"
+        else:
+            why = f"changed or removed records already in {path} (the ledger is only appended to)"
+    return [Problem(path, 0, f"commit {commit.sha[:10]} by {commit.author_email}: committed under the "
+                             f"publisher's identity ({config.publisher}), which {PUBLISHER_MAY}: {why}")]
+
+
 def change_problems(ch: FileChange) -> list[Problem]:
     """Everything wrong with what `ch.commit` did to `ch.path`."""
     c = ch.commit
@@ -163,6 +242,11 @@ def change_problems(ch: FileChange) -> list[Problem]:
         line = ch.new.line_of(key) if ch.new is not None else 0
         out.append(Problem(ch.path, line, f"{by}: {message}"))
 
+    publisher = _by_publisher(c, config)
+    if publisher and not _publishes(ch):
+        bad("state", f"committed under the publisher's identity ({config.publisher}), which {PUBLISHER_MAY}")
+        return out
+
     befores = [ch.old] + ([ch.other] if c.merge and ch.other_exists else [])
     states = {b.state if b is not None else None for b in befores}
     digests = {b.digest for b in befores if b is not None}
@@ -175,10 +259,10 @@ def change_problems(ch: FileChange) -> list[Problem]:
     # a pull request's test merge; its text may combine both sides) brings no
     # workflow step of its own, so its author's role does not matter.
     novel = ch.new is None or ch.new.state not in states or any(k not in known for k in now_there)
-    if actor is None and (novel or not c.merge):
+    if actor is None and not publisher and (novel or not c.merge):
         bad("title", "the author is not on the team; changes to content come from team members "
                      "(an editor adds people with `gulagpub team add`; GitHub web commits map through "
-                     "the member's 'github' login)")
+                     "the member's 'github' login)" + _publisher_hint(c, config))
     if ch.new is None:
         if ch.old is not None and ch.old.state in (State.APPROVED, State.PUBLISHED, State.WITHDRAWN):
             bad("state", f"deleted a post in state {ch.old.state}; withdraw it instead "
@@ -193,7 +277,7 @@ def change_problems(ch: FileChange) -> list[Problem]:
         if t is None:
             bad("state", f"{label(source)} -> {new.state} is not a step of the workflow (see docs/workflow.md)")
         else:
-            if actor is not None:
+            if actor is not None and not publisher:
                 why = may(actor, t, new)
                 if why:
                     bad("state", f"{t}: {why}")
@@ -259,8 +343,8 @@ def change_problems(ch: FileChange) -> list[Problem]:
                            f"commit leaves the content as {new.digest}; approve the content as it is")
         if config.workflow.signed_approvals:
             if c.signature != GOOD_SIGNATURE:
-                bad("reviews", f"approval by {review.by} is not in a commit with a good SSH signature "
-                               f"(git reports %G? = {c.signature}); approvals must be signed "
+                bad("reviews", f"approval by {review.by} is not in a commit with a good SSH signature: "
+                               f"{signature_words(c.signature)}; approvals must be signed "
                                "(`gulagpub approve` signs with your user.signingkey)")
             elif c.signer.lower() != review.by.lower():
                 bad("reviews", f"approval by {review.by} is signed with the key of {c.signer or 'someone else'}")
@@ -281,7 +365,7 @@ def editor_only_problems(commit: CommitInfo, config: Config | None, path: str) -
         signer = member_by_email(config, commit.signer) if commit.signature == GOOD_SIGNATURE else None
         if signer is None or not signer.has(Role.EDITOR):
             why = (f"it is signed by the key of {who(signer)}, who is not an editor" if signer is not None else
-                   f"it has no good SSH signature by a key on the team (git reports %G? = {commit.signature})")
+                   f"it has no good SSH signature by a key on the team: {signature_words(commit.signature)}")
             return [Problem(path, 0, f"{by}: changed {what}, but {why}; with signed_approvals = true such "
                                      "changes count only in a commit signed by an editor whose key was on the "
                                      "team before it (`git commit -S`; `gulagpub team add` signs)")]
@@ -297,4 +381,4 @@ settings_problems = editor_only_problems  # (gulagpub.toml is one of the editors
 
 
 __all__ = ["CONTENT_FOLDERS", "READ_BY_BUILD", "CommitInfo", "FileChange", "change_problems",
-           "editor_only_problems", "is_content", "link_problem", "state_problems"]
+           "editor_only_problems", "is_content", "link_problem", "publisher_problems", "state_problems"]

@@ -238,11 +238,13 @@ def check(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool
 
     from .check import state_problems
     from .history import range_problems
+    from .originals import problems as original_problems
 
     from .gitstore import require_history
 
     content = obj.load()
     problems = list(content.problems) + state_problems(content.posts, content.config)
+    problems += original_problems(content.root, content.posts)
     if base is not None:
         require_history(content.root, "`check --base`", allow_shallow=allow_shallow,
                         warn=lambda m: click.echo(f"warning: {m}", err=True))
@@ -597,13 +599,45 @@ def init(directory: Path, title: str, base_url: str, lang: str, tz: str, dry_run
     _done(editorial.init(directory, title, base_url, lang=lang, timezone=tz, dry_run=dry_run))
 
 
-@main.group()
-def team() -> None:
-    """Change the team listed in gulagpub.toml.
+signing_key_option = click.option("--signing-key", type=click.Path(dir_okay=False, path_type=Path),
+                                  help="Their SSH public key file (.pub), for signed approvals.")
+
+
+@main.command()
+@click.option("--git-config", is_flag=True,
+              help="Also make it the identity git commits as in this clone (git config user.name/email).")
+@click.pass_obj
+def publisher(obj: Ctx, git_config: bool) -> None:
+    """Show the publisher's identity ([publisher] in gulagpub.toml).
+
+    The publishing workflow commits as this identity (a bot, not on the
+    team); `check --base` accepts from it only promotions of due approved
+    posts and records appended to announcements.jsonl, and refuses anything
+    else committed under it. Fails, saying what to add, when it is not set.
 
     \b
     Example:
+      gulagpub publisher
+      gulagpub publisher --git-config   # in .github/workflows/publish.yml
+    """
+    from . import editorial
+
+    found = editorial.publisher(obj.root, git_config=git_config)
+    click.echo(str(found))
+    if git_config:
+        click.echo(f"git in {obj.root} now commits as {found}", err=True)
+
+
+@main.group()
+def team() -> None:
+    """List and change the team in gulagpub.toml (changes: editors only, one commit each).
+
+    \b
+    Example:
+      gulagpub team list
       gulagpub team add "Tania T" tania@example.org --role translator --lang es
+      gulagpub team set tania@example.org --lang es --lang en
+      gulagpub team remove tania@example.org
     """
 
 
@@ -614,8 +648,7 @@ def team() -> None:
               help="editor or translator; repeat for both.")
 @click.option("--lang", "langs", multiple=True, help="A language they work in; repeat for more.")
 @click.option("--github", help="Their GitHub login (maps web-editor commits to them).")
-@click.option("--signing-key", type=click.Path(dir_okay=False, path_type=Path),
-              help="Their SSH public key file (.pub), for signed approvals.")
+@signing_key_option
 @dry_run_option
 @no_wait_option
 @click.pass_obj
@@ -639,6 +672,86 @@ def team_add(obj: Ctx, name: str, email: str, roles: tuple[str, ...], langs: tup
                     github=github, signing_key=key)
     with _writing(obj.root, "team add", no_wait, dry_run):
         _done(editorial.team_add(obj.root, member, dry_run=dry_run))
+
+
+@team.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the team as JSON.")
+@click.pass_obj
+def team_list(obj: Ctx, as_json: bool) -> None:
+    """List the team: name, e-mail, roles, languages, GitHub login, key.
+
+    \b
+    Example:
+      gulagpub team list
+      gulagpub team list --json | jq -r '.team[] | select(.roles | index("editor")) | .email'
+    """
+    from .content import load_config
+
+    config = load_config(obj.root)
+    rows: list[dict[str, Any]] = [
+        {"name": m.name, "email": m.email, "roles": sorted(r.value for r in m.roles), "langs": list(m.langs),
+         "github": m.github, "signing_key": m.signing_key} for m in config.team]
+    if as_json:
+        pub = config.publisher
+        echo_json({"team": rows, "publisher": {"name": pub.name, "email": pub.email} if pub.email else None})
+        return
+    for r in rows:
+        extra = [f"langs {','.join(r['langs'])}" if r["langs"] else "", f"github {r['github']}" if r["github"] else "",
+                 "signing key" if r["signing_key"] else ""]
+        click.echo(_say(f"{r['name']} <{r['email']}>  {', '.join(r['roles'])}"
+                        + "".join(f"; {x}" for x in extra if x)))
+
+
+@team.command("set")
+@click.argument("member")
+@click.option("--role", "roles", multiple=True, type=click.Choice(["editor", "translator"]),
+              help="Their roles from now on: editor or translator; repeat for both.")
+@click.option("--lang", "langs", multiple=True, help="Their languages from now on; repeat for more.")
+@click.option("--github", help="Their GitHub login.")
+@signing_key_option
+@dry_run_option
+@no_wait_option
+@click.pass_obj
+def team_set(obj: Ctx, member: str, roles: tuple[str, ...], langs: tuple[str, ...], github: str | None,
+             signing_key: Path | None, dry_run: bool, no_wait: bool) -> None:
+    """Change MEMBER (name, e-mail or GitHub login) in the team (editors only); one commit.
+
+    What you give replaces what they had; the rest stays. Their [[team]]
+    table is rewritten; the rest of gulagpub.toml stays as it was.
+
+    \b
+    Example:
+      gulagpub team set tania@example.org --role translator --lang es --lang ru --lang en
+      gulagpub team set Boris --signing-key boris-new.pub
+    """
+    from . import editorial
+    from .config import Role
+
+    key = editorial.read_public_key(signing_key) if signing_key else None
+    with _writing(obj.root, "team set", no_wait, dry_run):
+        _done(editorial.team_set(obj.root, member, roles=frozenset(Role(r) for r in roles) if roles else None,
+                                 langs=langs or None, github=github, signing_key=key, dry_run=dry_run))
+
+
+@team.command("remove")
+@click.argument("member")
+@dry_run_option
+@no_wait_option
+@click.pass_obj
+def team_remove(obj: Ctx, member: str, dry_run: bool, no_wait: bool) -> None:
+    """Take MEMBER (name, e-mail or GitHub login) off the team (editors only); one commit.
+
+    The last editor cannot be removed. What they did before stays valid:
+    `check --base` judges each commit by the team as it was then.
+
+    \b
+    Example:
+      gulagpub team remove tania@example.org
+    """
+    from . import editorial
+
+    with _writing(obj.root, "team remove", no_wait, dry_run):
+        _done(editorial.team_remove(obj.root, member, dry_run=dry_run))
 
 
 @main.command()
@@ -796,6 +909,9 @@ def request_changes(obj: Ctx, post: str, note: str, dry_run: bool, no_wait: bool
 @click.pass_obj
 def withdraw(obj: Ctx, post: str, reason: str, dry_run: bool, no_wait: bool) -> None:
     """Withdraw a published POST (editors only), with a reason; one commit.
+
+    Its published language versions (translations/LANG/NAME.md) are
+    withdrawn with it, in the same commit and with the same reason.
 
     \b
     Example:

@@ -14,6 +14,7 @@ validated by declaring it.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import string
 import tomllib
@@ -212,6 +213,28 @@ class LimitSettings:
 
 DEFAULT_LIMITS = LimitSettings()
 
+# What `gulagpub init` writes: the identity GitHub Actions commits as with the
+# workflow's GITHUB_TOKEN (.github/workflows/publish.yml reads it from here).
+GITHUB_ACTIONS_BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+
+
+@dataclass(frozen=True)
+class PublisherSettings:
+    """[publisher]: the identity `gulagpub publish` and `gulagpub announce`
+    commit as in CI (the bot, which is not on the team). `check --base`
+    accepts from it exactly what those commands commit (due approved posts
+    made published, records appended to the announcement ledger) and
+    refuses anything else committed under it."""
+
+    name: str = _setting("")
+    email: str = _setting("")
+
+    def is_author(self, email: str) -> bool:
+        return bool(self.email) and email.strip().lower() == self.email.strip().lower()
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
 
 @dataclass(frozen=True)
 class Config:
@@ -224,6 +247,7 @@ class Config:
     bluesky: BlueskySettings = BlueskySettings()
     limits: LimitSettings = DEFAULT_LIMITS
     team: tuple[Member, ...] = ()
+    publisher: PublisherSettings = PublisherSettings()
 
     def member(self, email: str | None = None, github: str | None = None) -> Member | None:
         """The team member with this e-mail (case-insensitive) or GitHub login."""
@@ -245,7 +269,8 @@ class Config:
 
 
 SECTIONS: dict[str, type] = {"site": SiteSettings, "workflow": WorkflowSettings, "feeds": FeedSettings,
-                             "mastodon": MastodonSettings, "bluesky": BlueskySettings, "limits": LimitSettings}
+                             "mastodon": MastodonSettings, "bluesky": BlueskySettings, "limits": LimitSettings,
+                             "publisher": PublisherSettings}
 TEAM_KEYS = ("name", "email", "roles", "langs", "github", "signing_key")
 PLACEHOLDERS = ("year", "month", "day", "slug", "lang")
 
@@ -449,7 +474,8 @@ def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
     zone = ZoneInfo(site.timezone) if zone_ok else timezone.utc
     mastodon: MastodonSettings = _in_utc(sections["mastodon"], zone)
     bluesky: BlueskySettings = _in_utc(sections["bluesky"], zone)
-    own = data.get("bluesky") if isinstance(data.get("bluesky"), dict) else {}
+    own = data.get("bluesky")
+    own = own if isinstance(own, dict) else {}
     # [bluesky] takes what it does not set of what posts are from [mastodon].
     bluesky = replace(bluesky, **{k: getattr(mastodon, k) for k in ("announce_since", "content_warnings")
                                   if k not in own})
@@ -459,6 +485,13 @@ def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
                                                    f"'https://bsky.social' (got {getattr(bluesky, key)!r})")
 
     team = _team(data.get("team", []), found)
+    publisher: PublisherSettings = sections["publisher"]
+    if "publisher" in data and not _EMAIL.match(publisher.email.strip()):
+        found.add(found.line("publisher", "email"), "publisher.email must be the e-mail the publishing "
+                  f"workflow commits as, like email = \"{GITHUB_ACTIONS_BOT[1]}\" (got {publisher.email!r})")
+    elif publisher.email and any(m.email.lower() == publisher.email.strip().lower() for m in team):
+        found.add(found.line("publisher", "email"), f"publisher.email {publisher.email} is also a team "
+                  "member's; the publisher is the bot's own identity, which no person commits as")
     workflow: WorkflowSettings = sections["workflow"]
     editors = sum(1 for m in team if m.has(Role.EDITOR))
     if team and not editors:
@@ -470,7 +503,7 @@ def parse_config(text: str, path: str = CONFIG_FILE) -> Config:
                   f"{editors} editor(s): no post could ever be approved; lower it or add editors")
     found.raise_any()
     return Config(site=site, workflow=workflow, feeds=sections["feeds"], mastodon=mastodon, bluesky=bluesky,
-                  limits=sections["limits"], team=tuple(team))
+                  limits=sections["limits"], team=tuple(team), publisher=publisher)
 
 
 def _in_utc(settings: Any, zone: tzinfo) -> Any:
@@ -561,12 +594,20 @@ def _team(raw: Any, found: _Problems) -> list[Member]:
     return team
 
 
+def toml_string(s: str) -> str:
+    """`s` as a TOML basic string (what gulagpub writes into gulagpub.toml):
+    JSON's escapes (\\", \\\\, \\n, \\uXXXX) are TOML's too."""
+    return json.dumps(s, ensure_ascii=False)
+
+
+def dump_publisher(name: str, email: str) -> str:
+    """A `[publisher]` table for gulagpub.toml."""
+    return f"[publisher]\nname = {toml_string(name)}\nemail = {toml_string(email)}\n"
+
+
 def dump_member(member: Member) -> str:
     """A `[[team]]` table for appending to gulagpub.toml (keeps the rest of the file as written)."""
-
-    def q(s: str) -> str:
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
+    q = toml_string
     lines = ["[[team]]", f"name = {q(member.name)}", f"email = {q(member.email)}"]
     lines.append("roles = [" + ", ".join(q(str(r)) for r in sorted(member.roles)) + "]")
     if member.langs:

@@ -10,14 +10,24 @@ nothing is written and the returned `Outcome` says what would have been.
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import gitstore
-from .config import CONFIG_FILE, Config, Member, Role, dump_member, parse_config
+from . import gitstore, originals, slugs
+from .config import (
+    CONFIG_FILE,
+    GITHUB_ACTIONS_BOT,
+    Config,
+    Member,
+    PublisherSettings,
+    Role,
+    dump_member,
+    dump_publisher,
+    parse_config,
+    toml_string,
+)
 from .content import Content, load
 from .errors import PermissionDenied, UsageError, WorkflowError
 from .model import Kind, Post, Review, State, Verdict, is_valid_lang, is_valid_slug
@@ -203,13 +213,14 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     name, email = gitstore.identity(probe)
     member = Member(name=name or email, email=email, roles=frozenset({Role.EDITOR}), langs=(lang,))
 
-    def q(s: str) -> str:
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
+    q = toml_string
     text = (
         f"# Settings of {title.replace(chr(10), ' ')}. See docs/content-model.md for every setting.\n\n"
         f"[site]\ntitle = {q(title)}\nbase_url = {q(base_url)}\nlang = {q(lang)}\ntimezone = {q(timezone)}\n\n"
         "[workflow]\napprovals_required = 1\nsigned_approvals = false\n\n"
+        "# Who the publishing workflow commits as (.github/workflows/publish.yml): `check --base`\n"
+        "# accepts only promotions of due approved posts and announcement records from it.\n"
+        + dump_publisher(*GITHUB_ACTIONS_BOT) + "\n"
         + dump_member(member)
     )
     parse_config(text)  # refuses a bad URL, language or timezone before anything is made
@@ -227,6 +238,24 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     (directory / CONFIG_FILE).write_text(text, encoding="utf-8")
     sha = gitstore.commit(directory, list(paths), subject, trailers=[("Editor", who(member))])
     return Outcome(subject, paths, (("Editor", who(member)),), sha)
+
+
+def publisher(root: Path, *, git_config: bool = False) -> PublisherSettings:
+    """The [publisher] identity of gulagpub.toml; with `git_config`, made the
+    identity git commits as in this clone (what the publishing workflow does
+    before `publish` and `announce`)."""
+    from .content import load_config
+
+    found = load_config(root).publisher
+    if not found.email:
+        raise WorkflowError(
+            f"{CONFIG_FILE} has no [publisher]: the identity the publishing workflow commits as, which "
+            "`gulagpub check --base` accepts promotions and announcement records from. An editor adds it "
+            f"(one commit; GitHub Actions commits as this bot):\n\n{dump_publisher(*GITHUB_ACTIONS_BOT)}")
+    if git_config:
+        gitstore.git(root, "config", "user.name", found.name or found.email)
+        gitstore.git(root, "config", "user.email", found.email)
+    return found
 
 
 def read_public_key(path: Path) -> str:
@@ -261,6 +290,82 @@ def team_add(root: Path, member: Member, *, dry_run: bool = False) -> Outcome:
                    sign_key=settings_key(desk, editor))
 
 
+_TABLE = re.compile(r"^\s*\[")
+_TEAM_TABLE = re.compile(r"^\s*\[\[\s*team\s*\]\]\s*(#.*)?$")
+
+
+def _team_table(lines: list[str], nth: int) -> tuple[int, int]:
+    """The lines [start, end) of the `nth` (0-based) [[team]] table: its header
+    to the next table, less the blank lines and comments before that table
+    (they belong to it)."""
+    starts = [i for i, line in enumerate(lines) if _TEAM_TABLE.match(line)]
+    start = starts[nth]
+    end = next((i for i in range(start + 1, len(lines)) if _TABLE.match(lines[i])), len(lines))
+    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+        end -= 1
+    return start, end
+
+
+def _team_member(desk: Desk, ref: str) -> tuple[int, Member]:
+    found = member_named(desk.config, ref)
+    if found is None:
+        raise UsageError(f"{ref!r} is not on the team; give the name, e-mail or GitHub login of a member "
+                         "(`gulagpub team list` lists them)")
+    return desk.config.team.index(found), found
+
+
+def _team_change(desk: Desk, editor: Member, nth: int, member: Member | None, subject: str,
+                 trailers: list[tuple[str, str]], dry_run: bool) -> Outcome:
+    """Replace (or with `member` None, remove) the `nth` [[team]] table and
+    commit; the rest of gulagpub.toml, comments included, stays as written."""
+    if not any(m.has(Role.EDITOR) for i, m in enumerate(desk.config.team) if i != nth) and (
+            member is None or not member.has(Role.EDITOR)):
+        raise WorkflowError(f"{who(desk.config.team[nth])} is the team's last editor; add another editor "
+                            "first (`gulagpub team add NAME EMAIL --role editor`): only editors approve, "
+                            "publish and change the team")
+    desk.clean(CONFIG_FILE)
+    lines = (desk.root / CONFIG_FILE).read_text(encoding="utf-8").split("\n")
+    start, end = _team_table(lines, nth)
+    lines[start:end] = dump_member(member).rstrip("\n").split("\n") if member is not None else []
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    parse_config(text)
+    return _commit(desk, {CONFIG_FILE: text}, subject, trailers + [("Changed-by", who(editor))], dry_run,
+                   sign_key=settings_key(desk, editor))
+
+
+def team_set(root: Path, ref: str, *, roles: frozenset[Role] | None = None, langs: tuple[str, ...] | None = None,
+             github: str | None = None, signing_key: str | None = None, dry_run: bool = False) -> Outcome:
+    """Change a member's roles, languages, GitHub login or signing key (by an
+    editor); what is not given stays. One commit."""
+    desk = open_desk(root)
+    editor = desk.need_editor("change the team")
+    nth, old = _team_member(desk, ref)
+    for lang in langs or ():
+        if not is_valid_lang(lang):
+            raise UsageError(f"--lang {lang!r} is not a language tag like 'es' or 'ru'")
+    changes: dict[str, Any] = {k: v for k, v in (("roles", roles), ("langs", langs), ("github", github),
+                                                 ("signing_key", signing_key)) if v is not None}
+    if not changes:
+        raise UsageError("nothing to change: give --role, --lang, --github or --signing-key")
+    member = replace(old, **changes)
+    if member == old:
+        raise WorkflowError(f"{who(old)} has these settings already; nothing to change")
+    said = ", ".join(sorted(changes))
+    return _team_change(desk, editor, nth, member, f"Change {old.name}'s {said} in the team",
+                        [("Team-changed", who(member)), ("Changed", said)], dry_run)
+
+
+def team_remove(root: Path, ref: str, *, dry_run: bool = False) -> Outcome:
+    """Take a member off the team (by an editor; never the last editor). What
+    they did stays valid: `check --base` judges each commit by the team then."""
+    desk = open_desk(root)
+    editor = desk.need_editor("change the team")
+    nth, old = _team_member(desk, ref)
+    return _team_change(desk, editor, nth, None, f"Remove {old.name} from the team",
+                        [("Team-removed", who(old))], dry_run)
+
+
 def settings_key(desk: Desk, editor: Member) -> str | None:
     """With signed approvals, a change of the settings (the team, its keys, the
     rules) counts only in a commit signed by an editor already on the team: the
@@ -277,15 +382,6 @@ def settings_key(desk: Desk, editor: Member) -> str | None:
 
 # --- new drafts and language versions -----------------------------------------------
 
-def slugify(title: str) -> str:
-    """'Vicente Monclús: a life' -> 'vicente-monclus-a-life' (letters of any
-    script are kept when they are not accented Latin)."""
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    slug = re.sub(r"[^\w]+", "-", text).replace("_", "-").strip("-")
-    return re.sub(r"-{2,}", "-", slug)[:80].strip("-")
-
-
 def new(root: Path, title: str, *, slug: str | None = None, lang: str | None = None,
         translate_from: str | None = None, source: dict[str, str] | None = None,
         dry_run: bool = False) -> Outcome:
@@ -294,7 +390,7 @@ def new(root: Path, title: str, *, slug: str | None = None, lang: str | None = N
     member = desk.need_member()
     if not title.strip():
         raise UsageError("the title is empty; give the post a title")
-    slug = slug or slugify(title)
+    slug = slug or slugs.slug(title, plain_latin=True)
     if not is_valid_slug(slug):
         raise UsageError(f"slug {slug!r} is not allowed; use letters, digits and hyphens (--slug my-post)")
     path = f"posts/{slug}.md"
@@ -385,7 +481,8 @@ def assign(root: Path, ref: str, translator: str, *, dry_run: bool = False) -> O
         raise WorkflowError(f"{post.path} is {post.state}; a translator is assigned to a draft (or added "
                             "during translation). Ask for changes first to send it back")
     desk.clean(post.path)
-    raw = post.meta.get("translation") if isinstance(post.meta.get("translation"), dict) else {}
+    raw = post.meta.get("translation")
+    raw = raw if isinstance(raw, dict) else {}
     names = [n for n in post.translators if not is_person(member, n)]
     names.append(member.name)
     tr = {"translator": names[0] if len(names) == 1 else names,
@@ -430,6 +527,12 @@ def _review_entry(desk: Desk, member: Member, verdict: Verdict, post: Post, now:
                              "at": now.replace(microsecond=0), "content": post.digest}
     if note:
         entry["note"] = note
+    if desk.head:  # the commit whose content this verdict is on (the file is clean): `gulagpub diff` starts there
+        entry["commit"] = desk.head
+    if post.original_text or post.kind == Kind.POST:
+        original = originals.read(desk.root, post)
+        if original is not None:
+            entry["original"] = original.digest
     return entry
 
 
@@ -506,16 +609,34 @@ def request_changes(root: Path, ref: str, note: str, now: datetime, *, dry_run: 
 
 
 def withdraw(root: Path, ref: str, reason: str, now: datetime, *, dry_run: bool = False) -> Outcome:
-    """Take a published post off the site (by an editor, with a reason)."""
+    """Take a published post off the site (by an editor, with a reason), and
+    its published language versions with it."""
     desk, editor, post = _editor_on(root, ref, "withdraw a post", State.PUBLISHED,
                                     "only a published post can be withdrawn", reason,
                                     "say why: --reason 'REASON' is required")
     withdrawal = {"by": editor.email, "at": now.replace(microsecond=0), "reason": reason.strip()}
-    return _move(desk, post, {"state": State.WITHDRAWN.value, "withdrawn": withdrawal}, "withdraw", "Withdraw",
-                 [("Withdrawn-by", who(editor)), ("Reason", reason.strip())], dry_run)
+    changes = {"state": State.WITHDRAWN.value, "withdrawn": withdrawal}
+    # A post's published language versions go with it, in the same commit: a
+    # version left published would still be listed (status, announce) with a
+    # link to a page the site no longer has.
+    versions = [v for v in desk.content.posts if v.kind == Kind.TRANSLATION and v.original == post.path
+                and v.state == State.PUBLISHED] if post.kind == Kind.POST else []
+    for v in versions:
+        desk.clean(v.path)
+    files: dict[str, str] = {}
+    transition = None
+    for p in [post, *versions]:
+        text = update_meta(_read(desk, p), changes)
+        t = _check_move(desk, p, _reparse(desk, p.path, text), f"withdraw {p.path}")
+        transition = transition or t
+        files[p.path] = text
+    assert transition is not None
+    trailers = _post_trailers(post, transition) + [("Post", v.path) for v in versions]
+    return _commit(desk, files, f"Withdraw {post.path}: {post.title}",
+                   trailers + [("Withdrawn-by", who(editor)), ("Reason", reason.strip())], dry_run)
 
 
 __all__ = [
     "Desk", "Outcome", "approve", "assign", "init", "new", "open_desk",
-    "request_changes", "slugify", "submit", "team_add", "translate", "withdraw",
+    "request_changes", "submit", "team_add", "translate", "withdraw",
 ]

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from .config import Config
 from .feeds import Entry, Format, Rendered, serialize
-from .sources import Item, Sources, joined
+from .sources import Item, Sources, digest, joined
 from .store import Database, unpickled
 from .urls import absolute
 
@@ -82,7 +82,8 @@ class FeedEntries:
         p = src.shown(it.src)
         tags, cats = src.terms(it)
         prov = render.provenance(p)
-        html = render.absolutize(src.html(it.src), it.url)
+        # Each entry's footnotes get ids of their own: a document holds many entries.
+        html = render.anchored(render.absolutize(src.html(it.src), it.url), "n" + digest(it.entry_id)[:8] + "-")
         if p.content_warning:
             html = f"<p><strong>Content warning:</strong> {_esc(p.content_warning)}</p>\n" + html
         if prov:

@@ -173,8 +173,16 @@ def link_problems(root: Path, rev: str = "HEAD") -> list[Problem]:
 def range_problems(root: Path, base: str) -> list[Problem]:
     """Judge every change in `base..HEAD`: content by the workflow's rules,
     any other file as the editors' (see `check`)."""
-    from .check import CommitInfo, FileChange, change_problems, editor_only_problems, is_content
+    from .check import (
+        CommitInfo,
+        FileChange,
+        change_problems,
+        editor_only_problems,
+        is_content,
+        publisher_problems,
+    )
     from .config import CONFIG_FILE
+    from .ledger import LEDGER_FILE
     verify_base(root, base)
     revs = f"{base}..HEAD"
     commits = gitstore.log(root, [revs], reverse=True, merges_against_each_parent=True)
@@ -184,7 +192,7 @@ def range_problems(root: Path, base: str) -> list[Problem]:
         specs.append(f"{parent or c.sha}:{CONFIG_FILE}")
         for _, path in c.files:
             content = kind_of(path) is not None
-            if not content and len(c.parents) < 2:
+            if not content and len(c.parents) < 2 and path != LEDGER_FILE:
                 continue  # (another file: its versions matter only in a merge)
             specs.append(f"{c.sha}:{path}")
             if parent:
@@ -216,6 +224,10 @@ def range_problems(root: Path, base: str) -> list[Problem]:
             new_b = blobs.get(f"{c.sha}:{path}")
             other_b = blobs.get(f"{c.sha}^2:{path}") if info.merge else None
             old_b = blobs.get(f"{parent}:{path}") if parent else None
+            if config is not None and not info.merge and config.publisher.is_author(info.author_email) \
+                    and kind_of(path) is None:
+                problems += publisher_problems(info, config, path, old_b, new_b)
+                continue
             if path == CONFIG_FILE or not is_content(path):
                 if not info.merge or new_b not in (old_b, other_b):
                     problems += editor_only_problems(info, config, path)
@@ -288,8 +300,8 @@ def update(root: Path, history: History, prefixes: tuple[str, ...], head: str | 
     changes: list[tuple[str, str, str, str, str]] = []  # (time, status, old, new, path)
     for commit in gitstore.log(root, revs, list(prefixes), first_parent=True, reverse=True):
         when = commit.author_date.isoformat()
-        status = dict((path, letter) for letter, path in commit.files)
-        changes += [(when, status[path], old, new, path) for path, old, new in commit.blobs]
+        letters = {path: letter for letter, path in commit.files}
+        changes += [(when, letters[path], old, new, path) for path, old, new in commit.blobs]
     digests = history.digests
     wanted = sorted({b for c in changes if c[1] == "M" for b in (c[2], c[3])} - digests.keys() - {_NULL})
     blobs = gitstore.read_blobs(root, wanted)

@@ -28,7 +28,7 @@ from .comments import path_for as comments_path_for
 from .content import content_paths, load_config
 from .errors import ImportFailed
 from .model import Kind, slug_from_name
-from .postfile import split
+from .postfile import dump_yaml, split
 from .wordpress import (MAX_EXPORT_BYTES, Document, Progress, UnknownAuthor, parse_export, read_author_map,
                         to_documents)
 
@@ -61,27 +61,12 @@ def unedited(text: str) -> bool:
     return _sha(text[: m.start()] + text[m.end():]) == m.group(1)
 
 
-# libyaml when PyYAML has it: the same YAML, several times faster for big imports.
-_Base: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Dumper(_Base):  # type: ignore[misc,valid-type]
-    pass
-
-
-_Dumper.add_representer(str, lambda d, s: d.represent_scalar(
-    "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
-
-
-def _yaml(data: dict[str, Any]) -> str:
-    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                         default_flow_style=False, width=100))
 
 
 def render_post_file(doc: Document) -> str:
     """The post as written by postfile.render_post, its `import` mapping last."""
-    fm = _yaml(doc.meta)
+    fm = dump_yaml(doc.meta)
     body = doc.body.strip("\n")
     text = "---\n" + fm + "---\n" + ("\n" + body + "\n" if body.strip() else "")
     return _with_digest(text, len("---\n" + fm))
@@ -95,7 +80,7 @@ def render_comments_file(doc: Document, post_path: str) -> str:
         "comments": doc.comments,
         "import": {"from": "wordpress", "wp_id": doc.item.wp_id},
     }
-    text = "# Comments from the WordPress blog, kept as an archive of the post.\n" + _yaml(data)
+    text = "# Comments from the WordPress blog, kept as an archive of the post.\n" + dump_yaml(data)
     return _with_digest(text, len(text))
 
 

@@ -10,6 +10,7 @@ an id and a URL on the instance: anything else leaves the post pending.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 import html
 import re
 import warnings
@@ -212,7 +213,7 @@ class Mastodon:
             if read >= max(pages, 1):
                 return Scan(tuple(seen), read, False)
             current = page
-            page = self.caller.call("reading the account's statuses", lambda: self.api.fetch_next(current))
+            page = self.caller.call("reading the account's statuses", partial(self.api.fetch_next, current))
         return Scan(tuple(seen), max(read, 1), True)
 
     # -- posting ----------------------------------------------------------------

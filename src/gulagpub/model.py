@@ -92,6 +92,8 @@ class Review:
     content: str  # content_digest() of the post when the verdict was given
     name: str | None = None
     note: str | None = None
+    commit: str | None = None  # the commit whose content was reviewed (`gulagpub diff` starts there)
+    original: str | None = None  # digest of the original text (originals/) the translation was checked against
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Post:
     reprints: tuple[Reprint, ...] = ()
     reviews: tuple[Review, ...] = ()
     withdrawn: Withdrawal | None = None
+    original_text: str | None = None  # the text it translates, as stored: originals/LANG/NAME.md
     aliases: tuple[str, ...] = ()  # old URL paths that must keep working
     sticky: bool = False
     original: str | None = None  # for a translation: path of the post it translates

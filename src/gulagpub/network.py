@@ -135,12 +135,12 @@ class Fault:
     reset: float | None = None  # rate limit: epoch seconds when it resets
 
 
-class Timeout(Exception):
+class _Timeout(Exception):
     """A request did not end within its deadline (internal to Caller)."""
 
 
 def within(seconds: float, fn: Callable[[], T]) -> T:
-    """`fn()`, or `Timeout` when it has not returned after `seconds`.
+    """`fn()`, or `_Timeout` when it has not returned after `seconds`.
 
     The HTTP clients' own timeouts bound each read from the socket, not the
     request: a server sending a byte every few seconds holds them forever.
@@ -159,7 +159,7 @@ def within(seconds: float, fn: Callable[[], T]) -> T:
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        raise Timeout
+        raise _Timeout
     if "error" in box:
         raise box["error"]
     return box["value"]  # type: ignore[no-any-return]
@@ -213,7 +213,7 @@ class Caller:
             limit = min(self.request_timeout, self._remaining(what))
             try:
                 return within(limit, fn)
-            except Timeout:
+            except _Timeout:
                 if limit < self.request_timeout:
                     self._remaining(what)  # raises: the run's time is up
                 raise Stopped(

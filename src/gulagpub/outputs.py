@@ -26,17 +26,18 @@ on every build that the short list missed nothing the long one would make).
 
 from __future__ import annotations
 
+from functools import partial
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .catalog import Catalog, Listed
 from .config import Config
 from .errors import Problem
 from .feedentries import FeedEntries
 from .feeds import Document, FeedInfo, Format, plan as feed_plan
-from .pages import Pages, file_of
+from .pages import Pages, file_of, ris_path
 from .site import Output
 from .sources import Item, ItemState, Sources, digest, joined, sitemap_row
 from .store import Table
@@ -191,7 +192,9 @@ class Planner:
         key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
                      digest(archived))
         pages = self.pages
-        group = [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived))]
+        group = [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived)),
+                 # Its citation file reads only the post (and the settings).
+                 Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
         return group
 
@@ -254,8 +257,7 @@ class Planner:
             key = joined([self.gen, "list", listed.base, heading, listed.lang, str(n), str(n_pages),
                           *[i.key for i in chunk]])
             outputs.append(Output(file_of(path), key,
-                                  lambda chunk=chunk, n=n: pages.list_page(listed.base, heading, listed.lang,
-                                                                           chunk, n, n_pages)))
+                                  partial(pages.list_page, listed.base, heading, listed.lang, chunk, n, n_pages)))
         docs = feed_plan(range(len(members) - 1, -1, -1), cfg.feeds.entries, listed.archives)
         title = f"{cfg.site.title} – {heading}" if heading else cfg.site.title
         info = FeedInfo(title=title, subtitle=cfg.site.description or title, home=absolute(listed.base, cfg),
@@ -275,7 +277,7 @@ class Planner:
                 path = file_of(listed.base + fmt.file(doc))
                 self.feed_docs[path] = chosen
                 outputs.append(Output(path, key + fmt.name,
-                                      lambda fmt=fmt, real=real: fmt.document(info, real(), fallback), FEEDS_GROUP))
+                                      partial(_feed_document, fmt, info, real, fallback), FEEDS_GROUP))
         return outputs
 
     def _documents(self, doc: Document[int], chosen: list[Item],
@@ -302,7 +304,7 @@ class Planner:
         pages, gen = self.pages, self.gen
         outputs = [Output("404.html", digest(gen, "404"), pages.not_found)]
         for static in ("style.css", "favicon.svg"):
-            outputs.append(Output(static, digest(gen, static), lambda static=static: pages.static(static)))
+            outputs.append(Output(static, digest(gen, static), partial(pages.static, static)))
         outputs.append(Output("robots.txt", digest(gen, "robots"), lambda: (
             f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
         redirects = self.inputs.redirects
@@ -331,6 +333,10 @@ class Planner:
             rows = [(name, f"/{kind}/{term.quoted}/", len(cat.lists[f"/{kind}/{term.quoted}/"].members))
                     for name, term in sorted(terms.items(), key=lambda kv: (kv[0].casefold(), kv[0]))]
             outputs.append(Output(f"{kind}/index.html", digest(self.gen, "terms", kind, rows),
-                                  lambda kind=kind, rows=rows: pages.term_index(f"/{kind}/", kind, rows)))
+                                  partial(pages.term_index, f"/{kind}/", kind, rows)))
         return outputs
 
+
+def _feed_document(fmt: Any, info: Any, entries: Callable[[], Any], fallback: Any) -> bytes:
+    """A feed document of `fmt` over the entries `entries()` gives (read only when made)."""
+    return fmt.document(info, entries(), fallback)

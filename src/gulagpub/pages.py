@@ -9,23 +9,26 @@ rendered once per build and shown as is.
 
 from __future__ import annotations
 
-import functools
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from markupsafe import Markup
 
 from . import i18n, theme
 from .config import Config
-from .model import State
+from .model import Post, State
 from .sources import Item, Sources
 from .urls import absolute
 
 if TYPE_CHECKING:
     import jinja2
+
+    from .citation import Cited
 
     from .feeds import Format
 
@@ -48,6 +51,26 @@ _COMMENT_TYPES = {"pingback": N_("pingback"), "trackback": N_("trackback")}
 
 def direction(lang: str) -> str | None:
     return "rtl" if lang.split("-")[0].lower() in _RTL else None
+
+
+def ris_path(path: str) -> str:
+    """Where a page's citation file is ('/a/b/' -> '/a/b/cite.ris', '/a.html' -> '/a.ris')."""
+    return path + "cite.ris" if path.endswith("/") else path.rsplit(".", 1)[0] + ".ris"
+
+
+_PDF = re.compile(r'<a\b[^>]*?\shref="([^"#?]+\.pdf)"', re.I)
+
+
+def _pdf_link(html: str, url: str) -> str | None:
+    """The first PDF on this site that a post links to (the document as a PDF), as an absolute URL."""
+    if ".pdf" not in html and ".PDF" not in html:
+        return None
+    host = urlsplit(url).netloc
+    for m in _PDF.finditer(html):
+        found = urljoin(url, unescape(m.group(1)))
+        if urlsplit(found).netloc == host:
+            return found
+    return None
 
 
 def file_of(path: str) -> str:
@@ -137,7 +160,7 @@ class Pages:
         template = self.template(name)
         try:
             return template.render(**ctx)
-        except (jinja2.TemplateError, *_TEMPLATE_ERRORS) as exc:
+        except (jinja2.TemplateError, *_TEMPLATE_ERRORS) as exc:  # type: ignore[misc]
             raise theme.template_error(exc, name) from exc
 
     def prepare(self) -> None:
@@ -177,13 +200,13 @@ class Pages:
         site = Attrs({
             "title": self.config.site.title_in(lang), "description": self.config.site.description_in(lang),
             "root": self.prefix,
-            "languages": [Attrs({"code": l, "name": i18n.autonym(l),
-                                 "href": self.href(f"/{quote(l.lower())}/")}) for l in self.langs]
+            "languages": [Attrs({"code": code, "name": i18n.autonym(code),
+                                 "href": self.href(f"/{quote(code.lower())}/")}) for code in self.langs]
             if len(self.langs) > 1 else [],
         })
         # What every page in this language shows alike, rendered once per build.
-        site.header = self.fragment("_header.html", site=site, lang=ui.lang)
-        site.footer = self.fragment("_footer.html", site=site, lang=ui.lang)
+        site.__dict__.update(header=self.fragment("_header.html", site=site, lang=ui.lang),
+                             footer=self.fragment("_footer.html", site=site, lang=ui.lang))
         self._sites[lang] = site
         return site
 
@@ -222,8 +245,31 @@ class Pages:
         return done
 
     # --- pages -----------------------------------------------------------------
+    def cited(self, it: Item, p: Post, others: list[Item]) -> Cited:
+        """What citations say of a post (citation.py), from its fields."""
+        from .citation import Cited, Original
+
+        src, cfg = p.source, self.config
+        original = None
+        if src and (src.title or src.author or src.publication or src.via or src.url):
+            original = Original(title=src.title, authors=(src.author,) if src.author else (),
+                                publication=src.publication, via=src.via, date=src.date, lang=src.lang, url=src.url)
+        translation_of = next((o.url for o in others if o.rec.kind == "post"), None) if p.original else None
+        if src is not None:  # a document from elsewhere: its author is the original's, not who posted it
+            authors: tuple[str, ...] = (src.author,) if src.author else ()
+        else:
+            authors = (p.author,) if p.author else ()
+        return Cited(
+            title=p.title, url=it.url, lang=p.lang, site=cfg.site.title, site_url=cfg.site.base_url,
+            published=p.date, modified=it.updated if p.date and it.updated > p.date else None,
+            authors=authors, translators=p.translators, from_lang=p.translation.from_lang if p.translation else None,
+            original=original, reprints=tuple((r.publication, r.date) for r in p.reprints),
+            summary=self.sources.summary(it.src), tags=p.tags,
+            versions=tuple((o.rec.lang, o.url) for o in others), translation_of=translation_of,
+            pdf=_pdf_link(self.sources.html(it.src), it.url))
+
     def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes) -> bytes:
-        from . import render
+        from . import citation, render
 
         src = self.sources
         p = src.shown(it.src)
@@ -231,6 +277,8 @@ class Pages:
         ui = self.ui(p.lang)
         iso, human = self.when(p.date, p.lang) if p.date else ("", "")
         versions = [Attrs({"lang": o.rec.lang, "url": o.url}) for o in [it, *others]] if others else []
+        cited = self.cited(it, p, others)
+        cite = citation.chicago(cited)
         ctx = Attrs({
             "title": p.title, "lang": p.lang, "date": p.date is not None, "date_iso": iso,
             "date_human": human, "author": p.author, "state": p.state.value,
@@ -243,9 +291,19 @@ class Pages:
                               "title": o.rec.title, "href": self.href(o.path)}) for o in others],
             "versions": versions, "mastodon": mastodon,
             "comments": self.archived_comments(archived, p.lang),
+            "source_url": p.source.url if p.source else None,
+            "cite": Attrs({"head": Markup(citation.head_html(cited)), "note": Markup(cite.note),
+                           "bibliography": Markup(cite.bibliography), "ris": self.href(ris_path(it.path)),
+                           "ris_name": f"{p.slug}.ris"}),
         })
         return self.page("post.html", lang=p.lang, dir=direction(p.lang), description=src.summary(it.src),
                          canonical=it.url, feeds=self.feed_links("/", self.config.site.title), post=ctx)
+
+    def ris_file(self, it: Item) -> bytes:
+        """The post's citation as an RIS file (citation.ris)."""
+        from . import citation
+
+        return citation.ris(self.cited(it, self.sources.shown(it.src), [])).encode("utf-8")
 
     def standalone_page(self, src_path: str, path: str) -> bytes:
         p = self.sources.shown(src_path)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date, datetime, time, timezone, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .frontyaml import MAX_ALIASES, load_fields, read_front  # noqa: F401 - read_front: part of this module's API
 from .config import DEFAULT_LIMITS, Config, LimitSettings
@@ -39,16 +39,13 @@ from .model import (
 KNOWN_KEYS = (
     "title", "id", "slug", "state", "author", "date", "updated", "lang", "tags",
     "categories", "summary", "content_warning", "source", "translation", "reprints",
-    "reviews", "withdrawn", "aliases", "sticky", "published_by", "import",
+    "reviews", "withdrawn", "original", "aliases", "sticky", "published_by", "import",
 )
 SOURCE_KEYS = ("title", "author", "publication", "via", "url", "date", "lang", "rights")
 _KNOWN = frozenset(KNOWN_KEYS)
 _STATES = {s.value: s for s in State}
 _HTTP_URL = re.compile(r"^https?://\S+$")
 _ABSOLUTE_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
-
-if TYPE_CHECKING:
-    import yaml
 
 _OPENING = re.compile(r"---[ \t]*\n")
 _CLOSING = re.compile(r"---[ \t]*(?:\n|\Z)")
@@ -310,6 +307,8 @@ def parse_post(
                 reviews.append(Review(
                     by=str(item["by"]), verdict=verdict, at=when, content=str(item["content"]),
                     name=text_field("name", item, at("reviews")), note=text_field("note", item, at("reviews")),
+                    commit=text_field("commit", item, at("reviews")),
+                    original=text_field("original", item, at("reviews")),
                 ))
 
     withdrawn = None
@@ -321,6 +320,13 @@ def parse_post(
             when = time_field("at", raw_w, at("withdrawn"), "withdrawn.at")
             if when is not None:
                 withdrawn = Withdrawal(by=str(raw_w.get("by", "")), at=when, reason=str(raw_w["reason"]))
+
+    original_text = text_field("original")
+    if original_text is not None and (not re.fullmatch(r"originals/[A-Za-z0-9-]+/[^/\\]+\.md", original_text)
+                                      or ".." in original_text):
+        bad(at("original"), f"'original' {original_text!r} must name a file in originals/LANG/, like "
+                            "originals/es/NAME.md (the text this one translates)")
+        original_text = None
 
     sticky = meta.get("sticky", False)
     if not isinstance(sticky, bool):
@@ -371,6 +377,7 @@ def parse_post(
         reprints=tuple(reprints),
         reviews=tuple(reviews),
         withdrawn=withdrawn,
+        original_text=original_text,
         aliases=aliases,
         sticky=sticky,
         original=f"posts/{name}.md" if kind == Kind.TRANSLATION else None,
@@ -477,28 +484,29 @@ def to_datetime(value: Any, tz: tzinfo | None, complain: Any) -> datetime | None
     return result
 
 
-def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    if "\n" in data:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+def _str_presenter(dumper: Any, data: str) -> Any:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
 
 
 @functools.cache
-def _dumper() -> type[yaml.SafeDumper]:
+def _dumper() -> Any:
     import yaml
 
-    class _Dumper(yaml.SafeDumper):
+    # libyaml when PyYAML has it: the same YAML, several times faster for big imports.
+    class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
         pass
 
     _Dumper.add_representer(str, _str_presenter)
     return _Dumper
 
 
-def _dump(meta: dict[str, Any]) -> str:
+def dump_yaml(data: dict[str, Any]) -> str:
+    """`data` as the YAML gulagpub writes: keys in the order given, text with
+    line breaks as literal blocks, any script as itself."""
     import yaml
 
-    return yaml.dump(meta, Dumper=_dumper(), sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=100)
+    return str(yaml.dump(data, Dumper=_dumper(), sort_keys=False, allow_unicode=True,
+                         default_flow_style=False, width=100))
 
 
 def render_post(meta: dict[str, Any], body: str) -> str:
@@ -506,7 +514,7 @@ def render_post(meta: dict[str, Any], body: str) -> str:
     import frontmatter  # here: reading posts (a build) does not need it
 
     post = frontmatter.Post(body.rstrip("\n") + "\n" if body.strip() else "", **meta)
-    fm = _dump(meta) if meta else ""
+    fm = dump_yaml(meta) if meta else ""
     del post
     text = "---\n" + fm + "---\n"
     if body.strip():
@@ -528,5 +536,5 @@ def update_meta(text: str, changes: dict[str, Any]) -> str:
             meta.pop(key, None)
         else:
             meta[key] = value
-    fm_text = _dump(meta)
+    fm_text = dump_yaml(meta)
     return "---\n" + fm_text + "---\n" + body

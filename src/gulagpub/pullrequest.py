@@ -90,7 +90,7 @@ def _net_change(info: CommitInfo, path: str, config: Config, old: Post | None, n
                 f"{label(source)} -> {new.state}: only an editor can mark a post {new.state}; set "
                 "`state: review` when the text is ready, and an editor will take it from there")))
         return problems
-    problems: list[Problem] = []
+    problems = []
     before = old
     for state in steps:
         after = new if state == new.state else replace(new, state=state)

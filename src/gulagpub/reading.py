@@ -137,7 +137,7 @@ class ParseCache:
         if version != self.version:
             self.sealer.discard(INDEX_NAME)
             return Table(FileEntry)
-        self.whole = whole
+        self.whole = whole if isinstance(whole, tuple) else ("", ())
         return load_table(self.sealer, INDEX_NAME, FileEntry, self.notice)
 
     def save_index(self) -> None:

@@ -1,10 +1,12 @@
 """Markdown -> safe HTML, links made absolute, text made XML-safe, and the
 provenance sentences a reader sees. Pure: values in, values out.
 
-Markdown is CommonMark (+ GFM tables, strikethrough, autolinks) rendered by
-cmarkgfm (C, fast), then sanitized by nh3 (Rust's ammonia): whatever the
-author writes, no script, event handler, `javascript:`/`data:` link, frame,
-object, style or form reaches a page or a feed.
+Markdown is CommonMark (+ GFM tables, strikethrough, autolinks and
+footnotes) rendered by cmarkgfm (C, fast), then sanitized by nh3 (Rust's
+ammonia): whatever the author writes, no script, event handler,
+`javascript:`/`data:` link, frame, object, style or form reaches a page or a
+feed. The only ids a post keeps are its footnotes' (`fn-…`, `fnref-…`), so
+that no text can take an id the site's own pages use.
 """
 
 from __future__ import annotations
@@ -26,22 +28,25 @@ from .xmlsafe import FORBIDDEN_CONTROLS, is_xml_safe, strip_forbidden  # noqa: F
 
 # Tags a post may use. nh3's defaults minus image maps; no iframe, object,
 # embed, style, form, script (nh3 never allows those anyway).
-_TAGS = set(nh3.ALLOWED_TAGS) - {"map", "area"}
+_TAGS = (set(nh3.ALLOWED_TAGS) - {"map", "area"}) | {"section"}
 _ATTRIBUTES = {
     **{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
-    "a": {"href", "hreflang", "title"},
+    "a": {"href", "hreflang", "title", "id", "aria-label"},  # (id and aria-label: footnotes)
+    "li": {"id"},
     "img": {"src", "alt", "title", "width", "height"},
     "th": {"scope", "colspan", "rowspan", "align"},
     "td": {"colspan", "rowspan", "align"},
     "*": {"lang", "dir"},
 }
-# The only classes a post keeps: a figure's alignment ([caption align=...] in
-# WordPress) and what it holds (an embed, a gallery), which the stylesheet
-# lays out. No other class, so a post cannot borrow the site's own.
-_CLASSES = {"figure": {"alignleft", "alignright", "aligncenter", "alignnone", "embed", "gallery"}}
+# The only classes a post keeps (no other, so a post cannot borrow the site's
+# own): a figure's alignment ([caption align=...] in WordPress) and what it
+# holds (an embed, a gallery), which the stylesheet lays out; and the
+# footnotes' (cmark-gfm's names for them).
+_CLASSES = {"figure": {"alignleft", "alignright", "aligncenter", "alignnone", "embed", "gallery"},
+            "sup": {"footnote-ref"}, "a": {"footnote-backref"}, "section": {"footnotes"}}
 _SCHEMES = {"http", "https", "mailto"}
 _CLEAN_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "form"}
-_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
+_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8 | Options.CMARK_OPT_FOOTNOTES
 _EXTENSIONS = ["table", "strikethrough", "autolink"]
 _EXTERNAL_A = re.compile(r'<a href="(https?:)?//')
 _REL = 'rel="noopener noreferrer nofollow"'
@@ -142,8 +147,14 @@ def _freeing() -> tuple[Any, Any] | None:
     return node_free, free
 
 
+_ID = re.compile(r' id="([^"]*)"')
+_NOTE_ID = re.compile(r"fn(?:ref)?-[^\s\"]+")
+
+
 def sanitize(html: str) -> str:
     clean = _cleaner()(html)
+    if ' id="' in clean:  # only footnotes keep their ids (cmark-gfm's fn-LABEL, fnref-LABEL)
+        clean = _ID.sub(lambda m: m.group(0) if _NOTE_ID.fullmatch(m.group(1)) else "", clean)
     return _EXTERNAL_A.sub(lambda m: f"<a {_REL} {m.group(0)[3:]}", clean)
 
 
@@ -163,16 +174,27 @@ _URL_ATTR = re.compile(r'(<(?:a|img)\b[^>]*?\s(?:href|src)=")([^"]*)(")')
 
 def absolutize(html: str, base: str) -> str:
     """Every link and image in sanitized `html` made absolute against `base`
-    (the post's URL), for feeds, which readers show away from the site."""
+    (the post's URL), for feeds, which readers show away from the site. A
+    link within the text (`#fn-1`) stays one (see `anchored`)."""
 
     def fix(m: re.Match[str]) -> str:
         url = m.group(2)
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url):
+        if url.startswith("#") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url):
             return m.group(0)
         # nh3 escapes '&' as '&amp;' inside attributes; urljoin keeps it as is.
         return m.group(1) + urljoin(base, url) + m.group(3)
 
     return _URL_ATTR.sub(fix, html)
+
+
+_ANCHOR = re.compile(r'( id="| href="#)(fn(?:ref)?-)')
+
+
+def anchored(html: str, prefix: str) -> str:
+    """Sanitized `html` with its footnotes' ids (and the links to them) made
+    `prefix`-first: a feed document holds many entries, whose footnotes must
+    not share ids (`fn-1` in each)."""
+    return _ANCHOR.sub(lambda m: m.group(1) + prefix + m.group(2), html) if "fn" in html else html
 
 
 LANGUAGES = {
@@ -185,7 +207,7 @@ LANGUAGES = {
     "hu": "Hungarian", "fi": "Finnish", "lt": "Lithuanian", "lv": "Latvian", "et": "Estonian",
 }
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 
 
@@ -212,9 +234,13 @@ def spell_date(value: str, month_year: Callable[[int, int], str], day: Callable[
         return value
 
 
-def human_date(value: str) -> str:
-    """'1924-01' -> 'January 1924', '1924-01-05' -> '5 January 1924', '1978' -> '1978'."""
-    return spell_date(value, lambda y, m: f"{_MONTHS[m - 1]} {y}", lambda y, m, d: f"{d} {_MONTHS[m - 1]} {y}")
+def human_date(value: str, *, month_first: bool = False) -> str:
+    """'1924-01' -> 'January 1924', '1924-01-05' -> '5 January 1924' (with
+    `month_first`, Chicago's 'January 5, 1924'), '1978' -> '1978'; anything
+    else is returned as written."""
+    if month_first:
+        return spell_date(value, lambda y, m: f"{MONTHS[m - 1]} {y}", lambda y, m, d: f"{MONTHS[m - 1]} {d}, {y}")
+    return spell_date(value, lambda y, m: f"{MONTHS[m - 1]} {y}", lambda y, m, d: f"{d} {MONTHS[m - 1]} {y}")
 
 
 class Words(Protocol):
@@ -313,15 +339,21 @@ def _join(names: tuple[str, ...], words: Words = ENGLISH) -> str:
 
 
 _TAG = re.compile(r"<[^>]+>")
+_NOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
+_NOTES = '<section class="footnotes">'
 
 
 def summary_of(post: Post, html: str, limit: int = 300) -> str:
-    """The post's `summary`, or the start of its text, as plain text."""
+    """The post's `summary`, or the start of its text, as plain text (without
+    its footnotes, or the numbers that point to them)."""
     if post.summary:
         return strip_forbidden(post.summary)
     import html as _html
 
-    text = _html.unescape(_TAG.sub(" ", html[: limit * 8]))
+    head = html[: limit * 8]
+    if "footnote" in head:
+        head = _NOTE_REF.sub("", html.split(_NOTES, 1)[0])[: limit * 8]
+    text = _html.unescape(_TAG.sub(" ", head))
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + "…"

@@ -145,7 +145,7 @@ def _save_manifest(sealer: Sealer, name: str, manifest: dict[str, str], spare: s
     """Write the manifest `name`, and how the spare (whose manifest has the
     token `spare`) differs from it; its new token."""
     token = os.urandom(12).hex()
-    undo = undo if spare else {}
+    undo = (undo or {}) if spare else {}
     fields = [x for p, k in undo.items() for x in (p, "-" if k is None else "=" + k)]
     fields += [x for pair in manifest.items() for x in pair]
     sealer.write_records(name, [f"{_MANIFEST} {token} {spare or '-'} {len(undo)}".encode("utf-8"),

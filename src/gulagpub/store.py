@@ -405,8 +405,8 @@ class Database:
         found: dict[str, bytes] = {}
         ask = [k for k in keys if k not in self.pending] if self._exists() else []
         try:
-            db = self._db() if ask else None
             for i in range(0, len(ask), 500):
+                db = self._db()
                 chunk = ask[i:i + 500]
                 for key, value in db.execute(
                         f"SELECT key, value FROM kv WHERE key IN ({','.join('?' * len(chunk))})", chunk):
@@ -590,8 +590,8 @@ class Table(Generic[R]):
         if raw is not None:
             found = unpickled(raw)
             fields, keys, columns = found if isinstance(found, tuple) and len(found) == 3 else (None, [], [])
-            if fields == row._fields and len(columns) == len(fields) \
-                    and all(len(c) == len(keys) for c in columns):  # type: ignore[attr-defined]
+            if (fields == row._fields  # type: ignore[attr-defined]
+                    and len(columns) == len(fields) and all(len(c) == len(keys) for c in columns)):
                 return cls(row, keys, columns)
         return cls(row)
 

@@ -10,21 +10,18 @@ made from a hash of the name, which does not change when tags come and go.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
-_NON_WORD = re.compile(r"[\W_]+")
+from . import slugs
+
 
 
 def slugify(name: str) -> str:
     """'Spanish Civil War' -> 'spanish-civil-war', 'Гулаг' -> 'гулаг',
     '../../x' -> 'x', '<b>' -> 'b'; a name with no letters or digits gets
     a slug from its hash."""
-    text = unicodedata.normalize("NFKC", name).casefold()
-    slug = _NON_WORD.sub("-", text).strip("-")[:80].strip("-")
-    return slug or "t-" + _hash(name)
+    return slugs.slug(name) or "t-" + _hash(name)
 
 
 def _hash(name: str) -> str:

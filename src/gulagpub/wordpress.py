@@ -32,11 +32,12 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 from defusedxml.ElementTree import iterparse
 
+from . import slugs
 from .config import Config, Member
 from .errors import ImportFailed
 from .model import Kind, Post, State, content_digest, is_valid_slug
 from .urls import entry_id, path_of
-from .wpmarkup import Attachment, Context, embed_titles, fix_c1, to_markdown, to_text
+from .wpmarkup import Attachment, Context, embed_titles, fix_c1, footnote_texts, to_markdown, to_text
 
 MAX_EXPORT_BYTES = 512 * 1024 * 1024  # far above any blog's export; refuses a runaway file
 
@@ -93,6 +94,7 @@ class WpItem:
     menu_order: int = 0  # a page's place in WordPress's page order (and menus built from it)
     image_alt: str = ""  # an attachment's alternative text (postmeta _wp_attachment_image_alt)
     oembeds: tuple[str, ...] = ()  # postmeta _oembed_*: the HTML WordPress cached for each embed
+    footnotes: str = ""  # postmeta footnotes: the block editor's footnotes (JSON)
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ def _item(el: Element) -> WpItem:
     comments = []
     old_slugs = []
     oembeds: list[str] = []
-    alt = ""
+    alt = footnotes = ""
     for child in el:
         q = _qname(child.tag)
         if q == "category":
@@ -199,6 +201,8 @@ def _item(el: Element) -> WpItem:
                 old_slugs.append(unquote(value))
             elif key == "_wp_attachment_image_alt":
                 alt = value
+            elif key == "footnotes":
+                footnotes = value
             elif key.startswith("_oembed_") and not key.startswith("_oembed_time_") and value.startswith("<"):
                 oembeds.append(value)
     return WpItem(
@@ -224,6 +228,7 @@ def _item(el: Element) -> WpItem:
         menu_order=_int(f.get("wp:menu_order", "")),
         image_alt=alt,
         oembeds=tuple(oembeds),
+        footnotes=footnotes,
     )
 
 
@@ -541,12 +546,6 @@ def item_date(gmt: datetime | None, local: datetime | None, fallback: timedelta 
     return None
 
 
-def safe_slug(text: str) -> str:
-    """Letters (any script), digits and hyphens: what is_valid_slug accepts."""
-    slug = re.sub(r"[\W_]+", "-", text.lower()).strip("-")
-    return slug[:80].strip("-")
-
-
 def match_author(author: WpAuthor | None, login: str, team: tuple[Member, ...]) -> Member | None:
     keys = {login.lower()}
     if author is not None:
@@ -691,9 +690,9 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
             notes.append("had no title: titled 'Untitled'")
         slug = it.name
         if not slug:
-            slug = safe_slug(title) or f"{it.post_type}-{it.wp_id}"
+            slug = slugs.slug(title) or f"{it.post_type}-{it.wp_id}"
         elif not is_valid_slug(slug):
-            new = safe_slug(slug) or safe_slug(title) or f"{it.post_type}-{it.wp_id}"
+            new = slugs.slug(slug) or slugs.slug(title) or f"{it.post_type}-{it.wp_id}"
             notes.append(f"WordPress slug {slug!r} is not a valid slug here: using {new!r}")
             slug = new
         if slug in used:
@@ -711,7 +710,8 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
         else:
             path = f"posts/{slug}.md"
         name = path.rsplit("/", 1)[1][:-3]
-        ctx = Context(post_id=it.wp_id, attachments=attachments, embed_titles=embed_titles(it.oembeds))
+        ctx = Context(post_id=it.wp_id, attachments=attachments, embed_titles=embed_titles(it.oembeds),
+                      footnotes=footnote_texts(it.footnotes))
         converted = to_markdown(it.content, ctx)
         notes.extend(converted.notes)
         for code, n in converted.shortcodes.items():

@@ -117,7 +117,7 @@ def member_named(config: Config, who: str) -> Member | None:
 
 def is_person(member: Member, text: str | None) -> bool:
     """Does a name written in a post (author, translator) mean this member?"""
-    return bool(text) and text.strip().lower() in member.identities
+    return text is not None and text.strip().lower() in member.identities
 
 
 def is_author(member: Member, post: Post) -> bool:

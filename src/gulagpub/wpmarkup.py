@@ -178,6 +178,83 @@ class Context:
     attachments: Mapping[int, Attachment] = field(default_factory=dict)
     embed_titles: Mapping[str, str] = field(default_factory=dict)  # video_key(url) -> title
     media_url: Callable[[str], str] = _same_url
+    footnotes: Mapping[str, str] = field(default_factory=dict)  # block-editor footnotes: id -> HTML text
+
+
+def footnote_texts(raw: str) -> dict[str, str]:
+    """The block editor's footnotes (postmeta `footnotes`: a JSON list of
+    {"id", "content"}) by id; {} for anything else."""
+    import json
+
+    try:
+        found = json.loads(raw) if raw.strip() else []
+    except ValueError:
+        return {}
+    if not isinstance(found, list):
+        return {}
+    return {str(f["id"]): str(f.get("content") or "") for f in found
+            if isinstance(f, dict) and isinstance(f.get("id"), str)}
+
+
+# Footnotes, as WordPress writes them: the block editor's (a numbered <sup>
+# whose text is kept in postmeta, shown by the core/footnotes block) and the
+# anchors that Word and LibreOffice paste (`#_ftn1` in the text, `#_ftnref1`
+# before the note at the end; `_edn` for endnotes). Both become Markdown
+# footnotes: in the text a marker (private-use characters, which no export
+# holds), replaced by `[^N]` once the text is Markdown.
+_BLOCK_NOTE = re.compile(r'<sup\b[^>]*\bdata-fn="([^"]+)"[^>]*>.*?</sup>|<a\b[^>]*\bdata-fn="([^"]+)"[^>]*>\*</a>',
+                         re.S | re.I)
+_PASTED_REF = re.compile(r'(?:<sup>\s*)?<a\b[^>]*\bhref="#_(ftn|edn)(\d+)"[^>]*>.*?</a>(?:\s*</sup>)?', re.S | re.I)
+_PASTED_NOTE = re.compile(
+    r'<p\b[^>]*>\s*(?:<[a-z]+[^>]*>\s*)*<a\b[^>]*\bhref="#_(ftn|edn)ref(\d+)"[^>]*>.*?</a>(.*?)</p>', re.S | re.I)
+_NOTES_BLOCK = re.compile(r"<!--\s*/?wp:footnotes\b.*?-->", re.S)
+_MARK = "\ue000{}\ue001"
+_MARKED = re.compile("\ue000(\\d+)\ue001")
+
+
+def take_footnotes(text: str, ctx: Context, notes: list[str]) -> tuple[str, list[str]]:
+    """`text` with its footnotes' references replaced by markers, and the
+    notes' texts (HTML) in the order of their markers."""
+    texts: list[str] = []
+    if "data-fn" in text:
+        def block(m: re.Match[str]) -> str:
+            key = m.group(1) or m.group(2)
+            if key not in ctx.footnotes:
+                notes.append(f"footnote {key} has no text in the export (postmeta 'footnotes'): kept as its number")
+                return f"<sup>{_TAG.sub('', m.group(0))}</sup>"
+            texts.append(ctx.footnotes[key])
+            return _MARK.format(len(texts))
+
+        text = _NOTES_BLOCK.sub("", _BLOCK_NOTE.sub(block, text))
+    if "#_ftn" in text or "#_edn" in text:
+        pasted: dict[tuple[str, str], str] = {}
+
+        def note(m: re.Match[str]) -> str:
+            body = re.sub(r"^\s*(?:</[a-z]+>\s*)*", "", m.group(3))
+            pasted[(m.group(1).lower(), m.group(2))] = body.strip()
+            return ""
+
+        text = _PASTED_NOTE.sub(note, text)
+        found = 0
+
+        def ref(m: re.Match[str]) -> str:
+            nonlocal found
+            key = (m.group(1).lower(), m.group(2))
+            if key not in pasted:
+                return m.group(0)
+            found += 1
+            texts.append(pasted.pop(key))
+            return _MARK.format(len(texts))
+
+        text = _PASTED_REF.sub(ref, text)
+        for kind, n in pasted:
+            notes.append(f"{'end' if kind == 'edn' else 'foot'}note {n} is not referred to in the text: left out")
+        if found:
+            notes.append(f"{found} pasted footnote(s) (#_ftn/#_edn anchors) made Markdown footnotes")
+    if texts:  # the rule and the empty blocks the notes stood in, at the end
+        text = re.sub(r"<div\b[^>]*>\s*</div>", "", text)
+        text = re.sub(r"(?:\s|<br\s*/?>|<p>\s*</p>)*<hr\b[^>]*>(?:\s|<br\s*/?>|<p>\s*</p>)*$", "", text)
+    return text, texts
 
 
 _PROVIDERS = (
@@ -590,12 +667,21 @@ def _converted(text: str, ctx: Context) -> Converted:
         # Classic editor: WordPress adds the paragraphs on display. Block
         # editor content has its <p> tags and WordPress leaves it alone.
         text = wpautop(text)
+    text, footnotes = take_footnotes(text, ctx, notes)
     converter = _Converter(notes, media, ctx, heading_style="ATX", bullets="-", newline_style="BACKSLASH",
                            code_language_callback=_code_language,
                            escape_underscores=False, strip_document="strip")
     md = converter.convert(text)
     md = re.sub(r"[ \t]+\n", "\n", md)
     md = re.sub(r"\n{3,}", "\n\n", md).strip()
+    if footnotes:
+        md = _MARKED.sub(lambda m: f"[^{m.group(1)}]", md)
+        defs = []
+        for n, note_html in enumerate(footnotes, 1):
+            note_md = re.sub(r"\n{3,}", "\n\n", converter.convert(note_html)).strip()
+            # A note's later paragraphs are indented, as Markdown footnotes continue.
+            defs.append(f"[^{n}]: " + note_md.replace("\n", "\n    ").replace("\n    \n", "\n\n"))
+        md += "\n\n" + "\n".join(defs)
     return Converted(markdown=md + "\n" if md else "", notes=list(dict.fromkeys(notes)),
                      media=list(dict.fromkeys(media)), shortcodes=unknown)
 
