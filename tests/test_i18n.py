@@ -117,3 +117,27 @@ def test_the_site_title_and_description_can_be_given_per_language(tmp_path: Path
     en = (tmp_path / "out/index.html").read_text(encoding="utf-8")
     assert "Anarquistas en el Gulag" in es and 'content="Fuentes sobre la represión"' in es
     assert "Anarquistas en el Gulag" not in en
+
+
+def test_the_table_of_autonyms_is_babels() -> None:
+    # (A table so that the menu does not load every language's CLDR data.)
+    assert {code: i18n.cldr_autonym(code) for code in i18n.AUTONYMS} == i18n.AUTONYMS
+    assert i18n.autonym("pt-BR") == "Português" and i18n.autonym("xx") == "xx"
+
+
+def test_templates_are_compiled_with_their_messages_in_the_language(tmp_path: Path) -> None:
+    from gulagpub import theme
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "t.html").write_text(
+        '{{ _("Tags:") }}|{{ _("Page %(n)s of %(total)s", n=v, total=2) }}|{{ gettext(name) }}|'
+        '{% trans href=v, name=v %}in reply to <a href="{{ href }}">{{ name }}</a>{% endtrans %}|'
+        '{{ ngettext("%(num)s post", "%(num)s posts", 2) }}', encoding="utf-8")
+    (tmp_path / "state").mkdir()
+    env = theme.environment(tmp_path, tmp_path / "state", i18n.interface("es"))
+    out = env.get_template("t.html").render(v="<b>", name="Home")
+    assert out == ('Etiquetas:|Página &lt;b&gt; de 2|Inicio|en respuesta a <a href="&lt;b&gt;">&lt;b&gt;</a>|'
+                   '2 posts')
+    # The same template in another language is compiled apart (its own cache entry).
+    env_ru = theme.environment(tmp_path, tmp_path / "state", i18n.interface("ru"))
+    assert env_ru.get_template("t.html").render(v="1", name="Home").startswith("Метки:|")

@@ -11,9 +11,9 @@ language or a new message.
 
 In a template, `_("Home")` (or `gettext`, `ngettext`, `{% trans %}`) gives
 the text in the page's language; `_("Page %(n)s of %(total)s", n=1,
-total=3)` fills in values (escaped). The language is each page's own: the
-build passes that page's `gettext` and `ngettext` with its context
-(`Interface.context`), so one environment renders every language.
+total=3)` fills in values (escaped). Each interface language has its own
+template environment (theme.environment), whose templates are compiled with
+their messages already in that language.
 """
 
 from __future__ import annotations
@@ -75,26 +75,31 @@ class Interface:
         from babel import Locale, UnknownLocaleError
 
         self.lang = lang
-        self._translations = _translations(lang)
+        self._catalog: Any = None  # read when a message is first asked for (templates have theirs compiled in)
         try:
             self.locale = Locale.parse(lang.replace("-", "_"))
         except (UnknownLocaleError, ValueError):
             self.locale = Locale.parse(SOURCE_LANG)
         self._dates: dict[date, str] = {}
+        self._months: dict[tuple[int, int], str] = {}
+        self._numbers: dict[int, str] = {}
         self._names: dict[str, str] = {}
-        jinja_gettext, jinja_ngettext = _jinja_callables(self)
-        # What a template's context gets: `_`, `gettext`, `ngettext` in this language.
-        self.context: dict[str, Any] = {"gettext": jinja_gettext, "ngettext": jinja_ngettext}
 
     def __repr__(self) -> str:
         return f"Interface({self.lang!r})"
 
     # --- words ---------------------------------------------------------------
+    @property
+    def _translations(self) -> Any:
+        if self._catalog is None:
+            self._catalog = _translations(self.lang) or False
+        return self._catalog
+
     def gettext(self, message: str) -> str:
-        return self._translations.gettext(message) if self._translations is not None else message
+        return self._translations.gettext(message) if self._translations else message
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        if self._translations is not None:
+        if self._translations:
             return self._translations.ngettext(singular, plural, n)
         return singular if n == 1 else plural
 
@@ -111,18 +116,25 @@ class Interface:
 
     def month_year(self, year: int, month: int) -> str:
         """'agosto de 2008'."""
-        from babel.dates import format_skeleton
+        done = self._months.get((year, month))
+        if done is None:
+            from babel.dates import format_skeleton
 
-        return format_skeleton("yMMMM", date(year, month, 1), locale=self.locale)
+            done = self._months[year, month] = format_skeleton("yMMMM", date(year, month, 1), locale=self.locale)
+        return done
 
     def month(self, month: int) -> str:
         """'agosto': a month's name standing alone (an archive's heading)."""
         return str(self.locale.months["stand-alone"]["wide"][month])
 
     def number(self, n: int) -> str:
-        from babel.numbers import format_decimal
+        """'12 345': a count or a page number, grouped as the language does."""
+        done = self._numbers.get(n)
+        if done is None:
+            from babel.numbers import format_decimal
 
-        return format_decimal(n, locale=self.locale)
+            done = self._numbers[n] = format_decimal(n, locale=self.locale)
+        return done
 
     def human_date(self, value: str) -> str:
         """A source's date as written in front matter ('1924', '1924-01', '1924-01-05')
@@ -139,8 +151,30 @@ class Interface:
         return done
 
 
+# The languages' own names as autonym() makes them from CLDR, for the menu of
+# every page: Babel gives one only by loading that language's CLDR data (a few
+# milliseconds each, for every language of the site on every build).
+# tests/test_i18n.py checks each against Babel.
+AUTONYMS = {
+    "en": "English", "es": "Español", "ru": "Русский", "fr": "Français", "de": "Deutsch", "it": "Italiano",
+    "pt": "Português", "ca": "Català", "eu": "Euskara", "gl": "Galego", "uk": "Українська",
+    "be": "Беларуская", "pl": "Polski", "cs": "Čeština", "bg": "Български", "yi": "ייִדיש", "he": "עברית",
+    "ar": "العربية", "zh": "中文", "ja": "日本語", "ko": "한국어", "el": "Ελληνικά", "tr": "Türkçe",
+    "nl": "Nederlands", "sv": "Svenska", "eo": "Esperanto", "ka": "ქართული", "hy": "Հայերեն", "fa": "فارسی",
+    "ro": "Română", "hu": "Magyar", "fi": "Suomi", "lt": "Lietuvių", "lv": "Latviešu", "et": "Eesti",
+}
+
+
+@functools.cache
 def autonym(code: str) -> str:
     """A language's name in itself, as a menu shows it ('Español', 'Русский')."""
+    known = AUTONYMS.get(code)
+    return known if known is not None else cldr_autonym(code)
+
+
+def cldr_autonym(code: str) -> str:
+    """A language's name in itself from Babel's CLDR data, capitalized as a menu
+    shows it where the script has capitals for it (Georgian has none)."""
     from babel import Locale, UnknownLocaleError
 
     try:
@@ -149,6 +183,8 @@ def autonym(code: str) -> str:
         name = None
     if not name:
         return code
+    if "\u10d0" <= name[0] <= "\u10ff":  # Georgian's Mkhedruli: its capitals are another script style
+        return name
     return name[:1].upper() + name[1:]
 
 
@@ -179,26 +215,3 @@ def _translations(lang: str) -> Any:
     buf.seek(0)
     return Translations(buf, domain=DOMAIN)
 
-
-def _jinja_callables(ui: Interface) -> tuple[Any, Any]:
-    """gettext and ngettext as Jinja's i18n extension calls them with newstyle
-    gettext: values filled in by name, escaped when autoescaping."""
-    from jinja2 import pass_context
-    from markupsafe import Markup
-
-    @pass_context
-    def gettext(context: Any, message: str, **variables: Any) -> str:
-        rv = ui.gettext(message)
-        if context.eval_ctx.autoescape:
-            rv = Markup(rv)
-        return rv % variables  # type: ignore[no-any-return]  (as Jinja's: a literal '%' is written '%%')
-
-    @pass_context
-    def ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
-        variables.setdefault("num", num)
-        rv = ui.ngettext(singular, plural, num)
-        if context.eval_ctx.autoescape:
-            rv = Markup(rv)
-        return rv % variables  # type: ignore[no-any-return]
-
-    return gettext, ngettext

@@ -121,56 +121,62 @@ class Pages:
         self.langs = list(langs)
         self.formats = formats
         self.prefix = urlsplit(config.site.base_url).path or "/"
-        self._env: jinja2.Environment | None = None
-        self._templates: dict[str, jinja2.Template] = {}
+        self._envs: dict[str, jinja2.Environment] = {}
+        self._templates: dict[tuple[str, str], jinja2.Template] = {}
+        self._uis: dict[str, i18n.Interface] = {}
         self._fragments: dict[Any, Markup] = {}
         self._rows: dict[tuple[str, str], Markup] = {}
         self._when: dict[tuple[datetime, str], tuple[str, str]] = {}
         self._sites: dict[str, Attrs] = {}
 
     # --- templates -------------------------------------------------------------
-    @property
-    def env(self) -> jinja2.Environment:
-        if self._env is None:
-            self._env = theme.environment(self.root, self.state)
-        return self._env
+    def ui(self, lang: str) -> i18n.Interface:
+        """The interface (words, dates) of a page in `lang`."""
+        found = self._uis.get(lang)
+        if found is None:
+            found = self._uis[lang] = i18n.interface(i18n.interface_lang(lang, self.config.site.lang))
+        return found
 
-    def template(self, name: str) -> jinja2.Template:
-        found = self._templates.get(name)
+    def env(self, lang: str) -> jinja2.Environment:
+        """The templates as they are compiled for pages in `lang`."""
+        ui = self.ui(lang)
+        found = self._envs.get(ui.lang)
+        if found is None:
+            found = self._envs[ui.lang] = theme.environment(self.root, self.state, ui)
+        return found
+
+    def template(self, name: str, lang: str) -> jinja2.Template:
+        found = self._templates.get((name, lang))
         if found is None:
             import jinja2
 
             try:
-                found = self._templates[name] = self.env.get_template(name)
+                found = self._templates[name, lang] = self.env(lang).get_template(name)
             except jinja2.TemplateError as exc:
                 raise theme.template_error(exc, name) from exc
         return found
 
-    def ui(self, lang: str) -> i18n.Interface:
-        """The interface (words, dates) of a page in `lang`."""
-        return i18n.interface(i18n.interface_lang(lang, self.config.site.lang))
-
     def render(self, name: str, **ctx: Any) -> str:
-        """A template rendered, with the words of the language `ctx` names (`lang`,
-        else the site's); whatever a template of the repository's gets wrong, a
+        """A template rendered in the language `ctx` names (`lang`, else the
+        site's); whatever a template of the repository's gets wrong, a
         BuildError naming it."""
         import jinja2
 
-        ctx.update(self.ui(ctx.get("lang") or self.config.site.lang).context)
-        template = self.template(name)
+        template = self.template(name, ctx.get("lang") or self.config.site.lang)
         try:
             return template.render(**ctx)
         except (jinja2.TemplateError, *_TEMPLATE_ERRORS) as exc:  # type: ignore[misc]
             raise theme.template_error(exc, name) from exc
 
     def prepare(self) -> None:
-        """Load here, once, what every writer renders with (the templates compiled,
-        the site's header): forked writers start with them."""
+        """Load here, once, what every writer renders with (the templates compiled
+        in each language, the site's header): forked writers start with them."""
         from . import feeds, render  # noqa: F401 - imported for the writers
 
-        for name in ("post.html", "list.html", "page.html", "_item.html", "_feeds.html"):
-            self.template(name)
-        _ = self.site
+        for lang in dict.fromkeys([self.config.site.lang, *self.langs]):
+            for name in ("post.html", "list.html", "page.html", "_item.html", "_feeds.html"):
+                self.template(name, lang)
+            self.site_for(lang)
 
     def fragment(self, template: str, **ctx: Any) -> Markup:
         """A partial template, rendered once and shown on many pages (escaped already)."""
@@ -365,8 +371,9 @@ class Pages:
 
     def static(self, name: str) -> bytes:
         """A file of the theme shown as it is (the stylesheet, the icon)."""
-        assert self.env.loader is not None
-        source, _, _ = self.env.loader.get_source(self.env, name)
+        env = self.env(self.config.site.lang)
+        assert env.loader is not None
+        source, _, _ = env.loader.get_source(env, name)
         return source.encode("utf-8")
 
     def archived_comments(self, data: bytes, lang: str) -> list[Attrs]:
