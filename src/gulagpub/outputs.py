@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from .catalog import Catalog, Listed
+from .catalog import Catalog, Listed, Month, month_of
 from .config import Config
 from .errors import Problem
 from .feedentries import FeedEntries
@@ -93,6 +93,7 @@ class Planner:
         self.feed_docs: dict[str, list[Item]] = {}
         self.warnings: list[Problem] = []
         self.alias_of: dict[int, str] = {}  # id of an alias output -> the content file it is an old address of
+        self._places: dict[str, dict[str, int]] = {}  # a section's base -> each member's place in it
 
     def item(self, src: str) -> Item:
         return self.sources.item(src, self.kept.get(src))
@@ -113,6 +114,7 @@ class Planner:
         for listed in cat.lists.values():
             made = self.list_group(listed, None, current)
             outputs += made
+            outputs += self.archive_group(listed, None)
         items = [self.item(src) for src in cat.posts]
         by_path = sorted(range(len(items)), key=lambda n: items[n].path)
         outputs += self._site_outputs([it.key for it in items], [(items[n].lastmod, items[n].row) for n in by_path],
@@ -148,6 +150,8 @@ class Planner:
             dirty.update(family.get(rec.original or src, ()))
         outputs: list[Output] = []
         moved: dict[str, set[int]] = {}  # list base -> places of its posts whose item changed
+        years: dict[str, set[int]] = {}  # section base -> the years of its archive holding one
+        neighbours: set[str] = set()  # posts whose page names a changed post (newer, older)
         states = self.kept
         for src in sorted(dirty):
             rec = self.sources.record(src)
@@ -163,10 +167,17 @@ class Planner:
                     self.entries.forget(before.key, before.current)
                 for base in cat.lists_of(rec):
                     moved.setdefault(base, set()).add(cat.lists[base].members.index(src))
+                    if cat.lists[base].months:
+                        years.setdefault(base, set()).add(month_of(rec, self.sources.now_when, self.config.site.tz)[0])
+                neighbours.update(n for n in self.adjacent(src) if n is not None)
+        for src in sorted(neighbours - dirty):
+            outputs += self.post_group(self.item(src))
         flags = states.col("current")
         current = {src for src, i in states.pos.items() if flags[i]}
         for base, places in moved.items():
             outputs += self.list_group(cat.lists[base], places, current)
+        for base, wanted in years.items():
+            outputs += self.archive_group(cat.lists[base], wanted)
         page_urls = [absolute(site_path("page", self.sources.record(src).slug, None, "", self.config), self.config)
                      for src in cat.pages]
         pos, keys, rows, lastmods = states.pos, states.col("key"), states.col("row"), states.col("lastmod")
@@ -189,14 +200,29 @@ class Planner:
         others = sorted([self.item(o) for o in family if o != src], key=lambda o: o.rec.lang)
         comments = src[:-3] + ".comments.yaml"
         archived = (self.sources.root / comments).read_bytes() if comments in self.inputs.comments else b""
+        newer, older = (self.item(n) if n is not None else None for n in self.adjacent(src))
         key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
-                     digest(archived))
+                     digest(archived), [(n.path, n.rec.title, n.rec.lang) if n else None for n in (newer, older)])
         pages = self.pages
-        group = [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived)),
+        group = [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived, newer, older)),
                  # Its citation file reads only the post (and the settings).
                  Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
         return group
+
+    def adjacent(self, src: str) -> tuple[str | None, str | None]:
+        """The posts before and after one in its section's list (newer, older)."""
+        rec = self.sources.record(src)
+        base = self.catalog.section_of(rec)
+        places = self._places.get(base)
+        if places is None:
+            listed = self.catalog.lists.get(base)
+            places = self._places[base] = {m: i for i, m in enumerate(listed.members)} if listed else {}
+        at = places.get(src)
+        if at is None:
+            return None, None
+        members = self.catalog.lists[base].members
+        return (members[at - 1] if at > 0 else None), (members[at + 1] if at + 1 < len(members) else None)
 
     def page_group(self, src: str) -> tuple[str, list[Output]]:
         """A standalone page and its aliases, with its path."""
@@ -295,6 +321,32 @@ class Planner:
             return made[0]
 
         return real
+
+    # --- archives ------------------------------------------------------------------
+    def archive_group(self, listed: Listed, years: set[int] | None) -> list[Output]:
+        """A section's archive: its index (each year and month, with how many posts:
+        the catalog's shape alone) and a page per year, reading its posts' items
+        (with `years`, only those years' pages)."""
+        if not listed.months:
+            return []
+        by_year: dict[int, list[Month]] = {}
+        for month in listed.months:
+            by_year.setdefault(month.year, []).append(month)
+        pages, base = self.pages, listed.base
+        outputs: list[Output] = []
+        if years is None:
+            rows = [(y, [(m.month, len(m.members)) for m in months]) for y, months in by_year.items()]
+            outputs.append(Output(file_of(f"{base}archive/"), digest(self.gen, "archive", base, listed.lang, rows),
+                                  partial(pages.archive_index, base, listed.lang, rows)))
+        for y, months in by_year.items():
+            if years is not None and y not in years:
+                continue
+            chosen = [(m.month, [self.item(src) for src in m.members]) for m in months]
+            key = joined([self.gen, "archive-year", base, listed.lang, str(y),
+                          *[f"{m}:{it.key}" for m, items in chosen for it in items]])
+            outputs.append(Output(file_of(f"{base}archive/{y}/"), key,
+                                  partial(pages.archive_year, base, listed.lang, y, chosen)))
+        return outputs
 
     # --- the site as a whole -------------------------------------------------------
     def _site_outputs(self, keys: list[str], rows: list[tuple[str, str]], page_urls: list[str]) -> list[Output]:

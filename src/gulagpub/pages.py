@@ -21,7 +21,9 @@ from markupsafe import Markup
 
 from . import i18n, theme
 from .config import Config
+from .catalog import Month, lang_base
 from .model import Post, State
+from .navigation import MenuEntry
 from .sources import Item, Sources
 from .urls import absolute
 
@@ -45,6 +47,9 @@ def N_(message: str) -> str:
 
 # The index pages of the kinds of terms.
 _TERM_INDEXES = {"tag": N_("Tags"), "category": N_("Categories")}
+# The site's own parts in the menu (navigation.py), by name.
+_MENU_LABELS = {"home": N_("Home"), "archive": N_("Archive"), "tags": N_("Tags"), "categories": N_("Categories"),
+                "feeds": N_("Feeds")}
 # How the comments kept from WordPress name what is not a comment.
 _COMMENT_TYPES = {"pingback": N_("pingback"), "trackback": N_("trackback")}
 
@@ -116,9 +121,10 @@ class Pages:
     """Makes the site's pages from its sources."""
 
     def __init__(self, root: Path, state: Path, config: Config, sources: Sources, langs: Sequence[str],
-                 formats: Sequence[Format]) -> None:
+                 formats: Sequence[Format], menu: Sequence[MenuEntry] = ()) -> None:
         self.root, self.state, self.config, self.sources = root, state, config, sources
         self.langs = list(langs)
+        self.menu = list(menu)
         self.formats = formats
         self.prefix = urlsplit(config.site.base_url).path or "/"
         self._envs: dict[str, jinja2.Environment] = {}
@@ -190,7 +196,10 @@ class Pages:
             if links is None:
                 links = self._fragments[key] = self.fragment("_feeds.html", feeds=feeds_)
             ctx["feed_links"] = links
-        return self.render(template, site=self.site_for(ctx["lang"]), **ctx).encode("utf-8")
+        site = self.site_for(ctx["lang"])
+        if ctx.get("switcher") is None:
+            ctx["switcher"] = site.switcher
+        return self.render(template, site=site, **ctx).encode("utf-8")
 
     @property
     def site(self) -> Attrs:
@@ -203,18 +212,42 @@ class Pages:
         done = self._sites.get(lang)
         if done is not None:
             return done
+        home = self.section_home(lang)
+        parts = {"home": home, "archive": f"{home}archive/", "tags": "/tag/", "categories": "/category/",
+                 "feeds": f"{home}feed.atom"}
         site = Attrs({
             "title": self.config.site.title_in(lang), "description": self.config.site.description_in(lang),
-            "root": self.prefix,
-            "languages": [Attrs({"code": code, "name": i18n.autonym(code),
-                                 "href": self.href(f"/{quote(code.lower())}/")}) for code in self.langs]
-            if len(self.langs) > 1 else [],
+            "root": self.prefix, "home": self.href(home),
+            "menu": [Attrs({"title": e.title or ui.gettext(_MENU_LABELS[e.part]),
+                            "href": self.href(e.path or parts[e.part]), "part": e.part}) for e in self.menu],
         })
+        site.__dict__["switcher"] = self.switcher(lang, {})
         # What every page in this language shows alike, rendered once per build.
         site.__dict__.update(header=self.fragment("_header.html", site=site, lang=ui.lang),
                              footer=self.fragment("_footer.html", site=site, lang=ui.lang))
         self._sites[lang] = site
         return site
+
+    def section_home(self, lang: str) -> str:
+        """The home of a page's language section: its language's list when the
+        site has several languages (but the site's own, whose home is the home page)."""
+        if len(self.langs) > 1 and lang in self.langs and lang != self.config.site.lang:
+            return lang_base(lang)
+        return "/"
+
+    def switcher(self, lang: str, versions: dict[str, str]) -> Markup:
+        """The languages at the top of a page in `lang`: each language's version
+        of the document (`versions`, site paths by language), else its section's home."""
+        if len(self.langs) < 2:
+            return Markup("")
+        key = ("switcher", lang, tuple(sorted(versions.items())))
+        done = self._fragments.get(key)
+        if done is None:
+            languages = [Attrs({"code": code, "name": i18n.autonym(code), "current": code == lang,
+                                "href": self.href(versions.get(code) or self.section_home(code))})
+                         for code in self.langs]
+            done = self._fragments[key] = self.fragment("_languages.html", languages=languages, lang=lang)
+        return done
 
     # --- small parts -----------------------------------------------------------
     def href(self, path: str) -> str:
@@ -274,7 +307,8 @@ class Pages:
             versions=tuple((o.rec.lang, o.url) for o in others), translation_of=translation_of,
             pdf=_pdf_link(self.sources.html(it.src), it.url))
 
-    def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes) -> bytes:
+    def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes,
+                  newer: Item | None = None, older: Item | None = None) -> bytes:
         from . import citation, render
 
         src = self.sources
@@ -301,9 +335,15 @@ class Pages:
             "cite": Attrs({"head": Markup(citation.head_html(cited)), "note": Markup(cite.note),
                            "bibliography": Markup(cite.bibliography), "ris": self.href(ris_path(it.path)),
                            "ris_name": f"{p.slug}.ris"}),
+            "newer": Attrs({"title": newer.rec.title, "href": self.href(newer.path), "lang": newer.rec.lang})
+            if newer else None,
+            "older": Attrs({"title": older.rec.title, "href": self.href(older.path), "lang": older.rec.lang})
+            if older else None,
         })
+        switcher = self.switcher(p.lang, {o.rec.lang: o.path for o in [it, *others]}) if others else None
         return self.page("post.html", lang=p.lang, dir=direction(p.lang), description=src.summary(it.src),
-                         canonical=it.url, feeds=self.feed_links("/", self.config.site.title), post=ctx)
+                         canonical=it.url, feeds=self.feed_links("/", self.config.site.title), post=ctx,
+                         switcher=switcher)
 
     def ris_file(self, it: Item) -> bytes:
         """The post's citation as an RIS file (citation.ris)."""
@@ -341,6 +381,37 @@ class Pages:
                          pager=Attrs({"number": n, "pages": pages, "number_text": self.ui(lang).number(n),
                                       "pages_text": self.ui(lang).number(pages), "newer": self.href(newer) if newer else None,
                                       "older": self.href(older) if older else None}))
+
+    def archive_index(self, base: str, lang: str, years: list[tuple[int, list[tuple[int, int]]]]) -> bytes:
+        """A section's archive: every year, and every month with how many posts it has."""
+        cfg, ui = self.config, self.ui(lang)
+        rows = [Attrs({"year": str(y), "href": self.href(f"{base}archive/{y}/"),
+                       "count": ui.number(sum(n for _, n in months)),
+                       "months": [Attrs({"name": ui.month_year(y, m), "href": self.href(f"{base}archive/{y}/#m{m:02d}"),
+                                         "count": ui.number(n)}) for m, n in months]})
+                for y, months in years]
+        return self.page("archive.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
+                         canonical=absolute(f"{base}archive/", cfg), feeds=self.feed_links(base, cfg.site.title_in(lang)),
+                         heading=ui.gettext("Archive"), years=rows, months=[], index=None)
+
+    def archive_year(self, base: str, lang: str, year: int, months: list[tuple[int, list[Item]]]) -> bytes:
+        """A year of a section's archive: its posts by month, newest first."""
+        from .sources import when_of
+
+        cfg, ui = self.config, self.ui(lang)
+        rows = []
+        for m, items in months:
+            entries = []
+            for it in items:
+                iso, human = self.when(when_of(it.published), lang)
+                entries.append(Attrs({"title": it.rec.title, "href": self.href(it.path), "lang": it.rec.lang,
+                                      "date_iso": iso, "date_human": human}))
+            rows.append(Attrs({"id": f"m{m:02d}", "name": ui.month_year(year, m), "entries": entries}))
+        heading = ui.gettext("Archive: %(year)s") % {"year": year}
+        return self.page("archive.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
+                         canonical=absolute(f"{base}archive/{year}/", cfg),
+                         feeds=self.feed_links(base, cfg.site.title_in(lang)), heading=heading, years=[], months=rows,
+                         index=self.href(f"{base}archive/"))
 
     def not_found(self) -> bytes:
         cfg = self.config
