@@ -15,13 +15,13 @@ from datetime import datetime
 from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from markupsafe import Markup
 
 from . import i18n, theme
 from .config import Config
-from .catalog import Month, lang_base
+from .catalog import lang_base
 from .model import Post, State
 from .navigation import MenuEntry
 from .sources import Item, Sources
@@ -198,7 +198,7 @@ class Pages:
             ctx["feed_links"] = links
         site = self.site_for(ctx["lang"])
         if ctx.get("switcher") is None:
-            ctx["switcher"] = site.switcher
+            ctx["switcher"] = site["switcher"]
         return self.render(template, site=site, **ctx).encode("utf-8")
 
     @property
