@@ -266,6 +266,30 @@ def test_init_makes_a_repository_with_its_first_editor(tmp_path, global_identity
         editorial.init(root, "Again", "https://x.org/")
 
 
+def test_init_writes_a_description_and_a_gitignore_for_what_builds_make(tmp_path, global_identity):
+    from gulagpub.build import build
+
+    root = tmp_path / "newblog"
+    root.mkdir()
+    (root / ".gitignore").write_text("notes.txt")  # (kept, and added to)
+    editorial.init(root, "New Blog", "https://new.example.org/", description="Sources on the \"Gulag\"")
+    assert load(root).config.site.description == 'Sources on the "Gulag"'
+    (root / "posts/2020-01-01-a.md").write_text("---\ntitle: A\nstate: published\ndate: 2020-01-01 10:00\n---\n\nText.\n")
+    run_git(root, "add", "posts")
+    run_git(root, "commit", "-q", "-m", "A post")
+    from sitehelp import NOW
+
+    build(root, root / "_site", now=NOW)
+    (root / "posts/2020-01-01-a.md").write_text("---\ntitle: A\nstate: published\ndate: 2020-01-01 10:00\n---\n\nMore.\n")
+    run_git(root, "commit", "-q", "-am", "Edit")
+    build(root, root / "_site", now=NOW)  # (which leaves the last site beside it, as its spare)
+    assert (root / "._site.gulagpub-next").is_dir()
+    assert run_git(root, "status", "--porcelain", "--untracked-files=all").strip() == ""
+    assert (root / ".gitignore").read_text().startswith("notes.txt\n# Made by gulagpub")
+    index = (root / "_site/index.html").read_text(encoding="utf-8")
+    assert '<meta name="description" content="Sources on the &#34;Gulag&#34;">' in index
+
+
 def test_init_refuses_a_bad_timezone_before_making_anything(tmp_path, global_identity):
     from gulagpub.errors import ConfigError
 

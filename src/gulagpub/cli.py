@@ -581,22 +581,27 @@ def _announce(root: Path, out: Path, now: Any, limit: int | None, dry_run: bool,
 @click.option("--lang", default="en", show_default=True, help="The site's default language (BCP 47).")
 @click.option("--timezone", "tz", default="UTC", show_default=True,
               help="IANA timezone for dates written without one, e.g. Europe/Madrid.")
+@click.option("--description", default="", help="One sentence saying what the site is: its tagline and the "
+              "meta description search engines show.")
 @dry_run_option
-def init(directory: Path, title: str, base_url: str, lang: str, tz: str, dry_run: bool) -> None:
+def init(directory: Path, title: str, base_url: str, lang: str, tz: str, description: str, dry_run: bool) -> None:
     """Create a new content repository in DIRECTORY.
 
-    Makes posts/, translations/ and gulagpub.toml with you (git config
-    user.name / user.email) as the first editor, and the first commit.
-    DIRECTORY may exist, but not hold a gulagpub.toml yet.
+    Makes posts/, translations/, gulagpub.toml with you (git config
+    user.name / user.email) as the first editor and the publishing bot as
+    the publisher, a .gitignore for the built site (_site/) and caches, and
+    the first commit. DIRECTORY may exist, but not hold a gulagpub.toml yet.
 
     \b
     Example:
       gulagpub init blog --title "Anarchists in the Gulag" \\
+          --description "Primary sources on the repression of anarchists in Soviet Russia" \\
           --base-url https://gulaganarchists.github.io/ --timezone Europe/Madrid
     """
     from . import editorial
 
-    _done(editorial.init(directory, title, base_url, lang=lang, timezone=tz, dry_run=dry_run))
+    _done(editorial.init(directory, title, base_url, lang=lang, timezone=tz, description=description,
+                         dry_run=dry_run))
 
 
 signing_key_option = click.option("--signing-key", type=click.Path(dir_okay=False, path_type=Path),

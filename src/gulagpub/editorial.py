@@ -203,10 +203,18 @@ def _move(desk: Desk, post: Post, changes: dict[str, Any], doing: str, subject: 
 
 # --- init and team ---------------------------------------------------------------
 
+# What a content repository keeps out of git: the built site (`build`'s default
+# folder), the spare folder a build swaps in beside it (site.py), and the
+# temporary files of an interrupted write (gitstore.py, importer.py).
+GITIGNORE = ("# Made by gulagpub (the built site, and what a build or an interrupted write leaves): never committed.\n"
+             "/_site/\n.*.gulagpub-*\n*.gulagpub-tmp\n")
+
+
 def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
-         timezone: str = "UTC", dry_run: bool = False) -> Outcome:
+         timezone: str = "UTC", description: str = "", dry_run: bool = False) -> Outcome:
     """A new content repository: posts/, translations/, gulagpub.toml with the
-    person in `git config` as first editor, and the first commit."""
+    person in `git config` as first editor, a .gitignore for what builds make,
+    and the first commit."""
     if (directory / CONFIG_FILE).exists():
         raise UsageError(f"{directory / CONFIG_FILE} already exists; this is a content repository already")
     probe = directory if directory.is_dir() else Path.cwd()
@@ -216,7 +224,9 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     q = toml_string
     text = (
         f"# Settings of {title.replace(chr(10), ' ')}. See docs/content-model.md for every setting.\n\n"
-        f"[site]\ntitle = {q(title)}\nbase_url = {q(base_url)}\nlang = {q(lang)}\ntimezone = {q(timezone)}\n\n"
+        f"[site]\ntitle = {q(title)}\nbase_url = {q(base_url)}\nlang = {q(lang)}\ntimezone = {q(timezone)}\n"
+        f"# The tagline, and the meta description of the lists and the 404 page (search results show it).\n"
+        f"description = {q(description)}\n\n"
         "[workflow]\napprovals_required = 1\nsigned_approvals = false\n\n"
         "# Who the publishing workflow commits as (.github/workflows/publish.yml): `check --base`\n"
         "# accepts only promotions of due approved posts and announcement records from it.\n"
@@ -225,7 +235,7 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     )
     parse_config(text)  # refuses a bad URL, language or timezone before anything is made
     subject = f"Start {title}"
-    paths = (CONFIG_FILE, "posts/.gitkeep", "translations/.gitkeep")
+    paths = (CONFIG_FILE, ".gitignore", "posts/.gitkeep", "translations/.gitkeep")
     if dry_run:
         return Outcome(subject, paths, (("Editor", who(member)),), None, True)
     directory.mkdir(parents=True, exist_ok=True)
@@ -236,6 +246,11 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     (directory / "posts/.gitkeep").write_text("")
     (directory / "translations/.gitkeep").write_text("")
     (directory / CONFIG_FILE).write_text(text, encoding="utf-8")
+    ignore = directory / ".gitignore"
+    kept = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
+    missing = [line for line in GITIGNORE.splitlines(keepends=True) if line not in kept.splitlines(keepends=True)]
+    if missing:
+        ignore.write_text(kept + ("" if not kept or kept.endswith("\n") else "\n") + "".join(missing), encoding="utf-8")
     sha = gitstore.commit(directory, list(paths), subject, trailers=[("Editor", who(member))])
     return Outcome(subject, paths, (("Editor", who(member)),), sha)
 
