@@ -118,9 +118,11 @@ class Interface:
         """'agosto de 2008'."""
         done = self._months.get((year, month))
         if done is None:
-            from babel.dates import format_skeleton
+            from babel.dates import format_date, match_skeleton
 
-            done = self._months[year, month] = format_skeleton("yMMMM", date(year, month, 1), locale=self.locale)
+            skeletons = self.locale.datetime_skeletons
+            pattern = skeletons.get("yMMMM") or skeletons[match_skeleton("yMMMM", skeletons) or "yMMM"]
+            done = self._months[year, month] = format_date(date(year, month, 1), pattern, locale=self.locale)
         return done
 
     def month(self, month: int) -> str:
