@@ -109,3 +109,11 @@ def test_menu_of_keeps_the_order_and_leaves_out_what_the_site_lacks() -> None:
     assert entries == [MenuEntry("feeds", "", ""), MenuEntry("page", "Donate", "/donate/"), MenuEntry("home", "", "")]
     assert problems == []
     assert menu_of(["home", "archive", "tags", "about", "feeds"], {}, {"home"})[1] == []  # the default's About
+
+
+def test_the_sitemap_lists_the_lists_the_indexes_and_the_archive(site: Path) -> None:
+    urls = re.findall(r"<loc>([^<]*)</loc>", (site / "sitemap.xml").read_text(encoding="utf-8"))
+    base = urls[0]
+    for path in ("es/", "ru/", "tag/", "tag/gulag/", "archive/", "archive/2008/", "es/archive/2008/", "about/"):
+        assert base + path in urls, path
+    assert len(urls) == len(set(urls))

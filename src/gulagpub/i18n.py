@@ -89,6 +89,12 @@ class Interface:
         return f"Interface({self.lang!r})"
 
     # --- words ---------------------------------------------------------------
+    def load(self) -> None:
+        """Read now what formatting and translating need (the catalog, CLDR's data)."""
+        from babel import dates, numbers  # noqa: F401
+
+        _ = self._translations, self.locale.date_formats, self.locale.number_symbols, self.locale.languages
+
     @property
     def _translations(self) -> Any:
         if self._catalog is None:

@@ -363,17 +363,32 @@ class Planner:
         if redirects is not None:
             outputs.append(Output("_redirects", digest(gen, "redirects", redirects), lambda: redirects))
 
+        list_urls = [absolute(path, cfg) for path in self.list_paths()]
+
         def sitemap() -> bytes:
             newest = max((lastmod for lastmod, _ in rows), default=None)
             lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                      '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
                      sitemap_row(absolute("/", cfg), newest), *(row for _, row in rows),
-                     *(sitemap_row(u, None) for u in page_urls), "</urlset>"]
+                     *(sitemap_row(u, None) for u in page_urls + list_urls), "</urlset>"]
             return ("\n".join(lines) + "\n").encode("utf-8")
 
-        outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls), sitemap))
+        outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls, list_urls), sitemap))
         outputs += self.term_indexes()
         return outputs
+
+    def list_paths(self) -> list[str]:
+        """The first page of every list but the home page (languages, tags,
+        categories), the indexes of tags and categories, and the archives (the
+        catalog's shape alone): what a sitemap lists besides the posts and pages."""
+        cat = self.catalog
+        paths = [base for base in cat.lists if base != "/"]
+        paths += [f"/{kind}/" for kind, terms in (("tag", cat.tags), ("category", cat.categories)) if terms]
+        for listed in cat.lists.values():
+            if listed.months:
+                paths.append(f"{listed.base}archive/")
+                paths += [f"{listed.base}archive/{y}/" for y in dict.fromkeys(m.year for m in listed.months)]
+        return paths
 
     def term_indexes(self) -> list[Output]:
         """/tag/ and /category/: every tag (every category) with how many posts it has."""

@@ -175,13 +175,15 @@ class Pages:
             raise theme.template_error(exc, name) from exc
 
     def prepare(self) -> None:
-        """Load here, once, what every writer renders with (the templates compiled
-        in each language, the site's header): forked writers start with them."""
+        """Load here, once, what every writer renders with (in each language: the
+        templates compiled, its catalog and CLDR data, the site's header): forked
+        writers start with them, instead of each loading them again."""
         from . import feeds, render  # noqa: F401 - imported for the writers
 
         for lang in dict.fromkeys([self.config.site.lang, *self.langs]):
-            for name in ("post.html", "list.html", "page.html", "_item.html", "_feeds.html"):
+            for name in ("post.html", "list.html", "page.html", "_item.html", "_feeds.html", "archive.html"):
                 self.template(name, lang)
+            self.ui(lang).load()
             self.site_for(lang)
 
     def fragment(self, template: str, **ctx: Any) -> Markup:
