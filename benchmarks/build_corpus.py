@@ -599,6 +599,46 @@ def write_gulagpub(docs: list[Doc], root: Path) -> None:
         env={"GIT_AUTHOR_DATE": newest, "GIT_COMMITTER_DATE": newest})
 
 
+MEDIA_IMAGE = (1200, 800)  # pixels: a JPEG of noise this large is about 1 MB, like a scanned page
+PDF_EVERY = 25  # one post in this many of those with a scan also carries a PDF
+
+
+def add_media(root: Path, images: int, seed: int, keep: str) -> int:
+    """Make `images` posts of the gulagpub corpus at `root` bundles, each with a
+    scanned page (a real JPEG of about 1 MB, shown in its text) and one in
+    PDF_EVERY also a PDF (linked), spread over the corpus; `keep` (the post
+    edit runs change) stays a single file. Amends the corpus's one commit (its
+    date kept). Returns the bytes of media written."""
+    import io
+
+    from PIL import Image
+
+    rng = random.Random(seed)
+    posts = [p for p in sorted((root / "posts").glob("*.md")) if p.stem != keep]
+    step = max(1, len(posts) // max(1, images))
+    written = 0
+    for n, post in enumerate(posts[::step][:images]):
+        folder = post.with_suffix("")
+        folder.mkdir()
+        pixels = Image.frombytes("L", MEDIA_IMAGE, rng.randbytes(MEDIA_IMAGE[0] * MEDIA_IMAGE[1]))
+        buf = io.BytesIO()
+        pixels.save(buf, "JPEG", quality=92)
+        (folder / "scan-p1.jpg").write_bytes(buf.getvalue())
+        text = post.read_text(encoding="utf-8") + "\n![Page 1 of the original, scanned](scan-p1.jpg)\n"
+        written += len(buf.getvalue())
+        if n % PDF_EVERY == 0:
+            pdf = b"%PDF-1.4\n" + rng.randbytes(2_000_000) + b"\n%%EOF\n"
+            (folder / "original.pdf").write_bytes(pdf)
+            text += "\n[The original as a PDF](original.pdf)\n"
+            written += len(pdf)
+        (folder / "index.md").write_text(text, encoding="utf-8")
+        post.unlink()
+    date = git(root, "log", "-1", "--format=%aI")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--amend", "--no-edit", env={"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
+    return written
+
+
 def write_pelican(docs: list[Doc], root: Path) -> None:
     for doc in docs:
         _write(root, pelican_path(doc), pelican_text(doc))

@@ -43,6 +43,27 @@ def bundled(tmp_path: Path, config_extra: str = "") -> Path:
     return root
 
 
+def project_site(tmp_path: Path) -> Path:
+    """The bundled repo as a GitHub Pages project site: base_url https://team.github.io/gulag/."""
+    root = bundled(tmp_path)
+    toml = root / "gulagpub.toml"
+    toml.write_text(re.sub(r'base_url = "[^"]*"', 'base_url = "https://team.github.io/gulag/"', toml.read_text()))
+    commit_all(root, "A project site")
+    return root
+
+
+SPANISH_MOLLIE = "translations/es/2008-08-19-on-leaving-russia-mollie-steimer.md"
+
+
+def spanish_mollie(root: Path) -> Path:
+    """A published Spanish version of the bundled Mollie Steimer letter (not committed)."""
+    tr = root / SPANISH_MOLLIE
+    tr.parent.mkdir(parents=True, exist_ok=True)
+    tr.write_text("---\ntitle: Al dejar Rusia\nstate: published\ndate: 2008-08-20 10:00\n"
+                  "translation:\n  translator: Tania Translator\n  from_lang: en\n---\n\nTexto.\n")
+    return tr
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below `folder` (relative path -> bytes)."""
     return {p.relative_to(folder).as_posix(): p.read_bytes()

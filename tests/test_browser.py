@@ -6,18 +6,20 @@ Chromium is driven through the Chrome DevTools Protocol over its websocket."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import websocket
 
+from conftest import PROJECT, require
 from gulagpub.build import build
 from gulagpub.preview import make_server
 from sitehelp import NOW, bundled, wait_for_line
@@ -82,6 +84,22 @@ class Page:
         return out
 
 
+def crawl(page: Page, start: list[str], check: Callable[[str], list[str]]) -> int:
+    """Open every page reachable from `start` once, with no browser error:
+    `check(url)` looks at the open page and returns the pages it links to.
+    Returns how many pages were opened."""
+    to_visit, seen = list(start), set()
+    while to_visit:
+        url = to_visit.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        page.open(url)
+        assert page.errors() == [], url
+        to_visit += [u for u in check(url) if u not in seen]
+    return len(seen)
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     root = bundled(tmp_path)
@@ -131,29 +149,22 @@ def test_index_and_post_render_without_errors_and_links_resolve(served: str, pag
     assert "Vicente Monclús Guallar, Spanish Libertarian victimised in the USSR" in titles
     assert page.js("document.scripts.length") == 0
     assert page.errors() == []
-    to_visit = [served + "/", served + "/2012/10/20/vicente-monclus-guallar/"]
-    seen: set[str] = set()
-    checked = 0
-    while to_visit:
-        url = to_visit.pop()
-        if url in seen:
-            continue
-        seen.add(url)
-        page.open(url)
+    def check(url: str) -> list[str]:
         status = page.js("performance.getEntriesByType('navigation')[0].responseStatus")
         assert status == 200, f"{url} answered {status}"
-        assert page.errors() == [], url
         h1 = page.js("(() => { const h = document.querySelector('h1'); const r = h.getBoundingClientRect();"
                      " return [h.textContent, r.width > 0 && r.height > 0]; })()")
         assert h1[0] and (h1[1] or "visually-hidden" in page.js("document.querySelector('h1').className")), url
-        links = page.js("Array.from(document.querySelectorAll('a[href], link[href]')).map(a => a.href)")
-        checked += 1
-        for link in links:
+        pages = []
+        for link in page.js("Array.from(document.querySelectorAll('a[href], link[href]')).map(a => a.href)"):
             link = link.split("#")[0]
-            if link.startswith(served) and link not in seen and link.endswith(("/", ".html")):
-                to_visit.append(link)
+            if link.startswith(served) and link.endswith(("/", ".html")):
+                pages.append(link)
             elif link.startswith(served):
                 assert urllib.request.urlopen(link, timeout=10).status == 200, link
+        return pages
+
+    checked = crawl(page, [served + "/", served + "/2012/10/20/vicente-monclus-guallar/"], check)
     assert checked >= 8  # the index, five posts, the tag and the category archives
     page.open(served + "/2012/10/20/vicente-monclus-guallar/")
     assert page.js("document.querySelector('h1').textContent") == \
@@ -161,3 +172,90 @@ def test_index_and_post_render_without_errors_and_links_resolve(served: str, pag
     assert "Translated from the Spanish by Paul Sharkey" in page.js("document.querySelector('.provenance').innerText")
     width = page.js("document.documentElement.scrollWidth <= window.innerWidth")
     assert width is True
+
+
+AXE = Path(os.environ.get("GULAGPUB_WEB_CHECKS", PROJECT / ".ci" / "web" / "node_modules")) / "axe-core" / "axe.min.js"
+
+
+def test_axe_finds_no_accessibility_violations(served: str, page: Page) -> None:
+    """axe-core (from the npm registry, installed by .ci/run) over the home, a
+    post with its provenance and citation, a tag page, the archive of tags and
+    the 404 page: zero violations of WCAG 2.x A/AA and best practices."""
+    require(f"axe-core ({AXE}: npm ci --prefix .ci/web)", AXE.is_file())
+    source = AXE.read_text(encoding="utf-8")
+
+    def violations() -> list[str]:
+        page.call("Runtime.evaluate", expression=source)
+        result = page.call("Runtime.evaluate", awaitPromise=True, returnByValue=True, expression=(
+            "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v =>"
+            " v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"))
+        assert "exceptionDetails" not in result, result
+        return list(result["result"]["value"])
+
+    found = {}
+    for path in ("/", "/2012/10/20/vicente-monclus-guallar/", "/tag/gulag/", "/tag/", "/404.html"):
+        page.open(served + path)
+        found[path] = violations()
+    assert found == {path: [] for path in found}
+    # The check sees what it should: an image without a text alternative is one.
+    page.js("document.querySelector('main').appendChild(document.createElement('img')).src = '/favicon.svg'")
+    assert any(v.startswith("image-alt") for v in violations())
+
+
+def test_a_person_opening_a_feed_sees_a_page_saying_how_to_subscribe(served: str, page: Page) -> None:
+    """feed.xsl, through Chromium's own XSLT engine. Browsers apply a feed's
+    stylesheet when it is served as XML (text/xml, application/xml), which is
+    what this server sends here; docs/publishing.md says what hosts send."""
+    import mimetypes
+
+    before = {ext: mimetypes.types_map.get(ext) for ext in (".atom", ".rss")}
+    mimetypes.add_type("text/xml", ".atom")
+    mimetypes.add_type("text/xml", ".rss")
+    try:
+        for feed in ("/feed.atom", "/tag/gulag/feed.rss"):
+            page.open(served + feed)
+            assert page.js("document.querySelector('h1') && document.querySelector('h1').textContent") == \
+                "Anarchists in the Gulag (and prison and exile)" + (" – Tag: gulag" if "tag" in feed else "")
+            assert page.js("document.querySelector('.feed-note').textContent").startswith("This is a web feed.")
+            titles = page.js("Array.from(document.querySelectorAll('ol.posts a')).map(a => a.textContent)")
+            assert "Vicente Monclús Guallar, Spanish Libertarian victimised in the USSR" in titles, feed
+            hrefs = page.js("Array.from(document.querySelectorAll('ol.posts a')).map(a => a.getAttribute('href'))")
+            assert all(h.startswith("https://gulaganarchists.github.io/") for h in hrefs)
+            assert page.js("getComputedStyle(document.body).maxWidth") != "none"  # the site's stylesheet applies
+    finally:
+        for ext, media_type in before.items():
+            if media_type is None:
+                mimetypes.types_map.pop(ext, None)
+            else:
+                mimetypes.add_type(media_type, ext)
+
+
+def test_a_relative_links_preview_opens_from_disk_with_styles_and_working_links(tmp_path: Path, page: Page) -> None:
+    """`build --drafts --relative-links` (the pull-request preview): opened as
+    files, with no server, every page is styled and every link to the site
+    reaches a file that is there."""
+    root = bundled(tmp_path)
+    draft = root / "posts" / "2026-11-20-a-draft.md"
+    draft.write_text("---\ntitle: A draft letter\nstate: review\ndate: 2026-11-20 10:00\ntags: [gulag]\n---\n\n"
+                     "See [the home page](/) and [Vicente](/2012/10/20/vicente-monclus-guallar/).\n")
+    out = tmp_path / "preview"
+    build(root, out, now=NOW, drafts=True, relative_links=True)
+    seen = []
+
+    def check(url: str) -> list[str]:
+        seen.append(url)
+        assert page.js("getComputedStyle(document.body).maxWidth") != "none", url  # style.css was found
+        pages = []
+        for link in page.js("Array.from(document.querySelectorAll('a[href], link[href], img[src]'))"
+                            ".map(a => a.href || a.src)"):
+            link = link.split("#")[0]
+            if not link.startswith("file://"):
+                continue
+            target = Path(urllib.request.url2pathname(link[len("file://"):]))
+            assert target.is_file(), f"{url} links to {link}, which is not there"
+            if link.endswith(".html"):
+                pages.append(link)
+        return pages
+
+    crawl(page, [(out / "index.html").as_uri()], check)
+    assert len(seen) >= 9 and any("a-draft" in u for u in seen)

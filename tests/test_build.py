@@ -19,7 +19,7 @@ from conftest import post_text
 from gulagpub.build import build
 from gulagpub.errors import BuildError
 from gulagpub.postfile import KNOWN_KEYS
-from sitehelp import NOW, bundled, commit_all, feedcheck, gulagpub, snapshot
+from sitehelp import NOW, bundled, commit_all, feedcheck, gulagpub, project_site, snapshot, spanish_mollie
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("GULAGPUB_REGEN_GOLDEN") == "1"
@@ -343,10 +343,7 @@ def test_aliases_mastodon_link_and_language_versions(site: tuple[Path, Path]) ->
     root, out = site
     mollie = root / "posts/2008-08-19-on-leaving-russia-mollie-steimer.md"
     mollie.write_text(mollie.read_text().replace("lang: en\n", "lang: en\naliases: [/old/mollie/]\n"))
-    tr = root / "translations/es/2008-08-19-on-leaving-russia-mollie-steimer.md"
-    tr.parent.mkdir(parents=True)
-    tr.write_text("---\ntitle: Al dejar Rusia\nstate: published\ndate: 2008-08-20 10:00\n"
-                  "translation:\n  translator: Tania Translator\n  from_lang: en\n---\n\nTexto.\n")
+    spanish_mollie(root)
     (root / "announcements.jsonl").write_text(json.dumps({
         "post": "tag:gulaganarchists.wordpress.com,2008-08-19:on-leaving-russia-mollie-steimer",
         "path": "posts/2008-08-19-on-leaving-russia-mollie-steimer.md", "state": "posted",
@@ -446,3 +443,55 @@ def test_old_addresses_that_collide_are_warnings_naming_both_posts_never_a_faile
     assert any("the-guillotine-at-work-part-two" in m and "a page of this site" in m for m in messages)
     assert "Mollie" in (out / "old/both/index.html").read_text()  # the first keeps it
     assert "Moved:" not in (out / "2014/04/06/the-guillotine-at-work-part-two/index.html").read_text()
+
+
+def test_sitemap_lists_every_list_and_language_page_with_alternates(site: tuple[Path, Path]) -> None:
+    root, out = site
+    spanish_mollie(root)
+    build(root, out, now=NOW)
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    urls = {u.findtext("s:loc", namespaces=ns): u for u in ET.parse(out / "sitemap.xml").getroot()}
+    base = "https://gulaganarchists.github.io/"
+    for path in ("", "tag/", "tag/gulag/", "es/", "2012/10/20/vicente-monclus-guallar/",
+                 "es/2008/08/20/on-leaving-russia-mollie-steimer/"):
+        assert base + path in urls, path
+    assert urls[base + "tag/gulag/"].findtext("s:lastmod", namespaces=ns)  # the newest of its posts
+    english = base + "2008/08/19/on-leaving-russia-mollie-steimer/"
+    spanish = base + "es/2008/08/20/on-leaving-russia-mollie-steimer/"
+    for url in (english, spanish):  # each names both, itself included (as search engines ask)
+        links = {(a.get("hreflang"), a.get("href")) for a in urls[url].findall("x:link", ns)}
+        assert links == {("en", english), ("es", spanish)}
+    assert urls[base + "2012/10/20/vicente-monclus-guallar/"].findall("x:link", ns) == []
+    # Every page of the site is in it; feeds and redirects are not.
+    pages = {base + str(p.relative_to(out).parent) + "/" for p in out.rglob("index.html")}
+    pages = {p.replace(base + "./", base) for p in pages}
+    listed = set(urls)
+    assert {p for p in pages if "/page/" not in p} - listed == set()
+
+
+def test_a_site_in_a_sub_folder_has_no_robots_txt_of_its_own(tmp_path: Path) -> None:
+    root = project_site(tmp_path)
+    build(root, tmp_path / "site", now=NOW)
+    assert not (tmp_path / "site" / "robots.txt").exists()
+    sitemap = (tmp_path / "site" / "sitemap.xml").read_text()
+    assert "<loc>https://team.github.io/gulag/2012/10/20/vicente-monclus-guallar/</loc>" in sitemap
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert 'href="/gulag/style.css"' in home and 'href="/gulag/2012/10/20/vicente-monclus-guallar/"' in home
+
+
+def test_feeds_link_a_stylesheet_that_speaks_their_language(site: tuple[Path, Path]) -> None:
+    from lxml import etree
+
+    root, out = site
+    spanish_mollie(root)
+    build(root, out, now=NOW)
+    for feed in ("feed.atom", "es/feed.atom", "tag/gulag/feed.rss"):
+        assert (out / feed).read_bytes().split(b"\n")[1] == b'<?xml-stylesheet type="text/xsl" href="/feed.xsl"?>'
+    xslt = etree.XSLT(etree.parse(str(out / "feed.xsl")))  # libxslt, as in Chromium
+    spanish = str(xslt(etree.parse(str(out / "es/feed.atom"))))
+    assert '<html lang="es">' in spanish and "Este es un canal web" in spanish and "Al dejar Rusia" in spanish
+    english = str(xslt(etree.parse(str(out / "feed.rss"))))
+    assert "This is a web feed" in english and "Vicente Monclús Guallar" in english
+    assert "<script" not in english  # (titles are text: the stylesheet never copies markup)

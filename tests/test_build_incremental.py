@@ -140,6 +140,39 @@ def toot(root: Path) -> None:  # the post's page links its announcement
     commit_all(root, "Announced", when="2026-11-27T12:15:00+00:00")
 
 
+def bundle_name(root: Path) -> str:
+    (index,) = (root / "posts").glob("*/index.md")
+    return index.parent.name
+
+
+def make_bundle(root: Path) -> None:  # a post with its scans and a PDF, a site-wide file, a version using them
+    p = sorted((root / "posts").glob("*.md"))[-1]
+    folder = root / "posts" / p.name[:-3]
+    folder.mkdir()
+    text = p.read_text() + "\n![Page 1](scan-p1.jpg)\n\n[The PDF](freedom.pdf)\n\n![A logo](/media/logo.png)\n"
+    text = text.replace("---\n", "---\nimage:\n  src: scan-p1.jpg\n  alt: Page 1\n", 1)  # its lead image: in feeds
+    p.unlink()
+    (folder / "index.md").write_text(text)
+    (folder / "scan-p1.jpg").write_bytes(b"\xff\xd8 page one")
+    (folder / "freedom.pdf").write_bytes(b"%PDF-1.4 freedom")
+    (root / "media").mkdir()
+    (root / "media/logo.png").write_bytes(b"\x89PNG logo")
+    (root / "translations/de" / f"{folder.name}.md").write_text(post_text(
+        "Mit Scans", "published", "![Seite 1](scan-p1.jpg)\n", date="2025-07-02 10:00"))
+    commit_all(root, "A post with its files", when="2026-11-27T12:20:00+00:00")
+
+
+def replace_scan(root: Path) -> None:  # same name, other bytes: its pages, copies and feed enclosures again
+    (root / "posts" / bundle_name(root) / "scan-p1.jpg").write_bytes(b"\xff\xd8 page one, a better scan")
+    commit_all(root, "A better scan", when="2026-11-27T12:25:00+00:00")
+
+
+def drop_file(root: Path) -> None:  # a file no longer named leaves the site (it stays in the bundle)
+    index = root / "posts" / bundle_name(root) / "index.md"
+    index.write_text(index.read_text().replace("[The PDF](freedom.pdf)", "The PDF is gone."))
+    commit_all(root, "No PDF", when="2026-11-27T12:30:00+00:00")
+
+
 def change_template(root: Path) -> None:
     (root / "templates").mkdir(exist_ok=True)
     base = Path(__file__).parent.parent / "src/gulagpub/templates/base.html"
@@ -169,7 +202,8 @@ STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ("delete", delete_post), ("rename", rename_post), ("retag", change_tags), ("redate", change_date),
     ("language", first_language_version), ("retitle-version", retitle_version), ("retitle", retitle_post),
     ("about", add_about_page), ("retitle-about", retitle_about_page),
-    ("comments", add_comments), ("toot", toot), ("template", change_template), ("settings", change_settings),
+    ("comments", add_comments), ("toot", toot), ("bundle", make_bundle), ("replace-scan", replace_scan),
+    ("drop-file", drop_file), ("template", change_template), ("settings", change_settings),
     ("no-cache", delete_cache), ("damaged-cache", damage_cache),
 ]
 
@@ -194,6 +228,12 @@ def test_after_every_kind_of_change_an_incremental_build_equals_a_full_build(
         assert snapshot(out) == full_site(root, tmp_path, name), f"after step {name!r}"
         if name == "edit":  # its page and its neighbours', and the lists, archive years and feeds holding it
             assert result.rendered == 1 and result.report.written < 36, result
+        if name == "bundle":
+            files = {p for p in snapshot(out) if p.endswith((".jpg", ".pdf", ".png"))}
+            assert len(files) == 4 and "media/logo.png" in files, files  # the version's page has its own scan
+            assert any(b'rel="enclosure"' in data for p, data in snapshot(out).items() if p.endswith(".atom"))
+        if name == "replace-scan":  # the two pages naming the scan and its two copies (and the lists they are in)
+            assert result.report.written < 46, result
 
 
 def test_a_build_with_nothing_changed_writes_nothing(blog: tuple[Path, Path]) -> None:

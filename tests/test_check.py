@@ -441,3 +441,60 @@ def test_the_publisher_is_not_a_person_on_the_team(repo):
     assert run.code == 1
     assert "publisher.email tania@example.org is also a team member's; the publisher is the bot's own identity, " \
            "which no person commits as" in run.out + run.err
+
+
+def test_a_translator_submitting_her_own_original_draft_passes(repo):
+    branch(repo, "tania-writes")
+    repo.write("posts/butyrki.md", "---\ntitle: Butyrki\nstate: draft\nauthor: Tania Translator\n---\n\nMine.\n")
+    repo.commit("Draft", who=TANIA)
+    repo.write("posts/butyrki.md", repo.read("posts/butyrki.md").replace("state: draft", "state: review"))
+    repo.commit("Submit", who=TANIA)
+    run = gp(repo, "check", "--base", "main")
+    assert run.code == 0, run.err
+
+
+def test_naming_herself_the_author_does_not_let_a_translator_submit_someone_elses_draft(repo):
+    repo.write("posts/essay.md", "---\ntitle: Essay\nstate: draft\nauthor: Boris Editor\n---\n\nHis.\n")
+    repo.commit("Draft", who=BORIS)
+    branch(repo, "tania-takes")
+    repo.write("posts/essay.md", repo.read("posts/essay.md").replace("state: draft", "state: review")
+               .replace("Boris Editor", "Tania Translator"))
+    sha = repo.commit("Submit", who=TANIA)
+    run = gp(repo, "check", "--base", "main")
+    assert run.code == 1
+    assert run.lines == [
+        f"posts/essay.md:3: commit {sha[:10]} by tania@example.org: draft -> review: Tania Translator "
+        "<tania@example.org> is not the author of posts/essay.md; only its author or an editor may submit an "
+        "original draft"]
+
+
+START_AFRESH = ("if this branch's pull request was merged before, it is done: start a new branch from upstream/main "
+                "(`git fetch upstream` then `git switch -c NEW-NAME upstream/main`, or on GitHub sync your fork and "
+                "make a new branch) and make the change there")
+
+
+def test_a_reused_merged_branch_is_told_to_start_afresh(repo):
+    """Tania's branch was merged and its post published since; her branch
+    still holds `state: review`, and what she does there goes back."""
+    repo.write("posts/carta.md", "---\ntitle: Carta\nstate: published\ndate: 2024-01-05 10:00\n---\n\nTexto.\n")
+    repo.commit("Import", who=ALICE)
+    branch(repo, "tania-es")
+    repo.write("posts/carta.md", repo.read("posts/carta.md").replace("state: published", "state: review")
+               + "Más texto.\n")
+    sha = repo.commit("More", who=TANIA)
+    run = gp(repo, "check", "--base", "main")
+    assert run.code == 1
+    assert f"posts/carta.md:3: commit {sha[:10]} by tania@example.org: published -> review is not a step of the " \
+           f"workflow (see docs/workflow.md); {START_AFRESH}" in run.lines
+    pr = gp(repo, "check", "--base", "main", "--pr-author", "tania-gh")
+    assert pr.code == 1
+    assert "published -> review is not a step of the workflow (see docs/workflow.md); " + START_AFRESH in pr.out
+
+
+def test_submitting_again_on_a_reused_branch_is_told_to_start_afresh(repo):
+    path = post_in_review(repo)
+    repo.write(path, repo.read(path) + "A correction.\n")
+    repo.commit("Correct", who=TANIA)
+    run = gp(repo, "submit", path, who=TANIA)
+    assert (run.code, run.err) == (1, f"error: cannot submit {path}: {path} is review, and review -> review is not "
+                                      f"a step of the workflow (see docs/workflow.md); {START_AFRESH}\n")

@@ -275,7 +275,7 @@ def test_no_text_can_leave_the_json_ld_or_the_meta_tags() -> None:
     assert "<script>alert" not in head and "</script><" not in head.split("ld+json", 1)[1][:-10]
     assert head.count("<script") == 1 and "\u0001" not in head
     assert json.loads(json_ld(HOSTILE))["headline"] == '</script><script>alert(1)</script> & "x"'
-    assert 'content="&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"' in head
+    assert 'content="&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;x&#34;"' in head
 
 
 def test_chicago_with_two_translators_and_a_dated_original() -> None:
@@ -294,3 +294,12 @@ def test_names_locales_and_ris_lines() -> None:
     lines = ris(HOSTILE).split("\r\n")
     assert "A4  - Gómez, José" in lines and "A4  - Wei, Li" in lines and "AU  - Ruiz, Ana" in lines
     assert "AB  - ab" in lines and lines[-2] == "ER  -"
+
+
+def test_a_record_holds_only_text_xml_allows_trimmed() -> None:
+    c = Cited(title=" Carta\u0002 ", url="https://b.example/p/", lang="es", site="Blog", site_url="https://b.example/",
+              published=None, modified=None, tags=("a\ufffe", " b"),
+              original=Original(publication="Tierra\u0000 y Libertad", via=" Huesca-Info "))
+    assert (c.title, c.tags) == ("Carta", ("a", "b"))
+    assert c.original == Original(publication="Tierra y Libertad", via="Huesca-Info")
+    assert "DC.source" in head_html(c) and 'content="Tierra y Libertad (via Huesca-Info)"' in head_html(c)

@@ -42,7 +42,7 @@ def test_every_command_has_help_with_an_example():
 def test_commands_that_commit_accept_dry_run():
     for name, cmd in all_commands(main):
         if name in ("init", "team add", "new", "translate", "assign", "submit", "approve",
-                    "request-changes", "withdraw"):
+                    "request-changes", "withdraw", "setup github", "team set", "team remove"):
             assert "--dry-run" in [o for p in cmd.params for o in p.opts], name
 
 

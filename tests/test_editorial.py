@@ -109,13 +109,30 @@ def test_an_original_post_goes_from_draft_to_review_by_an_editor(repo):
     repo.write("posts/essay.md", "---\ntitle: Essay\nstate: draft\nauthor: Boris Editor\n---\n\nMine.\n")
     repo.commit("Draft", who=BORIS)
     act_as(repo.root, TANIA)
-    with pytest.raises(PermissionDenied, match="only a team member with the editor role may"):
+    with pytest.raises(PermissionDenied) as refused:
         editorial.submit(repo.root, "essay")
+    assert str(refused.value) == ("cannot submit posts/essay.md: Tania Translator <tania@example.org> is not the "
+                                  "author of posts/essay.md; only its author or an editor may submit an original draft")
     act_as(repo.root, ALICE)
     editorial.submit(repo.root, "essay")
     assert state(repo, "essay") == State.REVIEW
     editorial.request_changes(repo.root, "essay", "Shorter, please", NOW)
     assert state(repo, "essay") == State.DRAFT
+
+
+def test_a_translator_submits_an_original_draft_they_wrote(repo):
+    act_as(repo.root, TANIA)
+    editorial.new(repo.root, "Memories of Butyrki", slug="butyrki")
+    repo.write("posts/butyrki.md", repo.read("posts/butyrki.md") + "\nWhat I remember.\n")
+    repo.commit("Write", who=TANIA)
+    editorial.submit(repo.root, "butyrki")
+    assert state(repo, "butyrki") == State.REVIEW
+    with pytest.raises(PermissionDenied) as refused:
+        editorial.approve(repo.root, "butyrki", NOW)
+    assert str(refused.value) == "Tania Translator <tania@example.org> may not approve: only an editor may; ask an editor"
+    act_as(repo.root, BORIS)
+    editorial.approve(repo.root, "butyrki", NOW)
+    assert state(repo, "butyrki") == State.APPROVED
 
 
 def test_withdraw_needs_an_editor_and_keeps_the_reason(repo):
@@ -266,30 +283,6 @@ def test_init_makes_a_repository_with_its_first_editor(tmp_path, global_identity
         editorial.init(root, "Again", "https://x.org/")
 
 
-def test_init_writes_a_description_and_a_gitignore_for_what_builds_make(tmp_path, global_identity):
-    from gulagpub.build import build
-
-    root = tmp_path / "newblog"
-    root.mkdir()
-    (root / ".gitignore").write_text("notes.txt")  # (kept, and added to)
-    editorial.init(root, "New Blog", "https://new.example.org/", description="Sources on the \"Gulag\"")
-    assert load(root).config.site.description == 'Sources on the "Gulag"'
-    (root / "posts/2020-01-01-a.md").write_text("---\ntitle: A\nstate: published\ndate: 2020-01-01 10:00\n---\n\nText.\n")
-    run_git(root, "add", "posts")
-    run_git(root, "commit", "-q", "-m", "A post")
-    from sitehelp import NOW
-
-    build(root, root / "_site", now=NOW)
-    (root / "posts/2020-01-01-a.md").write_text("---\ntitle: A\nstate: published\ndate: 2020-01-01 10:00\n---\n\nMore.\n")
-    run_git(root, "commit", "-q", "-am", "Edit")
-    build(root, root / "_site", now=NOW)  # (which leaves the last site beside it, as its spare)
-    assert (root / "._site.gulagpub-next").is_dir()
-    assert run_git(root, "status", "--porcelain", "--untracked-files=all").strip() == ""
-    assert (root / ".gitignore").read_text().startswith("notes.txt\n# Made by gulagpub")
-    index = (root / "_site/index.html").read_text(encoding="utf-8")
-    assert '<meta name="description" content="Sources on the &#34;Gulag&#34;">' in index
-
-
 def test_init_refuses_a_bad_timezone_before_making_anything(tmp_path, global_identity):
     from gulagpub.errors import ConfigError
 
@@ -337,3 +330,43 @@ def test_withdrawing_a_post_withdraws_its_published_language_versions_in_one_com
     assert "Post: translations/es/p.md" in last_message(repo)
     # The check of the range proves an editor made both moves.
     assert gp(repo, "check", "--base", base).code == 0
+
+
+def test_new_and_translate_take_the_date_tags_categories_and_summary(repo):
+    from flow import gp, ok
+
+    ok(gp(repo, "new", "Vicente", "--slug", "vicente", "--source-lang", "es", "--source-publication", "O Crabero",
+          "--date", "2012-10-20 14:32", "--tag", "Spain", "--tag", "CNT", "--category", "Biographies",
+          "--summary", "An Aragonese anarchist in the Gulag.", who=ALICE))
+    post = load(repo.root).find("posts/vicente.md")
+    assert (post.date.isoformat(), post.tags, post.categories, post.summary) == (
+        "2012-10-20T14:32:00+02:00", ("Spain", "CNT"), ("Biographies",), "An Aragonese anarchist in the Gulag.")
+    assert post.source.lang == "es" and post.source.publication == "O Crabero"
+    ok(gp(repo, "translate", "vicente", "--lang", "ru", "--summary", "Арагонский анархист в ГУЛАГе.",
+          "--tag", "Испания", "--date", "2012-10-21", who=ALICE))
+    version = load(repo.root).find("translations/ru/vicente.md")
+    assert (version.summary, version.tags, version.categories, version.date.date().isoformat()) == (
+        "Арагонский анархист в ГУЛАГе.", ("Испания",), ("Biographies",), "2012-10-21")
+    run = gp(repo, "new", "Other", "--date", "20.10.2012", who=ALICE)
+    assert (run.code, run.err) == (2, "error: --date '20.10.2012' is not a date: write it as YYYY-MM-DD, or "
+                                      "YYYY-MM-DD HH:MM with the time (optionally with the zone, +01:00), like "
+                                      "2024-01-05 10:00\n")
+
+
+def test_init_makes_a_repository_ready_to_build_and_commit_in(tmp_path, global_identity):
+    from gulagpub.build import build
+    from datetime import datetime, timezone
+
+    root = tmp_path / "newblog"
+    root.mkdir()
+    (root / ".gitignore").write_text("notes.txt")  # a folder's own rules stay
+    editorial.init(root, "New Blog", "https://new.example.org/", description="Letters  from\nexile.")
+    assert load(root).config.site.description == "Letters from exile."
+    assert (root / ".gitignore").read_text().startswith("notes.txt\n# Made by gulagpub init.")
+    build(root, root / "_site", now=datetime(2026, 12, 1, tzinfo=timezone.utc))
+    assert run_git(root, "status", "--porcelain").strip() == ""  # nothing built shows as untracked
+    assert run_git(root, "check-ignore", "._site.gulagpub-next/index.html").strip()  # (the spare of later builds)
+    for left in ("posts/.a.md.gulagpub-4242", "posts/a.md.gulagpub-tmp"):  # (an interrupted write's)
+        assert run_git(root, "check-ignore", left).strip() == left
+    for page in ("index.html", "404.html"):
+        assert '<meta name="description" content="Letters from exile.">' in (root / "_site" / page).read_text()

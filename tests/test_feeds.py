@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gulagpub.feeds import (FORMATS, Document, Entry, FeedInfo, Rendered, _atom_head, _direct_head, _direct_xml,
+from gulagpub.feeds import (FORMATS, Document, Enclosure, Entry, FeedInfo, Rendered, _atom_head, _direct_head, _direct_xml,
                             _feedgen_xml, _json_item, _plain, _rss_head, atom, rss, serialize)
 from gulagpub.render import strip_forbidden
 
@@ -40,6 +40,9 @@ def entries(draw: st.DrawFn) -> Entry:
             ["https://example.org/tag/", "https://example.org/category/?a=1&b=\"2\"<>"])), max_size=4))),
         via=draw(st.one_of(st.none(), words)), source=draw(st.one_of(st.none(), words)),
         rights=draw(st.one_of(st.none(), words)),
+        enclosure=draw(st.one_of(st.none(), st.builds(
+            Enclosure, st.one_of(words, st.just("https://example.org/2012/x/scan.jpg?a=1&b=2")),
+            st.integers(0, 10**9), st.one_of(st.just("image/jpeg"), words)))),
     )
     spoil = draw(st.sampled_from([*[None] * 12, *TEXTS, "contributors", "categories"]))
     if spoil in ("contributors", "categories"):
@@ -74,6 +77,8 @@ def test_json_items_are_what_json_dumps_makes(e: Entry) -> None:
         item["tags"] = [name for name, _ in e.categories]
     if e.via:
         item["external_url"] = e.via
+    if e.enclosure:
+        item["image"] = e.enclosure.url
     assert _json_item(e) == json.dumps(item, ensure_ascii=False)
     assert json.loads(_json_item(e)) == item
 
@@ -85,9 +90,12 @@ def test_an_ordinary_entry_is_written_directly_and_equals_feedgen() -> None:
               author="gulaganarchists", lang="es", summary="Abiego & “Barbastro”…",
               content_html='<p>Abiego &amp; <a href="https://example.org/?a=1&amp;b=2">x</a></p>\n',
               contributors=("Paul Sharkey",), categories=(("gulag", "https://example.org/tag/"),),
-              via="https://huesca.info/x?y=1&z=2", source="O Crabero", rights="CC BY-SA")
+              via="https://huesca.info/x?y=1&z=2", source="O Crabero", rights="CC BY-SA",
+              enclosure=Enclosure("https://example.org/2012/10/20/vicente/photo.jpg", 81234, "image/jpeg"))
     direct = _direct_xml(e)
     assert direct is not None
+    assert b'rel="enclosure" type="image/jpeg" length="81234"' in direct[0]
+    assert b'<enclosure url="https://example.org/2012/10/20/vicente/photo.jpg" length="81234"' in direct[1]
     assert direct == _feedgen_xml(e)
     rendered = serialize(e, FORMATS)
     assert (rendered.parts["atom"], rendered.parts["rss"]) == direct

@@ -44,7 +44,7 @@ def actionlint() -> str:
 
 
 def test_there_is_a_pull_request_and_a_publishing_workflow() -> None:
-    assert [p.name for p in WORKFLOWS] == ["pr.yml", "publish.yml"]
+    assert [p.name for p in WORKFLOWS] == ["pr-comment.yml", "pr.yml", "publish.yml"]
 
 
 def test_actionlint_passes_on_every_workflow() -> None:
@@ -68,7 +68,7 @@ def test_actionlint_would_catch_a_broken_workflow(tmp_path: Path) -> None:
 def test_every_action_is_pinned_to_a_commit_with_its_version(path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     uses = [line for line in lines if re.match(r"^\s*(-\s+)?uses:", line)]
-    assert uses
+    assert uses or path.name == "pr-comment.yml"  # (which runs no action at all)
     for line in uses:
         ref = line.split("uses:", 1)[1].split("#", 1)[0].strip()
         assert PINNED.match(ref), f"{path.name}: `{line.strip()}` is not pinned to a full commit SHA"
@@ -94,6 +94,38 @@ def test_pull_requests_get_no_secret_and_no_write_token() -> None:
         for step in job["steps"]:
             if str(step.get("uses", "")).startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
+
+
+def test_the_preview_is_built_by_the_base_branchs_gulagpub_and_uploaded() -> None:
+    pr = load(GITHUB / "workflows" / "pr.yml")
+    job = pr["jobs"]["preview"]
+    assert job["permissions"] == {"contents": "read"}
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "pip install --quiet ../base" in runs and "pip install -e" not in runs
+    assert "../venv-base/bin/gulagpub build --drafts --relative-links --out ../preview" in runs
+    assert '../venv-base/bin/gulagpub pr-comment --base "origin/$BASE_REF" --pr-author "$PR_AUTHOR"' in runs
+    uploads = {s["with"]["name"]: s["with"]["path"] for s in job["steps"]
+               if str(s.get("uses", "")).startswith("actions/upload-artifact@")}
+    assert uploads == {"preview": "preview", "pr-comment": "comment"}
+
+
+def test_the_comment_is_posted_with_write_rights_that_never_run_the_pull_requests_code() -> None:
+    wf = load(GITHUB / "workflows" / "pr-comment.yml")
+    pr = load(GITHUB / "workflows" / "pr.yml")
+    assert triggers(wf) == {"workflow_run": {"workflows": [pr["name"]], "types": ["completed"]}}
+    assert wf["permissions"] == {}
+    (job,) = wf["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert job["if"] == "github.event.workflow_run.event == 'pull_request'"
+    for step in job["steps"]:
+        assert "uses" not in step, "no action (no checkout): nothing of the pull request runs here"
+        assert "${{" not in step["run"], "event values reach the script only through the environment"
+        assert "secrets." not in str(step)
+    script = job["steps"][1]["run"]
+    # The pull request is the one whose head is the run's commit, whatever the artifact claims.
+    assert '[ "$head" != "$HEAD_SHA" ]' in script
+    assert job["steps"][1]["env"]["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    assert "-F body=@body.md" in script and "--method PATCH" in script
 
 
 def test_no_workflow_runs_on_pull_request_target() -> None:

@@ -11,6 +11,13 @@ happen in GitHub's web pages are prose in the guide, with a
 would (fork, open or merge a pull request, commit from the web editor, run
 the publishing workflow); `<!-- guide: append NAME PATH -->` stands for
 "write this in the file with your editor".
+
+Nobody has `gulagpub` on their PATH until their guide installs it:
+`<!-- guide: install NAME -->` stands for its block of `python3 -m venv DIR`
+and `DIR/bin/pip install .` (what the README's set-up runs, and CI with it):
+DIR becomes a link to this test's own virtual environment, which holds this
+checkout's gulagpub. A `source DIR/bin/activate` carries over to the same
+person's later blocks, as in one terminal.
 """
 
 from __future__ import annotations
@@ -70,9 +77,9 @@ def steps_of(guide: str) -> list[Step]:
             end = next(j for j in range(i + 1, len(lines)) if lines[j] == "```")
             block, lang = "\n".join(lines[i + 1:end]) + "\n", fence.group(1)
             if lang == "console":
-                assert pending and pending[-1][1][0] == "as", \
+                assert pending and pending[-1][1][0] in ("as", "install"), \
                     f"docs/{guide}:{i + 1}: a console block needs `<!-- guide: as NAME -->` before it"
-            takes_block = [p for p in pending if p[1][0] in ("as", "append")
+            takes_block = [p for p in pending if p[1][0] in ("as", "append", "install")
                            or p[1][:2] == ["github", "web-edit"]]
             for line, words in pending:
                 steps.append(Step(guide, line, 0, words, block if (line, words) in takes_block else None, lang))
@@ -105,24 +112,42 @@ class Person:
             f"[user]\n\tname = {self.name}\n\temail = {self.email}\n"
             f"[url \"file://{github}/\"]\n\tinsteadOf = https://github.com/\n")
         self.cwd = self.home
+        self.venv = ""  # the virtual environment activated in an earlier block
+        # The publishing workflow installs gulagpub on the runner's PATH (publish.yml); people install their own.
+        self.path = f"{BIN}{os.pathsep}" if who == "bot" else ""
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("GIT_", "MASTODON_", "GITHUB_"))}
-        env.update(HOME=str(self.home), GIT_CONFIG_NOSYSTEM="1", PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-                   **extra)
+               if not k.startswith(("GIT_", "MASTODON_", "GITHUB_", "VIRTUAL_ENV"))}
+        path = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                               if p and Path(p).resolve() != BIN.resolve())
+        env.update(HOME=str(self.home), GIT_CONFIG_NOSYSTEM="1", PATH=f"{self.path}{path}", **extra)
         return env
 
     def sh(self, script: str, where: str, **extra: str) -> str:
-        """Run the commands in one shell, each must succeed; the folder carries over."""
-        state = self.home / ".guide-cwd"
-        full = (f"set -euo pipefail\ntrap 'echo \"FAILED ($?): $BASH_COMMAND\" >&2' ERR\n"
-                f"{script}\npwd > {shlex.quote(str(state))}\n")
+        """Run the commands in one shell, each must succeed; the folder and an
+        activated virtual environment carry over."""
+        state, venv = self.home / ".guide-cwd", self.home / ".guide-venv"
+        activate = f"source {shlex.quote(self.venv)}/bin/activate\n" if self.venv else ""
+        full = (f"set -euo pipefail\n{activate}trap 'echo \"FAILED ($?): $BASH_COMMAND\" >&2' ERR\n"
+                f"{script}\npwd > {shlex.quote(str(state))}\necho \"${{VIRTUAL_ENV:-}}\" > {shlex.quote(str(venv))}\n")
         proc = subprocess.run(["bash", "-c", full], cwd=self.cwd, env=self.env(**extra),
                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
         assert proc.returncode == 0, f"{where}: as {self.name}:\n{proc.stdout}\n{proc.stderr}"
         self.cwd = Path(state.read_text().strip())
+        self.venv = venv.read_text().strip()
         return proc.stdout
+
+    def install(self, block: str, where: str) -> None:
+        """`python3 -m venv DIR` and `DIR/bin/pip install .`: DIR links to this test's environment."""
+        lines = commands(block)
+        made = [re.fullmatch(r"python3 -m venv (\S+)", line) for line in lines]
+        assert len(lines) == 2 and made[0] and re.fullmatch(rf"{re.escape(made[0][1])}/bin/pip install \.", lines[1]), \
+            f"{where}: an install block is `python3 -m venv DIR` then `DIR/bin/pip install .`"
+        folder = Path(made[0][1].replace("~", str(self.home), 1))
+        folder = folder if folder.is_absolute() else self.cwd / folder
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.symlink_to(Path(sys.prefix))
 
 
 class GitHub:
@@ -243,6 +268,10 @@ def test_the_guides_run_in_order(tmp_path: Path, mastodon_test_server: Any) -> N
             assert step.block is not None and step.lang == "console", f"{step.where()}: `as` needs a console block"
             people[step.directive[1]].sh("\n".join(commands(step.block)), step.where())
             ran += len(commands(step.block))
+        elif kind == "install":
+            assert step.block is not None and step.lang == "console", f"{step.where()}: `install` needs a console block"
+            require("a virtual environment running the tests (its bin/activate)", (Path(sys.prefix) / "bin" / "activate").exists())
+            people[step.directive[1]].install(step.block, step.where())
         elif kind == "append":
             who, path = step.directive[1:]
             target = people[who].cwd / path

@@ -55,6 +55,11 @@ def test_dates_and_numbers_follow_the_language() -> None:
     assert i18n.interface("fr").number(12345) == "12\u202f345"
     assert i18n.interface("es").human_date("1924-01") == "enero de 1924"
     assert i18n.interface_lang("pt-BR", "en") == "en" and i18n.interface_lang("es-AR", "en") == "es"
+    # A link to a file is followed by its kind and size, in CLDR's units.
+    assert i18n.interface("en").file_note("PDF", 2500) == "(PDF, 2.5 kB)"
+    assert i18n.interface("es").file_note("PDF", 1_234_567) == "(PDF, 1,2 MB)"
+    assert i18n.interface("ru").file_note("text", 812) == "(текст, 812 байт)"
+    assert i18n.interface("fr").file_note("file", 3_100_000_000) == "(fichier, 3,1\u202fGo)"
 
 
 def _english_words() -> set[str]:

@@ -108,3 +108,17 @@ def test_render_post_round_trips():
     text = render_post(meta, "Body\n")
     post, problems = parse(text)
     assert problems == [] and post.meta == meta and post.body == "Body\n"
+
+
+def test_a_merge_conflict_left_in_the_file_says_how_to_start_afresh():
+    post, problems = parse("---\ntitle: Carta\n<<<<<<< HEAD\nstate: published\n=======\nstate: review\n"
+                           ">>>>>>> tania-es\n---\n\nQuerido camarada.\n")
+    assert post is None
+    assert messages(problems) == [
+        "posts/2012-10-20-a-post.md:3: an unresolved merge conflict (a '<<<<<<<' line): keep one side, or both "
+        "where they add to a list, and delete the '<<<<<<<', '=======' and '>>>>>>>' lines; if this branch's pull "
+        "request was merged before, it is done: start a new branch from upstream/main (`git fetch upstream` then "
+        "`git switch -c NEW-NAME upstream/main`, or on GitHub sync your fork and make a new branch) and make the "
+        "change there"]
+    assert parse("<<<<<<< HEAD\n---\ntitle: A\n---\n")[1][0].line == 1
+    assert parse("---\ntitle: A\n---\n\nA line with <<<<<<< in it.\n")[1] == []

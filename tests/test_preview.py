@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
-from sitehelp import bundled, wait_for_line
+from gulagpub.build import build
+from gulagpub.preview import make_server
+from sitehelp import NOW, bundled, project_site, wait_for_line
 
 
 def test_serve_answers_on_localhost_and_rebuilds_after_an_edit(tmp_path: Path) -> None:
@@ -34,3 +39,26 @@ def test_serve_answers_on_localhost_and_rebuilds_after_an_edit(tmp_path: Path) -
         proc.wait(timeout=30)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+def test_serve_puts_a_project_site_under_its_path_with_its_own_404(tmp_path: Path) -> None:
+    root = project_site(tmp_path)
+    build(root, tmp_path / "site", now=NOW)
+    server = make_server(tmp_path / "site", 0, "/gulag/")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        home = urllib.request.urlopen(base + "/gulag/", timeout=10).read().decode()
+        # Every link of the page resolves as the host will resolve it.
+        for href in re.findall(r'(?:href|src)="(/[^"]*)"', home):
+            assert urllib.request.urlopen(base + href, timeout=10).status == 200, href
+        assert urllib.request.urlopen(base + "/", timeout=10).geturl() == base + "/gulag/"  # (redirected)
+        for missing in ("/gulag/no/such/page/", "/elsewhere/"):
+            try:
+                urllib.request.urlopen(base + missing, timeout=10)
+                raise AssertionError(f"{missing} was found")
+            except urllib.error.HTTPError as e:
+                assert e.code == 404 and "<html" in e.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -69,9 +69,78 @@ def test_a_missing_translator_is_explained_on_its_line(blog: Repo) -> None:
     blog.commit("Create carta.md", who=WEB)
     result = check(blog, "--pr-author", "tania-gh", actions=True)
     assert result.exit_code == 1
-    assert f"{VERSION}:3: this pull request (by @tania-gh): " in result.output
-    assert "translation.translator" in result.output
-    assert f"::error file={VERSION},line=3::" in result.output
+    message = ("this pull request (by @tania-gh): this translation names no translator: add "
+               "`translation.translator: Tania Translator` (the line `  translator: Tania Translator` under "
+               "`translation:`)")
+    assert result.stdout.splitlines()[0] == f"{VERSION}:5: {message}"
+    assert f"::error file={VERSION},line=5::" in result.output
+    assert "gulagpub assign" not in result.output
+
+
+# --- the browser path: a mistake in hand-written front matter, answered with the line ----------
+
+WEB_POST = "posts/letter-from-solovki.md"
+
+
+def web_post(lang: str = "en", date: str = "2024-01-05", translation: str | None = "Tania Translator",
+             from_lang: str = "ru") -> str:
+    """The front matter the translator guide (and the pull-request template) has her paste."""
+    lines = ["---", "title: Letter from Solovki", "state: review", "author: Tania Translator", f"lang: {lang}",
+             f"date: {date}", "source:", "  title: Письмо из Соловков", "  publication: Freedom", "  lang: ru"]
+    if translation is not None:
+        lines += ["translation:", f"  translator: {translation}", f"  from_lang: {from_lang}"]
+    return "\n".join(lines + ["---", "Dear comrades, we are alive.", ""])
+
+
+def web_check(blog: Repo, text: str) -> list[str]:
+    # Tania translates into English in these: the team's langs allow it.
+    blog.git("checkout", "-q", "base")
+    blog.write("gulagpub.toml", blog.read("gulagpub.toml").replace('langs = ["es", "ru"]', 'langs = ["es", "ru", "en"]'))
+    blog.commit("Tania translates into English", who=ALICE)
+    blog.git("checkout", "-q", "translation")
+    blog.git("merge", "-q", "--ff-only", "base")
+    blog.write(WEB_POST, text)
+    blog.commit("Create letter-from-solovki.md", who=WEB)
+    result = check(blog, "--pr-author", "tania-gh")
+    assert "gulagpub " not in result.stdout, result.stdout  # no command-line step in a browser's pull request
+    return result.stdout.splitlines()
+
+
+def test_the_browser_template_as_given_passes(blog: Repo) -> None:
+    assert web_check(blog, web_post()) == []
+
+
+def test_a_missing_translation_block_is_answered_with_the_line_to_add(blog: Repo) -> None:
+    assert web_check(blog, web_post(translation=None)) == [
+        f"{WEB_POST}:7: this pull request (by @tania-gh): this translation names no translator: add "
+        "`translation.translator: Tania Translator` (a line `translation:`, then below it "
+        "`  translator: Tania Translator` and `  from_lang: ru`, the original's language)"]
+
+
+def test_a_translator_named_otherwise_than_the_team_is_told_her_team_name(blog: Repo) -> None:
+    assert web_check(blog, web_post(translation="Tania T.")) == [
+        f"{WEB_POST}:11: this pull request (by @tania-gh): 'translator: Tania T.' is not the name the team knows "
+        "you by: use your team name: Tania Translator (write `translation.translator: Tania Translator`)"]
+
+
+def test_a_translation_without_its_original_language_is_answered_with_the_line(blog: Repo) -> None:
+    text = web_post().replace("  lang: ru\n", "").replace("  from_lang: ru\n", "")
+    assert web_check(blog, text) == [
+        f"{WEB_POST}:10: this pull request (by @tania-gh): this translation does not say what language it is "
+        "translated from: add `translation.from_lang: CODE` with the original's language code, like ru or es (the "
+        "line `  from_lang: ru` under `translation:`)"]
+
+
+def test_a_language_name_is_answered_with_its_code(blog: Repo) -> None:
+    assert web_check(blog, web_post(lang="English", from_lang="Русский")) == [
+        f"{WEB_POST}:5: 'lang: English' is not a language code: use en",
+        f"{WEB_POST}:13: 'from_lang: Русский' (under 'translation:') is not a language code: use ru"]
+
+
+def test_a_date_in_another_format_is_answered_with_the_format(blog: Repo) -> None:
+    assert web_check(blog, web_post(date="5 January 2024")) == [
+        f"{WEB_POST}:6: 'date' '5 January 2024' is not a date: write it as YYYY-MM-DD, or YYYY-MM-DD HH:MM with "
+        "the time (optionally with the zone, +01:00), like 2024-01-05 10:00"]
 
 
 def test_a_translator_cannot_mark_a_post_approved(blog: Repo) -> None:
@@ -125,6 +194,8 @@ def signed_blog(blog: Repo, tmp_path: Path) -> tuple[Repo, Path]:
     config = blog.read("gulagpub.toml").replace("approvals_required = 1",
                                                  "approvals_required = 1\nsigned_approvals = true")
     config = config.replace('github = "boris-gh"', f'github = "boris-gh"\nsigning_key = "{public}"')
+    # Boris reviews the Spanish version: an editor approves only the languages they read.
+    config = config.replace('langs = ["en", "ru"]', 'langs = ["en", "ru", "es"]')
     blog.write("gulagpub.toml", config)
     blog.commit("Sign approvals", who=ALICE)
     blog.git("checkout", "-q", "translation")
@@ -195,3 +266,37 @@ def test_updating_the_branch_from_main_keeps_it_judged_as_before(blog: Repo) -> 
              who=WEB)
     result = check(blog, "--pr-author", "tania-gh")
     assert result.exit_code == 0, result.output
+
+
+def test_the_pull_request_templates_front_matter_passes_as_filled_in(blog: Repo) -> None:
+    from conftest import PROJECT
+
+    template = (PROJECT / ".github" / "pull_request_template.md").read_text(encoding="utf-8")
+    block = template.split("```yaml\n", 1)[1].split("```", 1)[0]
+    text = block.replace("Your Team Name", "Tania Translator") + "Dear comrades, we are alive.\n"
+    assert web_check(blog, text) == []
+    # Each line is what the check's answers name.
+    assert "translator: Tania Translator" in text and "lang: en" in text and "date: 2024-01-05" in text
+
+
+def test_the_comment_lists_the_changes_the_verdict_and_the_preview(blog: Repo) -> None:
+    blog.write(VERSION, version())
+    blog.commit("Create carta.md", who=WEB)
+    run = CliRunner().invoke(main, ["-C", str(blog.root), "pr-comment", "--base", "base", "--pr-author", "tania-gh",
+                                    "--preview", "Open the preview."], env={"GITHUB_ACTIONS": "false"})
+    assert run.exit_code == 0, run.output
+    assert run.stdout.splitlines() == [
+        "<!-- gulagpub-preview -->", "### Preview of this pull request", "",
+        "| file | title | state | translates |", "| --- | --- | --- | --- |",
+        f"| `` {VERSION} `` | `` Carta desde Solovki `` (es) | (new) → review | `` {ORIGINAL} `` |", "",
+        "**The check passes:** every change follows the workflow's rules.", "", "Open the preview.", ""]
+    blog.write(VERSION, version(translator="Tania | T.").replace("Carta desde Solovki", "Carta `x` | <b>y</b>"))
+    blog.commit("Update carta.md", who=WEB)
+    run = CliRunner().invoke(main, ["-C", str(blog.root), "pr-comment", "--base", "base", "--pr-author", "tania-gh",
+                                    "--preview", "Open the preview."], env={"GITHUB_ACTIONS": "false"})
+    lines = run.stdout.splitlines()
+    # What the pull request wrote is shown as code: it cannot format, link, mention or break the table.
+    assert lines[5] == f"| `` {VERSION} `` | `` Carta 'x' \\| <b>y</b> `` (es) | (new) → review | `` {ORIGINAL} `` |"
+    assert lines[7] == ("**The check found 1 problem(s)** (the \"workflow rules\" check shows them on the lines of "
+                        "the files):")
+    assert lines[8].startswith(f"- `` {VERSION}:5: this pull request (by @tania-gh): 'translator: Tania \\| T.'")

@@ -144,7 +144,7 @@ def test_footnotes_are_numbered_with_links_both_ways() -> None:
     html = markdown_to_html(NOTES)
     assert '<sup class="footnote-ref"><a href="#fn-1" id="fnref-1">1</a></sup>' in html
     assert '<sup class="footnote-ref"><a href="#fn-cell" id="fnref-cell">2</a></sup>' in html
-    assert '<section class="footnotes">' in html and '<li id="fn-1">' in html
+    assert '<div class="footnotes" role="doc-endnotes">' in html and '<li id="fn-1">' in html
     assert '<a href="#fnref-1" class="footnote-backref" aria-label="Back to reference 1">' in html
     assert 'href="#fnref-1-2"' in html  # the second reference to note 1 has its own way back
     assert "[^1]" not in html and "<em>20-4-1950</em>" in html
@@ -177,3 +177,14 @@ def test_summaries_leave_footnotes_and_their_numbers_out() -> None:
     summary = summary_of(post, markdown_to_html(NOTES))
     assert summary == "Arrested in Moscow and again."
     assert "Lubyanka" not in summary and "1" not in summary
+
+
+def test_an_image_alone_with_a_title_is_a_figure_with_its_caption_escaped() -> None:
+    from gulagpub.render import markdown_to_html
+
+    html = markdown_to_html('![Page 1](scan.jpg "Scan: <script>x</script> & IISH")\n\n![](rule.png "decorative")\n\n'
+                            'In ![a](b.jpg "t") a line.\n')
+    assert ('<figure><img src="scan.jpg" alt="Page 1"><figcaption>Scan: &lt;script&gt;x&lt;/script&gt; &amp; IISH'
+            '</figcaption></figure>') in html
+    assert '<p><img src="rule.png" alt="" title="decorative"></p>' in html  # decorative: no caption
+    assert '<p>In <img src="b.jpg" alt="a" title="t"> a line.</p>' in html  # within a line: no figure

@@ -84,3 +84,63 @@ def test_dry_run_commits_nothing(repo: Repo) -> None:
     run = ok(gp(repo, "team", "remove", "tania@example.org", "--dry-run", who=BORIS))
     assert run.out.startswith("would commit: Remove Tania Translator from the team")
     assert repo.git("rev-parse", "HEAD").strip() == head
+
+
+def test_an_editors_langs_limit_the_language_versions_they_approve(repo: Repo) -> None:
+    from flow import into_english
+
+    into_english(repo)
+    ok(gp(repo, "new", "Vicente", "--slug", "vicente", who=ALICE))
+    repo.write("posts/vicente.md", repo.read("posts/vicente.md") + "\nVicente was born in Abiego.\n")
+    repo.commit("Write", who=ALICE)
+    ok(gp(repo, "translate", "vicente", "--lang", "es", "--translator", "tania@example.org", who=ALICE))
+    path = "translations/es/vicente.md"
+    repo.write(path, repo.read(path).replace("Abiego", "Abiego (es)"))
+    repo.commit("Translate", who=TANIA)
+    ok(gp(repo, "submit", path, who=TANIA))
+    run = gp(repo, "approve", path, who=BORIS)  # Boris reads en and ru
+    assert (run.code, run.err) == (1, f"error: cannot approve {path}: Boris Editor <boris@example.org> reviews en, "
+                                      f"ru (their langs in gulagpub.toml), not 'es', the language of {path}; an "
+                                      "editor who reads it approves it (or an editor adds the language: `gulagpub "
+                                      "team set boris@example.org --lang ...`); another editor must approve it\n")
+    ok(gp(repo, "team", "set", "boris-gh", "--lang", "en", "--lang", "ru", "--lang", "es", who=ALICE))
+    ok(gp(repo, "approve", path, who=BORIS))
+
+
+def test_setup_github_names_the_publisher_once_and_lists_what_is_left(repo: Repo) -> None:
+    assert gp(repo, "setup", "github", who=TANIA).err == (
+        "error: Tania Translator <tania@example.org> may not set the repository up for GitHub: only an editor "
+        "may; ask an editor\n")
+    head = repo.git("rev-parse", "HEAD").strip()
+    run = ok(gp(repo, "setup", "github", who=ALICE))
+    sha = repo.git("rev-parse", "HEAD").strip()
+    assert repo.git("rev-parse", "HEAD~1").strip() == head
+    assert run.lines[0] == sha
+    assert "committed" in run.err and "Name the publisher" in run.err
+    text = repo.read("gulagpub.toml")
+    assert text.index("[publisher]") < text.index("[[team]]")
+    assert str(load_config(repo.root).publisher) == (
+        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>")
+    assert run.lines[1:] == [
+        "What is left to do:",
+        "1. Settings -> Pages -> Source: GitHub Actions (publish.yml deploys the site there).",
+        "2. Settings -> Secrets and variables -> Actions: the secrets MASTODON_API_BASE_URL and "
+        "MASTODON_ACCESS_TOKEN (and BLUESKY_HANDLE, BLUESKY_APP_PASSWORD for Bluesky); only publish.yml's "
+        "announce step reads them.",
+        "3. Settings -> Branches -> protect main: require a pull request, the checks \"workflow rules\" and "
+        "\"tests and feed validation\", and review from Code Owners; let editors and github-actions[bot] push "
+        "to main (the publisher pushes state changes and the announcement ledger).",
+        "4. Settings -> Actions -> General: keep \"Require approval for first-time contributors\" on.",
+        "5. .github/workflows/pr.yml is missing: copy it from gulagpub's own repository.",
+        "6. .github/workflows/publish.yml is missing: copy it from gulagpub's own repository.",
+        "7. Approvals are not signed: once every editor has a signing key (`gulagpub team set EMAIL "
+        "--signing-key FILE.pub`), set signed_approvals = true under [workflow] in gulagpub.toml "
+        "(docs/guide-setup.md).",
+    ]
+    # The commit is an editor's settings change: it passes the check.
+    assert ok(gp(repo, "check", "--base", head)).code == 0
+    again = ok(gp(repo, "setup", "github", who=ALICE))
+    assert repo.git("rev-parse", "HEAD").strip() == sha
+    assert again.err == ("[publisher] is set already: github-actions[bot] "
+                         "<41898282+github-actions[bot]@users.noreply.github.com>\n")
+    assert again.lines[0] == "What is left to do:"

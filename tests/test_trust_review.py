@@ -213,6 +213,8 @@ def signed(blog: Repo, tmp_path: Path) -> tuple[Repo, dict[str, Path]]:
     text = blog.read("gulagpub.toml").replace("approvals_required = 1", "approvals_required = 1\nsigned_approvals = true")
     for who in keys:
         text = text.replace(f'github = "{who}-gh"', f'github = "{who}-gh"\nsigning_key = "{pubs[who]}"')
+    # Boris reviews the Spanish version: an editor approves only the languages they read.
+    text = text.replace('langs = ["en", "ru"]', 'langs = ["en", "ru", "es"]')
     blog.write("gulagpub.toml", text)
     blog.commit("Approvals are signed", who=ALICE)
     blog.git("checkout", "-q", "pull-request")

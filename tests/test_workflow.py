@@ -53,7 +53,8 @@ def test_the_table_holds_the_main_path_and_nothing_else():
     assert transition(State.REVIEW, State.DRAFT).action == Action.REQUEST_CHANGES
     assert transition(State.REVIEW, State.TRANSLATION).action == Action.REQUEST_CHANGES
     assert transition(State.PUBLISHED, State.WITHDRAWN).roles == frozenset({Role.EDITOR})
-    assert transition(State.DRAFT, State.REVIEW).roles == frozenset({Role.EDITOR})
+    # An original draft goes to review by an editor or by its author (a translator too).
+    assert transition(State.DRAFT, State.REVIEW).roles == frozenset({Role.EDITOR, Role.TRANSLATOR})
     assert transition(State.DRAFT, State.APPROVED) is None
     assert transition(State.REVIEW, State.PUBLISHED) is None
     assert transition(State.WITHDRAWN, State.PUBLISHED) is None

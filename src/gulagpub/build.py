@@ -21,12 +21,13 @@ import os
 import stat as stat_mod
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import gitstore, i18n, theme, traces
+from . import gitstore, i18n, images, media, theme, traces
 from .catalog import Catalog, catalog_of
 from .config import CONFIG_FILE, Config
 from .content import load_config
@@ -66,7 +67,8 @@ class BuildResult:
 
 
 def build(root: Path, out: Path, *, now: datetime, drafts: bool = False, progress: Progress | None = None,
-          wait: bool = True, dry_run: bool = False, allow_shallow: bool = False) -> BuildResult:
+          wait: bool = True, dry_run: bool = False, allow_shallow: bool = False,
+          relative_links: bool = False) -> BuildResult:
     """Build the site of the content repository at `root` into `out`, atomically.
 
     Holds the repository's lock (lock.exclusive) while it runs: a second
@@ -75,11 +77,13 @@ def build(root: Path, out: Path, *, now: datetime, drafts: bool = False, progres
     problem`) when a published or due post has problems; `out` is then left
     as it was. With `dry_run`, plans everything and writes nothing: neither
     the site nor any cache. A shallow clone is refused (its history cannot
-    tell when posts last changed) unless `allow_shallow`."""
+    tell when posts last changed) unless `allow_shallow`. With
+    `relative_links`, pages link to each other by relative paths to their
+    files, so that the site opens from disk (a preview; relative.py)."""
     from . import lock
 
     with lock.exclusive(root, f"build into {out}", wait=wait, say=progress), collector_paused():
-        return _Build(root, out.absolute(), now, drafts, progress, dry_run, allow_shallow).run()
+        return _Build(root, out.absolute(), now, drafts, progress, dry_run, allow_shallow, relative_links).run()
 
 
 def _formats(config: Config) -> tuple[Format, ...]:
@@ -89,9 +93,9 @@ def _formats(config: Config) -> tuple[Format, ...]:
 
 class _Build:
     def __init__(self, root: Path, out: Path, now: datetime, drafts: bool, progress: Progress | None,
-                 dry_run: bool, allow_shallow: bool) -> None:
+                 dry_run: bool, allow_shallow: bool, relative_links: bool = False) -> None:
         self.root, self.out, self.now, self.drafts, self.dry_run = root, out, now, drafts, dry_run
-        self.allow_shallow = allow_shallow
+        self.allow_shallow, self.relative_links = allow_shallow, relative_links
         self.say = progress or (lambda _msg: None)
         self.notices: list[Problem] = []
         self.config = load_config(root)
@@ -99,6 +103,7 @@ class _Build:
         self.sealer = self.cache.sealer
         self.formats = _formats(self.config)
         self.replaced: set[str] = set()  # content hashes the last build showed and no file has now
+        self.file_users: dict[str, tuple[str, ...]] = {}  # each media file: the content files naming it
 
     def notice(self, message: str) -> None:
         """A cache that could not be used (it is made again): one line, as a warning."""
@@ -160,8 +165,8 @@ class _Build:
         limit = self.config.limits.output_limit(content)
         if planned.estimate > limit:
             raise BuildError(
-                f"the site would take about {_human(planned.estimate)}, more than the limit of "
-                f"{_human(limit)} ([limits] output_size, by default 10 times the content plus 1 GB); "
+                f"the site would take about {images.human_size(planned.estimate)}, more than the limit of "
+                f"{images.human_size(limit)} ([limits] output_size, by default 10 times the content plus 1 GB); "
                 "nothing was written. Look for posts with very many tags or categories, or raise "
                 "output_size in gulagpub.toml if the site is meant to be this large")
 
@@ -232,7 +237,7 @@ class _Build:
                 pages_by_slug[rec.slug] = (rec.title, site_path(rec.kind, rec.slug, None, rec.lang, cfg))
         menu_pages = {slug: pages_by_slug[slug] for slug in cfg.site.menu if slug in pages_by_slug}
         base_gen = digest(traces.BUILD_VERSION, theme.digest(self.root), i18n.digest(), config_text, self.drafts,
-                          [f.name for f in self.formats], sorted(menu_pages.items()))
+                          [f.name for f in self.formats], sorted(menu_pages.items()), self.relative_links)
         inputs = self.inputs(reading, base_gen)
         shape = joined([*visible, "\1", digest(inputs.redirects)])
         dirty = None
@@ -244,8 +249,10 @@ class _Build:
         else:
             records = sources.load_records(list(visible))
             catalog = catalog_of(records, cfg.site.lang, micros(self.now), cfg.site.tz)
+            self.media_of(records, sources, inputs, previous)
         gen = digest(base_gen, list(catalog.langs))
         inputs.gen = gen
+        sources.files = inputs.files
         sources.catalog = catalog
         has = {"home", "feeds"} | ({"archive"} if catalog.posts else set()) | ({"tags"} if catalog.tags else set()) \
             | ({"categories"} if catalog.categories else set())
@@ -265,6 +272,10 @@ class _Build:
                 self.check_plan(planned, reading, sources, visible, inputs)
         else:
             planned = planner.everything()
+        if self.relative_links:  # (every key already names the mode: it is in the gen)
+            prefix = pages.href("/")
+            planned.outputs = [replace(o, make=partial(_relativized, o.make, o.path, prefix))
+                               if o.path.endswith(".html") else o for o in planned.outputs]
         self.pages, self.entries, self.inputs_used, self.shape, self.base_gen = pages, entries, inputs, shape, base_gen
         self.catalog_changed = dirty is None
         self.page_shas = {src: reading.sha(src) for src in catalog.pages}
@@ -291,12 +302,57 @@ class _Build:
             if old != reading.sha(src):
                 self.replaced.add(old)
         dirty |= pages
+        for path, (seen, users) in previous.files.items():  # a scan replaced: the pages showing it
+            if media.unchanged(self.root, path, seen.stat):
+                inputs.files[path] = seen
+                continue
+            st, why = media.judged(self.root, path, self.config)
+            if st is None:
+                return None  # (planned the long way, which says why it cannot be published)
+            inputs.files[path] = images.inspect(self.root / path, st)
+            dirty.update(users)
+        self.file_users = {path: users for path, (_, users) in previous.files.items()}
         dirty |= {name[:-len(COMMENTS_SUFFIX)] + ".md"
                   for name, _ in inputs.comments.items() ^ previous.comments.items()} & kpos.keys()
         if inputs.mastodon != previous.mastodon:
             ids = {i for i, _ in inputs.mastodon.items() ^ previous.mastodon.items()}
             dirty |= {src for src, i in kept.column("entry_id").items() if i in ids}
         return dirty
+
+    def media_of(self, records: dict[str, Record], sources: Sources, inputs: Inputs,
+                 previous: traces.Traces | None) -> None:
+        """The files the public content files name, with their stat and header
+        (inputs.files; read again only when the stat is another than the last
+        build's), and who names each; a file that cannot be published stops the
+        build when a published or due post names it (with the line), else it is
+        left out."""
+        known = previous.files if previous is not None else {}
+        users: dict[str, list[str]] = {}
+        inputs.files.clear()
+        for src, rec in records.items():
+            for path in rec.files:
+                users.setdefault(path, []).append(src)
+        now = micros(self.now)
+        blocked: list[str] = []
+        folders: dict[str, bool] = {}
+        for path, named_by in users.items():
+            st, why = media.judged(self.root, path, self.config, folders)
+            if st is not None:
+                before = known.get(path)
+                inputs.files[path] = (before[0] if before is not None and before[0].stat == st
+                                      else images.inspect(self.root / path, st))
+                continue
+            for src in named_by:
+                rec = records[src]
+                if rec.state == "published" or (rec.state == "approved" and _due(rec, now)):
+                    blocked.append(src)
+                else:
+                    self.notices.append(Problem(src, 0, f"{path} {why}: left out of the site"))
+        if blocked:
+            found = media.problems(self.root, [sources.post(s) for s in sorted(set(blocked))], self.config)
+            raise BuildError("the site was not built (the previous one is untouched):\n"
+                             + "\n".join(str(p) for p in sorted(set(found))))
+        self.file_users = {path: tuple(named_by) for path, named_by in users.items()}
 
     def check_plan(self, planned: Planned, reading: Reading, sources: Sources, visible: dict[str, str],
                    inputs: Inputs) -> None:
@@ -307,6 +363,7 @@ class _Build:
         catalog = catalog_of(fresh.load_records(list(visible)), self.config.site.lang, micros(self.now),
                              self.config.site.tz)
         fresh.catalog = catalog
+        fresh.files = inputs.files
         pages = Pages(self.root, self.sealer.folder, self.config, fresh, catalog.langs, self.formats, self.menu)
         entries = FeedEntries(self.config, fresh, self.formats, inputs.gen, self.now, self.cache.db)
         full = Planner(self.config, catalog, fresh, pages, entries, self.formats, inputs, None).everything()
@@ -351,14 +408,14 @@ class _Build:
         inputs = self.inputs_used
         traces.save(self.sealer, self.out, self.catalog_changed, traces.Traces(
             self.base_gen, inputs.gen, self.shape, catalog, planned.items, planned.by_path, self.page_shas,
-            inputs.mastodon, inputs.comments, report.token, planned.counts))
+            inputs.mastodon, inputs.comments, report.token, planned.counts,
+            {path: (st, self.file_users.get(path, ())) for path, st in inputs.files.items()}))
 
 
-def _human(size: int) -> str:
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-        if size >= scale:
-            return f"{size / scale:,.1f} {unit}"
-    return f"{size} bytes"
+def _relativized(make: Callable[[], bytes], path: str, prefix: str) -> bytes:
+    from .relative import relativized
+
+    return relativized(make(), path, prefix)
 
 
 def _due(rec: Record, now: int) -> bool:

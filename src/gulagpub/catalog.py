@@ -10,7 +10,7 @@ edit that changes no file's form, the last build's catalog is this build's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from typing import NamedTuple
 from urllib.parse import quote
@@ -52,6 +52,7 @@ class Catalog:
     posts: tuple[str, ...]  # posts and language versions (not pages), in path order
     pages: tuple[str, ...]  # standalone pages, in path order
     undated: frozenset[str]  # posts without a date: dated at each build's time
+    family_langs: dict[str, str] = field(default_factory=dict)  # each post of a family -> its language
 
     def section_of(self, rec: Record) -> str:
         """The base of the list a post is read in with its neighbours: its
@@ -125,4 +126,5 @@ def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int, tz: tz
                                 tuple(members.get(name, ())), False))
     return Catalog(langs, tags, cats, {listed.base: listed for listed in lists},
                    {k: tuple(v) for k, v in family.items()}, tuple(posts), pages,
-                   frozenset(src for src in posts if not visible[src].date))
+                   frozenset(src for src in posts if not visible[src].date),
+                   {src: visible[src].lang for members in family.values() for src in members})

@@ -36,11 +36,11 @@ from .errors import Problem
 from .model import Post, Review, State, Verdict, content_digest, kind_of
 from .workflow import (
     Action,
-    label,
     may,
     member_by_email,
     missing_for,
     missing_for_approved,
+    not_a_step,
     refusal,
     tally,
     transition,
@@ -275,10 +275,10 @@ def change_problems(ch: FileChange) -> list[Problem]:
         source = ch.old.state if ch.old is not None else None
         t = transition(source, new.state)
         if t is None:
-            bad("state", f"{label(source)} -> {new.state} is not a step of the workflow (see docs/workflow.md)")
+            bad("state", not_a_step(source, new.state))
         else:
             if actor is not None and not publisher:
-                why = may(actor, t, new)
+                why = may(actor, t, new, ch.old)
                 if why:
                     bad("state", f"{t}: {why}")
             if t.action == Action.IMPORT and not c.trailer("Imported-from"):

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from markupsafe import escape
+
 from .render import MONTHS, human_date, language_name
-from .xmlsafe import strip_forbidden
+from .xmlsafe import is_xml_safe, strip_forbidden
 
 @dataclass(frozen=True)
 class Original:
@@ -35,11 +38,30 @@ class Original:
     lang: str | None = None
     url: str | None = None
 
+    def __post_init__(self) -> None:
+        _clean_fields(self)
+
 
 @dataclass(frozen=True)
 class Correction:
     date: str  # ISO date
     note: str
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A document's lead image as link cards show it."""
+
+    url: str
+    alt: str
+    width: int = 0  # pixels (0: unknown)
+    height: int = 0
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,10 @@ class Cited:
     pdf: str | None = None
     fediverse: tuple[str, ...] = ()  # the fediverse handles of the team members who made it
     corrections: tuple[Correction, ...] = ()
+    image: Picture | None = None  # its lead image
+
+    def __post_init__(self) -> None:
+        _clean_fields(self)
 
 
 class Meta(NamedTuple):
@@ -84,7 +110,7 @@ def meta_tags(c: Cited) -> list[Meta]:
 
     def add(attr: str, key: str, value: str | None) -> None:
         if value:
-            out.append(Meta(attr, key, _clean(value)))
+            out.append(Meta(attr, key, value))
 
     # Highwire Press, as Google Scholar documents them and Zotero reads them.
     add("name", "citation_title", c.title)
@@ -128,6 +154,12 @@ def meta_tags(c: Cited) -> list[Meta]:
     add("property", "og:locale", locale(c.lang))
     for lang, _ in c.versions:
         add("property", "og:locale:alternate", locale(lang))
+    if c.image:
+        add("property", "og:image", c.image.url)
+        if c.image.width:
+            add("property", "og:image:width", str(c.image.width))
+            add("property", "og:image:height", str(c.image.height))
+        add("property", "og:image:alt", c.image.alt)
     if c.published:
         add("property", "article:published_time", c.published.isoformat())
     if c.modified:
@@ -145,7 +177,10 @@ _HEAD_LINKS = ('<link rel="schema.DC" href="http://purl.org/dc/elements/1.1/">\n
 
 def head_html(c: Cited) -> str:
     """The <meta> tags and the JSON-LD of a page, as HTML (every value escaped)."""
-    tags = "".join(f'<meta {m.attr}="{m.key}" content="{html.escape(m.value)}">\n' for m in meta_tags(c))
+    metas = meta_tags(c)
+    # Every value escaped at once (NUL, which no value holds, between them).
+    values = str(escape("\0".join(m.value for m in metas))).split("\0")
+    tags = "".join([f'<meta {m.attr}="{m.key}" content="{v}">\n' for m, v in zip(metas, values)])
     return (_HEAD_LINKS + tags + '<script type="application/ld+json">' + json_ld(c) + "</script>\n")
 
 
@@ -160,19 +195,19 @@ def locale(lang: str) -> str:
 
 
 def _people(names: tuple[str, ...]) -> list[dict[str, str]]:
-    return [{"@type": "Person", "name": _clean(n)} for n in names]
+    return [{"@type": "Person", "name": n} for n in names]
 
 
 def _work(o: Original) -> dict[str, Any]:
     work: dict[str, Any] = {"@type": "CreativeWork"}
     if o.title:
-        work["name"] = _clean(o.title)
+        work["name"] = o.title
     if o.authors:
         work["author"] = _people(o.authors)
     if o.publication:
-        work["publisher"] = {"@type": "Organization", "name": _clean(o.publication)}
+        work["publisher"] = {"@type": "Organization", "name": o.publication}
     if o.date:
-        work["datePublished"] = _clean(o.date)
+        work["datePublished"] = o.date
     if o.lang:
         work["inLanguage"] = o.lang
     if o.url:
@@ -184,10 +219,10 @@ def json_ld(c: Cited) -> str:
     """The schema.org description of the document (an Article), as JSON text safe
     inside a <script> element."""
     data: dict[str, Any] = {"@context": "https://schema.org", "@type": "Article", "@id": c.url, "url": c.url,
-                            "mainEntityOfPage": c.url, "headline": _clean(c.title), "name": _clean(c.title),
+                            "mainEntityOfPage": c.url, "headline": c.title, "name": c.title,
                             "inLanguage": c.lang}
     if c.summary:
-        data["description"] = _clean(c.summary)
+        data["description"] = c.summary
     if c.published:
         data["datePublished"] = c.published.isoformat()
     if c.modified:
@@ -196,7 +231,7 @@ def json_ld(c: Cited) -> str:
         data["author"] = _people(c.authors)
     if c.translators:
         data["translator"] = _people(c.translators)
-    data["publisher"] = {"@type": "Organization", "name": _clean(c.site), "url": c.site_url}
+    data["publisher"] = {"@type": "Organization", "name": c.site, "url": c.site_url}
     if c.original:
         data["isBasedOn"] = _work(c.original)
     if c.translation_of:
@@ -207,11 +242,11 @@ def json_ld(c: Cited) -> str:
         data["workTranslation"] = [{"@type": "Article", "@id": url, "url": url, "inLanguage": lang}
                                    for lang, url in c.versions]
     if c.tags:
-        data["keywords"] = [_clean(t) for t in c.tags]
+        data["keywords"] = list(c.tags)
     if c.pdf:
         data["associatedMedia"] = {"@type": "MediaObject", "contentUrl": c.pdf, "encodingFormat": "application/pdf"}
     if c.corrections:
-        data["correction"] = [{"@type": "CorrectionComment", "datePublished": k.date, "text": _clean(k.note)}
+        data["correction"] = [{"@type": "CorrectionComment", "datePublished": k.date, "text": k.note}
                               for k in c.corrections]
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # Nothing the text holds can end the <script> element or start markup in it.
@@ -300,30 +335,30 @@ def original_text(c: Cited) -> str | None:
 def chicago(c: Cited) -> Citation:
     """The document cited in Chicago notes-bibliography style: a website's
     content, with its translator and the original's first publication."""
-    title = _clean(c.title).rstrip(".")
+    title = c.title.rstrip(".")
     o = c.original
     trans_from = _language(c.from_lang or (o.lang if o else None))
     note, bib = _Parts(), _Parts()
     if c.authors:
-        note.add(_names(tuple(_clean(a) for a in c.authors)) + ", ")
-        bib.add(_bib_names(tuple(_clean(a) for a in c.authors)) + ". ")
+        note.add(_names(c.authors) + ", ")
+        bib.add(_bib_names(c.authors) + ". ")
     note.add(f"“{title},” ")
     bib.add(f"“{title}.” ")
     if c.translators:
-        names = _names(tuple(_clean(t) for t in c.translators))
+        names = _names(c.translators)
         note.add(f"trans. {names}, ")
         bib.add(f"Translated {'from the ' + trans_from + ' ' if trans_from else ''}by {names}. ")
     if o and (o.publication or o.via):
-        pub = _clean(o.publication or o.via or "")
+        pub = o.publication or o.via or ""
         when = f", {_partial_date(o.date)}" if o.date else ""
         note.add("originally published in ")
         note.add(pub, True)
         note.add(when + ", ")
         bib.add("Originally published in ")
         bib.add(pub, True)
-        bib.add(when + (f" (via {_clean(o.via)})" if o.publication and o.via else "") + ". ")
-    note.add(_clean(c.site), True)
-    bib.add(_clean(c.site), True)
+        bib.add(when + (f" (via {o.via})" if o.publication and o.via else "") + ". ")
+    note.add(c.site, True)
+    bib.add(c.site, True)
     when = f", {_date(c.published)}" if c.published else ""
     note.add(f"{when}, {c.url}.")
     bib.add(f"{when}. {c.url}.")
@@ -361,8 +396,40 @@ def ris(c: Cited) -> str:
         lines.append(("N1", f"Corrected on {k.date}: {k.note}"))
     lines.append(("ER", ""))
     # RIS: one tag, two spaces, a hyphen and a space per line; CRLF endings.
-    return "".join(f"{tag}  - {' '.join(_clean(value).split())}".rstrip() + "\r\n" for tag, value in lines)
+    return "".join(f"{tag}  - {' '.join(value.split())}".rstrip() + "\r\n" for tag, value in lines)
 
 
-def _clean(text: str) -> str:
-    return strip_forbidden(text).strip()
+# --- what every record holds ---------------------------------------------------------
+
+
+def _clean_fields(record: Any) -> None:
+    """Every text of a record made only of characters XML 1.0 allows, and
+    trimmed: done once when the record is made, so that the formats write
+    its values as they are. Most records need nothing: one look at all
+    their texts together says so."""
+    values = vars(record)
+    texts: list[str] = []
+    for v in values.values():  # texts, tuples of texts, tuples of pairs of texts
+        if type(v) is str:
+            texts.append(v)
+        elif type(v) is tuple:
+            for x in v:
+                if type(x) is str:
+                    texts.append(x)
+                elif type(x) is tuple:
+                    texts += [y for y in x if type(y) is str]
+    if is_xml_safe("".join(texts)) and not _UNTRIMMED.search("\0".join(texts)):  # (NUL: not in a safe text)
+        return
+    for name, value in values.items():
+        object.__setattr__(record, name, _cleaned(value))  # (a frozen dataclass, still being made)
+
+
+_UNTRIMMED = re.compile(r"\A\s|\s\Z|\s\0|\0\s")
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return strip_forbidden(value).strip()
+    if isinstance(value, tuple):
+        return tuple(_cleaned(v) for v in value)
+    return value  # (dates, and the records inside, which cleaned themselves)

@@ -236,15 +236,57 @@ def check(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool
     """
     import os
 
+    problems, n = _problems(obj, base, pr_author, allow_shallow)
+    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
+    for p in problems:
+        click.echo(_say(str(p)))
+        if annotate:
+            click.echo(_annotation(p))
+    if problems:
+        click.echo(f"{len(problems)} problem(s); {n} file(s) checked", err=True)
+        sys.exit(1)
+    click.echo(f"{n} file(s) checked, no problems", err=True)
+
+
+@main.command("pr-comment")
+@click.option("--base", required=True, metavar="REF", help="The branch the pull request goes into (origin/main).")
+@click.option("--pr-author", required=True, metavar="LOGIN", help="The GitHub login that opened the pull request.")
+@click.option("--preview", "preview_text", metavar="TEXT",
+              default="To read it as the site will show it: download the artifact **preview** of this run "
+                      "(the check's page → Summary → Artifacts), unzip it and open `index.html` in a browser.",
+              help="How to open the preview (a line of Markdown).")
+@click.option("--allow-shallow", is_flag=True, help="Go on in a shallow clone (with a warning).")
+@click.pass_obj
+def pr_comment(obj: Ctx, base: str, pr_author: str, preview_text: str, allow_shallow: bool) -> None:
+    """Print the pull request's comment (Markdown): what it changes, the check's verdict, the preview.
+
+    For each post, translation or page the pull request changes: its state
+    before and after, and for a translation what it translates; then what
+    `check --base REF --pr-author LOGIN` finds, and how to open the preview.
+    pr.yml writes it into the preview artifact, and a separate workflow
+    with the right to comment (and nothing of the pull request's to run)
+    posts it, updating its earlier comment in place.
+
+    \b
+    Example:
+      gulagpub pr-comment --base origin/main --pr-author tania-gh > comment.md
+    """
+    from .pullrequest import changes, comment
+
+    problems, _ = _problems(obj, base, pr_author, allow_shallow)
+    click.echo(comment(changes(obj.root, base), [str(p) for p in problems], preview_text))
+
+
+def _problems(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool) -> tuple[list[Any], int]:
+    """What `check` reports, and how many files it read."""
     from .check import state_problems
+    from .gitstore import require_history
     from .history import range_problems
     from .originals import problems as original_problems
 
-    from .gitstore import require_history
-
     content = obj.load()
-    problems = list(content.problems) + state_problems(content.posts, content.config)
-    problems += original_problems(content.root, content.posts)
+    state = state_problems(content.posts, content.config)
+    changes: list[Any] = []
     if base is not None:
         require_history(content.root, "`check --base`", allow_shallow=allow_shallow,
                         warn=lambda m: click.echo(f"warning: {m}", err=True))
@@ -253,19 +295,15 @@ def check(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: bool
 
         if base is None:
             raise UsageError("--pr-author needs --base REF (the branch the pull request goes into)")
-        problems += pr_problems(content.root, base, pr_author)
+        changes = pr_problems(content.root, base, pr_author)
+        # A file the pull request is told how to fix: its state's problems say the same less plainly.
+        told = {p.path for p in changes}
+        state = [p for p in state if p.path not in told]
     elif base is not None:
-        problems += range_problems(content.root, base)
-    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
-    for p in problems:
-        click.echo(_say(str(p)))
-        if annotate:
-            click.echo(_annotation(p))
+        changes = range_problems(content.root, base)
+    problems = list(content.problems) + state + original_problems(content.root, content.posts) + changes
     n = len(content.posts) + len({p.path for p in content.problems} - {p.path for p in content.posts})
-    if problems:
-        click.echo(f"{len(problems)} problem(s); {n} file(s) checked", err=True)
-        sys.exit(1)
-    click.echo(f"{n} file(s) checked, no problems", err=True)
+    return problems, n
 
 
 # --- the publisher -------------------------------------------------------------
@@ -303,9 +341,12 @@ def _out(obj: Ctx, out: Path | None) -> Path:
                    "(by default the build waits for it).")
 @click.option("--allow-shallow", is_flag=True,
               help="Build a shallow clone anyway (the times posts last changed may be wrong).")
+@click.option("--relative-links", is_flag=True,
+              help="Link pages to each other by relative paths to their files, so that the site opens "
+                   "from disk without a server (a preview, e.g. of a pull request; never deploy it).")
 @click.pass_obj
 def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_run: bool, no_wait: bool,
-          allow_shallow: bool) -> None:
+          allow_shallow: bool, relative_links: bool) -> None:
     """Build the static site and its feeds from the published posts.
 
     Writes pages, Atom/RSS/JSON feeds (site, per language, tag, category),
@@ -322,13 +363,14 @@ def build(obj: Ctx, out: Path | None, drafts: bool, now_text: str | None, dry_ru
     Example:
       gulagpub build
       gulagpub build --out /tmp/site --now 2026-11-27T12:00:00Z
+      gulagpub build --drafts --relative-links --out /tmp/preview   # open /tmp/preview/index.html
     """
     from .build import build as build_site
 
     root = obj.root
     target = _out(obj, out)
     result = build_site(root, target, now=_when(now_text), drafts=drafts, progress=_progress, wait=not no_wait,
-                        dry_run=dry_run, allow_shallow=allow_shallow)
+                        dry_run=dry_run, allow_shallow=allow_shallow, relative_links=relative_links)
     if dry_run:
         for w in result.warnings:
             click.echo(f"warning: {w}", err=True)
@@ -408,9 +450,11 @@ def publish(obj: Ctx, out: Path | None, now_text: str | None, dry_run: bool, do_
 def serve(obj: Ctx, port: int, out: Path | None, drafts: bool) -> None:
     """Preview the site on http://127.0.0.1:PORT/, rebuilding when files change.
 
-    Serves on 127.0.0.1 only. Edits to posts, pages, translations, templates
-    or gulagpub.toml trigger a rebuild (problems are printed, the last good
-    site stays up). Stop with Ctrl-C.
+    Serves on 127.0.0.1 only, under the path of base_url as the host will
+    (a GitHub Pages project site at https://NAME.github.io/blog/ is served at
+    http://127.0.0.1:PORT/blog/), with the site's own 404 page. Edits to
+    posts, pages, translations, templates or gulagpub.toml trigger a rebuild
+    (problems are printed, the last good site stays up). Stop with Ctrl-C.
 
     \b
     Example:
@@ -432,15 +476,20 @@ def serve(obj: Ctx, port: int, out: Path | None, drafts: bool) -> None:
         except GulagpubError as exc:
             click.echo(f"error: {exc}", err=True)
 
+    from urllib.parse import urlsplit
+
+    from .content import load_config
+
     build_site(root, target, now=_when(None), drafts=drafts, progress=_progress)
+    base_path = urlsplit(load_config(root).site.base_url).path or "/"
     try:
-        server = make_server(target, port)
+        server = make_server(target, port, base_path)
     except OSError as exc:
         raise UsageError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try --port 0") from exc
     stop = threading.Event()
     watcher = threading.Thread(target=watch, args=(root, rebuild, stop), daemon=True)
     watcher.start()
-    click.echo(f"serving {target} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", err=True)
+    click.echo(f"serving {target} on http://127.0.0.1:{server.server_address[1]}{base_path} (Ctrl-C stops)", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -581,22 +630,23 @@ def _announce(root: Path, out: Path, now: Any, limit: int | None, dry_run: bool,
 @click.option("--lang", default="en", show_default=True, help="The site's default language (BCP 47).")
 @click.option("--timezone", "tz", default="UTC", show_default=True,
               help="IANA timezone for dates written without one, e.g. Europe/Madrid.")
-@click.option("--description", default="", help="One sentence saying what the site is: its tagline and the "
-              "meta description search engines show.")
+@click.option("--description", default="",
+              help="One sentence on what the site publishes: the lists' and 404 page's meta "
+                   "description and the feeds' subtitle (can be set later in gulagpub.toml).")
 @dry_run_option
 def init(directory: Path, title: str, base_url: str, lang: str, tz: str, description: str, dry_run: bool) -> None:
     """Create a new content repository in DIRECTORY.
 
     Makes posts/, translations/, gulagpub.toml with you (git config
     user.name / user.email) as the first editor and the publishing bot as
-    the publisher, a .gitignore for the built site (_site/) and caches, and
-    the first commit. DIRECTORY may exist, but not hold a gulagpub.toml yet.
+    [publisher], a .gitignore for the built site (_site/), and the first
+    commit. DIRECTORY may exist, but not hold a gulagpub.toml yet.
 
     \b
     Example:
       gulagpub init blog --title "Anarchists in the Gulag" \\
-          --description "Primary sources on the repression of anarchists in Soviet Russia" \\
-          --base-url https://gulaganarchists.github.io/ --timezone Europe/Madrid
+          --base-url https://gulaganarchists.github.io/ --timezone Europe/Madrid \\
+          --description "Primary sources on the repression of anarchists in Soviet Russia."
     """
     from . import editorial
 
@@ -631,6 +681,47 @@ def publisher(obj: Ctx, git_config: bool) -> None:
     click.echo(str(found))
     if git_config:
         click.echo(f"git in {obj.root} now commits as {found}", err=True)
+
+
+@main.group()
+def setup() -> None:
+    """Make the repository ready for where it runs.
+
+    \b
+    Example:
+      gulagpub setup github
+    """
+
+
+@setup.command("github")
+@dry_run_option
+@no_wait_option
+@click.pass_obj
+def setup_github(obj: Ctx, dry_run: bool, no_wait: bool) -> None:
+    """Ready the repository for its GitHub workflows (editors only).
+
+    Adds the [publisher] identity the publishing workflow commits as to
+    gulagpub.toml when it is missing (one commit), then lists, numbered,
+    what is left to do in GitHub's pages (Pages, secrets, branch protection)
+    and in the team file (GitHub logins, signing keys). Run it again at any
+    time: it commits only what is missing.
+
+    \b
+    Example:
+      gulagpub setup github
+      git push origin main
+    """
+    from . import editorial
+
+    with _writing(obj.root, "setup github", no_wait, dry_run):
+        done = editorial.setup_github(obj.root, dry_run=dry_run)
+    if done.outcome is not None:
+        _done(done.outcome)
+    else:
+        click.echo(f"[publisher] is set already: {done.publisher}", err=True)
+    click.echo("What is left to do:")
+    for n, step in enumerate(done.todo, 1):
+        click.echo(_say(f"{n}. {step}"))
 
 
 @main.group()
@@ -759,8 +850,23 @@ def team_remove(obj: Ctx, member: str, dry_run: bool, no_wait: bool) -> None:
         _done(editorial.team_remove(obj.root, member, dry_run=dry_run))
 
 
+def details_options(f: Any) -> Any:
+    """--date, --tag, --category and --summary, as `new` and `translate` take them."""
+    for option in reversed((
+        click.option("--date", help="Publication date: YYYY-MM-DD or 'YYYY-MM-DD HH:MM' (the site's time zone)."),
+        click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag (repeat for several)."),
+        click.option("--category", "categories", multiple=True, metavar="NAME",
+                     help="A category (repeat for several)."),
+        click.option("--summary", help="One or two sentences for lists, feeds and announcements."),
+    )):
+        f = option(f)
+    return f
+
+
 @main.command()
-@click.argument("title")
+@click.argument("title", required=False)
+@click.option("--from-issue", type=click.File("r", encoding="utf-8"), metavar="FILE",
+              help="Take the details from a 'Translation request' issue's text (- reads stdin).")
 @click.option("--slug", help="File name and URL slug (default: made from the title).")
 @click.option("--lang", help="Language of this text (default: the site's).")
 @click.option("--translate-from", metavar="LANG", help="The text is translated from this language.")
@@ -769,50 +875,77 @@ def team_remove(obj: Ctx, member: str, dry_run: bool, no_wait: bool) -> None:
 @click.option("--source-publication", help="Where the original appeared.")
 @click.option("--source-via", help="Through whom or what it reached us.")
 @click.option("--source-url", help="Link to the original.")
+@click.option("--source-lang", metavar="LANG", help="Language of the original (default: --translate-from).")
+@details_options
 @dry_run_option
 @no_wait_option
 @click.pass_obj
-def new(obj: Ctx, title: str, slug: str | None, lang: str | None, translate_from: str | None,
+def new(obj: Ctx, title: str | None, from_issue: Any, slug: str | None, lang: str | None, translate_from: str | None,
         source_title: str | None, source_author: str | None, source_publication: str | None,
-        source_via: str | None, source_url: str | None, dry_run: bool, no_wait: bool) -> None:
+        source_via: str | None, source_url: str | None, source_lang: str | None, date: str | None,
+        tags: tuple[str, ...], categories: tuple[str, ...], summary: str | None, dry_run: bool,
+        no_wait: bool) -> None:
     """Start a draft posts/SLUG.md with you as its author; one commit.
+
+    With --date the draft has its address (and its preview its URL) from
+    the start; tags, categories and the summary can be given at once too.
 
     \b
     Example:
       gulagpub new "Vicente Monclús Guallar" --translate-from es \\
-          --source-publication "O Crabero" --source-via Huesca-Info
+          --source-publication "O Crabero" --source-via Huesca-Info \\
+          --date 2012-10-20 --tag Spain --category Biographies
+      gh issue view 12 --json body -q .body | gulagpub new --from-issue -
+
+    With --from-issue the title (the original's, until the translator gives
+    hers), the source and both languages come from a translation request
+    made with the issue form; the options given beside it win.
     """
     from . import editorial
 
     source = {"title": source_title, "author": source_author, "publication": source_publication,
-              "via": source_via, "url": source_url}
+              "via": source_via, "url": source_url, "lang": source_lang}
+    if from_issue is not None:
+        from .issueform import offer
+
+        found = offer(from_issue.read(), from_lang=translate_from, lang=lang)
+        title, translate_from, lang = title or found.title, found.from_lang, found.lang
+        source = {**found.source, **{k: v for k, v in source.items() if v}}
+    if not title:
+        raise UsageError("give the post's TITLE (or --from-issue FILE)")
+    details = editorial.Details(date, tags, categories, summary)
     with _writing(obj.root, f"new {title}", no_wait, dry_run):
         _done(editorial.new(obj.root, title, slug=slug, lang=lang, translate_from=translate_from,
-                            source={k: v for k, v in source.items() if v}, dry_run=dry_run))
+                            source={k: v for k, v in source.items() if v}, details=details, dry_run=dry_run))
 
 
 @main.command()
 @click.argument("post")
 @click.option("--lang", required=True, help="The language of the new version.")
 @click.option("--translator", metavar="EMAIL", help="Assign this translator at once (state translation).")
+@details_options
 @dry_run_option
 @no_wait_option
 @click.pass_obj
-def translate(obj: Ctx, post: str, lang: str, translator: str | None, dry_run: bool, no_wait: bool) -> None:
+def translate(obj: Ctx, post: str, lang: str, translator: str | None, date: str | None, tags: tuple[str, ...],
+              categories: tuple[str, ...], summary: str | None, dry_run: bool, no_wait: bool) -> None:
     """Start a language version translations/LANG/NAME.md of POST; one commit.
 
     The new file copies the post's fields and text, records the language
     it is translated from and the post's content digest (so `status` can
-    tell when the post changes afterwards).
+    tell when the post changes afterwards). --tag, --category and --summary
+    (in the new language) replace the post's.
 
     \b
     Example:
-      gulagpub translate vicente-monclus-guallar --lang es --translator tania@example.org
+      gulagpub translate vicente-monclus-guallar --lang es --translator tania@example.org \\
+          --summary "Un anarquista aragonés en el Gulag"
     """
     from . import editorial
 
+    details = editorial.Details(date, tags, categories, summary)
     with _writing(obj.root, f"translate {post}", no_wait, dry_run):
-        _done(editorial.translate(obj.root, post, lang, translator=translator, dry_run=dry_run))
+        _done(editorial.translate(obj.root, post, lang, translator=translator, details=details, dry_run=dry_run))
 
 
 @main.command()

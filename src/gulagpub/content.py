@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import media
 from .config import CONFIG_FILE, Config, parse_config
 from .errors import ConfigError, Problem
-from .model import Kind, Post, kind_of, slug_from_name
+from .model import Kind, Post, kind_of, name_of, slug_from_name
 from .parallel import collector_paused
 from .reading import (CONTENT_DIRS, LINK_PROBLEM, Identity, Listing, ParseCache, content_listing, posts, read,
                       set_problems)
@@ -54,8 +55,10 @@ def locate(root: Path, ref: str) -> str | None:
     for top in ("posts", "pages"):
         if (root / top / f"{name}.md").is_file():
             return f"{top}/{name}.md"
+    if (root / "posts" / name / "index.md").is_file():
+        return f"posts/{name}/index.md"
     for path in content_paths(root):
-        stem = path.rsplit("/", 1)[-1][:-3]
+        stem = name_of(path)
         if path.startswith(("posts/", "pages/")) and slug_from_name(stem) == name:
             return path
     return None
@@ -99,5 +102,6 @@ def load(root: Path) -> Content:
         by_path = posts(root, config, found, found.paths)
         problems = found.problems + cache.whole_set_problems(found)
         cache.save()
+    problems += media.problems(root, by_path.values(), config)
     return Content(root=root, config=config, posts=[by_path[p] for p in sorted(by_path)],
                    problems=sorted(problems))

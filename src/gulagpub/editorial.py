@@ -30,8 +30,8 @@ from .config import (
 )
 from .content import Content, load
 from .errors import PermissionDenied, UsageError, WorkflowError
-from .model import Kind, Post, Review, State, Verdict, is_valid_lang, is_valid_slug
-from .postfile import read_post, render_post, update_meta
+from .model import Kind, Post, Review, State, Verdict, is_valid_lang, is_valid_slug, name_of, original_path
+from .postfile import DATE_FORMAT, read_post, render_post, to_datetime, update_meta
 from .workflow import (
     Transition,
     is_person,
@@ -42,6 +42,7 @@ from .workflow import (
     member_named,
     missing_for,
     missing_for_approved,
+    not_a_step,
     refusal,
     tally,
     transition,
@@ -132,7 +133,10 @@ def open_desk(root: Path) -> Desk:
 
 
 def _reparse(desk: Desk, path: str, text: str) -> Post:
-    post, problems = read_post(path, text.encode("utf-8"), desk.config)
+    original = None
+    if path.startswith("translations/"):  # a version of a bundle uses its post's files
+        original = original_path(path, (desk.root / "posts" / name_of(path) / "index.md").is_file())
+    post, problems = read_post(path, text.encode("utf-8"), desk.config, original)
     if post is None or problems:
         raise WorkflowError("\n".join(str(p) for p in problems))
     return post
@@ -147,8 +151,7 @@ def _check_move(desk: Desk, old: Post | None, new: Post, doing: str) -> Transiti
     source = old.state if old is not None else None
     t = transition(source, new.state)
     if t is None:
-        raise WorkflowError(f"cannot {doing}: {new.path} is {label(source)}, and {label(source)} -> "
-                            f"{new.state} is not a step of the workflow (see docs/workflow.md)")
+        raise WorkflowError(f"cannot {doing}: {new.path} is {label(source)}, and {not_a_step(source, new.state)}")
     why = may(desk.member, t, new)
     if why:
         raise PermissionDenied(f"cannot {doing}: {why}")
@@ -203,17 +206,30 @@ def _move(desk: Desk, post: Post, changes: dict[str, Any], doing: str, subject: 
 
 # --- init and team ---------------------------------------------------------------
 
-# What a content repository keeps out of git: the built site (`build`'s default
-# folder), the spare folder a build swaps in beside it (site.py), and the
-# temporary files of an interrupted write (gitstore.py, importer.py).
-GITIGNORE = ("# Made by gulagpub (the built site, and what a build or an interrupted write leaves): never committed.\n"
-             "/_site/\n.*.gulagpub-*\n*.gulagpub-tmp\n")
+# What a content repository never commits: the built site (`build`'s default
+# folder, and the spare folder a build keeps beside it), the temporary files of
+# an interrupted write (gitstore.py, importer.py) and Python's leftovers.
+# The build's own state lives in .git/gulagpub/, where no commit can reach it.
+GITIGNORE = """\
+# Made by gulagpub init. The built site (gulagpub build's default --out) and
+# the spare folder each build keeps beside it:
+/_site/
+/._site.gulagpub-next/
+# What an interrupted write leaves:
+.*.gulagpub-[0-9]*
+*.gulagpub-tmp
+# Python and editors:
+__pycache__/
+.venv/
+*.swp
+.DS_Store
+"""
 
 
 def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
          timezone: str = "UTC", description: str = "", dry_run: bool = False) -> Outcome:
     """A new content repository: posts/, translations/, gulagpub.toml with the
-    person in `git config` as first editor, a .gitignore for what builds make,
+    person in `git config` as first editor, a .gitignore for the built site,
     and the first commit."""
     if (directory / CONFIG_FILE).exists():
         raise UsageError(f"{directory / CONFIG_FILE} already exists; this is a content repository already")
@@ -225,8 +241,8 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     text = (
         f"# Settings of {title.replace(chr(10), ' ')}. See docs/content-model.md for every setting.\n\n"
         f"[site]\ntitle = {q(title)}\nbase_url = {q(base_url)}\nlang = {q(lang)}\ntimezone = {q(timezone)}\n"
-        f"# The tagline, and the meta description of the lists and the 404 page (search results show it).\n"
-        f"description = {q(description)}\n\n"
+        # (the meta description of the lists and the 404 page, the feeds' subtitle)
+        f"description = {q(' '.join(description.split()))}\n\n"
         "[workflow]\napprovals_required = 1\nsigned_approvals = false\n\n"
         "# Who the publishing workflow commits as (.github/workflows/publish.yml): `check --base`\n"
         "# accepts only promotions of due approved posts and announcement records from it.\n"
@@ -247,10 +263,11 @@ def init(directory: Path, title: str, base_url: str, *, lang: str = "en",
     (directory / "translations/.gitkeep").write_text("")
     (directory / CONFIG_FILE).write_text(text, encoding="utf-8")
     ignore = directory / ".gitignore"
-    kept = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
-    missing = [line for line in GITIGNORE.splitlines(keepends=True) if line not in kept.splitlines(keepends=True)]
-    if missing:
-        ignore.write_text(kept + ("" if not kept or kept.endswith("\n") else "\n") + "".join(missing), encoding="utf-8")
+    if ignore.exists():  # (an existing folder's own rules are kept, ours added)
+        kept = ignore.read_text(encoding="utf-8")
+        ignore.write_text(kept + ("" if kept.endswith("\n") or not kept else "\n") + GITIGNORE, encoding="utf-8")
+    else:
+        ignore.write_text(GITIGNORE, encoding="utf-8")
     sha = gitstore.commit(directory, list(paths), subject, trailers=[("Editor", who(member))])
     return Outcome(subject, paths, (("Editor", who(member)),), sha)
 
@@ -271,6 +288,85 @@ def publisher(root: Path, *, git_config: bool = False) -> PublisherSettings:
         gitstore.git(root, "config", "user.name", found.name or found.email)
         gitstore.git(root, "config", "user.email", found.email)
     return found
+
+
+@dataclass(frozen=True)
+class GitHubSetup:
+    """What `setup github` did to gulagpub.toml (None: nothing was needed),
+    and what is left to do in GitHub's pages and the team file."""
+
+    outcome: Outcome | None
+    publisher: PublisherSettings
+    todo: tuple[str, ...]
+
+
+_CODEOWNERS_PLACEHOLDER = "@gulaganarchists/editors"
+
+
+def setup_github(root: Path, *, dry_run: bool = False) -> GitHubSetup:
+    """Make the repository ready for its GitHub workflows (by an editor): the
+    [publisher] identity publish.yml commits as (one commit, when missing),
+    then every step left that only GitHub's pages or the team can take."""
+    desk = open_desk(root)
+    editor = desk.need_editor("set the repository up for GitHub")
+    config = desk.config
+    outcome = None
+    publisher = config.publisher
+    if not publisher.email:
+        desk.clean(CONFIG_FILE)
+        text = (root / CONFIG_FILE).read_text(encoding="utf-8")
+        section = ("# Who the publishing workflow commits as (.github/workflows/publish.yml): `check --base`\n"
+                   "# accepts only promotions of due approved posts and announcement records from it.\n"
+                   + dump_publisher(*GITHUB_ACTIONS_BOT))
+        lines = text.split("\n")
+        first_team = next((i for i, line in enumerate(lines) if _TEAM_TABLE.match(line)), None)
+        if first_team is None:
+            new_text = text.rstrip("\n") + "\n\n" + section
+        else:
+            while first_team > 0 and lines[first_team - 1].lstrip().startswith("#"):
+                first_team -= 1  # the comments before the first [[team]] stay with it
+            new_text = "\n".join(lines[:first_team]).rstrip("\n") + "\n\n" + section + "\n" + \
+                "\n".join(lines[first_team:])
+        publisher = parse_config(new_text).publisher
+        outcome = _commit(desk, {CONFIG_FILE: new_text}, "Name the publisher: the publishing workflow's bot",
+                          [("Publisher", str(publisher)), ("Changed-by", who(editor))], dry_run,
+                          sign_key=settings_key(desk, editor))
+    todo = [
+        "Settings -> Pages -> Source: GitHub Actions (publish.yml deploys the site there).",
+        "Settings -> Secrets and variables -> Actions: the secrets MASTODON_API_BASE_URL and "
+        "MASTODON_ACCESS_TOKEN (and BLUESKY_HANDLE, BLUESKY_APP_PASSWORD for Bluesky); only publish.yml's "
+        "announce step reads them.",
+        "Settings -> Branches -> protect main: require a pull request, the checks \"workflow rules\" and "
+        "\"tests and feed validation\", and review from Code Owners; let editors and "
+        f"{publisher.name or publisher.email} push to main (the publisher pushes state changes and the "
+        "announcement ledger).",
+        "Settings -> Actions -> General: keep \"Require approval for first-time contributors\" on.",
+    ]
+    for workflow in ("pr.yml", "publish.yml"):
+        if not (root / ".github" / "workflows" / workflow).is_file():
+            todo.append(f".github/workflows/{workflow} is missing: copy it from gulagpub's own repository.")
+    owners = root / ".github" / "CODEOWNERS"
+    try:
+        placeholder = _CODEOWNERS_PLACEHOLDER in owners.read_text(encoding="utf-8")
+    except OSError:
+        placeholder = False
+    if placeholder:
+        todo.append(f".github/CODEOWNERS names {_CODEOWNERS_PLACEHOLDER}, a placeholder: replace it with your "
+                    "editors' team (Organisation -> Teams) or their logins.")
+    for m in config.team:
+        if not m.github:
+            todo.append(f"{who(m)} has no GitHub login in {CONFIG_FILE}, so their pull requests are not known "
+                        f"as theirs: `gulagpub team set {m.email} --github LOGIN`.")
+    if not config.workflow.signed_approvals:
+        todo.append(f"Approvals are not signed: once every editor has a signing key (`gulagpub team set EMAIL "
+                    f"--signing-key FILE.pub`), set signed_approvals = true under [workflow] in {CONFIG_FILE} "
+                    "(docs/guide-setup.md).")
+    else:
+        for m in config.team:
+            if m.has(Role.EDITOR) and not m.signing_key:
+                todo.append(f"{who(m)} is an editor without a signing key, so cannot approve: "
+                            f"`gulagpub team set {m.email} --signing-key FILE.pub`.")
+    return GitHubSetup(outcome, publisher, tuple(todo))
 
 
 def read_public_key(path: Path) -> str:
@@ -397,9 +493,35 @@ def settings_key(desk: Desk, editor: Member) -> str | None:
 
 # --- new drafts and language versions -----------------------------------------------
 
+@dataclass(frozen=True)
+class Details:
+    """What a new draft or language version may be given at once, so that its
+    preview has its address and its listing its summary (`new`, `translate`)."""
+
+    date: str | None = None  # YYYY-MM-DD or YYYY-MM-DD HH:MM, as in front matter
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    summary: str | None = None
+
+    def fields(self, tz: Any) -> dict[str, Any]:
+        """The front-matter fields these set (a date checked as the file's would be)."""
+        out: dict[str, Any] = {}
+        if self.date is not None:
+            if to_datetime(self.date.strip(), tz, lambda m: None) is None:
+                raise UsageError(f"--date {self.date!r} is not a date: {DATE_FORMAT}")
+            out["date"] = self.date.strip()
+        if self.tags:
+            out["tags"] = list(self.tags)
+        if self.categories:
+            out["categories"] = list(self.categories)
+        if self.summary is not None and self.summary.strip():
+            out["summary"] = self.summary.strip()
+        return out
+
+
 def new(root: Path, title: str, *, slug: str | None = None, lang: str | None = None,
         translate_from: str | None = None, source: dict[str, str] | None = None,
-        dry_run: bool = False) -> Outcome:
+        details: Details = Details(), dry_run: bool = False) -> Outcome:
     """A draft posts/SLUG.md whose author is the acting person."""
     desk = open_desk(root)
     member = desk.need_member()
@@ -418,8 +540,10 @@ def new(root: Path, title: str, *, slug: str | None = None, lang: str | None = N
         if tag and not is_valid_lang(tag):
             raise UsageError(f"{opt} {tag!r} is not a language tag like 'en' or 'es'")
     meta: dict[str, Any] = {"title": title.strip(), "state": State.DRAFT.value, "author": member.name,
-                            "lang": lang or desk.config.site.lang}
+                            "lang": lang or desk.config.site.lang, **details.fields(desk.config.site.tz)}
     src = {k: v for k, v in (source or {}).items() if v}
+    if src.get("lang") and not is_valid_lang(src["lang"]):
+        raise UsageError(f"--source-lang {src['lang']!r} is not a language tag like 'en' or 'es'")
     if translate_from:
         src.setdefault("lang", translate_from)
     if src:
@@ -437,7 +561,7 @@ _NOT_COPIED = {"state", "reviews", "withdrawn", "id", "published_by", "import", 
 
 
 def translate(root: Path, ref: str, lang: str, *, translator: str | None = None,
-              dry_run: bool = False) -> Outcome:
+              details: Details = Details(), dry_run: bool = False) -> Outcome:
     """translations/LANG/NAME.md as a draft copy of the post (or, with a
     translator, straight in translation), recording what it translates."""
     desk = open_desk(root)
@@ -453,7 +577,8 @@ def translate(root: Path, ref: str, lang: str, *, translator: str | None = None,
     if (root / path).exists():
         raise WorkflowError(f"{path} exists already; edit it, or `gulagpub assign {path} TRANSLATOR`")
     meta: dict[str, Any] = {k: v for k, v in post.meta.items() if k not in _NOT_COPIED}
-    meta = {"title": meta.pop("title"), "state": State.DRAFT.value, **meta, "lang": lang}
+    meta = {"title": meta.pop("title"), "state": State.DRAFT.value, **meta, "lang": lang,
+            **details.fields(desk.config.site.tz)}
     if "source" not in meta:
         meta["source"] = {"title": post.title}
     tr: dict[str, Any] = {"from_lang": post.lang, "of_digest": post.digest}

@@ -15,11 +15,13 @@ from __future__ import annotations
 import pickle
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
 from .config import Config
-from .feeds import Entry, Format, Rendered, serialize
+from .feeds import Enclosure, Entry, Format, Rendered, serialize
+from .media import under
 from .sources import Item, Sources, digest, joined
 from .store import Database, unpickled
 from .urls import absolute
@@ -39,6 +41,7 @@ class FeedEntries:
         self.cached = False  # look entries up in (and keep them in) the database: when few documents are made
         self.done: dict[str, Rendered] = {}
         self.uses: dict[str, int] = {}  # documents to make holding each entry, by content path
+        self.prefix = urlsplit(config.site.base_url).path or "/"  # the site's path (site-wide files are under it)
 
     def key(self, it: Item, current: bool) -> str:
         """Names a serialized entry: the item's key names its content; `current`, its formats."""
@@ -83,7 +86,8 @@ class FeedEntries:
         tags, cats = src.terms(it)
         prov = render.provenance(p)
         # Each entry's footnotes get ids of their own: a document holds many entries.
-        html = render.anchored(render.absolutize(src.html(it.src), it.url), "n" + digest(it.entry_id)[:8] + "-")
+        html = render.anchored(render.absolutize(under(src.html(it.src), self.prefix), it.url),
+                               "n" + digest(it.entry_id)[:8] + "-")
         if p.content_warning:
             html = f"<p><strong>Content warning:</strong> {_esc(p.content_warning)}</p>\n" + html
         if prov:
@@ -101,4 +105,6 @@ class FeedEntries:
             + tuple((strip(c.name), absolute("/category/", cfg)) for c in cats),
             via=source.url if source else None, source=strip(source_text) if source_text else None,
             rights=strip(source.rights) if source and source.rights else None,
+            enclosure=Enclosure(it.image_url, it.image.size, it.image.mime or "application/octet-stream")
+            if it.image and it.image_url else None,
         )

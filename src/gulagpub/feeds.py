@@ -26,7 +26,7 @@ from json.encoder import encode_basestring as _json_str  # what dumps(ensure_asc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from .xmlsafe import is_xml_safe, strip_forbidden
 
@@ -57,6 +57,16 @@ class Entry:
     via: str | None = None  # source URL
     source: str | None = None  # where it comes from, in words (dc:source)
     rights: str | None = None
+    enclosure: Enclosure | None = None
+
+
+class Enclosure(NamedTuple):
+    """A file an entry carries (its lead image): Atom's link rel="enclosure",
+    RSS's <enclosure>, JSON Feed's "image"."""
+
+    url: str  # absolute
+    length: int  # bytes
+    type: str  # media type
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class FeedInfo:
     lang: str
     author: str
     archives: bool = True
+    stylesheet: str = ""  # the site path of the XSLT a browser shows the feed with (feed.xsl), if any
 
 
 T = TypeVar("T")
@@ -138,6 +149,9 @@ def _feed_entry(e: Entry) -> FeedEntry:
     links = [{"href": e.url, "rel": "alternate", "type": "text/html", "hreflang": e.lang}]
     if e.via:
         links.append({"href": e.via, "rel": "via"})
+    if e.enclosure:  # (feedgen makes it RSS's <enclosure> too)
+        links.append({"href": e.enclosure.url, "rel": "enclosure", "type": e.enclosure.type,
+                      "length": str(e.enclosure.length)})
     for link in links:
         fe.link(**{k: v for k, v in link.items() if v})
     fe.links.links = [{k: v for k, v in link.items() if v and k != "href"} for link in links]
@@ -277,10 +291,12 @@ def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
     characters), which feedgen then makes. tests/test_feeds.py holds the two
     equal over generated hostile entries."""
     names = (e.title, e.author, *e.contributors, *(name for name, _ in e.categories))
-    attrs = (e.url, e.lang, e.via or "", *(scheme for _, scheme in e.categories))
+    attrs = (e.url, e.lang, e.via or "", *(scheme for _, scheme in e.categories),
+             *((e.enclosure.url, e.enclosure.type) if e.enclosure else ()))
     texts = (e.id, e.summary, e.content_html, e.source or "", e.rights or "")
     if (not (e.id and e.title and e.url and e.lang and e.author and e.summary and e.content_html)
             or not all(names) or not all(scheme for _, scheme in e.categories)
+            or (e.enclosure is not None and not (e.enclosure.url and e.enclosure.type))
             or not is_xml_safe("".join((*names, *texts)), _ODD_IN_TEXT)
             or not is_xml_safe("".join((*names, *attrs)), _ODD_IN_ATTR)
             or e.published.tzinfo is None or e.updated.tzinfo is None):
@@ -303,6 +319,9 @@ def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
                 f'  <link href="{_a(e.url)}" rel="alternate" type="text/html" hreflang="{_a(e.lang)}"/>\n')
     if e.via:
         atom.append(f'  <link href="{_a(e.via)}" rel="via"/>\n')
+    if e.enclosure:
+        enc = e.enclosure
+        atom.append(f'  <link href="{_a(enc.url)}" rel="enclosure" type="{_a(enc.type)}" length="{enc.length}"/>\n')
     if "<" in e.summary:
         atom.append(f'  <summary type="html">{summary_html}</summary>\n')
     else:
@@ -318,6 +337,9 @@ def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
            f"  <content:encoded>{content}</content:encoded>\n"
            f'  <guid isPermaLink="false">{_t(e.id)}</guid>\n']
     rss.extend(f'  <category domain="{_a(s)}">{_t(n)}</category>\n' for n, s in e.categories)
+    if e.enclosure:
+        enc = e.enclosure
+        rss.append(f'  <enclosure url="{_a(enc.url)}" length="{enc.length}" type="{_a(enc.type)}"/>\n')
     rss.append(f"  <pubDate>{_rfc2822(published)}</pubDate>\n")
     rss.extend(f"  <dc:contributor>{c}</dc:contributor>\n" for c in contributors)
     rss.append(f"  <dc:creator>{author}</dc:creator>\n")
@@ -418,9 +440,20 @@ def _direct_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime, fm
             + "</feed>\n").encode("utf-8")
 
 
+def _with_stylesheet(head: bytes, info: FeedInfo) -> bytes:
+    """The document with the processing instruction that has a browser show it
+    through the site's XSLT (a page saying what a feed is); readers ignore it."""
+    if not info.stylesheet:
+        return head
+    at = head.index(b"?>\n") + 3  # (after the XML declaration)
+    return b"".join([head[:at], f'<?xml-stylesheet type="text/xsl" href="{_a(info.stylesheet)}"?>\n'.encode(),
+                     head[at:]])
+
+
 def atom(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
     """The Atom document: the subscription feed, or an archive page."""
     head = _direct_head(info, doc, fallback, "atom") if _plain(info) else _atom_head(info, doc, fallback)
+    head = _with_stylesheet(head, info)
     if not doc.entries:
         return head
     return _splice(head, b"</feed>", [r.parts["atom"] for r in doc.entries])
@@ -458,6 +491,7 @@ def _atom_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> b
 
 def rss(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> bytes:
     head = _direct_head(info, doc, fallback, "rss") if _plain(info) else _rss_head(info, doc, fallback)
+    head = _with_stylesheet(head, info)
     if not doc.entries:
         return head
     return _splice(head, b"</channel>", [r.parts["rss"] for r in doc.entries])
@@ -489,7 +523,7 @@ def _json_item(e: Entry) -> str:
     directly with json's own string encoder (dumps took twice as long, profiled):
     {"id", "url", "title", "content_html", "summary", "date_published",
     "date_modified", "authors": [{"name"}], "language", then "tags" when there
-    are categories, "external_url" when there is a via link}."""
+    are categories, "external_url" when there is a via link, "image" when it has a lead image}."""
     s = _json_str
     text = (f'{{"id": {s(e.id)}, "url": {s(e.url)}, "title": {s(strip_forbidden(e.title))}, '
             f'"content_html": {s(e.content_html)}, "summary": {s(e.summary)}, '
@@ -499,6 +533,8 @@ def _json_item(e: Entry) -> str:
         text += ', "tags": [' + ", ".join(s(name) for name, _ in e.categories) + "]"
     if e.via:
         text += ', "external_url": ' + s(e.via)
+    if e.enclosure:
+        text += ', "image": ' + s(e.enclosure.url)
     return text + "}"
 
 

@@ -83,6 +83,7 @@ class Interface:
         self._dates: dict[date, str] = {}
         self._months: dict[tuple[int, int], str] = {}
         self._numbers: dict[int, str] = {}
+        self._sizes: dict[int, str] = {}
         self._names: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -91,7 +92,7 @@ class Interface:
     # --- words ---------------------------------------------------------------
     def load(self) -> None:
         """Read now what formatting and translating need (the catalog, CLDR's data)."""
-        from babel import dates, numbers  # noqa: F401
+        from babel import dates, numbers, units  # noqa: F401
 
         _ = self._translations, self.locale.date_formats, self.locale.number_symbols, self.locale.languages
 
@@ -143,6 +144,25 @@ class Interface:
 
             done = self._numbers[n] = format_decimal(n, locale=self.locale)
         return done
+
+    def file_size(self, size: int) -> str:
+        """'1,2 MB', '2,5 kB', '812 bytes': a file's size, in this language's units."""
+        done = self._sizes.get(size)
+        if done is None:
+            from babel.units import format_unit
+
+            for unit, scale in (("gigabyte", 10**9), ("megabyte", 10**6), ("kilobyte", 10**3)):
+                if size >= scale:
+                    done = format_unit(size / scale, f"digital-{unit}", "short", "#,##0.0", locale=self.locale)
+                    break
+            else:
+                done = format_unit(size, "digital-byte", "long", locale=self.locale)
+            done = self._sizes[size] = done
+        return done
+
+    def file_note(self, kind: str, size: int) -> str:
+        """'(PDF, 1,2 MB)': what follows a link to a file of that kind and size."""
+        return self.gettext("(%(kind)s, %(size)s)") % {"kind": self.gettext(kind), "size": self.file_size(size)}
 
     def human_date(self, value: str) -> str:
         """A source's date as written in front matter ('1924', '1924-01', '1924-01-05')

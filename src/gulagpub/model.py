@@ -50,6 +50,14 @@ class Verdict(str, Enum):
 
 
 @dataclass(frozen=True)
+class LeadImage:
+    """The image that stands for a post (front matter `image:`): in link cards and feeds."""
+
+    src: str  # as written: beside the post (`scan-p1.jpg`) or site-wide (`/media/x.jpg`)
+    alt: str  # what it shows, for readers who cannot see it
+
+
+@dataclass(frozen=True)
 class Source:
     """Where the text comes from."""
 
@@ -138,6 +146,7 @@ class Post:
     original_text: str | None = None  # the text it translates, as stored: originals/LANG/NAME.md
     aliases: tuple[str, ...] = ()  # old URL paths that must keep working
     sticky: bool = False
+    image: LeadImage | None = None
     original: str | None = None  # for a translation: path of the post it translates
     # For a post imported as scheduled: the content digest its approval on
     # the old system vouched for (front matter `import.approved_content`).
@@ -206,9 +215,12 @@ def content_digest(meta: dict[str, Any], body: str) -> str:
 _SLUG = re.compile(r"^[^\W_][\w-]*$")
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 # BCP 47 (RFC 5646) well-formedness, the common subset: language, script,
-# region, variants, extensions and private use.
+# region, variants, extensions and private use. A language subtag of 4-8
+# letters is well-formed but none is registered, and every one a person
+# writes is a language's name ("English", "Russian"): refused, so the check
+# can answer with its code (languages.code_for).
 _LANG = re.compile(
-    r"^(?:[a-zA-Z]{2,3}(?:-[a-zA-Z]{3}){0,3}|[a-zA-Z]{4,8})"
+    r"^(?:[a-zA-Z]{2,3}(?:-[a-zA-Z]{3}){0,3})"
     r"(?:-[a-zA-Z]{4})?(?:-(?:[a-zA-Z]{2}|\d{3}))?"
     r"(?:-(?:[a-zA-Z\d]{5,8}|\d[a-zA-Z\d]{3}))*"
     r"(?:-[0-9a-wyzA-WYZ](?:-[a-zA-Z\d]{2,8})+)*"
@@ -224,11 +236,26 @@ def kind_of(path: str) -> tuple[Kind, str | None] | None:
         return None
     if len(parts) == 2 and parts[0] == "posts":
         return Kind.POST, None
+    if len(parts) == 3 and parts[0] == "posts" and parts[2] == "index.md":  # a bundle: the post with its files
+        return Kind.POST, None
     if len(parts) == 2 and parts[0] == "pages":
         return Kind.PAGE, None
     if len(parts) == 3 and parts[0] == "translations":
         return Kind.TRANSLATION, parts[1]
     return None
+
+
+def name_of(path: str) -> str:
+    """A content file's name: `posts/NAME.md` and the bundle `posts/NAME/index.md` -> NAME."""
+    parts = path.split("/")
+    return parts[-2] if len(parts) == 3 and parts[0] == "posts" and parts[2] == "index.md" else parts[-1][:-3]
+
+
+def original_path(path: str, bundled: bool) -> str:
+    """The post a language version `translations/LANG/NAME.md` is a version of:
+    `posts/NAME/index.md` when that post is a bundle (`bundled`), else `posts/NAME.md`."""
+    name = name_of(path)
+    return f"posts/{name}/index.md" if bundled else f"posts/{name}.md"
 
 
 def slug_from_name(name: str) -> str:

@@ -31,12 +31,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 from .catalog import Catalog, Listed, Month, month_of
 from .config import Config
 from .errors import Problem
 from .feedentries import FeedEntries
 from .feeds import Document, FeedInfo, Format, plan as feed_plan
+from .images import FileInfo, without_location
+from .media import published_path
 from .pages import Pages, file_of, ris_path
 from .site import Output
 from .sources import Item, ItemState, Sources, digest, joined, sitemap_row
@@ -66,6 +70,7 @@ class Inputs:
     mastodon: dict[str, str]  # entry id -> the URL of its status (the page's "Discuss on Mastodon")
     comments: dict[str, tuple[int, int, int]]  # the comments files kept from WordPress, with their stat
     redirects: bytes | None  # _redirects (from the WordPress import), as it is
+    files: dict[str, FileInfo] = field(default_factory=dict)  # the media the public files name: stat, size, type
 
 
 @dataclass
@@ -94,6 +99,7 @@ class Planner:
         self.warnings: list[Problem] = []
         self.alias_of: dict[int, str] = {}  # id of an alias output -> the content file it is an old address of
         self._places: dict[str, dict[str, int]] = {}  # a section's base -> each member's place in it
+        self.placed: set[str] = set()  # media outputs listed (a site-wide file many posts name is listed once)
 
     def item(self, src: str) -> Item:
         return self.sources.item(src, self.kept.get(src))
@@ -117,8 +123,8 @@ class Planner:
             outputs += self.archive_group(listed, None)
         items = [self.item(src) for src in cat.posts]
         by_path = sorted(range(len(items)), key=lambda n: items[n].path)
-        outputs += self._site_outputs([it.key for it in items], [(items[n].lastmod, items[n].row) for n in by_path],
-                                      page_urls)
+        outputs += self._site_outputs([it.key for it in items],
+                                      [(items[n].src, items[n].lastmod, items[n].row) for n in by_path], page_urls)
         outputs = self.without_colliding_aliases(outputs)
         n_pages = sum(1 for o in outputs if o.path.endswith(".html"))
         n_feeds = sum(1 for o in outputs if o.group == FEEDS_GROUP)
@@ -182,8 +188,8 @@ class Planner:
                      for src in cat.pages]
         pos, keys, rows, lastmods = states.pos, states.col("key"), states.col("row"), states.col("lastmod")
         at = [pos[s] for s in cat.posts]
-        outputs += self._site_outputs([keys[i] for i in at], [(lastmods[at[n]], rows[at[n]]) for n in by_path],
-                                      page_urls)
+        outputs += self._site_outputs([keys[i] for i in at],
+                                      [(cat.posts[n], lastmods[at[n]], rows[at[n]]) for n in by_path], page_urls)
         return Planned(outputs, False, counts, states, by_path, self.feed_docs, self.warnings)
 
     def current_members(self) -> set[str]:
@@ -201,14 +207,17 @@ class Planner:
         comments = src[:-3] + ".comments.yaml"
         archived = (self.sources.root / comments).read_bytes() if comments in self.inputs.comments else b""
         newer, older = (self.item(n) if n is not None else None for n in self.adjacent(src))
+        files = self.files_of(rec.files)
         key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
-                     digest(archived), [(n.path, n.rec.title, n.rec.lang) if n else None for n in (newer, older)])
+                     digest(archived), [(n.path, n.rec.title, n.rec.lang) if n else None for n in (newer, older)],
+                     sorted(files.items()))
         pages = self.pages
-        group = [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived, newer, older)),
+        group = [Output(file_of(it.path), key,
+                        lambda: pages.post_page(it, others, mastodon, archived, files, newer, older)),
                  # Its citation file reads only the post (and the settings).
                  Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
-        return group
+        return group + self.media(src, it.path, rec.files)
 
     def adjacent(self, src: str) -> tuple[str | None, str | None]:
         """The posts before and after one in its section's list (newer, older)."""
@@ -229,9 +238,35 @@ class Planner:
         rec = self.sources.record(src)
         path = site_path(rec.kind, rec.slug, None, rec.lang, self.config)
         pages = self.pages
-        outputs = [Output(file_of(path), digest(self.gen, "page", self.sources.sha(src)),
-                          lambda: pages.standalone_page(src, path))]
-        return path, outputs + self.aliases(src, path, rec.title, rec.aliases)
+        files = self.files_of(rec.files)
+        outputs = [Output(file_of(path), digest(self.gen, "page", self.sources.sha(src), sorted(files.items())),
+                          lambda: pages.standalone_page(src, path, files))]
+        return path, outputs + self.aliases(src, path, rec.title, rec.aliases) + self.media(src, path, rec.files)
+
+    def files_of(self, paths: Iterable[str]) -> dict[str, FileInfo]:
+        """What a page shows of the files it names (their size, type, an image's size)."""
+        known = self.inputs.files
+        return {p: known[p] for p in paths if p in known}
+
+    def media(self, src: str, page: str, files: Iterable[str]) -> list[Output]:
+        """The files a content file's text names, published as they are (linked, not
+        read), each keyed by its stat; a photo holding GPS data is published without
+        it (a copy, made). A file that cannot be published (the build reports it) is
+        left out."""
+        root, known, placed = self.sources.root, self.inputs.files, self.placed
+        outputs = []
+        for path in files:
+            info = known.get(path)
+            target = file_of(published_path(src, page, path))
+            if info is None or target in placed:
+                continue
+            placed.add(target)
+            if info.located:
+                outputs.append(Output(target, digest("file", "without location", *info.stat),
+                                      partial(_without_location, root / path)))
+            else:
+                outputs.append(Output(target, digest("file", *info.stat), _unread, source=root / path))
+        return outputs
 
     def aliases(self, src: str, path: str, title: str, aliases: Iterable[str]) -> list[Output]:
         """Redirect pages at a file's old addresses (one that is its own page spelled otherwise is left out)."""
@@ -288,7 +323,7 @@ class Planner:
         title = f"{cfg.site.title} – {heading}" if heading else cfg.site.title
         info = FeedInfo(title=title, subtitle=cfg.site.description or title, home=absolute(listed.base, cfg),
                         base=absolute(listed.base, cfg), lang=listed.lang, author=cfg.site.title,
-                        archives=listed.archives)
+                        archives=listed.archives, stylesheet=self.pages.href("/feed.xsl"))
         info_text = str(info)
         fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
         for doc in docs:
@@ -349,46 +384,75 @@ class Planner:
         return outputs
 
     # --- the site as a whole -------------------------------------------------------
-    def _site_outputs(self, keys: list[str], rows: list[tuple[str, str]], page_urls: list[str]) -> list[Output]:
+    def _site_outputs(self, keys: list[str], rows: list[tuple[str, str, str]], page_urls: list[str]) -> list[Output]:
         """The files of the site as a whole; `keys` the posts' keys (they name their
-        address and time), `rows` their times and sitemap rows, in path order."""
+        address and time), `rows` each post's content path, time and sitemap row, in
+        path order."""
         cfg = self.config
         pages, gen = self.pages, self.gen
         outputs = [Output("404.html", digest(gen, "404"), pages.not_found)]
         for static in ("style.css", "favicon.svg"):
             outputs.append(Output(static, digest(gen, static), partial(pages.static, static)))
-        outputs.append(Output("robots.txt", digest(gen, "robots"), lambda: (
-            f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
+        outputs.append(Output("feed.xsl", digest(gen, "feed.xsl"), pages.feed_stylesheet))
+        if urlsplit(cfg.site.base_url).path in ("", "/"):
+            # Crawlers read robots.txt at the host's root only: a site in a sub-folder
+            # (a GitHub Pages project site) has none of its own (docs/publishing.md).
+            outputs.append(Output("robots.txt", digest(gen, "robots"), lambda: (
+                f"User-agent: *\nAllow: /\nSitemap: {absolute('/sitemap.xml', cfg)}\n").encode()))
         redirects = self.inputs.redirects
         if redirects is not None:
             outputs.append(Output("_redirects", digest(gen, "redirects", redirects), lambda: redirects))
-
-        list_urls = [absolute(path, cfg) for path in self.list_paths()]
-
-        def sitemap() -> bytes:
-            newest = max((lastmod for lastmod, _ in rows), default=None)
-            lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-                     '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-                     sitemap_row(absolute("/", cfg), newest), *(row for _, row in rows),
-                     *(sitemap_row(u, None) for u in page_urls + list_urls), "</urlset>"]
-            return ("\n".join(lines) + "\n").encode("utf-8")
-
-        outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls, list_urls), sitemap))
+        cat = self.catalog
+        lists = [base for base in cat.lists if base != "/"]
+        indexes = [f"/{kind}/" for kind, terms in (("tag", cat.tags), ("category", cat.categories)) if terms]
+        for listed in cat.lists.values():  # the archives: an index and a page per year
+            if listed.months:
+                indexes.append(f"{listed.base}archive/")
+                indexes += [f"{listed.base}archive/{y}/" for y in dict.fromkeys(m.year for m in listed.months)]
+        outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls, lists, indexes),
+                              partial(self.sitemap, rows, page_urls, lists, indexes)))
         outputs += self.term_indexes()
         return outputs
 
-    def list_paths(self) -> list[str]:
-        """The first page of every list but the home page (languages, tags,
-        categories), the indexes of tags and categories, and the archives (the
-        catalog's shape alone): what a sitemap lists besides the posts and pages."""
-        cat = self.catalog
-        paths = [base for base in cat.lists if base != "/"]
-        paths += [f"/{kind}/" for kind, terms in (("tag", cat.tags), ("category", cat.categories)) if terms]
-        for listed in cat.lists.values():
-            if listed.months:
-                paths.append(f"{listed.base}archive/")
-                paths += [f"{listed.base}archive/{y}/" for y in dict.fromkeys(m.year for m in listed.months)]
-        return paths
+    def sitemap(self, rows: list[tuple[str, str, str]], page_urls: list[str], lists: list[str],
+                indexes: list[str]) -> bytes:
+        """sitemap.xml: the home page, every post (with its language versions as
+        alternates), standalone page, list, index of tags and categories and archive.
+        It reads the posts' addresses and times (their keys) and the site's shape."""
+        cfg, cat = self.config, self.catalog
+        lastmod = {src: when for src, when, _ in rows}
+        alternates: dict[str, str] = {}  # a post with language versions -> its <xhtml:link>s
+        url_of = self.url_finder()
+        for members in cat.family.values():
+            links = "".join(f'<xhtml:link rel="alternate" hreflang="{lang}" href="{escape(url)}"/>'
+                            for lang, url in sorted((cat.family_langs[m], url_of(m)) for m in members))
+            alternates.update((m, links) for m in members)
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                 'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+                 sitemap_row(absolute("/", cfg), max(lastmod.values(), default=None))]
+        for src, _, row in rows:
+            more = alternates.get(src)
+            lines.append(row if more is None else row[: -len("</url>")] + more + "</url>")
+        lines += [sitemap_row(u, None) for u in page_urls]
+        lines += [sitemap_row(absolute(base, cfg), lastmod.get(cat.lists[base].members[0])
+                              if cat.lists[base].members else None) for base in lists]  # (its newest post's)
+        lines += [sitemap_row(absolute(base, cfg), None) for base in indexes]
+        return ("\n".join([*lines, "</urlset>"]) + "\n").encode("utf-8")
+
+    def url_finder(self) -> Callable[[str], str]:
+        """A public post's address: of its item when this plan made one, else as
+        the last build kept it (unchanged: it would be dirty otherwise)."""
+        made, pos, paths, cfg = self.sources.items, self.kept.pos, self.kept.col("path"), self.config
+
+        def url_of(src: str) -> str:
+            it = made.get(src)
+            if it is not None:
+                return it.url
+            i = pos.get(src)
+            return absolute(paths[i], cfg) if i is not None else self.item(src).url
+
+        return url_of
 
     def term_indexes(self) -> list[Output]:
         """/tag/ and /category/: every tag (every category) with how many posts it has."""
@@ -402,6 +466,15 @@ class Planner:
             outputs.append(Output(f"{kind}/index.html", digest(self.gen, "terms", kind, rows),
                                   partial(pages.term_index, f"/{kind}/", kind, rows)))
         return outputs
+
+
+def _without_location(path: Any) -> bytes:
+    with open(path, "rb") as f:
+        return without_location(f.read())
+
+
+def _unread() -> bytes:
+    raise AssertionError("a media output is linked, never made")
 
 
 def _feed_document(fmt: Any, info: Any, entries: Callable[[], Any], fallback: Any) -> bytes:

@@ -10,7 +10,7 @@ rendered once per build and shown as is.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import unescape
 from pathlib import Path
@@ -22,6 +22,8 @@ from markupsafe import Markup
 from . import i18n, theme
 from .config import Config
 from .catalog import lang_base
+from .images import FileInfo, annotate
+from .media import bundle_folder, under
 from .model import Post, State
 from .navigation import MenuEntry
 from .sources import Item, Sources
@@ -50,6 +52,14 @@ _TERM_INDEXES = {"tag": N_("Tags"), "category": N_("Categories")}
 # The site's own parts in the menu (navigation.py), by name.
 _MENU_LABELS = {"home": N_("Home"), "archive": N_("Archive"), "tags": N_("Tags"), "categories": N_("Categories"),
                 "feeds": N_("Feeds")}
+# What feed.xsl tells a person who opens a feed in a browser.
+_FEED_WORDS = {
+    "what": N_("This is a web feed"),
+    "how": N_("Copy the address of this page into a feed reader (such as Thunderbird, NetNewsWire, Feeder or "
+              "Inoreader) to be told of every new document. A feed holds the whole text of each document; this "
+              "page shows only the latest titles."),
+    "site": N_("Visit the site"), "latest": N_("Latest entries"),
+}
 # How the comments kept from WordPress name what is not a comment.
 _COMMENT_TYPES = {"pingback": N_("pingback"), "trackback": N_("trackback")}
 
@@ -252,6 +262,11 @@ class Pages:
         return done
 
     # --- small parts -----------------------------------------------------------
+    def file_note(self, lang: str) -> Callable[[FileInfo], str]:
+        """What a page in `lang` writes after a link to a file: '(PDF, 1,2 MB)'."""
+        ui = self.ui(lang)
+        return lambda info: ui.file_note(info.label, info.size)
+
     def href(self, path: str) -> str:
         """A site path ('/a/b/') as a link on the site (under base_url's path)."""
         return self.prefix + path.lstrip("/")
@@ -288,7 +303,7 @@ class Pages:
     # --- pages -----------------------------------------------------------------
     def cited(self, it: Item, p: Post, others: list[Item]) -> Cited:
         """What citations say of a post (citation.py), from its fields."""
-        from .citation import Cited, Original
+        from .citation import Cited, Original, Picture
 
         src, cfg = p.source, self.config
         original = None
@@ -307,10 +322,13 @@ class Pages:
             original=original, reprints=tuple((r.publication, r.date) for r in p.reprints),
             summary=self.sources.summary(it.src), tags=p.tags,
             versions=tuple((o.rec.lang, o.url) for o in others), translation_of=translation_of,
-            pdf=_pdf_link(self.sources.html(it.src), it.url))
+            pdf=_pdf_link(self.sources.html(it.src), it.url),
+            image=Picture(it.image_url, p.image.alt, it.image.width, it.image.height)
+            if it.image_url and it.image and p.image else None)
 
     def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes,
-                  newer: Item | None = None, older: Item | None = None) -> bytes:
+                  files: dict[str, FileInfo] | None = None, newer: Item | None = None,
+                  older: Item | None = None) -> bytes:
         from . import citation, render
 
         src = self.sources
@@ -326,7 +344,8 @@ class Pages:
             "date_human": human, "author": p.author, "state": p.state.value,
             "draft": p.state != State.PUBLISHED,
             "provenance": render.provenance(p, ui), "content_warning": p.content_warning,
-            "html": Markup(src.html(it.src)),
+            "html": Markup(annotate(under(src.html(it.src), self.prefix), bundle_folder(it.src), files or {},
+                                    self.prefix, self.file_note(p.lang))),
             "tags": [Attrs({"name": t.name, "href": self.href(f"/tag/{t.quoted}/")}) for t in tags],
             "categories": [Attrs({"name": c.name, "href": self.href(f"/category/{c.quoted}/")}) for c in cats],
             "others": [Attrs({"lang": o.rec.lang, "name": i18n.autonym(o.rec.lang),
@@ -353,12 +372,13 @@ class Pages:
 
         return citation.ris(self.cited(it, self.sources.shown(it.src), [])).encode("utf-8")
 
-    def standalone_page(self, src_path: str, path: str) -> bytes:
+    def standalone_page(self, src_path: str, path: str, files: dict[str, FileInfo] | None = None) -> bytes:
         p = self.sources.shown(src_path)
         return self.page("page.html", lang=p.lang, dir=None, description=p.summary or "",
                          canonical=absolute(path, self.config), feeds=self.feed_links("/", self.config.site.title),
                          post=Attrs({"title": p.title, "lang": p.lang, "content_warning": p.content_warning,
-                                     "html": Markup(self.sources.html(src_path))}))
+                                     "html": Markup(annotate(under(self.sources.html(src_path), self.prefix), None,
+                                                             files or {}, self.prefix, self.file_note(p.lang)))}))
 
     def redirect(self, src_path: str, path: str) -> bytes:
         p = self.sources.shown(src_path)
@@ -417,7 +437,7 @@ class Pages:
 
     def not_found(self) -> bytes:
         cfg = self.config
-        return self.page("404.html", lang=cfg.site.lang, dir=None, description="",
+        return self.page("404.html", lang=cfg.site.lang, dir=None, description=cfg.site.description,
                          canonical=absolute("/404.html", cfg), feeds=self.feed_links("/", cfg.site.title))
 
     def heading(self, kind: str, name: str, lang: str) -> str:
@@ -448,6 +468,17 @@ class Pages:
         assert env.loader is not None
         source, _, _ = env.loader.get_source(env, name)
         return source.encode("utf-8")
+
+    def feed_stylesheet(self) -> bytes:
+        """feed.xsl: how a browser shows a feed to a person (feeds link it), in
+        the feed's language: it holds the words of every catalog."""
+        def words(lang: str) -> Attrs:
+            ui = i18n.interface(lang)
+            return Attrs({"code": lang.split("-")[0].lower(), **{k: ui.gettext(m) for k, m in _FEED_WORDS.items()}})
+
+        languages = list({w.code: w for w in map(words, i18n.catalog_langs()) if w.code != i18n.SOURCE_LANG}.values())
+        return self.render("feed.xsl", root=self.prefix, languages=languages,
+                           english=words(i18n.SOURCE_LANG)).encode("utf-8")
 
     def archived_comments(self, data: bytes, lang: str) -> list[Attrs]:
         """Comments kept from the old blog (posts/NAME.comments.yaml), as HTML."""

@@ -18,8 +18,11 @@ from typing import Any
 from .frontyaml import MAX_ALIASES, load_fields, read_front  # noqa: F401 - read_front: part of this module's API
 from .config import DEFAULT_LIMITS, Config, LimitSettings
 from .errors import Problem
+from .languages import not_a_tag
+from .workflow import START_AFRESH
 from .model import (
     Kind,
+    LeadImage,
     Post,
     Reprint,
     Review,
@@ -31,6 +34,7 @@ from .model import (
     is_valid_lang,
     is_valid_slug,
     kind_of,
+    name_of,
     primed,
     slug_from_name,
 )
@@ -39,7 +43,7 @@ from .model import (
 KNOWN_KEYS = (
     "title", "id", "slug", "state", "author", "date", "updated", "lang", "tags",
     "categories", "summary", "content_warning", "source", "translation", "reprints",
-    "reviews", "withdrawn", "original", "aliases", "sticky", "published_by", "import",
+    "reviews", "withdrawn", "original", "aliases", "sticky", "published_by", "import", "image",
 )
 SOURCE_KEYS = ("title", "author", "publication", "via", "url", "date", "lang", "rights")
 _KNOWN = frozenset(KNOWN_KEYS)
@@ -70,17 +74,28 @@ def split(text: str) -> tuple[str | None, str]:
             return None, text
 
 
-def read_post(path: str, data: bytes, config: Config) -> tuple[Post | None, list[Problem]]:
+def _conflict_line(text: str) -> int:
+    """The line of git's first conflict marker in `text` (0: none)."""
+    if text.startswith("<<<<<<< "):
+        return 1
+    at = text.find("\n<<<<<<< ")
+    return text.count("\n", 0, at + 1) + 1 if at >= 0 else 0
+
+
+def read_post(path: str, data: bytes, config: Config, original: str | None = None) -> tuple[Post | None, list[Problem]]:
     """`parse_post` with the site's language, time zone and limits."""
-    return parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz, limits=config.limits)
+    return parse_post(path, data, default_lang=config.site.lang, tz=config.site.tz, limits=config.limits,
+                      original=original)
 
 
 def parse_post(
     path: str, data: bytes, *, default_lang: str = "en", tz: tzinfo | None = None,
-    limits: LimitSettings = DEFAULT_LIMITS,
+    limits: LimitSettings = DEFAULT_LIMITS, original: str | None = None,
 ) -> tuple[Post | None, list[Problem]]:
     """Parse and validate one content file. Returns the post (None when it is
-    too broken to use) and every problem found in it. The work is bounded
+    too broken to use) and every problem found in it. For a language version,
+    `original` is the path of its post (default `posts/NAME.md`; the caller,
+    who sees the files, says `posts/NAME/index.md` when the post is a bundle). The work is bounded
     whatever the file holds (`limits`: its size, how many tags, how deeply
     its front matter and its text nest)."""
     problems: list[Problem] = []
@@ -90,11 +105,11 @@ def parse_post(
 
     where = kind_of(path)
     if where is None:
-        bad(0, "not a content file: posts live in posts/NAME.md, language versions in "
+        bad(0, "not a content file: posts live in posts/NAME.md (or posts/NAME/index.md), language versions in "
                "translations/LANG/NAME.md, pages in pages/NAME.md")
         return None, problems
     kind, folder_lang = where
-    name = path.rsplit("/", 1)[-1][:-3]
+    name = name_of(path)
 
     if len(data) > limits.post_size:
         bad(0, f"file is {len(data):,} bytes, more than the {limits.post_size:,} allowed "
@@ -115,6 +130,11 @@ def parse_post(
             "(git config core.autocrlf input, or your editor's 'LF' setting)")
         text = text.replace("\r\n", "\n").replace("\r", "\n")
 
+    conflict = _conflict_line(text)
+    if conflict:
+        bad(conflict, f"an unresolved merge conflict (a '<<<<<<<' line): keep one side, or both where they "
+                      f"add to a list, and delete the '<<<<<<<', '=======' and '>>>>>>>' lines; {START_AFRESH}")
+        return None, problems
     fm, body = split(text)
     if fm is None:
         bad(1, "no front matter: the file must start with a '---' line, the YAML fields "
@@ -137,6 +157,19 @@ def parse_post(
 
     def at(key: str) -> int:
         return lines.get(key, 1)
+
+    def at_in(parent: str, key: str) -> int:
+        """The line of `parent.key` (a field of a mapping), else of `parent`;
+        looked for only for a problem's line."""
+        fm_lines = fm.split("\n")
+        start = at(parent)  # the file's line N is fm_lines[N - 2] (line 1 is the opening '---')
+        for n in range(start - 1, len(fm_lines)):
+            line = fm_lines[n]
+            if line and not line[0].isspace():
+                break
+            if line.strip().startswith(f"{key}:"):
+                return n + 2
+        return start
 
     for key in meta:
         if key not in _KNOWN:
@@ -217,7 +250,7 @@ def parse_post(
 
     lang = text_field("lang") or folder_lang or default_lang
     if not is_valid_lang(lang):
-        bad(at("lang"), f"'lang' {lang!r} is not a BCP 47 language tag; use a code like 'en', 'es', 'ru' or 'pt-BR'")
+        bad(at("lang"), not_a_tag("lang", lang) or "")
     if folder_lang is not None:
         if not is_valid_lang(folder_lang):
             bad(0, f"folder translations/{folder_lang}/ is not named by a language tag like 'es'")
@@ -241,10 +274,27 @@ def parse_post(
                 if k in raw_source:
                     values[k] = text_field(k, raw_source, line, "source.")
             if values["lang"] and not is_valid_lang(values["lang"]):
-                bad(at("source"), f"'source.lang' {values['lang']!r} is not a language tag like 'es'")
+                bad(at_in("source", "lang"), not_a_tag("source.lang", values["lang"]) or "")
             if values["url"] and not _HTTP_URL.match(values["url"]):
                 bad(at("source"), f"'source.url' {values['url']!r} must be an absolute http(s) URL")
             source = Source(**values)
+
+    image = None
+    raw_image = meta.get("image")
+    if raw_image is not None:
+        how = ("write it as a mapping: 'image: {src: scan-p1.jpg, alt: Page 1 of the letter}' (src: a file "
+               "beside the post, or /media/NAME; alt: what it shows)")
+        if not isinstance(raw_image, dict) or set(raw_image) - {"src", "alt"}:
+            bad(at("image"), f"'image' must have a 'src' and an 'alt'; {how}")
+        else:
+            image_src = text_field("src", raw_image, at("image"), "image.")
+            image_alt = text_field("alt", raw_image, at("image"), "image.")
+            if not image_src:
+                bad(at("image"), f"'image' has no 'src'; {how}")
+            elif not image_alt:
+                bad(at("image"), f"'image' has no 'alt': describe the image for readers who cannot see it; {how}")
+            else:
+                image = LeadImage(image_src, image_alt)
 
     translation = None
     raw_tr = meta.get("translation")
@@ -265,7 +315,7 @@ def parse_post(
                 bad(at("translation"), "'translation.translator' must be a name or a list of names")
             from_lang = text_field("from_lang", raw_tr, at("translation"), "translation.")
             if from_lang and not is_valid_lang(from_lang):
-                bad(at("translation"), f"'translation.from_lang' {from_lang!r} is not a language tag like 'es'")
+                bad(at_in("translation", "from_lang"), not_a_tag("translation.from_lang", from_lang) or "")
             of_digest = text_field("of_digest", raw_tr, at("translation"), "translation.")
             translation = Translation(translators=tuple(names), from_lang=from_lang, of_digest=of_digest)
 
@@ -380,7 +430,8 @@ def parse_post(
         original_text=original_text,
         aliases=aliases,
         sticky=sticky,
-        original=f"posts/{name}.md" if kind == Kind.TRANSLATION else None,
+        image=image,
+        original=(original or f"posts/{name}.md") if kind == Kind.TRANSLATION else None,
         approved_on_import=approved_on_import,
         front=fm,
     )
@@ -463,6 +514,10 @@ def nesting_problems(body: str, most: int) -> list[tuple[int, str]]:
     return found
 
 
+DATE_FORMAT = ("write it as YYYY-MM-DD, or YYYY-MM-DD HH:MM with the time (optionally with the zone, +01:00), "
+               "like 2024-01-05 10:00")
+
+
 def to_datetime(value: Any, tz: tzinfo | None, complain: Any) -> datetime | None:
     """A YAML value as an aware datetime; naive times are in `tz` (UTC if None)."""
     zone = tz or timezone.utc
@@ -474,7 +529,7 @@ def to_datetime(value: Any, tz: tzinfo | None, complain: Any) -> datetime | None
         try:
             result = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            complain(f"{value!r} is not a date; write it as YYYY-MM-DD HH:MM (optionally with +01:00)")
+            complain(f"{value!r} is not a date: {DATE_FORMAT}")
             return None
     else:
         complain(f"must be a date like 2012-10-20 14:32, not {type(value).__name__}")

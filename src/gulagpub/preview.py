@@ -41,14 +41,53 @@ def signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(rows))
 
 
-class _Quiet(SimpleHTTPRequestHandler):
+class _Site(SimpleHTTPRequestHandler):
+    """The built site as its host serves it: under the base URL's path (a
+    GitHub Pages project site lives at /NAME/), the site's own 404 page for
+    what is not there, and the root sending a visitor to the site."""
+
+    prefix = "/"  # the base URL's path, with its slashes
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
 
+    def send_head(self):  # type: ignore[no-untyped-def]
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        if self.prefix != "/" and not (path + "/").startswith(self.prefix):
+            if path == "/":
+                self.send_response(302)
+                self.send_header("Location", self.prefix)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            self.send_error(404)
+            return None
+        return super().send_head()
 
-def make_server(out: Path, port: int) -> ThreadingHTTPServer:
-    """An HTTP server for `out` on 127.0.0.1 only (port 0: any free port)."""
-    handler = functools.partial(_Quiet, directory=str(out))
+    def translate_path(self, path: str) -> str:
+        if self.prefix != "/" and path.startswith(self.prefix):
+            path = "/" + path[len(self.prefix):]
+        return super().translate_path(path)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def make_server(out: Path, port: int, base_path: str = "/") -> ThreadingHTTPServer:
+    """An HTTP server for `out` on 127.0.0.1 only (port 0: any free port), the
+    site under `base_path` (the path of its base URL: '/' or '/NAME/')."""
+    prefix = "/" + base_path.strip("/") + "/" if base_path.strip("/") else "/"
+    handler = functools.partial(type("SiteHandler", (_Site,), {"prefix": prefix}), directory=str(out))
     return ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 

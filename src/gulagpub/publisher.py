@@ -73,7 +73,7 @@ def promote(root: Path, now: datetime, *, dry_run: bool = False) -> Promotion:
         if not post.id:
             changes["id"] = entry_id(dated, content.config)
         text = update_meta((root / post.path).read_text(encoding="utf-8"), changes)
-        new, problems = read_post(post.path, text.encode("utf-8"), content.config)
+        new, problems = read_post(post.path, text.encode("utf-8"), content.config, post.original)
         if new is None or problems:
             raise BuildError("\n".join(str(p) for p in problems) or f"{post.path}: cannot be published")
         texts[post.path] = text

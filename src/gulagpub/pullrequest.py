@@ -30,7 +30,7 @@ from .config import CONFIG_FILE, Config, Member, Role, parse_config
 from .errors import ConfigError, Problem, UsageError
 from .history import link_problems, parse_version, signatures, verify_base
 from .model import Post, State, kind_of
-from .workflow import TRANSITIONS, Action, label, member_by_email, transition
+from .workflow import TRANSITIONS, Action, is_person, is_translation, label, member_by_email, misfit, transition
 
 PR = "pull-request"  # the pseudo-commit id of "what the pull request author changed"
 
@@ -54,7 +54,7 @@ def author_of(config: Config, login: str) -> Author:
     return Author(login, config.member(github=login))
 
 
-def _steps(source: State | None, target: State, roles: frozenset[object]) -> list[State] | None:
+def _steps(source: State | None, target: State, roles: frozenset[object], post: Post) -> list[State] | None:
     """The shortest way through the workflow table from `source` to `target`
     using only steps these roles may take (the states after each step), or
     None. A pull request may hold several steps (create, then submit)."""
@@ -64,7 +64,7 @@ def _steps(source: State | None, target: State, roles: frozenset[object]) -> lis
         state, path = queue.popleft()
         for t in TRANSITIONS:
             if t.source != state or t.target in seen or not (t.roles & roles) \
-                    or t.action in (Action.IMPORT, Action.PUBLISH):
+                    or t.action in (Action.IMPORT, Action.PUBLISH) or misfit(t, post):
                 continue
             if t.target == target:
                 return path + [target]
@@ -77,14 +77,17 @@ def _net_change(info: CommitInfo, path: str, config: Config, old: Post | None, n
     """Judge a piece of the pull request as one change; when it takes
     several workflow steps at once (a new translation submitted for review),
     judge each step the author could have taken on the way."""
+    member = member_by_email(config, info.author_email)
+    fixes = _translation_lines(member, new)
+    if fixes:
+        return fixes
     source = old.state if old is not None else None
     if new is None or new.state == source or transition(source, new.state) is not None:
         return change_problems(FileChange(info, path, config, old, new))
-    member = member_by_email(config, info.author_email)
-    steps = _steps(source, new.state, frozenset(member.roles) if member else frozenset())
+    steps = _steps(source, new.state, frozenset(member.roles) if member else frozenset(), new)
     if steps is None:
         problems = change_problems(FileChange(info, path, config, old, new))
-        if member is not None and _steps(source, new.state, frozenset(Role)) is not None:
+        if member is not None and _steps(source, new.state, frozenset(Role), new) is not None:
             problems = [p for p in problems if "is not a step of the workflow" not in p.message]
             problems.append(Problem(path, new.line_of("state"), (
                 f"{label(source)} -> {new.state}: only an editor can mark a post {new.state}; set "
@@ -97,6 +100,39 @@ def _net_change(info: CommitInfo, path: str, config: Config, old: Post | None, n
         problems += change_problems(FileChange(info, path, config, before, after))
         before = after
     return problems
+
+
+def _translation_lines(member: Member | None, post: Post | None) -> list[Problem]:
+    """A translator who writes a translation's front matter by hand (in the
+    browser) and leaves out the original's language or the line naming her
+    its translator, or names herself otherwise than the team does: the line
+    to write, with the value (her team name). Every workflow step that needs
+    them would only say the same less clearly, with commands she cannot run
+    in a browser."""
+    if member is None or post is None or member.has(Role.EDITOR) or not member.has(Role.TRANSLATOR) \
+            or not is_translation(post) or post.state not in (State.TRANSLATION, State.REVIEW):
+        return []
+    if not (post.translation and post.translation.from_lang) and not (post.source and post.source.lang):
+        return [Problem(post.path, post.line_of("translation") if "translation" in post.meta else post.line_of("title"), (
+            "this translation does not say what language it is translated from: add `translation.from_lang: "
+            "CODE` with the original's language code, like ru or es (the line `  from_lang: ru` under "
+            "`translation:`)"))]
+    if any(is_person(member, t) for t in post.translators):
+        return []
+    line = f"`translation.translator: {member.name}`"
+    if not post.translators and "translation" not in post.meta:
+        source = post.source.lang if post.source and post.source.lang else "LANG"
+        return [Problem(post.path, post.line_of("source") if "source" in post.meta else post.line_of("title"), (
+            f"this translation names no translator: add {line} (a line `translation:`, then below it "
+            f"`  translator: {member.name}` and `  from_lang: {source}`, the original's language)"))]
+    if not post.translators:
+        return [Problem(post.path, post.line_of("translation"), (
+            f"this translation names no translator: add {line} (the line `  translator: {member.name}` "
+            "under `translation:`)"))]
+    named = ", ".join(post.translators)
+    return [Problem(post.path, post.line_of("translation"), (
+        f"'translator: {named}' is not the name the team knows you by: use your team name: {member.name} "
+        f"(write {line})"))]
 
 
 def _explain(message: str, author: Author) -> str:
@@ -200,3 +236,80 @@ def pr_problems(root: Path, base: str, login: str) -> list[Problem]:
             else:
                 problems += found
     return sorted(set(problems))
+
+
+# --- what a pull request changes, for its comment ---------------------------------
+
+@dataclass(frozen=True)
+class Changed:
+    """A content file a pull request changes: its state before and after."""
+
+    path: str
+    title: str
+    lang: str
+    before: State | None  # None: new in the pull request
+    after: State | None  # None: deleted
+    original: str | None  # a translation: what it translates (a post's path, or its source)
+
+
+def changes(root: Path, base: str) -> list[Changed]:
+    """The content files HEAD changes since its merge base with `base`."""
+    verify_base(root, base)
+    mb = gitstore.git(root, "merge-base", base, "HEAD", check=False).strip()
+    if not mb:
+        raise UsageError(f"HEAD has no common history with {base}; fetch the whole history "
+                         "(actions/checkout with fetch-depth: 0)")
+    raw = gitstore.read_blobs(root, [f"HEAD:{CONFIG_FILE}"])[f"HEAD:{CONFIG_FILE}"]
+    if raw is None:
+        raise ConfigError(f"{CONFIG_FILE}: not found at HEAD; this is not a gulagpub repository")
+    config = parse_config(raw.decode("utf-8", "replace"))
+    out = gitstore.git(root, "diff", "--name-only", "-z", "--no-renames", mb, "HEAD")
+    paths = sorted(p for p in out.split("\0") if p and kind_of(p) is not None)
+    blobs = gitstore.read_blobs(root, [f"{rev}:{p}" for p in paths for rev in (mb, "HEAD")])
+    found = []
+    for path in paths:
+        old = parse_version(path, blobs.get(f"{mb}:{path}"), config)
+        new = parse_version(path, blobs.get(f"HEAD:{path}"), config)
+        post = new or old
+        if post is None:
+            continue
+        original = post.original
+        if original is None and post.source is not None and (post.translation or post.source.lang):
+            original = ", ".join(x for x in (post.source.title, post.source.publication, post.source.url) if x) or None
+        found.append(Changed(path, post.title, post.lang, old.state if old else None, new.state if new else None,
+                             original))
+    return found
+
+
+MARKER = "<!-- gulagpub-preview -->"
+
+
+def comment(changed: list[Changed], problems: list[str], preview: str) -> str:
+    """The pull request's comment (Markdown): what it changes, the check's
+    verdict, and how to open the preview. Titles and messages come from the
+    pull request: shown as code, they cannot format or link."""
+    def code(text: str) -> str:
+        text = text.replace("\n", " ").replace("`", "'").replace("|", "\\|")  # (a table's cell ends at '|')
+        return f"`` {text} ``"
+
+    lines = [MARKER, "### Preview of this pull request", ""]
+    if changed:
+        lines += ["| file | title | state | translates |", "| --- | --- | --- | --- |"]
+        for c in changed:
+            state = f"{label(c.before)} → {label(c.after) if c.after else '(deleted)'}" if c.before != c.after \
+                else f"{label(c.after)} (unchanged)"
+            lines.append(f"| {code(c.path)} | {code(c.title)} ({c.lang}) | {state} | "
+                         f"{code(c.original) if c.original else ''} |")
+    else:
+        lines.append("This pull request changes no post, translation or page.")
+    lines.append("")
+    if problems:
+        lines.append(f"**The check found {len(problems)} problem(s)** (the \"workflow rules\" check shows them "
+                     "on the lines of the files):")
+        lines += [f"- {code(p)}" for p in problems[:20]]
+        if len(problems) > 20:
+            lines.append(f"- ... and {len(problems) - 20} more")
+    else:
+        lines.append("**The check passes:** every change follows the workflow's rules.")
+    lines += ["", preview, ""]
+    return "\n".join(lines)

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 from .config import Config
 from .errors import Problem
-from .model import Kind, Post, kind_of
+from .model import Kind, Post, kind_of, name_of, original_path
 from .parallel import map_all
 from .records import Identity, Record, set_problems
 from .store import Database, Sealer, Table, load_table, save_table, state_dir, unpickled
@@ -41,7 +41,8 @@ from .store import Database, Sealer, Table, load_table, save_table, state_dir, u
 CONTENT_DIRS = ("posts", "translations", "pages")
 LINK_PROBLEM = ("is a symbolic link; content must be plain files and folders in the repository "
                 "(replace the link with the files it points to)")
-PLACE_PROBLEM = ("not where content lives: use posts/NAME.md, translations/LANG/NAME.md or pages/NAME.md")
+PLACE_PROBLEM = ("not where content lives: use posts/NAME.md (or the bundle posts/NAME/index.md with its files "
+                 "beside it), translations/LANG/NAME.md or pages/NAME.md")
 INDEX_NAME = "parse-index"
 DATABASE_NAME = "cache.sqlite"
 _RACY = (0, 0, 0)  # the stat kept for a file changed just now: no file has it
@@ -98,17 +99,35 @@ class FileEntry(NamedTuple):
     original: str | None
 
 
-def file_sha(path: str, data: bytes) -> str:
-    """The cache's name for a content file's bytes at a path."""
+def file_sha(path: str, data: bytes, original: str | None = None) -> str:
+    """The cache's name for a content file's bytes at a path. For a language
+    version of a bundle (`original` posts/NAME/index.md) it names that too:
+    a post made a bundle, or no longer one, has its versions read again."""
     h = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if original is not None and original.endswith("/index.md"):
+        path = f"{path}\0{original}"
     return hashlib.blake2b(f"{path}\0{h}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def original_of(path: str, bundles: set[str]) -> str | None:
+    """For a language version, the path of its post given the names of the
+    bundles (posts/NAME/index.md) there are; None for other files."""
+    if not path.startswith("translations/"):
+        return None
+    return original_path(path, name_of(path) in bundles)
+
+
+def bundle_names(paths: Iterable[str]) -> set[str]:
+    """The names of the bundle posts among these content paths."""
+    return {p.split("/")[1] for p in paths if p.startswith("posts/") and p.endswith("/index.md") and p.count("/") == 2}
 
 
 def _code_stamp() -> str:
     """The parsing and rendering code's own files: what another version of it cached is not used."""
     here = Path(__file__).parent
-    stats = [(here / f"{name}.py").stat() for name in ("model", "postfile", "yamlsubset", "reading", "render",
-                                                       "errors", "config")]
+    stats = [(here / f"{name}.py").stat() for name in ("model", "postfile", "frontyaml", "languages", "workflow",
+                                                       "yamlsubset", "reading", "render", "errors", "config",
+                                                       "records", "media")]
     return repr([(st.st_mtime_ns, st.st_size) for st in stats])
 
 
@@ -262,7 +281,7 @@ class Reading:
         return [p for p in self.paths if kinds[pos[p]] is not None]
 
 
-Job = tuple[str, str, bytes | None, Config, bool]
+Job = tuple[str, str, bytes | None, Config, bool, str | None]
 
 
 class Parsed(NamedTuple):
@@ -280,12 +299,12 @@ def _parse(job: Job) -> Parsed:
     """Read (unless the bytes are given), parse and (for the build) render one file, in a worker."""
     from .postfile import read_post
 
-    path, full, data, config, render_too = job
+    path, full, data, config, render_too, original = job
     if data is None:
         with open(full, "rb") as f:
             data = f.read()
-    sha = file_sha(path, data)
-    post, problems = read_post(path, data, config)
+    sha = file_sha(path, data, original)
+    post, problems = read_post(path, data, config, original)
     if post is None:
         return Parsed(sha, None, None, None, problems, None)
     if post.reviews or post.kind == Kind.POST:
@@ -299,8 +318,10 @@ def _parse(job: Job) -> Parsed:
         html = render.markdown_to_html(post.body)
         summary = render.summary_of(post, html)
         shown = pickle.dumps(replace(post, body=""), protocol=pickle.HIGHEST_PROTOCOL)
-    return Parsed(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL), shown, Record.of(post, summary),
-                  problems, html)
+    from .media import lead_image, named_files
+
+    return Parsed(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL), shown,
+                  Record.of(post, summary, named_files(post), lead_image(post)), problems, html)
 
 
 def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: bool = True) -> Reading:
@@ -316,11 +337,12 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: 
     changed: dict[str, FileEntry | None] = {}
     for gone in [p for p in index if p not in seen]:
         changed[gone] = index.pop(gone)
-    todo: list[tuple[str, str, bytes | None, tuple[int, int, int]]] = []
+    todo: list[tuple[str, str, bytes | None, tuple[int, int, int], str | None]] = []
+    bundles = bundle_names(listing.paths)
     base = str(root) + os.sep
     racy_after = time.time_ns() - _RACY_NS
     lstat, is_link = os.lstat, stat_mod.S_ISLNK
-    pos, stats, shas = index.pos, index.col("stat"), index.col("sha")
+    pos, stats, shas, originals = index.pos, index.col("stat"), index.col("sha"), index.col("original")
     paths: list[str] = []
     for path in listing.paths:
         full = base + path
@@ -336,16 +358,17 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: 
             continue
         paths.append(path)
         now = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if i is not None and stats[i] == now:
+        original = original_of(path, bundles) if path[0] == "t" else None
+        if i is not None and stats[i] == now and (original is None or originals[i] in (original, None)):
             continue
         kept = now if st.st_mtime_ns < racy_after else _RACY
         if i is None:
-            todo.append((path, full, None, kept))
+            todo.append((path, full, None, kept, original))
             continue
         with open(full, "rb") as f:
             data = f.read()
-        if shas[i] != file_sha(path, data):
-            todo.append((path, full, data, kept))
+        if shas[i] != file_sha(path, data, original):
+            todo.append((path, full, data, kept, original))
         elif stats[i] != kept:  # touched, not changed
             entry = index.get(path)
             assert entry is not None
@@ -356,8 +379,8 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: 
     rendered = 0
     if todo:
         bulk = flush and 3 * len(todo) > _FLUSH_EVERY
-        jobs = [(path, full, data, config, render) for path, full, data, _ in todo]
-        for (path, _, _, kept), got in zip(todo, map_all(_parse, jobs)):
+        jobs = [(path, full, data, config, render, original) for path, full, data, _, original in todo]
+        for (path, _, _, kept, _), got in zip(todo, map_all(_parse, jobs)):
             before = index.get(path)
             if before is None:
                 changed.setdefault(path, None)
@@ -408,10 +431,10 @@ def posts(root: Path, config: Config, reading: Reading, paths: Iterable[str]) ->
             from .postfile import read_post
 
             data = (root / path).read_bytes()
-            post, _ = read_post(path, data, config)
+            post, _ = read_post(path, data, config, entry.original)
             if post is None:  # changed since it was read
                 continue
-            if file_sha(path, data) == entry.sha:
+            if file_sha(path, data, entry.original) == entry.sha:
                 reading.cache.put_post(entry.sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL))
         out[path] = post
     return out

@@ -70,7 +70,7 @@ def set_problems(files: Iterable[Identity], paths: set[str]) -> list[Problem]:
             problems.append(Problem(
                 p.path, 0,
                 f"no {p.original} to be a translation of; a language version must have the "
-                "same file name as its post in posts/",
+                "same file name as its post in posts/ (NAME.md, or the bundle NAME/index.md)",
             ))
     return problems
 
@@ -108,17 +108,19 @@ class Record(NamedTuple):
     summary: str | None  # plain text, from the rendered body (None: not rendered yet)
     slug_line: int  # where `slug:` and `id:` stand (for messages; 1 when absent)
     id_line: int
+    files: tuple[str, ...] = ()  # the repository files it names (media.named_files), published with it
+    image: str | None = None  # its lead image, a repository path (media.lead_image)
 
     @classmethod
-    def of(cls, post: Post, summary: str | None) -> Record:
+    def of(cls, post: Post, summary: str | None, files: tuple[str, ...] = (), image: str | None = None) -> Record:
         return cls(post.kind.value, post.state.value, post.lang, post.name, post.slug, post.title,
                    post.date.isoformat() if post.date else None, micros(post.date) if post.date else 0,
                    post.updated.isoformat() if post.updated else None, tuple(post.tags),
                    tuple(post.categories), tuple(post.aliases), post.original, post.id, summary,
-                   post.line_of("slug"), post.line_of("id") if post.id else 0)
+                   post.line_of("slug"), post.line_of("id") if post.id else 0, files, image)
 
     def form(self) -> tuple[Any, ...]:
-        """What places the file among the others (all but its title, summary and `updated:`):
-        while no file's form changes, the site keeps its shape."""
+        """What places the file among the others (all but its title, summary and `updated:`),
+        and the files it publishes: while no file's form changes, the site keeps its shape."""
         return (self.kind, self.state, self.lang, self.name, self.slug, self.date, self.when, self.tags,
-                self.categories, self.aliases, self.original, self.id)
+                self.categories, self.aliases, self.original, self.id, self.files)

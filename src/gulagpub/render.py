@@ -15,6 +15,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable
+from html import escape, unescape
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
@@ -65,7 +66,28 @@ def markdown_to_html(markdown: str, nesting: int = DEFAULT_LIMITS.nesting) -> st
         html = cmarkgfm.markdown_to_html_with_extensions(markdown, options=_OPTIONS, extensions=_EXTENSIONS)
     else:
         html = _cmark_html(markdown)
-    return sanitize(flatten(html, 2 * nesting))
+    return figures(sanitize(flatten(html, 2 * nesting)))
+
+
+# An image alone in its paragraph, with a title: `![Page 1](scan.jpg "Scan: IISH")`.
+_FIGURE = re.compile(r'<p><img ([^>]*?) title="([^"]*)"></p>')
+
+
+def figures(html: str) -> str:
+    """Sanitized `html` in which an image standing alone in its paragraph with
+    a title becomes a figure whose caption is the title (a caption, a credit:
+    "Scan: International Institute of Social History"); the title
+    "decorative" marks an image without alt text, not a caption."""
+    if "<p><img" not in html:
+        return html
+
+    def figure(m: re.Match[str]) -> str:
+        caption = unescape(m.group(2)).strip()
+        if not caption or caption.lower() == "decorative":
+            return m.group(0)
+        return f"<figure><img {m.group(1)}><figcaption>{escape(caption, quote=False)}</figcaption></figure>"
+
+    return _FIGURE.sub(figure, html)
 
 
 _VOID = "area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr"
@@ -155,6 +177,8 @@ def sanitize(html: str) -> str:
     clean = _cleaner()(html)
     if ' id="' in clean:  # only footnotes keep their ids (cmark-gfm's fn-LABEL, fnref-LABEL)
         clean = _ID.sub(lambda m: m.group(0) if _NOTE_ID.fullmatch(m.group(1)) else "", clean)
+    if _CMARK_NOTES in clean:
+        clean = _endnotes(clean)
     return _EXTERNAL_A.sub(lambda m: f"<a {_REL} {m.group(0)[3:]}", clean)
 
 
@@ -185,6 +209,21 @@ def absolutize(html: str, base: str) -> str:
         return m.group(1) + urljoin(base, url) + m.group(3)
 
     return _URL_ATTR.sub(fix, html)
+
+
+# cmark-gfm puts a text's footnotes last, in a <section> without a heading
+# (which HTML checkers report: a section is a part with a heading). They are
+# the text's endnotes: a <div> with that role says so (DPUB-ARIA).
+_CMARK_NOTES = '<section class="footnotes">'
+_NOTES = '<div class="footnotes" role="doc-endnotes">'
+
+
+def _endnotes(html: str) -> str:
+    start = html.rindex(_CMARK_NOTES)
+    end = html.rfind("</section>")
+    if end < start:
+        return html
+    return html[:start] + _NOTES + html[start + len(_CMARK_NOTES):end] + "</div>" + html[end + len("</section>"):]
 
 
 _ANCHOR = re.compile(r'( id="| href="#)(fn(?:ref)?-)')
@@ -340,7 +379,6 @@ def _join(names: tuple[str, ...], words: Words = ENGLISH) -> str:
 
 _TAG = re.compile(r"<[^>]+>")
 _NOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
-_NOTES = '<section class="footnotes">'
 
 
 def summary_of(post: Post, html: str, limit: int = 300) -> str:

@@ -54,6 +54,9 @@ class Output:
     # Outputs of one group are made by the same writer (they share work that
     # each writer does once, like serializing feed entries); None: any writer.
     group: int | None = None
+    # A file published as it is (a scan, a PDF): hard-linked into the site
+    # (copied where linking fails), never read; `make` is then not called.
+    source: Path | None = None
 
 
 class StaleOutputs(BuildError):
@@ -365,21 +368,10 @@ def _swap_in(out: Path, spare: Path, sealer: Sealer, names: tuple[str, str, str]
             relink = [p for p, _ in live_keys.items() - have.items() if p not in made]
     for path in relink:
         _make_dirs(spare, path.rpartition("/")[0], made_dirs)
-        target = spare / path
         try:
-            target.unlink()
-        except FileNotFoundError:
-            pass
-        except IsADirectoryError:
-            shutil.rmtree(target)
-        try:
-            os.link(out / path, target)
+            _place(out / path, spare / path)
         except FileNotFoundError as exc:
             raise StaleOutputs(f"{out / path}: missing from the live site") from exc
-        except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                raise
-            shutil.copyfile(out / path, target)  # no hard links here: a copy
     unchanged = len(manifest) - len(todo) - len(relink)
     _write_all(spare, todo, workers, made_dirs)
     written = len(todo) + len(relink)
@@ -431,6 +423,9 @@ MAX_UNITS = 1000  # pieces of work in the writers' queue
 def _write_one(spare: Path, o: Output, existed: bool, made: set[str]) -> None:
     target = spare / o.path
     _make_dirs(spare, o.path.rpartition("/")[0], made)
+    if o.source is not None:
+        _place(o.source, target)
+        return
     data = o.make()
     if existed:
         _overwrite(target, data)
@@ -579,6 +574,25 @@ def _overwrite(target: Path, data: bytes) -> None:
             return
         f.write(data)
         f.truncate()
+
+
+def _place(source: Path, target: Path) -> None:
+    """Put the file `source` at `target` as a hard link (a copy where the file
+    system cannot link). Whatever was at `target` is unlinked first: a file
+    the spare shares with the live site, or with the repository, is never
+    written through."""
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        pass
+    except IsADirectoryError:
+        shutil.rmtree(target)
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            raise
+        shutil.copyfile(source, target, follow_symlinks=False)
 
 
 def _link_tree(src: Path, dst: Path, manifest: dict[str, str]) -> dict[str, str]:

@@ -20,6 +20,8 @@ from typing import NamedTuple
 from .catalog import Catalog
 from .config import Config
 from .errors import BuildError
+from .images import FileInfo
+from .media import published_path
 from .model import Post
 from .reading import Reading, file_sha, with_summary
 from .records import Record
@@ -67,6 +69,7 @@ class ItemState(NamedTuple):
     row: str  # its <url> in sitemap.xml (joined, not made again, after an edit)
     entry_id: str
     current: bool = False  # in some feed's current document (its entry is made in every format)
+    image: tuple[int, int, int] | None = None  # the stat of its lead image's file
 
 
 @dataclass(slots=True)
@@ -85,6 +88,8 @@ class Item:
     key: str  # names what lists and feeds show of it: its path, dates, summary, terms and content
     lastmod: str  # its time in sitemap.xml
     row: str  # its <url> in sitemap.xml
+    image: FileInfo | None = None  # its lead image's file
+    image_url: str | None = None
 
 
 class Sources:
@@ -102,6 +107,7 @@ class Sources:
         # and keeping them would hold the whole site's text in memory.)
         self._html: dict[str, str] = reading.html  # rendered by the reading stage, by content hash
         self.items: dict[str, Item] = {}
+        self.files: dict[str, FileInfo] = {}  # the media files public files name (the build's media stage)
         self.rendered = reading.rendered  # Markdown files rendered in this build
 
     def sha(self, src: str) -> str:
@@ -117,8 +123,10 @@ class Sources:
         sha = self.sha(src)
         rec = self._records.get(sha) or self.cache.record(sha)
         if rec is None:  # the cache lost it: from the Post
-            post = self.shown(src)
-            rec = Record.of(post, None)
+            from .media import lead_image, named_files
+
+            post = self.post(src)
+            rec = Record.of(post, None, named_files(post), lead_image(post))
             self.cache.put_record(sha, rec)
         self._records[sha] = rec
         return rec
@@ -163,8 +171,9 @@ class Sources:
         from .postfile import read_post
 
         data = (self.root / src).read_bytes()
-        post, _ = read_post(src, data, self.config)
-        if post is None or file_sha(src, data) != self.sha(src):
+        original = self.reading.files[src].original
+        post, _ = read_post(src, data, self.config, original)
+        if post is None or file_sha(src, data, original) != self.sha(src):
             raise BuildError(f"{src}: changed during the build; build again")
         return post
 
@@ -201,25 +210,29 @@ class Sources:
             updated = when_of(rec.updated)
         else:
             updated = max(when_of(published), when_of(changed)) if changed else when_of(published)
-        if kept is not None and (kept.sha, kept.changed, kept.published, kept.path) == (sha, changed, published, path):
+        image = self.files.get(rec.image) if rec.image else None
+        lead = image.stat if image else None
+        if kept is not None and (kept.sha, kept.changed, kept.published, kept.path, kept.image) == (
+                sha, changed, published, path, lead):
             key, lastmod, row = kept.key, kept.lastmod, kept.row
         else:
             assert self.catalog is not None
             tags = [self.catalog.tags[t] for t in rec.tags]
             cats = [self.catalog.categories[c] for c in rec.categories]
             key = digest(sha, path, updated.isoformat(), published, self.summary(src),
-                         [(t.name, t.slug) for t in tags], [(c.name, c.slug) for c in cats])
+                         [(t.name, t.slug) for t in tags], [(c.name, c.slug) for c in cats], image)
             lastmod = lastmod_of(updated)
             row = sitemap_row(url, lastmod)
             rec = self.record(src)  # (with its summary now)
+        image_url = absolute(published_path(src, path, rec.image), cfg) if image and rec.image else None
         item = Item(src, rec, sha, path, url, entry_id, rec.when if rec.date else self.now_when, published,
-                    updated, key, lastmod, row)
+                    updated, key, lastmod, row, image, image_url)
         self.items[src] = item
         return item
 
     def state_of(self, item: Item, current: bool) -> ItemState:
         return ItemState(item.sha, self.changed.get(item.src), item.published, item.path, item.key,
-                         item.lastmod, item.row, item.entry_id, current)
+                         item.lastmod, item.row, item.entry_id, current, item.image.stat if item.image else None)
 
     def terms(self, item: Item) -> tuple[list[Term], list[Term]]:
         assert self.catalog is not None

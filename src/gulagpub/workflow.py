@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .config import Config, Member, Role
-from .model import Kind, Post, Review, State, Verdict
+from .model import Kind, Post, Review, State, Verdict, is_valid_lang
 
 
 class Action(str, Enum):
@@ -62,8 +62,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                "an editor assigns a translator, or a translator takes the post"),
     Transition(State.TRANSLATION, State.REVIEW, Action.SUBMIT, _ET,
                "the translator (or an editor) submits the translation for review"),
-    Transition(State.DRAFT, State.REVIEW, Action.SUBMIT, _E,
-               "an editor submits an original, non-translated post for review"),
+    Transition(State.DRAFT, State.REVIEW, Action.SUBMIT, _ET,
+               "an editor, or its author, submits an original, non-translated post for review"),
     Transition(State.REVIEW, State.APPROVED, Action.APPROVE, _E,
                "enough editors approved the current content"),
     Transition(State.REVIEW, State.DRAFT, Action.REQUEST_CHANGES, _E,
@@ -81,6 +81,26 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 def label(state: State | None) -> str:
     return "(new)" if state is None else state.value
+
+
+# A branch whose pull request was merged is done: what it holds is behind
+# main, and work on it again conflicts with what editors did since.
+START_AFRESH = ("if this branch's pull request was merged before, it is done: start a new branch from "
+                "upstream/main (`git fetch upstream` then `git switch -c NEW-NAME upstream/main`, or on GitHub "
+                "sync your fork and make a new branch) and make the change there")
+
+_ORDER = {s: i for i, s in enumerate(State)}
+
+
+def goes_back(source: State | None, target: State) -> bool:
+    """A move to a state a post has already passed (as on a reused branch)."""
+    return source is not None and _ORDER[target] <= _ORDER[source]
+
+
+def not_a_step(source: State | None, target: State) -> str:
+    """Why a move outside the table is refused, and what to do."""
+    message = f"{label(source)} -> {target} is not a step of the workflow (see docs/workflow.md)"
+    return message + (f"; {START_AFRESH}" if goes_back(source, target) else "")
 
 
 def transition(source: State | None, target: State) -> Transition | None:
@@ -133,8 +153,10 @@ def who(member: Member) -> str:
 
 
 def is_translation(post: Post) -> bool:
-    """A language version, or a post translated from another language."""
-    return post.kind == Kind.TRANSLATION or post.translation is not None
+    """A language version, or a post translated from another language (its
+    `translation:`, or a source in another language than its own)."""
+    return post.kind == Kind.TRANSLATION or post.translation is not None or (
+        post.source is not None and post.source.lang is not None and post.source.lang.lower() != post.lang.lower())
 
 
 # --- preconditions ------------------------------------------------------------
@@ -154,7 +176,7 @@ def missing_for_translation(post: Post, config: Config) -> list[str]:
         missing.append(
             f"{post.path} has no assigned translator on the team with the translator role "
             f"(translator: {named}); run `gulagpub assign {post.path} EMAIL`")
-    else:
+    elif is_valid_lang(post.lang):  # (a 'lang' that is not a tag is the file's own problem, told apart)
         fits = [m for m in assigned if not m.langs or post.lang in m.langs]
         if not fits:
             missing.append(
@@ -216,6 +238,10 @@ def refusal(review: Review, post: Post, config: Config) -> str | None:
         return f"self-approval: {who(member)} is the author of {post.path}"
     if is_translator(member, post):
         return f"self-approval: {who(member)} is a translator of {post.path}"
+    if post.kind == Kind.TRANSLATION and member.langs and post.lang.lower() not in {x.lower() for x in member.langs}:
+        return (f"{who(member)} reviews {', '.join(member.langs)} (their langs in gulagpub.toml), not "
+                f"'{post.lang}', the language of {post.path}; an editor who reads it approves it (or an editor "
+                f"adds the language: `gulagpub team set {member.email} --lang ...`)")
     return None
 
 
@@ -273,14 +299,25 @@ def missing_for(target: State, post: Post, config: Config) -> list[str]:
     return []
 
 
-def may(member: Member | None, t: Transition, post: Post) -> str | None:
-    """Why `member` may not make transition `t` on `post` (None: they may).
-    `post` is the post as it is after the transition."""
-    if member is None:
-        return "not on the team; an editor adds people with `gulagpub team add`"
+def misfit(t: Transition, post: Post) -> str | None:
+    """Why step `t` is not one this kind of post takes, whoever takes it
+    (None: it is)."""
     if t.source == State.DRAFT and t.target == State.REVIEW and is_translation(post):
         return (f"{post.path} is a translation in draft; it goes through translation first: assign its "
                 f"translator (`gulagpub assign {post.path} EMAIL`), who then submits it")
+    return None
+
+
+def may(member: Member | None, t: Transition, post: Post, before: Post | None = None) -> str | None:
+    """Why `member` may not make transition `t` on `post` (None: they may).
+    `post` is the post as it is after the transition, `before` as it was (its
+    author is the one who may submit an original draft: a commit that names
+    someone else the author does not make them so)."""
+    if member is None:
+        return "not on the team; an editor adds people with `gulagpub team add`"
+    why = misfit(t, post)
+    if why:
+        return why
     if not (member.roles & t.roles):
         roles = " or ".join(sorted(r.value for r in t.roles))
         return (f"{who(member)} may not {t.action.value} ({t}): only a team member with the "
@@ -288,7 +325,10 @@ def may(member: Member | None, t: Transition, post: Post) -> str | None:
     if not member.has(Role.EDITOR):
         if t.action == Action.ASSIGN and not is_translator(member, post):
             return f"a translator may only assign a post to themselves, and {who(member)} is not its translator"
-        if t.action == Action.SUBMIT and not is_translator(member, post):
+        if t.action == Action.SUBMIT and t.source == State.DRAFT and not is_author(member, before or post):
+            return (f"{who(member)} is not the author of {post.path}; only its author or an editor may "
+                    "submit an original draft")
+        if t.action == Action.SUBMIT and t.source != State.DRAFT and not is_translator(member, post):
             return f"{who(member)} is not a translator of {post.path}; only its translator or an editor may submit it"
         if t.action == Action.CREATE and t.target == State.TRANSLATION and not is_translator(member, post):
             return "a translator may only create a language version assigned to themselves"

@@ -1,0 +1,295 @@
+"""Media: the files documents carry (scans, photos, PDFs). Edge module (reads files).
+
+A post can be a bundle, `posts/NAME/index.md` with its files beside it
+(`posts/NAME/scan-p1.jpg`); files the whole site uses live in `media/`. A
+post's Markdown refers to them by relative path (`![Page 1](scan-p1.jpg)`,
+`[the PDF](freedom-1924.pdf)`), or to a site-wide file as `/media/NAME`. A
+language version (`translations/LANG/NAME.md`) uses the files of its post's
+bundle.
+
+`problems` judges every reference of every post: the file must exist in the
+repository, be a plain file (a symbolic link is never followed), stay inside
+its bundle or media/, be fetched (not a Git LFS pointer) and be at most
+`[limits] file_size`. A file is data: it is only ever stat'ed and its first
+bytes read, never run or parsed here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat as stat_mod
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import quote, unquote, urlsplit
+
+from .config import Config
+from .errors import Problem
+from .model import Post, State, name_of
+
+MEDIA_DIR = "media"
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+
+# `[text](target "title")` and `![alt](target)`: the target up to a space or
+# the closing parenthesis (`<target with spaces>` too). Reference-style
+# definitions `[id]: target` count as well.
+_INLINE = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\(\s*(?:<([^>\n]*)>|([^\s)]+))")
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*(?:<([^>\n]*)>|(\S+))", re.M)
+_CODE_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+
+
+class Reference(NamedTuple):
+    """A link or image in a post's text that names a file of the repository."""
+
+    line: int  # in the content file
+    target: str  # as written (percent-decoded, without #fragment or ?query)
+    path: str | None  # the repository path it names (None: it leaves its bundle or media/)
+
+
+def bundle_folder(post_path: str) -> str | None:
+    """The folder whose files a content file may name by relative path:
+    a bundle's own folder, for a language version its post's bundle."""
+    parts = post_path.split("/")
+    if len(parts) == 3 and parts[0] == "posts" and parts[2] == "index.md":
+        return f"posts/{parts[1]}/"
+    if len(parts) == 3 and parts[0] == "translations":
+        return f"posts/{name_of(post_path)}/"
+    return None
+
+
+def _is_local(target: str) -> bool:
+    """A target naming a file of the site rather than another site, a mail address or a place on the page."""
+    if not target or target.startswith(("#", "//")):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def resolve(folder: str | None, target: str) -> str | None:
+    """The repository path `target` names from a post whose files are in `folder`,
+    or None when it would leave the bundle (or media/)."""
+    if target.startswith("/"):
+        rel, top = target.lstrip("/"), MEDIA_DIR + "/"
+        if not rel.startswith(top):
+            return ""  # another page of the site: not a file
+    elif folder is None:
+        return ""  # a single-file post: relative links are to pages, not files
+    else:
+        rel, top = folder + target, folder
+    parts: list[str] = []
+    for part in rel.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    path = "/".join(parts)
+    return path if path.startswith(top) and path != top.rstrip("/") else None
+
+
+def _prose(post: Post, text: str) -> Iterator[tuple[int, str]]:
+    """The lines of a post's body outside code (`text`: the whole content file,
+    for the line numbers), code spans left out."""
+    at = text.find(post.body) if post.body else -1
+    first = text.count("\n", 0, at) + 1 if at >= 0 else 1
+    fenced = False
+    for n, line in enumerate(post.body.split("\n"), start=first):
+        if _CODE_FENCE.match(line):
+            fenced = not fenced
+            continue
+        if fenced or line.startswith(("    ", "\t")):
+            continue
+        yield n, re.sub(r"`[^`]*`", "", line) if "`" in line else line
+
+
+ALT_MISSING = ("describe the image for readers who cannot see it: write what it shows between the "
+               "brackets, ![Page 1 of the letter]({target}); an image that only decorates says so in its "
+               'title: ![]({target} "decorative")')
+_IMAGE = re.compile(r'!\[((?:[^\]\\]|\\.)*)\]\(\s*(?:<([^>\n]*)>|([^\s)]+))(?:\s+"([^"]*)")?')
+
+
+def images_without_alt(post: Post, text: str) -> Iterator[tuple[int, str]]:
+    """The images of a post's body with no alt text (and not marked decorative): line and target."""
+    for n, line in _prose(post, text):
+        if "![" not in line:
+            continue
+        for m in _IMAGE.finditer(line):
+            if not m.group(1).strip() and (m.group(4) or "").strip().lower() != "decorative":
+                yield n, m.group(2) if m.group(2) is not None else m.group(3)
+
+
+def _in_the_workflow(post: Post) -> bool:
+    """A post still on its way to publication, held to the alt-text rule: the
+    archive already published (a WordPress import, its scheduled posts) is
+    not, so that importing a blog does not fail every check; its images get
+    their descriptions as its posts are corrected."""
+    return post.state not in (State.PUBLISHED, State.WITHDRAWN) and post.approved_on_import is None
+
+
+def references(post: Post, text: str) -> Iterator[Reference]:
+    """The references to files in a post's body (`text`: the whole content
+    file, for the line numbers), outside code blocks and code spans."""
+    folder = bundle_folder(post.path)
+    for n, line in _prose(post, text):
+        for m in (*_INLINE.finditer(line), *_DEFINITION.finditer(line)):
+            raw = m.group(1) if m.group(1) is not None else m.group(2)
+            if not _is_local(raw):
+                continue
+            target = unquote(urlsplit(raw).path)
+            if not target:
+                continue
+            path = resolve(folder, target)
+            if path == "":
+                continue
+            yield Reference(n, target, path)
+
+
+def lead_image(post: Post) -> str | None:
+    """The repository path of a post's lead image (`image:`), if it names a file of the repository."""
+    if post.image is None or not _is_local(post.image.src):
+        return None
+    return resolve(bundle_folder(post.path), unquote(urlsplit(post.image.src).path)) or None
+
+
+def named_files(post: Post) -> tuple[str, ...]:
+    """The repository files a post's text and its lead image name (those inside
+    its bundle or media/), each once, sorted: what the build publishes with its page."""
+    body = post.body
+    lead = lead_image(post)
+    found = {lead} if lead else set()
+    if ("](" in body or "]:" in body) and (bundle_folder(post.path) is not None or "/media/" in body):
+        found.update(ref.path for ref in references(post, body) if ref.path)
+    return tuple(sorted(found))
+
+
+def published_path(src: str, page: str, path: str) -> str:
+    """The site path ('/a/b/scan.jpg', percent-encoded as site paths are) where
+    the repository file `path`, named by the content file `src` whose page is
+    the site path `page`, is published: a site-wide file under /media/, a
+    bundle's file beside the page that names it (a language version's page
+    has its own copy, so that its relative links hold)."""
+    if path.startswith(MEDIA_DIR + "/"):
+        return "/" + quote(path)
+    folder = bundle_folder(src) or ""
+    base = page if page.endswith("/") else page.rpartition("/")[0] + "/"
+    return base + quote(path[len(folder):])
+
+
+def under(html: str, prefix: str) -> str:
+    """Rendered HTML whose links to site-wide files (`/media/…`) point under the
+    site's path `prefix` ('/' or '/archive/': a site below a sub-path)."""
+    if prefix == "/" or "/media/" not in html:
+        return html
+    return html.replace(' src="/media/', f' src="{prefix}media/').replace(' href="/media/', f' href="{prefix}media/')
+
+
+Stat = tuple[int, int, int]  # mtime_ns, size, inode: names a file's bytes, as the parse index does
+
+
+def unchanged(root: Path, path: str, stat: Stat) -> bool:
+    """Whether a file judged before still has its stat (one lstat: a file
+    replaced, or a folder on its way made a link, has another)."""
+    try:
+        st = os.lstat(os.path.join(root, path))
+    except OSError:
+        return False
+    return (st.st_mtime_ns, st.st_size, st.st_ino) == stat
+
+
+def judged(root: Path, path: str, config: Config,
+           folders: dict[str, bool] | None = None) -> tuple[Stat | None, str | None]:
+    """A repository file's stat when it can be published, else why not
+    (`folders`: which folders are links, as found for the files judged before)."""
+    link = _links_on_the_way(root, path, {} if folders is None else folders)
+    if link:
+        return None, f"is inside {link}/, a symbolic link (never followed)"
+    try:
+        st = os.lstat(os.path.join(root, path))
+    except FileNotFoundError:
+        return None, "no such file"
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror})"
+    why = _file_problem(root, path, st, config)
+    return ((st.st_mtime_ns, st.st_size, st.st_ino), None) if why is None else (None, why)
+
+
+def _file_problem(root: Path, path: str, st: os.stat_result, config: Config) -> str | None:
+    """What is wrong with the repository file `path` (whose lstat is `st`) as a published file, if anything."""
+    if stat_mod.S_ISLNK(st.st_mode):
+        return ("is a symbolic link; media must be plain files in the repository "
+                "(replace the link with the file it points to)")
+    if not stat_mod.S_ISREG(st.st_mode):
+        return "is not a file"
+    if st.st_size < 200:  # LFS pointers are about 130 bytes
+        try:
+            with open(root / path, "rb") as f:
+                head = f.read(len(LFS_POINTER))
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror})"
+        if head == LFS_POINTER:
+            return ("is a Git LFS pointer, not the file: run `git lfs pull` to fetch it "
+                    "(and `git lfs install` once if Git LFS is new on this machine)")
+    limit = config.limits.file_size
+    if st.st_size > limit:
+        return (f"is {st.st_size:,} bytes, more than the {limit:,} allowed ([limits] file_size in "
+                "gulagpub.toml); make it smaller (scan at a lower resolution, split the PDF) or raise the limit")
+    return None
+
+
+def _links_on_the_way(root: Path, path: str, folders: dict[str, bool]) -> str | None:
+    """A folder on the way to `path` that is a symbolic link (never followed);
+    `folders` remembers the folders looked at."""
+    parts = path.split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        folder = "/".join(parts[:i])
+        link = folders.get(folder)
+        if link is None:
+            link = folders[folder] = os.path.islink(os.path.join(root, folder))
+        if link:
+            return folder
+    return None
+
+
+def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]:
+    """Every reference to a file that would not publish, as `path:line: message`."""
+    found: list[Problem] = []
+    seen: dict[str, str | None] = {}
+    folders: dict[str, bool] = {}
+    for post in posts:
+        body = post.body
+        # (A single-file post can name only site-wide files.)
+        named = ("](" in body or "]:" in body) and (bundle_folder(post.path) is not None or "/media/" in body)
+        if post.image is not None:
+            lead, line = lead_image(post), post.line_of("image")
+            why = judged(root, lead, config, folders)[1] if lead else (
+                "is not a file of this site: the lead image is a file beside the post or in media/")
+            if why is not None:
+                found.append(Problem(post.path, line, f"image {post.image.src!r}"
+                                     + (f" ({lead})" if lead else "") + f" {why}"))
+        if not named and "![" not in body:
+            continue
+        try:
+            text = (root / post.path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = body  # (the file changed since it was read: its lines are the body's)
+        if _in_the_workflow(post):
+            for line, target in images_without_alt(post, text):
+                found.append(Problem(post.path, line,
+                                     "an image without alt text; " + ALT_MISSING.format(target=target)))
+        if not named:
+            continue
+        for ref in references(post, text):
+            if ref.path is None:
+                found.append(Problem(post.path, ref.line, f"{ref.target!r} leaves the post's folder; refer to a "
+                                                          "file beside the post (`scan.jpg`) or in media/ (`/media/scan.jpg`)"))
+                continue
+            if ref.path not in seen:
+                seen[ref.path] = judged(root, ref.path, config, folders)[1]
+            why = seen[ref.path]
+            if why is not None:
+                found.append(Problem(post.path, ref.line, f"{ref.target!r} ({ref.path}) {why}"))
+    return found

@@ -1,0 +1,170 @@
+"""Images and files on the site: sizes, lazy loading, types and sizes of linked
+files, EXIF location left out of published copies, alt text required."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import ALICE, BORIS, Repo, act_as
+from gulagpub import editorial
+from gulagpub.build import build
+from gulagpub.content import load
+from gulagpub.errors import WorkflowError
+from sitehelp import NOW
+
+GPS_IFD = 0x8825
+MAKE = 0x010F
+
+
+def jpeg(width: int, height: int, gps: bool) -> bytes:
+    """A real JPEG from Pillow, with a camera make and (with `gps`) the place it was taken."""
+    im = Image.new("RGB", (width, height), (200, 180, 150))
+    for x in range(0, width, 7):
+        im.putpixel((x, x % height), (10, 20, 30))
+    exif = Image.Exif()
+    exif[MAKE] = "Zorki"
+    if gps:
+        exif[GPS_IFD] = {1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)}
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", exif=exif, quality=90)
+    return buf.getvalue()
+
+
+def png(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (0, 0, 0)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+LETTER = """\
+---
+title: Letter of Mollie Steimer
+state: published
+date: 2012-10-20
+---
+The letter, transcribed.
+
+![Page 1 of the letter](scan-p1.jpg)
+
+![](rule.png "decorative")
+
+[The PDF of the letter](letter.pdf) and [the photo](/media/steimer.png).
+"""
+
+
+@pytest.fixture
+def blog(repo: Repo) -> Repo:
+    repo.write("posts/letter/index.md", LETTER)
+    repo.write("posts/letter/scan-p1.jpg", jpeg(640, 480, gps=True))
+    repo.write("posts/letter/rule.png", png(300, 4))
+    repo.write("posts/letter/letter.pdf", b"%PDF-1.4\n" + b"x" * 2491)
+    repo.write("media/steimer.png", png(20, 30))
+    repo.commit("The letter with its scan")
+    return repo
+
+
+def test_images_get_their_size_and_lazy_loading_and_files_their_type_and_size(blog: Repo, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(blog.root, out, now=NOW)
+    page = (out / "2012/10/20/letter/index.html").read_text()
+    imgs = re.findall(r"<img\b[^>]*>", page)
+    assert any('src="scan-p1.jpg"' in i and 'width="640" height="480"' in i and 'loading="lazy"' in i
+               and 'alt="Page 1 of the letter"' in i for i in imgs), imgs
+    assert any('src="rule.png"' in i and 'width="300" height="4"' in i for i in imgs), imgs
+    assert re.search(r'href="letter.pdf"[^>]*>The PDF of the letter</a> <small class="file">\(PDF, 2.5 kB\)</small>',
+                     page), page
+    assert re.search(r'href="/media/steimer.png"[^>]*>the photo</a> <small class="file">\(PNG, \d+ bytes\)</small>',
+                     page)
+
+
+def test_published_photos_leave_out_where_they_were_taken(blog: Repo, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(blog.root, out, now=NOW)
+    source, published = blog.root / "posts/letter/scan-p1.jpg", out / "2012/10/20/letter/scan-p1.jpg"
+    with Image.open(source) as before, Image.open(published) as after:
+        assert GPS_IFD in before.getexif() and GPS_IFD not in after.getexif()
+        assert after.getexif()[MAKE] == "Zorki"  # the rest of the EXIF stays
+        assert before.tobytes() == after.tobytes()  # the image itself is not encoded again
+    assert b"Zorki" in published.read_bytes()
+    # A file without a location is linked as it is (the same inode), never read.
+    assert os.stat(out / "media/steimer.png").st_ino == os.stat(blog.root / "media/steimer.png").st_ino
+    # A photo replaced by one without a location is then linked too.
+    (blog.root / "posts/letter/new.jpg").write_bytes(jpeg(640, 480, gps=False))
+    os.replace(blog.root / "posts/letter/new.jpg", source)
+    build(blog.root, out, now=NOW)
+    assert os.stat(published).st_ino == os.stat(source).st_ino
+
+
+def test_an_image_without_alt_text_is_reported_and_stops_submit_and_approve(repo: Repo) -> None:
+    repo.write("posts/scan/index.md", "---\ntitle: A scan\nstate: draft\n---\n\nThe text.\n\n![](p1.jpg)\n")
+    repo.write("posts/scan/p1.jpg", jpeg(10, 10, gps=False))
+    repo.commit("A scan without alt text", who=BORIS)
+    (problem,) = [str(p) for p in load(repo.root).problems]
+    assert problem.startswith("posts/scan/index.md:8: an image without alt text; describe the image for "
+                              "readers who cannot see it")
+    act_as(repo.root, ALICE)
+    with pytest.raises(WorkflowError, match="posts/scan/index.md:8: .*describe the image for readers who cannot see"):
+        editorial.submit(repo.root, "scan")
+    repo.write("posts/scan/index.md", "---\ntitle: A scan\nstate: review\n---\n\nThe text.\n\n![](p1.jpg)\n")
+    repo.commit("In review", who=BORIS)
+    with pytest.raises(WorkflowError, match="describe the image for readers who cannot see it"):
+        editorial.approve(repo.root, "scan", NOW)
+    repo.write("posts/scan/index.md", "---\ntitle: A scan\nstate: review\n---\n\nThe text.\n\n"
+                                      "![The first page, typed](p1.jpg)\n")
+    repo.commit("Alt text", who=BORIS)
+    editorial.approve(repo.root, "scan", NOW)
+    assert load(repo.root).find("scan").state.value == "approved"
+
+
+def test_the_lead_image_in_link_cards_and_feeds_and_media_links_absolute_under_a_sub_path(
+        repo: Repo, tmp_path: Path, shared: Path) -> None:
+    import json
+
+    import feedparser
+
+    from sitehelp import feedcheck
+
+    config = repo.read("gulagpub.toml").replace('base_url = "https://blog.example.org/"',
+                                                'base_url = "https://blog.example.org/archive/"')
+    repo.write("gulagpub.toml", config)
+    repo.write("posts/letter/index.md", LETTER.replace(
+        "date: 2012-10-20\n", "date: 2012-10-20\nimage:\n  src: scan-p1.jpg\n  alt: Page 1 of the letter, handwritten\n"))
+    scan = jpeg(640, 480, gps=True)
+    repo.write("posts/letter/scan-p1.jpg", scan)
+    repo.write("posts/letter/rule.png", png(300, 4))
+    repo.write("posts/letter/letter.pdf", b"%PDF-1.4\n")
+    repo.write("media/steimer.png", png(20, 30))
+    repo.commit("The letter with its lead image")
+    assert load(repo.root).problems == []
+    out = tmp_path / "site"
+    build(repo.root, out, now=NOW)
+    base = "https://blog.example.org/archive/"
+    lead = base + "2012/10/20/letter/scan-p1.jpg"
+    published = (out / "2012/10/20/letter/scan-p1.jpg").read_bytes()  # (without its location: fewer bytes)
+
+    page = (out / "2012/10/20/letter/index.html").read_text()
+    assert f'<meta property="og:image" content="{lead}">' in page
+    assert '<meta property="og:image:width" content="640">' in page
+    assert '<meta property="og:image:alt" content="Page 1 of the letter, handwritten">' in page
+    assert 'src="/archive/media/steimer.png"' not in page  # a link, in this text
+    assert 'href="/archive/media/steimer.png"' in page
+
+    atom = (out / "feed.atom").read_text()
+    assert (f'<link href="{lead}" rel="enclosure" type="image/jpeg" length="{len(published)}"/>') in atom
+    assert f'href="{base}media/steimer.png"' in atom and f'src="{lead}"' in atom.replace("&quot;", '"')
+    rss = (out / "feed.rss").read_text()
+    assert f'<enclosure url="{lead}" length="{len(published)}" type="image/jpeg"/>' in rss
+    (item,) = json.loads((out / "feed.json").read_text())["items"]
+    assert item["image"] == lead
+    assert f'href="{base}media/steimer.png"' in item["content_html"]
+    parsed = feedparser.parse(out / "feed.atom")
+    assert [(e.href, e.type, e.length) for e in parsed.entries[0].enclosures] == [
+        (lead, "image/jpeg", str(len(published)))]
+    checked = feedcheck(shared, out / "feed.atom", out / "feed.rss", out / "feed.json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr

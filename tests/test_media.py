@@ -1,0 +1,208 @@
+"""Media in the content repository: bundles, references, and the check's errors on them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gulagpub.content import load, locate
+from gulagpub.media import LFS_POINTER, bundle_folder
+
+CONFIG = """\
+[site]
+title = "Anarchists in the Gulag"
+base_url = "https://example.org"
+lang = "en"
+
+[[team]]
+name = "Ed"
+email = "ed@example.org"
+roles = ["editor"]
+"""
+
+LETTER = """\
+---
+title: Letter of Mollie Steimer
+state: draft
+date: 2012-10-20
+---
+The letter, transcribed.
+
+![Page 1 of the letter](scan-p1.jpg)
+
+[The PDF](freedom-1924.pdf "Freedom, 1924") and [the photo](/media/monclus.jpg).
+"""
+
+
+def repo(tmp_path: Path, body: str = LETTER, files: dict[str, bytes] | None = None) -> Path:
+    (tmp_path / "gulagpub.toml").write_text(CONFIG)
+    (tmp_path / "posts" / "letter").mkdir(parents=True)
+    (tmp_path / "posts" / "letter" / "index.md").write_text(body)
+    for path, data in (files if files is not None else {
+            "posts/letter/scan-p1.jpg": b"\xff\xd8jpeg", "posts/letter/freedom-1924.pdf": b"%PDF-1.4",
+            "media/monclus.jpg": b"\xff\xd8jpeg"}).items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    return tmp_path
+
+
+def messages(root: Path) -> list[str]:
+    return [str(p) for p in load(root).problems]
+
+
+def test_a_bundle_is_a_post_named_by_its_folder(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    content = load(root)
+    assert content.problems == []
+    (post,) = content.posts
+    assert (post.path, post.name, post.slug) == ("posts/letter/index.md", "letter", "letter")
+    assert locate(root, "letter") == "posts/letter/index.md"
+
+
+def test_a_missing_file_is_an_error_naming_file_and_line(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    os.remove(root / "posts/letter/freedom-1924.pdf")
+    os.remove(root / "media/monclus.jpg")
+    assert messages(root) == [
+        "posts/letter/index.md:10: '/media/monclus.jpg' (media/monclus.jpg) no such file",
+        "posts/letter/index.md:10: 'freedom-1924.pdf' (posts/letter/freedom-1924.pdf) no such file",
+    ]
+
+
+def test_paths_cannot_leave_the_bundle(tmp_path: Path) -> None:
+    root = repo(tmp_path, LETTER.replace("scan-p1.jpg", "../../gulagpub.toml"))
+    (msg,) = messages(root)
+    assert msg.startswith("posts/letter/index.md:8: '../../gulagpub.toml' leaves the post's folder")
+
+
+def test_a_symbolic_link_is_never_followed(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    os.remove(root / "posts/letter/scan-p1.jpg")
+    os.symlink(root / "media/monclus.jpg", root / "posts/letter/scan-p1.jpg")
+    (msg,) = messages(root)
+    assert msg.startswith("posts/letter/index.md:8: 'scan-p1.jpg' (posts/letter/scan-p1.jpg) is a symbolic link")
+
+
+def test_an_lfs_pointer_tells_to_run_git_lfs_pull(tmp_path: Path) -> None:
+    pointer = LFS_POINTER + b"\noid sha256:" + b"0" * 64 + b"\nsize 1048576\n"
+    root = repo(tmp_path)
+    (root / "posts/letter/scan-p1.jpg").write_bytes(pointer)
+    (msg,) = messages(root)
+    assert msg.startswith("posts/letter/index.md:8: 'scan-p1.jpg' (posts/letter/scan-p1.jpg) is a Git LFS pointer")
+    assert "git lfs pull" in msg
+
+
+def test_a_file_over_the_size_limit_is_refused_with_size_and_limit(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    (root / "gulagpub.toml").write_text(CONFIG + '\n[limits]\nfile_size = "1 KB"\n')
+    (root / "posts/letter/freedom-1924.pdf").write_bytes(b"%PDF" + b"x" * 2000)
+    (msg,) = messages(root)
+    assert msg.startswith("posts/letter/index.md:10: 'freedom-1924.pdf' (posts/letter/freedom-1924.pdf) is 2,004 bytes, "
+                          "more than the 1,000 allowed ([limits] file_size")
+
+
+def test_code_other_sites_and_single_file_posts_are_not_file_references(tmp_path: Path) -> None:
+    body = LETTER + "\n`![x](gone.jpg)`\n\n```\n![x](gone.jpg)\n```\n\n[site](https://example.org/a.jpg) [top](#top)\n"
+    root = repo(tmp_path, body)
+    assert messages(root) == []
+    (root / "posts/single.md").write_text("---\ntitle: Single\n---\nSee [the letter](../letter/).\n")
+    assert messages(root) == []
+    assert [p.slug for p in load(root).posts] == ["letter", "single"]
+
+
+def test_a_language_version_uses_its_posts_files(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    assert bundle_folder("translations/es/letter.md") == "posts/letter/"
+    (root / "translations/es").mkdir(parents=True)
+    (root / "translations/es/letter.md").write_text(
+        "---\ntitle: Carta\nstate: translation\ntranslation:\n  translator: Paul Sharkey\n---\n"
+        "![Página 1](scan-p1.jpg)\n\n![Página 2](scan-p2.jpg)\n")
+    assert messages(root) == ["translations/es/letter.md:9: 'scan-p2.jpg' (posts/letter/scan-p2.jpg) no such file"]
+    content = load(root)
+    (version,) = [p for p in content.posts if p.kind.value == "translation"]
+    assert version.original == "posts/letter/index.md"
+
+
+def test_a_post_made_a_bundle_keeps_its_language_versions(tmp_path: Path) -> None:
+    """Moving posts/NAME.md into posts/NAME/index.md (or back) re-reads its
+    versions, though their own bytes did not change (the parse cache)."""
+    root = repo(tmp_path, LETTER.replace("![Page 1 of the letter](scan-p1.jpg)", "").replace(
+        "[The PDF](freedom-1924.pdf \"Freedom, 1924\") and ", ""))
+    (root / "translations/es").mkdir(parents=True)
+    (root / "translations/es/letter.md").write_text("---\ntitle: Carta\nstate: draft\n---\nTexto.\n")
+
+    def originals() -> list[str | None]:
+        content = load(root)
+        assert [str(p) for p in content.problems] == []
+        return [p.original for p in content.posts if p.kind.value == "translation"]
+
+    assert originals() == ["posts/letter/index.md"]
+    os.rename(root / "posts/letter/index.md", root / "posts/letter.md")
+    assert originals() == ["posts/letter.md"]
+    os.rename(root / "posts/letter.md", root / "posts/letter/index.md")
+    assert originals() == ["posts/letter/index.md"]
+    os.remove(root / "posts/letter/index.md")
+    assert [str(p) for p in load(root).problems] == [
+        "translations/es/letter.md: no posts/letter.md to be a translation of; a language version must have the "
+        "same file name as its post in posts/ (NAME.md, or the bundle NAME/index.md)"]
+
+
+# --- on the site -------------------------------------------------------------------
+
+def published_repo(tmp_path: Path) -> Path:
+    """The letter published, with a Spanish version naming one of its scans, in a git repository."""
+    from sitehelp import commit_all
+
+    from conftest import run_git
+
+    (tmp_path / "blog").mkdir()
+    root = repo(tmp_path / "blog", LETTER.replace("state: draft", "state: published"))
+    (root / "translations/es").mkdir(parents=True)
+    (root / "translations/es/letter.md").write_text(
+        "---\ntitle: Carta\nstate: published\ndate: 2012-10-21\n---\n![Página 1](scan-p1.jpg)\n")
+    run_git(root, "init", "-q", "-b", "main")
+    commit_all(root, "The letter with its files")
+    return root
+
+
+def test_the_build_publishes_the_files_under_the_posts_address(tmp_path: Path) -> None:
+    from gulagpub.build import build
+    from sitehelp import NOW
+
+    root = published_repo(tmp_path)
+    out = tmp_path / "site"
+    build(root, out, now=NOW)
+    page = (out / "2012/10/20/letter/index.html").read_text()
+    assert 'src="scan-p1.jpg"' in page and 'href="freedom-1924.pdf"' in page
+    for published, source in (("2012/10/20/letter/scan-p1.jpg", "posts/letter/scan-p1.jpg"),
+                              ("2012/10/20/letter/freedom-1924.pdf", "posts/letter/freedom-1924.pdf"),
+                              ("media/monclus.jpg", "media/monclus.jpg"),
+                              ("es/2012/10/21/letter/scan-p1.jpg", "posts/letter/scan-p1.jpg")):
+        assert (out / published).read_bytes() == (root / source).read_bytes()
+        # Linked, not copied: the bytes are never read (the site and its spare share the inode).
+        assert os.stat(out / published).st_ino == os.stat(root / source).st_ino
+    assert 'src="scan-p1.jpg"' in (out / "es/2012/10/21/letter/index.html").read_text()
+    # A file copied in (another inode, another stat) is published again; the repository's is never written.
+    (root / "posts/letter/scan-p2.jpg").write_bytes(b"\xff\xd8 two")
+    os.replace(root / "posts/letter/scan-p2.jpg", root / "posts/letter/scan-p1.jpg")
+    build(root, out, now=NOW)
+    assert (out / "2012/10/20/letter/scan-p1.jpg").read_bytes() == b"\xff\xd8 two"
+    assert (out / "es/2012/10/21/letter/scan-p1.jpg").read_bytes() == b"\xff\xd8 two"
+
+
+def test_a_published_post_naming_a_missing_file_stops_the_build(tmp_path: Path) -> None:
+    from gulagpub.build import build
+    from gulagpub.errors import BuildError
+    from sitehelp import NOW
+
+    root = published_repo(tmp_path)
+    out = tmp_path / "site"
+    build(root, out, now=NOW)
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    os.remove(root / "posts/letter/freedom-1924.pdf")
+    with pytest.raises(BuildError) as err:
+        build(root, out, now=NOW)
+    assert "posts/letter/index.md:10: 'freedom-1924.pdf' (posts/letter/freedom-1924.pdf) no such file" in str(err.value)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before  # the old site, untouched
