@@ -111,7 +111,8 @@ def test_a_translators_correction_through_a_pull_request(published: tuple[Repo, 
     assert "updated: 2030-12-12 10:00" in text  # (the site's time zone: Madrid)
     page = page_of(site)
     assert RIGHT in page and WRONG not in page
-    assert f"Corrected on <time datetime=\"2030-12-12\">12 December 2030</time>:</strong> {NOTE}" in page
+    # (The day in the page's interface language, as its date: CLDR's English.)
+    assert f"Corrected on <time datetime=\"2030-12-12\">December 12, 2030</time>:</strong> {NOTE}" in page
     new_feed = feedparser.parse((site / "feed.atom").read_bytes()).entries[0]
     assert new_feed.id == old_feed.id and new_feed.link == old_feed.link
     assert new_feed.updated != old_feed.updated and new_feed.updated.startswith("2030-12-12T09:00")
@@ -140,7 +141,7 @@ def test_the_corrected_feeds_pass_the_strict_validator(published: tuple[Repo, Pa
     publish(repo, site, "2030-12-12T09:00:00+00:00")
     result = feedcheck(shared, site)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "12 December 2030</time>:</strong> a &lt;date&gt; &amp; a place" in page_of(site)
+    assert "December 12, 2030</time>:</strong> a &lt;date&gt; &amp; a place" in page_of(site)
 
 
 def test_a_direct_edit_of_a_published_post_is_refused_with_what_to_do(published: tuple[Repo, Path]) -> None:
