@@ -19,7 +19,7 @@ CORE = {"errors", "citation", "model", "records", "frontyaml", "workflow", "conf
 EDGE = {"store", "lock", "reading", "media", "images", "content", "gitstore", "history", "historyindex", "site", "theme",
         "sources", "feedentries", "traces", "parallel", "preview", "network", "mastodon", "bluesky",
         "announce", "importer", "wordpress", "build", "outputs", "pages", "editorial", "publisher", "check",
-        "pullrequest", "originals", "cli"}
+        "pullrequest", "originals", "search", "cli"}
 
 
 def imports_of(module: str, src: Path = SRC) -> set[str]:

@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import gitstore, images, media, theme, traces
+from . import gitstore, images, media, search, theme, traces
 from .catalog import Catalog, catalog_of
 from .config import CONFIG_FILE, Config
 from .content import load_config
@@ -40,12 +40,13 @@ from .parallel import PARALLEL_FROM, collector_paused, cores
 from .reading import ParseCache, Reading, read
 from .records import Record, micros
 from .site import PARALLEL_FROM as WRITERS_FROM
-from .site import StaleOutputs, WriteReport, write_site
+from .site import Output, StaleOutputs, WriteReport, write_site
 from .sources import Sources, digest, joined, when_of
 
 # Page slugs the site itself uses.
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
-            "style.css", "favicon.svg", "404.html", "sitemap.xml", "robots.txt", "templates"}
+            "style.css", "favicon.svg", "404.html", "sitemap.xml", "robots.txt", "templates",
+            "search", "search.js", "pagefind"}
 COMMENTS_SUFFIX = ".comments.yaml"  # comments.SUFFIX, without importing YAML to plan
 
 Progress = Callable[[str], None]
@@ -102,6 +103,8 @@ class _Build:
         self.formats = _formats(self.config)
         self.replaced: set[str] = set()  # content hashes the last build showed and no file has now
         self.file_users: dict[str, tuple[str, ...]] = {}  # each media file: the content files naming it
+        self.shards: dict[str, search.Shard] = {}  # the search index's shards this build leaves
+        self.removed: list[str] = []  # files of the search index the live site holds and this build does not
 
     def notice(self, message: str) -> None:
         """A cache that could not be used (it is made again): one line, as a warning."""
@@ -138,10 +141,12 @@ class _Build:
         if self.dry_run:
             report = WriteReport(written=0, removed=0, unchanged=planned.counts.files)
             return self.result(planned, sources, report, problems)
+        self.index(planned, sources, previous)
         try:
             report = self.write(planned, sources, previous.token if previous and not planned.complete else None)
         except StaleOutputs:  # the live site is not the one the traces describe: plan everything
             planned, catalog = self.plan(reading, sources, visible, None)
+            self.index(planned, sources, None)
             report = self.write(planned, sources, None)
         self.save(reading, planned, catalog, report, current, hist is not None)
         self.say(f"{report.written} file(s) written, {report.unchanged} unchanged, "
@@ -357,6 +362,37 @@ class _Build:
         if missed:
             raise AssertionError(f"the short plan missed {len(missed)} output(s): {missed[:10]}")
 
+    # --- the search index ------------------------------------------------------------
+    def index(self, planned: Planned, sources: Sources, previous: traces.Traces | None) -> None:
+        """Index the search shards whose key the last build's are not (search.py),
+        and add their files to the plan: every shard's in a plan of everything,
+        the new ones' otherwise (with the files they no longer have removed)."""
+        self.shards, self.removed = {}, []
+        if planned.shards is None:
+            return
+        before = previous.search if previous is not None else {}
+        version = search.version()
+        keys = {name: search.shard_key(name, docs, version) for name, docs in planned.shards.items()}
+        todo = {name: planned.shards[name] for name, key in keys.items()
+                if name not in before or before[name].key != key}
+        if todo:
+            self.say(f"indexing {sum(map(len, todo.values()))} document(s) for search "
+                     f"({len(todo)} of {len(keys)} shard(s))")
+        made = search.index(todo, partial(_search_record, sources, self.config)) if todo else {}
+        for name, key in keys.items():
+            if name in made:
+                files = {path: digest("search", data) for path, data in made[name].items()}
+                planned.outputs += [Output(path, files[path], partial(bytes, data)) for path, data in made[name].items()]
+                self.shards[name] = search.Shard(key, files)
+            else:
+                self.shards[name] = before[name]
+                if planned.complete:  # (the live site has them: linked from it, never made)
+                    planned.outputs += [Output(path, k, _unread, source=self.out / path)
+                                        for path, k in before[name].files.items()]
+        for name, shard in before.items():
+            now = self.shards.get(name)
+            self.removed += [path for path in shard.files if now is None or path not in now.files]
+
     # --- writing -------------------------------------------------------------------
     def write(self, planned: Planned, sources: Sources, live: str | None) -> WriteReport:
         workers = min(2, cores())
@@ -377,7 +413,7 @@ class _Build:
             for it in chosen:
                 uses[it.src] = uses.get(it.src, 0) + 1
         return write_site(self.out, outputs, state=self.sealer.folder, live=live, workers=workers,
-                          repository=self.root)
+                          repository=self.root, removed=self.removed)
 
     def save(self, reading: Reading, planned: Planned, catalog: Catalog, report: WriteReport,
              history: Any, history_moved: bool) -> None:
@@ -393,7 +429,18 @@ class _Build:
         traces.save(self.sealer, self.out, self.catalog_changed, traces.Traces(
             self.base_gen, inputs.gen, self.shape, catalog, planned.items, planned.by_path, self.page_shas,
             inputs.mastodon, inputs.comments, report.token, planned.counts,
-            {path: (st, self.file_users.get(path, ())) for path, st in inputs.files.items()}))
+            {path: (st, self.file_users.get(path, ())) for path, st in inputs.files.items()}, self.shards))
+
+
+def _search_record(sources: Sources, config: Config, doc: search.Doc) -> search.Record:
+    """What the search index shows of a document: its title, date (in the site's time zone) and body."""
+    rec = sources.record(doc.src)
+    date = when_of(rec.date).astimezone(config.site.tz).date().isoformat() if rec.date else ""
+    return search.Record(doc.lang, rec.title, date, sources.html(doc.src))
+
+
+def _unread() -> bytes:
+    raise AssertionError("a file linked from the live site is never made")
 
 
 def _relativized(make: Callable[[], bytes], path: str, prefix: str) -> bytes:

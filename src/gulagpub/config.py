@@ -103,6 +103,9 @@ class SiteSettings:
     description: str = _setting("")
     permalink: str = _setting("/{year}/{month}/{day}/{slug}/")
     per_page: int = _setting(10, min=1, max=1000)
+    # A search page per language over a Pagefind index (search.py); off by
+    # default: indexing costs about 4 ms of CPU a post (docs/publishing.md).
+    search: bool = _setting(False)
 
     @property
     def tz(self) -> tzinfo:

@@ -42,6 +42,7 @@ from .feeds import Document, FeedInfo, Format, plan as feed_plan
 from .images import FileInfo, without_location
 from .media import published_path
 from .pages import Pages, file_of, ris_path
+from .search import Doc, bundle, shards_of
 from .site import Output
 from .sources import Item, ItemState, Sources, digest, joined, sitemap_row
 from .store import Table
@@ -85,6 +86,9 @@ class Planned:
     feed_docs: dict[str, list[Item]] = field(default_factory=dict)  # each feed document: its entries
     warnings: list[Problem] = field(default_factory=list)
     estimate: int = 0  # bytes the whole site takes, roughly (0: not estimated, the shape is the last build's)
+    # The search index's shards and their documents (None: [site] search is off);
+    # build.py has them indexed (search.py) and adds their files.
+    shards: dict[str, list[Doc]] | None = None
 
 
 class Planner:
@@ -99,6 +103,7 @@ class Planner:
         self.warnings: list[Problem] = []
         self.alias_of: dict[int, str] = {}  # id of an alias output -> the content file it is an old address of
         self.placed: set[str] = set()  # media outputs listed (a site-wide file many posts name is listed once)
+        self.shards: dict[str, list[Doc]] | None = None
 
     def item(self, src: str) -> Item:
         return self.sources.item(src, self.kept.get(src))
@@ -121,15 +126,16 @@ class Planner:
             outputs += made
         items = [self.item(src) for src in cat.posts]
         by_path = sorted(range(len(items)), key=lambda n: items[n].path)
+        states = [self.sources.state_of(it, it.src in current) for it in items]
+        table = Table(ItemState, [it.src for it in items], [list(c) for c in zip(*states)] if states else None)
+        self.plan_search(table)
         outputs += self._site_outputs([it.key for it in items],
                                       [(items[n].src, items[n].lastmod, items[n].row) for n in by_path], page_urls)
         outputs = self.without_colliding_aliases(outputs)
         n_pages = sum(1 for o in outputs if o.path.endswith(".html"))
         n_feeds = sum(1 for o in outputs if o.group == FEEDS_GROUP)
-        states = [self.sources.state_of(it, it.src in current) for it in items]
-        table = Table(ItemState, [it.src for it in items], [list(c) for c in zip(*states)] if states else None)
         return Planned(outputs, True, Counts(len(outputs), n_pages, n_feeds, len(items)), table, by_path,
-                       self.feed_docs, self.warnings, self.estimate(len(outputs)))
+                       self.feed_docs, self.warnings, self.estimate(len(outputs)), self.shards)
 
     def estimate(self, files: int) -> int:
         """The bytes the site takes, roughly, from the sizes of the content files:
@@ -177,9 +183,10 @@ class Planner:
                      for src in cat.pages]
         pos, keys, rows, lastmods = states.pos, states.col("key"), states.col("row"), states.col("lastmod")
         at = [pos[s] for s in cat.posts]
+        self.plan_search(states)
         outputs += self._site_outputs([keys[i] for i in at],
                                       [(cat.posts[n], lastmods[at[n]], rows[at[n]]) for n in by_path], page_urls)
-        return Planned(outputs, False, counts, states, by_path, self.feed_docs, self.warnings)
+        return Planned(outputs, False, counts, states, by_path, self.feed_docs, self.warnings, shards=self.shards)
 
     def current_members(self) -> set[str]:
         """The posts in some feed's current document (their entries are made in every format)."""
@@ -339,7 +346,7 @@ class Planner:
         cfg = self.config
         pages, gen = self.pages, self.gen
         outputs = [Output("404.html", digest(gen, "404"), pages.not_found)]
-        for static in ("style.css", "favicon.svg"):
+        for static in ("style.css", "favicon.svg") + (("search.js",) if cfg.site.search else ()):
             outputs.append(Output(static, digest(gen, static), partial(pages.static, static)))
         outputs.append(Output("feed.xsl", digest(gen, "feed.xsl"), pages.feed_stylesheet))
         if urlsplit(cfg.site.base_url).path in ("", "/"):
@@ -356,6 +363,7 @@ class Planner:
         outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls, lists),
                               partial(self.sitemap, rows, page_urls, lists, indexes)))
         outputs += self.term_indexes()
+        outputs += self.search_pages()
         return outputs
 
     def sitemap(self, rows: list[tuple[str, str, str]], page_urls: list[str], lists: list[str],
@@ -397,6 +405,41 @@ class Planner:
             return absolute(paths[i], cfg) if i is not None else self.item(src).url
 
         return url_of
+
+    # --- search ----------------------------------------------------------------------
+    def plan_search(self, states: Table[ItemState]) -> None:
+        """The search index's shards, when [site] search is on: every public post
+        and page, each named by its content hash and address (search.py)."""
+        if not self.config.site.search:
+            return
+        files, default = self.sources.reading.files, self.config.site.lang
+        langs, pos = files.col("lang"), files.pos
+        shas, paths = states.col("sha"), states.col("path")
+        docs = [Doc(src, (langs[pos[src]] or default).lower(), paths[i], shas[i]) for src, i in states.pos.items()]
+        for src in self.catalog.pages:
+            rec = self.sources.record(src)
+            docs.append(Doc(src, (rec.lang or default).lower(), site_path("page", rec.slug, None, "", self.config),
+                            self.sources.sha(src)))
+        self.shards = shards_of(docs)
+
+    def search_pages(self) -> list[Output]:
+        """A search page per language section ('/search/', '/es/search/'), naming its language's shards."""
+        if self.shards is None:
+            return []
+        pages, site_lang = self.pages, self.config.site.lang.lower()
+        by_lang: dict[str, list[str]] = {}
+        for name in self.shards:
+            by_lang.setdefault(name.partition("/")[0], []).append(self.pages.href(bundle(name)))
+        others = {lang: f"/{lang}/search/" if lang != site_lang else "/search/" for lang in by_lang}
+        if site_lang not in others:  # (a site whose posts are all in other languages still has /search/)
+            others[site_lang] = "/search/"
+        outputs = []
+        for lang, path in sorted(others.items()):
+            bundles = by_lang.get(lang, [])
+            links = sorted((other, self.pages.href(p)) for other, p in others.items() if other != lang)
+            outputs.append(Output(file_of(path), digest(self.gen, "search", lang, bundles, links),
+                                  partial(pages.search_page, path, lang, bundles, links)))
+        return outputs
 
     def term_indexes(self) -> list[Output]:
         """/tag/ and /category/: every tag (every category) with how many posts it has."""

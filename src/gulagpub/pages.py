@@ -179,6 +179,7 @@ class Pages:
             "languages": [Attrs({"code": code, "name": render.language_name(code),
                                  "href": self.href(f"/{quote(code.lower())}/")}) for code in self.langs]
             if len(self.langs) > 1 else [],
+            "search": self.href("/search/") if self.config.site.search else None,
         })
         # What every page shows alike, rendered once per build.
         site.__dict__.update(header=self.fragment("_header.html", site=site),
@@ -324,6 +325,19 @@ class Pages:
         return self.page("terms.html", lang=cfg.site.lang, dir=direction(cfg.site.lang),
                          description=cfg.site.description, canonical=absolute(base, cfg),
                          feeds=self.feed_links("/", cfg.site.title), heading=heading, terms=entries)
+
+    def search_page(self, path: str, lang: str, bundles: list[str], others: list[tuple[str, str]]) -> bytes:
+        """A language section's search page: `bundles` the search index's shards
+        in its language (site paths under the base URL), `others` the other
+        sections' search pages (language, link)."""
+        from . import render
+
+        cfg = self.config
+        home = self.href("/" if lang == cfg.site.lang.lower() else f"/{quote(lang)}/")
+        return self.page("search.html", lang=lang, dir=direction(lang), description=cfg.site.description,
+                         canonical=absolute(path, cfg), feeds=self.feed_links("/", cfg.site.title), home=home,
+                         bundles=bundles, others=[Attrs({"lang": code, "href": href, "name": render.language_name(code)})
+                                                  for code, href in others])
 
     def static(self, name: str) -> bytes:
         """A file of the theme shown as it is (the stylesheet, the icon)."""
