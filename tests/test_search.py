@@ -189,3 +189,13 @@ def test_the_search_page_has_no_accessibility_violations(served_search: str, pag
         "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v =>"
         " v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"))
     assert found["result"]["value"] == []
+
+
+def test_opened_from_disk_the_search_page_says_it_needs_a_server(tmp_path: Path, page: Page) -> None:  # noqa: F811
+    root = searchable(tmp_path)
+    out = tmp_path / "preview"
+    build(root, out, now=NOW, relative_links=True)
+    page.open((out / "search" / "index.html").as_uri())
+    until(page, "document.querySelector('.search-status').textContent")
+    assert "served" in page.js("document.querySelector('.search-status').textContent")
+    assert page.errors() == []

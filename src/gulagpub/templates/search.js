@@ -2,9 +2,13 @@
 // Pagefind index — its shards for the page's language, merged — and shows
 // the results. Without it the page says what to do instead; nothing else
 // on the site needs a script. Every word shown comes from the form's data-
-// attributes; results are built as text nodes, never as HTML.
-const form = document.querySelector("form[data-bundles]");
-if (form) start(form);
+// attributes; results are built as text nodes, never as HTML. A classic
+// script (deferred), not a module: browsers refuse modules from disk, and a
+// preview opened from disk must still say why search is not there.
+{
+  const form = document.querySelector("form[data-bundles]");
+  if (form) start(form);
+}
 
 function say(template, values) {
   return template.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
