@@ -14,9 +14,10 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "gulagpub"
 
 # Values in, values out: no files, git, network, clock or processes (docs/architecture.md).
 CORE = {"errors", "citation", "model", "records", "frontyaml", "workflow", "config", "yamlsubset", "postfile",
-        "xmlsafe", "render", "feeds", "catalog", "taxonomy", "slugs", "urls", "promotion", "compose", "ledger",
-        "comments", "wpmarkup", "relative", "languages", "issueform"}
-EDGE = {"store", "lock", "reading", "media", "images", "content", "gitstore", "history", "historyindex", "site", "theme",
+        "xmlsafe", "render", "feeds", "catalog", "taxonomy", "navigation", "slugs", "urls", "promotion", "compose",
+        "ledger", "comments", "wpmarkup", "relative", "languages", "issueform"}
+EDGE = {"i18n", "store", "lock", "reading", "media", "images", "content", "gitstore", "history", "historyindex",
+        "site", "theme",
         "sources", "feedentries", "traces", "parallel", "preview", "network", "mastodon", "bluesky",
         "announce", "importer", "wordpress", "build", "outputs", "pages", "editorial", "publisher", "check",
         "pullrequest", "originals", "search", "cli"}

@@ -159,7 +159,7 @@ def _hostile(root: Path) -> None:
         'title: "<script>alert(1)</script> & \\x01 title 🙂"\n'
         "state: published\n"
         "date: 2020-01-01 10:00\n"
-        "tags: ['<b>', '../../x', 'Гулаг', 'عربي', '無政府']\n"
+        "tags: ['<b>', '../../x', 'Гулаг', 'عربي', '無政府', '<svg onload=alert(3)>']\n"
         "categories: ['<img src=x onerror=alert(1)>']\n"
         "content_warning: '<i>executions</i>'\n"
         "---\n\n"
@@ -205,6 +205,15 @@ def test_hostile_content_comes_out_escaped_and_feeds_stay_valid(tmp_path: Path, 
     assert len((out / "2020/01/02/big/index.html").read_bytes()) > 2_000_000
     result = feedcheck(shared, out)
     assert result.returncode == 0, result.stdout + result.stderr
+    # RSS readers read titles and descriptions as HTML: the plain text comes escaped twice there.
+    rss = (out / "feed.rss").read_text(encoding="utf-8")
+    assert "<title>&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt; &amp;amp;" in rss
+    tag_rss = next(out.glob("tag/*svg*/feed.rss")).read_text(encoding="utf-8")
+    assert "&amp;lt;svg onload=alert(3)&amp;gt;" in tag_rss
+    assert not re.search(r"<(title|description)>[^<]*&lt;svg", tag_rss)  # (a <category> is plain text)
+    # content:encoded by its conventional prefix, declared once on the document.
+    assert rss.count('xmlns:content="http://purl.org/rss/1.0/modules/content/"') == 1
+    assert "<content:encoded>" in rss and "ns0:" not in rss
 
 
 def test_a_published_post_with_problems_fails_and_leaves_the_old_site(site: tuple[Path, Path]) -> None:
@@ -345,7 +354,7 @@ def test_aliases_mastodon_link_and_language_versions(site: tuple[Path, Path]) ->
     assert '<link rel="alternate" hreflang="es" href="https://gulaganarchists.github.io/es/2008/08/20/on-leaving-russia-mollie-steimer/">' in page
     assert 'href="/es/2008/08/20/on-leaving-russia-mollie-steimer/" hreflang="es"' in page
     spanish = (out / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text()
-    assert '<html lang="es">' in spanish and "Translated from the English by Tania Translator." in spanish
+    assert '<html lang="es">' in spanish and "Traducido del inglés por Tania Translator." in spanish
     assert (out / "es/index.html").is_file() and (out / "es/feed.atom").is_file()
     redirect = (out / "old/mollie/index.html").read_text()
     assert 'http-equiv="refresh" content="0; url=/2008/08/19/on-leaving-russia-mollie-steimer/"' in redirect

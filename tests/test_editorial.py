@@ -366,5 +366,7 @@ def test_init_makes_a_repository_ready_to_build_and_commit_in(tmp_path, global_i
     build(root, root / "_site", now=datetime(2026, 12, 1, tzinfo=timezone.utc))
     assert run_git(root, "status", "--porcelain").strip() == ""  # nothing built shows as untracked
     assert run_git(root, "check-ignore", "._site.gulagpub-next/index.html").strip()  # (the spare of later builds)
+    for left in ("posts/.a.md.gulagpub-4242", "posts/a.md.gulagpub-tmp"):  # (an interrupted write's)
+        assert run_git(root, "check-ignore", left).strip() == left
     for page in ("index.html", "404.html"):
         assert '<meta name="description" content="Letters from exile.">' in (root / "_site" / page).read_text()

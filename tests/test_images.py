@@ -77,7 +77,7 @@ def test_images_get_their_size_and_lazy_loading_and_files_their_type_and_size(bl
     assert any('src="scan-p1.jpg"' in i and 'width="640" height="480"' in i and 'loading="lazy"' in i
                and 'alt="Page 1 of the letter"' in i for i in imgs), imgs
     assert any('src="rule.png"' in i and 'width="300" height="4"' in i for i in imgs), imgs
-    assert re.search(r'href="letter.pdf"[^>]*>The PDF of the letter</a> <small class="file">\(PDF, 2.5 KB\)</small>',
+    assert re.search(r'href="letter.pdf"[^>]*>The PDF of the letter</a> <small class="file">\(PDF, 2.5 kB\)</small>',
                      page), page
     assert re.search(r'href="/media/steimer.png"[^>]*>the photo</a> <small class="file">\(PNG, \d+ bytes\)</small>',
                      page)

@@ -63,7 +63,8 @@ def test_search_pages_per_language_and_an_edit_reindexes_only_its_shard(tmp_path
     assert '<html lang="en">' in en and "/pagefind/en/0/" in en and "/pagefind/es/" not in en
     assert '<html lang="es">' in es and "/pagefind/es/0/" in es and "/pagefind/en/" not in es
     assert "<noscript>" in en and "needs JavaScript" in en  # says so when script is off
-    assert '<a href="/search/">Search</a>' in (out / "index.html").read_text(encoding="utf-8")
+    assert '<a href="/search/">Search</a>' in (out / "index.html").read_text(encoding="utf-8")  # in the menu
+    assert '<a href="/es/search/">Buscar</a>' in (out / "es" / "index.html").read_text(encoding="utf-8")
     first = bundle_files(out)
     assert "pagefind/en/0/pagefind-entry.json" in first and "pagefind/es/0/pagefind-entry.json" in first
     assert not any("pagefind-ui" in p for p in first)  # Pagefind's own interface is left out
@@ -161,6 +162,8 @@ def test_typing_a_name_finds_the_post_in_the_browser(served_search: str, page: P
     until(page, "document.querySelector('.search-results h2 a')")
     titles = page.js("Array.from(document.querySelectorAll('.search-results h2 a')).map(a => a.textContent)")
     assert titles == ["Al dejar Rusia"]
+    assert page.js("document.querySelector('h1').textContent") == "Buscar"  # the interface in Spanish too
+    assert page.js("document.querySelector('.search-status').textContent") == "Resultados para «cárcel»: 1"
     assert page.errors() == []
 
 

@@ -27,13 +27,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import gitstore, images, media, search, theme, traces
+from . import gitstore, i18n, images, media, search, theme, traces
 from .catalog import Catalog, catalog_of
 from .config import CONFIG_FILE, Config
 from .content import load_config
 from .errors import BuildError, Problem
 from .feedentries import FeedEntries
 from .feeds import FORMATS, Format
+from .navigation import menu_of
 from .outputs import Inputs, Planned, Planner
 from .pages import Pages
 from .parallel import PARALLEL_FROM, collector_paused, cores
@@ -42,6 +43,7 @@ from .records import Record, micros
 from .site import PARALLEL_FROM as WRITERS_FROM
 from .site import Output, StaleOutputs, WriteReport, write_site
 from .sources import Sources, digest, joined, when_of
+from .urls import site_path
 
 # Page slugs the site itself uses.
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
@@ -232,8 +234,15 @@ class _Build:
         shape is the last build's, else every one (outputs.py)."""
         cfg = self.config
         config_text = (self.root / CONFIG_FILE).read_bytes()
-        base_gen = digest(traces.BUILD_VERSION, theme.digest(self.root), config_text, self.drafts,
-                          [f.name for f in self.formats], self.relative_links)
+        # The menu shows standalone pages by their title, on every page: a title is in every key.
+        pages_by_slug = {}
+        for src in visible:
+            if src.startswith("pages/"):
+                rec = sources.record(src)
+                pages_by_slug[rec.slug] = (rec.title, site_path(rec.kind, rec.slug, None, rec.lang, cfg))
+        menu_pages = {slug: pages_by_slug[slug] for slug in cfg.site.menu if slug in pages_by_slug}
+        base_gen = digest(traces.BUILD_VERSION, theme.digest(self.root), i18n.digest(), config_text, self.drafts,
+                          [f.name for f in self.formats], sorted(menu_pages.items()), self.relative_links)
         inputs = self.inputs(reading, base_gen)
         shape = joined([*visible, "\1", digest(inputs.redirects)])
         dirty = None
@@ -244,13 +253,19 @@ class _Build:
             catalog = previous.catalog
         else:
             records = sources.load_records(list(visible))
-            catalog = catalog_of(records, cfg.site.lang, micros(self.now))
+            catalog = catalog_of(records, cfg.site.lang, micros(self.now), cfg.site.tz)
             self.media_of(records, sources, inputs, previous)
         gen = digest(base_gen, list(catalog.langs))
         inputs.gen = gen
         sources.files = inputs.files
         sources.catalog = catalog
-        pages = Pages(self.root, self.sealer.folder, cfg, sources, catalog.langs, self.formats)
+        has = {"home", "feeds"} | ({"archive"} if catalog.posts else set()) | ({"tags"} if catalog.tags else set()) \
+            | ({"categories"} if catalog.categories else set()) | ({"search"} if cfg.site.search else set())
+        menu, problems = menu_of(cfg.site.menu, pages_by_slug, has)
+        if problems:
+            raise BuildError("\n".join(f"{CONFIG_FILE}: {p}" for p in problems))
+        self.menu = menu
+        pages = Pages(self.root, self.sealer.folder, cfg, sources, catalog.langs, self.formats, menu)
         entries = FeedEntries(cfg, sources, self.formats, gen, self.now, self.cache.db)
         kept = previous.items if previous is not None and (dirty is not None or (
             previous.catalog.tags, previous.catalog.categories) == (catalog.tags, catalog.categories)) else None
@@ -350,10 +365,11 @@ class _Build:
         from .site import live_keys
 
         fresh = Sources(self.root, self.config, reading, None, sources.changed, self.now)
-        catalog = catalog_of(fresh.load_records(list(visible)), self.config.site.lang, micros(self.now))
+        catalog = catalog_of(fresh.load_records(list(visible)), self.config.site.lang, micros(self.now),
+                             self.config.site.tz)
         fresh.catalog = catalog
         fresh.files = inputs.files
-        pages = Pages(self.root, self.sealer.folder, self.config, fresh, catalog.langs, self.formats)
+        pages = Pages(self.root, self.sealer.folder, self.config, fresh, catalog.langs, self.formats, self.menu)
         entries = FeedEntries(self.config, fresh, self.formats, inputs.gen, self.now, self.cache.db)
         full = Planner(self.config, catalog, fresh, pages, entries, self.formats, inputs, None).everything()
         listed = {o.path for o in planned.outputs}

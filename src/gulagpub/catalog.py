@@ -11,10 +11,20 @@ edit that changes no file's form, the last build's catalog is this build's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+from typing import NamedTuple
 from urllib.parse import quote
 
 from .records import Record
 from .taxonomy import Term, assign_slugs
+
+
+class Month(NamedTuple):
+    """A month of a list's archive: its posts, newest first."""
+
+    year: int
+    month: int
+    members: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -22,10 +32,12 @@ class Listed:
     """One list of the site: its posts (newest first), with pages and feeds."""
 
     base: str  # its folder on the site: '/', '/es/', '/tag/gulag/'
-    heading: str | None  # '' for the home page; None: the language's name (a language's list)
-    lang: str
+    kind: str  # 'home', 'lang' (a language's posts), 'tag' or 'category'
+    name: str  # the tag's or category's name ('' for the others)
+    lang: str  # the language its pages are shown in
     members: tuple[str, ...]  # content paths, newest first
     archives: bool  # whether its Atom feed keeps RFC 5005 archives
+    months: tuple[Month, ...] = ()  # a section's archive (the home page, a language's list), newest first
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,11 @@ class Catalog:
     undated: frozenset[str]  # posts without a date: dated at each build's time
     family_langs: dict[str, str] = field(default_factory=dict)  # each post of a family -> its language
 
+    def section_of(self, rec: Record) -> str:
+        """The base of the list a post is read in with its neighbours: its
+        language's when the site has several, else the home page."""
+        return lang_base(rec.lang) if len(self.langs) > 1 else "/"
+
     def lists_of(self, rec: Record) -> list[str]:
         """The bases of the lists a post is in."""
         bases = ["/"] if rec.kind == "post" else []
@@ -57,9 +74,23 @@ def lang_base(lang: str) -> str:
     return f"/{quote(lang.lower())}/"
 
 
-def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int) -> Catalog:
+def month_of(rec: Record, now_when: int, tz: tzinfo) -> tuple[int, int]:
+    """The year and month a post is archived under (its date's, in the site's time zone)."""
+    when = datetime.fromtimestamp((rec.when if rec.date else now_when) / 1e6, timezone.utc).astimezone(tz)
+    return when.year, when.month
+
+
+def _by_month(members: list[str], visible: dict[str, Record], now_when: int, tz: tzinfo) -> tuple[Month, ...]:
+    months: dict[tuple[int, int], list[str]] = {}
+    for src in members:  # (newest first: so are the months)
+        months.setdefault(month_of(visible[src], now_when, tz), []).append(src)
+    return tuple(Month(y, m, tuple(srcs)) for (y, m), srcs in months.items())
+
+
+def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int, tz: tzinfo = timezone.utc) -> Catalog:
     """The catalog of the public files (`visible`, by path, in path order);
-    `now_when` dates the undated (microseconds since 1970)."""
+    `now_when` dates the undated (microseconds since 1970); `tz` is the
+    site's time zone (its archive's months)."""
     tags = assign_slugs({t for r in visible.values() for t in r.tags})
     cats = assign_slugs({c for r in visible.values() for c in r.categories})
     posts = [src for src, r in visible.items() if r.kind != "page"]
@@ -85,12 +116,13 @@ def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int) -> Cat
             by_tag.setdefault(name, []).append(src)
         for name in r.categories:
             by_cat.setdefault(name, []).append(src)
-    lists = [Listed("/", "", site_lang, tuple(originals), True)]
+    lists = [Listed("/", "home", "", site_lang, tuple(originals), True, _by_month(originals, visible, now_when, tz))]
     if len(langs) > 1:
-        lists += [Listed(lang_base(code), None, code, tuple(by_lang.get(code, ())), True) for code in langs]
-    for kind, terms, members, label in (("tag", tags, by_tag, "Tag"), ("category", cats, by_cat, "Category")):
+        lists += [Listed(lang_base(code), "lang", "", code, tuple(by_lang.get(code, ())), True,
+                         _by_month(by_lang.get(code, []), visible, now_when, tz)) for code in langs]
+    for kind, terms, members in (("tag", tags, by_tag), ("category", cats, by_cat)):
         for name, term in sorted(terms.items(), key=lambda kv: kv[1].slug):
-            lists.append(Listed(f"/{kind}/{term.quoted}/", f"{label}: {name}", site_lang,
+            lists.append(Listed(f"/{kind}/{term.quoted}/", kind, name, site_lang,
                                 tuple(members.get(name, ())), False))
     return Catalog(langs, tags, cats, {listed.base: listed for listed in lists},
                    {k: tuple(v) for k, v in family.items()}, tuple(posts), pages,

@@ -103,6 +103,13 @@ class SiteSettings:
     description: str = _setting("")
     permalink: str = _setting("/{year}/{month}/{day}/{slug}/")
     per_page: int = _setting(10, min=1, max=1000)
+    # The title and description in other languages ([site.titles] es = "..."), for the
+    # pages of that language; the two above stand for every language not named.
+    titles: dict[str, str] = _setting({})
+    descriptions: dict[str, str] = _setting({})
+    # The menu at the top of every page, in order: the site's own parts (MENU_PARTS)
+    # and the slugs of standalone pages (pages/NAME.md, shown by their title).
+    menu: list[str] = _setting(["home", "archive", "tags", "about", "feeds", "search"])
     # A search page per language over a Pagefind index (search.py); off by
     # default: indexing costs about 4 ms of CPU a post (docs/publishing.md).
     search: bool = _setting(False)
@@ -110,6 +117,23 @@ class SiteSettings:
     @property
     def tz(self) -> tzinfo:
         return ZoneInfo(self.timezone)
+
+    def title_in(self, lang: str) -> str:
+        return _in_lang(self.titles, lang) or self.title
+
+    def description_in(self, lang: str) -> str:
+        return _in_lang(self.descriptions, lang) or self.description
+
+
+# What a menu entry may name besides a standalone page's slug.
+MENU_PARTS = ("home", "archive", "tags", "categories", "feeds", "search")
+DEFAULT_MENU = ["home", "archive", "tags", "about", "feeds", "search"]
+
+
+def _in_lang(texts: dict[str, str], lang: str) -> str | None:
+    """The text for `lang` ('es-AR', else 'es'), matching tags without regard to case."""
+    by_tag = {k.lower(): v for k, v in texts.items()}
+    return by_tag.get(lang.lower()) or by_tag.get(lang.split("-")[0].lower())
 
 
 @dataclass(frozen=True)
@@ -351,6 +375,9 @@ def _value(f: Any, hint: Any, value: Any, name: str, say: Any) -> Any:
     elif kind is datetime:
         if not isinstance(value, datetime):
             return say(f"{name} must be a date-time like 2026-11-27T12:00:00Z")
+    elif kind is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            return say(f"{name} must be a list of texts in quotes, like [\"home\", \"archive\", \"about\"]")
     elif kind is dict:
         if not isinstance(value, dict) or not all(isinstance(v, str) and isinstance(k, str) and k.strip()
                                                    for k, v in value.items()):

@@ -207,13 +207,17 @@ def _move(desk: Desk, post: Post, changes: dict[str, Any], doing: str, subject: 
 # --- init and team ---------------------------------------------------------------
 
 # What a content repository never commits: the built site (`build`'s default
-# folder, and the spare folder a build keeps beside it) and Python's leftovers.
+# folder, and the spare folder a build keeps beside it), the temporary files of
+# an interrupted write (gitstore.py, importer.py) and Python's leftovers.
 # The build's own state lives in .git/gulagpub/, where no commit can reach it.
 GITIGNORE = """\
 # Made by gulagpub init. The built site (gulagpub build's default --out) and
 # the spare folder each build keeps beside it:
 /_site/
 /._site.gulagpub-next/
+# What an interrupted write leaves:
+.*.gulagpub-[0-9]*
+*.gulagpub-tmp
 # Python and editors:
 __pycache__/
 .venv/

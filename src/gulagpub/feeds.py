@@ -227,6 +227,8 @@ def _feedgen_xml(e: Entry) -> tuple[bytes, bytes]:
     a.set(XML_LANG, e.lang)
     _text_as_html(a.find("title"))  # feedgen writes un-namespaced children
     r = fe.rss_entry()
+    # RSS readers take an item's title for HTML: plain text is escaped for HTML first.
+    r.find("title").text = _as_html(e.title)
     # The documents declare these namespaces once; lxml repeats them on a lone element.
     atom_xml = etree.tostring(a, pretty_print=True, encoding="UTF-8").replace(
         b' xmlns="http://www.w3.org/2005/Atom"', b"", 1)
@@ -234,6 +236,9 @@ def _feedgen_xml(e: Entry) -> tuple[bytes, bytes]:
     for ns in (b' xmlns:dc="http://purl.org/dc/elements/1.1/"',
                b' xmlns:content="http://purl.org/rss/1.0/modules/content/"'):
         rss_xml = rss_xml.replace(ns, b"")
+    # content:encoded by its conventional prefix, which readers look for (lxml names it ns0).
+    rss_xml = rss_xml.replace(b'<ns0:encoded xmlns:ns0="http://purl.org/rss/1.0/modules/content/">',
+                              b"<content:encoded>").replace(b"</ns0:encoded>", b"</content:encoded>")
     return atom_xml, rss_xml
 
 
@@ -261,6 +266,11 @@ def _rfc2822(when: datetime) -> str:
     switching locales or calling strftime (10 µs a call, profiled); %Y is not padded."""
     return (f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year} "
             f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} +0000")
+
+
+def _as_html(text: str) -> str:
+    """Plain text as HTML showing it (RSS titles and channel descriptions are read as HTML)."""
+    return html.escape(text, quote=False)
 
 
 def _summary_html(text: str) -> str:
@@ -322,9 +332,9 @@ def _direct_xml(e: Entry) -> tuple[bytes, bytes] | None:
     if e.rights:
         atom.append(f"  <rights>{_t(e.rights)}</rights>\n")
     atom.append("</entry>\n")
-    rss = [f"<item>\n  <title>{title}</title>\n  <link>{_t(e.url)}</link>\n"
+    rss = [f"<item>\n  <title>{_t(_as_html(e.title))}</title>\n  <link>{_t(e.url)}</link>\n"
            f"  <description>{summary_html}</description>\n"
-           f'  <ns0:encoded xmlns:ns0="http://purl.org/rss/1.0/modules/content/">{content}</ns0:encoded>\n'
+           f"  <content:encoded>{content}</content:encoded>\n"
            f'  <guid isPermaLink="false">{_t(e.id)}</guid>\n']
     rss.extend(f'  <category domain="{_a(s)}">{_t(n)}</category>\n' for n, s in e.categories)
     if e.enclosure:
@@ -401,8 +411,8 @@ def _direct_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime, fm
         return ("<?xml version='1.0' encoding='UTF-8'?>\n"
                 '<rss xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom" '
                 'xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">\n'
-                f"  <channel>\n    <title>{title}</title>\n    <link>{_t(info.home)}</link>\n"
-                f"    <description>{subtitle}</description>\n"
+                f"  <channel>\n    <title>{_t(_as_html(info.title))}</title>\n    <link>{_t(info.home)}</link>\n"
+                f"    <description>{_t(_as_html(info.subtitle or info.title))}</description>\n"
                 f'    <atom:link href="{_a(info.base)}feed.rss" rel="self" type="application/rss+xml"/>\n'
                 "    <docs>http://www.rssboard.org/rss-specification</docs>\n"
                 f"    <generator>gulagpub</generator>\n    <language>{_t(info.lang)}</language>\n"
@@ -494,6 +504,9 @@ def _rss_head(info: FeedInfo, doc: Document[Rendered], fallback: datetime) -> by
     # The self link first: feedgen makes the last link the channel's <link>.
     fg.link(href=info.base + "feed.rss", rel="self", type="application/rss+xml")
     fg.link(href=info.home, rel="alternate", type="text/html")
+    # RSS readers take the channel's title and description for HTML.
+    fg.title(_as_html(strip_forbidden(info.title)))
+    fg.subtitle(_as_html(strip_forbidden(info.subtitle or info.title)))
     # content:encoded in the items needs its namespace declared once.
     return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 

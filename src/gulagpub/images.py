@@ -18,6 +18,7 @@ import re
 import warnings
 from html import escape, unescape
 from pathlib import Path
+from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
@@ -25,6 +26,15 @@ from .media import Stat, resolve
 
 _GPS_IFD = 0x8825  # EXIF's pointer to its GPS directory
 _XMP = b"http://ns.adobe.com/xap/1.0/\0"
+
+
+def N_(message: str) -> str:
+    """A message for the catalogs, translated where the page's language is known (i18n.py)."""
+    return message
+
+
+# The kinds of file without a name of their own, in the reader's language on the page.
+TEXT, FILE = N_("text"), N_("file")
 
 
 class FileInfo(NamedTuple):
@@ -46,7 +56,7 @@ class FileInfo(NamedTuple):
     def label(self) -> str:
         """Its type as a reader knows it: 'PDF', 'JPEG', 'ZIP'…"""
         sub = self.mime.partition("/")[2].removeprefix("x-").removeprefix("vnd.")
-        return {"svg+xml": "SVG", "msword": "Word", "plain": "text"}.get(sub, sub.upper()) if sub else "file"
+        return {"svg+xml": "SVG", "msword": "Word", "plain": TEXT}.get(sub, sub.upper()) if sub else FILE
 
 
 def inspect(path: Path, stat: Stat) -> FileInfo:
@@ -142,9 +152,16 @@ def _named(url: str, folder: str | None, files: dict[str, FileInfo], prefix: str
     return files.get(path) if path else None
 
 
-def annotate(html: str, folder: str | None, files: dict[str, FileInfo], prefix: str = "/") -> str:
+def file_note(info: FileInfo) -> str:
+    """'(PDF, 2.5 KB)': what a link to a file is followed by, in English."""
+    return f"({info.label}, {human_size(info.size)})"
+
+
+def annotate(html: str, folder: str | None, files: dict[str, FileInfo], prefix: str = "/",
+             note: Callable[[FileInfo], str] = file_note) -> str:
     """A page's sanitized HTML with its images' width, height and lazy loading,
-    and its links to other files followed by their type and size."""
+    and its links to other files followed by their type and size (`note`: in
+    the page's language)."""
     if "<img" in html:
         def img(m: re.Match[str]) -> str:
             tag = m.group(0)
@@ -161,8 +178,7 @@ def annotate(html: str, folder: str | None, files: dict[str, FileInfo], prefix: 
             info = _named(m.group(1), folder, files, prefix)
             if info is None or "<img" in m.group(0):  # (an image shown as a link to itself)
                 return m.group(0)
-            return (m.group(0) + f' <small class="file">({escape(info.label)}, '
-                    f'{escape(human_size(info.size))})</small>')
+            return m.group(0) + f' <small class="file">{escape(note(info))}</small>'
 
         html = _LINK.sub(link, html)
     return html

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from .catalog import Catalog, Listed
+from .catalog import Catalog, Listed, Month, month_of
 from .config import Config
 from .errors import Problem
 from .feedentries import FeedEntries
@@ -102,6 +102,7 @@ class Planner:
         self.feed_docs: dict[str, list[Item]] = {}
         self.warnings: list[Problem] = []
         self.alias_of: dict[int, str] = {}  # id of an alias output -> the content file it is an old address of
+        self._places: dict[str, dict[str, int]] = {}  # a section's base -> each member's place in it
         self.placed: set[str] = set()  # media outputs listed (a site-wide file many posts name is listed once)
         self.shards: dict[str, list[Doc]] | None = None
 
@@ -124,6 +125,7 @@ class Planner:
         for listed in cat.lists.values():
             made = self.list_group(listed, None, current)
             outputs += made
+            outputs += self.archive_group(listed, None)
         items = [self.item(src) for src in cat.posts]
         by_path = sorted(range(len(items)), key=lambda n: items[n].path)
         states = [self.sources.state_of(it, it.src in current) for it in items]
@@ -160,6 +162,8 @@ class Planner:
             dirty.update(family.get(rec.original or src, ()))
         outputs: list[Output] = []
         moved: dict[str, set[int]] = {}  # list base -> places of its posts whose item changed
+        years: dict[str, set[int]] = {}  # section base -> the years of its archive holding one
+        neighbours: set[str] = set()  # posts whose page names a changed post (newer, older)
         states = self.kept
         for src in sorted(dirty):
             rec = self.sources.record(src)
@@ -175,10 +179,17 @@ class Planner:
                     self.entries.forget(before.key, before.current)
                 for base in cat.lists_of(rec):
                     moved.setdefault(base, set()).add(cat.lists[base].members.index(src))
+                    if cat.lists[base].months:
+                        years.setdefault(base, set()).add(month_of(rec, self.sources.now_when, self.config.site.tz)[0])
+                neighbours.update(n for n in self.adjacent(src) if n is not None)
+        for src in sorted(neighbours - dirty):
+            outputs += self.post_group(self.item(src))
         flags = states.col("current")
         current = {src for src, i in states.pos.items() if flags[i]}
         for base, places in moved.items():
             outputs += self.list_group(cat.lists[base], places, current)
+        for base, wanted in years.items():
+            outputs += self.archive_group(cat.lists[base], wanted)
         page_urls = [absolute(site_path("page", self.sources.record(src).slug, None, "", self.config), self.config)
                      for src in cat.pages]
         pos, keys, rows, lastmods = states.pos, states.col("key"), states.col("row"), states.col("lastmod")
@@ -202,15 +213,32 @@ class Planner:
         others = sorted([self.item(o) for o in family if o != src], key=lambda o: o.rec.lang)
         comments = src[:-3] + ".comments.yaml"
         archived = (self.sources.root / comments).read_bytes() if comments in self.inputs.comments else b""
+        newer, older = (self.item(n) if n is not None else None for n in self.adjacent(src))
         files = self.files_of(rec.files)
         key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
-                     digest(archived), sorted(files.items()))
+                     digest(archived), [(n.path, n.rec.title, n.rec.lang) if n else None for n in (newer, older)],
+                     sorted(files.items()))
         pages = self.pages
-        group = [Output(file_of(it.path), key, lambda: pages.post_page(it, others, mastodon, archived, files)),
+        group = [Output(file_of(it.path), key,
+                        lambda: pages.post_page(it, others, mastodon, archived, files, newer, older)),
                  # Its citation file reads only the post (and the settings).
                  Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
         return group + self.media(src, it.path, rec.files)
+
+    def adjacent(self, src: str) -> tuple[str | None, str | None]:
+        """The posts before and after one in its section's list (newer, older)."""
+        rec = self.sources.record(src)
+        base = self.catalog.section_of(rec)
+        places = self._places.get(base)
+        if places is None:
+            listed = self.catalog.lists.get(base)
+            places = self._places[base] = {m: i for i, m in enumerate(listed.members)} if listed else {}
+        at = places.get(src)
+        if at is None:
+            return None, None
+        members = self.catalog.lists[base].members
+        return (members[at - 1] if at > 0 else None), (members[at + 1] if at + 1 < len(members) else None)
 
     def page_group(self, src: str) -> tuple[str, list[Output]]:
         """A standalone page and its aliases, with its path."""
@@ -281,10 +309,8 @@ class Planner:
     def list_group(self, listed: Listed, places: set[int] | None, current: set[str]) -> list[Output]:
         """A list's pages and feed documents (with `places`, those holding a member
         at one of these places)."""
-        from . import render
-
         cfg = self.config
-        heading = render.language_name(listed.lang) if listed.heading is None else listed.heading
+        heading = self.pages.heading(listed.kind, listed.name, listed.lang)
         members = listed.members
         per = cfg.site.per_page
         n_pages = max(1, (len(members) + per - 1) // per)
@@ -338,6 +364,32 @@ class Planner:
 
         return real
 
+    # --- archives ------------------------------------------------------------------
+    def archive_group(self, listed: Listed, years: set[int] | None) -> list[Output]:
+        """A section's archive: its index (each year and month, with how many posts:
+        the catalog's shape alone) and a page per year, reading its posts' items
+        (with `years`, only those years' pages)."""
+        if not listed.months:
+            return []
+        by_year: dict[int, list[Month]] = {}
+        for month in listed.months:
+            by_year.setdefault(month.year, []).append(month)
+        pages, base = self.pages, listed.base
+        outputs: list[Output] = []
+        if years is None:
+            rows = [(y, [(m.month, len(m.members)) for m in months]) for y, months in by_year.items()]
+            outputs.append(Output(file_of(f"{base}archive/"), digest(self.gen, "archive", base, listed.lang, rows),
+                                  partial(pages.archive_index, base, listed.lang, rows)))
+        for y, months in by_year.items():
+            if years is not None and y not in years:
+                continue
+            chosen = [(m.month, [self.item(src) for src in m.members]) for m in months]
+            key = joined([self.gen, "archive-year", base, listed.lang, str(y),
+                          *[f"{m}:{it.key}" for m, items in chosen for it in items]])
+            outputs.append(Output(file_of(f"{base}archive/{y}/"), key,
+                                  partial(pages.archive_year, base, listed.lang, y, chosen)))
+        return outputs
+
     # --- the site as a whole -------------------------------------------------------
     def _site_outputs(self, keys: list[str], rows: list[tuple[str, str, str]], page_urls: list[str]) -> list[Output]:
         """The files of the site as a whole; `keys` the posts' keys (they name their
@@ -360,7 +412,11 @@ class Planner:
         cat = self.catalog
         lists = [base for base in cat.lists if base != "/"]
         indexes = [f"/{kind}/" for kind, terms in (("tag", cat.tags), ("category", cat.categories)) if terms]
-        outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls, lists),
+        for listed in cat.lists.values():  # the archives: an index and a page per year
+            if listed.months:
+                indexes.append(f"{listed.base}archive/")
+                indexes += [f"{listed.base}archive/{y}/" for y in dict.fromkeys(m.year for m in listed.months)]
+        outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls, lists, indexes),
                               partial(self.sitemap, rows, page_urls, lists, indexes)))
         outputs += self.term_indexes()
         outputs += self.search_pages()
@@ -369,7 +425,7 @@ class Planner:
     def sitemap(self, rows: list[tuple[str, str, str]], page_urls: list[str], lists: list[str],
                 indexes: list[str]) -> bytes:
         """sitemap.xml: the home page, every post (with its language versions as
-        alternates), standalone page, list and index of tags and categories.
+        alternates), standalone page, list, index of tags and categories and archive.
         It reads the posts' addresses and times (their keys) and the site's shape."""
         cfg, cat = self.config, self.catalog
         lastmod = {src: when for src, when, _ in rows}
@@ -415,10 +471,10 @@ class Planner:
         files, default = self.sources.reading.files, self.config.site.lang
         langs, pos = files.col("lang"), files.pos
         shas, paths = states.col("sha"), states.col("path")
-        docs = [Doc(src, (langs[pos[src]] or default).lower(), paths[i], shas[i]) for src, i in states.pos.items()]
+        docs = [Doc(src, langs[pos[src]] or default, paths[i], shas[i]) for src, i in states.pos.items()]
         for src in self.catalog.pages:
             rec = self.sources.record(src)
-            docs.append(Doc(src, (rec.lang or default).lower(), site_path("page", rec.slug, None, "", self.config),
+            docs.append(Doc(src, rec.lang or default, site_path("page", rec.slug, None, "", self.config),
                             self.sources.sha(src)))
         self.shards = shards_of(docs)
 
@@ -426,17 +482,18 @@ class Planner:
         """A search page per language section ('/search/', '/es/search/'), naming its language's shards."""
         if self.shards is None:
             return []
-        pages, site_lang = self.pages, self.config.site.lang.lower()
-        by_lang: dict[str, list[str]] = {}
+        pages, site_lang = self.pages, self.config.site.lang
+        # Each section's page (the site's language's at /search/) searches the shards of
+        # the languages whose home is that section's (a language without a section of
+        # its own, such as a standalone page's, is searched from /search/).
+        sections: dict[str, tuple[str, list[str]]] = {"/search/": (site_lang, [])}
         for name in self.shards:
-            by_lang.setdefault(name.partition("/")[0], []).append(self.pages.href(bundle(name)))
-        others = {lang: f"/{lang}/search/" if lang != site_lang else "/search/" for lang in by_lang}
-        if site_lang not in others:  # (a site whose posts are all in other languages still has /search/)
-            others[site_lang] = "/search/"
+            lang = name.partition("/")[0]
+            path = pages.section_home(lang) + "search/"
+            sections.setdefault(path, (lang, []))[1].append(pages.href(bundle(name)))
         outputs = []
-        for lang, path in sorted(others.items()):
-            bundles = by_lang.get(lang, [])
-            links = sorted((other, self.pages.href(p)) for other, p in others.items() if other != lang)
+        for path, (lang, bundles) in sorted(sections.items()):
+            links = sorted((other, pages.href(p)) for p, (other, _) in sections.items() if p != path)
             outputs.append(Output(file_of(path), digest(self.gen, "search", lang, bundles, links),
                                   partial(pages.search_page, path, lang, bundles, links)))
         return outputs
@@ -445,13 +502,13 @@ class Planner:
         """/tag/ and /category/: every tag (every category) with how many posts it has."""
         cat, pages = self.catalog, self.pages
         outputs = []
-        for kind, terms, heading in (("tag", cat.tags, "Tags"), ("category", cat.categories, "Categories")):
+        for kind, terms in (("tag", cat.tags), ("category", cat.categories)):
             if not terms:
                 continue
             rows = [(name, f"/{kind}/{term.quoted}/", len(cat.lists[f"/{kind}/{term.quoted}/"].members))
                     for name, term in sorted(terms.items(), key=lambda kv: (kv[0].casefold(), kv[0]))]
             outputs.append(Output(f"{kind}/index.html", digest(self.gen, "terms", kind, rows),
-                                  partial(pages.term_index, f"/{kind}/", heading, rows)))
+                                  partial(pages.term_index, f"/{kind}/", kind, rows)))
         return outputs
 
 

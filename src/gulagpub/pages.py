@@ -9,22 +9,23 @@ rendered once per build and shown as is.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from markupsafe import Markup
 
-from . import theme
+from . import i18n, theme
 from .config import Config
+from .catalog import lang_base
 from .images import FileInfo, annotate
 from .media import bundle_folder, under
 from .model import Post, State
+from .navigation import MenuEntry
 from .sources import Item, Sources
 from .urls import absolute
 
@@ -39,6 +40,28 @@ if TYPE_CHECKING:
 _TEMPLATE_ERRORS: tuple[type[Exception], ...] = (ArithmeticError, AttributeError, LookupError, TypeError,
                                                  ValueError)
 _RTL = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv"}
+
+
+def N_(message: str) -> str:
+    """A message to translate later, where the interface language is known (marks it for the catalogs)."""
+    return message
+
+
+# The index pages of the kinds of terms.
+_TERM_INDEXES = {"tag": N_("Tags"), "category": N_("Categories")}
+# The site's own parts in the menu (navigation.py), by name.
+_MENU_LABELS = {"home": N_("Home"), "archive": N_("Archive"), "tags": N_("Tags"), "categories": N_("Categories"),
+                "feeds": N_("Feeds"), "search": N_("Search")}
+# What feed.xsl tells a person who opens a feed in a browser.
+_FEED_WORDS = {
+    "what": N_("This is a web feed"),
+    "how": N_("Copy the address of this page into a feed reader (such as Thunderbird, NetNewsWire, Feeder or "
+              "Inoreader) to be told of every new document. A feed holds the whole text of each document; this "
+              "page shows only the latest titles."),
+    "site": N_("Visit the site"), "latest": N_("Latest entries"),
+}
+# How the comments kept from WordPress name what is not a comment.
+_COMMENT_TYPES = {"pingback": N_("pingback"), "trackback": N_("trackback")}
 
 
 def direction(lang: str) -> str | None:
@@ -91,70 +114,87 @@ class _Rows(Sequence[Attrs]):
     """A list page's items as template values, made only if the template reads
     them (the packaged list.html shows the rendered `rows` instead)."""
 
-    def __init__(self, chunk: list[Item], pages: Pages) -> None:
+    def __init__(self, chunk: list[Item], pages: Pages, lang: str) -> None:
         # (Private: a template may read only what item_ctx gives, never the build's objects.)
-        self._chunk, self._pages = chunk, pages
+        self._chunk, self._pages, self._lang = chunk, pages, lang
 
     def __len__(self) -> int:
         return len(self._chunk)
 
     def __getitem__(self, n: Any) -> Any:
         if isinstance(n, slice):
-            return [self._pages.item_ctx(i) for i in self._chunk[n]]
-        return self._pages.item_ctx(self._chunk[n])
+            return [self._pages.item_ctx(i, self._lang) for i in self._chunk[n]]
+        return self._pages.item_ctx(self._chunk[n], self._lang)
 
 
 class Pages:
     """Makes the site's pages from its sources."""
 
     def __init__(self, root: Path, state: Path, config: Config, sources: Sources, langs: Sequence[str],
-                 formats: Sequence[Format]) -> None:
+                 formats: Sequence[Format], menu: Sequence[MenuEntry] = ()) -> None:
         self.root, self.state, self.config, self.sources = root, state, config, sources
         self.langs = list(langs)
+        self.menu = list(menu)
         self.formats = formats
         self.prefix = urlsplit(config.site.base_url).path or "/"
-        self._env: jinja2.Environment | None = None
-        self._templates: dict[str, jinja2.Template] = {}
+        self._envs: dict[str, jinja2.Environment] = {}
+        self._templates: dict[tuple[str, str], jinja2.Template] = {}
+        self._uis: dict[str, i18n.Interface] = {}
         self._fragments: dict[Any, Markup] = {}
-        self._rows: dict[str, Markup] = {}
-        self._when: dict[datetime, tuple[str, str]] = {}
+        self._rows: dict[tuple[str, str], Markup] = {}
+        self._when: dict[tuple[datetime, str], tuple[str, str]] = {}
+        self._sites: dict[str, Attrs] = {}
 
     # --- templates -------------------------------------------------------------
-    @property
-    def env(self) -> jinja2.Environment:
-        if self._env is None:
-            self._env = theme.environment(self.root, self.state)
-        return self._env
+    def ui(self, lang: str) -> i18n.Interface:
+        """The interface (words, dates) of a page in `lang`."""
+        found = self._uis.get(lang)
+        if found is None:
+            found = self._uis[lang] = i18n.interface(i18n.interface_lang(lang, self.config.site.lang))
+        return found
 
-    def template(self, name: str) -> jinja2.Template:
-        found = self._templates.get(name)
+    def env(self, lang: str) -> jinja2.Environment:
+        """The templates as they are compiled for pages in `lang`."""
+        ui = self.ui(lang)
+        found = self._envs.get(ui.lang)
+        if found is None:
+            found = self._envs[ui.lang] = theme.environment(self.root, self.state, ui)
+        return found
+
+    def template(self, name: str, lang: str) -> jinja2.Template:
+        found = self._templates.get((name, lang))
         if found is None:
             import jinja2
 
             try:
-                found = self._templates[name] = self.env.get_template(name)
+                found = self._templates[name, lang] = self.env(lang).get_template(name)
             except jinja2.TemplateError as exc:
                 raise theme.template_error(exc, name) from exc
         return found
 
     def render(self, name: str, **ctx: Any) -> str:
-        """A template rendered; whatever a template of the repository's gets wrong, a BuildError naming it."""
+        """A template rendered in the language `ctx` names (`lang`, else the
+        site's); whatever a template of the repository's gets wrong, a
+        BuildError naming it."""
         import jinja2
 
-        template = self.template(name)
+        template = self.template(name, ctx.get("lang") or self.config.site.lang)
         try:
             return template.render(**ctx)
         except (jinja2.TemplateError, *_TEMPLATE_ERRORS) as exc:  # type: ignore[misc]
             raise theme.template_error(exc, name) from exc
 
     def prepare(self) -> None:
-        """Load here, once, what every writer renders with (the templates compiled,
-        the site's header): forked writers start with them."""
+        """Load here, once, what every writer renders with (in each language: the
+        templates compiled, its catalog and CLDR data, the site's header): forked
+        writers start with them, instead of each loading them again."""
         from . import feeds, render  # noqa: F401 - imported for the writers
 
-        for name in ("post.html", "list.html", "page.html", "_item.html", "_feeds.html"):
-            self.template(name)
-        _ = self.site
+        for lang in dict.fromkeys([self.config.site.lang, *self.langs]):
+            for name in ("post.html", "list.html", "page.html", "_item.html", "_feeds.html", "archive.html"):
+                self.template(name, lang)
+            self.ui(lang).load()
+            self.site_for(lang)
 
     def fragment(self, template: str, **ctx: Any) -> Markup:
         """A partial template, rendered once and shown on many pages (escaped already)."""
@@ -168,54 +208,96 @@ class Pages:
             if links is None:
                 links = self._fragments[key] = self.fragment("_feeds.html", feeds=feeds_)
             ctx["feed_links"] = links
-        return self.render(template, site=self.site, **ctx).encode("utf-8")
+        site = self.site_for(ctx["lang"])
+        if ctx.get("switcher") is None:
+            ctx["switcher"] = site["switcher"]
+        return self.render(template, site=site, **ctx).encode("utf-8")
 
-    @functools.cached_property
+    @property
     def site(self) -> Attrs:
-        from . import render
+        """The site as the pages in its own language show it."""
+        return self.site_for(self.config.site.lang)
 
+    def site_for(self, lang: str) -> Attrs:
+        """The site as a page in `lang` shows it (its header and footer in the page's interface language)."""
+        ui = self.ui(lang)
+        done = self._sites.get(lang)
+        if done is not None:
+            return done
+        home = self.section_home(lang)
+        parts = {"home": home, "archive": f"{home}archive/", "tags": "/tag/", "categories": "/category/",
+                 "feeds": f"{home}feed.atom", "search": f"{home}search/"}
         site = Attrs({
-            "title": self.config.site.title, "description": self.config.site.description, "root": self.prefix,
-            "languages": [Attrs({"code": code, "name": render.language_name(code),
-                                 "href": self.href(f"/{quote(code.lower())}/")}) for code in self.langs]
-            if len(self.langs) > 1 else [],
-            "search": self.href("/search/") if self.config.site.search else None,
+            "title": self.config.site.title_in(lang), "description": self.config.site.description_in(lang),
+            "root": self.prefix, "home": self.href(home),
+            "menu": [Attrs({"title": e.title or ui.gettext(_MENU_LABELS[e.part]),
+                            "href": self.href(e.path or parts[e.part]), "part": e.part}) for e in self.menu],
         })
-        # What every page shows alike, rendered once per build.
-        site.__dict__.update(header=self.fragment("_header.html", site=site),
-                             footer=self.fragment("_footer.html", site=site))
+        site.__dict__["switcher"] = self.switcher(lang, {})
+        # What every page in this language shows alike, rendered once per build.
+        site.__dict__.update(header=self.fragment("_header.html", site=site, lang=ui.lang),
+                             footer=self.fragment("_footer.html", site=site, lang=ui.lang))
+        self._sites[lang] = site
         return site
 
+    def section_home(self, lang: str) -> str:
+        """The home of a page's language section: its language's list when the
+        site has several languages (but the site's own, whose home is the home page)."""
+        if len(self.langs) > 1 and lang in self.langs and lang != self.config.site.lang:
+            return lang_base(lang)
+        return "/"
+
+    def switcher(self, lang: str, versions: dict[str, str]) -> Markup:
+        """The languages at the top of a page in `lang`: each language's version
+        of the document (`versions`, site paths by language), else its section's home."""
+        if len(self.langs) < 2:
+            return Markup("")
+        key = ("switcher", lang, tuple(sorted(versions.items())))
+        done = self._fragments.get(key)
+        if done is None:
+            languages = [Attrs({"code": code, "name": i18n.autonym(code), "current": code == lang,
+                                "href": self.href(versions.get(code) or self.section_home(code))})
+                         for code in self.langs]
+            done = self._fragments[key] = self.fragment("_languages.html", languages=languages, lang=lang)
+        return done
+
     # --- small parts -----------------------------------------------------------
+    def file_note(self, lang: str) -> Callable[[FileInfo], str]:
+        """What a page in `lang` writes after a link to a file: '(PDF, 1,2 MB)'."""
+        ui = self.ui(lang)
+        return lambda info: ui.file_note(info.label, info.size)
+
     def href(self, path: str) -> str:
         """A site path ('/a/b/') as a link on the site (under base_url's path)."""
         return self.prefix + path.lstrip("/")
 
-    def when(self, dt: datetime) -> tuple[str, str]:
-        done = self._when.get(dt)
+    def when(self, dt: datetime, lang: str) -> tuple[str, str]:
+        """A time as a page in `lang` shows it: ISO 8601 (for <time datetime>), and in words."""
+        done = self._when.get((dt, lang))
         if done is None:
-            from . import render
-
             local = dt.astimezone(self.config.site.tz)
-            done = self._when[dt] = (local.isoformat(), f"{local.day} {render.month_year(local)}")
+            done = self._when[dt, lang] = (local.isoformat(), self.ui(lang).date(local))
         return done
 
     def feed_links(self, base: str, title: str) -> list[Attrs]:
         return [Attrs({"type": f.media_type, "title": f"{title} ({f.label})", "href": self.href(base + f"feed.{f.ext}")})
                 for f in self.formats]
 
-    def item_ctx(self, it: Item) -> Attrs:
+    def item_ctx(self, it: Item, lang: str | None = None) -> Attrs:
+        """An item as a list in `lang` (default: the item's own) shows it."""
         from .sources import when_of
 
-        iso, human = self.when(when_of(it.published))
+        iso, human = self.when(when_of(it.published), lang or it.rec.lang)
         return Attrs({"title": it.rec.title, "href": self.href(it.path), "lang": it.rec.lang,
                       "date_iso": iso, "date_human": human, "summary": self.sources.summary(it.src)})
 
-    def row(self, it: Item) -> Markup:
-        """An item's entry in the lists, rendered once for every list page it is on."""
-        done = self._rows.get(it.src)
+    def row(self, it: Item, lang: str) -> Markup:
+        """An item's entry in the lists in `lang`, rendered once for every list page it is on."""
+        ui_lang = self.ui(lang).lang
+        done = self._rows.get((it.src, ui_lang))
         if done is None:
-            done = self._rows[it.src] = self.fragment("_item.html", site=self.site, item=self.item_ctx(it))
+            done = self._rows[it.src, ui_lang] = self.fragment("_item.html", site=self.site_for(ui_lang),
+                                                               item=self.item_ctx(it, ui_lang), lang=ui_lang)
         return done
 
     # --- pages -----------------------------------------------------------------
@@ -245,13 +327,15 @@ class Pages:
             if it.image_url and it.image and p.image else None)
 
     def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes,
-                  files: dict[str, FileInfo] | None = None) -> bytes:
+                  files: dict[str, FileInfo] | None = None, newer: Item | None = None,
+                  older: Item | None = None) -> bytes:
         from . import citation, render
 
         src = self.sources
         p = src.shown(it.src)
         tags, cats = src.terms(it)
-        iso, human = self.when(p.date) if p.date else ("", "")
+        ui = self.ui(p.lang)
+        iso, human = self.when(p.date, p.lang) if p.date else ("", "")
         versions = [Attrs({"lang": o.rec.lang, "url": o.url}) for o in [it, *others]] if others else []
         cited = self.cited(it, p, others)
         cite = citation.chicago(cited)
@@ -259,22 +343,28 @@ class Pages:
             "title": p.title, "lang": p.lang, "date": p.date is not None, "date_iso": iso,
             "date_human": human, "author": p.author, "state": p.state.value,
             "draft": p.state != State.PUBLISHED,
-            "provenance": render.provenance(p), "content_warning": p.content_warning,
+            "provenance": render.provenance(p, ui), "content_warning": p.content_warning,
             "html": Markup(annotate(under(src.html(it.src), self.prefix), bundle_folder(it.src), files or {},
-                                    self.prefix)),
+                                    self.prefix, self.file_note(p.lang))),
             "tags": [Attrs({"name": t.name, "href": self.href(f"/tag/{t.quoted}/")}) for t in tags],
             "categories": [Attrs({"name": c.name, "href": self.href(f"/category/{c.quoted}/")}) for c in cats],
-            "others": [Attrs({"lang": o.rec.lang, "name": render.language_name(o.rec.lang),
+            "others": [Attrs({"lang": o.rec.lang, "name": i18n.autonym(o.rec.lang),
                               "title": o.rec.title, "href": self.href(o.path)}) for o in others],
             "versions": versions, "mastodon": mastodon,
-            "comments": self.archived_comments(archived),
+            "comments": self.archived_comments(archived, p.lang),
             "source_url": p.source.url if p.source else None,
             "cite": Attrs({"head": Markup(citation.head_html(cited)), "note": Markup(cite.note),
                            "bibliography": Markup(cite.bibliography), "ris": self.href(ris_path(it.path)),
                            "ris_name": f"{p.slug}.ris"}),
+            "newer": Attrs({"title": newer.rec.title, "href": self.href(newer.path), "lang": newer.rec.lang})
+            if newer else None,
+            "older": Attrs({"title": older.rec.title, "href": self.href(older.path), "lang": older.rec.lang})
+            if older else None,
         })
+        switcher = self.switcher(p.lang, {o.rec.lang: o.path for o in [it, *others]}) if others else None
         return self.page("post.html", lang=p.lang, dir=direction(p.lang), description=src.summary(it.src),
-                         canonical=it.url, feeds=self.feed_links("/", self.config.site.title), post=ctx)
+                         canonical=it.url, feeds=self.feed_links("/", self.config.site.title), post=ctx,
+                         switcher=switcher)
 
     def ris_file(self, it: Item) -> bytes:
         """The post's citation as an RIS file (citation.ris)."""
@@ -288,7 +378,7 @@ class Pages:
                          canonical=absolute(path, self.config), feeds=self.feed_links("/", self.config.site.title),
                          post=Attrs({"title": p.title, "lang": p.lang, "content_warning": p.content_warning,
                                      "html": Markup(annotate(under(self.sources.html(src_path), self.prefix), None,
-                                                             files or {}, self.prefix))}))
+                                                             files or {}, self.prefix, self.file_note(p.lang)))}))
 
     def redirect(self, src_path: str, path: str) -> bytes:
         p = self.sources.shown(src_path)
@@ -301,27 +391,73 @@ class Pages:
         path = base if n == 1 else f"{base}page/{n}/"
         newer = None if n == 1 else (base if n == 2 else f"{base}page/{n - 1}/")
         older = f"{base}page/{n + 1}/" if n < pages else None
-        feeds_here = self.feed_links(base, heading or cfg.site.title)
+        feeds_here = self.feed_links(base, heading or cfg.site.title_in(lang))
         if base != "/":
             feeds_here += self.feed_links("/", cfg.site.title)
         # `rows`, each item's entry rendered once (`_item.html`); `items` for a
         # list.html of the site's own that lays them out itself.
-        rows = [self.row(i) for i in chunk]
-        return self.page("list.html", lang=lang, dir=direction(lang), description=cfg.site.description,
+        rows = [self.row(i, lang) for i in chunk]
+        return self.page("list.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
                          canonical=absolute(path, cfg), feeds=feeds_here, heading=heading,
-                         items=_Rows(chunk, self), rows=Markup("".join(rows)),
-                         pager=Attrs({"number": n, "pages": pages, "newer": self.href(newer) if newer else None,
+                         items=_Rows(chunk, self, lang), rows=Markup("".join(rows)),
+                         pager=Attrs({"number": n, "pages": pages, "number_text": self.ui(lang).number(n),
+                                      "pages_text": self.ui(lang).number(pages), "newer": self.href(newer) if newer else None,
                                       "older": self.href(older) if older else None}))
+
+    def archive_index(self, base: str, lang: str, years: list[tuple[int, list[tuple[int, int]]]]) -> bytes:
+        """A section's archive: every year, and every month with how many posts it has."""
+        cfg, ui = self.config, self.ui(lang)
+        rows = [Attrs({"year": str(y), "href": self.href(f"{base}archive/{y}/"),
+                       "count": ui.number(sum(n for _, n in months)),
+                       "months": [Attrs({"name": ui.month_year(y, m), "href": self.href(f"{base}archive/{y}/#m{m:02d}"),
+                                         "count": ui.number(n)}) for m, n in months]})
+                for y, months in years]
+        return self.page("archive.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
+                         canonical=absolute(f"{base}archive/", cfg), feeds=self.feed_links(base, cfg.site.title_in(lang)),
+                         heading=ui.gettext("Archive"), years=rows, months=[], index=None)
+
+    def archive_year(self, base: str, lang: str, year: int, months: list[tuple[int, list[Item]]]) -> bytes:
+        """A year of a section's archive: its posts by month, newest first."""
+        from .sources import when_of
+
+        cfg, ui = self.config, self.ui(lang)
+        rows = []
+        for m, items in months:
+            entries = []
+            for it in items:
+                iso, human = self.when(when_of(it.published), lang)
+                entries.append(Attrs({"title": it.rec.title, "href": self.href(it.path), "lang": it.rec.lang,
+                                      "date_iso": iso, "date_human": human}))
+            rows.append(Attrs({"id": f"m{m:02d}", "name": ui.month_year(year, m), "entries": entries}))
+        heading = ui.gettext("Archive: %(year)s") % {"year": year}
+        return self.page("archive.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
+                         canonical=absolute(f"{base}archive/{year}/", cfg),
+                         feeds=self.feed_links(base, cfg.site.title_in(lang)), heading=heading, years=[], months=rows,
+                         index=self.href(f"{base}archive/"))
 
     def not_found(self) -> bytes:
         cfg = self.config
         return self.page("404.html", lang=cfg.site.lang, dir=None, description=cfg.site.description,
                          canonical=absolute("/404.html", cfg), feeds=self.feed_links("/", cfg.site.title))
 
-    def term_index(self, base: str, heading: str, terms: list[tuple[str, str, int]]) -> bytes:
+    def heading(self, kind: str, name: str, lang: str) -> str:
+        """A list's heading in its language: '' (the home page), 'Español', 'Tag: gulag'."""
+        if kind == "lang":
+            return i18n.autonym(lang)
+        ui = self.ui(lang)
+        if kind == "tag":
+            return ui.gettext("Tag: %(name)s") % {"name": name}
+        if kind == "category":
+            return ui.gettext("Category: %(name)s") % {"name": name}
+        return ""
+
+    def term_index(self, base: str, kind: str, terms: list[tuple[str, str, int]]) -> bytes:
         """The index of a kind of term (every tag, every category): (name, site path, count) each."""
         cfg = self.config
-        entries = [Attrs({"name": name, "href": self.href(path), "count": count}) for name, path, count in terms]
+        ui = self.ui(cfg.site.lang)
+        heading = ui.gettext(_TERM_INDEXES[kind])
+        entries = [Attrs({"name": name, "href": self.href(path), "count": ui.number(count)})
+                   for name, path, count in terms]
         return self.page("terms.html", lang=cfg.site.lang, dir=direction(cfg.site.lang),
                          description=cfg.site.description, canonical=absolute(base, cfg),
                          feeds=self.feed_links("/", cfg.site.title), heading=heading, terms=entries)
@@ -330,26 +466,32 @@ class Pages:
         """A language section's search page: `bundles` the search index's shards
         in its language (site paths under the base URL), `others` the other
         sections' search pages (language, link)."""
-        from . import render
-
         cfg = self.config
-        home = self.href("/" if lang == cfg.site.lang.lower() else f"/{quote(lang)}/")
-        return self.page("search.html", lang=lang, dir=direction(lang), description=cfg.site.description,
-                         canonical=absolute(path, cfg), feeds=self.feed_links("/", cfg.site.title), home=home,
-                         bundles=bundles, others=[Attrs({"lang": code, "href": href, "name": render.language_name(code)})
-                                                  for code, href in others])
+        home = self.section_home(lang)
+        return self.page("search.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
+                         canonical=absolute(path, cfg), feeds=self.feed_links(home, cfg.site.title_in(lang)),
+                         home=self.href(home), bundles=bundles,
+                         others=[Attrs({"lang": code, "href": href, "name": i18n.autonym(code)}) for code, href in others])
 
     def static(self, name: str) -> bytes:
         """A file of the theme shown as it is (the stylesheet, the icon)."""
-        assert self.env.loader is not None
-        source, _, _ = self.env.loader.get_source(self.env, name)
+        env = self.env(self.config.site.lang)
+        assert env.loader is not None
+        source, _, _ = env.loader.get_source(env, name)
         return source.encode("utf-8")
 
     def feed_stylesheet(self) -> bytes:
-        """feed.xsl: how a browser shows a feed to a person (feeds link it)."""
-        return self.render("feed.xsl", root=self.prefix).encode("utf-8")
+        """feed.xsl: how a browser shows a feed to a person (feeds link it), in
+        the feed's language: it holds the words of every catalog."""
+        def words(lang: str) -> Attrs:
+            ui = i18n.interface(lang)
+            return Attrs({"code": lang.split("-")[0].lower(), **{k: ui.gettext(m) for k, m in _FEED_WORDS.items()}})
 
-    def archived_comments(self, data: bytes) -> list[Attrs]:
+        languages = list({w["code"]: w for w in map(words, i18n.catalog_langs()) if w["code"] != i18n.SOURCE_LANG}.values())
+        return self.render("feed.xsl", root=self.prefix, languages=languages,
+                           english=words(i18n.SOURCE_LANG)).encode("utf-8")
+
+    def archived_comments(self, data: bytes, lang: str) -> list[Attrs]:
         """Comments kept from the old blog (posts/NAME.comments.yaml), as HTML."""
         if not data:  # (most posts: without importing YAML)
             return []
@@ -357,11 +499,13 @@ class Pages:
 
         found = comments.parse_comments(data)
         names = {c.id: c.author for c in found}
+        ui = self.ui(lang)
         out = []
         for c in found:
-            iso, human = self.when(c.date) if c.date else ("", "")
+            iso, human = self.when(c.date, lang) if c.date else ("", "")
             out.append(Attrs({"id": c.id, "author": c.author, "date_iso": iso, "date_human": human,
                               "parent": c.parent if c.parent in names else 0,
                               "parent_author": names.get(c.parent, ""), "type": c.type,
+                              "type_name": ui.gettext(_COMMENT_TYPES.get(c.type, c.type)),
                               "html": Markup(render.markdown_to_html(c.text))}))
         return out

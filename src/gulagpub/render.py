@@ -15,9 +15,8 @@ import functools
 import itertools
 import re
 from collections.abc import Callable
-from datetime import datetime
 from html import escape, unescape
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import nh3
@@ -256,71 +255,111 @@ def language_name(code: str) -> str:
     return LANGUAGES.get(code.split("-", 1)[0].lower(), code)
 
 
+def spell_date(value: str, month_year: Callable[[int, int], str], day: Callable[[int, int, int], str]) -> str:
+    """A date as front matter writes it ('1978', '1924-01', '1924-01-05') in words:
+    the year as it is, a month by `month_year`, a day by `day`; anything else
+    (and a day that does not exist) is returned as written."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
+    if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
+        return value
+    year, month, dd = m.groups()
+    if not month:
+        return year
+    if not dd:
+        return month_year(int(year), int(month))
+    try:
+        return day(int(year), int(month), int(dd))
+    except ValueError:
+        return value
+
+
 def human_date(value: str, *, month_first: bool = False) -> str:
     """'1924-01' -> 'January 1924', '1924-01-05' -> '5 January 1924' (with
     `month_first`, Chicago's 'January 5, 1924'), '1978' -> '1978'; anything
     else is returned as written."""
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
-    if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
-        return value
-    year, month, day = m.groups()
-    if not month:
-        return year
-    if not day:
-        return f"{MONTHS[int(month) - 1]} {year}"
     if month_first:
-        return f"{MONTHS[int(month) - 1]} {int(day)}, {year}"
-    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
+        return spell_date(value, lambda y, m: f"{MONTHS[m - 1]} {y}", lambda y, m, d: f"{MONTHS[m - 1]} {d}, {y}")
+    return spell_date(value, lambda y, m: f"{MONTHS[m - 1]} {y}", lambda y, m, d: f"{d} {MONTHS[m - 1]} {y}")
 
 
-def month_year(when: datetime) -> str:
-    """'October 2012' (English month names whatever the locale)."""
-    return f"{MONTHS[when.month - 1]} {when.year}"
+class Words(Protocol):
+    """What the provenance sentences need of the reader's language (i18n.Interface)."""
+
+    def gettext(self, message: str) -> str: ...
+
+    def language_name(self, code: str) -> str: ...
+
+    def human_date(self, value: str) -> str: ...
 
 
-def _publication(name: str, date: str | None) -> str:
-    return f"{name}, {human_date(date)}" if date else name
+class _English:
+    """The messages as written, for callers with no interface language (announcements, tests)."""
+
+    @staticmethod
+    def gettext(message: str) -> str:
+        return message
+
+    @staticmethod
+    def language_name(code: str) -> str:
+        return language_name(code)
+
+    @staticmethod
+    def human_date(value: str) -> str:
+        return human_date(value)
 
 
-def provenance(post: Post) -> list[str]:
+ENGLISH: Words = _English()
+
+
+def provenance(post: Post, words: Words = ENGLISH) -> list[str]:
     """Plain-text sentences saying where the text comes from, from the
-    structured fields, e.g. "From: O Crabero, via Huesca-Info. Translated
-    from the Spanish by Paul Sharkey." and "First published in Freedom,
-    January 1924; reprinted in Cienfuegos Press Anarchist Review, #4 (1978)."."""
+    structured fields, in the reader's language (`words`), e.g. "From: O
+    Crabero, via Huesca-Info. Translated from the Spanish by Paul Sharkey."
+    and "First published in Freedom, January 1924; reprinted in Cienfuegos
+    Press Anarchist Review, #4 (1978).". (The messages are in the catalogs:
+    see i18n.py.)"""
+    _ = words.gettext
     out: list[str] = []
     src = post.source
     tr = post.translation
+
+    def dated(publication: str, date: str | None) -> str:
+        return _("%(publication)s, %(date)s") % {"publication": publication, "date": words.human_date(date)} \
+            if date else publication
+
+    def reprints() -> str:
+        return "; ".join(_("%(publication)s (%(date)s)") % {"publication": r.publication,
+                                                             "date": words.human_date(r.date)}
+                         if r.date else r.publication for r in post.reprints)
+
     if src and (src.publication or src.via) and not src.date:
-        s = "From: " + (src.publication or src.via or "")
         if src.publication and src.via:
-            s += f", via {src.via}"
-        out.append(s + ".")
+            out.append(_("From: %(publication)s, via %(via)s.") % {"publication": src.publication, "via": src.via})
+        else:
+            out.append(_("From: %(publication)s.") % {"publication": src.publication or src.via or ""})
     if src and src.author and src.title:
-        out.append(f"“{src.title}” by {src.author}.")
+        out.append(_("“%(title)s” by %(author)s.") % {"title": src.title, "author": src.author})
     elif src and src.author:
-        out.append(f"By {src.author}.")
+        out.append(_("By %(author)s.") % {"author": src.author})
     elif src and src.title and not src.publication:
-        out.append(f"Source: {src.title}.")
+        out.append(_("Source: %(title)s.") % {"title": src.title})
     if tr and tr.translators:
-        names = _join(tr.translators)
+        names = _join(tr.translators, words)
         from_lang = tr.from_lang or (src.lang if src else None)
-        out.append(f"Translated from the {language_name(from_lang)} by {names}." if from_lang
-                   else f"Translated by {names}.")
+        out.append(_("Translated from the %(language)s by %(names)s.")
+                   % {"language": words.language_name(from_lang), "names": names} if from_lang
+                   else _("Translated by %(names)s.") % {"names": names})
     if src and src.publication and src.date:
-        s = f"First published in {_publication(src.publication, src.date)}"
+        s = _("First published in %(publication)s") % {"publication": dated(src.publication, src.date)}
         if src.via:
-            s += f", via {src.via}"
+            s += _(", via %(via)s") % {"via": src.via}
         if post.reprints:
-            s += "; reprinted in " + "; ".join(
-                f"{r.publication} ({human_date(r.date)})" if r.date else r.publication
-                for r in post.reprints)
+            s += _("; reprinted in %(reprints)s") % {"reprints": reprints()}
         out.append(s + ".")
     elif post.reprints:
-        out.append("Reprinted in " + "; ".join(
-            f"{r.publication} ({human_date(r.date)})" if r.date else r.publication
-            for r in post.reprints) + ".")
+        out.append(_("Reprinted in %(reprints)s.") % {"reprints": reprints()})
     if src and src.rights:
-        out.append(f"Rights: {src.rights}.")
+        out.append(_("Rights: %(rights)s.") % {"rights": src.rights})
     return [strip_forbidden(_sentence(s)) for s in out]
 
 
@@ -332,10 +371,10 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
-def _join(names: tuple[str, ...]) -> str:
+def _join(names: tuple[str, ...], words: Words = ENGLISH) -> str:
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return words.gettext("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 _TAG = re.compile(r"<[^>]+>")

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import quote
 
 from .errors import BuildError
 
@@ -104,7 +105,7 @@ def shard_key(name: str, docs: list[Doc], version: str) -> str:
 
 def bundle(name: str) -> str:
     """A shard's folder in the site, as a site path ('/pagefind/en/0/')."""
-    return f"/{FOLDER}/{name}/"
+    return f"/{FOLDER}/{quote(name.lower())}/"
 
 
 def record_page(record: Record) -> str:

@@ -22,8 +22,9 @@ import functools
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from . import i18n
 from .errors import BuildError
 from .store import Sealer
 from .xmlsafe import strip_forbidden
@@ -76,8 +77,21 @@ def _package_names() -> list[str]:
     return sorted(p.name for p in PACKAGE_TEMPLATES.iterdir() if p.is_file())
 
 
-def environment(root: Path, state: Path) -> jinja2.Environment:
-    """Templates from the content repository's templates/ first, then the package's."""
+class Messages(Protocol):
+    """The messages of one interface language (i18n.Interface)."""
+
+    lang: str
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+
+def environment(root: Path, state: Path, words: Messages) -> jinja2.Environment:
+    """Templates from the content repository's templates/ first, then the
+    package's, speaking the language of `words`: each message a template
+    names with a fixed text (`_("Tags:")`, `{% trans %}`) is put in that
+    language when the template is compiled, so a page pays nothing for it."""
     import jinja2
     import jinja2.sandbox
 
@@ -89,8 +103,19 @@ def environment(root: Path, state: Path) -> jinja2.Environment:
     kind = jinja2.sandbox.SandboxedEnvironment if own else jinja2.Environment
     sealer = Sealer(state)
 
+    class Localized(kind):  # type: ignore[valid-type,misc]
+        def compile(self, source: Any, name: str | None = None, filename: str | None = None,
+                    raw: bool = False, defer_init: bool = False) -> Any:
+            if isinstance(source, str):
+                source = _translated(self.parse(source, name, filename), words, self)
+            return super().compile(source, name, filename, raw, defer_init)
+
     class SealedBytecode(jinja2.BytecodeCache):
-        """Jinja's compiled templates, sealed in the state folder."""
+        """Jinja's compiled templates, sealed in the state folder (one per
+        language: the messages are compiled in)."""
+
+        def get_cache_key(self, name: str, filename: str | None = None) -> str:
+            return f"{super().get_cache_key(name, filename)}-{words.lang}-{i18n.digest()}"
 
         def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
             raw = sealer.read(f"jinja/{bucket.key}")
@@ -105,9 +130,42 @@ def environment(root: Path, state: Path) -> jinja2.Environment:
 
     # auto_reload off: templates do not change during a build, and checking their
     # times for every page (and every include) is work for nothing.
-    return kind(loader=jinja2.ChoiceLoader(loaders), autoescape=True, auto_reload=False,
-                undefined=jinja2.StrictUndefined, keep_trailing_newline=True, finalize=_xml_safe,
-                bytecode_cache=SealedBytecode())
+    env = Localized(loader=jinja2.ChoiceLoader(loaders), autoescape=True, auto_reload=False,
+                    undefined=jinja2.StrictUndefined, keep_trailing_newline=True, finalize=_xml_safe,
+                    bytecode_cache=SealedBytecode(), extensions=["jinja2.ext.i18n"])
+    # What is left to do while rendering (ngettext, a message held in a variable).
+    env.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def _translated(tree: Any, words: Messages, env: jinja2.Environment) -> Any:
+    """A parsed template with each gettext of a fixed message (`_("Tags:")`,
+    `_("Page %(n)s", n=…)`, a {% trans %} block) replaced by the message in
+    the language of `words`, with what Jinja's newstyle gettext does at run
+    time: the text marked safe, and the values given filled in (escaped)."""
+    from jinja2 import nodes
+    from jinja2.visitor import NodeTransformer
+
+    class Translate(NodeTransformer):
+        def visit_Call(self, call: nodes.Call) -> nodes.Node:
+            node = self.generic_visit(call)
+            if not (isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in ("_", "gettext")
+                    and len(node.args) == 1 and isinstance(node.args[0], nodes.Const)
+                    and isinstance(node.args[0].value, str) and node.dyn_args is None and node.dyn_kwargs is None):
+                return node
+            text = words.gettext(node.args[0].value)
+            if node.kwargs:
+                values = nodes.Dict([nodes.Pair(nodes.Const(k.key), k.value) for k in node.kwargs])
+                return nodes.Mod(nodes.MarkSafeIfAutoescape(nodes.Const(text)), values).set_lineno(node.lineno)
+            try:
+                text = text % {}  # ('%%' is a '%', as gettext at run time makes it)
+            except (KeyError, ValueError, TypeError):
+                return node  # (a placeholder with no value: let rendering say so, as before)
+            return nodes.MarkSafeIfAutoescape(nodes.Const(text)).set_lineno(node.lineno)
+
+    done = Translate().visit(tree)
+    done.set_environment(env)
+    return done
 
 
 def template_error(exc: Exception, name: str) -> BuildError:

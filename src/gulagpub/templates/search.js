@@ -56,7 +56,7 @@ async function start(form) {
     if (mine !== latest) return; // a newer query is under way
     list.replaceChildren(...shown.map((d) => row(d, dates)));
     const n = found.results.length;
-    status.textContent = say(n === 0 ? words.none : n === 1 ? words.one : words.found, { n, q: query });
+    status.textContent = say(n === 0 ? words.none : words.found, { n, q: query });
   }
 
   form.addEventListener("submit", (event) => {

@@ -1,0 +1,148 @@
+"""The localized interface: complete catalogs, Babel formats, pages with no English left."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from gulagpub import i18n
+from gulagpub.build import build
+from sitehelp import NOW, bundled
+
+LANGS = ("es", "ru", "fr", "de")
+POT = i18n.LOCALES_DIR / "gulagpub.pot"
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _messages(path: Path, lang: str | None = None) -> dict[str, str]:
+    with path.open("rb") as f:
+        cat = read_po(f, locale=lang)
+    return {m.id: m.string for m in cat if m.id and not m.fuzzy}
+
+
+def test_the_template_names_every_message_the_sources_use() -> None:
+    # The .pot is extracted from the code and templates (docs/translating.md):
+    # a message added without re-extracting would stay English everywhere.
+    from babel.messages.extract import extract_from_dir
+
+    root = Path(i18n.__file__).parent
+    found = {m[2] for m in extract_from_dir(str(root), method_map=[("**.py", "python"), ("templates/**.html", "jinja2")],
+                                            options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+                                            keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None})}
+    assert found and found == set(_messages(POT))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_each_catalog_is_complete_and_keeps_the_placeholders(lang: str) -> None:
+    wanted = _messages(POT)
+    have = _messages(i18n.LOCALES_DIR / lang / "LC_MESSAGES" / "gulagpub.po", lang)
+    missing = [m for m in wanted if not have.get(m)]
+    assert missing == [], f"{lang}: untranslated {missing}"
+    for msgid, text in have.items():
+        assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(msgid)), (lang, msgid)
+    assert set(LANGS) <= set(i18n.catalog_langs())
+
+
+def test_dates_and_numbers_follow_the_language() -> None:
+    day = date(2008, 8, 19)
+    assert i18n.interface("es").date(day) == "19 de agosto de 2008"
+    assert i18n.interface("ru").date(day) == "19 августа 2008\u202fг."
+    assert i18n.interface("de").date(day) == "19. August 2008"
+    assert i18n.interface("fr").number(12345) == "12\u202f345"
+    assert i18n.interface("es").human_date("1924-01") == "enero de 1924"
+    assert i18n.interface_lang("pt-BR", "en") == "en" and i18n.interface_lang("es-AR", "en") == "es"
+    # A link to a file is followed by its kind and size, in CLDR's units.
+    assert i18n.interface("en").file_note("PDF", 2500) == "(PDF, 2.5 kB)"
+    assert i18n.interface("es").file_note("PDF", 1_234_567) == "(PDF, 1,2 MB)"
+    assert i18n.interface("ru").file_note("text", 812) == "(текст, 812 байт)"
+    assert i18n.interface("fr").file_note("file", 3_100_000_000) == "(fichier, 3,1\u202fGo)"
+
+
+def _english_words() -> set[str]:
+    """Words of the English messages that no other language writes the same."""
+    words = set()
+    for msgid in _messages(POT):
+        text = re.sub(r"<[^>]+>|%\(\w+\)s", " ", msgid)
+        words |= {w for w in re.findall(r"[A-Za-z]{4,}", text)}
+    return words - {"Feed", "Site", "Pages", "Mastodon", "pingback", "trackback", "href",
+                    "Chicago", "Zotero", "EndNote", "Mendeley", "JabRef"}
+
+
+@pytest.fixture(scope="module")
+def translated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled site with a Spanish and a Russian version of Mollie Steimer's letter."""
+    tmp = tmp_path_factory.mktemp("i18n")
+    root = bundled(tmp)
+    for lang, title in (("es", "Al dejar Rusia"), ("ru", "Покидая Россию")):
+        tr = root / f"translations/{lang}/2008-08-19-on-leaving-russia-mollie-steimer.md"
+        tr.parent.mkdir(parents=True)
+        tr.write_text(f"---\ntitle: {title}\nstate: published\ndate: 2008-08-20 10:00\ntags: [gulag]\n"
+                      "translation:\n  translator: Tania Translator\n  from_lang: en\n---\n\nТекст.\n",
+                      encoding="utf-8")
+    build(root, tmp / "out", now=NOW)
+    return tmp / "out"
+
+
+@pytest.mark.parametrize("lang, path", [("es", "es/index.html"), ("ru", "ru/index.html"),
+                                        ("es", "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html"),
+                                        ("ru", "ru/2008/08/20/on-leaving-russia-mollie-steimer/index.html")])
+def test_a_page_in_another_language_has_no_english_interface_word(translated: Path, lang: str, path: str) -> None:
+    page = (translated / path).read_text(encoding="utf-8")
+    assert f'<html lang="{lang}"' in page
+    # The interface only: drop the other posts' own text (English titles and summaries), URLs,
+    # and the citations (Chicago's style is English's: marked lang="en").
+    chrome = re.sub(r'<li class="item[\s\S]*?</li>|<p class="citation" lang="en">.*?</p>|<title>.*?</title>|href="[^"]*"|<link[^>]*>|<meta[^>]*>', " ", page)
+    chrome = re.sub(r"<[^>]+>", lambda m: " ".join(re.findall(r'aria-label="([^"]*)"', m.group(0))), chrome)
+    left = set(re.findall(r"[A-Za-z]{4,}", chrome)) & _english_words()
+    assert left == set(), f"{path}: English interface words {sorted(left)}"
+
+
+def test_the_page_shows_the_date_and_provenance_in_its_language(translated: Path) -> None:
+    es = (translated / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
+    assert "20 de agosto de 2008" in es and "Traducido del inglés por Tania Translator." in es
+    ru = (translated / "ru/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
+    assert "20 августа 2008" in ru and "Перевод (язык оригинала: английский): Tania Translator." in ru
+    assert ">Главная<" in ru and "Español" in ru
+
+
+def test_the_site_title_and_description_can_be_given_per_language(tmp_path: Path) -> None:
+    root = bundled(tmp_path)
+    (root / "gulagpub.toml").write_text((root / "gulagpub.toml").read_text(encoding="utf-8")
+                                        + '\n[site.titles]\nes = "Anarquistas en el Gulag"\n'
+                                        '[site.descriptions]\nes = "Fuentes sobre la represión"\n', encoding="utf-8")
+    tr = root / "translations/es/2008-08-19-on-leaving-russia-mollie-steimer.md"
+    tr.parent.mkdir(parents=True)
+    tr.write_text("---\ntitle: Al dejar Rusia\nstate: published\ndate: 2008-08-20 10:00\n---\n\nTexto.\n")
+    build(root, tmp_path / "out", now=NOW)
+    es = (tmp_path / "out/es/index.html").read_text(encoding="utf-8")
+    en = (tmp_path / "out/index.html").read_text(encoding="utf-8")
+    assert "Anarquistas en el Gulag" in es and 'content="Fuentes sobre la represión"' in es
+    assert "Anarquistas en el Gulag" not in en
+
+
+def test_the_table_of_autonyms_is_babels() -> None:
+    # (A table so that the menu does not load every language's CLDR data.)
+    assert {code: i18n.cldr_autonym(code) for code in i18n.AUTONYMS} == i18n.AUTONYMS
+    assert i18n.autonym("pt-BR") == "Português" and i18n.autonym("xx") == "xx"
+
+
+def test_templates_are_compiled_with_their_messages_in_the_language(tmp_path: Path) -> None:
+    from gulagpub import theme
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "t.html").write_text(
+        '{{ _("Tags:") }}|{{ _("Page %(n)s of %(total)s", n=v, total=2) }}|{{ gettext(name) }}|'
+        '{% trans href=v, name=v %}in reply to <a href="{{ href }}">{{ name }}</a>{% endtrans %}|'
+        '{{ ngettext("%(num)s post", "%(num)s posts", 2) }}', encoding="utf-8")
+    (tmp_path / "state").mkdir()
+    env = theme.environment(tmp_path, tmp_path / "state", i18n.interface("es"))
+    out = env.get_template("t.html").render(v="<b>", name="Home")
+    assert out == ('Etiquetas:|Página &lt;b&gt; de 2|Inicio|en respuesta a <a href="&lt;b&gt;">&lt;b&gt;</a>|'
+                   '2 posts')
+    # The same template in another language is compiled apart (its own cache entry).
+    env_ru = theme.environment(tmp_path, tmp_path / "state", i18n.interface("ru"))
+    assert env_ru.get_template("t.html").render(v="1", name="Home").startswith("Метки:|")

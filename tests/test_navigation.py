@@ -1,0 +1,119 @@
+"""Finding one's way around: the menu, the archive, newer and older posts,
+the language switcher, each in the page's language section."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import post_text
+from gulagpub.build import build
+from gulagpub.errors import BuildError
+from gulagpub.navigation import MenuEntry, menu_of
+from sitehelp import NOW, bundled, commit_all
+
+LETTER = "2008/08/19/on-leaving-russia-mollie-steimer/index.html"
+
+
+def _nav(page: str, label: str) -> list[tuple[str, str]]:
+    """The (href, text) of each link of the <nav> labelled `label`."""
+    found = re.search(rf'<nav[^>]*aria-label="{label}"[^>]*>([\s\S]*?)</nav>', page)
+    assert found, f"no nav {label!r}"
+    return [(href, re.sub(r"<[^>]+>", "", text)) for href, text in
+            re.findall(r'<a [^>]*?href="([^"]*)"[^>]*>([\s\S]*?)</a>', found.group(1))]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled site with an About page and a Spanish and a Russian version of the letter."""
+    tmp = tmp_path_factory.mktemp("nav")
+    root = bundled(tmp)
+    (root / "pages").mkdir()
+    (root / "pages/about.md").write_text(post_text("About us", "published", "Who we are.\n", date="2025-01-01 10:00"))
+    for lang, title in (("es", "Al dejar Rusia"), ("ru", "Покидая Россию")):
+        tr = root / f"translations/{lang}/2008-08-19-on-leaving-russia-mollie-steimer.md"
+        tr.parent.mkdir(parents=True)
+        tr.write_text(post_text(title, "published", "Texto.\n", date="2008-08-20 10:00",
+                                translation="\n  translator: Tania Translator\n  from_lang: en"), encoding="utf-8")
+    commit_all(root, "About, and two versions")
+    build(root, tmp / "out", now=NOW)
+    return tmp / "out"
+
+
+def test_the_default_menu_has_home_archive_tags_about_and_feeds(site: Path) -> None:
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert _nav(home, "Site") == [("/", "Home"), ("/archive/", "Archive"), ("/tag/", "Tags"),
+                                  ("/about/", "About us"), ("/feed.atom", "Feeds")]
+
+
+def test_home_and_archive_stay_within_the_pages_language_section(site: Path) -> None:
+    es = (site / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
+    assert _nav(es, "Sitio") == [("/es/", "Inicio"), ("/es/archive/", "Archivo"), ("/tag/", "Etiquetas"),
+                                 ("/about/", "About us"), ("/es/feed.atom", "Canales")]
+    assert 'class="site-title"><a href="/es/"' in es
+
+
+def test_the_language_switcher_is_at_the_top_and_links_the_same_document(site: Path) -> None:
+    es = (site / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
+    assert es.index('class="languages"') < es.index('<header class="site">')
+    assert _nav(es, "Idiomas") == [("/2008/08/19/on-leaving-russia-mollie-steimer/", "English"),
+                                   ("/es/2008/08/20/on-leaving-russia-mollie-steimer/", "Español"),
+                                   ("/ru/2008/08/20/on-leaving-russia-mollie-steimer/", "Русский")]
+    assert re.search(r'hreflang="es" lang="es" aria-current="true"', es)
+    # A document in one language only: the other languages' sections.
+    karaganda = (site / "2008/08/19/the-tragedy-of-karaganda/index.html").read_text(encoding="utf-8")
+    assert [href for href, _ in _nav(karaganda, "Languages")] == ["/", "/es/", "/ru/"]
+
+
+def test_the_archive_lists_years_and_months_with_counts_and_each_year_its_posts(site: Path) -> None:
+    index = (site / "archive/index.html").read_text(encoding="utf-8")
+    assert re.search(r'<a href="/archive/2008/">2008</a> <span class="count">\(3\)</span>', index)
+    assert '<a href="/archive/2008/#m08">August 2008</a> <span class="count">(2)</span>' in index
+    year = (site / "archive/2008/index.html").read_text(encoding="utf-8")
+    assert '<h2 id="m09">September 2008</h2>' in year and year.index('id="m09"') < year.index('id="m08"')
+    assert 'href="/2008/08/19/on-leaving-russia-mollie-steimer/">On leaving Russia' in year
+    es = (site / "es/archive/2008/index.html").read_text(encoding="utf-8")
+    assert "<h1>Archivo: 2008</h1>" in es and "agosto de 2008" in es and "Al dejar Rusia" in es
+
+
+def test_a_post_links_its_newer_and_older_neighbours_and_shows_its_tags_near_the_top(site: Path) -> None:
+    page = (site / LETTER).read_text(encoding="utf-8")
+    assert _nav(page, "Newer and older posts") == [
+        ("/2008/09/08/memorial-opposition-and-resistance/",
+         "Memorial: “Opposition and resistance of Russia’s socialists and anarchists”"),
+        ("/2008/08/19/the-tragedy-of-karaganda/", "The tragedy of Karaganda (Wayne Foster)")]
+    assert 'rel="prev" href="/2008/09/08/' in page and 'rel="next" href="/2008/08/19/the-tragedy' in page
+    assert page.index('<p class="tags">') < page.index('<div class="content">')
+    # The newest post has no newer one; a language version's neighbours are in its language.
+    newest = (site / "2014/04/06/the-guillotine-at-work-part-two/index.html").read_text(encoding="utf-8")
+    assert "Older:" in newest and "Newer:" not in newest
+    es = (site / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
+    assert 'class="adjacent"' not in es  # the only Spanish post
+
+
+def test_a_menu_naming_a_page_that_does_not_exist_is_an_error_naming_the_setting(tmp_path: Path) -> None:
+    root = bundled(tmp_path, '\n')
+    config = root / "gulagpub.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[site]\n", '[site]\nmenu = ["home", "contact"]\n'),
+                      encoding="utf-8")
+    with pytest.raises(BuildError, match=r"gulagpub.toml: \[site\] menu names 'contact'.*add pages/contact.md"):
+        build(root, tmp_path / "out", now=NOW)
+    assert not (tmp_path / "out").exists()
+
+
+def test_menu_of_keeps_the_order_and_leaves_out_what_the_site_lacks() -> None:
+    pages = {"about": ("About", "/about/"), "donate": ("Donate", "/donate/")}
+    entries, problems = menu_of(["feeds", "donate", "tags", "home"], pages, {"home", "feeds"})
+    assert entries == [MenuEntry("feeds", "", ""), MenuEntry("page", "Donate", "/donate/"), MenuEntry("home", "", "")]
+    assert problems == []
+    assert menu_of(["home", "archive", "tags", "about", "feeds", "search"], {}, {"home"})[1] == []  # the default's About
+
+
+def test_the_sitemap_lists_the_lists_the_indexes_and_the_archive(site: Path) -> None:
+    urls = re.findall(r"<loc>([^<]*)</loc>", (site / "sitemap.xml").read_text(encoding="utf-8"))
+    base = urls[0]
+    for path in ("es/", "ru/", "tag/", "tag/gulag/", "archive/", "archive/2008/", "es/archive/2008/", "about/"):
+        assert base + path in urls, path
+    assert len(urls) == len(set(urls))
