@@ -88,6 +88,8 @@ def test_search_pages_per_language_and_an_edit_reindexes_only_its_shard(tmp_path
     build(root, fresh, now=NOW)
     assert bundle_files(fresh) == second
 
+    assert not list((root / ".git" / "gulagpub").glob("search-*"))  # the indexer's folder is gone
+
     # An edit that does not reach the index re-indexes nothing.
     messages.clear()
     build(root, out, now=NOW, progress=messages.append)

@@ -18,7 +18,9 @@ in proportion to the edit, not to the site.
 from __future__ import annotations
 
 import os
+import shutil
 import stat as stat_mod
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -107,6 +109,7 @@ class _Build:
         self.file_users: dict[str, tuple[str, ...]] = {}  # each media file: the content files naming it
         self.shards: dict[str, search.Shard] = {}  # the search index's shards this build leaves
         self.removed: list[str] = []  # files of the search index the live site holds and this build does not
+        self.search_work: Path | None = None  # where the indexer wrote this build's shards (removed once written)
 
     def notice(self, message: str) -> None:
         """A cache that could not be used (it is made again): one line, as a warning."""
@@ -143,13 +146,16 @@ class _Build:
         if self.dry_run:
             report = WriteReport(written=0, removed=0, unchanged=planned.counts.files)
             return self.result(planned, sources, report, problems)
-        self.index(planned, sources, previous)
         try:
-            report = self.write(planned, sources, previous.token if previous and not planned.complete else None)
-        except StaleOutputs:  # the live site is not the one the traces describe: plan everything
-            planned, catalog = self.plan(reading, sources, visible, None)
-            self.index(planned, sources, None)
-            report = self.write(planned, sources, None)
+            self.index(planned, sources, previous)
+            try:
+                report = self.write(planned, sources, previous.token if previous and not planned.complete else None)
+            except StaleOutputs:  # the live site is not the one the traces describe: plan everything
+                planned, catalog = self.plan(reading, sources, visible, None)
+                self.index(planned, sources, None)
+                report = self.write(planned, sources, None)
+        finally:
+            self.forget_index()
         self.save(reading, planned, catalog, report, current, hist is not None)
         self.say(f"{report.written} file(s) written, {report.unchanged} unchanged, "
                  f"{report.removed} removed; {sources.rendered} rendered")
@@ -384,6 +390,7 @@ class _Build:
         and add their files to the plan: every shard's in a plan of everything,
         the new ones' otherwise (with the files they no longer have removed)."""
         self.shards, self.removed = {}, []
+        self.forget_index()
         if planned.shards is None:
             return
         before = previous.search if previous is not None else {}
@@ -394,12 +401,16 @@ class _Build:
         if todo:
             self.say(f"indexing {sum(map(len, todo.values()))} document(s) for search "
                      f"({len(todo)} of {len(keys)} shard(s))")
-        made = search.index(todo, partial(_search_record, sources, self.config)) if todo else {}
+        made = {}
+        if todo:
+            for left in self.sealer.folder.glob("search-*"):  # a killed build's (the lock is held)
+                shutil.rmtree(left, ignore_errors=True)
+            self.search_work = Path(tempfile.mkdtemp(prefix="search-", dir=self.sealer.folder))
+            made = search.index(todo, partial(_search_record, sources, self.config), self.search_work)
         for name, key in keys.items():
             if name in made:
-                files = {path: digest("search", data) for path, data in made[name].items()}
-                planned.outputs += [Output(path, files[path], partial(bytes, data)) for path, data in made[name].items()]
-                self.shards[name] = search.Shard(key, files)
+                planned.outputs += [Output(path, m.key, _unread, source=m.file) for path, m in made[name].items()]
+                self.shards[name] = search.Shard(key, {path: m.key for path, m in made[name].items()})
             else:
                 self.shards[name] = before[name]
                 if planned.complete:  # (the live site has them: linked from it, never made)
@@ -408,6 +419,12 @@ class _Build:
         for name, shard in before.items():
             now = self.shards.get(name)
             self.removed += [path for path in shard.files if now is None or path not in now.files]
+
+    def forget_index(self) -> None:
+        """Remove the indexer's folder (its files are in the site, linked, or were not wanted)."""
+        if self.search_work is not None:
+            shutil.rmtree(self.search_work, ignore_errors=True)
+            self.search_work = None
 
     # --- writing -------------------------------------------------------------------
     def write(self, planned: Planned, sources: Sources, live: str | None) -> WriteReport:
@@ -456,7 +473,7 @@ def _search_record(sources: Sources, config: Config, doc: search.Doc) -> search.
 
 
 def _unread() -> bytes:
-    raise AssertionError("a file linked from the live site is never made")
+    raise AssertionError("a file published as it is (source=) is linked, never made")
 
 
 def _relativized(make: Callable[[], bytes], path: str, prefix: str) -> bytes:

@@ -28,7 +28,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from html import escape
@@ -147,51 +146,61 @@ def version() -> str:
         return "unknown"
 
 
-def index(shards: dict[str, list[Doc]], record_of: Callable[[Doc], Record],
-          workers: int = 2) -> dict[str, dict[str, bytes]]:
-    """Index each shard: its files (site paths, without the leading '/') and their bytes.
+class Made(NamedTuple):
+    """A file of a shard as the indexer wrote it: where it is, and the key naming its bytes."""
+
+    file: Path
+    key: str
+
+
+def index(shards: dict[str, list[Doc]], record_of: Callable[[Doc], Record], work: Path,
+          workers: int = 2) -> dict[str, dict[str, Made]]:
+    """Index each shard into the folder `work` (the caller's, removed once the
+    site is written: the files are hard-linked into it, never read into
+    memory): each shard's files by site path, without the leading '/'.
     Raises BuildError naming the shard when the indexer fails."""
     exe = executable()
-    results: dict[str, dict[str, bytes]] = {}
-    with tempfile.TemporaryDirectory(prefix="gulagpub-search-") as tmp:
-        todo = list(shards.items())
-        running: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
-        try:
-            while todo or running:
-                while todo and len(running) < max(1, workers):
-                    name, docs = todo.pop(0)
-                    work = Path(tmp) / name.replace("/", "-")
-                    site, out = work / "site", work / "out"
-                    for d in docs:
-                        page = site / d.path.strip("/") / "index.html"
-                        page.parent.mkdir(parents=True, exist_ok=True)
-                        page.write_text(record_page(record_of(d)), encoding="utf-8")
-                    site.mkdir(parents=True, exist_ok=True)
-                    proc = subprocess.Popen([str(exe), "--site", str(site), "--output-path", str(out)],
-                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-                    running.append((name, out, proc))
-                name, out, proc = running.pop(0)
-                log, _ = proc.communicate()
-                if proc.returncode != 0:
-                    tail = log.decode("utf-8", "replace").strip().splitlines()[-5:]
-                    raise BuildError(f"Pagefind could not index the search shard {name} (exit {proc.returncode}): "
-                                     + " / ".join(tail))
-                results[name] = _files(out, bundle(name).lstrip("/"))
-                shutil.rmtree(out.parent, ignore_errors=True)
-        finally:
-            for _, _, proc in running:
-                proc.kill()
-                proc.wait()
+    results: dict[str, dict[str, Made]] = {}
+    todo = list(shards.items())
+    running: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
+    try:
+        while todo or running:
+            while todo and len(running) < max(1, workers):
+                name, docs = todo.pop(0)
+                folder = work / name.replace("/", "-")
+                site, out = folder / "site", folder / "out"
+                for d in docs:
+                    page = site / d.path.strip("/") / "index.html"
+                    page.parent.mkdir(parents=True, exist_ok=True)
+                    page.write_text(record_page(record_of(d)), encoding="utf-8")
+                site.mkdir(parents=True, exist_ok=True)
+                proc = subprocess.Popen([str(exe), "--site", str(site), "--output-path", str(out)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                running.append((name, out, proc))
+            name, out, proc = running.pop(0)
+            log, _ = proc.communicate()
+            if proc.returncode != 0:
+                tail = log.decode("utf-8", "replace").strip().splitlines()[-5:]
+                raise BuildError(f"Pagefind could not index the search shard {name} (exit {proc.returncode}): "
+                                 + " / ".join(tail))
+            shutil.rmtree(out.parent / "site")  # (the pages it read: the bundle stays until the site is written)
+            results[name] = _files(out, bundle(name).lstrip("/"))
+    finally:
+        for _, _, proc in running:
+            proc.kill()
+            proc.wait()
     return results
 
 
-def _files(out: Path, prefix: str) -> dict[str, bytes]:
-    """The bundle Pagefind wrote into `out`, less its own interfaces."""
+def _files(out: Path, prefix: str) -> dict[str, Made]:
+    """The bundle Pagefind wrote into `out`, less its own interfaces, each file keyed by its bytes."""
     found = {}
     for path in sorted(out.rglob("*")):
         rel = path.relative_to(out).as_posix()
         if path.is_file() and not rel.startswith(_UNUSED) and not rel.startswith("playground/"):
-            found[prefix + rel] = path.read_bytes()
+            with open(path, "rb") as f:
+                key = hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+            found[prefix + rel] = Made(path, "search " + key)
     if not any(rel.endswith("pagefind-entry.json") for rel in found):
         raise BuildError(f"Pagefind wrote no index into {out}; is the pagefind binary the one gulagpub expects?")
     return found
