@@ -16,7 +16,7 @@ from gulagpub import search
 from gulagpub.build import build
 from gulagpub.preview import make_server
 from gulagpub.search import Doc, shards_of
-from sitehelp import NOW, bundled, commit_all, snapshot, spanish_mollie
+from sitehelp import NOW, SPANISH_MOLLIE, bundled, commit_all, snapshot, spanish_mollie
 from test_browser import AXE, Page, page  # noqa: F401 - the browser fixture
 from test_html_valid import problems, vnu  # noqa: F401 - the checker's fixture
 
@@ -70,7 +70,7 @@ def test_search_pages_per_language_and_an_edit_reindexes_only_its_shard(tmp_path
     assert not any("pagefind-ui" in p for p in first)  # Pagefind's own interface is left out
 
     # One edit: the Spanish shard is indexed again, the English one stays as it is.
-    tr = spanish_mollie(root)
+    tr = root / SPANISH_MOLLIE
     tr.write_text(tr.read_text(encoding="utf-8").replace("destierro", "destierro en Siberia"), encoding="utf-8")
     commit_all(root, "Siberia")
     messages.clear()
@@ -94,6 +94,15 @@ def test_search_pages_per_language_and_an_edit_reindexes_only_its_shard(tmp_path
     messages.clear()
     build(root, out, now=NOW, progress=messages.append)
     assert not any("indexing" in m for m in messages)
+
+    # A second edit of the shard (the spare folder is the site before the first): still
+    # exactly the index a build from nothing makes, and every page as it makes them.
+    tr.write_text(tr.read_text(encoding="utf-8").replace("Siberia", "Karagandá"), encoding="utf-8")
+    commit_all(root, "Karagandá")
+    build(root, out, now=NOW)
+    again = tmp_path / "again"
+    build(root, again, now=NOW)
+    assert snapshot(out) == snapshot(again)
 
 
 def test_search_off_by_default_leaves_no_index(tmp_path: Path) -> None:
