@@ -423,9 +423,10 @@ class Planner:
         lastmod = {src: when for src, when, _ in rows}
         alternates: dict[str, str] = {}  # a post with language versions -> its <xhtml:link>s
         url_of = self.url_finder()
-        for members in cat.family.values():
+        for original, members in cat.family.items():  # (x-default: the original, for a reader of another language)
             links = "".join(f'<xhtml:link rel="alternate" hreflang="{lang}" href="{escape(url)}"/>'
-                            for lang, url in sorted((cat.family_langs[m], url_of(m)) for m in members))
+                            for lang, url in [*sorted((cat.family_langs[m], url_of(m)) for m in members),
+                                              ("x-default", url_of(original))])
             alternates.update((m, links) for m in members)
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '

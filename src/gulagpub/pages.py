@@ -337,6 +337,8 @@ class Pages:
         ui = self.ui(p.lang)
         iso, human = self.when(p.date, p.lang) if p.date else ("", "")
         versions = [Attrs({"lang": o.rec.lang, "url": o.url}) for o in [it, *others]] if others else []
+        if versions:  # (x-default: the original, for a reader of none of these languages)
+            versions += [Attrs({"lang": "x-default", "url": o.url}) for o in [it, *others] if o.rec.kind == "post"]
         cited = self.cited(it, p, others)
         cite = citation.chicago(cited)
         ctx = Attrs({
