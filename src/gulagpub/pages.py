@@ -478,7 +478,7 @@ class Pages:
             ui = i18n.interface(lang)
             return Attrs({"code": lang.split("-")[0].lower(), **{k: ui.gettext(m) for k, m in _FEED_WORDS.items()}})
 
-        languages = list({w.code: w for w in map(words, i18n.catalog_langs()) if w.code != i18n.SOURCE_LANG}.values())
+        languages = list({w["code"]: w for w in map(words, i18n.catalog_langs()) if w["code"] != i18n.SOURCE_LANG}.values())
         return self.render("feed.xsl", root=self.prefix, languages=languages,
                            english=words(i18n.SOURCE_LANG)).encode("utf-8")
 
