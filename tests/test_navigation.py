@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import post_text
+from conftest import PROJECT, post_text
 from gulagpub.build import build
 from gulagpub.errors import BuildError
 from gulagpub.navigation import MenuEntry, menu_of
@@ -35,7 +35,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for lang, title in (("es", "Al dejar Rusia"), ("ru", "Покидая Россию")):
         tr = root / f"translations/{lang}/2008-08-19-on-leaving-russia-mollie-steimer.md"
         tr.parent.mkdir(parents=True)
-        tr.write_text(post_text(title, "published", "Texto.\n", date="2008-08-20 10:00",
+        tr.write_text(post_text(title, "published", "Texto.\n", date="2008-08-20 10:00", tags="[gulag]",
                                 translation="\n  translator: Tania Translator\n  from_lang: en"), encoding="utf-8")
     commit_all(root, "About, and two versions")
     build(root, tmp / "out", now=NOW)
@@ -117,3 +117,28 @@ def test_the_sitemap_lists_the_lists_the_indexes_and_the_archive(site: Path) -> 
     for path in ("es/", "ru/", "tag/", "tag/gulag/", "archive/", "archive/2008/", "es/archive/2008/", "about/"):
         assert base + path in urls, path
     assert len(urls) == len(set(urls))
+
+
+def test_the_sites_lists_of_a_tag_show_each_document_once_and_each_language_has_its_own(site: Path) -> None:
+    tag = (site / "tag/gulag/index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<li lang="[^"]*">[\s\S]*?</li>\n', tag)
+    letter = [r for r in rows if "mollie-steimer" in r]
+    assert len(letter) == 1 and "/2008/08/19/on-leaving-russia-mollie-steimer/" in letter[0]  # (the original)
+    assert '<a href="/es/2008/08/20/on-leaving-russia-mollie-steimer/" hreflang="es" lang="es">Español</a>' in letter[0]
+    assert 'hreflang="ru" lang="ru">Русский</a>' in letter[0]
+    # Today's feed of the tag has the letter once; each language's feed of it its own version only.
+    def entries(feed: str) -> list[str]:
+        return re.findall(r"<entry[^>]*>[\s\S]*?<title[^>]*>([^<]*)</title>", (site / feed).read_text("utf-8"))
+
+    assert [e for e in entries("tag/gulag/feed.atom") if "Mollie" in e or "Rusia" in e or "Россию" in e] == \
+        ["On leaving Russia by Mollie Steimer"]
+    assert entries("es/tag/gulag/feed.atom") == ["Al dejar Rusia"]
+    assert entries("ru/tag/gulag/feed.atom") == ["Покидая Россию"]
+    es_list = (site / "es/tag/gulag/index.html").read_text(encoding="utf-8")
+    assert '<html lang="es"' in es_list and "<h1>Etiqueta: gulag</h1>" in es_list
+    # A version's tags lead to its language's list; the index counts documents.
+    es = (site / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
+    assert '<a rel="tag" href="/es/tag/gulag/">gulag</a>' in es
+    index = (site / "tag/index.html").read_text(encoding="utf-8")
+    originals = sum("gulag" in p.read_text(encoding="utf-8").split("\n---", 1)[0] for p in (PROJECT / "posts").glob("*.md"))
+    assert f'<a href="/tag/gulag/">gulag</a> <span class="count">({originals})</span>' in index

@@ -171,10 +171,13 @@ class Planner:
             if before is None or before.key != it.key:
                 if before is not None:
                     self.entries.forget(before.key, before.current)
-                for base in cat.lists_of(rec):
-                    moved.setdefault(base, set()).add(cat.lists[base].members.index(src))
+                for base in cat.lists_of(src, rec):
                     if cat.lists[base].months:
                         years.setdefault(base, set()).add(month_of(rec, self.sources.now_when, self.config.site.tz)[0])
+                # Its row and those of its other versions (which name it) wherever they are listed.
+                for member in family.get(rec.original or src, (src,)):
+                    for base in cat.lists_of(member, self.sources.record(member)):
+                        moved.setdefault(base, set()).add(cat.lists[base].members.index(member))
                 neighbours.update(n for n in self.adjacent(src) if n is not None)
         for src in sorted(neighbours - dirty):
             outputs += self.post_group(self.item(src))
@@ -310,15 +313,21 @@ class Planner:
         wanted = {i // per + 1 for i in places} if places is not None else None
         outputs: list[Output] = []
         pages = self.pages
+        family = self.catalog.family
         for n in range(1, n_pages + 1):
             if wanted is not None and n not in wanted:
                 continue
             chunk = [self.item(m) for m in members[(n - 1) * per:n * per]]
             path = listed.base if n == 1 else f"{listed.base}page/{n}/"
+            versions = {}  # each document's other versions, shown in its row
+            for it in chunk:
+                fam = family.get(it.rec.original or it.src) if family else None
+                if fam:
+                    versions[it.src] = sorted((o.rec.lang, o.path) for o in map(self.item, fam) if o.src != it.src)
             key = joined([self.gen, "list", listed.base, heading, listed.lang, str(n), str(n_pages),
-                          *[i.key for i in chunk]])
-            outputs.append(Output(file_of(path), key,
-                                  partial(pages.list_page, listed.base, heading, listed.lang, chunk, n, n_pages)))
+                          *[i.key for i in chunk], *[f"{s}:{v}" for s, v in versions.items()]])
+            outputs.append(Output(file_of(path), key, partial(pages.list_page, listed.base, heading, listed.lang,
+                                                              chunk, n, n_pages, versions)))
         docs = feed_plan(range(len(members) - 1, -1, -1), cfg.feeds.entries, listed.archives)
         title = f"{cfg.site.title} – {heading}" if heading else cfg.site.title
         info = FeedInfo(title=title, subtitle=cfg.site.description or title, home=absolute(listed.base, cfg),
