@@ -142,3 +142,19 @@ def test_the_sites_lists_of_a_tag_show_each_document_once_and_each_language_has_
     index = (site / "tag/index.html").read_text(encoding="utf-8")
     originals = sum("gulag" in p.read_text(encoding="utf-8").split("\n---", 1)[0] for p in (PROJECT / "posts").glob("*.md"))
     assert f'<a href="/tag/gulag/">gulag</a> <span class="count">({originals})</span>' in index
+
+
+def test_a_language_version_may_have_its_own_slug(tmp_path: Path) -> None:
+    root = bundled(tmp_path)
+    tr = root / "translations/es/2008-08-19-on-leaving-russia-mollie-steimer.md"
+    tr.parent.mkdir(parents=True)
+    tr.write_text(post_text("Al dejar Rusia", "published", "Texto.\n", date="2008-08-20 10:00", slug="al-dejar-rusia",
+                            translation="\n  translator: Tania Translator\n  from_lang: en"), encoding="utf-8")
+    commit_all(root, "A Spanish version with a slug of its own")
+    build(root, tmp_path / "out", now=NOW)
+    es = tmp_path / "out/es/2008/08/20/al-dejar-rusia/index.html"
+    assert "<h1>Al dejar Rusia</h1>" in es.read_text(encoding="utf-8")
+    assert not (tmp_path / "out/es/2008/08/20/on-leaving-russia-mollie-steimer").exists()
+    en = (tmp_path / "out" / LETTER).read_text(encoding="utf-8")
+    assert ("/es/2008/08/20/al-dejar-rusia/", "Español") in _nav(en, "Languages")  # (the switcher)
+    assert 'hreflang="es" href="https://gulaganarchists.github.io/es/2008/08/20/al-dejar-rusia/"' in en

@@ -71,7 +71,7 @@ class Catalog:
                 base = f"/{kind}/{terms[name].quoted}/"
                 if src in self.lists[base].members:
                     bases.append(base)
-                if several:
+                if several and rec.lang != self.lists["/"].lang:
                     bases.append(f"{lang_base(rec.lang)}{kind}/{terms[name].quoted}/")
         return bases
 
@@ -153,8 +153,10 @@ def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int, tz: tz
             found = members.get(name, [])
             listed = _one_per_document(found, visible, site_lang) if family else found
             lists.append(Listed(f"/{kind}/{term.quoted}/", kind, name, site_lang, tuple(listed), False))
-        if several:  # each language's own list of the term (its own feeds): its versions only
+        if several:  # each other language's own list of the term (its own feeds): its versions only
             for code in langs:
+                if code == site_lang:  # (the site's list is its language's: it shows its version first)
+                    continue
                 for name, term in ordered:
                     mine = tuple(src for src in members.get(name, ()) if visible[src].lang == code)
                     if mine:
