@@ -50,7 +50,7 @@ def test_the_default_menu_has_home_archive_tags_about_and_feeds(site: Path) -> N
 
 def test_home_and_archive_stay_within_the_pages_language_section(site: Path) -> None:
     es = (site / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
-    assert _nav(es, "Sitio") == [("/es/", "Inicio"), ("/es/archive/", "Archivo"), ("/tag/", "Etiquetas"),
+    assert _nav(es, "Sitio") == [("/es/", "Inicio"), ("/es/archive/", "Archivo"), ("/es/tag/", "Etiquetas"),
                                  ("/about/", "About us"), ("/es/feed.atom", "Canales")]
     assert 'class="site-title"><a href="/es/"' in es
 
@@ -139,6 +139,11 @@ def test_the_sites_lists_of_a_tag_show_each_document_once_and_each_language_has_
     # A version's tags lead to its language's list; the index counts documents.
     es = (site / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
     assert '<a rel="tag" href="/es/tag/gulag/">gulag</a>' in es
+    # The Spanish menu's Tags lead to the Spanish lists of tags.
+    assert ("/es/tag/", "Etiquetas") in _nav(es, "Sitio")
+    es_index = (site / "es/tag/index.html").read_text(encoding="utf-8")
+    assert '<html lang="es"' in es_index and "<h1>Etiquetas</h1>" in es_index
+    assert '<a href="/es/tag/gulag/">gulag</a> <span class="count">(1)</span>' in es_index
     index = (site / "tag/index.html").read_text(encoding="utf-8")
     originals = sum("gulag" in p.read_text(encoding="utf-8").split("\n---", 1)[0] for p in (PROJECT / "posts").glob("*.md"))
     assert f'<a href="/tag/gulag/">gulag</a> <span class="count">({originals})</span>' in index

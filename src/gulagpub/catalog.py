@@ -59,6 +59,15 @@ class Catalog:
         language's when the site has several, else the home page."""
         return lang_base(rec.lang) if len(self.langs) > 1 else "/"
 
+    def indexes(self) -> dict[str, list[str]]:
+        """The indexes of terms ('/tag/', '/category/', and '/es/tag/' for another
+        language's lists), each with the bases of the lists it names."""
+        found: dict[str, list[str]] = {}
+        for base, listed in self.lists.items():
+            if listed.kind in ("tag", "category"):
+                found.setdefault(base[:base.rstrip("/").rindex("/") + 1], []).append(base)
+        return found
+
     def lists_of(self, src: str, rec: Record) -> list[str]:
         """The bases of the lists a post is in (a site-wide list of a tag holds one
         version of each document: not always this one)."""

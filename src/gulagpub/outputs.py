@@ -413,7 +413,7 @@ class Planner:
             outputs.append(Output("_redirects", digest(gen, "redirects", redirects), lambda: redirects))
         cat = self.catalog
         lists = [base for base in cat.lists if base != "/"]
-        indexes = [f"/{kind}/" for kind, terms in (("tag", cat.tags), ("category", cat.categories)) if terms]
+        indexes = list(cat.indexes())
         for listed in cat.lists.values():  # the archives: an index and a page per year
             if listed.months:
                 indexes.append(f"{listed.base}archive/")
@@ -465,16 +465,16 @@ class Planner:
         return url_of
 
     def term_indexes(self) -> list[Output]:
-        """/tag/ and /category/: every tag (every category) with how many posts it has."""
+        """/tag/ and /category/: every tag (every category) with how many documents
+        it has; /LANG/tag/ and /LANG/category/ the same of another language's lists."""
         cat, pages = self.catalog, self.pages
         outputs = []
-        for kind, terms in (("tag", cat.tags), ("category", cat.categories)):
-            if not terms:
-                continue
-            rows = [(name, f"/{kind}/{term.quoted}/", len(cat.lists[f"/{kind}/{term.quoted}/"].members))
-                    for name, term in sorted(terms.items(), key=lambda kv: (kv[0].casefold(), kv[0]))]
-            outputs.append(Output(f"{kind}/index.html", digest(self.gen, "terms", kind, rows),
-                                  partial(pages.term_index, f"/{kind}/", kind, rows)))
+        for index, bases in cat.indexes().items():
+            kind, lang = cat.lists[bases[0]].kind, cat.lists[bases[0]].lang
+            rows = sorted(((cat.lists[b].name, b, len(cat.lists[b].members)) for b in bases),
+                          key=lambda row: (row[0].casefold(), row[0]))
+            outputs.append(Output(file_of(index), digest(self.gen, "terms", index, lang, rows),
+                                  partial(pages.term_index, index, kind, rows, lang)))
         return outputs
 
 

@@ -10,7 +10,7 @@ rendered once per build and shown as is.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from html import unescape
 from pathlib import Path
@@ -133,8 +133,9 @@ class Pages:
     """Makes the site's pages from its sources."""
 
     def __init__(self, root: Path, state: Path, config: Config, sources: Sources, langs: Sequence[str],
-                 formats: Sequence[Format], menu: Sequence[MenuEntry] = ()) -> None:
+                 formats: Sequence[Format], menu: Sequence[MenuEntry] = (), indexes: Collection[str] = ()) -> None:
         self.root, self.state, self.config, self.sources = root, state, config, sources
+        self.indexes = frozenset(indexes)  # the site's indexes of terms ('/tag/', '/es/tag/'…): the menu leads to its language's
         self.langs = list(langs)
         self.menu = list(menu)
         self.formats = formats
@@ -227,8 +228,9 @@ class Pages:
         if done is not None:
             return done
         home = self.section_home(lang)
-        parts = {"home": home, "archive": f"{home}archive/", "tags": "/tag/", "categories": "/category/",
-                 "feeds": f"{home}feed.atom"}
+        parts = {"home": home, "archive": f"{home}archive/", "feeds": f"{home}feed.atom",
+                 **{part: f"{home}{kind}/" if f"{home}{kind}/" in self.indexes else f"/{kind}/"
+                    for part, kind in (("tags", "tag"), ("categories", "category"))}}
         site = Attrs({
             "title": self.config.site.title_in(lang), "description": self.config.site.description_in(lang),
             "root": self.prefix, "home": self.href(home),
@@ -466,16 +468,19 @@ class Pages:
             return ui.gettext("Category: %(name)s") % {"name": name}
         return ""
 
-    def term_index(self, base: str, kind: str, terms: list[tuple[str, str, int]]) -> bytes:
-        """The index of a kind of term (every tag, every category): (name, site path, count) each."""
+    def term_index(self, base: str, kind: str, terms: list[tuple[str, str, int]], lang: str | None = None) -> bytes:
+        """The index of a kind of term (every tag, every category) of the lists in
+        `lang` (default: the site's): (name, site path, count) each."""
         cfg = self.config
-        ui = self.ui(cfg.site.lang)
+        lang = lang or cfg.site.lang
+        ui = self.ui(lang)
         heading = ui.gettext(_TERM_INDEXES[kind])
         entries = [Attrs({"name": name, "href": self.href(path), "count": ui.number(count)})
                    for name, path, count in terms]
-        return self.page("terms.html", lang=cfg.site.lang, dir=direction(cfg.site.lang),
-                         description=cfg.site.description, canonical=absolute(base, cfg),
-                         feeds=self.feed_links("/", cfg.site.title), heading=heading, terms=entries)
+        home = self.section_home(lang)
+        return self.page("terms.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
+                         canonical=absolute(base, cfg), feeds=self.feed_links(home, cfg.site.title_in(lang)),
+                         heading=heading, terms=entries)
 
     def static(self, name: str) -> bytes:
         """A file of the theme shown as it is (the stylesheet, the icon)."""
