@@ -163,3 +163,28 @@ def test_a_language_version_may_have_its_own_slug(tmp_path: Path) -> None:
     en = (tmp_path / "out" / LETTER).read_text(encoding="utf-8")
     assert ("/es/2008/08/20/al-dejar-rusia/", "Español") in _nav(en, "Languages")  # (the switcher)
     assert 'hreflang="es" href="https://gulaganarchists.github.io/es/2008/08/20/al-dejar-rusia/"' in en
+
+
+def test_the_home_page_shows_a_document_in_the_sites_language_where_it_has_a_version(tmp_path: Path) -> None:
+    root = bundled(tmp_path, '\n[site.titles]\nes = "Anarquistas en el Gulag"\n')
+    (root / "posts/2020-05-01-carta.md").write_text(post_text(
+        "Carta desde Solovki", "published", "Texto.\n", date="2020-05-01 10:00", lang="es", tags="[gulag]"),
+        encoding="utf-8")
+    (root / "translations/en").mkdir(parents=True)
+    (root / "translations/en/2020-05-01-carta.md").write_text(post_text(
+        "A letter from Solovki", "published", "Text.\n", date="2020-05-02 10:00", tags="[gulag]",
+        translation="\n  translator: Tania Translator\n  from_lang: es"), encoding="utf-8")
+    commit_all(root, "A Spanish letter and its English version")
+    build(root, tmp_path / "out", now=NOW)
+    out = tmp_path / "out"
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "A letter from Solovki" in home and "Carta desde Solovki" not in home
+    assert '<a href="/2020/05/01/carta/" hreflang="es" lang="es">Español</a>' in home  # (its row: the others)
+    atom = (out / "feed.atom").read_text(encoding="utf-8")
+    assert "A letter from Solovki" in atom and "Carta desde Solovki" not in atom
+    assert "Carta desde Solovki" in (out / "es/index.html").read_text(encoding="utf-8")
+    # A language's feeds are titled as its pages are.
+    es_atom = (out / "es/feed.atom").read_text(encoding="utf-8")
+    assert "<title>Anarquistas en el Gulag – Español</title>" in es_atom and "Carta desde Solovki" in es_atom
+    assert "<title>Anarquistas en el Gulag – Etiqueta: gulag</title>" in (out / "es/tag/gulag/feed.atom").read_text(
+        encoding="utf-8")

@@ -71,7 +71,7 @@ class Catalog:
     def lists_of(self, src: str, rec: Record) -> list[str]:
         """The bases of the lists a post is in (a site-wide list of a tag holds one
         version of each document: not always this one)."""
-        bases = ["/"] if rec.kind == "post" else []
+        bases = ["/"] if src in self.lists["/"].members else []
         several = len(self.langs) > 1
         if several:
             bases.append(lang_base(rec.lang))
@@ -144,13 +144,15 @@ def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int, tz: tz
     by_cat: dict[str, list[str]] = {}
     for src in newest_first:
         r = visible[src]
-        if r.kind == "post":
+        if r.kind == "post" or r.original:
             originals.append(src)
         by_lang.setdefault(r.lang, []).append(src)
         for name in r.tags:
             by_tag.setdefault(name, []).append(src)
         for name in r.categories:
             by_cat.setdefault(name, []).append(src)
+    if family:  # each document once, in the site's language where it has a version
+        originals = _one_per_document(originals, visible, site_lang)
     lists = [Listed("/", "home", "", site_lang, tuple(originals), True, _by_month(originals, visible, now_when, tz))]
     several = len(langs) > 1
     if several:

@@ -329,9 +329,11 @@ class Planner:
             outputs.append(Output(file_of(path), key, partial(pages.list_page, listed.base, heading, listed.lang,
                                                               chunk, n, n_pages, versions)))
         docs = feed_plan(range(len(members) - 1, -1, -1), cfg.feeds.entries, listed.archives)
-        title = f"{cfg.site.title} – {heading}" if heading else cfg.site.title
-        info = FeedInfo(title=title, subtitle=cfg.site.description or title, home=absolute(listed.base, cfg),
-                        base=absolute(listed.base, cfg), lang=listed.lang, author=cfg.site.title,
+        site_title = cfg.site.title_in(listed.lang)  # (a language's feeds are titled as its pages are)
+        title = f"{site_title} – {heading}" if heading else site_title
+        info = FeedInfo(title=title, subtitle=cfg.site.description_in(listed.lang) or title,
+                        home=absolute(listed.base, cfg), base=absolute(listed.base, cfg), lang=listed.lang,
+                        author=site_title,
                         archives=listed.archives, stylesheet=self.pages.href("/feed.xsl"))
         info_text = str(info)
         fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
