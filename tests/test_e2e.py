@@ -8,7 +8,8 @@ editor approves (SSH-signed) on the branch, merges and pushes; the publisher
 (as the publishing workflow does) publishes, pushes back with
 .github/scripts/push-to-main, announces on a Mastodon test server; the feed
 credits the translator, the account holds one status for the post, and a
-second run changes nothing.
+second run changes nothing. A second translation is published by a later run,
+the translator then leaves the team, and every commit on main still passes.
 
 Each step needs a command from one of the branches core, pub and bot; when
 one is missing the test stops there (skipped on a laptop, failed under CI).
@@ -195,3 +196,42 @@ def test_from_translation_to_announcement(tmp_path: Path, mastodon_test_server: 
         strict = subprocess.run([sys.executable, str(feedcheck), "--werror", "-q", str(bot.clone / "_site")],
                                 capture_output=True, text=True)
         assert strict.returncode == 0, strict.stdout + strict.stderr
+
+    # 11. A second translation, published by a later run: the publisher's commits of
+    # every run pass the check; then the translator leaves the team, and her past
+    # work (judged by the settings of its time) still passes (issue 18).
+    second = "posts/letter-from-butyrki.md"
+    tania.git("checkout", "-q", "main")
+    tania.git("pull", "-q", "--ff-only", "origin", "main")
+    tania.git("checkout", "-q", "-b", "translate-butyrki")
+    tania.gp("new", "Letter from Butyrki", "--slug", "letter-from-butyrki", "--translate-from", "es",
+             "--source-title", "Carta desde Butyrki", "--source-publication", "Freedom",
+             "--source-url", "https://example.org/butyrki")
+    tania.gp("assign", second, "tania@example.org")
+    path = tania.clone / second
+    path.write_text(path.read_text().rstrip("\n") + "\n\nWe are moved to Butyrki.\n")
+    tania.git("commit", "-q", "-am", "Translate the Butyrki letter")
+    tania.gp("submit", second)
+    tania.git("push", "-q", "origin", "translate-butyrki")
+    boris.git("fetch", "-q", "origin")
+    boris.git("pull", "-q", "--ff-only", "origin", "main")
+    boris.git("checkout", "-q", "-b", "translate-butyrki", "origin/translate-butyrki")
+    boris.gp("approve", second)
+    boris.git("checkout", "-q", "main")
+    before_merge = boris.git("rev-parse", "HEAD").strip()
+    boris.git("merge", "-q", "--no-ff", "-m", "Merge pull request #2 from tania-gh/translate-butyrki",
+              "translate-butyrki")
+    boris.gp("check", "--base", before_merge)
+    boris.git("push", "-q", "origin", "main")
+    publishing_run()
+    assert len([s for s in server.statuses.values() if "letter-from-butyrki" in s["text_source"]]) == 1
+
+    boris.git("pull", "-q", "--ff-only", "origin", "main")
+    boris.gp("team", "remove", "tania@example.org")
+    assert "Tania" not in boris.gp("team", "list").stdout
+    boris.git("push", "-q", "origin", "main")
+    bot.git("pull", "-q", "--ff-only", "origin", "main")
+    authors = bot.git("log", "--format=%ae", f"{first}..HEAD").split()
+    assert authors.count(BOT[1]) == 4  # two runs that published: a promotion and a ledger record each
+    checked = bot.gp("check", "--base", first)
+    assert checked.stdout == "" and "no problems" in checked.stderr, checked.stdout + checked.stderr

@@ -342,21 +342,22 @@ class Planner:
                 continue
             chosen = [self.item(members[i]) for i in doc.entries]
             key = digest(self.gen, "feed", info_text, doc.number, doc.pages, [i.key + i.path for i in chosen])
-            real = self._documents(doc, chosen, current)
-            for fmt in self.formats:
-                if doc.number and not fmt.archives:
-                    continue
+            formats = [fmt for fmt in self.formats if fmt.archives or not doc.number]
+            real = self._documents(doc, chosen, current, len(formats))
+            for fmt in formats:
                 path = file_of(listed.base + fmt.file(doc))
                 self.feed_docs[path] = chosen
                 outputs.append(Output(path, key + fmt.name,
                                       partial(_feed_document, fmt, info, real, fallback), FEEDS_GROUP))
         return outputs
 
-    def _documents(self, doc: Document[int], chosen: list[Item],
-                   current: set[str]) -> Callable[[], Document[object]]:
-        """How a feed document's entries are made when one of its formats is written
-        (once for all its formats: the entries are kept until the last)."""
+    def _documents(self, doc: Document[int], chosen: list[Item], current: set[str],
+                   formats: int) -> Callable[[], Document[object]]:
+        """How a feed document's entries are made when one of its `formats` is written
+        (once for all of them, and let go after the last: the outputs, which hold
+        this function, live to the end of the write)."""
         made: list[Document[object]] = []
+        asked = [0]
         entries = self.entries
 
         def real() -> Document[object]:
@@ -364,7 +365,8 @@ class Planner:
                 made.append(Document(doc.number, tuple(entries.rendered(i, i.src in current) for i in chosen),
                                      doc.pages))
                 entries.used(chosen)
-            return made[0]
+            asked[0] += 1
+            return made[0] if asked[0] < formats else made.pop()
 
         return real
 
