@@ -261,7 +261,7 @@ class _Build:
             records = sources.load_records(list(visible))
             catalog = catalog_of(records, cfg.site.lang, micros(self.now), cfg.site.tz)
             self.media_of(records, sources, inputs, previous)
-        gen = digest(base_gen, list(catalog.langs))
+        gen = digest(base_gen, list(catalog.langs), list(catalog.indexes()))  # (the menu leads to its section's index)
         inputs.gen = gen
         sources.files = inputs.files
         sources.catalog = catalog
@@ -271,7 +271,7 @@ class _Build:
         if problems:
             raise BuildError("\n".join(f"{CONFIG_FILE}: {p}" for p in problems))
         self.menu = menu
-        pages = Pages(self.root, self.sealer.folder, cfg, sources, catalog.langs, self.formats, menu)
+        pages = Pages(self.root, self.sealer.folder, cfg, sources, catalog.langs, self.formats, menu, catalog.indexes())
         entries = FeedEntries(cfg, sources, self.formats, gen, self.now, self.cache.db)
         kept = previous.items if previous is not None and (dirty is not None or (
             previous.catalog.tags, previous.catalog.categories) == (catalog.tags, catalog.categories)) else None
@@ -375,7 +375,8 @@ class _Build:
                              self.config.site.tz)
         fresh.catalog = catalog
         fresh.files = inputs.files
-        pages = Pages(self.root, self.sealer.folder, self.config, fresh, catalog.langs, self.formats, self.menu)
+        pages = Pages(self.root, self.sealer.folder, self.config, fresh, catalog.langs, self.formats, self.menu,
+                      catalog.indexes())
         entries = FeedEntries(self.config, fresh, self.formats, inputs.gen, self.now, self.cache.db)
         full = Planner(self.config, catalog, fresh, pages, entries, self.formats, inputs, None).everything()
         listed = {o.path for o in planned.outputs}

@@ -177,10 +177,13 @@ class Planner:
             if before is None or before.key != it.key:
                 if before is not None:
                     self.entries.forget(before.key, before.current)
-                for base in cat.lists_of(rec):
-                    moved.setdefault(base, set()).add(cat.lists[base].members.index(src))
+                for base in cat.lists_of(src, rec):
                     if cat.lists[base].months:
                         years.setdefault(base, set()).add(month_of(rec, self.sources.now_when, self.config.site.tz)[0])
+                # Its row and those of its other versions (which name it) wherever they are listed.
+                for member in family.get(rec.original or src, (src,)):
+                    for base in cat.lists_of(member, self.sources.record(member)):
+                        moved.setdefault(base, set()).add(cat.lists[base].members.index(member))
                 neighbours.update(n for n in self.adjacent(src) if n is not None)
         for src in sorted(neighbours - dirty):
             outputs += self.post_group(self.item(src))
@@ -317,19 +320,27 @@ class Planner:
         wanted = {i // per + 1 for i in places} if places is not None else None
         outputs: list[Output] = []
         pages = self.pages
+        family = self.catalog.family
         for n in range(1, n_pages + 1):
             if wanted is not None and n not in wanted:
                 continue
             chunk = [self.item(m) for m in members[(n - 1) * per:n * per]]
             path = listed.base if n == 1 else f"{listed.base}page/{n}/"
+            versions = {}  # each document's other versions, shown in its row
+            for it in chunk:
+                fam = family.get(it.rec.original or it.src) if family else None
+                if fam:
+                    versions[it.src] = sorted((o.rec.lang, o.path) for o in map(self.item, fam) if o.src != it.src)
             key = joined([self.gen, "list", listed.base, heading, listed.lang, str(n), str(n_pages),
-                          *[i.key for i in chunk]])
-            outputs.append(Output(file_of(path), key,
-                                  partial(pages.list_page, listed.base, heading, listed.lang, chunk, n, n_pages)))
+                          *[i.key for i in chunk], *[f"{s}:{v}" for s, v in versions.items()]])
+            outputs.append(Output(file_of(path), key, partial(pages.list_page, listed.base, heading, listed.lang,
+                                                              chunk, n, n_pages, versions)))
         docs = feed_plan(range(len(members) - 1, -1, -1), cfg.feeds.entries, listed.archives)
-        title = f"{cfg.site.title} – {heading}" if heading else cfg.site.title
-        info = FeedInfo(title=title, subtitle=cfg.site.description or title, home=absolute(listed.base, cfg),
-                        base=absolute(listed.base, cfg), lang=listed.lang, author=cfg.site.title,
+        site_title = cfg.site.title_in(listed.lang)  # (a language's feeds are titled as its pages are)
+        title = f"{site_title} – {heading}" if heading else site_title
+        info = FeedInfo(title=title, subtitle=cfg.site.description_in(listed.lang) or title,
+                        home=absolute(listed.base, cfg), base=absolute(listed.base, cfg), lang=listed.lang,
+                        author=site_title,
                         archives=listed.archives, stylesheet=self.pages.href("/feed.xsl"))
         info_text = str(info)
         fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -338,21 +349,22 @@ class Planner:
                 continue
             chosen = [self.item(members[i]) for i in doc.entries]
             key = digest(self.gen, "feed", info_text, doc.number, doc.pages, [i.key + i.path for i in chosen])
-            real = self._documents(doc, chosen, current)
-            for fmt in self.formats:
-                if doc.number and not fmt.archives:
-                    continue
+            formats = [fmt for fmt in self.formats if fmt.archives or not doc.number]
+            real = self._documents(doc, chosen, current, len(formats))
+            for fmt in formats:
                 path = file_of(listed.base + fmt.file(doc))
                 self.feed_docs[path] = chosen
                 outputs.append(Output(path, key + fmt.name,
                                       partial(_feed_document, fmt, info, real, fallback), FEEDS_GROUP))
         return outputs
 
-    def _documents(self, doc: Document[int], chosen: list[Item],
-                   current: set[str]) -> Callable[[], Document[object]]:
-        """How a feed document's entries are made when one of its formats is written
-        (once for all its formats: the entries are kept until the last)."""
+    def _documents(self, doc: Document[int], chosen: list[Item], current: set[str],
+                   formats: int) -> Callable[[], Document[object]]:
+        """How a feed document's entries are made when one of its `formats` is written
+        (once for all of them, and let go after the last: the outputs, which hold
+        this function, live to the end of the write)."""
         made: list[Document[object]] = []
+        asked = [0]
         entries = self.entries
 
         def real() -> Document[object]:
@@ -360,7 +372,8 @@ class Planner:
                 made.append(Document(doc.number, tuple(entries.rendered(i, i.src in current) for i in chosen),
                                      doc.pages))
                 entries.used(chosen)
-            return made[0]
+            asked[0] += 1
+            return made[0] if asked[0] < formats else made.pop()
 
         return real
 
@@ -411,7 +424,7 @@ class Planner:
             outputs.append(Output("_redirects", digest(gen, "redirects", redirects), lambda: redirects))
         cat = self.catalog
         lists = [base for base in cat.lists if base != "/"]
-        indexes = [f"/{kind}/" for kind, terms in (("tag", cat.tags), ("category", cat.categories)) if terms]
+        indexes = list(cat.indexes())
         for listed in cat.lists.values():  # the archives: an index and a page per year
             if listed.months:
                 indexes.append(f"{listed.base}archive/")
@@ -431,9 +444,10 @@ class Planner:
         lastmod = {src: when for src, when, _ in rows}
         alternates: dict[str, str] = {}  # a post with language versions -> its <xhtml:link>s
         url_of = self.url_finder()
-        for members in cat.family.values():
+        for original, members in cat.family.items():  # (x-default: the original, for a reader of another language)
             links = "".join(f'<xhtml:link rel="alternate" hreflang="{lang}" href="{escape(url)}"/>'
-                            for lang, url in sorted((cat.family_langs[m], url_of(m)) for m in members))
+                            for lang, url in [*sorted((cat.family_langs[m], url_of(m)) for m in members),
+                                              ("x-default", url_of(original))])
             alternates.update((m, links) for m in members)
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
@@ -499,16 +513,16 @@ class Planner:
         return outputs
 
     def term_indexes(self) -> list[Output]:
-        """/tag/ and /category/: every tag (every category) with how many posts it has."""
+        """/tag/ and /category/: every tag (every category) with how many documents
+        it has; /LANG/tag/ and /LANG/category/ the same of another language's lists."""
         cat, pages = self.catalog, self.pages
         outputs = []
-        for kind, terms in (("tag", cat.tags), ("category", cat.categories)):
-            if not terms:
-                continue
-            rows = [(name, f"/{kind}/{term.quoted}/", len(cat.lists[f"/{kind}/{term.quoted}/"].members))
-                    for name, term in sorted(terms.items(), key=lambda kv: (kv[0].casefold(), kv[0]))]
-            outputs.append(Output(f"{kind}/index.html", digest(self.gen, "terms", kind, rows),
-                                  partial(pages.term_index, f"/{kind}/", kind, rows)))
+        for index, bases in cat.indexes().items():
+            kind, lang = cat.lists[bases[0]].kind, cat.lists[bases[0]].lang
+            rows = sorted(((cat.lists[b].name, b, len(cat.lists[b].members)) for b in bases),
+                          key=lambda row: (row[0].casefold(), row[0]))
+            outputs.append(Output(file_of(index), digest(self.gen, "terms", index, lang, rows),
+                                  partial(pages.term_index, index, kind, rows, lang)))
         return outputs
 
 
