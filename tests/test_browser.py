@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -20,10 +21,10 @@ from typing import Any
 import pytest
 import websocket
 
-from conftest import PROJECT, require
+from conftest import PROJECT, post_text, require
 from gulagpub.build import build
 from gulagpub.preview import make_server
-from sitehelp import NOW, bundled, commit_all, wait_for_line
+from sitehelp import NOW, bundled, commit_all, english_interface_words, wait_for_line
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -361,3 +362,91 @@ def test_a_relative_links_preview_opens_from_disk_with_styles_and_working_links(
     page.open(next(u for u in seen if u.endswith("a-draft/parallel/index.html")))
     assert page.js("document.querySelector('.pair:not(.heads) .original').textContent").startswith("См.")
     assert page.js("document.querySelector('.pair .translation sup a').getAttribute('href')") == "#fn-1"
+
+
+@pytest.fixture
+def served_languages(tmp_path: Path) -> Iterator[str]:
+    """The bundled site with an About page and a Spanish and a Russian version of Mollie Steimer's letter."""
+    root = bundled(tmp_path)
+    (root / "pages").mkdir()
+    (root / "pages/about.md").write_text(post_text("About us", "published", "Who we are.\n", date="2025-01-01 10:00"),
+                                         encoding="utf-8")
+    for lang, title in (("es", "Al dejar Rusia"), ("ru", "Покидая Россию")):
+        tr = root / f"translations/{lang}/2008-08-19-on-leaving-russia-mollie-steimer.md"
+        tr.parent.mkdir(parents=True)
+        tr.write_text(post_text(title, "published", "Текст.\n", date="2008-08-20 10:00", tags="[gulag]",
+                                translation="\n  translator: Tania Translator\n  from_lang: en"), encoding="utf-8")
+    commit_all(root, "About, and two versions")
+    build(root, tmp_path / "site", now=NOW)
+    server = make_server(tmp_path / "site", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def follow(page: Page, selector: str) -> str:
+    """Click the link `selector` finds, as a reader does, and wait for the page it opens; its path."""
+    page.events.clear()
+    assert page.js(f"(() => {{ const a = document.querySelector({json.dumps(selector)}); a && a.click(); "
+                   "return !!a; })()"), f"no {selector}"
+    page.wait_for("Page.loadEventFired")
+    assert page.errors() == []
+    return str(page.js("location.pathname"))
+
+
+# The interface of the open page as a reader meets it: its text and labels, but
+# not the document's own text nor anything marked as in another language (the
+# other versions' titles, the Chicago citation, the languages' own names).
+CHROME = """(() => {
+  const lang = document.documentElement.lang, body = document.body.cloneNode(true);
+  body.querySelectorAll('.content, [lang]').forEach(e => {
+    if (e.matches('.content') || e.getAttribute('lang') !== lang) e.remove(); });
+  const labels = Array.from(body.querySelectorAll('[aria-label]')).map(e => e.getAttribute('aria-label'));
+  return body.textContent + ' ' + labels.join(' ');
+})()"""
+
+
+def test_a_reader_finds_their_way_in_every_language(served_languages: str, page: Page) -> None:
+    """The menu, the tag index, the archive and the switcher, clicked through in
+    Chromium; the Spanish and Russian pages with no English interface word left
+    (every word of the catalogs' English messages is looked for)."""
+    served = served_languages
+    page.open(served + "/")
+    menu = "header.site nav a"
+    assert page.js(f"Array.from(document.querySelectorAll('{menu}')).map(a => a.textContent)") == \
+        ["Home", "Archive", "Tags", "About us", "Feeds"]
+    assert follow(page, f"{menu}[href='/tag/']") == "/tag/"
+    assert page.js("document.querySelector('h1').textContent") == "Tags"
+    terms = page.js("Array.from(document.querySelectorAll('ul.terms li')).map(li => li.textContent)")
+    assert "gulag (5)" in terms, terms  # (five documents: one of them in three languages)
+    assert follow(page, "ul.terms a[href='/tag/gulag/']") == "/tag/gulag/"
+    rows = page.js("Array.from(document.querySelectorAll('ol.posts > li')).map(li => li.innerText)")
+    letter = [r for r in rows if "On leaving Russia" in r or "Al dejar" in r or "Покидая" in r]
+    assert len(letter) == 1 and "Español, Русский" in letter[0], rows  # one row, with its languages
+    page.open(served + "/")
+    assert follow(page, f"{menu}[href='/archive/']") == "/archive/"
+    years = page.js("Array.from(document.querySelectorAll('ul.archive-years > li > a')).map(a => a.textContent)")
+    assert "2008" in years and years == sorted(years, reverse=True)
+    assert follow(page, "ul.archive-years a[href='/archive/2008/#m08']") == "/archive/2008/"
+    assert page.js("document.getElementById('m08').textContent") == "August 2008"
+    assert "On leaving Russia" in page.js("document.querySelector('section[aria-labelledby=m08]').textContent")
+    # The switcher comes first on the letter's page, and leads to its Spanish and Russian versions.
+    assert follow(page, "section[aria-labelledby=m08] a") == "/2008/08/19/on-leaving-russia-mollie-steimer/"
+    assert page.js("document.querySelector('body > nav.languages + header.site') !== null")
+    english = english_interface_words()
+    seen = set(re.findall(r"[A-Za-z]{4,}", page.js(CHROME))) & english  # (the check sees the English interface)
+    assert {"Skip", "content", "Tags", "Archive", "Cite"} <= seen, sorted(seen)
+    for code, name, heading in (("es", "Español", "Al dejar Rusia"), ("ru", "Русский", "Покидая Россию")):
+        page.open(served + "/2008/08/19/on-leaving-russia-mollie-steimer/")
+        assert follow(page, f"nav.languages a[hreflang={code}]") == \
+            f"/{code}/2008/08/20/on-leaving-russia-mollie-steimer/"
+        assert page.js("[document.documentElement.lang, document.querySelector('h1').textContent]") == [code, heading]
+        assert page.js("document.querySelector('nav.languages a[aria-current]').textContent") == name
+        left = set(re.findall(r"[A-Za-z]{4,}", page.js(CHROME))) & english
+        assert left == set(), f"{code}: English interface words {sorted(left)}"
+        # Its section home, in its language too.
+        assert follow(page, "header.site .site-title a") == f"/{code}/"
+        left = set(re.findall(r"[A-Za-z]{4,}", page.js(CHROME))) & english
+        assert page.js("document.documentElement.lang") == code and left == set(), (code, sorted(left))

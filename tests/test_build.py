@@ -353,7 +353,10 @@ def test_aliases_mastodon_link_and_language_versions(site: tuple[Path, Path]) ->
     assert '<a href="https://social.example/@gulag/1" rel="noopener">Discuss on Mastodon</a>' in page
     assert '<link rel="alternate" hreflang="es" href="https://gulaganarchists.github.io/es/2008/08/20/on-leaving-russia-mollie-steimer/">' in page
     assert 'href="/es/2008/08/20/on-leaving-russia-mollie-steimer/" hreflang="es"' in page
+    english = '<link rel="alternate" hreflang="x-default" href="https://gulaganarchists.github.io/2008/08/19/on-leaving-russia-mollie-steimer/">'
+    assert english in page  # (the original, for a reader of neither language)
     spanish = (out / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text()
+    assert english in spanish
     assert '<html lang="es">' in spanish and "Traducido del inglés por Tania Translator." in spanish
     assert (out / "es/index.html").is_file() and (out / "es/feed.atom").is_file()
     redirect = (out / "old/mollie/index.html").read_text()
@@ -462,7 +465,7 @@ def test_sitemap_lists_every_list_and_language_page_with_alternates(site: tuple[
     spanish = base + "es/2008/08/20/on-leaving-russia-mollie-steimer/"
     for url in (english, spanish):  # each names both, itself included (as search engines ask)
         links = {(a.get("hreflang"), a.get("href")) for a in urls[url].findall("x:link", ns)}
-        assert links == {("en", english), ("es", spanish)}
+        assert links == {("en", english), ("es", spanish), ("x-default", english)}  # (the original)
     assert urls[base + "2012/10/20/vicente-monclus-guallar/"].findall("x:link", ns) == []
     # Every page of the site is in it; feeds and redirects are not.
     pages = {base + str(p.relative_to(out).parent) + "/" for p in out.rglob("index.html")}

@@ -370,3 +370,30 @@ def test_init_makes_a_repository_ready_to_build_and_commit_in(tmp_path, global_i
         assert run_git(root, "check-ignore", left).strip() == left
     for page in ("index.html", "404.html"):
         assert '<meta name="description" content="Letters from exile.">' in (root / "_site" / page).read_text()
+
+
+def test_new_page_starts_a_standalone_page_that_the_menu_shows_once_published(repo, tmp_path):
+    from datetime import datetime, timezone
+
+    from flow import gp, ok
+    from gulagpub.publisher import publish
+
+    ok(gp(repo, "new", "--page", "About this archive", "--slug", "about", "--summary", "Who we are.", who=ALICE))
+    assert repo.read("pages/about.md") == (
+        "---\ntitle: About this archive\nstate: draft\nauthor: Alice Editor\nlang: en\nsummary: Who we are.\n---\n")
+    assert "New draft pages/about.md: About this archive" in last_message(repo)
+    repo.write("pages/about.md", repo.read("pages/about.md") + "\nWe publish letters from the Gulag.\n")
+    repo.commit("About: the text", who=ALICE)
+    ok(gp(repo, "submit", "pages/about.md", who=ALICE))
+    ok(gp(repo, "approve", "pages/about.md", "-m", "Fine", who=BORIS))
+    publish(repo.root, tmp_path / "site", datetime(2026, 12, 1, tzinfo=timezone.utc))
+    about = (tmp_path / "site/about/index.html").read_text(encoding="utf-8")
+    assert "We publish letters from the Gulag." in about
+    assert '<a href="/about/">About this archive</a>' in (tmp_path / "site/404.html").read_text(encoding="utf-8")
+    # What a page cannot have, and the site's own folders, are refused before anything is written.
+    for args, said in ((("--page", "Dated", "--date", "2026-01-01"), "has no date"),
+                       (("--page", "Archive"), "/archive/ is a folder of the site itself"),
+                       (("--page", "X", "--slug", "tag"), "/tag/ is a folder of the site itself")):
+        run = gp(repo, "new", *args, who=ALICE)
+        assert run.code == 2 and said in run.err, run
+    assert not (repo.root / "pages/archive.md").exists() and repo.git("status", "--porcelain") == ""

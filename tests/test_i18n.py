@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from gulagpub import i18n
 from gulagpub.build import build
-from sitehelp import NOW, bundled
+from sitehelp import NOW, bundled, english_interface_words
 
 LANGS = ("es", "ru", "fr", "de")
 POT = i18n.LOCALES_DIR / "gulagpub.pot"
@@ -62,16 +62,6 @@ def test_dates_and_numbers_follow_the_language() -> None:
     assert i18n.interface("fr").file_note("file", 3_100_000_000) == "(fichier, 3,1\u202fGo)"
 
 
-def _english_words() -> set[str]:
-    """Words of the English messages that no other language writes the same."""
-    words = set()
-    for msgid in _messages(POT):
-        text = re.sub(r"<[^>]+>|%\(\w+\)s", " ", msgid)
-        words |= {w for w in re.findall(r"[A-Za-z]{4,}", text)}
-    return words - {"Feed", "Site", "Pages", "Mastodon", "pingback", "trackback", "href",
-                    "Chicago", "Zotero", "EndNote", "Mendeley", "JabRef"}
-
-
 @pytest.fixture(scope="module")
 def translated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled site with a Spanish and a Russian version of Mollie Steimer's letter."""
@@ -97,7 +87,7 @@ def test_a_page_in_another_language_has_no_english_interface_word(translated: Pa
     # and the citations (Chicago's style is English's: marked lang="en").
     chrome = re.sub(r'<li class="item[\s\S]*?</li>|<p class="citation" lang="en">.*?</p>|<title>.*?</title>|href="[^"]*"|<link[^>]*>|<meta[^>]*>', " ", page)
     chrome = re.sub(r"<[^>]+>", lambda m: " ".join(re.findall(r'aria-label="([^"]*)"', m.group(0))), chrome)
-    left = set(re.findall(r"[A-Za-z]{4,}", chrome)) & _english_words()
+    left = set(re.findall(r"[A-Za-z]{4,}", chrome)) & english_interface_words()
     assert left == set(), f"{path}: English interface words {sorted(left)}"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import post_text
+from conftest import PROJECT, post_text
 from gulagpub.build import build
 from gulagpub.errors import BuildError
 from gulagpub.navigation import MenuEntry, menu_of
@@ -35,7 +35,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for lang, title in (("es", "Al dejar Rusia"), ("ru", "Покидая Россию")):
         tr = root / f"translations/{lang}/2008-08-19-on-leaving-russia-mollie-steimer.md"
         tr.parent.mkdir(parents=True)
-        tr.write_text(post_text(title, "published", "Texto.\n", date="2008-08-20 10:00",
+        tr.write_text(post_text(title, "published", "Texto.\n", date="2008-08-20 10:00", tags="[gulag]",
                                 translation="\n  translator: Tania Translator\n  from_lang: en"), encoding="utf-8")
     commit_all(root, "About, and two versions")
     build(root, tmp / "out", now=NOW)
@@ -50,7 +50,7 @@ def test_the_default_menu_has_home_archive_tags_about_and_feeds(site: Path) -> N
 
 def test_home_and_archive_stay_within_the_pages_language_section(site: Path) -> None:
     es = (site / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
-    assert _nav(es, "Sitio") == [("/es/", "Inicio"), ("/es/archive/", "Archivo"), ("/tag/", "Etiquetas"),
+    assert _nav(es, "Sitio") == [("/es/", "Inicio"), ("/es/archive/", "Archivo"), ("/es/tag/", "Etiquetas"),
                                  ("/about/", "About us"), ("/es/feed.atom", "Canales")]
     assert 'class="site-title"><a href="/es/"' in es
 
@@ -108,7 +108,7 @@ def test_menu_of_keeps_the_order_and_leaves_out_what_the_site_lacks() -> None:
     entries, problems = menu_of(["feeds", "donate", "tags", "home"], pages, {"home", "feeds"})
     assert entries == [MenuEntry("feeds", "", ""), MenuEntry("page", "Donate", "/donate/"), MenuEntry("home", "", "")]
     assert problems == []
-    assert menu_of(["home", "archive", "tags", "about", "feeds"], {}, {"home"})[1] == []  # the default's About
+    assert menu_of(["home", "archive", "tags", "about", "feeds", "search"], {}, {"home"})[1] == []  # the default's About
 
 
 def test_the_sitemap_lists_the_lists_the_indexes_and_the_archive(site: Path) -> None:
@@ -117,3 +117,74 @@ def test_the_sitemap_lists_the_lists_the_indexes_and_the_archive(site: Path) -> 
     for path in ("es/", "ru/", "tag/", "tag/gulag/", "archive/", "archive/2008/", "es/archive/2008/", "about/"):
         assert base + path in urls, path
     assert len(urls) == len(set(urls))
+
+
+def test_the_sites_lists_of_a_tag_show_each_document_once_and_each_language_has_its_own(site: Path) -> None:
+    tag = (site / "tag/gulag/index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<li lang="[^"]*">[\s\S]*?</li>\n', tag)
+    letter = [r for r in rows if "mollie-steimer" in r]
+    assert len(letter) == 1 and "/2008/08/19/on-leaving-russia-mollie-steimer/" in letter[0]  # (the original)
+    assert '<a href="/es/2008/08/20/on-leaving-russia-mollie-steimer/" hreflang="es" lang="es">Español</a>' in letter[0]
+    assert 'hreflang="ru" lang="ru">Русский</a>' in letter[0]
+    # Today's feed of the tag has the letter once; each language's feed of it its own version only.
+    def entries(feed: str) -> list[str]:
+        return re.findall(r"<entry[^>]*>[\s\S]*?<title[^>]*>([^<]*)</title>", (site / feed).read_text("utf-8"))
+
+    assert [e for e in entries("tag/gulag/feed.atom") if "Mollie" in e or "Rusia" in e or "Россию" in e] == \
+        ["On leaving Russia by Mollie Steimer"]
+    assert entries("es/tag/gulag/feed.atom") == ["Al dejar Rusia"]
+    assert entries("ru/tag/gulag/feed.atom") == ["Покидая Россию"]
+    es_list = (site / "es/tag/gulag/index.html").read_text(encoding="utf-8")
+    assert '<html lang="es"' in es_list and "<h1>Etiqueta: gulag</h1>" in es_list
+    # A version's tags lead to its language's list; the index counts documents.
+    es = (site / "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
+    assert '<a rel="tag" href="/es/tag/gulag/">gulag</a>' in es
+    # The Spanish menu's Tags lead to the Spanish lists of tags.
+    assert ("/es/tag/", "Etiquetas") in _nav(es, "Sitio")
+    es_index = (site / "es/tag/index.html").read_text(encoding="utf-8")
+    assert '<html lang="es"' in es_index and "<h1>Etiquetas</h1>" in es_index
+    assert '<a href="/es/tag/gulag/">gulag</a> <span class="count">(1)</span>' in es_index
+    index = (site / "tag/index.html").read_text(encoding="utf-8")
+    originals = sum("gulag" in p.read_text(encoding="utf-8").split("\n---", 1)[0] for p in (PROJECT / "posts").glob("*.md"))
+    assert f'<a href="/tag/gulag/">gulag</a> <span class="count">({originals})</span>' in index
+
+
+def test_a_language_version_may_have_its_own_slug(tmp_path: Path) -> None:
+    root = bundled(tmp_path)
+    tr = root / "translations/es/2008-08-19-on-leaving-russia-mollie-steimer.md"
+    tr.parent.mkdir(parents=True)
+    tr.write_text(post_text("Al dejar Rusia", "published", "Texto.\n", date="2008-08-20 10:00", slug="al-dejar-rusia",
+                            translation="\n  translator: Tania Translator\n  from_lang: en"), encoding="utf-8")
+    commit_all(root, "A Spanish version with a slug of its own")
+    build(root, tmp_path / "out", now=NOW)
+    es = tmp_path / "out/es/2008/08/20/al-dejar-rusia/index.html"
+    assert "<h1>Al dejar Rusia</h1>" in es.read_text(encoding="utf-8")
+    assert not (tmp_path / "out/es/2008/08/20/on-leaving-russia-mollie-steimer").exists()
+    en = (tmp_path / "out" / LETTER).read_text(encoding="utf-8")
+    assert ("/es/2008/08/20/al-dejar-rusia/", "Español") in _nav(en, "Languages")  # (the switcher)
+    assert 'hreflang="es" href="https://gulaganarchists.github.io/es/2008/08/20/al-dejar-rusia/"' in en
+
+
+def test_the_home_page_shows_a_document_in_the_sites_language_where_it_has_a_version(tmp_path: Path) -> None:
+    root = bundled(tmp_path, '\n[site.titles]\nes = "Anarquistas en el Gulag"\n')
+    (root / "posts/2020-05-01-carta.md").write_text(post_text(
+        "Carta desde Solovki", "published", "Texto.\n", date="2020-05-01 10:00", lang="es", tags="[gulag]"),
+        encoding="utf-8")
+    (root / "translations/en").mkdir(parents=True)
+    (root / "translations/en/2020-05-01-carta.md").write_text(post_text(
+        "A letter from Solovki", "published", "Text.\n", date="2020-05-02 10:00", tags="[gulag]",
+        translation="\n  translator: Tania Translator\n  from_lang: es"), encoding="utf-8")
+    commit_all(root, "A Spanish letter and its English version")
+    build(root, tmp_path / "out", now=NOW)
+    out = tmp_path / "out"
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "A letter from Solovki" in home and "Carta desde Solovki" not in home
+    assert '<a href="/2020/05/01/carta/" hreflang="es" lang="es">Español</a>' in home  # (its row: the others)
+    atom = (out / "feed.atom").read_text(encoding="utf-8")
+    assert "A letter from Solovki" in atom and "Carta desde Solovki" not in atom
+    assert "Carta desde Solovki" in (out / "es/index.html").read_text(encoding="utf-8")
+    # A language's feeds are titled as its pages are.
+    es_atom = (out / "es/feed.atom").read_text(encoding="utf-8")
+    assert "<title>Anarquistas en el Gulag – Español</title>" in es_atom and "Carta desde Solovki" in es_atom
+    assert "<title>Anarquistas en el Gulag – Etiqueta: gulag</title>" in (out / "es/tag/gulag/feed.atom").read_text(
+        encoding="utf-8")

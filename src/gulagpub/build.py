@@ -18,7 +18,9 @@ in proportion to the edit, not to the site.
 from __future__ import annotations
 
 import os
+import shutil
 import stat as stat_mod
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -27,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import gitstore, i18n, images, media, theme, traces
+from . import gitstore, i18n, images, media, search, theme, traces
 from .catalog import Catalog, catalog_of
 from .config import CONFIG_FILE, Config
 from .content import load_config
@@ -42,13 +44,14 @@ from .parallel import PARALLEL_FROM, collector_paused, cores
 from .reading import ParseCache, Reading, read
 from .records import Record, micros
 from .site import PARALLEL_FROM as WRITERS_FROM
-from .site import StaleOutputs, WriteReport, write_site
+from .site import Output, StaleOutputs, WriteReport, write_site
 from .sources import Sources, digest, joined, when_of
 from .urls import site_path
 
 # Page slugs the site itself uses.
 RESERVED = {"tag", "category", "page", "archive", "feed.atom", "feed.rss", "feed.json",
-            "style.css", "favicon.svg", "404.html", "sitemap.xml", "robots.txt", "templates"}
+            "style.css", "favicon.svg", "404.html", "sitemap.xml", "robots.txt", "templates",
+            "search", "search.js", "pagefind"}
 COMMENTS_SUFFIX = ".comments.yaml"  # comments.SUFFIX, without importing YAML to plan
 
 Progress = Callable[[str], None]
@@ -105,6 +108,9 @@ class _Build:
         self.formats = _formats(self.config)
         self.replaced: set[str] = set()  # content hashes the last build showed and no file has now
         self.file_users: dict[str, tuple[str, ...]] = {}  # each media file: the content files naming it
+        self.shards: dict[str, search.Shard] = {}  # the search index's shards this build leaves
+        self.removed: list[str] = []  # files of the search index the live site holds and this build does not
+        self.search_work: Path | None = None  # where the indexer wrote this build's shards (removed once written)
 
     def notice(self, message: str) -> None:
         """A cache that could not be used (it is made again): one line, as a warning."""
@@ -144,10 +150,15 @@ class _Build:
             report = WriteReport(written=0, removed=0, unchanged=planned.counts.files)
             return self.result(planned, sources, report, problems)
         try:
-            report = self.write(planned, sources, previous.token if previous and not planned.complete else None)
-        except StaleOutputs:  # the live site is not the one the traces describe: plan everything
-            planned, catalog = self.plan(reading, sources, visible, None)
-            report = self.write(planned, sources, None)
+            self.index(planned, sources, previous)
+            try:
+                report = self.write(planned, sources, previous.token if previous and not planned.complete else None)
+            except StaleOutputs:  # the live site is not the one the traces describe: plan everything
+                planned, catalog = self.plan(reading, sources, visible, None)
+                self.index(planned, sources, None)
+                report = self.write(planned, sources, None)
+        finally:
+            self.forget_index()
         self.save(reading, planned, catalog, report, current, hist is not None)
         self.say(f"{report.written} file(s) written, {report.unchanged} unchanged, "
                  f"{report.removed} removed; {sources.rendered} rendered")
@@ -262,17 +273,17 @@ class _Build:
             records = sources.load_records(list(visible))
             catalog = catalog_of(records, cfg.site.lang, micros(self.now), cfg.site.tz)
             self.media_of(records, sources, inputs, previous)
-        gen = digest(base_gen, list(catalog.langs))
+        gen = digest(base_gen, list(catalog.langs), list(catalog.indexes()))  # (the menu leads to its section's index)
         inputs.gen = gen
         sources.files = inputs.files
         sources.catalog = catalog
         has = {"home", "feeds"} | ({"archive"} if catalog.posts else set()) | ({"tags"} if catalog.tags else set()) \
-            | ({"categories"} if catalog.categories else set())
+            | ({"categories"} if catalog.categories else set()) | ({"search"} if cfg.site.search else set())
         menu, problems = menu_of(cfg.site.menu, pages_by_slug, has)
         if problems:
             raise BuildError("\n".join(f"{CONFIG_FILE}: {p}" for p in problems))
         self.menu = menu
-        pages = Pages(self.root, self.sealer.folder, cfg, sources, catalog.langs, self.formats, menu)
+        pages = Pages(self.root, self.sealer.folder, cfg, sources, catalog.langs, self.formats, menu, catalog.indexes())
         entries = FeedEntries(cfg, sources, self.formats, gen, self.now, self.cache.db)
         kept = previous.items if previous is not None and (dirty is not None or (
             previous.catalog.tags, previous.catalog.categories) == (catalog.tags, catalog.categories)) else None
@@ -376,7 +387,8 @@ class _Build:
                              self.config.site.tz)
         fresh.catalog = catalog
         fresh.files = inputs.files
-        pages = Pages(self.root, self.sealer.folder, self.config, fresh, catalog.langs, self.formats, self.menu)
+        pages = Pages(self.root, self.sealer.folder, self.config, fresh, catalog.langs, self.formats, self.menu,
+                      catalog.indexes())
         entries = FeedEntries(self.config, fresh, self.formats, inputs.gen, self.now, self.cache.db)
         full = Planner(self.config, catalog, fresh, pages, entries, self.formats, inputs, None).everything()
         listed = {o.path for o in planned.outputs}
@@ -384,6 +396,48 @@ class _Build:
         missed = [o.path for o in full.outputs if o.path not in listed and live.get(o.path) != o.key]
         if missed:
             raise AssertionError(f"the short plan missed {len(missed)} output(s): {missed[:10]}")
+
+    # --- the search index ------------------------------------------------------------
+    def index(self, planned: Planned, sources: Sources, previous: traces.Traces | None) -> None:
+        """Index the search shards whose key the last build's are not (search.py),
+        and add their files to the plan: every shard's in a plan of everything,
+        the new ones' otherwise (with the files they no longer have removed)."""
+        self.shards, self.removed = {}, []
+        self.forget_index()
+        if planned.shards is None:
+            return
+        before = previous.search if previous is not None else {}
+        version = search.version()
+        keys = {name: search.shard_key(name, docs, version) for name, docs in planned.shards.items()}
+        todo = {name: planned.shards[name] for name, key in keys.items()
+                if name not in before or before[name].key != key}
+        if todo:
+            self.say(f"indexing {sum(map(len, todo.values()))} document(s) for search "
+                     f"({len(todo)} of {len(keys)} shard(s))")
+        made = {}
+        if todo:
+            for left in self.sealer.folder.glob("search-*"):  # a killed build's (the lock is held)
+                shutil.rmtree(left, ignore_errors=True)
+            self.search_work = Path(tempfile.mkdtemp(prefix="search-", dir=self.sealer.folder))
+            made = search.index(todo, partial(_search_record, sources, self.config), self.search_work)
+        for name, key in keys.items():
+            if name in made:
+                planned.outputs += [Output(path, m.key, _unread, source=m.file) for path, m in made[name].items()]
+                self.shards[name] = search.Shard(key, {path: m.key for path, m in made[name].items()})
+            else:
+                self.shards[name] = before[name]
+                if planned.complete:  # (the live site has them: linked from it, never made)
+                    planned.outputs += [Output(path, k, _unread, source=self.out / path)
+                                        for path, k in before[name].files.items()]
+        for name, shard in before.items():
+            now = self.shards.get(name)
+            self.removed += [path for path in shard.files if now is None or path not in now.files]
+
+    def forget_index(self) -> None:
+        """Remove the indexer's folder (its files are in the site, linked, or were not wanted)."""
+        if self.search_work is not None:
+            shutil.rmtree(self.search_work, ignore_errors=True)
+            self.search_work = None
 
     # --- writing -------------------------------------------------------------------
     def write(self, planned: Planned, sources: Sources, live: str | None) -> WriteReport:
@@ -405,7 +459,7 @@ class _Build:
             for it in chosen:
                 uses[it.src] = uses.get(it.src, 0) + 1
         return write_site(self.out, outputs, state=self.sealer.folder, live=live, workers=workers,
-                          repository=self.root)
+                          repository=self.root, removed=self.removed)
 
     def save(self, reading: Reading, planned: Planned, catalog: Catalog, report: WriteReport,
              history: Any, history_moved: bool) -> None:
@@ -421,7 +475,18 @@ class _Build:
         traces.save(self.sealer, self.out, self.catalog_changed, traces.Traces(
             self.base_gen, inputs.gen, self.shape, catalog, planned.items, planned.by_path, self.page_shas,
             inputs.mastodon, inputs.comments, report.token, planned.counts,
-            {path: (st, self.file_users.get(path, ())) for path, st in inputs.files.items()}))
+            {path: (st, self.file_users.get(path, ())) for path, st in inputs.files.items()}, self.shards))
+
+
+def _search_record(sources: Sources, config: Config, doc: search.Doc) -> search.Record:
+    """What the search index shows of a document: its title, date (in the site's time zone) and body."""
+    rec = sources.record(doc.src)
+    date = when_of(rec.date).astimezone(config.site.tz).date().isoformat() if rec.date else ""
+    return search.Record(doc.lang, rec.title, date, sources.html(doc.src))
+
+
+def _unread() -> bytes:
+    raise AssertionError("a file published as it is (source=) is linked, never made")
 
 
 def _originals(root: Path) -> dict[str, tuple[int, int, int]]:

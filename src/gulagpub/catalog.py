@@ -59,13 +59,29 @@ class Catalog:
         language's when the site has several, else the home page."""
         return lang_base(rec.lang) if len(self.langs) > 1 else "/"
 
-    def lists_of(self, rec: Record) -> list[str]:
-        """The bases of the lists a post is in."""
-        bases = ["/"] if rec.kind == "post" else []
-        if len(self.langs) > 1:
+    def indexes(self) -> dict[str, list[str]]:
+        """The indexes of terms ('/tag/', '/category/', and '/es/tag/' for another
+        language's lists), each with the bases of the lists it names."""
+        found: dict[str, list[str]] = {}
+        for base, listed in self.lists.items():
+            if listed.kind in ("tag", "category"):
+                found.setdefault(base[:base.rstrip("/").rindex("/") + 1], []).append(base)
+        return found
+
+    def lists_of(self, src: str, rec: Record) -> list[str]:
+        """The bases of the lists a post is in (a site-wide list of a tag holds one
+        version of each document: not always this one)."""
+        bases = ["/"] if src in self.lists["/"].members else []
+        several = len(self.langs) > 1
+        if several:
             bases.append(lang_base(rec.lang))
-        bases += [f"/tag/{self.tags[t].quoted}/" for t in rec.tags]
-        bases += [f"/category/{self.categories[c].quoted}/" for c in rec.categories]
+        for kind, names, terms in (("tag", rec.tags, self.tags), ("category", rec.categories, self.categories)):
+            for name in names:
+                base = f"/{kind}/{terms[name].quoted}/"
+                if src in self.lists[base].members:
+                    bases.append(base)
+                if several and rec.lang != self.lists["/"].lang:
+                    bases.append(f"{lang_base(rec.lang)}{kind}/{terms[name].quoted}/")
         return bases
 
 
@@ -85,6 +101,25 @@ def _by_month(members: list[str], visible: dict[str, Record], now_when: int, tz:
     for src in members:  # (newest first: so are the months)
         months.setdefault(month_of(visible[src], now_when, tz), []).append(src)
     return tuple(Month(y, m, tuple(srcs)) for (y, m), srcs in months.items())
+
+
+def _one_per_document(members: list[str], visible: dict[str, Record], site_lang: str) -> list[str]:
+    """A term's posts (newest first) with each document once: the version in the
+    site's language where it has the term, else its original, else its newest
+    version with the term; in the place of the one shown."""
+    chosen: dict[str, str] = {}  # a document (its original's path) -> the version shown
+    for src in members:
+        doc = visible[src].original or src
+        have = chosen.get(doc)
+        if have is None or _preferred(visible[src], src == doc, site_lang) > _preferred(
+                visible[have], have == doc, site_lang):
+            chosen[doc] = src
+    shown = set(chosen.values())
+    return [src for src in members if src in shown]
+
+
+def _preferred(rec: Record, original: bool, site_lang: str) -> int:
+    return 2 if rec.lang == site_lang else 1 if original else 0
 
 
 def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int, tz: tzinfo = timezone.utc) -> Catalog:
@@ -109,21 +144,34 @@ def catalog_of(visible: dict[str, Record], site_lang: str, now_when: int, tz: tz
     by_cat: dict[str, list[str]] = {}
     for src in newest_first:
         r = visible[src]
-        if r.kind == "post":
+        if r.kind == "post" or r.original:
             originals.append(src)
         by_lang.setdefault(r.lang, []).append(src)
         for name in r.tags:
             by_tag.setdefault(name, []).append(src)
         for name in r.categories:
             by_cat.setdefault(name, []).append(src)
+    if family:  # each document once, in the site's language where it has a version
+        originals = _one_per_document(originals, visible, site_lang)
     lists = [Listed("/", "home", "", site_lang, tuple(originals), True, _by_month(originals, visible, now_when, tz))]
-    if len(langs) > 1:
+    several = len(langs) > 1
+    if several:
         lists += [Listed(lang_base(code), "lang", "", code, tuple(by_lang.get(code, ())), True,
                          _by_month(by_lang.get(code, []), visible, now_when, tz)) for code in langs]
     for kind, terms, members in (("tag", tags, by_tag), ("category", cats, by_cat)):
-        for name, term in sorted(terms.items(), key=lambda kv: kv[1].slug):
-            lists.append(Listed(f"/{kind}/{term.quoted}/", kind, name, site_lang,
-                                tuple(members.get(name, ())), False))
+        ordered = sorted(terms.items(), key=lambda kv: kv[1].slug)
+        for name, term in ordered:
+            found = members.get(name, [])
+            listed = _one_per_document(found, visible, site_lang) if family else found
+            lists.append(Listed(f"/{kind}/{term.quoted}/", kind, name, site_lang, tuple(listed), False))
+        if several:  # each other language's own list of the term (its own feeds): its versions only
+            for code in langs:
+                if code == site_lang:  # (the site's list is its language's: it shows its version first)
+                    continue
+                for name, term in ordered:
+                    mine = tuple(src for src in members.get(name, ()) if visible[src].lang == code)
+                    if mine:
+                        lists.append(Listed(f"{lang_base(code)}{kind}/{term.quoted}/", kind, name, code, mine, False))
     return Catalog(langs, tags, cats, {listed.base: listed for listed in lists},
                    {k: tuple(v) for k, v in family.items()}, tuple(posts), pages,
                    frozenset(src for src in posts if not visible[src].date),

@@ -868,6 +868,8 @@ def details_options(f: Any) -> Any:
 @click.argument("title", required=False)
 @click.option("--from-issue", type=click.File("r", encoding="utf-8"), metavar="FILE",
               help="Take the details from a 'Translation request' issue's text (- reads stdin).")
+@click.option("--page", is_flag=True, help="A standalone page pages/SLUG.md (About, Contact: at /SLUG/, "
+              "undated, in no list or feed; a menu names it by its slug) instead of a post.")
 @click.option("--slug", help="File name and URL slug (default: made from the title).")
 @click.option("--lang", help="Language of this text (default: the site's).")
 @click.option("--translate-from", metavar="LANG", help="The text is translated from this language.")
@@ -881,7 +883,8 @@ def details_options(f: Any) -> Any:
 @dry_run_option
 @no_wait_option
 @click.pass_obj
-def new(obj: Ctx, title: str | None, from_issue: Any, slug: str | None, lang: str | None, translate_from: str | None,
+def new(obj: Ctx, title: str | None, from_issue: Any, page: bool, slug: str | None, lang: str | None,
+        translate_from: str | None,
         source_title: str | None, source_author: str | None, source_publication: str | None,
         source_via: str | None, source_url: str | None, source_lang: str | None, date: str | None,
         tags: tuple[str, ...], categories: tuple[str, ...], summary: str | None, dry_run: bool,
@@ -890,6 +893,8 @@ def new(obj: Ctx, title: str | None, from_issue: Any, slug: str | None, lang: st
 
     With --date the draft has its address (and its preview its URL) from
     the start; tags, categories and the summary can be given at once too.
+    With --page it is a standalone page pages/SLUG.md instead, which goes
+    through the same review and is published at /SLUG/.
 
     \b
     Example:
@@ -897,6 +902,7 @@ def new(obj: Ctx, title: str | None, from_issue: Any, slug: str | None, lang: st
           --source-publication "O Crabero" --source-via Huesca-Info \\
           --date 2012-10-20 --tag Spain --category Biographies
       gh issue view 12 --json body -q .body | gulagpub new --from-issue -
+      gulagpub new --page "About this archive" --slug about
 
     With --from-issue the title (the original's, until the translator gives
     hers), the source and both languages come from a translation request
@@ -912,12 +918,15 @@ def new(obj: Ctx, title: str | None, from_issue: Any, slug: str | None, lang: st
         found = offer(from_issue.read(), from_lang=translate_from, lang=lang)
         title, translate_from, lang = title or found.title, found.from_lang, found.lang
         source = {**found.source, **{k: v for k, v in source.items() if v}}
+    if page and from_issue is not None:
+        raise UsageError("--from-issue makes a post (a translation request), not a standalone --page")
     if not title:
         raise UsageError("give the post's TITLE (or --from-issue FILE)")
     details = editorial.Details(date, tags, categories, summary)
     with _writing(obj.root, f"new {title}", no_wait, dry_run):
         _done(editorial.new(obj.root, title, slug=slug, lang=lang, translate_from=translate_from,
-                            source={k: v for k, v in source.items() if v}, details=details, dry_run=dry_run))
+                            source={k: v for k, v in source.items() if v}, details=details, page=page,
+                            dry_run=dry_run))
 
 
 @main.command()

@@ -109,7 +109,10 @@ class SiteSettings:
     descriptions: dict[str, str] = _setting({})
     # The menu at the top of every page, in order: the site's own parts (MENU_PARTS)
     # and the slugs of standalone pages (pages/NAME.md, shown by their title).
-    menu: list[str] = _setting(["home", "archive", "tags", "about", "feeds"])
+    menu: list[str] = _setting(["home", "archive", "tags", "about", "feeds", "search"])
+    # A search page per language over a Pagefind index (search.py); off by
+    # default: indexing costs about 4 ms of CPU a post (docs/publishing.md).
+    search: bool = _setting(False)
 
     @property
     def tz(self) -> tzinfo:
@@ -123,8 +126,8 @@ class SiteSettings:
 
 
 # What a menu entry may name besides a standalone page's slug.
-MENU_PARTS = ("home", "archive", "tags", "categories", "feeds")
-DEFAULT_MENU = ["home", "archive", "tags", "about", "feeds"]
+MENU_PARTS = ("home", "archive", "tags", "categories", "feeds", "search")
+DEFAULT_MENU = ["home", "archive", "tags", "about", "feeds", "search"]
 
 
 def _in_lang(texts: dict[str, str], lang: str) -> str | None:

@@ -524,18 +524,30 @@ class Details:
         return out
 
 
+# The site's own folders at its root (outputs.py, urls.py): a standalone page
+# (at /SLUG/) named like one would take its place.
+RESERVED_PAGE_SLUGS = frozenset({"tag", "category", "archive", "page", "media"})
+
+
 def new(root: Path, title: str, *, slug: str | None = None, lang: str | None = None,
         translate_from: str | None = None, source: dict[str, str] | None = None,
-        details: Details = Details(), dry_run: bool = False) -> Outcome:
-    """A draft posts/SLUG.md whose author is the acting person."""
+        details: Details = Details(), page: bool = False, dry_run: bool = False) -> Outcome:
+    """A draft posts/SLUG.md whose author is the acting person (with `page`, a
+    standalone page pages/SLUG.md: at /SLUG/, undated, in no list or feed)."""
     desk = open_desk(root)
     member = desk.need_member()
+    what = "page" if page else "post"
     if not title.strip():
-        raise UsageError("the title is empty; give the post a title")
+        raise UsageError(f"the title is empty; give the {what} a title")
+    if page and (translate_from or source or details.date or details.tags or details.categories):
+        raise UsageError("a standalone page (--page) has no date, tags, categories, source or translation; "
+                         "give it only a title, --slug, --lang and --summary")
     slug = slug or slugs.slug(title, plain_latin=True)
     if not is_valid_slug(slug):
-        raise UsageError(f"slug {slug!r} is not allowed; use letters, digits and hyphens (--slug my-post)")
-    path = f"posts/{slug}.md"
+        raise UsageError(f"slug {slug!r} is not allowed; use letters, digits and hyphens (--slug my-{what})")
+    if page and slug.lower() in RESERVED_PAGE_SLUGS:
+        raise UsageError(f"/{slug}/ is a folder of the site itself; choose another --slug for the page")
+    path = f"pages/{slug}.md" if page else f"posts/{slug}.md"
     if (root / path).exists():
         raise WorkflowError(f"{path} exists already; choose another --slug")
     taken = [p for p in desk.content.posts if p.slug == slug and p.kind != Kind.TRANSLATION]

@@ -42,6 +42,7 @@ from .feeds import Document, FeedInfo, Format, plan as feed_plan
 from .images import FileInfo, without_location
 from .media import published_path
 from .pages import Pages, file_of, ris_path
+from .search import Doc, bundle, shards_of
 from .site import Output
 from .sources import Item, ItemState, Sources, digest, joined, sitemap_row, when_of
 from .store import Table
@@ -87,6 +88,9 @@ class Planned:
     feed_docs: dict[str, list[Item]] = field(default_factory=dict)  # each feed document: its entries
     warnings: list[Problem] = field(default_factory=list)
     estimate: int = 0  # bytes the whole site takes, roughly (0: not estimated, the shape is the last build's)
+    # The search index's shards and their documents (None: [site] search is off);
+    # build.py has them indexed (search.py) and adds their files.
+    shards: dict[str, list[Doc]] | None = None
 
 
 class Planner:
@@ -102,6 +106,7 @@ class Planner:
         self.alias_of: dict[int, str] = {}  # id of an alias output -> the content file it is an old address of
         self._places: dict[str, dict[str, int]] = {}  # a section's base -> each member's place in it
         self.placed: set[str] = set()  # media outputs listed (a site-wide file many posts name is listed once)
+        self.shards: dict[str, list[Doc]] | None = None
 
     def item(self, src: str) -> Item:
         return self.sources.item(src, self.kept.get(src))
@@ -125,15 +130,16 @@ class Planner:
             outputs += self.archive_group(listed, None)
         items = [self.item(src) for src in cat.posts]
         by_path = sorted(range(len(items)), key=lambda n: items[n].path)
+        states = [self.sources.state_of(it, it.src in current) for it in items]
+        table = Table(ItemState, [it.src for it in items], [list(c) for c in zip(*states)] if states else None)
+        self.plan_search(table)
         outputs += self._site_outputs([it.key for it in items],
                                       [(items[n].src, items[n].lastmod, items[n].row) for n in by_path], page_urls)
         outputs = self.without_colliding_aliases(outputs)
         n_pages = sum(1 for o in outputs if o.path.endswith(".html"))
         n_feeds = sum(1 for o in outputs if o.group == FEEDS_GROUP)
-        states = [self.sources.state_of(it, it.src in current) for it in items]
-        table = Table(ItemState, [it.src for it in items], [list(c) for c in zip(*states)] if states else None)
         return Planned(outputs, True, Counts(len(outputs), n_pages, n_feeds, len(items)), table, by_path,
-                       self.feed_docs, self.warnings, self.estimate(len(outputs)))
+                       self.feed_docs, self.warnings, self.estimate(len(outputs)), self.shards)
 
     def estimate(self, files: int) -> int:
         """The bytes the site takes, roughly, from the sizes of the content files:
@@ -173,10 +179,13 @@ class Planner:
             if before is None or before.key != it.key:
                 if before is not None:
                     self.entries.forget(before.key, before.current)
-                for base in cat.lists_of(rec):
-                    moved.setdefault(base, set()).add(cat.lists[base].members.index(src))
+                for base in cat.lists_of(src, rec):
                     if cat.lists[base].months:
                         years.setdefault(base, set()).add(month_of(rec, self.sources.now_when, self.config.site.tz)[0])
+                # Its row and those of its other versions (which name it) wherever they are listed.
+                for member in family.get(rec.original or src, (src,)):
+                    for base in cat.lists_of(member, self.sources.record(member)):
+                        moved.setdefault(base, set()).add(cat.lists[base].members.index(member))
                 neighbours.update(n for n in self.adjacent(src) if n is not None)
         for src in sorted(neighbours - dirty):
             outputs += self.post_group(self.item(src))
@@ -190,9 +199,10 @@ class Planner:
                      for src in cat.pages]
         pos, keys, rows, lastmods = states.pos, states.col("key"), states.col("row"), states.col("lastmod")
         at = [pos[s] for s in cat.posts]
+        self.plan_search(states)
         outputs += self._site_outputs([keys[i] for i in at],
                                       [(cat.posts[n], lastmods[at[n]], rows[at[n]]) for n in by_path], page_urls)
-        return Planned(outputs, False, counts, states, by_path, self.feed_docs, self.warnings)
+        return Planned(outputs, False, counts, states, by_path, self.feed_docs, self.warnings, shards=self.shards)
 
     def current_members(self) -> set[str]:
         """The posts in some feed's current document (their entries are made in every format)."""
@@ -323,19 +333,27 @@ class Planner:
         wanted = {i // per + 1 for i in places} if places is not None else None
         outputs: list[Output] = []
         pages = self.pages
+        family = self.catalog.family
         for n in range(1, n_pages + 1):
             if wanted is not None and n not in wanted:
                 continue
             chunk = [self.item(m) for m in members[(n - 1) * per:n * per]]
             path = listed.base if n == 1 else f"{listed.base}page/{n}/"
+            versions = {}  # each document's other versions, shown in its row
+            for it in chunk:
+                fam = family.get(it.rec.original or it.src) if family else None
+                if fam:
+                    versions[it.src] = sorted((o.rec.lang, o.path) for o in map(self.item, fam) if o.src != it.src)
             key = joined([self.gen, "list", listed.base, heading, listed.lang, str(n), str(n_pages),
-                          *[i.key for i in chunk]])
-            outputs.append(Output(file_of(path), key,
-                                  partial(pages.list_page, listed.base, heading, listed.lang, chunk, n, n_pages)))
+                          *[i.key for i in chunk], *[f"{s}:{v}" for s, v in versions.items()]])
+            outputs.append(Output(file_of(path), key, partial(pages.list_page, listed.base, heading, listed.lang,
+                                                              chunk, n, n_pages, versions)))
         docs = feed_plan(range(len(members) - 1, -1, -1), cfg.feeds.entries, listed.archives)
-        title = f"{cfg.site.title} – {heading}" if heading else cfg.site.title
-        info = FeedInfo(title=title, subtitle=cfg.site.description or title, home=absolute(listed.base, cfg),
-                        base=absolute(listed.base, cfg), lang=listed.lang, author=cfg.site.title,
+        site_title = cfg.site.title_in(listed.lang)  # (a language's feeds are titled as its pages are)
+        title = f"{site_title} – {heading}" if heading else site_title
+        info = FeedInfo(title=title, subtitle=cfg.site.description_in(listed.lang) or title,
+                        home=absolute(listed.base, cfg), base=absolute(listed.base, cfg), lang=listed.lang,
+                        author=site_title,
                         archives=listed.archives, stylesheet=self.pages.href("/feed.xsl"))
         info_text = str(info)
         fallback = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -406,7 +424,7 @@ class Planner:
         cfg = self.config
         pages, gen = self.pages, self.gen
         outputs = [Output("404.html", digest(gen, "404"), pages.not_found)]
-        for static in ("style.css", "favicon.svg"):
+        for static in ("style.css", "favicon.svg") + (("search.js",) if cfg.site.search else ()):
             outputs.append(Output(static, digest(gen, static), partial(pages.static, static)))
         outputs.append(Output("feed.xsl", digest(gen, "feed.xsl"), pages.feed_stylesheet))
         if urlsplit(cfg.site.base_url).path in ("", "/"):
@@ -419,7 +437,7 @@ class Planner:
             outputs.append(Output("_redirects", digest(gen, "redirects", redirects), lambda: redirects))
         cat = self.catalog
         lists = [base for base in cat.lists if base != "/"]
-        indexes = [f"/{kind}/" for kind, terms in (("tag", cat.tags), ("category", cat.categories)) if terms]
+        indexes = list(cat.indexes())
         for listed in cat.lists.values():  # the archives: an index and a page per year
             if listed.months:
                 indexes.append(f"{listed.base}archive/")
@@ -428,6 +446,7 @@ class Planner:
                               partial(self.sitemap, rows, page_urls, lists, indexes)))
         outputs += self.term_indexes()
         outputs += self.withdrawn_pages()
+        outputs += self.search_pages()
         return outputs
 
     def withdrawn_pages(self) -> list[Output]:
@@ -451,9 +470,10 @@ class Planner:
         lastmod = {src: when for src, when, _ in rows}
         alternates: dict[str, str] = {}  # a post with language versions -> its <xhtml:link>s
         url_of = self.url_finder()
-        for members in cat.family.values():
+        for original, members in cat.family.items():  # (x-default: the original, for a reader of another language)
             links = "".join(f'<xhtml:link rel="alternate" hreflang="{lang}" href="{escape(url)}"/>'
-                            for lang, url in sorted((cat.family_langs[m], url_of(m)) for m in members))
+                            for lang, url in [*sorted((cat.family_langs[m], url_of(m)) for m in members),
+                                              ("x-default", url_of(original))])
             alternates.update((m, links) for m in members)
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
@@ -482,17 +502,53 @@ class Planner:
 
         return url_of
 
+    # --- search ----------------------------------------------------------------------
+    def plan_search(self, states: Table[ItemState]) -> None:
+        """The search index's shards, when [site] search is on: every public post
+        and page, each named by its content hash and address (search.py)."""
+        if not self.config.site.search:
+            return
+        files, default = self.sources.reading.files, self.config.site.lang
+        langs, pos = files.col("lang"), files.pos
+        shas, paths = states.col("sha"), states.col("path")
+        docs = [Doc(src, langs[pos[src]] or default, paths[i], shas[i]) for src, i in states.pos.items()]
+        for src in self.catalog.pages:
+            rec = self.sources.record(src)
+            docs.append(Doc(src, rec.lang or default, site_path("page", rec.slug, None, "", self.config),
+                            self.sources.sha(src)))
+        self.shards = shards_of(docs)
+
+    def search_pages(self) -> list[Output]:
+        """A search page per language section ('/search/', '/es/search/'), naming its language's shards."""
+        if self.shards is None:
+            return []
+        pages, site_lang = self.pages, self.config.site.lang
+        # Each section's page (the site's language's at /search/) searches the shards of
+        # the languages whose home is that section's (a language without a section of
+        # its own, such as a standalone page's, is searched from /search/).
+        sections: dict[str, tuple[str, list[str]]] = {"/search/": (site_lang, [])}
+        for name in self.shards:
+            lang = name.partition("/")[0]
+            path = pages.section_home(lang) + "search/"
+            sections.setdefault(path, (lang, []))[1].append(pages.href(bundle(name)))
+        outputs = []
+        for path, (lang, bundles) in sorted(sections.items()):
+            links = sorted((other, pages.href(p)) for p, (other, _) in sections.items() if p != path)
+            outputs.append(Output(file_of(path), digest(self.gen, "search", lang, bundles, links),
+                                  partial(pages.search_page, path, lang, bundles, links)))
+        return outputs
+
     def term_indexes(self) -> list[Output]:
-        """/tag/ and /category/: every tag (every category) with how many posts it has."""
+        """/tag/ and /category/: every tag (every category) with how many documents
+        it has; /LANG/tag/ and /LANG/category/ the same of another language's lists."""
         cat, pages = self.catalog, self.pages
         outputs = []
-        for kind, terms in (("tag", cat.tags), ("category", cat.categories)):
-            if not terms:
-                continue
-            rows = [(name, f"/{kind}/{term.quoted}/", len(cat.lists[f"/{kind}/{term.quoted}/"].members))
-                    for name, term in sorted(terms.items(), key=lambda kv: (kv[0].casefold(), kv[0]))]
-            outputs.append(Output(f"{kind}/index.html", digest(self.gen, "terms", kind, rows),
-                                  partial(pages.term_index, f"/{kind}/", kind, rows)))
+        for index, bases in cat.indexes().items():
+            kind, lang = cat.lists[bases[0]].kind, cat.lists[bases[0]].lang
+            rows = sorted(((cat.lists[b].name, b, len(cat.lists[b].members)) for b in bases),
+                          key=lambda row: (row[0].casefold(), row[0]))
+            outputs.append(Output(file_of(index), digest(self.gen, "terms", index, lang, rows),
+                                  partial(pages.term_index, index, kind, rows, lang)))
         return outputs
 
 

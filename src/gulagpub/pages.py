@@ -10,7 +10,7 @@ rendered once per build and shown as is.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from html import unescape
 from pathlib import Path
@@ -51,7 +51,7 @@ def N_(message: str) -> str:
 _TERM_INDEXES = {"tag": N_("Tags"), "category": N_("Categories")}
 # The site's own parts in the menu (navigation.py), by name.
 _MENU_LABELS = {"home": N_("Home"), "archive": N_("Archive"), "tags": N_("Tags"), "categories": N_("Categories"),
-                "feeds": N_("Feeds")}
+                "feeds": N_("Feeds"), "search": N_("Search")}
 # What feed.xsl tells a person who opens a feed in a browser.
 _FEED_WORDS = {
     "what": N_("This is a web feed"),
@@ -114,25 +114,28 @@ class _Rows(Sequence[Attrs]):
     """A list page's items as template values, made only if the template reads
     them (the packaged list.html shows the rendered `rows` instead)."""
 
-    def __init__(self, chunk: list[Item], pages: Pages, lang: str) -> None:
+    def __init__(self, chunk: list[Item], pages: Pages, lang: str,
+                 versions: dict[str, list[tuple[str, str]]]) -> None:
         # (Private: a template may read only what item_ctx gives, never the build's objects.)
-        self._chunk, self._pages, self._lang = chunk, pages, lang
+        self._chunk, self._pages, self._lang, self._versions = chunk, pages, lang, versions
 
     def __len__(self) -> int:
         return len(self._chunk)
 
     def __getitem__(self, n: Any) -> Any:
         if isinstance(n, slice):
-            return [self._pages.item_ctx(i, self._lang) for i in self._chunk[n]]
-        return self._pages.item_ctx(self._chunk[n], self._lang)
+            return [self._pages.item_ctx(i, self._lang, self._versions.get(i.src, ())) for i in self._chunk[n]]
+        it = self._chunk[n]
+        return self._pages.item_ctx(it, self._lang, self._versions.get(it.src, ()))
 
 
 class Pages:
     """Makes the site's pages from its sources."""
 
     def __init__(self, root: Path, state: Path, config: Config, sources: Sources, langs: Sequence[str],
-                 formats: Sequence[Format], menu: Sequence[MenuEntry] = ()) -> None:
+                 formats: Sequence[Format], menu: Sequence[MenuEntry] = (), indexes: Collection[str] = ()) -> None:
         self.root, self.state, self.config, self.sources = root, state, config, sources
+        self.indexes = frozenset(indexes)  # the site's indexes of terms ('/tag/', '/es/tag/'…): the menu leads to its language's
         self.langs = list(langs)
         self.menu = list(menu)
         self.formats = formats
@@ -225,8 +228,9 @@ class Pages:
         if done is not None:
             return done
         home = self.section_home(lang)
-        parts = {"home": home, "archive": f"{home}archive/", "tags": "/tag/", "categories": "/category/",
-                 "feeds": f"{home}feed.atom"}
+        parts = {"home": home, "archive": f"{home}archive/", "feeds": f"{home}feed.atom", "search": f"{home}search/",
+                 **{part: f"{home}{kind}/" if f"{home}{kind}/" in self.indexes else f"/{kind}/"
+                    for part, kind in (("tags", "tag"), ("categories", "category"))}}
         site = Attrs({
             "title": self.config.site.title_in(lang), "description": self.config.site.description_in(lang),
             "root": self.prefix, "home": self.href(home),
@@ -283,21 +287,26 @@ class Pages:
         return [Attrs({"type": f.media_type, "title": f"{title} ({f.label})", "href": self.href(base + f"feed.{f.ext}")})
                 for f in self.formats]
 
-    def item_ctx(self, it: Item, lang: str | None = None) -> Attrs:
-        """An item as a list in `lang` (default: the item's own) shows it."""
+    def item_ctx(self, it: Item, lang: str | None = None, versions: Sequence[tuple[str, str]] = ()) -> Attrs:
+        """An item as a list in `lang` (default: the item's own) shows it, with
+        its document's other language versions (`versions`: language, site path)."""
         from .sources import when_of
 
         iso, human = self.when(when_of(it.published), lang or it.rec.lang)
         return Attrs({"title": it.rec.title, "href": self.href(it.path), "lang": it.rec.lang,
-                      "date_iso": iso, "date_human": human, "summary": self.sources.summary(it.src)})
+                      "date_iso": iso, "date_human": human, "summary": self.sources.summary(it.src),
+                      "versions": [Attrs({"lang": code, "name": i18n.autonym(code), "href": self.href(path)})
+                                   for code, path in versions]})
 
-    def row(self, it: Item, lang: str) -> Markup:
-        """An item's entry in the lists in `lang`, rendered once for every list page it is on."""
+    def row(self, it: Item, lang: str, versions: Sequence[tuple[str, str]] = ()) -> Markup:
+        """An item's entry in the lists in `lang`, rendered once for every list page
+        it is on (a document's versions are the same on every one)."""
         ui_lang = self.ui(lang).lang
         done = self._rows.get((it.src, ui_lang))
         if done is None:
             done = self._rows[it.src, ui_lang] = self.fragment("_item.html", site=self.site_for(ui_lang),
-                                                               item=self.item_ctx(it, ui_lang), lang=ui_lang)
+                                                               item=self.item_ctx(it, ui_lang, versions),
+                                                               lang=ui_lang)
         return done
 
     # --- pages -----------------------------------------------------------------
@@ -363,9 +372,12 @@ class Pages:
         src = self.sources
         p = src.shown(it.src)
         tags, cats = src.terms(it)
+        section = self.section_home(p.lang)
         ui = self.ui(p.lang)
         iso, human = self.when(p.date, p.lang) if p.date else ("", "")
         versions = [Attrs({"lang": o.rec.lang, "url": o.url}) for o in [it, *others]] if others else []
+        if versions:  # (x-default: the original, for a reader of none of these languages)
+            versions += [Attrs({"lang": "x-default", "url": o.url}) for o in [it, *others] if o.rec.kind == "post"]
         cited = self.cited(it, p, others)
         cite = citation.chicago(cited)
         ctx = Attrs({
@@ -375,8 +387,10 @@ class Pages:
             "provenance": render.provenance(p, ui), "content_warning": p.content_warning,
             "html": Markup(annotate(under(src.html(it.src), self.prefix), bundle_folder(it.src), files or {},
                                     self.prefix, self.file_note(p.lang))),
-            "tags": [Attrs({"name": t.name, "href": self.href(f"/tag/{t.quoted}/")}) for t in tags],
-            "categories": [Attrs({"name": c.name, "href": self.href(f"/category/{c.quoted}/")}) for c in cats],
+            # (In its language section's list of the term: the site's own lists hold one version a document.)
+            "tags": [Attrs({"name": t.name, "href": self.href(f"{section}tag/{t.quoted}/")}) for t in tags],
+            "categories": [Attrs({"name": c.name, "href": self.href(f"{section}category/{c.quoted}/")})
+                           for c in cats],
             "others": [Attrs({"lang": o.rec.lang, "name": i18n.autonym(o.rec.lang),
                               "title": o.rec.title, "href": self.href(o.path)}) for o in others],
             "versions": versions, "mastodon": mastodon,
@@ -418,8 +432,10 @@ class Pages:
         return self.render("redirect.html", lang=p.lang, title=p.title, target=self.href(path),
                            canonical=absolute(path, self.config)).encode("utf-8")
 
-    def list_page(self, base: str, heading: str, lang: str, chunk: list[Item], n: int, pages: int) -> bytes:
-        """Page `n` of `pages` of a list."""
+    def list_page(self, base: str, heading: str, lang: str, chunk: list[Item], n: int, pages: int,
+                  versions: dict[str, list[tuple[str, str]]] | None = None) -> bytes:
+        """Page `n` of `pages` of a list; `versions`, the other language versions
+        (language, site path) of the documents on it that have some."""
         cfg = self.config
         path = base if n == 1 else f"{base}page/{n}/"
         newer = None if n == 1 else (base if n == 2 else f"{base}page/{n - 1}/")
@@ -429,10 +445,11 @@ class Pages:
             feeds_here += self.feed_links("/", cfg.site.title)
         # `rows`, each item's entry rendered once (`_item.html`); `items` for a
         # list.html of the site's own that lays them out itself.
-        rows = [self.row(i, lang) for i in chunk]
+        versions = versions or {}
+        rows = [self.row(i, lang, versions.get(i.src, ())) for i in chunk]
         return self.page("list.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
                          canonical=absolute(path, cfg), feeds=feeds_here, heading=heading,
-                         items=_Rows(chunk, self, lang), rows=Markup("".join(rows)),
+                         items=_Rows(chunk, self, lang, versions), rows=Markup("".join(rows)),
                          pager=Attrs({"number": n, "pages": pages, "number_text": self.ui(lang).number(n),
                                       "pages_text": self.ui(lang).number(pages), "newer": self.href(newer) if newer else None,
                                       "older": self.href(older) if older else None}))
@@ -495,16 +512,30 @@ class Pages:
             return ui.gettext("Category: %(name)s") % {"name": name}
         return ""
 
-    def term_index(self, base: str, kind: str, terms: list[tuple[str, str, int]]) -> bytes:
-        """The index of a kind of term (every tag, every category): (name, site path, count) each."""
+    def term_index(self, base: str, kind: str, terms: list[tuple[str, str, int]], lang: str | None = None) -> bytes:
+        """The index of a kind of term (every tag, every category) of the lists in
+        `lang` (default: the site's): (name, site path, count) each."""
         cfg = self.config
-        ui = self.ui(cfg.site.lang)
+        lang = lang or cfg.site.lang
+        ui = self.ui(lang)
         heading = ui.gettext(_TERM_INDEXES[kind])
         entries = [Attrs({"name": name, "href": self.href(path), "count": ui.number(count)})
                    for name, path, count in terms]
-        return self.page("terms.html", lang=cfg.site.lang, dir=direction(cfg.site.lang),
-                         description=cfg.site.description, canonical=absolute(base, cfg),
-                         feeds=self.feed_links("/", cfg.site.title), heading=heading, terms=entries)
+        home = self.section_home(lang)
+        return self.page("terms.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
+                         canonical=absolute(base, cfg), feeds=self.feed_links(home, cfg.site.title_in(lang)),
+                         heading=heading, terms=entries)
+
+    def search_page(self, path: str, lang: str, bundles: list[str], others: list[tuple[str, str]]) -> bytes:
+        """A language section's search page: `bundles` the search index's shards
+        in its language (site paths under the base URL), `others` the other
+        sections' search pages (language, link)."""
+        cfg = self.config
+        home = self.section_home(lang)
+        return self.page("search.html", lang=lang, dir=direction(lang), description=cfg.site.description_in(lang),
+                         canonical=absolute(path, cfg), feeds=self.feed_links(home, cfg.site.title_in(lang)),
+                         home=self.href(home), bundles=bundles,
+                         others=[Attrs({"lang": code, "href": href, "name": i18n.autonym(code)}) for code, href in others])
 
     def static(self, name: str) -> bytes:
         """A file of the theme shown as it is (the stylesheet, the icon)."""

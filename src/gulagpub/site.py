@@ -253,10 +253,10 @@ def live_keys(out: Path, state: Path) -> dict[str, str]:
 
 
 def write_site(out: Path, outputs: Iterable[Output], *, state: Path, live: str | None = None,
-               workers: int = 1, repository: Path | None = None) -> WriteReport:
+               workers: int = 1, repository: Path | None = None, removed: Iterable[str] = ()) -> WriteReport:
     """Make `out` hold exactly `outputs`, atomically; with `live` (the token of
     the live site's manifest, from an earlier WriteReport), `outputs` and
-    every other file of the live site. `state` is the folder keeping the
+    every other file of the live site but those `removed` names. `state` is the folder keeping the
     manifests (store.state_dir). An output whose key the spare or the live
     site already has is not made again (it is kept, or linked from the live
     site). With `workers` > 1 and many files to write, they are made and
@@ -292,13 +292,18 @@ def write_site(out: Path, outputs: Iterable[Output], *, state: Path, live: str |
         fresh.append(o)
     if live is not None:
         assert current is not None
+        dropped = [p for p in set(removed) if p in current and p not in manifest]
         manifest = {**current, **manifest}
+        for path in dropped:
+            del manifest[path]
+    else:
+        dropped = []
     if current == manifest:  # the live site is already this one
         return WriteReport(written=0, removed=0, unchanged=len(manifest), token=token)
     spare = _spare_of(out)
     try:
         return _swap_in(out, spare, sealer, (live_name, spare_name, ours_name), found, manifest, fresh,
-                        live, workers)
+                        live, workers, dropped)
     except BaseException as exc:
         # Whatever failed, the live site is as it was; the half-made spare goes
         # (the next build makes it again from the live site).
@@ -316,7 +321,8 @@ def write_site(out: Path, outputs: Iterable[Output], *, state: Path, live: str |
 
 
 def _swap_in(out: Path, spare: Path, sealer: Sealer, names: tuple[str, str, str], found: _Manifest | None,
-             manifest: dict[str, str], fresh: list[Output], live: str | None, workers: int) -> WriteReport:
+             manifest: dict[str, str], fresh: list[Output], live: str | None, workers: int,
+             dropped: list[str]) -> WriteReport:
     """Bring the spare up to date with `manifest` and swap it in (write_site's second half)."""
     live_name, spare_name, ours_name = names
     current, token = (found.files, found.token) if found else (None, "")
@@ -363,9 +369,9 @@ def _swap_in(out: Path, spare: Path, sealer: Sealer, names: tuple[str, str, str]
     if live is not None:  # (all the live site's files but the fresh ones)
         made = {o.path for o in fresh}
         if differs is not None:  # the spare is the live site but for these
-            relink = [p for p in differs if p in live_keys and p not in made]
+            relink = [p for p in differs if p in live_keys and p not in made and p in manifest]
         else:  # compared in sets
-            relink = [p for p, _ in live_keys.items() - have.items() if p not in made]
+            relink = [p for p, _ in live_keys.items() - have.items() if p not in made and p in manifest]
     for path in relink:
         _make_dirs(spare, path.rpartition("/")[0], made_dirs)
         try:
@@ -376,8 +382,8 @@ def _swap_in(out: Path, spare: Path, sealer: Sealer, names: tuple[str, str, str]
     _write_all(spare, todo, workers, made_dirs)
     written = len(todo) + len(relink)
     removed = 0
-    if differs is not None and live is not None:  # (the live site's files all stay)
-        gone: Iterable[str] = [p for p in differs if p in have and p not in manifest]
+    if differs is not None and live is not None:  # (the live site's files all stay, but those removed)
+        gone: Iterable[str] = {p for p in [*differs, *dropped] if p in have and p not in manifest}
     else:
         gone = have.keys() - manifest.keys()
     emptied: set[str] = set()
@@ -405,8 +411,9 @@ def _swap_in(out: Path, spare: Path, sealer: Sealer, names: tuple[str, str, str]
     # The spare is now the previous live site: how it differs from the new one.
     if current is None:
         undo: dict[str, str | None] = {}
-    elif live is not None:  # (only the fresh files changed)
+    elif live is not None:  # (only the fresh files changed, and those removed)
         undo = {o.path: current.get(o.path) for o in fresh if current.get(o.path) != o.key}
+        undo.update((p, current[p]) for p in dropped)
     else:
         undo = {p: current.get(p) for p, k in manifest.items() if current.get(p) != k}
         undo.update((p, k) for p, k in current.items() if p not in manifest)

@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .catalog import Catalog
 from .images import FileInfo
 from .outputs import Counts
+from .search import Shard
 from .sources import ItemState
 from .store import Notice, Sealer, Table, load_table, save_table, unpickled
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 # Bump when the output changes for a reason no key can see (new code), or
 # when what is kept changes shape: the next build then plans everything.
-BUILD_VERSION = "18"
+BUILD_VERSION = "22"  # (main 21 with the search shards; scholarly 18)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Traces:
     token: str  # the live site's manifest token, as this build left it
     counts: Counts
     files: dict[str, tuple[FileInfo, tuple[str, ...]]]  # each media file published: its header, the files naming it
+    search: dict[str, Shard] = field(default_factory=dict)  # each shard of the search index the site holds
     version: str = BUILD_VERSION
 
 
@@ -75,7 +77,8 @@ def load(sealer: Sealer, out: Path, notice: Notice | None = None) -> Traces | No
         if len(items) != len(catalog[1].posts) or not all(src in items.pos for src in catalog[1].posts):
             return None  # (kept by other code, or a damaged journal: what is kept does not fit together)
         return Traces(head["base"], head["gen"], head["shape"], catalog[1], items, catalog[2], head["pages"],
-                      head["mastodon"], head["comments"], head["token"], Counts(*head["counts"]), head["files"])
+                      head["mastodon"], head["comments"], head["token"], Counts(*head["counts"]), head["files"],
+                      head["search"])
     except (KeyError, TypeError, ValueError):  # (what is kept does not have the shape it must)
         return None
 
@@ -94,7 +97,7 @@ def save(sealer: Sealer, out: Path, catalog_changed: bool, traces: Traces) -> No
             "version": traces.version, "base": traces.base, "gen": traces.gen, "shape": traces.shape,
             "shape_id": shape_id, "pages": traces.pages, "mastodon": traces.mastodon,
             "comments": traces.comments, "token": traces.token, "counts": tuple(traces.counts),
-            "files": traces.files},
+            "files": traces.files, "search": traces.search},
             protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # only costs time: the next build plans everything
