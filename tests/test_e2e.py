@@ -102,16 +102,23 @@ def test_from_translation_to_announcement(tmp_path: Path, mastodon_test_server: 
     # 2. The translator translates on a branch and pushes it.
     need("new", "assign", "submit", "check")
     tania.run("git", "clone", "-q", str(bare), str(tania.clone), cwd=tmp_path)
-    tania.git("checkout", "-q", "-b", "translate-letter")
-    tania.gp("new", "Letter from Solovki", "--slug", "letter-from-solovki", "--translate-from", "es",
-             "--source-title", "Carta desde Solovki", "--source-publication", "Freedom",
-             "--source-url", "https://example.org/carta")
-    tania.gp("assign", POST, "tania@example.org")
-    post = tania.clone / POST
-    post.write_text(post.read_text().rstrip("\n") + "\n\nDear comrades, we are alive.\n")
-    tania.git("commit", "-q", "-am", "Translate the letter")
-    tania.gp("submit", POST)
-    tania.git("push", "-q", "origin", "translate-letter")
+
+    def translate(branch: str, slug: str, title: str, source_title: str, source_url: str, text: str) -> Path:
+        """Tania's translation on a branch of its own: drafted, written, submitted, pushed."""
+        path = f"posts/{slug}.md"
+        tania.git("checkout", "-q", "-b", branch)
+        tania.gp("new", title, "--slug", slug, "--translate-from", "es", "--source-title", source_title,
+                 "--source-publication", "Freedom", "--source-url", source_url)
+        tania.gp("assign", path, "tania@example.org")
+        post = tania.clone / path
+        post.write_text(post.read_text().rstrip("\n") + f"\n\n{text}\n")
+        tania.git("commit", "-q", "-am", f"Translate {title}")
+        tania.gp("submit", path)
+        tania.git("push", "-q", "origin", branch)
+        return post
+
+    post = translate("translate-letter", "letter-from-solovki", "Letter from Solovki", "Carta desde Solovki",
+                     "https://example.org/carta", "Dear comrades, we are alive.")
 
     # 3. The pull-request check passes, commit by commit and as a whole.
     tania.gp("check", "--base", "origin/main")
@@ -203,16 +210,8 @@ def test_from_translation_to_announcement(tmp_path: Path, mastodon_test_server: 
     second = "posts/letter-from-butyrki.md"
     tania.git("checkout", "-q", "main")
     tania.git("pull", "-q", "--ff-only", "origin", "main")
-    tania.git("checkout", "-q", "-b", "translate-butyrki")
-    tania.gp("new", "Letter from Butyrki", "--slug", "letter-from-butyrki", "--translate-from", "es",
-             "--source-title", "Carta desde Butyrki", "--source-publication", "Freedom",
-             "--source-url", "https://example.org/butyrki")
-    tania.gp("assign", second, "tania@example.org")
-    path = tania.clone / second
-    path.write_text(path.read_text().rstrip("\n") + "\n\nWe are moved to Butyrki.\n")
-    tania.git("commit", "-q", "-am", "Translate the Butyrki letter")
-    tania.gp("submit", second)
-    tania.git("push", "-q", "origin", "translate-butyrki")
+    translate("translate-butyrki", "letter-from-butyrki", "Letter from Butyrki", "Carta desde Butyrki",
+              "https://example.org/butyrki", "We are moved to Butyrki.")
     boris.git("fetch", "-q", "origin")
     boris.git("pull", "-q", "--ff-only", "origin", "main")
     boris.git("checkout", "-q", "-b", "translate-butyrki", "origin/translate-butyrki")
