@@ -64,6 +64,22 @@ def spanish_mollie(root: Path) -> Path:
     return tr
 
 
+def about_and_two_versions(root: Path, body: str) -> None:
+    """An About page and a Spanish and a Russian version (text `body`) of the
+    bundled Mollie Steimer letter, committed: a site to find one's way around."""
+    from conftest import post_text
+
+    (root / "pages").mkdir()
+    (root / "pages/about.md").write_text(post_text("About us", "published", "Who we are.\n", date="2025-01-01 10:00"),
+                                         encoding="utf-8")
+    for lang, title in (("es", "Al dejar Rusia"), ("ru", "Покидая Россию")):
+        tr = root / f"translations/{lang}/2008-08-19-on-leaving-russia-mollie-steimer.md"
+        tr.parent.mkdir(parents=True)
+        tr.write_text(post_text(title, "published", body, date="2008-08-20 10:00", tags="[gulag]",
+                                translation="\n  translator: Tania Translator\n  from_lang: en"), encoding="utf-8")
+    commit_all(root, "About, and two versions")
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below `folder` (relative path -> bytes)."""
     return {p.relative_to(folder).as_posix(): p.read_bytes()

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import websocket
 
-from conftest import PROJECT, post_text, require
+from conftest import PROJECT, require
 from gulagpub.build import build
 from gulagpub.preview import make_server
-from sitehelp import NOW, bundled, commit_all, english_interface_words, wait_for_line
+from sitehelp import NOW, about_and_two_versions, bundled, commit_all, english_interface_words, wait_for_line
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -368,15 +368,7 @@ def test_a_relative_links_preview_opens_from_disk_with_styles_and_working_links(
 def served_languages(tmp_path: Path) -> Iterator[str]:
     """The bundled site with an About page and a Spanish and a Russian version of Mollie Steimer's letter."""
     root = bundled(tmp_path)
-    (root / "pages").mkdir()
-    (root / "pages/about.md").write_text(post_text("About us", "published", "Who we are.\n", date="2025-01-01 10:00"),
-                                         encoding="utf-8")
-    for lang, title in (("es", "Al dejar Rusia"), ("ru", "Покидая Россию")):
-        tr = root / f"translations/{lang}/2008-08-19-on-leaving-russia-mollie-steimer.md"
-        tr.parent.mkdir(parents=True)
-        tr.write_text(post_text(title, "published", "Текст.\n", date="2008-08-20 10:00", tags="[gulag]",
-                                translation="\n  translator: Tania Translator\n  from_lang: en"), encoding="utf-8")
-    commit_all(root, "About, and two versions")
+    about_and_two_versions(root, "Текст.\n")
     build(root, tmp_path / "site", now=NOW)
     server = make_server(tmp_path / "site", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -12,7 +12,7 @@ from conftest import PROJECT, post_text
 from gulagpub.build import build
 from gulagpub.errors import BuildError
 from gulagpub.navigation import MenuEntry, menu_of
-from sitehelp import NOW, bundled, commit_all
+from sitehelp import NOW, about_and_two_versions, bundled, commit_all
 
 LETTER = "2008/08/19/on-leaving-russia-mollie-steimer/index.html"
 
@@ -30,14 +30,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled site with an About page and a Spanish and a Russian version of the letter."""
     tmp = tmp_path_factory.mktemp("nav")
     root = bundled(tmp)
-    (root / "pages").mkdir()
-    (root / "pages/about.md").write_text(post_text("About us", "published", "Who we are.\n", date="2025-01-01 10:00"))
-    for lang, title in (("es", "Al dejar Rusia"), ("ru", "Покидая Россию")):
-        tr = root / f"translations/{lang}/2008-08-19-on-leaving-russia-mollie-steimer.md"
-        tr.parent.mkdir(parents=True)
-        tr.write_text(post_text(title, "published", "Texto.\n", date="2008-08-20 10:00", tags="[gulag]",
-                                translation="\n  translator: Tania Translator\n  from_lang: en"), encoding="utf-8")
-    commit_all(root, "About, and two versions")
+    about_and_two_versions(root, "Texto.\n")
     build(root, tmp / "out", now=NOW)
     return tmp / "out"
 
