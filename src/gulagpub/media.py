@@ -135,6 +135,8 @@ def references(post: Post, text: str) -> Iterator[Reference]:
     file, for the line numbers), outside code blocks and code spans."""
     folder = bundle_folder(post.path)
     for n, line in _prose(post, text):
+        if "](" not in line and "]:" not in line:  # (most lines: no link to look at)
+            continue
         for m in (*_INLINE.finditer(line), *_DEFINITION.finditer(line)):
             raw = m.group(1) if m.group(1) is not None else m.group(2)
             if not _is_local(raw):

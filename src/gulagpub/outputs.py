@@ -238,7 +238,7 @@ class Planner:
         group += [Output(file_of(it.path), key,
                          lambda: pages.post_page(it, others, mastodon, archived, files, newer, older, parallel)),
                  # Its citation file reads only the post (and the settings).
-                 Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
+                 Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it, others))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
         return group + self.media(src, it.path, rec.files)
 

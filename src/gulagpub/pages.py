@@ -147,6 +147,7 @@ class Pages:
         self._rows: dict[tuple[str, str], Markup] = {}
         self._when: dict[tuple[datetime, str], tuple[str, str]] = {}
         self._sites: dict[str, Attrs] = {}
+        self._cited: tuple[Item, list[Item], Post, Cited] | None = None
 
     # --- templates -------------------------------------------------------------
     def ui(self, lang: str) -> i18n.Interface:
@@ -310,6 +311,18 @@ class Pages:
         return done
 
     # --- pages -----------------------------------------------------------------
+    def citing(self, it: Item, others: list[Item]) -> tuple[Post, Cited]:
+        """A post as its page shows it, and what citations say of it. Its page
+        and its citation file, one group of outputs made one after the other,
+        ask for the same post with the same `others`: it is made once for both."""
+        last = self._cited
+        if last is not None and last[0] is it and last[1] is others:
+            return last[2], last[3]
+        p = self.sources.shown(it.src)
+        cited = self.cited(it, p, others)
+        self._cited = (it, others, p, cited)
+        return p, cited
+
     def cited(self, it: Item, p: Post, others: list[Item]) -> Cited:
         """What citations say of a post (citation.py), from its fields."""
         from .citation import Cited, Original, Picture
@@ -370,7 +383,7 @@ class Pages:
         from . import citation, render
 
         src = self.sources
-        p = src.shown(it.src)
+        p, cited = self.citing(it, others)
         tags, cats = src.terms(it)
         section = self.section_home(p.lang)
         ui = self.ui(p.lang)
@@ -378,7 +391,6 @@ class Pages:
         versions = [Attrs({"lang": o.rec.lang, "url": o.url}) for o in [it, *others]] if others else []
         if versions:  # (x-default: the original, for a reader of none of these languages)
             versions += [Attrs({"lang": "x-default", "url": o.url}) for o in [it, *others] if o.rec.kind == "post"]
-        cited = self.cited(it, p, others)
         cite = citation.chicago(cited)
         ctx = Attrs({
             "title": p.title, "lang": p.lang, "date": p.date is not None, "date_iso": iso,
@@ -413,11 +425,12 @@ class Pages:
                          canonical=it.url, feeds=self.feed_links("/", self.config.site.title), post=ctx,
                          switcher=switcher)
 
-    def ris_file(self, it: Item) -> bytes:
-        """The post's citation as an RIS file (citation.ris)."""
+    def ris_file(self, it: Item, others: list[Item]) -> bytes:
+        """The post's citation as an RIS file (citation.ris). (`others`: its page's;
+        RIS holds none of what they add to the citation, its other versions.)"""
         from . import citation
 
-        return citation.ris(self.cited(it, self.sources.shown(it.src), [])).encode("utf-8")
+        return citation.ris(self.citing(it, others)[1]).encode("utf-8")
 
     def standalone_page(self, src_path: str, path: str, files: dict[str, FileInfo] | None = None) -> bytes:
         p = self.sources.shown(src_path)
