@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -172,3 +173,27 @@ def test_templates_are_compiled_with_their_messages_in_the_language(tmp_path: Pa
     # The same template in another language is compiled apart (its own cache entry).
     env_ru = theme.environment(tmp_path, tmp_path / "state", i18n.interface("ru"))
     assert env_ru.get_template("t.html").render(v="1", name="Home").startswith("Метки:|")
+
+
+def test_a_feed_entry_says_its_correction_in_its_own_language(translated: Path, shared: Path) -> None:
+    # The Spanish version's entry, in every format of its section's feeds and its tag's:
+    # the note's words and day in Spanish, as its page writes them; the English entries in English.
+    import feedparser
+
+    from sitehelp import feedcheck
+
+    said = 'Corregido el <time datetime="2026-11-20">20 de noviembre de 2026</time>:</strong> la fecha'
+    json_items = json.loads((translated / "es/feed.json").read_bytes())["items"]
+    contents = [i["content_html"] for i in json_items if i["title"] == "Al dejar Rusia"]
+    for feed in ("es/feed.atom", "es/feed.rss", "es/tag/gulag/feed.atom"):
+        entries = feedparser.parse((translated / feed).read_bytes()).entries
+        contents += [e.content[0].value for e in entries if e.title == "Al dejar Rusia"]
+    assert len(contents) == 4
+    for content in contents:
+        assert said in content and "Traducido del inglés por Tania Translator." in content
+        assert "Corrected on" not in content
+    for feed in ("feed.atom", "ru/feed.atom"):
+        text = (translated / feed).read_text(encoding="utf-8")
+        assert "Corregido" not in text and ("Исправлено" in text) == feed.startswith("ru/")
+    result = feedcheck(shared, translated)
+    assert result.returncode == 0, result.stdout + result.stderr
