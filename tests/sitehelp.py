@@ -126,6 +126,6 @@ def english_interface_words() -> set[str]:
     words = set()
     for msgid in msgids:
         words |= set(re.findall(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>|%\(\w+\)s", " ", msgid)))
-    return words - {"Feed", "Site", "Pages", "Mastodon", "pingback", "trackback", "href",
+    return words - {"Feed", "Site", "Pages", "Mastodon", "pingback", "trackback", "href", "original",
                     "Chicago", "Zotero", "EndNote", "Mendeley", "JabRef", "Thunderbird", "NetNewsWire",
                     "Feeder", "Inoreader"}

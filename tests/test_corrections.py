@@ -2,8 +2,10 @@
 several identities: a translator proposes one on a branch (the pull-request
 check as pr.yml runs it accepts it), the site keeps the published text while
 it is in review, another editor approves, the publisher publishes it again
-with its public note and `updated`, feeds carry it, and `history` and
-`check --base` tell who proposed and who approved."""
+with its public note and `updated`, feeds carry it (each format keeping the
+entry's id, address and first date), and `history` and `check --base` (over
+the range and each commit) tell who proposed and who approved; a language
+version's correction is said in its language."""
 
 from __future__ import annotations
 
@@ -46,10 +48,14 @@ def published(repo: Repo, tmp_path: Path) -> tuple[Repo, Path]:
     return repo, site
 
 
-def page_of(site: Path) -> str:
+def address_of(site: Path) -> Path:
     pages = [p for p in site.rglob("index.html") if "vicente" in str(p.parent)]
     assert len(pages) == 1, pages
-    return pages[0].read_text(encoding="utf-8")
+    return pages[0]
+
+
+def page_of(site: Path) -> str:
+    return address_of(site).read_text(encoding="utf-8")
 
 
 def check_base(repo: Repo, base: str, *args: str) -> tuple[int, str]:
@@ -64,12 +70,27 @@ def pr_comment(repo: Repo, base: str, login: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def entry_in_each_format(site: Path) -> dict[str, dict[str, str]]:
+    """The post's entry as each feed format gives it: id, link, first and last dates."""
+    atom = feedparser.parse((site / "feed.atom").read_bytes()).entries
+    rss = feedparser.parse((site / "feed.rss").read_bytes()).entries
+    items = json.loads((site / "feed.json").read_bytes())["items"]
+    assert len(atom) == len(rss) == len(items) == 1
+    return {"atom": {"id": atom[0].id, "link": atom[0].link, "published": atom[0].published,
+                     "updated": atom[0].updated},
+            "rss": {"id": rss[0].id, "link": rss[0].link, "published": rss[0].published},
+            "json": {"id": items[0]["id"], "link": items[0]["url"], "published": items[0]["date_published"],
+                     "updated": items[0]["date_modified"]}}
+
+
 def test_a_translators_correction_through_a_pull_request(published: tuple[Repo, Path], tmp_path: Path) -> None:
     repo, site = published
     before = repo.read(POST)
     first_id = next(line for line in before.splitlines() if line.startswith("id:"))
     first_date = next(line for line in before.splitlines() if line.startswith("date:"))
     old_feed = feedparser.parse((site / "feed.atom").read_bytes()).entries[0]
+    old_entries = entry_in_each_format(site)
+    old_address = address_of(site)
 
     # Tania, on a branch: edit, then submit with the public note (one commit).
     repo.git("checkout", "-q", "-b", "fix-arrest")
@@ -117,10 +138,28 @@ def test_a_translators_correction_through_a_pull_request(published: tuple[Repo, 
     assert new_feed.id == old_feed.id and new_feed.link == old_feed.link
     assert new_feed.updated != old_feed.updated and new_feed.updated.startswith("2030-12-12T09:00")
     assert NOTE in new_feed.content[0].value
+    # In every format: the same id, address and first date; a later `updated`.
+    new_entries = entry_in_each_format(site)
+    for fmt, old_entry in old_entries.items():
+        new_entry = new_entries[fmt]
+        assert {k: new_entry[k] for k in ("id", "link", "published")} == \
+            {k: old_entry[k] for k in ("id", "link", "published")}, fmt
+        if "updated" in old_entry:
+            assert new_entry["updated"] != old_entry["updated"], fmt
+    assert new_entries["json"]["updated"].startswith("2030-12-12T09:00")
+    assert address_of(site) == old_address
 
-    # What git recorded proves who proposed and who approved.
+    # What git recorded proves who proposed and who approved: the whole range, and each
+    # commit on its own (the proposal, the approval, the publication), as a push to main is judged.
     code, out = check_base(repo, "published")
     assert code == 0, out
+    commits = repo.git("rev-list", "--reverse", "published..main").split()
+    assert len(commits) == 3
+    for commit in commits:
+        repo.git("checkout", "-q", "--detach", commit)
+        code, out = check_base(repo, commit + "^")
+        assert code == 0, (repo.git("log", "-1", "--format=%an: %s", commit), out)
+    repo.git("checkout", "-q", "main")
     hist = ok(gp(repo, "history", POST, "--json", who=ALICE))
     events = json.loads(hist.out)["events"]
     correct = next(e for e in events if e["action"] == "correct")
@@ -237,3 +276,37 @@ def test_diff_shows_what_changed_since_an_editors_last_approval(published: tuple
     ok(gp(repo, "approve", POST, who=BORIS))
     same = ok(gp(repo, "diff", POST, who=BORIS))
     assert same.out == "" and "no change since Boris Editor approved it" in same.err
+
+
+ES = "translations/es/vicente.md"
+
+
+def test_a_language_versions_correction_is_published_in_its_language(published: tuple[Repo, Path],
+                                                                      shared: Path) -> None:
+    # Tania corrects her published Spanish version; Alice (an editor for Spanish) approves;
+    # the publisher publishes it again: its page and its section's feeds say so in Spanish.
+    repo, site = published
+    repo.write(ES, "---\ntitle: Vicente (es)\nstate: published\ndate: 2030-12-02 10:00\nlang: es\n"
+                   "source:\n  publication: O Crabero\ntranslation:\n  translator: Tania Translator\n  from_lang: en\n---\n\n"
+                   "Fue detenido en 1951.\n")
+    repo.commit("Import the Spanish version", who=ALICE)
+    publish(repo, site, "2030-12-03T10:00:00+00:00")
+    base = repo.git("rev-parse", "HEAD").strip()
+    old = feedparser.parse((site / "es/feed.atom").read_bytes()).entries[0]
+
+    repo.write(ES, repo.read(ES).replace("en 1951", "el 20-4-1950"))
+    ok(gp(repo, "submit", ES, "--note", "la fecha de la detención", who=TANIA))
+    ok(gp(repo, "approve", ES, who=ALICE))
+    publish(repo, site, "2030-12-12T09:00:00+00:00")
+    code, out = check_base(repo, base)
+    assert code == 0, out
+
+    page = next(p for p in (site / "es").rglob("index.html") if p.parent.name == "vicente").read_text("utf-8")
+    assert ('Corregido el <time datetime="2030-12-12">12 de diciembre de 2030</time>:</strong> '
+            "la fecha de la detención") in page and "el 20-4-1950" in page
+    new = feedparser.parse((site / "es/feed.atom").read_bytes()).entries[0]
+    assert (new.id, new.link, new.published) == (old.id, old.link, old.published)
+    assert new.updated.startswith("2030-12-12T09:00") and new.updated != old.updated
+    assert "Corregido el" in new.content[0].value and "Corrected on" not in new.content[0].value
+    result = feedcheck(shared, site)
+    assert result.returncode == 0, result.stdout + result.stderr

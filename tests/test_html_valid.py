@@ -1,6 +1,7 @@
 """Every page of the built site is valid HTML, as the Nu Html Checker (the
 W3C's validator, `vnu.jar` from the npm registry, run with Debian's Java)
-reads it: the bundled site as published and with its drafts, and a site of
+reads it: the bundled site as published, with its drafts, and with search on
+and two more languages, and a site of
 hostile and unusual posts (markup in titles and tags, footnotes, a
 right-to-left language, a withdrawn post, an alias).
 
@@ -19,7 +20,7 @@ import pytest
 
 from conftest import PROJECT, require
 from gulagpub.build import build
-from sitehelp import NOW, bundled, commit_all
+from sitehelp import NOW, about_and_two_versions, bundled, commit_all
 
 WEB = Path(os.environ.get("GULAGPUB_WEB_CHECKS", PROJECT / ".ci" / "web" / "node_modules"))
 VNU = WEB / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -52,7 +53,17 @@ def test_every_page_of_the_bundled_site_is_valid(vnu: list[str], tmp_path: Path)
     root = bundled(tmp_path)
     build(root, tmp_path / "site", now=NOW)
     build(root, tmp_path / "drafts-site", now=NOW, drafts=True)
-    assert problems(vnu, tmp_path / "site", tmp_path / "drafts-site") == []
+    # And as a team would grow it: search on ([site] search = true: the search pages, the menu's
+    # Search, search.js), an About page and two languages' sections (their menus, archives,
+    # tag indexes, the old addresses of the English archive).
+    (tmp_path / "more").mkdir()
+    more = bundled(tmp_path / "more")
+    toml = more / "gulagpub.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[site]\n", "[site]\nsearch = true\n", 1), encoding="utf-8")
+    about_and_two_versions(more, "Texto.\n")
+    build(more, tmp_path / "search-site", now=NOW)
+    assert (tmp_path / "search-site" / "es" / "search" / "index.html").is_file()
+    assert problems(vnu, tmp_path / "site", tmp_path / "drafts-site", tmp_path / "search-site") == []
 
 
 HOSTILE = """\

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -71,15 +72,26 @@ def translated(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tr = root / f"translations/{lang}/2008-08-19-on-leaving-russia-mollie-steimer.md"
         tr.parent.mkdir(parents=True)
         tr.write_text(f"---\ntitle: {title}\nstate: published\ndate: 2008-08-20 10:00\ntags: [gulag]\n"
-                      "translation:\n  translator: Tania Translator\n  from_lang: en\n---\n\nТекст.\n",
+                      "translation:\n  translator: Tania Translator\n  from_lang: en\n"
+                      "corrections:\n- date: 2026-11-20\n  note: la fecha\n---\n\nТекст.\n",
                       encoding="utf-8")
+    # Their original stored beside them (the parallel view), and a withdrawn Russian document.
+    original = root / "originals/en/2008-08-19-on-leaving-russia-mollie-steimer.md"
+    original.parent.mkdir(parents=True)
+    original.write_text("---\ntitle: On leaving Russia\nlang: en\n---\n\nDear comrades.\n", encoding="utf-8")
+    (root / "translations/ru/2026-01-05-letter.md").write_text(
+        "---\ntitle: Письмо\nstate: withdrawn\ndate: 2026-01-05 10:00\nwithdrawn:\n  by: alice@example.org\n"
+        "  at: 2026-11-26 10:00\n  reason: подделка\n---\n\nТекст.\n", encoding="utf-8")
     build(root, tmp / "out", now=NOW)
     return tmp / "out"
 
 
 @pytest.mark.parametrize("lang, path", [("es", "es/index.html"), ("ru", "ru/index.html"),
                                         ("es", "es/2008/08/20/on-leaving-russia-mollie-steimer/index.html"),
-                                        ("ru", "ru/2008/08/20/on-leaving-russia-mollie-steimer/index.html")])
+                                        ("ru", "ru/2008/08/20/on-leaving-russia-mollie-steimer/index.html"),
+                                        ("es", "es/2008/08/20/on-leaving-russia-mollie-steimer/parallel/index.html"),
+                                        ("ru", "ru/2008/08/20/on-leaving-russia-mollie-steimer/parallel/index.html"),
+                                        ("ru", "ru/2026/01/05/letter/index.html")])
 def test_a_page_in_another_language_has_no_english_interface_word(translated: Path, lang: str, path: str) -> None:
     page = (translated / path).read_text(encoding="utf-8")
     assert f'<html lang="{lang}"' in page
@@ -97,6 +109,31 @@ def test_the_page_shows_the_date_and_provenance_in_its_language(translated: Path
     ru = (translated / "ru/2008/08/20/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
     assert "20 августа 2008" in ru and "Перевод (язык оригинала: английский): Tania Translator." in ru
     assert ">Главная<" in ru and "Español" in ru
+    # The correction note, the link to the parallel view and that view, the withdrawn page.
+    assert 'Corregido el <time datetime="2026-11-20">20 de noviembre de 2026</time>:</strong> la fecha' in es
+    assert "Leer junto al original en inglés</a>" in es
+    assert "Исправлено <time datetime=\"2026-11-20\">20 ноября 2026\u202fг.</time>:" in ru
+    parallel = (translated / "es/2008/08/20/on-leaving-russia-mollie-steimer/parallel/index.html").read_text("utf-8")
+    assert "<title>Al dejar Rusia: junto al original" in parallel
+    assert "El original en inglés junto a la traducción al español, párrafo por párrafo." in parallel
+    withdrawn = (translated / "ru/2026/01/05/letter/index.html").read_text(encoding="utf-8")
+    assert "<title>Снято с публикации: Письмо" in withdrawn and "Причина: подделка" in withdrawn
+    assert 'Вернуться на <a href="/ru/">главную страницу</a>.' in withdrawn
+
+
+def test_no_template_writes_a_word_outside_the_catalogs() -> None:
+    # A word written into a template as it is, not through _() or {% trans %},
+    # stays English on every page: the catalogs' tests cannot see it.
+    left = {}
+    for template in sorted((Path(i18n.__file__).parent / "templates").glob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        text = re.sub(r"\{#.*?#\}|\{%-? *trans\b.*?endtrans *-?%\}|\{\{.*?\}\}|\{%.*?%\}", " ", text, flags=re.S)
+        said = " ".join(re.findall(r'(?:aria-label|title|alt|placeholder)="([^"]*)"', text))
+        words = set(re.findall(r"[A-Za-z]{3,}", re.sub(r"<[^>]*>", " ", text) + " " + said))
+        words -= {"Atom", "RSS", "JSON", "Feed"}  # (formats' names)
+        if words:
+            left[template.name] = sorted(words)
+    assert left == {}
 
 
 def test_the_site_title_and_description_can_be_given_per_language(tmp_path: Path) -> None:
@@ -136,3 +173,27 @@ def test_templates_are_compiled_with_their_messages_in_the_language(tmp_path: Pa
     # The same template in another language is compiled apart (its own cache entry).
     env_ru = theme.environment(tmp_path, tmp_path / "state", i18n.interface("ru"))
     assert env_ru.get_template("t.html").render(v="1", name="Home").startswith("Метки:|")
+
+
+def test_a_feed_entry_says_its_correction_in_its_own_language(translated: Path, shared: Path) -> None:
+    # The Spanish version's entry, in every format of its section's feeds and its tag's:
+    # the note's words and day in Spanish, as its page writes them; the English entries in English.
+    import feedparser
+
+    from sitehelp import feedcheck
+
+    said = 'Corregido el <time datetime="2026-11-20">20 de noviembre de 2026</time>:</strong> la fecha'
+    json_items = json.loads((translated / "es/feed.json").read_bytes())["items"]
+    contents = [i["content_html"] for i in json_items if i["title"] == "Al dejar Rusia"]
+    for feed in ("es/feed.atom", "es/feed.rss", "es/tag/gulag/feed.atom"):
+        entries = feedparser.parse((translated / feed).read_bytes()).entries
+        contents += [e.content[0].value for e in entries if e.title == "Al dejar Rusia"]
+    assert len(contents) == 4
+    for content in contents:
+        assert said in content and "Traducido del inglés por Tania Translator." in content
+        assert "Corrected on" not in content
+    for feed in ("feed.atom", "ru/feed.atom"):
+        text = (translated / feed).read_text(encoding="utf-8")
+        assert "Corregido" not in text and ("Исправлено" in text) == feed.startswith("ru/")
+    result = feedcheck(shared, translated)
+    assert result.returncode == 0, result.stdout + result.stderr

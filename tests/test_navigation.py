@@ -71,6 +71,31 @@ def test_the_archive_lists_years_and_months_with_counts_and_each_year_its_posts(
     assert "<h1>Archivo: 2008</h1>" in es and "agosto de 2008" in es and "Al dejar Rusia" in es
 
 
+def test_the_sites_language_has_one_archive_and_its_old_address_leads_there(site: Path) -> None:
+    # The site's language's section is the home page's (as its tags are the site's): /en/archive/
+    # would be /archive/ again. Its old addresses lead there, and are not in the sitemap.
+    for old, new in (("en/archive/", "/archive/"), ("en/archive/2008/", "/archive/2008/")):
+        page = (site / old / "index.html").read_text(encoding="utf-8")
+        assert f'<meta http-equiv="refresh" content="0; url={new}">' in page and 'content="noindex"' in page
+        assert f'<link rel="canonical" href="https://gulaganarchists.github.io{new}">' in page
+        assert "<li " not in page and "<li>" not in page  # no list of its own
+    assert "/en/archive/" not in (site / "sitemap.xml").read_text(encoding="utf-8")
+    english = (site / LETTER).read_text(encoding="utf-8")
+    assert ("/archive/", "Archive") in _nav(english, "Site") and "/en/archive/" not in english
+
+
+def test_the_footers_feeds_are_the_pages_language_sections(site: Path) -> None:
+    def footer(path: str) -> list[str]:
+        page = (site / path).read_text(encoding="utf-8")
+        return re.findall(r'href="([^"]*)"', page[page.index('<footer class="site">'):])
+
+    assert footer("es/2008/08/20/on-leaving-russia-mollie-steimer/index.html") == [
+        "/es/feed.atom", "/es/feed.rss", "/es/feed.json"]
+    assert footer("ru/tag/gulag/index.html") == ["/ru/feed.atom", "/ru/feed.rss", "/ru/feed.json"]
+    assert footer(LETTER) == footer("index.html") == ["/feed.atom", "/feed.rss", "/feed.json"]
+    assert (site / "es/feed.atom").is_file() and (site / "ru/feed.json").is_file()
+
+
 def test_a_post_links_its_newer_and_older_neighbours_and_shows_its_tags_near_the_top(site: Path) -> None:
     page = (site / LETTER).read_text(encoding="utf-8")
     assert _nav(page, "Newer and older posts") == [

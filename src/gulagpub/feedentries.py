@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from . import i18n
 from .config import Config
 from .feeds import Enclosure, Entry, Format, Rendered, serialize
 from .media import under
@@ -84,16 +85,21 @@ class FeedEntries:
         src = self.sources
         p = src.shown(it.src)
         tags, cats = src.terms(it)
-        prov = render.provenance(p)
+        # The words around the text in the entry's language, as its page has them
+        # (the catalogs are part of every key: `gen`).
+        ui = i18n.interface(i18n.interface_lang(p.lang, cfg.site.lang))
+        prov = render.provenance(p, ui)
         # Each entry's footnotes get ids of their own: a document holds many entries.
         html = render.anchored(render.absolutize(under(src.html(it.src), self.prefix), it.url),
                                "n" + digest(it.entry_id)[:8] + "-")
         if p.content_warning:
-            html = f"<p><strong>Content warning:</strong> {_esc(p.content_warning)}</p>\n" + html
+            html = f"<p><strong>{_esc(ui.gettext('Content warning:'))}</strong> {_esc(p.content_warning)}</p>\n" + html
         if prov:
             html += "\n<p><em>" + _esc(" ".join(prov)) + "</em></p>"
-        for _, day, note in render.correction_lines(p):
-            html += f"\n<p><strong>Corrected on {_esc(day)}:</strong> {_esc(note)}</p>"
+        for iso, day, note in render.correction_lines(p, ui):
+            # (The page's message: the catalogs' markup around the escaped day.)
+            said = ui.gettext('Corrected on <time datetime="%(iso)s">%(day)s</time>:') % {"iso": _esc(iso), "day": _esc(day)}
+            html += f"\n<p><strong>{said}</strong> {_esc(note)}</p>"
         source = p.source
         source_text = None
         if source and (source.publication or source.via or source.title):

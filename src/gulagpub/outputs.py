@@ -402,6 +402,18 @@ class Planner:
             by_year.setdefault(month.year, []).append(month)
         pages, base = self.pages, listed.base
         outputs: list[Output] = []
+        if self.archive_moved(listed):
+            # The site's language's section is the home page's: its archive is /archive/.
+            # The old addresses (/en/archive/, /en/archive/YEAR/) lead there; they read the shape alone.
+            home_years = {m.year for m in self.catalog.lists["/"].months}
+            for y in [None, *by_year]:
+                if years is not None and y not in years:
+                    continue
+                target = "/archive/" if y is None else f"/archive/{y}/" if y in home_years else "/archive/"
+                outputs.append(Output(file_of(f"{base}archive/" + (f"{y}/" if y else "")),
+                                      digest(self.gen, "archive-moved", base, str(y), target),
+                                      partial(pages.moved, listed.lang, target, y)))
+            return outputs
         if years is None:
             rows = [(y, [(m.month, len(m.members)) for m in months]) for y, months in by_year.items()]
             outputs.append(Output(file_of(f"{base}archive/"), digest(self.gen, "archive", base, listed.lang, rows),
@@ -415,6 +427,10 @@ class Planner:
             outputs.append(Output(file_of(f"{base}archive/{y}/"), key,
                                   partial(pages.archive_year, base, listed.lang, y, chosen)))
         return outputs
+
+    def archive_moved(self, listed: Listed) -> bool:
+        """Whether a list is the site's own language's (its archive is the home page's)."""
+        return listed.kind == "lang" and listed.lang == self.catalog.lists["/"].lang
 
     # --- the site as a whole -------------------------------------------------------
     def _site_outputs(self, keys: list[str], rows: list[tuple[str, str, str]], page_urls: list[str]) -> list[Output]:
@@ -439,7 +455,7 @@ class Planner:
         lists = [base for base in cat.lists if base != "/"]
         indexes = list(cat.indexes())
         for listed in cat.lists.values():  # the archives: an index and a page per year
-            if listed.months:
+            if listed.months and not self.archive_moved(listed):
                 indexes.append(f"{listed.base}archive/")
                 indexes += [f"{listed.base}archive/{y}/" for y in dict.fromkeys(m.year for m in listed.months)]
         outputs.append(Output("sitemap.xml", digest(gen, "sitemap", joined(keys), page_urls, lists, indexes),

@@ -445,6 +445,13 @@ class Pages:
         return self.render("redirect.html", lang=p.lang, title=p.title, target=self.href(path),
                            canonical=absolute(path, self.config)).encode("utf-8")
 
+    def moved(self, lang: str, path: str, year: int | None = None) -> bytes:
+        """An old address of the archive (`year`'s, or its index) leading to `path`."""
+        ui = self.ui(lang)
+        title = ui.gettext("Archive") if year is None else ui.gettext("Archive: %(year)s") % {"year": year}
+        return self.render("redirect.html", lang=lang, title=title, target=self.href(path),
+                           canonical=absolute(path, self.config)).encode("utf-8")
+
     def list_page(self, base: str, heading: str, lang: str, chunk: list[Item], n: int, pages: int,
                   versions: dict[str, list[tuple[str, str]]] | None = None) -> bytes:
         """Page `n` of `pages` of a list; `versions`, the other language versions
