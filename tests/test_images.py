@@ -3,7 +3,6 @@ files, EXIF location left out of published copies, alt text required."""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from pathlib import Path
@@ -16,31 +15,7 @@ from gulagpub import editorial
 from gulagpub.build import build
 from gulagpub.content import load
 from gulagpub.errors import WorkflowError
-from sitehelp import NOW
-
-GPS_IFD = 0x8825
-MAKE = 0x010F
-
-
-def jpeg(width: int, height: int, gps: bool) -> bytes:
-    """A real JPEG from Pillow, with a camera make and (with `gps`) the place it was taken."""
-    im = Image.new("RGB", (width, height), (200, 180, 150))
-    for x in range(0, width, 7):
-        im.putpixel((x, x % height), (10, 20, 30))
-    exif = Image.Exif()
-    exif[MAKE] = "Zorki"
-    if gps:
-        exif[GPS_IFD] = {1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)}
-    buf = io.BytesIO()
-    im.save(buf, "JPEG", exif=exif, quality=90)
-    return buf.getvalue()
-
-
-def png(width: int, height: int) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), (0, 0, 0)).save(buf, "PNG")
-    return buf.getvalue()
-
+from sitehelp import GPS_IFD, MAKE, NOW, jpeg, png
 
 LETTER = """\
 ---
@@ -168,3 +143,4 @@ def test_the_lead_image_in_link_cards_and_feeds_and_media_links_absolute_under_a
         (lead, "image/jpeg", str(len(published)))]
     checked = feedcheck(shared, out / "feed.atom", out / "feed.rss", out / "feed.json")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
