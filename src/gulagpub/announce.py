@@ -12,9 +12,11 @@ back to the oldest post due (at most `search_pages` pages): a post found
 there is recorded as announced, whatever the ledger says — the ledger is a
 cache of what the network knows, and a fresh clone of the last pushed commit
 may have lost the last run's records; then, per post not found, (a) append
-a `pending` record and fsync it; (b) post it with its key (Mastodon's
-Idempotency-Key; on Bluesky the record key itself, so a repeated create is
-refused), looking at the account again before any retry; (c) append
+a `pending` record (naming the lead image uploaded for it, on Mastodon: a
+later try attaches that upload instead of making another) and fsync it;
+(b) post it with its key (Mastodon's Idempotency-Key; on Bluesky the record
+key itself, so a repeated create is refused), looking at the account again
+before any retry; (c) append
 `posted` with the id and URL, fsync. The ledger is committed once, at the
 end of the run (the next run commits whatever a killed run left).
 """
@@ -32,12 +34,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Union
 
-from . import gitstore
+from . import gitstore, media
 from .bluesky import BlueskyCredentials, record_key
 from .compose import BlueskyPost, Status, compose, compose_bluesky
 from .config import Config, NetworkSettings
 from .content import Content, load
-from .errors import AnnounceError
+from .errors import AnnounceError, ContentError
 from .ledger import BLUESKY, LEDGER_FILE, MASTODON, NETWORKS, Record, parse_ledger
 from .mastodon import MastodonCredentials, idempotency_key
 from .model import Kind, Post, State
@@ -101,9 +103,15 @@ class Report:
         return not self.failed and not self.stopped
 
 
-def no_lead_image(post: Post) -> LeadImage | None:
-    """Posts have no lead image yet (the `image:` field of issue 14): none."""
-    return None
+def lead_image_in(root: Path) -> Callable[[Post], LeadImage | None]:
+    """A post's lead image (its `image:`) as the file in the working tree at `root`."""
+    def lead(post: Post) -> LeadImage | None:
+        path = media.lead_image(post)
+        if post.image is None or path is None:
+            return None
+        return LeadImage(root / path, post.image.alt)
+
+    return lead
 
 
 def _iso(when: datetime) -> str:
@@ -287,7 +295,7 @@ def _write_outbox(out: Path, items: list[tuple[str, Post, str, str, Draft]]) -> 
 def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Credentials],
              content: Content | None = None, networks: Collection[str] | None = None,
              limit: int | None = None, dry_run: bool = False,
-             lead_image: Callable[[Post], LeadImage | None] = no_lead_image,
+             lead_image: Callable[[Post], LeadImage | None] | None = None,
              progress: Callable[[str], None] = _no_progress,
              checkpoint: Callable[[str], None] = _no_checkpoint) -> Report:
     """Announce every published post not yet announced, on every network in
@@ -296,9 +304,11 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
     Without credentials, write what would be posted (on Mastodon, or on the
     `networks` named) to OUT/outbox/ instead; with `dry_run`, only report
     (the accounts are read, nothing is posted or written). The ledger is
-    committed at the end, whatever happened."""
+    committed at the end, whatever happened. Each post carries its `image:`
+    (`lead_image`: another source of lead images)."""
     content = content or load(root)
     config = content.config
+    lead_image = lead_image or lead_image_in(root)
     if limit is not None and limit < 0:
         raise AnnounceError("--limit must be 0 or more")
     unknown = set(networks or ()) - set(NETWORKS)
@@ -384,11 +394,11 @@ class _Run:
         return o
 
     def _record(self, post: Post, state: str, posted: Posted | None = None, *, note: str | None = None,
-                key: str | None = None) -> None:
+                key: str | None = None, media: str | None = None) -> None:
         pid = entry_id(post, self.config)
         self.ledger.append(Record(pid, post.path, state, _iso(self.now), posted.status_id if posted else None,
                                   posted.url if posted else None, key or key_for(self.network, post, pid),
-                                  note=note, network=self.network))
+                                  note=note, network=self.network, media=media))
 
     def _target(self, post: Post) -> Target:
         pid = entry_id(post, self.config)
@@ -448,13 +458,22 @@ class _Run:
         if self.dry_run:
             return self._outcome(post, "would-post", draft=draft)
         rec = self.ledger.records[self.network].get(target.post)
-        if rec is None or rec.state != "pending":
+        pending = rec if rec is not None and rec.state == "pending" else None
+        image = self.lead_image(post)
+        try:
+            # An image uploaded by a try that did not post is attached again,
+            # while the network holds it: the ledger's pending record names it.
+            uploaded = net.attach(image, pending.media if pending else None) if image is not None else None
+        except (Rejected, ContentError) as exc:
+            self._record(post, "failed", note=str(exc))
+            return self._outcome(post, "failed", message=f"{post.path}: the lead image: {exc}")
+        if pending is None or pending.media != uploaded:
             self.checkpoint(f"{self.network}:before-pending")
-            self._record(post, "pending")
+            self._record(post, "pending", media=uploaded)
         self.checkpoint(f"{self.network}:before-post")
         try:
-            posted = net.post(draft, target, self.lead_image(post))
-        except Rejected as exc:
+            posted = net.post(draft, target, image, uploaded)
+        except (Rejected, ContentError) as exc:
             self._record(post, "failed", note=str(exc))
             return self._outcome(post, "failed", message=f"{post.path}: {exc}")
         self.checkpoint(f"{self.network}:after-post")

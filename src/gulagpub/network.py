@@ -92,11 +92,10 @@ class Scan:
 
 @dataclass(frozen=True)
 class LeadImage:
-    """The image a post is shown with (a link card's thumbnail), and its description."""
+    """The image an announcement carries (the post's `image:`), and its description."""
 
-    path: Path
+    path: Path  # the file in the working tree
     alt: str
-    mime: str
 
 
 class Network(Protocol):
@@ -112,9 +111,16 @@ class Network(Protocol):
         """The account's own posts, newest first, back to `since` or at most `pages` pages."""
         ...
 
-    def post(self, draft: Any, target: Target, image: LeadImage | None) -> Posted:
-        """Post it once: if a try fails in a way that may have posted it, look
-        before trying again."""
+    def attach(self, image: LeadImage, earlier: str | None) -> str | None:
+        """The id of the lead image uploaded for an announcement (Mastodon's
+        media attachment): `earlier`, uploaded by a run that did not post,
+        while the network still holds it unattached, else a new upload; None
+        where the image goes up with the post itself (Bluesky)."""
+        ...
+
+    def post(self, draft: Any, target: Target, image: LeadImage | None, media: str | None) -> Posted:
+        """Post it once, with the image (`media`: what `attach` gave): if a
+        try fails in a way that may have posted it, look before trying again."""
         ...
 
     def delete(self, posted: Posted) -> None: ...
