@@ -684,6 +684,25 @@ def test_a_lead_image_over_the_instances_limits_goes_as_a_smaller_jpeg(blog):
         server.stop()
 
 
+def test_a_post_whose_file_has_problems_is_not_announced_the_others_are(blog, server):
+    text = blog.read("posts/2026-11-20-steimer.md")  # the oldest: held back, it takes no place of --limit
+    blog.write("posts/2026-11-20-steimer.md", text.replace("---\n", "---\ncolour: red\n", 1))
+    blog.commit("A field gulagpub does not know")
+    result = announce(blog, server, "--limit", "2")
+    assert result.exit_code == 1
+    assert ("error: posts/2026-11-20-steimer.md: not announced: its file has 1 problem(s) (the first: "
+            "posts/2026-11-20-steimer.md:2: unknown field 'colour'") in result.stderr
+    assert "run `gulagpub check`, fix them" in result.stderr
+    assert count(server, "2026-11-20-steimer") == 0
+    assert count(server, "2026-11-21-karaganda") == count(server, "2026-11-22-memorial") == 1
+    assert "2026-11-20-steimer" not in ledger(blog)  # nothing was sent: nothing recorded
+    blog.write("posts/2026-11-20-steimer.md", text)
+    blog.commit("Fixed")
+    fixed = announce(blog, server)
+    assert fixed.exit_code == 0, fixed.stderr
+    assert_exactly_once(server)
+
+
 def test_a_token_without_write_media_fails_that_post_saying_which_scope(blog):
     server = MastodonServer(scopes="read:accounts write:statuses").start()
     try:

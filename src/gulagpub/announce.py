@@ -27,7 +27,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -39,7 +39,7 @@ from .bluesky import BlueskyCredentials, record_key
 from .compose import BlueskyPost, Status, compose, compose_bluesky
 from .config import Config, NetworkSettings
 from .content import Content, load
-from .errors import AnnounceError, ContentError
+from .errors import AnnounceError, ContentError, Problem
 from .ledger import BLUESKY, LEDGER_FILE, MASTODON, NETWORKS, Record, parse_ledger
 from .mastodon import MastodonCredentials, idempotency_key
 from .model import Kind, Post, State
@@ -112,6 +112,19 @@ def lead_image_in(root: Path) -> Callable[[Post], LeadImage | None]:
         return LeadImage(root / path, post.image.alt)
 
     return lead
+
+
+def held_back(posts: list[Post], problems: Iterable[Problem]) -> dict[str, str]:
+    """Path -> why it is not announced, for each of `posts` whose file has
+    problems (those `gulagpub check` reports): an announcement cannot be
+    taken back as a page can be fixed."""
+    by_path: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_path.setdefault(p.path, []).append(p)
+    return {post.path: (f"{post.path}: not announced: its file has {len(by_path[post.path])} problem(s) "
+                        f"(the first: {by_path[post.path][0]}); run `gulagpub check`, fix them and run "
+                        "`gulagpub announce` again")
+            for post in posts if post.path in by_path}
 
 
 def _iso(when: datetime) -> str:
@@ -304,11 +317,13 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
     Without credentials, write what would be posted (on Mastodon, or on the
     `networks` named) to OUT/outbox/ instead; with `dry_run`, only report
     (the accounts are read, nothing is posted or written). The ledger is
-    committed at the end, whatever happened. Each post carries its `image:`
-    (`lead_image`: another source of lead images)."""
+    committed at the end, whatever happened. A post whose file has problems
+    is not announced (a failed outcome saying so); each post carries its
+    `image:` (`lead_image`: another source of lead images)."""
     content = content or load(root)
     config = content.config
     lead_image = lead_image or lead_image_in(root)
+    held = held_back(content.posts, content.problems)
     if limit is not None and limit < 0:
         raise AnnounceError("--limit must be 0 or more")
     unknown = set(networks or ()) - set(NETWORKS)
@@ -330,7 +345,8 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
         items = []
         for network in (networks or (MASTODON,)):
             settings = settings_for(config, network)
-            todo = due(content.posts, ledger.records[network], config, settings)
+            todo = _ready(network, due(content.posts, ledger.records[network], config, settings), held, config,
+                          report)
             cap = settings.limit if limit is None else limit
             report.waiting += max(0, len(todo) - cap)
             for post in todo[:cap]:
@@ -353,7 +369,7 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
             progress(f"warning: {problem}")
         try:
             for cred in chosen:
-                run = _Run(cred, config, ledger, now, dry_run, report, lead_image, progress, checkpoint)
+                run = _Run(cred, config, ledger, now, dry_run, report, lead_image, held, progress, checkpoint)
                 run.go(content.posts, limit)
         finally:
             if not dry_run:
@@ -364,6 +380,16 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
                     [("Gulagpub-Command", "announce"), ("Announced", str(announced))],
                 )
     return report
+
+
+def _ready(network: str, todo: list[Post], held: Mapping[str, str], config: Config, report: Report) -> list[Post]:
+    """The posts of `todo` not held back; each held back is reported as failed
+    (and not recorded: nothing was sent, the next run looks at it again)."""
+    for post in todo:
+        if post.path in held:
+            report.outcomes.append(Outcome(network, post.path, entry_id(post, config), "failed",
+                                           message=held[post.path]))
+    return [p for p in todo if p.path not in held]
 
 
 @dataclass
@@ -377,6 +403,7 @@ class _Run:
     dry_run: bool
     report: Report
     lead_image: Callable[[Post], LeadImage | None]
+    held: Mapping[str, str]  # path -> why it is not announced
     progress: Callable[[str], None]
     checkpoint: Callable[[str], None]
 
@@ -407,7 +434,7 @@ class _Run:
     def go(self, posts: list[Post], limit: int | None) -> None:
         records = self.ledger.records[self.network]
         settings = self.settings
-        todo = due(posts, records, self.config, settings)
+        todo = _ready(self.network, due(posts, records, self.config, settings), self.held, self.config, self.report)
         cap = settings.limit if limit is None else limit
         self.report.waiting += max(0, len(todo) - cap)
         todo = todo[:cap]

@@ -528,11 +528,13 @@ def announce(obj: Ctx, dry_run: bool, limit: int | None, networks: tuple[str, ..
     it reads the account's own recent posts: an announcement already there
     (a run killed, a ledger lost with a CI runner) is recorded, not posted
     again. Posts published before `announce_since` (gulagpub.toml) or marked
-    with --mark-existing are never announced. A post's lead image (`image:`) goes with it, its alt text as
+    with --mark-existing are never announced, and a post whose file has
+    problems (those `gulagpub check` reports) is not announced until they
+    are fixed. A post's lead image (`image:`) goes with it, its alt text as
     the description (a smaller copy when it is over the network's limits),
     uploaded once. Prints one line per post on stdout: what was done,
     where, and the URL; progress goes to stderr. Exits 1 when a post was
-    refused or a network could not be used: run again later,
+    refused or held back, or a network could not be used: run again later,
     nothing is posted twice.
 
     \b
