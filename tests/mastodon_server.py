@@ -9,7 +9,7 @@ GET/DELETE /api/v1/statuses/:id, /api/v1/instance and /api/v2/instance,
 max_id/limit paging and a Link header, rate-limit headers on every response
 (ISO 8601 reset), POST /api/v2/media (and v1: an image and its
 description, refused over `image_size_limit` bytes or `image_matrix_limit`
-pixels, as Mastodon does), GET /api/v1/media/:id (only an upload of the
+pixels, or with a description over 1500 characters, as Mastodon does), GET /api/v1/media/:id (only an upload of the
 account not yet in a status, as Mastodon's), statuses with media_ids (422
 for an id unknown or already in a status, as Mastodon 4.3 answers),
 `drop_media()` (what a day does to uploads no status took), 403 for media
@@ -408,6 +408,8 @@ class _Handler(FaultHandler):
 
         m = self.state
         data = file.get("data", b"")
+        if len(description or "") > 1500:
+            return self._reply(422, {"error": "Validation failed: Description is too long (maximum is 1500 characters)"})
         if len(data) > m.image_size_limit:
             return self._reply(422, {"error": f"Validation failed: File file size must be less than "
                                               f"{m.image_size_limit // 1048576} MB"})

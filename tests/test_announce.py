@@ -684,6 +684,17 @@ def test_a_lead_image_over_the_instances_limits_goes_as_a_smaller_jpeg(blog):
         server.stop()
 
 
+def test_an_alt_text_over_the_instances_description_limit_is_cut_at_a_word(blog, server):
+    alt = "A handwritten page of the letter, in Russian, " * 40  # 1,840 characters
+    with_image(blog, "2026-11-20-steimer", jpeg(32, 24, gps=False), alt=alt.strip())
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    [attached] = attachments(server, "2026-11-20-steimer")
+    described = attached["description"]
+    assert len(described) <= 1500 and described.endswith("…") and alt.startswith(described[:-1])
+    assert described[-2] != " " and alt[len(described) - 1] in " ,"  # cut between words
+
+
 def test_a_post_whose_file_has_problems_is_not_announced_the_others_are(blog, server):
     text = blog.read("posts/2026-11-20-steimer.md")  # the oldest: held back, it takes no place of --limit
     blog.write("posts/2026-11-20-steimer.md", text.replace("---\n", "---\ncolour: red\n", 1))

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from .compose import Limits, Status, compose
+from .compose import Limits, Status, compose, trimmed
 from .config import MastodonSettings
 from .errors import AnnounceError
 from .images import fitted
@@ -53,6 +53,7 @@ class MediaLimits:
     image_size: int = 16 * 1024 * 1024  # bytes
     image_matrix: int = 3840 * 2160  # width x height, 8,294,400 pixels
     types: frozenset[str] = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+    description: int = 1500  # characters of the description (the alt text)
 
 
 def idempotency_key(post_id: str) -> str:
@@ -185,7 +186,7 @@ class Mastodon:
             types = m.get("supported_mime_types")
             return MediaLimits(int(m["image_size_limit"]), int(m["image_matrix_limit"]),
                                frozenset(t for t in types if isinstance(t, str)) if isinstance(types, list)
-                               else MediaLimits.types)
+                               else MediaLimits.types, int(m.get("description_limit") or MediaLimits.description))
 
         return self._configured(read, MediaLimits())
 
@@ -267,9 +268,11 @@ class Mastodon:
                     return earlier
         limits = self.media_limits()
         upload = fitted(image.path, limits.image_size, limits.image_matrix, limits.types)
+        # (Mastodon counts the description's characters as Ruby does: code points.)
+        alt = trimmed(image.alt, lambda text: len(text) <= limits.description)
         try:
             uploaded = self.caller.call("uploading the lead image", lambda: self.api.media_post(
-                upload.data, mime_type=upload.mime, description=image.alt, file_name=upload.name))
+                upload.data, mime_type=upload.mime, description=alt, file_name=upload.name))
         except Rejected as exc:
             if exc.code == 403:  # a token made before posts had images
                 raise Rejected(f"{exc}; the access token lacks the scope write:media: {TOKEN_HINT}", 403) from None
