@@ -665,6 +665,18 @@ def test_an_upload_the_instance_dropped_is_made_again_once(blog, server):
     assert again.exit_code == 0 and len(server.uploads) == 2
 
 
+def test_an_upload_of_an_image_changed_since_is_not_the_one_attached(blog, server):
+    media = stopped_after_the_upload(blog, server)
+    assert ledger(blog)["2026-11-20-steimer"].image
+    blog.write("media/2026-11-20-steimer.jpg", jpeg(330, 200, gps=False))  # the right page, after all
+    blog.commit("The right page")
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    [attached] = attachments(server, "2026-11-20-steimer")
+    assert attached["id"] != media and server.uploads == [media, attached["id"]]
+    assert server.media[attached["id"]]["data"] == jpeg(330, 200, gps=False)
+
+
 def test_a_lead_image_over_the_instances_limits_goes_as_a_smaller_jpeg(blog):
     server = MastodonServer(image_matrix_limit=250_000, image_size_limit=16777216).start()
     try:

@@ -421,11 +421,11 @@ class _Run:
         return o
 
     def _record(self, post: Post, state: str, posted: Posted | None = None, *, note: str | None = None,
-                key: str | None = None, media: str | None = None) -> None:
+                key: str | None = None, media: str | None = None, image: str | None = None) -> None:
         pid = entry_id(post, self.config)
         self.ledger.append(Record(pid, post.path, state, _iso(self.now), posted.status_id if posted else None,
                                   posted.url if posted else None, key or key_for(self.network, post, pid),
-                                  note=note, network=self.network, media=media))
+                                  note=note, network=self.network, media=media, image=image))
 
     def _target(self, post: Post) -> Target:
         pid = entry_id(post, self.config)
@@ -487,16 +487,21 @@ class _Run:
         rec = self.ledger.records[self.network].get(target.post)
         pending = rec if rec is not None and rec.state == "pending" else None
         image = self.lead_image(post)
+        uploaded = made_of = None
         try:
-            # An image uploaded by a try that did not post is attached again,
-            # while the network holds it: the ledger's pending record names it.
-            uploaded = net.attach(image, pending.media if pending else None) if image is not None else None
+            if image is not None:
+                # An image uploaded by a try that did not post is attached again,
+                # while the network holds it: the ledger's pending record names it.
+                made_of = image.digest()
+                same = pending is not None and pending.image == made_of
+                uploaded = net.attach(image, pending.media if pending is not None and same else None)
         except (Rejected, ContentError) as exc:
             self._record(post, "failed", note=str(exc))
             return self._outcome(post, "failed", message=f"{post.path}: the lead image: {exc}")
-        if pending is None or pending.media != uploaded:
+        made_of = made_of if uploaded is not None else None
+        if pending is None or (pending.media, pending.image) != (uploaded, made_of):
             self.checkpoint(f"{self.network}:before-pending")
-            self._record(post, "pending", media=uploaded)
+            self._record(post, "pending", media=uploaded, image=made_of)
         self.checkpoint(f"{self.network}:before-post")
         try:
             posted = net.post(draft, target, image, uploaded)

@@ -12,6 +12,7 @@ every failure into `Rejected` (this post) or `Stopped` (this run).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from .errors import AnnounceError
+from .errors import AnnounceError, ContentError, Problem
 from .model import Post
 
 T = TypeVar("T")
@@ -96,6 +97,15 @@ class LeadImage:
 
     path: Path  # the file in the working tree
     alt: str
+
+    def digest(self) -> str:
+        """What an upload of it is made of (its bytes and alt text), to tell
+        an earlier upload of another image or text from one of this."""
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise ContentError([Problem(str(self.path), 0, f"cannot be read ({exc.strerror or exc})")]) from exc
+        return hashlib.sha256(data + b"\0" + self.alt.encode("utf-8")).hexdigest()[:32]
 
 
 class Network(Protocol):
