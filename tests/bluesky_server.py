@@ -6,7 +6,8 @@ lexicons/app/bsky/... in the atproto repository): com.atproto.server.
 createSession (handle + app password -> JWTs; 401 otherwise), com.atproto.
 repo.createRecord (with a record key that must be a TID; a key already used
 is refused with a 500, as the reference PDS answers today; a post over 300
-graphemes or 3000 bytes is a 400 InvalidRecord), getRecord (400
+graphemes or 3000 bytes, or a link card whose thumbnail is over the
+lexicon's 1,000,000 bytes, is a 400 InvalidRecord), getRecord (400
 RecordNotFound), deleteRecord, uploadBlob, and app.bsky.feed.getAuthorFeed
 (newest first, a cursor). Bearer auth on everything but createSession and
 getRecord, rate-limit headers (ratelimit-reset in epoch seconds) on every
@@ -36,6 +37,7 @@ from fakeserver import FaultHandler, FaultServer
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 COLLECTION = "app.bsky.feed.post"
+THUMB_MAX = 1_000_000  # app.bsky.embed.external#external: thumb maxSize
 
 
 def _b64(data: bytes) -> str:
@@ -109,6 +111,10 @@ class BlueskyServer(FaultServer):
         if len(regex.findall(r"\X", text)) > 300 or len(text.encode("utf-8")) > 3000:
             return 400, {"error": "InvalidRecord", "message": "Invalid app.bsky.feed.post record: "
                                                                "Record/text must not be longer than 300 graphemes"}
+        thumb = ((record.get("embed") or {}).get("external") or {}).get("thumb")
+        if isinstance(thumb, dict) and int(thumb.get("size") or 0) > THUMB_MAX:
+            return 400, {"error": "InvalidRecord", "message": "Invalid app.bsky.feed.post record: "
+                                                               f"Record/embed/external/thumb cannot be over {THUMB_MAX} bytes"}
         rkey = body.get("rkey")
         if rkey is not None and not TID.match(str(rkey)):
             return 400, {"error": "InvalidRequest", "message": "Invalid record key: must be a TID"}

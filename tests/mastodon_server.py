@@ -7,8 +7,13 @@ auth (401), POST /api/v1/statuses (form or JSON) with Mastodon's length rule
 GET/DELETE /api/v1/statuses/:id, /api/v1/instance and /api/v2/instance,
 /api/v1/accounts/verify_credentials, /api/v1/accounts/:id/statuses with
 max_id/limit paging and a Link header, rate-limit headers on every response
-(ISO 8601 reset), POST /api/v2/media (an image and its description),
-and faults on demand (`fail`): 500, 429, a connection dropped before
+(ISO 8601 reset), POST /api/v2/media (and v1: an image and its
+description, refused over `image_size_limit` bytes or `image_matrix_limit`
+pixels, or with a description over 1500 characters, as Mastodon does), GET /api/v1/media/:id (only an upload of the
+account not yet in a status, as Mastodon's), statuses with media_ids (422
+for an id unknown or already in a status, as Mastodon 4.3 answers),
+`drop_media()` (what a day does to uploads no status took), 403 for media
+with a token whose `scopes` lack write:media, and faults on demand (`fail`): 500, 429, a connection dropped before
 storing, after storing (the reply lost), held after storing until the test
 has killed the client, a reply dripped one byte at a time after storing
 ('drip'), or a 200 that is not a status ('bogus', nothing stored).
@@ -69,11 +74,16 @@ class MastodonServer(FaultServer):
 
     def __init__(self, token: str = "test-token-5f0c2a9e", *, max_characters: int = 500,
                  url_length: int = 23, idempotency_ttl: float = 3600.0, v2: bool = True,
-                 idempotency: str = "keep") -> None:
+                 idempotency: str = "keep", image_size_limit: int = 16777216,
+                 image_matrix_limit: int = 33177600, scopes: str = "read write") -> None:
         super().__init__()
         self.token = token
+        self.scopes = scopes.split()  # the token's: media needs write or write:media
         self.idempotency = idempotency  # keep | ignore
         self.media: dict[str, dict[str, Any]] = {}  # id -> attachment JSON (bytes under "data")
+        self.uploads: list[str] = []  # the id of every upload, dropped or not, in order
+        self.image_size_limit = image_size_limit
+        self.image_matrix_limit = image_matrix_limit
         self.max_characters = max_characters
         self.url_length = url_length
         self.idempotency_ttl = idempotency_ttl
@@ -89,6 +99,16 @@ class MastodonServer(FaultServer):
              reset_in: float = 0.0) -> None:
         """Make the next `times` matching requests fail with `kind` (see fakeserver)."""
         self.add_fault(kind, times, method, path, reset_in)
+
+    def drop_media(self) -> None:
+        """What a day does to uploads that no status took: Mastodon removes them."""
+        with self.lock:
+            for mid in [m for m, a in self.media.items() if a.get("status") is None]:
+                del self.media[mid]
+
+    def attachment(self, mid: str) -> dict[str, Any]:
+        """An upload as Mastodon shows it (no bytes, no status)."""
+        return {k: v for k, v in self.media[mid].items() if k not in ("data", "mime", "status")}
 
     def forget_keys(self) -> None:
         """What an hour does to Mastodon's memory of Idempotency-Keys."""
@@ -152,8 +172,8 @@ class MastodonServer(FaultServer):
                 "accounts": {"max_featured_tags": 10},
                 "statuses": self._statuses_config(),
                 "media_attachments": {
-                    "supported_mime_types": ["image/jpeg", "image/png"], "image_size_limit": 16777216,
-                    "image_matrix_limit": 33177600, "video_size_limit": 103809024,
+                    "supported_mime_types": ["image/jpeg", "image/png"], "image_size_limit": self.image_size_limit,
+                    "image_matrix_limit": self.image_matrix_limit, "video_size_limit": 103809024,
                     "video_frame_rate_limit": 120, "video_matrix_limit": 8294400,
                 },
                 "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300,
@@ -183,8 +203,10 @@ class MastodonServer(FaultServer):
                              "max_featured_tags": 10, "max_pinned_statuses": 5, "max_profile_fields": 4,
                              "profile_field_name_limit": 255, "profile_field_value_limit": 255},
                 "statuses": self._statuses_config(),
-                "media_attachments": {"description_limit": 10000, "image_matrix_limit": 33177600,
-                                      "image_size_limit": 16777216, "supported_mime_types": ["image/png"],
+                "media_attachments": {"description_limit": 1500, "image_matrix_limit": self.image_matrix_limit,
+                                      "image_size_limit": self.image_size_limit,
+                                      "supported_mime_types": ["image/jpeg", "image/png", "image/gif",
+                                                               "image/webp", "image/heic", "image/avif"],
                                       "video_frame_rate_limit": 120, "video_matrix_limit": 8294400,
                                       "video_size_limit": 103809024},
                 "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300,
@@ -228,11 +250,12 @@ class MastodonServer(FaultServer):
             status = self._status(sid, text, spoiler, form.get("visibility", "public"),
                                   form.get("language"), datetime.now(timezone.utc))
             media_ids = form.get("media_ids[]") or []
-            unknown = [m for m in media_ids if m not in self.media]
+            unknown = [m for m in media_ids if m not in self.media or self.media[m].get("status") is not None]
             if unknown:
-                return 422, {"error": "Validation failed: Media attachments are invalid"}
-            status["media_attachments"] = [{k: v for k, v in self.media[m].items() if k != "data"}
-                                           for m in media_ids]
+                return 422, {"error": f"Media {', '.join(unknown)} not found or already attached to another post"}
+            status["media_attachments"] = [self.attachment(m) for m in media_ids]
+            for m in media_ids:
+                self.media[m]["status"] = sid
             self.statuses[sid] = status
             if key:
                 self.keys[key] = (sid, now)
@@ -328,16 +351,18 @@ class _Handler(FaultHandler):
             return self._reply(401, {"error": "The access token is invalid"}, {
                 "WWW-Authenticate": 'Bearer realm="Doorkeeper", error="invalid_token", '
                                     'error_description="The access token is invalid"'})
-        if path == "/api/v2/media" and method == "POST":
+        if path.startswith(("/api/v1/media", "/api/v2/media")) and not {"write", "write:media"} & set(m.scopes):
+            return self._reply(403, {"error": "This action is outside the authorized scopes"})
+        if path in ("/api/v1/media", "/api/v2/media") and method == "POST":
+            return self._upload(form.get("file") or {}, form.get("description"))
+        found = re.fullmatch(r"/api/v1/media/(\d+)", path)
+        if found and method == "GET":
             with m.lock:
-                mid = str(len(m.media) + 117020600000000001)
-                file = form.get("file") or {}
-                m.media[mid] = {"id": mid, "type": "image", "url": f"{m.base_url}/media/{mid}.png",
-                                "preview_url": f"{m.base_url}/media/{mid}-small.png", "remote_url": None,
-                                "preview_remote_url": None, "text_url": None, "meta": {},
-                                "description": form.get("description"), "blurhash": None,
-                                "data": file.get("data", b""), "mime": file.get("type")}
-            return self._reply(200, {k: v for k, v in m.media[mid].items() if k not in ("data", "mime")})
+                held = m.media.get(found.group(1))
+                shown = m.attachment(found.group(1)) if held is not None and held.get("status") is None else None
+            if shown is None:
+                return self._reply(404, {"error": "Record not found"})
+            return self._reply(200, shown)
         if path == "/api/v1/statuses" and method == "POST":
             if fault is not None and fault.kind == "bogus":
                 return self._reply(200, {"id": None, "url": 12})
@@ -375,6 +400,37 @@ class _Handler(FaultHandler):
                 return self._reply(200, body)
             return self._reply(200, m.public(status))
         return self._reply(404, {"error": "Not Found"})
+
+    def _upload(self, file: dict[str, Any], description: str | None) -> None:
+        from io import BytesIO
+
+        from PIL import Image
+
+        m = self.state
+        data = file.get("data", b"")
+        if len(description or "") > 1500:
+            return self._reply(422, {"error": "Validation failed: Description is too long (maximum is 1500 characters)"})
+        if len(data) > m.image_size_limit:
+            return self._reply(422, {"error": f"Validation failed: File file size must be less than "
+                                              f"{m.image_size_limit // 1048576} MB"})
+        try:
+            with Image.open(BytesIO(data)) as im:
+                width, height = im.size
+        except OSError:
+            return self._reply(422, {"error": "Validation failed: File has contents that are not what they are "
+                                              "reported to be"})
+        if width * height > m.image_matrix_limit:
+            return self._reply(422, {"error": f"{width}x{height} images are not supported"})
+        with m.lock:
+            mid = str(len(m.uploads) + 117020600000000001)
+            m.uploads.append(mid)
+            m.media[mid] = {"id": mid, "type": "image", "url": f"{m.base_url}/media/{mid}.png",
+                            "preview_url": f"{m.base_url}/media/{mid}-small.png", "remote_url": None,
+                            "preview_remote_url": None, "text_url": None,
+                            "meta": {"original": {"width": width, "height": height}},
+                            "description": description, "blurhash": None,
+                            "data": data, "mime": file.get("type")}
+        return self._reply(200, m.attachment(mid))
 
     def _account_statuses(self, account_id: str, query: dict[str, list[str]]) -> None:
         m = self.state

@@ -3,6 +3,7 @@ builds with a fixed time, the built site as bytes, feedcheck."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -13,9 +14,32 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from conftest import PROJECT, run_git
+from PIL import Image
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 FIXED = "2026-11-27T10:00:00+00:00"
+GPS_IFD = 0x8825
+MAKE = 0x010F
+
+
+def jpeg(width: int, height: int, gps: bool) -> bytes:
+    """A real JPEG from Pillow, with a camera make and (with `gps`) the place it was taken."""
+    im = Image.new("RGB", (width, height), (200, 180, 150))
+    for x in range(0, width, 7):
+        im.putpixel((x, x % height), (10, 20, 30))
+    exif = Image.Exif()
+    exif[MAKE] = "Zorki"
+    if gps:
+        exif[GPS_IFD] = {1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)}
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", exif=exif, quality=90)
+    return buf.getvalue()
+
+
+def png(width: int, height: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (0, 0, 0)).save(buf, "PNG")
+    return buf.getvalue()
 
 
 def commit_all(root: Path, message: str, when: str = FIXED) -> str:

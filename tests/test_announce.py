@@ -4,6 +4,7 @@ the server forgets or sends back (tests/test_announce_crash.py kills it)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -16,12 +17,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import PROJECT, Repo, post_text, run_git
 from mastodon_server import MastodonServer
+from PIL import Image
+from sitehelp import GPS_IFD, jpeg
 
-from gulagpub.announce import announce as announce_posts
 from gulagpub.cli import main
 from gulagpub.ledger import LEDGER_FILE, load_ledger, parse_ledger, status_urls
-from gulagpub.mastodon import MastodonCredentials, idempotency_key
-from gulagpub.network import LeadImage
+from gulagpub.mastodon import idempotency_key
 
 MASTODON = """
 [mastodon]
@@ -599,17 +600,142 @@ def test_translator_source_and_language_versions_in_their_language(blog, server)
     assert not any("memorial" in t for t in texts.values())
 
 
-def test_a_lead_image_goes_with_its_description(blog, server, tmp_path):
-    """Posts have no `image:` yet (issue 14): the library takes one per post."""
-    image = tmp_path / "scan.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
-    leads = {"posts/2026-11-20-steimer.md": LeadImage(image, "Page 1 of the letter", "image/png")}
-    from datetime import datetime, timezone
-    report = announce_posts(blog.root, datetime.now(timezone.utc), out=blog.root / "_site",
-                            credentials=[MastodonCredentials(server.base_url, server.token)],
-                            lead_image=lambda post: leads.get(post.path))
-    assert report.ok, report.stopped
-    first = next(iter(server.statuses.values()))
-    assert [m["description"] for m in first["media_attachments"]] == ["Page 1 of the letter"]
-    assert [s["media_attachments"] for s in list(server.statuses.values())[1:]] == [[], []]
-    assert [m["data"] for m in server.media.values()] == [image.read_bytes()]
+# -- the lead image ----------------------------------------------------------------
+
+
+def with_image(blog: Repo, name: str, data: bytes, alt: str = "Page 1 of the letter, handwritten") -> bytes:
+    """Give a post a lead image (`image:`, in media/) and commit; the image's bytes."""
+    blog.write(f"media/{name}.jpg", data)
+    text = blog.read(f"posts/{name}.md")
+    blog.write(f"posts/{name}.md", text.replace("---\n", f"---\nimage:\n  src: /media/{name}.jpg\n  alt: {alt}\n", 1))
+    blog.commit(f"A lead image for {name}")
+    return data
+
+
+def attachments(server: MastodonServer, name: str) -> list[dict]:
+    [status] = [s for s in server.statuses.values() if url(name) in s["content"]]
+    return status["media_attachments"]
+
+
+def test_the_lead_image_goes_once_with_its_alt_text_and_without_its_location(blog, server):
+    with_image(blog, "2026-11-20-steimer", jpeg(320, 200, gps=True))
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    [attached] = attachments(server, "2026-11-20-steimer")
+    assert attached["description"] == "Page 1 of the letter, handwritten"
+    assert attachments(server, "2026-11-21-karaganda") == attachments(server, "2026-11-22-memorial") == []
+    assert server.uploads == [attached["id"]]
+    with Image.open(io.BytesIO(server.media[attached["id"]]["data"])) as sent:
+        assert sent.size == (320, 200) and GPS_IFD not in sent.getexif()  # the file, without where it was taken
+    assert ledger(blog)["2026-11-20-steimer"].state == "posted"
+
+
+def stopped_after_the_upload(blog: Repo, server: MastodonServer) -> str:
+    """A run that uploads the lead image, then cannot post (a rate limit for an
+    hour); the media id its pending record names."""
+    with_image(blog, "2026-11-20-steimer", jpeg(320, 200, gps=False))
+    server.fail("429", reset_in=3600)
+    result = announce(blog, server, "--limit", "1")
+    assert result.exit_code == 1 and "rate limit" in result.stderr
+    assert server.statuses == {} and len(server.uploads) == 1
+    pending = ledger(blog)["2026-11-20-steimer"]
+    assert pending.state == "pending" and pending.media == server.uploads[0]
+    return pending.media
+
+
+def test_an_upload_whose_status_was_not_posted_is_attached_by_the_next_run(blog, server):
+    media = stopped_after_the_upload(blog, server)
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    assert [a["id"] for a in attachments(server, "2026-11-20-steimer")] == [media]
+    assert server.uploads == [media]  # not uploaded again
+    assert ("GET", f"/api/v1/media/{media}") in [(m, p) for m, p, _ in server.requests]
+    assert_exactly_once(server)
+
+
+def test_an_upload_the_instance_dropped_is_made_again_once(blog, server):
+    media = stopped_after_the_upload(blog, server)
+    server.drop_media()  # a day later: Mastodon removed the upload no status took
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    [attached] = attachments(server, "2026-11-20-steimer")
+    assert server.uploads == [media, attached["id"]] and attached["description"] == "Page 1 of the letter, handwritten"
+    assert_exactly_once(server)
+    again = announce(blog, server)
+    assert again.exit_code == 0 and len(server.uploads) == 2
+
+
+def test_an_upload_of_an_image_changed_since_is_not_the_one_attached(blog, server):
+    media = stopped_after_the_upload(blog, server)
+    assert ledger(blog)["2026-11-20-steimer"].image
+    blog.write("media/2026-11-20-steimer.jpg", jpeg(330, 200, gps=False))  # the right page, after all
+    blog.commit("The right page")
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    [attached] = attachments(server, "2026-11-20-steimer")
+    assert attached["id"] != media and server.uploads == [media, attached["id"]]
+    assert server.media[attached["id"]]["data"] == jpeg(330, 200, gps=False)
+
+
+def test_a_lead_image_over_the_instances_limits_goes_as_a_smaller_jpeg(blog):
+    server = MastodonServer(image_matrix_limit=250_000, image_size_limit=16777216).start()
+    try:
+        with_image(blog, "2026-11-20-steimer", jpeg(1000, 600, gps=True))  # 600,000 pixels
+        result = announce(blog, server)
+        assert result.exit_code == 0, result.stderr
+        [attached] = attachments(server, "2026-11-20-steimer")
+        assert attached["description"] == "Page 1 of the letter, handwritten"
+        upload = server.media[attached["id"]]
+        assert upload["mime"] == "image/jpeg"
+        with Image.open(io.BytesIO(upload["data"])) as sent:
+            assert sent.format == "JPEG" and sent.width * sent.height <= 250_000
+            assert abs(sent.width / sent.height - 1000 / 600) < 0.01  # the same shape
+            assert dict(sent.getexif()) == {}  # no EXIF at all in a copy
+        assert (blog.root / "media/2026-11-20-steimer.jpg").read_bytes() == jpeg(1000, 600, gps=True)
+    finally:
+        server.stop()
+
+
+def test_an_alt_text_over_the_instances_description_limit_is_cut_at_a_word(blog, server):
+    alt = "A handwritten page of the letter, in Russian, " * 40  # 1,840 characters
+    with_image(blog, "2026-11-20-steimer", jpeg(32, 24, gps=False), alt=alt.strip())
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    [attached] = attachments(server, "2026-11-20-steimer")
+    described = attached["description"]
+    assert len(described) <= 1500 and described.endswith("…") and alt.startswith(described[:-1])
+    assert described[-2] != " " and alt[len(described) - 1] in " ,"  # cut between words
+
+
+def test_a_post_whose_file_has_problems_is_not_announced_the_others_are(blog, server):
+    text = blog.read("posts/2026-11-20-steimer.md")  # the oldest: held back, it takes no place of --limit
+    blog.write("posts/2026-11-20-steimer.md", text.replace("---\n", "---\ncolour: red\n", 1))
+    blog.commit("A field gulagpub does not know")
+    result = announce(blog, server, "--limit", "2")
+    assert result.exit_code == 1
+    assert ("error: posts/2026-11-20-steimer.md: not announced: its file has 1 problem(s) (the first: "
+            "posts/2026-11-20-steimer.md:2: unknown field 'colour'") in result.stderr
+    assert "run `gulagpub check`, fix them" in result.stderr
+    assert count(server, "2026-11-20-steimer") == 0
+    assert count(server, "2026-11-21-karaganda") == count(server, "2026-11-22-memorial") == 1
+    assert "2026-11-20-steimer" not in ledger(blog)  # nothing was sent: nothing recorded
+    blog.write("posts/2026-11-20-steimer.md", text)
+    blog.commit("Fixed")
+    fixed = announce(blog, server)
+    assert fixed.exit_code == 0, fixed.stderr
+    assert_exactly_once(server)
+
+
+def test_a_token_without_write_media_fails_that_post_saying_which_scope(blog):
+    server = MastodonServer(scopes="read:accounts write:statuses").start()
+    try:
+        with_image(blog, "2026-11-20-steimer", jpeg(32, 24, gps=False))
+        result = announce(blog, server)
+        assert result.exit_code == 1
+        assert "posts/2026-11-20-steimer.md: the lead image: uploading the lead image: Mastodon refused it " \
+               "(HTTP 403" in result.stderr
+        assert "lacks the scope write:media" in result.stderr and server.token not in result.stderr
+        assert count(server, "2026-11-20-steimer") == 0 and count(server, "2026-11-21-karaganda") == 1
+        assert ledger(blog)["2026-11-20-steimer"].state == "failed"
+    finally:
+        server.stop()

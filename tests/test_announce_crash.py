@@ -24,6 +24,7 @@ from bluesky_server import BlueskyServer
 from click.testing import CliRunner
 from conftest import ALICE, Repo, act_as, post_text, run_git
 from mastodon_server import MastodonServer
+from sitehelp import jpeg
 from warm import Launcher
 
 from gulagpub.announce import CHECKPOINTS
@@ -156,6 +157,37 @@ def test_killed_at_every_step_then_run_again_each_post_once(origin, tmp_path, ne
         again = CliRunner().invoke(main, ["-C", str(later.root), "announce"], env=net.env())
         assert again.exit_code == 0 and again.stdout == "" and "nothing to announce" in again.stderr
         assert net.counts() == {n: 1 for n in NAMES}
+    finally:
+        launch.__exit__()
+        net.server.stop()
+
+
+def test_killed_between_the_upload_and_the_status_one_status_one_attachment(origin, tmp_path):
+    """The lead image: a run killed after uploading it, before its pending
+    record names it, costs one upload more; one killed after that, none;
+    either way the post is announced once, with one attachment."""
+    net = Net("mastodon", "in-place")
+    launch = Launcher(tmp_path / "runs").__enter__()
+    try:
+        work = clone(origin, tmp_path / "work")
+        work.write("gulagpub.toml", work.read("gulagpub.toml") + net.settings())
+        work.write("media/a.jpg", jpeg(64, 48, gps=True))
+        text = work.read(f"posts/{NAMES[0]}.md")
+        work.write(f"posts/{NAMES[0]}.md", text.replace("---\n", "---\nimage:\n  src: /media/a.jpg\n  alt: Page 1\n", 1))
+        work.commit("Announce on Mastodon; a lead image")
+        kill_at(launch, work, net, "before-pending", tmp_path / "paused-0")  # uploaded, not recorded
+        assert len(net.server.uploads) == 1 and net.total() == 0
+        kill_at(launch, work, net, "before-post", tmp_path / "paused-1")  # uploaded again, recorded
+        assert len(net.server.uploads) == 2 and net.total() == 0
+        kill_at(launch, work, net, "before-post", tmp_path / "paused-2")  # the upload recorded is used again
+        assert len(net.server.uploads) == 2
+        result = CliRunner().invoke(main, ["-C", str(work.root), "announce"], env=net.env())
+        assert result.exit_code == 0, result.stderr
+        assert net.counts() == {n: 1 for n in NAMES} and net.total() == len(NAMES)
+        [status] = [s for s in net.server.statuses.values() if link(NAMES[0]) in s["text_source"]]
+        assert [(m["id"], m["description"]) for m in status["media_attachments"]] == [
+            (net.server.uploads[1], "Page 1")]
+        assert len(net.server.uploads) == 2
     finally:
         launch.__exit__()
         net.server.stop()

@@ -4,7 +4,9 @@ whatever fails or the server forgets (tests/test_announce_crash.py kills it)."""
 
 from __future__ import annotations
 
+import io
 import os
+import random
 import time
 from datetime import datetime, timezone
 
@@ -13,15 +15,15 @@ import regex
 from bluesky_server import TID, BlueskyServer
 from click.testing import CliRunner
 from conftest import Repo, post_text
+from PIL import Image
+from sitehelp import png
 
-from gulagpub.announce import announce as announce_posts
-from gulagpub.bluesky import BlueskyCredentials, record_key
+from gulagpub.bluesky import record_key
 from gulagpub.cli import main
 from gulagpub.compose import compose_bluesky
 from gulagpub.config import BlueskySettings
 from gulagpub.ledger import LEDGER_FILE, load_ledger, parse_ledger
 from gulagpub.model import Kind, Post, State, Source, Translation
-from gulagpub.network import LeadImage
 
 POSTS = {
     "2026-11-20-steimer": ("On leaving Russia", "2026-11-20 10:00",
@@ -270,18 +272,36 @@ def test_withdrawn_posts_are_deleted_on_bluesky_when_the_settings_say_so(blog, s
     assert ledger(blog)["2026-11-20-steimer"].state == "deleted"
 
 
-def test_the_lead_image_is_the_cards_thumbnail(blog, server, tmp_path):
-    """Posts have no `image:` yet (issue 14): the library takes one per post."""
-    image = tmp_path / "scan.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\1" * 64)
-    report = announce_posts(blog.root, datetime.now(timezone.utc), out=blog.root / "_site",
-                            credentials=[BlueskyCredentials(server.handle, server.password)],
-                            lead_image=lambda post: LeadImage(image, "Page 1", "image/png")
-                            if post.path.endswith("steimer.md") else None)
-    assert report.ok, report.stopped
+def with_image(blog: Repo, name: str, data: bytes) -> None:
+    blog.write(f"media/{name}.png", data)
+    text = blog.read(f"posts/{name}.md")
+    blog.write(f"posts/{name}.md", text.replace("---\n", f"---\nimage:\n  src: /media/{name}.png\n  alt: Page 1\n", 1))
+    blog.commit(f"A lead image for {name}")
+
+
+def test_the_lead_image_is_the_cards_thumbnail(blog, server):
+    with_image(blog, "2026-11-20-steimer", png(64, 40))
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
     thumb = posts_for(server, "2026-11-20-steimer")[0]["value"]["embed"]["external"]["thumb"]
-    assert thumb["$type"] == "blob" and server.blobs[thumb["ref"]["$link"]] == image.read_bytes()
+    assert thumb["$type"] == "blob" and server.blobs[thumb["ref"]["$link"]] == png(64, 40)
+    assert thumb["mimeType"] == "image/png"
     assert "thumb" not in posts_for(server, "2026-11-21-karaganda")[0]["value"]["embed"]["external"]
+
+
+def test_a_thumbnail_over_the_lexicons_million_bytes_goes_as_a_smaller_jpeg(blog, server):
+    noise = Image.frombytes("RGB", (700, 700), random.Random(14).randbytes(700 * 700 * 3))
+    buf = io.BytesIO()
+    noise.save(buf, "PNG")
+    assert len(buf.getvalue()) > 1_000_000
+    with_image(blog, "2026-11-20-steimer", buf.getvalue())
+    result = announce(blog, server)
+    assert result.exit_code == 0, result.stderr
+    thumb = posts_for(server, "2026-11-20-steimer")[0]["value"]["embed"]["external"]["thumb"]
+    sent = server.blobs[thumb["ref"]["$link"]]
+    assert len(sent) <= 1_000_000 and thumb["mimeType"] == "image/jpeg" and thumb["size"] == len(sent)
+    with Image.open(io.BytesIO(sent)) as im:
+        assert im.format == "JPEG"
 
 
 def test_both_networks_in_one_run_each_with_its_own_ledger(blog, server):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import re
 from pathlib import Path
 
@@ -16,31 +17,7 @@ from gulagpub import editorial
 from gulagpub.build import build
 from gulagpub.content import load
 from gulagpub.errors import WorkflowError
-from sitehelp import NOW
-
-GPS_IFD = 0x8825
-MAKE = 0x010F
-
-
-def jpeg(width: int, height: int, gps: bool) -> bytes:
-    """A real JPEG from Pillow, with a camera make and (with `gps`) the place it was taken."""
-    im = Image.new("RGB", (width, height), (200, 180, 150))
-    for x in range(0, width, 7):
-        im.putpixel((x, x % height), (10, 20, 30))
-    exif = Image.Exif()
-    exif[MAKE] = "Zorki"
-    if gps:
-        exif[GPS_IFD] = {1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)}
-    buf = io.BytesIO()
-    im.save(buf, "JPEG", exif=exif, quality=90)
-    return buf.getvalue()
-
-
-def png(width: int, height: int) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), (0, 0, 0)).save(buf, "PNG")
-    return buf.getvalue()
-
+from sitehelp import GPS_IFD, MAKE, NOW, jpeg, png
 
 LETTER = """\
 ---
@@ -168,3 +145,46 @@ def test_the_lead_image_in_link_cards_and_feeds_and_media_links_absolute_under_a
         (lead, "image/jpeg", str(len(published)))]
     checked = feedcheck(shared, out / "feed.atom", out / "feed.rss", out / "feed.json")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+# -- an image as a social network takes it (the announcer's lead image) ----------
+
+TYPES = frozenset({"image/jpeg", "image/png"})
+
+
+def test_fitted_is_the_file_itself_within_the_limits_a_jpeg_without_its_location(tmp_path):
+    from gulagpub.images import fitted
+
+    (tmp_path / "a.png").write_bytes(png(40, 30))
+    assert fitted(tmp_path / "a.png", 10**6, 10**6, TYPES) == (png(40, 30), "image/png", "a.png", False)
+    (tmp_path / "b.jpg").write_bytes(jpeg(40, 30, gps=True))
+    sent = fitted(tmp_path / "b.jpg", 10**6, 10**6, TYPES)
+    with Image.open(io.BytesIO(sent.data)) as im:
+        assert not sent.resized and GPS_IFD not in im.getexif() and im.getexif()[MAKE] == "Zorki"
+
+
+def test_fitted_over_the_bytes_pixels_or_types_is_a_smaller_jpeg_upright_on_white(tmp_path):
+    from gulagpub.images import fitted
+
+    noise = Image.frombytes("RGB", (400, 300), random.Random(5).randbytes(400 * 300 * 3))
+    noise.save(tmp_path / "noise.png")
+    sent = fitted(tmp_path / "noise.png", 60_000, 10**6, TYPES)
+    assert sent.resized and sent.mime == "image/jpeg" and sent.name == "noise.jpg" and len(sent.data) <= 60_000
+    # A photo taken sideways (EXIF orientation 6), transparent, and of a type the network does not take.
+    im = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    im.save(tmp_path / "side.webp", "WEBP", exif=exif, lossless=True)
+    sent = fitted(tmp_path / "side.webp", 10**6, 7500, TYPES)
+    with Image.open(io.BytesIO(sent.data)) as out:
+        assert out.format == "JPEG" and out.size == (50, 150) and dict(out.getexif()) == {}
+        assert out.convert("RGB").getpixel((25, 75)) >= (250, 250, 250)  # transparency on white
+
+
+def test_fitted_something_that_is_not_an_image_is_a_clear_error(tmp_path):
+    from gulagpub.errors import ContentError
+    from gulagpub.images import fitted
+
+    (tmp_path / "scan.jpg").write_bytes(b"<html>not found</html>")
+    with pytest.raises(ContentError, match=r"scan\.jpg: not an image that can be read"):
+        fitted(tmp_path / "scan.jpg", 10**6, 10**6, TYPES)

@@ -12,9 +12,11 @@ back to the oldest post due (at most `search_pages` pages): a post found
 there is recorded as announced, whatever the ledger says — the ledger is a
 cache of what the network knows, and a fresh clone of the last pushed commit
 may have lost the last run's records; then, per post not found, (a) append
-a `pending` record and fsync it; (b) post it with its key (Mastodon's
-Idempotency-Key; on Bluesky the record key itself, so a repeated create is
-refused), looking at the account again before any retry; (c) append
+a `pending` record (naming the lead image uploaded for it, on Mastodon: a
+later try attaches that upload instead of making another) and fsync it;
+(b) post it with its key (Mastodon's Idempotency-Key; on Bluesky the record
+key itself, so a repeated create is refused), looking at the account again
+before any retry; (c) append
 `posted` with the id and URL, fsync. The ledger is committed once, at the
 end of the run (the next run commits whatever a killed run left).
 """
@@ -25,19 +27,19 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Union
 
-from . import gitstore
+from . import gitstore, media
 from .bluesky import BlueskyCredentials, record_key
 from .compose import BlueskyPost, Status, compose, compose_bluesky
 from .config import Config, NetworkSettings
 from .content import Content, load
-from .errors import AnnounceError
+from .errors import AnnounceError, ContentError, Problem
 from .ledger import BLUESKY, LEDGER_FILE, MASTODON, NETWORKS, Record, parse_ledger
 from .mastodon import MastodonCredentials, idempotency_key
 from .model import Kind, Post, State
@@ -101,9 +103,28 @@ class Report:
         return not self.failed and not self.stopped
 
 
-def no_lead_image(post: Post) -> LeadImage | None:
-    """Posts have no lead image yet (the `image:` field of issue 14): none."""
-    return None
+def lead_image_in(root: Path) -> Callable[[Post], LeadImage | None]:
+    """A post's lead image (its `image:`) as the file in the working tree at `root`."""
+    def lead(post: Post) -> LeadImage | None:
+        path = media.lead_image(post)
+        if post.image is None or path is None:
+            return None
+        return LeadImage(root / path, post.image.alt)
+
+    return lead
+
+
+def held_back(posts: list[Post], problems: Iterable[Problem]) -> dict[str, str]:
+    """Path -> why it is not announced, for each of `posts` whose file has
+    problems (those `gulagpub check` reports): an announcement cannot be
+    taken back as a page can be fixed."""
+    by_path: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_path.setdefault(p.path, []).append(p)
+    return {post.path: (f"{post.path}: not announced: its file has {len(by_path[post.path])} problem(s) "
+                        f"(the first: {by_path[post.path][0]}); run `gulagpub check`, fix them and run "
+                        "`gulagpub announce` again")
+            for post in posts if post.path in by_path}
 
 
 def _iso(when: datetime) -> str:
@@ -287,7 +308,7 @@ def _write_outbox(out: Path, items: list[tuple[str, Post, str, str, Draft]]) -> 
 def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Credentials],
              content: Content | None = None, networks: Collection[str] | None = None,
              limit: int | None = None, dry_run: bool = False,
-             lead_image: Callable[[Post], LeadImage | None] = no_lead_image,
+             lead_image: Callable[[Post], LeadImage | None] | None = None,
              progress: Callable[[str], None] = _no_progress,
              checkpoint: Callable[[str], None] = _no_checkpoint) -> Report:
     """Announce every published post not yet announced, on every network in
@@ -296,9 +317,13 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
     Without credentials, write what would be posted (on Mastodon, or on the
     `networks` named) to OUT/outbox/ instead; with `dry_run`, only report
     (the accounts are read, nothing is posted or written). The ledger is
-    committed at the end, whatever happened."""
+    committed at the end, whatever happened. A post whose file has problems
+    is not announced (a failed outcome saying so); each post carries its
+    `image:` (`lead_image`: another source of lead images)."""
     content = content or load(root)
     config = content.config
+    lead_image = lead_image or lead_image_in(root)
+    held = held_back(content.posts, content.problems)
     if limit is not None and limit < 0:
         raise AnnounceError("--limit must be 0 or more")
     unknown = set(networks or ()) - set(NETWORKS)
@@ -320,7 +345,8 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
         items = []
         for network in (networks or (MASTODON,)):
             settings = settings_for(config, network)
-            todo = due(content.posts, ledger.records[network], config, settings)
+            todo = _ready(network, due(content.posts, ledger.records[network], config, settings), held, config,
+                          report)
             cap = settings.limit if limit is None else limit
             report.waiting += max(0, len(todo) - cap)
             for post in todo[:cap]:
@@ -343,7 +369,7 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
             progress(f"warning: {problem}")
         try:
             for cred in chosen:
-                run = _Run(cred, config, ledger, now, dry_run, report, lead_image, progress, checkpoint)
+                run = _Run(cred, config, ledger, now, dry_run, report, lead_image, held, progress, checkpoint)
                 run.go(content.posts, limit)
         finally:
             if not dry_run:
@@ -354,6 +380,16 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
                     [("Gulagpub-Command", "announce"), ("Announced", str(announced))],
                 )
     return report
+
+
+def _ready(network: str, todo: list[Post], held: Mapping[str, str], config: Config, report: Report) -> list[Post]:
+    """The posts of `todo` not held back; each held back is reported as failed
+    (and not recorded: nothing was sent, the next run looks at it again)."""
+    for post in todo:
+        if post.path in held:
+            report.outcomes.append(Outcome(network, post.path, entry_id(post, config), "failed",
+                                           message=held[post.path]))
+    return [p for p in todo if p.path not in held]
 
 
 @dataclass
@@ -367,6 +403,7 @@ class _Run:
     dry_run: bool
     report: Report
     lead_image: Callable[[Post], LeadImage | None]
+    held: Mapping[str, str]  # path -> why it is not announced
     progress: Callable[[str], None]
     checkpoint: Callable[[str], None]
 
@@ -384,11 +421,11 @@ class _Run:
         return o
 
     def _record(self, post: Post, state: str, posted: Posted | None = None, *, note: str | None = None,
-                key: str | None = None) -> None:
+                key: str | None = None, media: str | None = None, image: str | None = None) -> None:
         pid = entry_id(post, self.config)
         self.ledger.append(Record(pid, post.path, state, _iso(self.now), posted.status_id if posted else None,
                                   posted.url if posted else None, key or key_for(self.network, post, pid),
-                                  note=note, network=self.network))
+                                  note=note, network=self.network, media=media, image=image))
 
     def _target(self, post: Post) -> Target:
         pid = entry_id(post, self.config)
@@ -397,7 +434,7 @@ class _Run:
     def go(self, posts: list[Post], limit: int | None) -> None:
         records = self.ledger.records[self.network]
         settings = self.settings
-        todo = due(posts, records, self.config, settings)
+        todo = _ready(self.network, due(posts, records, self.config, settings), self.held, self.config, self.report)
         cap = settings.limit if limit is None else limit
         self.report.waiting += max(0, len(todo) - cap)
         todo = todo[:cap]
@@ -448,13 +485,27 @@ class _Run:
         if self.dry_run:
             return self._outcome(post, "would-post", draft=draft)
         rec = self.ledger.records[self.network].get(target.post)
-        if rec is None or rec.state != "pending":
+        pending = rec if rec is not None and rec.state == "pending" else None
+        image = self.lead_image(post)
+        uploaded = made_of = None
+        try:
+            if image is not None:
+                # An image uploaded by a try that did not post is attached again,
+                # while the network holds it: the ledger's pending record names it.
+                made_of = image.digest()
+                same = pending is not None and pending.image == made_of
+                uploaded = net.attach(image, pending.media if pending is not None and same else None)
+        except (Rejected, ContentError) as exc:
+            self._record(post, "failed", note=str(exc))
+            return self._outcome(post, "failed", message=f"{post.path}: the lead image: {exc}")
+        made_of = made_of if uploaded is not None else None
+        if pending is None or (pending.media, pending.image) != (uploaded, made_of):
             self.checkpoint(f"{self.network}:before-pending")
-            self._record(post, "pending")
+            self._record(post, "pending", media=uploaded, image=made_of)
         self.checkpoint(f"{self.network}:before-post")
         try:
-            posted = net.post(draft, target, self.lead_image(post))
-        except Rejected as exc:
+            posted = net.post(draft, target, image, uploaded)
+        except (Rejected, ContentError) as exc:
             self._record(post, "failed", note=str(exc))
             return self._outcome(post, "failed", message=f"{post.path}: {exc}")
         self.checkpoint(f"{self.network}:after-post")

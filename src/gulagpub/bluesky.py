@@ -5,6 +5,12 @@ creating it again is refused by the server (it has a record there already)
 instead of making a second post; a failed create is followed by reading that
 record, which tells whether the post is up. The author feed is read before
 posting, as on Mastodon, to find an announcement made but not recorded.
+
+The lead image is the link card's thumbnail (`app.bsky.embed.external`),
+uploaded as a blob with each try: a blob is named by its bytes, so a second
+upload of the same image is the same blob, and one no record uses is
+dropped by the PDS. No Bluesky embed has both a link card and an image with
+alt text (docs/announcing.md says why the card was kept).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 from .compose import BlueskyPost, compose_bluesky
 from .config import BlueskySettings
 from .errors import AnnounceError
+from .images import fitted
 from .ledger import BLUESKY
 from .model import Post
 from .network import Caller, Fault, LeadImage, Posted, Rejected, Scan, Seen, Stopped, Target
@@ -31,6 +38,11 @@ COLLECTION = "app.bsky.feed.post"
 PASSWORD_HINT = (f"make a new app password (Settings → Privacy and security → App passwords) and put it "
                  f"in {ENV_PASSWORD}, with the account's handle in {ENV_HANDLE}")
 PAGE = 100  # posts per page of the author feed (its most)
+# The link card's thumbnail: at most 1,000,000 bytes (the lexicon's maxSize);
+# shown a few hundred pixels wide, so 1920 x 1080 pixels are plenty.
+THUMB_BYTES = 1_000_000
+THUMB_PIXELS = 1920 * 1080
+THUMB_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
@@ -225,19 +237,23 @@ class Bluesky:
                               f"({found.posted.url}); this should not happen, report it")
         return self.recent(None, 1).find(target)
 
-    def post(self, draft: BlueskyPost, target: Target, image: LeadImage | None) -> Posted:
+    def attach(self, image: LeadImage, earlier: str | None) -> None:
+        return None  # the blob goes up with the post (see the module's docstring)
+
+    def post(self, draft: BlueskyPost, target: Target, image: LeadImage | None, media: str | None) -> Posted:
         from atproto_client import models
 
         did = self._login()
         thumb = None
         if image is not None:
-            data = image.path.read_bytes()
+            thumbnail = fitted(image.path, THUMB_BYTES, THUMB_PIXELS, THUMB_TYPES)
 
             def upload() -> Any:
                 with warnings.catch_warnings():
                     # The SDK hands httpx the bytes as `data=`, which httpx deprecates.
                     warnings.filterwarnings("ignore", "Use 'content=", DeprecationWarning)
-                    return self.client.com.atproto.repo.upload_blob(data, headers={"Content-Type": image.mime})
+                    return self.client.com.atproto.repo.upload_blob(
+                        thumbnail.data, headers={"Content-Type": thumbnail.mime})
 
             thumb = self.caller.call("uploading the lead image", upload).blob
         facets = []

@@ -528,16 +528,20 @@ def announce(obj: Ctx, dry_run: bool, limit: int | None, networks: tuple[str, ..
     it reads the account's own recent posts: an announcement already there
     (a run killed, a ledger lost with a CI runner) is recorded, not posted
     again. Posts published before `announce_since` (gulagpub.toml) or marked
-    with --mark-existing are never announced. Prints one line per post on
-    stdout: what was done, where, and the URL; progress goes to stderr.
-    Exits 1 when a post was refused or a network could not be used: run
-    again later, nothing is posted twice.
+    with --mark-existing are never announced, and a post whose file has
+    problems (those `gulagpub check` reports) is not announced until they
+    are fixed. A post's lead image (`image:`) goes with it, its alt text as
+    the description (a smaller copy when it is over the network's limits),
+    uploaded once. Prints one line per post on stdout: what was done,
+    where, and the URL; progress goes to stderr. Exits 1 when a post was
+    refused or held back, or a network could not be used: run again later,
+    nothing is posted twice.
 
     \b
     Environment (never printed, logged or written anywhere):
       MASTODON_API_BASE_URL   the instance, e.g. https://mastodon.social
       MASTODON_ACCESS_TOKEN   the bot account's token (scopes read:accounts,
-                              write:statuses)
+                              write:statuses, write:media)
       BLUESKY_HANDLE          the account, e.g. gulaganarchists.bsky.social
       BLUESKY_APP_PASSWORD    an app password of that account
     A network is used when both of its variables are set. With none set,

@@ -255,7 +255,7 @@ def _shorten(parts: Parts, fits: Callable[[Parts], bool]) -> tuple[Parts, tuple[
         parts = replace(parts, credit=Credit())
         shortened.append("translator")
     if not fits(parts):
-        parts = replace(parts, title=_trim_title(parts.title, lambda t: fits(replace(parts, title=t))))
+        parts = replace(parts, title=trimmed(parts.title, lambda t: fits(replace(parts, title=t))))
         shortened.append("title")
     return parts, tuple(shortened)
 
@@ -265,9 +265,9 @@ def _parts(post: Post, settings: NetworkSettings) -> Parts:
                  tuple(hashtags((*post.tags, *post.categories))))
 
 
-def _trim_title(title: str, fits: Callable[[str], bool]) -> str:
-    """The longest start of `title` that fits, cut at a word boundary when
-    there is one, with an ellipsis; '' when not even that fits."""
+def trimmed(title: str, fits: Callable[[str], bool]) -> str:
+    """The longest start of `title` (or of any text) that fits, cut at a word
+    boundary when there is one, with an ellipsis; '' when not even that fits."""
     if fits(title):
         return title
     chunks = graphemes(title)

@@ -8,21 +8,29 @@ its pixels), once per stat: the build keeps what it found in its traces.
 while it loads) and `loading="lazy"`, and every link to a file that is not an
 image its type and size ("PDF, 1.2 MB"). `without_location` is a JPEG with
 the GPS data of its EXIF (and an XMP packet naming a GPS position) left out,
-the image data untouched.
+the image data untouched. `fitted` is an image as a social network takes it:
+the file, or a smaller JPEG copy made in memory when the file is over the
+network's limits.
 """
 
 from __future__ import annotations
 
+import io
+import math
 import mimetypes
 import re
 import warnings
+from collections.abc import Callable, Collection
 from html import escape, unescape
 from pathlib import Path
-from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from .errors import ContentError, Problem
 from .media import Stat, resolve
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 _GPS_IFD = 0x8825  # EXIF's pointer to its GPS directory
 _XMP = b"http://ns.adobe.com/xap/1.0/\0"
@@ -125,6 +133,64 @@ def without_location(data: bytes) -> bytes:
         i = end
     out.append(data[i:])
     return b"".join(out)
+
+
+class Upload(NamedTuple):
+    """An image as it is sent to a network."""
+
+    data: bytes
+    mime: str
+    name: str  # the file name it is sent under
+    resized: bool = False  # a smaller copy, not the file
+
+
+def fitted(path: Path, max_bytes: int, max_pixels: int, types: Collection[str]) -> Upload:
+    """The image at `path` as a network whose limits are `max_bytes`,
+    `max_pixels` (width x height) and the media types `types` takes it: the
+    file itself (a JPEG without its location) when it is within them, else a
+    JPEG copy made in memory, scaled down until it is, without any of the
+    file's metadata (EXIF, XMP, ICC). ContentError when it is not an image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        data = path.read_bytes()
+        with warnings.catch_warnings():
+            # A scan of many megapixels is what this is for, not a decompression bomb.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                mime = Image.MIME.get(im.format or "", "")
+                if len(data) <= max_bytes and im.width * im.height <= max_pixels and mime in types:
+                    return Upload(without_location(data) if mime == "image/jpeg" else data, mime, path.name)
+                return Upload(_smaller(im, max_bytes, max_pixels), "image/jpeg", path.stem + ".jpg", True)
+    except OSError as exc:
+        if isinstance(exc, UnidentifiedImageError):
+            raise ContentError([Problem(str(path), 0, "not an image that can be read (JPEG, PNG, GIF or "
+                                                      "WebP); save the image as one of those")]) from exc
+        raise ContentError([Problem(str(path), 0, f"cannot be read ({exc.strerror or exc})")]) from exc
+
+
+def _smaller(im: PILImage, max_bytes: int, max_pixels: int) -> bytes:
+    from PIL import Image, ImageOps
+
+    width, height = im.size
+    area = min(max_pixels, width * height)
+    scale = math.sqrt(area / (width * height))
+    # A JPEG is decoded at the nearest larger 1/2, 1/4 or 1/8 scale: a
+    # 40-megapixel scan is never held whole in memory.
+    im.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
+    picture = ImageOps.exif_transpose(im)  # as it is shown: a photo taken upright stays upright
+    if picture.mode in ("RGBA", "LA", "P", "PA"):
+        picture = Image.alpha_composite(Image.new("RGBA", picture.size, "white"), picture.convert("RGBA"))
+    picture = picture.convert("RGB")
+    width, height = picture.size
+    scale = min(1.0, math.sqrt(area / (width * height)))
+    while True:
+        size = (max(1, int(width * scale)), max(1, int(height * scale)))
+        out = io.BytesIO()
+        picture.resize(size, Image.Resampling.LANCZOS).save(out, "JPEG", quality=85, optimize=True)
+        if out.tell() <= max_bytes or size == (1, 1):
+            return out.getvalue()
+        scale *= 0.8  # (each step about two thirds of the pixels)
 
 
 def human_size(size: int) -> str:

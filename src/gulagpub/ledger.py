@@ -12,7 +12,11 @@ Record fields: network ("mastodon" | "bluesky"; absent in lines written
 before there was more than one network: those are Mastodon's), post (stable
 id, see urls.entry_id), path, state ("pending" | "posted" | "skipped" |
 "failed" | "deleted" | "left"), at (ISO 8601 UTC), and for posted records
-status_id (Mastodon's status id, Bluesky's at:// URI) and url.
+status_id (Mastodon's status id, Bluesky's at:// URI) and url; a pending
+record may name the lead image uploaded for it (media: Mastodon's media
+attachment id, and image: the digest of the file and alt text it was made
+from), which the next try attaches instead of uploading it again, unless
+the image or its alt text changed since.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ class Record:
     key: str | None = None  # Mastodon's Idempotency-Key, Bluesky's record key
     note: str | None = None
     network: str = MASTODON
+    media: str | None = None  # pending: the lead image uploaded for it (Mastodon's media id)
+    image: str | None = None  # and what that upload was made of (LeadImage.digest)
 
     def to_json(self) -> str:
         data = {k: v for k, v in self.__dict__.items() if v is not None}

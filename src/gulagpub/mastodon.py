@@ -5,6 +5,10 @@ POST with the status it stored, for as long as it keeps keys: an hour on
 Mastodon, not at all on some servers), lists the account's own statuses to
 find one made but not recorded, and accepts as a status only a reply with
 an id and a URL on the instance: anything else leaves the post pending.
+A lead image is uploaded as a media attachment (within the instance's
+limits: a smaller copy when the file is over them) before the status; an
+attachment uploaded by an earlier try is used again while the instance
+still holds it unattached (Mastodon drops such uploads after about a day).
 """
 
 from __future__ import annotations
@@ -14,27 +18,42 @@ from functools import partial
 import html
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from .compose import Limits, Status, compose
+from .compose import Limits, Status, compose, trimmed
 from .config import MastodonSettings
 from .errors import AnnounceError
+from .images import fitted
 from .ledger import MASTODON
 from .model import Post
 from .network import Caller, Fault, LeadImage, Posted, Rejected, Scan, Seen, Stopped, Target
 
+T = TypeVar("T")
+
 ENV_BASE_URL = "MASTODON_API_BASE_URL"
 ENV_TOKEN = "MASTODON_ACCESS_TOKEN"
-TOKEN_HINT = ("make a new access token with the scopes read:accounts and write:statuses "
+TOKEN_HINT = ("make a new access token with the scopes read:accounts, write:statuses and write:media "
               f"and put it in {ENV_TOKEN}")
 PAGE = 40  # statuses per page of the account's statuses (Mastodon's most)
 
 _HREF = re.compile(r"""href=["']([^"']+)["']""")
 _URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """What the instance takes as an image (`configuration.media_attachments`
+    of /api/v2/instance or v1); the defaults, where it does not say, are
+    Mastodon's size limit and the size it scales larger images down to."""
+
+    image_size: int = 16 * 1024 * 1024  # bytes
+    image_matrix: int = 3840 * 2160  # width x height, 8,294,400 pixels
+    types: frozenset[str] = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+    description: int = 1500  # characters of the description (the alt text)
 
 
 def idempotency_key(post_id: str) -> str:
@@ -121,7 +140,7 @@ class Mastodon:
         self.caller = Caller("Mastodon", self._scrubbed(_classify(self.api)), settings.retry_for,
                              settings.rate_limit_wait, settings.request_timeout, settings.run_timeout,
                              "mastodon", TOKEN_HINT)
-        self._limits: Limits | None = None
+        self._configuration: dict[str, Any] = {}  # "v2" | "v1" -> the instance's configuration
         self._account: str | None = None
 
     def _scrubbed(self, classify: Any) -> Any:
@@ -135,24 +154,41 @@ class Mastodon:
 
     # -- composing --------------------------------------------------------------
 
-    def limits(self) -> Limits:
-        """The instance's limits, read once: /api/v2/instance, else v1, else the defaults."""
-        if self._limits is not None:
-            return self._limits
+    def _configured(self, read: Callable[[Any], T], default: T) -> T:
+        """What `read` finds in the instance's configuration: /api/v2/instance's,
+        else /api/v1/instance's (each read once), else `default`."""
         from mastodon.errors import MastodonDeprecationWarning
 
-        self._limits = Limits()
-        for fetch in (self.api.instance_v2, self.api.instance_v1):
+        for version, fetch in (("v2", self.api.instance_v2), ("v1", self.api.instance_v1)):
+            if version not in self._configuration:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", MastodonDeprecationWarning)
+                        info = self.caller.call("reading the instance's limits", fetch)
+                    self._configuration[version] = info["configuration"]
+                except (Rejected, KeyError, TypeError):
+                    self._configuration[version] = None
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", MastodonDeprecationWarning)
-                    info = self.caller.call("reading the instance's limits", fetch)
-                statuses = info["configuration"]["statuses"]
-                self._limits = Limits(int(statuses["max_characters"]), int(statuses["characters_reserved_per_url"]))
-                break
-            except (Rejected, KeyError, TypeError, ValueError):
+                return read(self._configuration[version])
+            except (KeyError, TypeError, ValueError):
                 continue
-        return self._limits
+        return default
+
+    def limits(self) -> Limits:
+        """The instance's limits on a status."""
+        return self._configured(lambda c: Limits(int(c["statuses"]["max_characters"]),
+                                                 int(c["statuses"]["characters_reserved_per_url"])), Limits())
+
+    def media_limits(self) -> MediaLimits:
+        """The instance's limits on an image."""
+        def read(c: Any) -> MediaLimits:
+            m = c["media_attachments"]
+            types = m.get("supported_mime_types")
+            return MediaLimits(int(m["image_size_limit"]), int(m["image_matrix_limit"]),
+                               frozenset(t for t in types if isinstance(t, str)) if isinstance(types, list)
+                               else MediaLimits.types, int(m.get("description_limit") or MediaLimits.description))
+
+        return self._configured(read, MediaLimits())
 
     def compose(self, post: Post, link: str) -> Status:
         return compose(post, link, self.settings, self.limits())
@@ -218,18 +254,42 @@ class Mastodon:
 
     # -- posting ----------------------------------------------------------------
 
-    def post(self, draft: Status, target: Target, image: LeadImage | None) -> Posted:
-        media = None
-        if image is not None:
-            data = image.path.read_bytes()
+    def attach(self, image: LeadImage, earlier: str | None) -> str:
+        if earlier is not None:
+            try:
+                # Only the account's own attachments not yet in a status are found.
+                held = self.caller.call("looking for the lead image uploaded before",
+                                        lambda: self.api.media(earlier))
+            except Rejected as exc:
+                if exc.code not in (404, 410):
+                    raise
+            else:
+                if isinstance(held, dict) and str(held.get("id")) == earlier:
+                    return earlier
+        limits = self.media_limits()
+        upload = fitted(image.path, limits.image_size, limits.image_matrix, limits.types)
+        # (Mastodon counts the description's characters as Ruby does: code points.)
+        alt = trimmed(image.alt, lambda text: len(text) <= limits.description)
+        try:
             uploaded = self.caller.call("uploading the lead image", lambda: self.api.media_post(
-                data, mime_type=image.mime, description=image.alt, file_name=image.path.name))
-            media = [uploaded["id"]]
+                upload.data, mime_type=upload.mime, description=alt, file_name=upload.name))
+        except Rejected as exc:
+            if exc.code == 403:  # a token made before posts had images
+                raise Rejected(f"{exc}; the access token lacks the scope write:media: {TOKEN_HINT}", 403) from None
+            raise
+        mid = uploaded.get("id") if isinstance(uploaded, dict) else None
+        if isinstance(mid, bool) or not isinstance(mid, (str, int)) or not str(mid).strip():
+            raise Stopped("uploading the lead image: Mastodon answered with something that is not a media "
+                          "attachment (no id); the post stays pending and the next run tries again")
+        return str(mid)
+
+    def post(self, draft: Status, target: Target, image: LeadImage | None, media: str | None) -> Posted:
+        media_ids = [media] if media is not None else None
 
         def send() -> Any:
             return self.api.status_post(
                 draft.text, spoiler_text=draft.spoiler_text or None, language=draft.language,
-                visibility=draft.visibility, idempotency_key=target.key, media_ids=media,
+                visibility=draft.visibility, idempotency_key=target.key, media_ids=media_ids,
             )
 
         def look() -> Posted | None:

@@ -12,6 +12,7 @@ every failure into `Rejected` (this post) or `Stopped` (this run).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from .errors import AnnounceError
+from .errors import AnnounceError, ContentError, Problem
 from .model import Post
 
 T = TypeVar("T")
@@ -92,11 +93,19 @@ class Scan:
 
 @dataclass(frozen=True)
 class LeadImage:
-    """The image a post is shown with (a link card's thumbnail), and its description."""
+    """The image an announcement carries (the post's `image:`), and its description."""
 
-    path: Path
+    path: Path  # the file in the working tree
     alt: str
-    mime: str
+
+    def digest(self) -> str:
+        """What an upload of it is made of (its bytes and alt text), to tell
+        an earlier upload of another image or text from one of this."""
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise ContentError([Problem(str(self.path), 0, f"cannot be read ({exc.strerror or exc})")]) from exc
+        return hashlib.sha256(data + b"\0" + self.alt.encode("utf-8")).hexdigest()[:32]
 
 
 class Network(Protocol):
@@ -112,9 +121,16 @@ class Network(Protocol):
         """The account's own posts, newest first, back to `since` or at most `pages` pages."""
         ...
 
-    def post(self, draft: Any, target: Target, image: LeadImage | None) -> Posted:
-        """Post it once: if a try fails in a way that may have posted it, look
-        before trying again."""
+    def attach(self, image: LeadImage, earlier: str | None) -> str | None:
+        """The id of the lead image uploaded for an announcement (Mastodon's
+        media attachment): `earlier`, uploaded by a run that did not post,
+        while the network still holds it unattached, else a new upload; None
+        where the image goes up with the post itself (Bluesky)."""
+        ...
+
+    def post(self, draft: Any, target: Target, image: LeadImage | None, media: str | None) -> Posted:
+        """Post it once, with the image (`media`: what `attach` gave): if a
+        try fails in a way that may have posted it, look before trying again."""
         ...
 
     def delete(self, posted: Posted) -> None: ...
