@@ -44,7 +44,7 @@ class Settings:
     read_timeout: float = 30.0  # seconds between two reads of the answer
     deadline: float = 300.0  # seconds for one file as a whole
     retries: int = 3  # further tries after a refused connection, a timeout or a 5xx
-    backoff: float = 0.5  # seconds; urllib3 waits backoff * 2**(n-1) before the n-th retry
+    backoff: float = 0.5  # seconds; urllib3 retries at once, then waits backoff * 2**(n-1) before the n-th
     max_bytes: int = 20_000_000  # a larger file is refused ([limits] file_size)
 
 
