@@ -605,3 +605,22 @@ def test_no_download_fetches_nothing_and_leaves_the_links(repo: Repo, old_host, 
     assert sum(old_host.hits.values()) == 0
     assert f"![Scan]({up}scan.jpg)" in repo.read("posts/2012-10-20-letter.md")
     assert "to fetch (nothing was downloaded):" in result.stdout
+
+
+def test_links_between_posts_go_to_their_new_pages_under_the_sites_path(repo: Repo, tmp_path: Path) -> None:
+    repo.write("gulagpub.toml", repo.read("gulagpub.toml").replace(
+        'base_url = "https://blog.example.org/"', 'base_url = "https://blog.example.org/archive/"'))
+    repo.commit("The site lives under /archive/")
+    data = wxr(item(11, name="letter", content='See <a href="https://old.example.com/?p=12">the reply</a>.')
+               + item(12, name="reply", content='To <a href="http://www.old.example.com/2012/10/20/letter/#end">'
+                                                 "the letter</a> and <a href=\"https://old.example.com/shop/\">the shop</a>."))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data)
+    assert run(repo, "import", "wordpress", str(export)).exit_code == 0
+    assert "[the reply](/archive/2012/10/20/reply/)" in repo.read("posts/2012-10-20-letter.md")
+    reply = repo.read("posts/2012-10-20-reply.md")
+    assert "[the letter](/archive/2012/10/20/letter/#end)" in reply
+    assert "[the shop](https://old.example.com/shop/)" in reply  # not a page of the export: the redirects' job
+    site = tmp_path / "site"
+    assert run(repo, "build", "--out", str(site)).exit_code == 0
+    assert 'href="/archive/2012/10/20/reply/"' in (site / "2012/10/20/letter/index.html").read_text()

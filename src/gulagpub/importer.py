@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -271,7 +272,9 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
 
     old_site = wpmedia.OldSite.of(site)
     paths = {doc.item.wp_id: by_key.get((site, doc.item.wp_id), doc.path) for doc in mapped.documents}
-    media_plan = wpmedia.place(old_site, [_uses(doc, paths[doc.item.wp_id], existing, old_site)
+    # Links between posts are written as the site's own pages link: under its path ('/archive/').
+    prefix = urlsplit(config.site.base_url).path.rstrip("/") or ""
+    media_plan = wpmedia.place(old_site, [_uses(doc, paths[doc.item.wp_id], existing, old_site, prefix)
                                           for doc in mapped.documents], mapped.uploads)
     report.download = download is not None
     report.files = [(p.url, p.dest) for p in media_plan.files.values()]
@@ -328,7 +331,8 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
     return Plan(writes=writes, report=report, files=sorted(present.values()))
 
 
-def _uses(doc: Document, path: str, existing: Mapping[str, str], site: wpmedia.OldSite) -> wpmedia.Uses:
+def _uses(doc: Document, path: str, existing: Mapping[str, str], site: wpmedia.OldSite,
+          prefix: str) -> wpmedia.Uses:
     """A document as placing the media sees it. A post an earlier import
     wrote as a single file stays one (its files go to media/): moving it
     into a bundle would leave the old file behind."""
@@ -339,7 +343,7 @@ def _uses(doc: Document, path: str, existing: Mapping[str, str], site: wpmedia.O
         links = tuple(p for p in old if p)
     pinned = path in existing and not path.endswith("/index.md")
     return wpmedia.Uses(wp_id=doc.item.wp_id, path=path, bundle=doc.kind == Kind.POST and not pinned,
-                        body=doc.body, new_path=doc.new_path, links=links, thumbnail=doc.item.thumbnail)
+                        body=doc.body, new_path=prefix + doc.new_path, links=links, thumbnail=doc.item.thumbnail)
 
 
 def _lead_image(doc: Document, path: str, plan: wpmedia.MediaPlan, present: Mapping[str, str],
