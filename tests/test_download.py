@@ -166,3 +166,16 @@ def test_names_in_a_bundle_are_safe_and_never_collide() -> None:
     assert sorted(p.dest for p in plan.files.values()) == [
         "posts/2012-05-01-p1/file.pdf", "posts/2012-05-01-p1/scan-2.jpg", "posts/2012-05-01-p1/scan.jpg"]
     # (index.md is not among the uploads' suffixes: it stays a link to the old site)
+
+
+def test_a_host_that_is_gone_is_reported_in_words(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on any more: connections are refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = fetch_all(tmp_path, [Fetch(f"http://127.0.0.1:{port}/x.jpg", "media/x.jpg")], FAST)
+    (failure,) = out.failed
+    assert failure.reason.startswith("cannot connect (") and "refused" in failure.reason.lower()
+    assert "object at 0x" not in failure.reason
+    assert not (tmp_path / "media/x.jpg").exists()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), as the importer's
@@ -171,7 +171,8 @@ def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settin
         if isinstance(reason, ReadTimeoutError):
             raise Refused(f"no answer within {settings.read_timeout:g} s, {settings.retries + 1} "
                           "time(s) (the server is too slow)") from exc
-        if isinstance(reason, ConnectTimeoutError):
+        if isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError):
+            # (urllib3's NewConnectionError, a refused connection, is a ConnectTimeoutError too)
             raise Refused(f"no connection within {settings.connect_timeout:g} s") from exc
         raise Refused(f"cannot connect ({_cause(exc)})") from exc
     except requests.RequestException as exc:
@@ -222,13 +223,11 @@ def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settin
 
 
 def _cause(exc: BaseException) -> str:
-    """The innermost reason of a requests/urllib3 error, in a few words."""
-    while exc.__context__ is not None and not str(exc):
-        exc = exc.__context__
+    """The reason of a requests/urllib3 error, in a few words (without the
+    `<HTTPConnection object at 0x...>: ` urllib3 puts before it)."""
     inner = exc.args[0] if exc.args else exc
     reason = getattr(inner, "reason", None)
-    text = str(reason if reason is not None else inner)
-    return text.split(": ", 1)[-1][:160] if "object at 0x" in text else text[:160]
+    return str(reason if reason is not None else inner).rsplit(">: ", 1)[-1][:160]
 
 
 def fetch_all(root: Path, jobs: Sequence[Fetch], settings: Settings = Settings(), *,
