@@ -15,11 +15,11 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "gulagpub"
 # Values in, values out: no files, git, network, clock or processes (docs/architecture.md).
 CORE = {"errors", "citation", "model", "records", "frontyaml", "workflow", "config", "yamlsubset", "postfile",
         "xmlsafe", "render", "feeds", "catalog", "taxonomy", "navigation", "slugs", "urls", "promotion", "compose",
-        "ledger", "comments", "wpmarkup", "relative", "languages", "issueform"}
+        "ledger", "comments", "wpmarkup", "wpmedia", "relative", "languages", "issueform"}
 EDGE = {"i18n", "store", "lock", "reading", "media", "images", "content", "gitstore", "history", "historyindex",
         "site", "theme",
         "sources", "feedentries", "traces", "parallel", "preview", "network", "mastodon", "bluesky",
-        "announce", "importer", "wordpress", "build", "outputs", "pages", "editorial", "publisher", "check",
+        "announce", "importer", "wordpress", "download", "build", "outputs", "pages", "editorial", "publisher", "check",
         "pullrequest", "originals", "corrections", "revisions", "search", "cli"}
 
 

@@ -23,6 +23,11 @@ from test_wordpress import BILLION_LAUGHS, item, wxr
 
 
 def run(repo: Repo, *args: str):
+    """The command, as `gulagpub -C REPO ARGS`. An import here fetches nothing
+    (tests are offline) unless it says `--download`; fetching from a server
+    of the test's own is tested below and in test_download.py."""
+    if args[:2] == ("import", "wordpress"):
+        args = tuple(a for a in args if a != "--download") if "--download" in args else (*args, "--no-download")
     return CliRunner().invoke(main, ["-C", str(repo.root), *args], catch_exceptions=False)
 
 
@@ -438,3 +443,184 @@ def test_the_build_refuses_a_second_published_post_with_an_id_taken_after_a_good
     assert result.exit_code == 1
     assert re.search(r"^posts/b\.md:\d+: id 'tag:old\.example\.com,2012:a' is also the id of posts/a\.md",
                      result.stderr, re.M)
+
+
+# --- the old site's media, fetched from a server of the test's own --------------
+
+@pytest.fixture
+def old_host():
+    from media_server import MediaServer
+
+    s = MediaServer().start()
+    yield s
+    s.stop()
+
+
+def _fast_download(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's download settings made short (timeouts, back-off), not slept through."""
+    from gulagpub import download
+
+    fast = download.Settings(connect_timeout=1.0, read_timeout=0.3, deadline=2.0, retries=1, backoff=0.01,
+                             max_bytes=200_000)
+    monkeypatch.setattr(download, "Settings", lambda **_: fast)
+
+
+def _served_like_the_old_site(old_host, export: bytes) -> bytes:
+    """The theme test export with its two hosts moved to the test's server,
+    every upload it names served there as real bytes of its type."""
+    from media_server import gif, jpeg, pdf
+
+    text = export.decode("utf-8")
+    text = text.replace("https://wpthemetestdata.files.wordpress.com/", old_host.base_url + "/wp-content/uploads/")
+    text = text.replace("https://wpthemetestdata.wordpress.com", old_host.base_url)
+    kinds = {"jpg": (jpeg(), "image/jpeg"), "gif": (gif(), "image/gif"), "pdf": (pdf(), "application/pdf"),
+             "mp3": (b"ID3\x03\x00" + b"\0" * 200, "audio/mpeg"),
+             "mov": (b"\0\0\0\x14ftypqt  " + b"\0" * 200, "video/quicktime")}
+    for path in set(re.findall(r"/wp-content/uploads/[\w/.-]+\.(?:jpg|gif|pdf|mp3|mov)", text)):
+        old_host.put(path, *kinds[path.rsplit(".", 1)[1]])
+    return text.encode("utf-8")
+
+
+def test_the_theme_exports_media_are_downloaded_linked_and_published(repo: Repo, theme_export: Path,
+                                                                    old_host, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _fast_download(monkeypatch)
+    export = tmp_path / "theme.xml"
+    export.write_bytes(_served_like_the_old_site(old_host, theme_export.read_bytes()))
+    result = run(repo, "import", "wordpress", str(export), "--download", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["failed"] == [] and report["download"] is True
+    assert len(report["files"]) == len(report["fetched"]) == 39 == len(set(old_host.hits))  # 38 attachments and a PDF
+    assert "downloading: 39/39" in result.stderr
+    assert repo.git("status", "--porcelain") == ""  # the files are in the import's commit
+    committed = repo.git("show", "--name-only", "--format=", "HEAD").split()
+    assert all(p in committed for p in report["fetched"])
+    bodies = [meta_of(repo, p.relative_to(repo.root).as_posix())["_post"].body
+              for p in [*(repo.root / "posts").rglob("*.md"), *(repo.root / "pages").glob("*.md")]]
+    texts = "".join(bodies)
+    assert "/wp-content/uploads/" not in texts  # every file of the old site comes from its copy
+    # Links between posts go to the new pages, links to attachment pages to the files; one
+    # link of the export names a post by a date it never had (WordPress guessed; we do not).
+    left = set(re.findall(re.escape(old_host.base_url) + r"[^\s)\"]*", texts))
+    assert left == {old_host.base_url + "/2018/11/03/block-button/"}
+    # The featured images: with their alt text as `image:`, or a note asking for one.
+    leads = [meta_of(repo, p.relative_to(repo.root).as_posix())["_post"].image
+             for p in (repo.root / "posts").rglob("*.md")]
+    assert sorted(i.alt for i in leads if i is not None) == [
+        "Boat Barco Texture", "Horizontal Featured Image", "Horizontal Featured Image", "I Am Worth Loving Wallpaper"]
+    assert any(i is not None and i.src == "soworthloving-wallpaper.jpg" for i in leads)  # in its bundle
+    assert any("has no alt text in the export" in a["note"] for a in report["attention"])
+
+    check = run(repo, "check")
+    assert check.exit_code == 0, check.output
+    site = tmp_path / "site"
+    build = run(repo, "build", "--out", str(site))
+    assert build.exit_code == 0, build.output
+    published = {p.name for p in site.rglob("*") if p.suffix in (".jpg", ".gif", ".pdf", ".mp3", ".mov")}
+    named = {Path(d).name for d in report["fetched"] if Path(d).name in texts}  # (files no post names stay out)
+    assert len(named) > 30 and named <= published
+
+    # A second run fetches nothing again and changes nothing.
+    hits = sum(old_host.hits.values())
+    again = run(repo, "import", "wordpress", str(export), "--download", "--json")
+    assert again.exit_code == 0, again.output
+    second = json.loads(again.stdout)
+    assert second["fetched"] == [] and second["present"] == 39 and second["commit"] is None
+    assert sum(old_host.hits.values()) == hits
+
+
+def test_failed_downloads_are_reported_link_to_the_old_site_and_a_second_run_completes(
+        repo: Repo, old_host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from media_server import jpeg, pdf
+
+    _fast_download(monkeypatch)
+    up = old_host.base_url + "/wp-content/uploads/2012/05/"
+    old_host.put("/wp-content/uploads/2012/05/scan-p1.jpg", jpeg(), "image/jpeg")
+    old_host.put("/wp-content/uploads/2012/05/freedom-1924.pdf", pdf(), "application/pdf")
+    old_host.put("/wp-content/uploads/2012/05/cover.jpg", jpeg(), "image/jpeg")
+    old_host.put("/wp-content/uploads/2012/05/yard.jpg", b"<!DOCTYPE html><html>gone</html>" * 20, "image/jpeg")
+    old_host.fail("/wp-content/uploads/2012/05/cover.jpg", 1)  # once: the retry brings it
+    attachment = f"""<item><title>Cover</title><wp:post_id>50</wp:post_id><wp:post_type>attachment</wp:post_type>
+<wp:status>inherit</wp:status><wp:post_parent>11</wp:post_parent>
+<wp:attachment_url>{up}cover.jpg</wp:attachment_url>
+<wp:postmeta><wp:meta_key>_wp_attachment_image_alt</wp:meta_key><wp:meta_value>The letter's first page</wp:meta_value></wp:postmeta>
+</item>"""
+    letter = item(11, name="letter", content=(
+        f'<img src="{up}scan-p1.jpg?w=300" alt="Page 1 of the letter" />\n\n'
+        f'<a href="{up}freedom-1924.pdf">Freedom, 1924</a> and <img src="{up}yard.jpg" alt="The yard" />\n\n'
+        f'See also <a href="{old_host.base_url}/2012/10/20/reply/">the reply</a>.'),
+        extra="<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key><wp:meta_value>50</wp:meta_value></wp:postmeta>")
+    reply = item(12, name="reply", content=f'In answer to <a href="{old_host.base_url}/?p=11">the letter</a>.')
+    data = wxr(attachment + letter + reply).replace(b"https://old.example.com", old_host.base_url.encode())
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data)
+
+    first = run(repo, "import", "wordpress", str(export), "--download")
+    assert first.exit_code == 0, first.output
+    assert "not downloaded: 1" in first.stdout
+    assert f"{up}yard.jpg -> posts/2012-10-20-letter/yard.jpg: the server sent an HTML page" in first.stdout
+    assert f"run again to fetch them (files already there are not fetched again): gulagpub import wordpress {export}" \
+        in first.stdout
+    body = repo.read("posts/2012-10-20-letter/index.md")
+    assert "![Page 1 of the letter](scan-p1.jpg)" in body
+    assert "[Freedom, 1924](freedom-1924.pdf)" in body
+    assert f"![The yard]({up}yard.jpg)" in body  # not fetched: still the old site's
+    assert "[the reply](/2012/10/20/reply/)" in body
+    assert "[the letter](/2012/10/20/letter/)" in repo.read("posts/2012-10-20-reply.md")
+    post = meta_of(repo, "posts/2012-10-20-letter/index.md")["_post"]
+    assert (post.image.src, post.image.alt) == ("cover.jpg", "The letter's first page")
+    assert not (repo.root / "posts/2012-10-20-letter/yard.jpg").exists()
+    assert not list(repo.root.rglob("*.gulagpub-tmp"))
+    assert repo.git("status", "--porcelain") == ""
+    assert run(repo, "check").exit_code == 0
+
+    old_host.put("/wp-content/uploads/2012/05/yard.jpg", jpeg(), "image/jpeg")
+    second = run(repo, "import", "wordpress", str(export), "--download", "--json")
+    assert second.exit_code == 0, second.output
+    report = json.loads(second.stdout)
+    assert report["fetched"] == ["posts/2012-10-20-letter/yard.jpg"] and report["failed"] == []
+    assert report["present"] == 3
+    assert "![The yard](yard.jpg)" in repo.read("posts/2012-10-20-letter/index.md")
+    assert repo.git("status", "--porcelain") == ""
+    check = run(repo, "check")
+    assert check.exit_code == 0, check.output
+    site = tmp_path / "site"
+    assert run(repo, "build", "--out", str(site)).exit_code == 0
+    page = site / "2012/10/20/letter"
+    assert {p.name for p in page.iterdir()} >= {"scan-p1.jpg", "freedom-1924.pdf", "yard.jpg", "cover.jpg"}
+    assert (page / "yard.jpg").read_bytes() == jpeg()
+
+
+def test_no_download_fetches_nothing_and_leaves_the_links(repo: Repo, old_host, tmp_path: Path) -> None:
+    from media_server import jpeg
+
+    old_host.put("/wp-content/uploads/2012/05/scan.jpg", jpeg(), "image/jpeg")
+    up = old_host.base_url + "/wp-content/uploads/2012/05/"
+    data = wxr(item(11, name="letter", content=f'<img src="{up}scan.jpg" alt="Scan" />'))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
+    result = run(repo, "import", "wordpress", str(export))  # (run adds --no-download)
+    assert result.exit_code == 0, result.output
+    assert sum(old_host.hits.values()) == 0
+    assert f"![Scan]({up}scan.jpg)" in repo.read("posts/2012-10-20-letter.md")
+    assert "to fetch (nothing was downloaded):" in result.stdout
+
+
+def test_links_between_posts_go_to_their_new_pages_under_the_sites_path(repo: Repo, tmp_path: Path) -> None:
+    repo.write("gulagpub.toml", repo.read("gulagpub.toml").replace(
+        'base_url = "https://blog.example.org/"', 'base_url = "https://blog.example.org/archive/"'))
+    repo.commit("The site lives under /archive/")
+    data = wxr(item(11, name="letter", content='See <a href="https://old.example.com/?p=12">the reply</a>.')
+               + item(12, name="reply", content='To <a href="http://www.old.example.com/2012/10/20/letter/#end">'
+                                                 "the letter</a> and <a href=\"https://old.example.com/shop/\">the shop</a>."))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data)
+    assert run(repo, "import", "wordpress", str(export)).exit_code == 0
+    assert "[the reply](/archive/2012/10/20/reply/)" in repo.read("posts/2012-10-20-letter.md")
+    reply = repo.read("posts/2012-10-20-reply.md")
+    assert "[the letter](/archive/2012/10/20/letter/#end)" in reply
+    assert "[the shop](https://old.example.com/shop/)" in reply  # not a page of the export: the redirects' job
+    site = tmp_path / "site"
+    assert run(repo, "build", "--out", str(site)).exit_code == 0
+    assert 'href="/archive/2012/10/20/reply/"' in (site / "2012/10/20/letter/index.html").read_text()

@@ -207,3 +207,17 @@ def test_a_published_post_naming_a_missing_file_stops_the_build(tmp_path: Path) 
         build(root, out, now=NOW)
     assert "posts/letter/index.md:10: 'freedom-1924.pdf' (posts/letter/freedom-1924.pdf) no such file" in str(err.value)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before  # the old site, untouched
+
+
+def test_files_named_in_inline_html_are_references_too(tmp_path: Path) -> None:
+    # An imported blog keeps figures and galleries as HTML: their files are published and checked.
+    body = LETTER.split("The letter, transcribed.")[0] + (
+        'The letter.\n\n<figure class="gallery"><figure><a href="scan-p1.jpg"><img src="scan-p1.jpg" '
+        'alt="Page 1" /></a></figure>\n<figure><img src="/media/monclus.jpg" alt="Monclús" /></figure>'
+        "<figure><img src='scan-p2.jpg' alt=\"Page 2\" /></figure></figure>\n")
+    root = repo(tmp_path, body)
+    from gulagpub.media import named_files
+
+    (post,) = load(root).posts
+    assert named_files(post) == ("media/monclus.jpg", "posts/letter/scan-p1.jpg", "posts/letter/scan-p2.jpg")
+    assert messages(root) == ["posts/letter/index.md:9: 'scan-p2.jpg' (posts/letter/scan-p2.jpg) no such file"]

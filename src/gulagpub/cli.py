@@ -1194,11 +1194,14 @@ def import_() -> None:
                    "for more.")
 @click.option("--authors", "authors_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A file of `LOGIN = EMAIL` lines (# comments allowed), the same as many --map-author.")
+@click.option("--no-download", is_flag=True,
+              help="Fetch nothing from the old site: its files stay linked there, and the report lists "
+                   "them (copies already in the repository are still used).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @no_wait_option
 @click.pass_obj
 def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_author: tuple[str, ...],
-              authors_file: Path | None, as_json: bool, no_wait: bool) -> None:
+              authors_file: Path | None, no_download: bool, as_json: bool, no_wait: bool) -> None:
     """Import a WordPress export (WXR 1.0-1.2) into posts/ and pages/.
 
     EXPORT is the .xml file from WordPress's Tools > Export > All content
@@ -1209,8 +1212,17 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_
     `redirects.map` (nginx) and `_redirects` cover every old URL, including
     ?p=123 links. Everything lands in one commit with an `Imported-from:`
     trailer. Importing again updates only files nobody edited since; a
-    second run of the same export changes nothing. Nothing is downloaded:
-    the report lists the images and files to fetch. See docs/wordpress.md.
+    second run of the same export changes nothing.
+
+    The old site's files (attachments, and the images, sounds and PDFs
+    posts use) are downloaded into the post's bundle (posts/NAME/index.md
+    with its files) when one post uses them, else into media/, and the
+    posts link to the copies; featured images become `image:` (with their
+    alt text; the report names those without). Links between imported posts
+    go to their new addresses. A file that could not be fetched (the report
+    says why) stays linked to the old site: run the same command again to
+    fetch it; files already there are not fetched again. --no-download
+    fetches nothing. See docs/wordpress.md.
 
     Authors are matched to the team by login, e-mail or name; map the
     others with --map-author or --authors. Shortcodes and embeds become
@@ -1237,12 +1249,24 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_
     def progress(stage: str, done: int, total: int) -> None:
         if stage == "reading":
             click.echo(f"reading the export: {done * 100 // max(total, 1)}%", err=True)
+        elif stage == "downloading":
+            # One line a file when stderr is a log, one line redrawn on a terminal.
+            if sys.stderr.isatty():
+                click.echo(f"\rdownloading the old site's media: {done}/{total}", err=True,
+                           nl=done == total)
+            else:
+                click.echo(f"downloading: {done}/{total}", err=True)
         else:
             click.echo(f"{stage}: {done}/{total}", err=True)
 
+    from .download import Settings
+    from .content import load_config
+
+    download = None if no_download else Settings(max_bytes=int(load_config(obj.root).limits.file_size))
     with _writing(obj.root, "import wordpress", no_wait, dry_run):
         report = import_wordpress(obj.root, export, dry_run=dry_run, include_private=include_private,
-                                  progress=progress, author_map=mapping, authors_file=authors_file)
+                                  progress=progress, author_map=mapping, authors_file=authors_file,
+                                  download=download)
     if as_json:
         echo_json(report.to_dict())
         return
@@ -1259,7 +1283,14 @@ def _print_import_report(report: Any) -> None:
         detail = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
         out(f"  {kind}s: {sum(states.values())} ({detail})")
     out(f"  comments: {report.comments} kept, {report.comments_skipped} not approved (left out)")
-    out(f"  attachments to fetch: {len(report.attachments)}; other media on the old site: {len(report.media)}")
+    if report.download:
+        verb = "to download" if report.dry_run else "downloaded"
+        out(f"  media: {len(report.files)} file(s) of the old site ({len(report.attachments)} attachment(s)); "
+            f"{verb}: {len(report.fetched)}, already there: "
+            f"{report.present}, failed: {len(report.failed)}")
+    else:
+        out(f"  attachments to fetch: {len(report.attachments)}; other media on the old site: {len(report.media)}")
+    out(f"  texts whose links to the old site now go to the copies and new pages: {report.links}")
     out(f"  redirects: {report.redirects} old URL(s) in redirects.map and _redirects")
     verb = "would write" if report.dry_run else "written"
     out(f"  files {verb}: {len(report.written)}; unchanged: {report.unchanged}")
@@ -1288,7 +1319,12 @@ def _print_import_report(report: Any) -> None:
         out("needs a person's attention:")
         for path, note in report.attention:
             out(f"  {path}: {note}")
-    if report.attachments or report.media:
+    if report.failed:
+        out(f"not downloaded: {len(report.failed)} (the posts link to the old site for these)")
+        for f in report.failed:
+            out(f"  {f.url} -> {f.dest}: {f.reason}")
+        out(f"  run again to fetch them (files already there are not fetched again): {report.rerun()}")
+    if not report.download and (report.attachments or report.media):
         out("to fetch (nothing was downloaded):")
         for url, post_id in report.attachments:
             out(f"  {url}" + (f"  (post {post_id})" if post_id else ""))

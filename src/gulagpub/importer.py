@@ -20,17 +20,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
-from . import gitstore
+from . import gitstore, wpmedia
 from .comments import path_for as comments_path_for
 from .content import content_paths, load_config
+from .download import Failure, Fetch, Settings, fetch_all
 from .errors import ImportFailed
-from .model import Kind, slug_from_name
+from .model import Kind, content_digest, slug_from_name
 from .postfile import dump_yaml, split
 from .wordpress import (MAX_EXPORT_BYTES, Document, Progress, UnknownAuthor, parse_export, read_author_map,
                         to_documents)
+from .wpmarkup import Attachment
 
 REDIRECT_MAP = "redirects.map"  # nginx `map` entries: old request URI -> new path
 REDIRECTS = "_redirects"  # Netlify-style rules
@@ -104,6 +107,16 @@ class ImportReport:
     comments_skipped: int = 0
     redirects: int = 0
     commit: str | None = None
+    download: bool = False  # the media were fetched (not --no-download)
+    files: list[tuple[str, str]] = field(default_factory=list)  # (URL, repository path of its copy)
+    fetched: list[str] = field(default_factory=list)  # repository paths brought by this run
+    present: int = 0  # copies already in the repository: not fetched again
+    failed: list[Failure] = field(default_factory=list)
+    links: int = 0  # links to the old site made links to the copies and to the new pages
+
+    def rerun(self) -> str:
+        """The command that fetches what failed (the others are not fetched again)."""
+        return f"gulagpub import wordpress {self.source}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +134,12 @@ class ImportReport:
             "media": self.media, "comments": self.comments,
             "comments_skipped": self.comments_skipped, "redirects": self.redirects,
             "commit": self.commit,
+            "download": self.download,
+            "files": [{"url": u, "path": p} for u, p in self.files],
+            "fetched": self.fetched, "present": self.present,
+            "failed": [{"url": f.url, "path": f.dest, "reason": f.reason} for f in self.failed],
+            "rerun": self.rerun() if self.failed else None,
+            "links": self.links,
         }
 
 
@@ -128,6 +147,7 @@ class ImportReport:
 class Plan:
     writes: dict[str, str]
     report: ImportReport
+    files: list[str] = field(default_factory=list)  # media copies in the repository, for the commit
 
 
 def _existing(root: Path) -> dict[str, str]:
@@ -193,8 +213,12 @@ def add_author_command(author: UnknownAuthor) -> str:
 
 def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
                 max_bytes: int = MAX_EXPORT_BYTES, progress: Progress | None = None,
-                dry_run: bool = False, author_map: Mapping[str, str] | None = None) -> Plan:
-    """Everything an import would write, and its report; writes nothing."""
+                dry_run: bool = False, author_map: Mapping[str, str] | None = None,
+                download: Settings | None = None) -> Plan:
+    """Everything an import would write, and its report. With `download`
+    (and not `dry_run`), the media are fetched into the repository first
+    (each complete or absent), as the texts link to what is there; else
+    nothing is written."""
     config = load_config(root)
     try:
         size = export_file.stat().st_size
@@ -246,8 +270,35 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
                                       "written by an import): not overwritten; compare it with the "
                                       "export by hand"))
 
+    old_site = wpmedia.OldSite.of(site)
+    paths = {doc.item.wp_id: by_key.get((site, doc.item.wp_id), doc.path) for doc in mapped.documents}
+    # Links between posts are written as the site's own pages link: under its path ('/archive/').
+    prefix = urlsplit(config.site.base_url).path.rstrip("/") or ""
+    media_plan = wpmedia.place(old_site, [_uses(doc, paths[doc.item.wp_id], existing, old_site, prefix)
+                                          for doc in mapped.documents], mapped.uploads)
+    report.download = download is not None
+    report.files = [(p.url, p.dest) for p in media_plan.files.values()]
+    if download is not None and not dry_run:
+        outcome = fetch_all(root, [Fetch(p.url, p.dest) for p in media_plan.files.values()], download,
+                            progress=progress)
+        report.fetched, report.present, report.failed = outcome.fetched, len(outcome.present), outcome.failed
+    elif download is not None:  # a dry run: what it would fetch
+        there = [p.dest for p in media_plan.files.values() if (root / p.dest).is_file()]
+        report.fetched, report.present = [d for _, d in report.files if d not in there], len(there)
+    # The texts link to the copies that are there (a dry run: that would be).
+    present = {key: p.dest for key, p in media_plan.files.items()
+               if (download is not None and dry_run) or (root / p.dest).is_file()}
+    bundled = {wp for wp, index in media_plan.bundles.items()
+               if download is not None or any(d.startswith(index.removesuffix("index.md")) for d in present.values())}
+
     for doc in mapped.documents:
-        path = by_key.get((site, doc.item.wp_id), doc.path)
+        path = media_plan.bundles[doc.item.wp_id] if doc.item.wp_id in bundled else paths[doc.item.wp_id]
+        body = wpmedia.rewrite(old_site, doc.body, path, media_plan, present)
+        report.links += body != doc.body
+        doc.body = body
+        _lead_image(doc, path, media_plan, present, mapped.uploads)
+        if "approved_content" in doc.meta["import"]:  # what was approved is the text as written here
+            doc.meta["import"]["approved_content"] = content_digest(doc.meta, doc.body)
         kind = report.imported.setdefault(doc.kind.value, Counter())
         kind[doc.meta["state"]] += 1
         for note in doc.notes:
@@ -277,7 +328,43 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
             if current != text:
                 writes[name] = text
     report.written = sorted(writes)
-    return Plan(writes=writes, report=report)
+    return Plan(writes=writes, report=report, files=sorted(present.values()))
+
+
+def _uses(doc: Document, path: str, existing: Mapping[str, str], site: wpmedia.OldSite,
+          prefix: str) -> wpmedia.Uses:
+    """A document as placing the media sees it. A post an earlier import
+    wrote as a single file stays one (its files go to media/): moving it
+    into a bundle would leave the old file behind."""
+    links: tuple[str, ...] = ()
+    if doc.redirects:  # a published post: its old addresses lead to its new page
+        # (each redirect's old path is "PATH" or "/?p=ID": its path and query apart)
+        old = [site.page_path(doc.item.link)] + [wpmedia.page_key(*p.partition("?")[::2]) for p, _ in doc.redirects]
+        links = tuple(p for p in old if p)
+    pinned = path in existing and not path.endswith("/index.md")
+    return wpmedia.Uses(wp_id=doc.item.wp_id, path=path, bundle=doc.kind == Kind.POST and not pinned,
+                        body=doc.body, new_path=prefix + doc.new_path, links=links, thumbnail=doc.item.thumbnail)
+
+
+def _lead_image(doc: Document, path: str, plan: wpmedia.MediaPlan, present: Mapping[str, str],
+                uploads: Mapping[int, Attachment]) -> None:
+    """The featured image (postmeta _thumbnail_id) as `image:`, when its copy
+    is there and the export has its alt text; without alt text it is not
+    made up: the note asks a person to describe the image."""
+    key = plan.thumbnails.get(doc.item.wp_id)
+    if key is None or key not in present:
+        return
+    src = wpmedia.link_to(present[key], path)
+    alt = uploads[doc.item.thumbnail].alt.strip()
+    if src is None:
+        return
+    if not alt:
+        doc.notes.append(f"the featured image {src} has no alt text in the export: describe it for readers "
+                         f"who cannot see it and add 'image: {{src: {src}, alt: WHAT IT SHOWS}}' to the front matter")
+        return
+    imp = doc.meta.pop("import")
+    doc.meta["image"] = {"src": src, "alt": alt}
+    doc.meta["import"] = imp
 
 
 def _write(root: Path, path: str, text: str) -> None:
@@ -291,11 +378,15 @@ def _write(root: Path, path: str, text: str) -> None:
 def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
                      include_private: bool = False, max_bytes: int = MAX_EXPORT_BYTES,
                      progress: Progress | None = None, author_map: Mapping[str, str] | None = None,
-                     authors_file: Path | None = None) -> ImportReport:
+                     authors_file: Path | None = None, download: Settings | None = None) -> ImportReport:
     """Import a WXR export into the content repository at `root`, in one
     commit with an `Imported-from:` trailer. With `dry_run`, write nothing.
     `author_map` (WordPress login -> a team member's e-mail) and the lines
-    of `authors_file` (`LOGIN = EMAIL`; `author_map` wins) name who wrote what."""
+    of `authors_file` (`LOGIN = EMAIL`; `author_map` wins) name who wrote what.
+    With `download`, the old site's media are fetched into the posts'
+    bundles and media/ (see wpmedia) and committed with the texts; a file
+    that failed is in `report.failed`, and running the import again fetches
+    it (what is there is not fetched again)."""
     authors: dict[str, str] = {}
     if authors_file is not None:
         try:
@@ -318,9 +409,13 @@ def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
             )
     start = gitstore.head(root) if not dry_run else None
     plan = plan_import(root, export_file, include_private=include_private, max_bytes=max_bytes,
-                       progress=progress, dry_run=dry_run, author_map=authors)
+                       progress=progress, dry_run=dry_run, author_map=authors, download=download)
     report = plan.report
-    if dry_run or not plan.writes:
+    if dry_run:
+        return report
+    tracked = set(gitstore.git(root, "ls-files", "-z", "--", "posts", "media", "pages").split("\0"))
+    new_files = [p for p in plan.files if p not in tracked]  # fetched now, or by a run that did not commit
+    if not plan.writes and not new_files:
         return report
     for i, (path, text) in enumerate(sorted(plan.writes.items()), 1):
         _write(root, path, text)
@@ -329,9 +424,10 @@ def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
     counts = ", ".join(f"{sum(c.values())} {k}(s)" for k, c in sorted(report.imported.items()))
     # Exactly these files, in one commit on top of the HEAD the plan was made at.
     report.commit = gitstore.commit(
-        root, sorted(plan.writes),
+        root, sorted(plan.writes) + new_files,
         f"Import from WordPress: {report.site or export_file.name}",
-        body=f"{len(plan.writes)} file(s) written from {export_file.name} ({counts}).",
+        body=f"{len(plan.writes)} file(s) written from {export_file.name} ({counts})"
+             + (f"; {len(new_files)} media file(s) from the old site." if new_files else "."),
         trailers=[("Imported-from", f"{report.site} ({export_file.name})")],
         expect_head=start,
     )

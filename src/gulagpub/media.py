@@ -37,6 +37,14 @@ LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _INLINE = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\(\s*(?:<([^>\n]*)>|([^\s)]+))")
 _DEFINITION = re.compile(r"^ {0,3}\[(?!\^)[^\]]+\]:\s*(?:<([^>\n]*)>|(\S+))", re.M)
 _CODE_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+# HTML kept in the Markdown names files too (a figure or a gallery an import
+# kept as HTML: `<a href="scan.jpg"><img src="scan.jpg" ...>`).
+_HTML_ATTR = re.compile(r"""(?<=\s)(?:src|href)\s*=\s*(?:"([^"\n]*)"|'([^'\n]*)')""", re.I)
+
+
+def may_name_files(body: str) -> bool:
+    """Whether a body can name a file at all (a cheap test before the scan)."""
+    return "](" in body or "]:" in body or "src=" in body or "href=" in body
 
 
 class Reference(NamedTuple):
@@ -135,9 +143,9 @@ def references(post: Post, text: str) -> Iterator[Reference]:
     file, for the line numbers), outside code blocks and code spans."""
     folder = bundle_folder(post.path)
     for n, line in _prose(post, text):
-        if "](" not in line and "]:" not in line:  # (most lines: no link to look at)
+        if "](" not in line and "]:" not in line and "=" not in line:  # (most lines: no link to look at)
             continue
-        for m in (*_INLINE.finditer(line), *_DEFINITION.finditer(line)):
+        for m in (*_INLINE.finditer(line), *_DEFINITION.finditer(line), *_HTML_ATTR.finditer(line)):
             raw = m.group(1) if m.group(1) is not None else m.group(2)
             if not _is_local(raw):
                 continue
@@ -163,7 +171,7 @@ def named_files(post: Post) -> tuple[str, ...]:
     body = post.body
     lead = lead_image(post)
     found = {lead} if lead else set()
-    if ("](" in body or "]:" in body) and (bundle_folder(post.path) is not None or "/media/" in body):
+    if may_name_files(body) and (bundle_folder(post.path) is not None or "/media/" in body):
         found.update(ref.path for ref in references(post, body) if ref.path)
     return tuple(sorted(found))
 
@@ -264,7 +272,7 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
     for post in posts:
         body = post.body
         # (A single-file post can name only site-wide files.)
-        named = ("](" in body or "]:" in body) and (bundle_folder(post.path) is not None or "/media/" in body)
+        named = may_name_files(body) and (bundle_folder(post.path) is not None or "/media/" in body)
         if post.image is not None:
             lead, line = lead_image(post), post.line_of("image")
             why = judged(root, lead, config, folders)[1] if lead else (

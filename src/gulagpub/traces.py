@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # Bump when the output changes for a reason no key can see (new code), or
 # when what is kept changes shape: the next build then plans everything.
-BUILD_VERSION = "25"  # (polish: the interface words of corrections, parallel and withdrawn pages and of feed entries in their language; one archive per section; section feeds in the footer)
+BUILD_VERSION = "26"  # (polish 25: interface words in corrections, parallel, withdrawn pages and feed entries; download: files named in inline HTML)
 
 
 @dataclass

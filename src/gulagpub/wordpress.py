@@ -95,6 +95,7 @@ class WpItem:
     image_alt: str = ""  # an attachment's alternative text (postmeta _wp_attachment_image_alt)
     oembeds: tuple[str, ...] = ()  # postmeta _oembed_*: the HTML WordPress cached for each embed
     footnotes: str = ""  # postmeta footnotes: the block editor's footnotes (JSON)
+    thumbnail: int = 0  # postmeta _thumbnail_id: the attachment that is its featured image
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ def _item(el: Element) -> WpItem:
     old_slugs = []
     oembeds: list[str] = []
     alt = footnotes = ""
+    thumbnail = 0
     for child in el:
         q = _qname(child.tag)
         if q == "category":
@@ -203,6 +205,8 @@ def _item(el: Element) -> WpItem:
                 alt = value
             elif key == "footnotes":
                 footnotes = value
+            elif key == "_thumbnail_id":
+                thumbnail = _int(value)
             elif key.startswith("_oembed_") and not key.startswith("_oembed_time_") and value.startswith("<"):
                 oembeds.append(value)
     return WpItem(
@@ -229,6 +233,7 @@ def _item(el: Element) -> WpItem:
         image_alt=alt,
         oembeds=tuple(oembeds),
         footnotes=footnotes,
+        thumbnail=thumbnail,
     )
 
 
@@ -521,6 +526,7 @@ class Mapped:
     authors: list[UnknownAuthor] = field(default_factory=list)  # the unknown ones, in detail
     shortcodes: Counter[str] = field(default_factory=Counter)  # kept as text, by name
     shortcode_files: dict[str, list[str]] = field(default_factory=dict)
+    uploads: dict[int, Attachment] = field(default_factory=dict)  # the export's attachments, by id
 
 
 def site_offset(items: tuple[WpItem, ...]) -> timedelta | None:
@@ -638,9 +644,9 @@ def to_documents(export: Export, config: Config, *, include_private: bool = Fals
     out.notes.extend(author_notes)
     out.unknown_authors = sorted({a.name for a in out.authors})
     used: set[str] = set(taken)
-    attachments = {it.wp_id: Attachment(
+    attachments = out.uploads = {it.wp_id: Attachment(
         id=it.wp_id, url=it.attachment_url, title=to_text(it.title), caption=to_text(it.excerpt),
-        alt=to_text(it.image_alt), parent=it.parent, menu_order=it.menu_order)
+        alt=to_text(it.image_alt), parent=it.parent, menu_order=it.menu_order, page=it.link)
         for it in export.items if it.post_type == "attachment" and it.attachment_url}
     fresh_ids: dict[int, str] = {}  # position in out.documents -> the id it gets if its GUID is taken
     lang = None

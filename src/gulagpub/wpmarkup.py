@@ -161,6 +161,7 @@ class Attachment:
     alt: str = ""
     parent: int = 0
     menu_order: int = 0
+    page: str = ""  # its attachment page on the old site (the item's link), which shows the file
 
 
 def _same_url(url: str) -> str:

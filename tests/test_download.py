@@ -1,0 +1,181 @@
+"""Fetching the old blog's files (download.py) and placing them (wpmedia.py):
+real bytes over real HTTP from a server on 127.0.0.1, each way a host fails
+reported, nothing half-written, and a second run finishing the first."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gulagpub import wpmedia
+from gulagpub.download import Fetch, Settings, fetch_all, judge
+from gulagpub.wpmarkup import Attachment
+from media_server import MediaServer, jpeg, pdf, png
+
+# Short, so that the slow server and the retries cost a fraction of a second.
+FAST = Settings(connect_timeout=1.0, read_timeout=0.3, deadline=2.0, retries=2, backoff=0.01, max_bytes=50_000)
+
+
+@pytest.fixture
+def server() -> Iterator[MediaServer]:
+    s = MediaServer().start()
+    yield s
+    s.stop()
+
+
+def test_the_bytes_must_be_what_the_server_says() -> None:
+    page = b"<!DOCTYPE html>\n<html><head><title>Site closed</title></head><body>gone</body></html>" * 3
+    assert judge("image/jpeg", jpeg()) is None
+    assert judge("application/pdf", pdf()) is None
+    assert judge("application/octet-stream", png()) is None  # an unhelpful type, but real bytes
+    assert "HTML page" in (judge("image/jpeg", page) or "")
+    assert "HTML page" in (judge("application/octet-stream", page) or "")
+    assert "bytes are image/png" in (judge("image/jpeg", png()) or "")
+    assert "not such a file" in (judge("application/pdf", b"hello, world" * 10) or "")
+
+
+def test_each_failure_is_reported_nothing_is_half_written_and_a_second_run_completes(
+        server: MediaServer, tmp_path: Path) -> None:
+    good, doc = jpeg(), pdf()
+    page = b"<!DOCTYPE html><html><head><title>Error</title></head><body>" + b"x" * 600 + b"</body></html>"
+    urls = {
+        "posts/a/good.jpg": server.put("/up/good.jpg", good, "image/jpeg"),
+        "media/doc.pdf": server.put("/up/doc.pdf", doc, "application/pdf"),
+        "posts/a/flaky.png": server.put("/up/flaky.png", png(), "image/png"),
+        "posts/a/gone.jpg": server.base_url + "/up/gone.jpg",
+        "posts/a/slow.jpg": server.put("/up/slow.jpg", jpeg(), "image/jpeg", "slow", delay=1.0),
+        "posts/a/cut.jpg": server.put("/up/cut.jpg", jpeg(), "image/jpeg", "truncated"),
+        "posts/a/error.jpg": server.put("/up/error.jpg", page, "image/jpeg"),
+        "media/big.jpg": server.put("/up/big.jpg", jpeg((800, 800), "red") + b"\0" * 60_000, "image/jpeg"),
+    }
+    server.fail("/up/flaky.png", 1)  # 500, then the file: the retry brings it
+    jobs = [Fetch(u, d) for d, u in urls.items()]
+    started = time.monotonic()
+    first = fetch_all(tmp_path, jobs, FAST)
+    assert time.monotonic() - started < 6
+
+    assert sorted(first.fetched) == ["media/doc.pdf", "posts/a/flaky.png", "posts/a/good.jpg"]
+    assert (tmp_path / "posts/a/good.jpg").read_bytes() == good
+    assert (tmp_path / "media/doc.pdf").read_bytes() == doc
+    reasons = {f.dest: f.reason for f in first.failed}
+    assert set(reasons) == {"posts/a/gone.jpg", "posts/a/slow.jpg", "posts/a/cut.jpg", "posts/a/error.jpg",
+                            "media/big.jpg"}
+    assert "HTTP 404" in reasons["posts/a/gone.jpg"] and "gone from the old site" in reasons["posts/a/gone.jpg"]
+    assert "too slow" in reasons["posts/a/slow.jpg"]
+    assert "of 1," in reasons["posts/a/cut.jpg"] or "ended after" in reasons["posts/a/cut.jpg"], reasons
+    assert "HTML page" in reasons["posts/a/error.jpg"] and "image/jpeg" in reasons["posts/a/error.jpg"]
+    assert "more than the 50,000" in reasons["media/big.jpg"]
+    assert server.hits["/up/flaky.png"] == 2
+    # Nothing half: no failed file has its name, no temporary file is left.
+    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert left == ["media/doc.pdf", "posts/a/flaky.png", "posts/a/good.jpg"]
+
+    # The host mends; the second run fetches only what the first could not.
+    server.put("/up/gone.jpg", jpeg(), "image/jpeg")
+    server.put("/up/slow.jpg", jpeg(), "image/jpeg")
+    server.put("/up/cut.jpg", jpeg(), "image/jpeg")
+    server.put("/up/error.jpg", jpeg(), "image/jpeg")
+    before = dict(server.hits)
+    second = fetch_all(tmp_path, jobs, FAST)
+    assert sorted(second.fetched) == ["posts/a/cut.jpg", "posts/a/error.jpg", "posts/a/gone.jpg", "posts/a/slow.jpg"]
+    assert sorted(second.present) == ["media/doc.pdf", "posts/a/flaky.png", "posts/a/good.jpg"]
+    assert [f.dest for f in second.failed] == ["media/big.jpg"]
+    assert server.hits["/up/good.jpg"] == before["/up/good.jpg"]  # not fetched again
+
+
+def test_a_server_that_keeps_failing_is_retried_then_reported(server: MediaServer, tmp_path: Path) -> None:
+    url = server.put("/x.jpg", jpeg(), "image/jpeg")
+    server.fail("/x.jpg", 10)
+    out = fetch_all(tmp_path, [Fetch(url, "media/x.jpg")], FAST)
+    assert server.hits["/x.jpg"] == 3  # the first try and FAST's two retries
+    assert "500" in out.failed[0].reason
+    assert not (tmp_path / "media").exists() or not any((tmp_path / "media").iterdir())
+
+
+def test_a_place_outside_the_repository_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo/media").symlink_to(tmp_path / "outside")
+    out = fetch_all(tmp_path / "repo", [Fetch("http://127.0.0.1:9/x.jpg", "media/x.jpg")], FAST)
+    assert "leaves the repository" in out.failed[0].reason
+
+
+# --- where the files go (pure) -------------------------------------------------
+
+SITE = wpmedia.OldSite.of("https://old.example.com")
+UP = "https://old.example.com/wp-content/uploads/2012/05/"
+
+
+def uses(wp_id: int, body: str, *, path: str = "", bundle: bool = True, thumbnail: int = 0,
+         links: tuple[str, ...] = ()) -> wpmedia.Uses:
+    return wpmedia.Uses(wp_id=wp_id, path=path or f"posts/2012-05-0{wp_id}-p{wp_id}.md", bundle=bundle,
+                        body=body, new_path=f"/2012/05/0{wp_id}/p{wp_id}/", links=links, thumbnail=thumbnail)
+
+
+def test_a_file_one_post_uses_goes_into_its_bundle_and_a_shared_one_to_media() -> None:
+    one = uses(1, f'![Harbour]({UP}harbour.jpg?w=300) and <a href="{UP}harbour.jpg">big</a> and {UP}letter.pdf',
+               thumbnail=7)
+    two = uses(2, f"![Yard]({UP}yard.jpg) ![Harbour]({UP}harbour.jpg)")
+    page = uses(3, "![Map](http://old.example.com/wp-content/uploads/2012/05/map.png)",
+                path="pages/about.md", bundle=False)
+    attachments = {
+        7: Attachment(id=7, url=f"{UP}cover.jpg", alt="The cover", parent=1),
+        8: Attachment(id=8, url=f"{UP}unused.jpg", parent=0),
+        9: Attachment(id=9, url=f"{UP}Scan%20p1.JPG", parent=2),
+    }
+    plan = wpmedia.place(SITE, [one, two, page], attachments)
+    dests = {p.url.rsplit("/", 1)[-1]: p.dest for p in plan.files.values()}
+    assert dests == {
+        "harbour.jpg": "media/2012/05/harbour.jpg",  # used by two posts
+        "letter.pdf": "posts/2012-05-01-p1/letter.pdf",
+        "cover.jpg": "posts/2012-05-01-p1/cover.jpg",  # its featured image, attached to it
+        "yard.jpg": "posts/2012-05-02-p2/yard.jpg",
+        "Scan%20p1.JPG": "posts/2012-05-02-p2/Scan-p1.JPG",  # attached to it, used by none
+        "map.png": "media/2012/05/map.png",  # a page is not a bundle
+        "unused.jpg": "media/2012/05/unused.jpg",
+    }
+    assert plan.bundles == {1: "posts/2012-05-01-p1/index.md", 2: "posts/2012-05-02-p2/index.md"}
+    # The copy is of the original file, not of WordPress's 300-pixel rendition.
+    assert f"{UP}harbour.jpg" in [p.url for p in plan.files.values()]
+
+
+def test_links_go_to_the_copies_and_to_the_new_pages_and_the_rest_stays() -> None:
+    body = (f'![Harbour]({UP}harbour.jpg?w=300)\n\n<a href="{UP}harbour.jpg"><img src="{UP}letter.png" /></a>\n\n'
+            "[the other letter](https://old.example.com/2012/05/02/p2/#comments), "
+            "[by id](http://www.old.example.com/?p=2). "
+            f"[gone]({UP}gone.jpg) [elsewhere](https://example.net/2012/05/02/p2/) "
+            "[a page we do not have](https://old.example.com/shop/)")
+    one = uses(1, body)
+    two = uses(2, "", links=("/2012/05/02/p2/", "/?p=2"))
+    plan = wpmedia.place(SITE, [one, two], {})
+    present = {k: p.dest for k, p in plan.files.items() if not p.dest.endswith("gone.jpg")}
+    out = wpmedia.rewrite(SITE, body, "posts/2012-05-01-p1/index.md", plan, present)
+    assert out == ("![Harbour](harbour.jpg)\n\n<a href=\"harbour.jpg\"><img src=\"letter.png\" /></a>\n\n"
+                   "[the other letter](/2012/05/02/p2/#comments), [by id](/2012/05/02/p2/). "
+                   f"[gone]({UP}gone.jpg) [elsewhere](https://example.net/2012/05/02/p2/) "
+                   "[a page we do not have](https://old.example.com/shop/)")
+
+
+def test_names_in_a_bundle_are_safe_and_never_collide() -> None:
+    body = (f"![a]({UP}scan.jpg) ![b](https://old.example.com/wp-content/uploads/2013/01/scan.jpg) "
+            f"![c]({UP}index.md) ![d]({UP}%D0%BF%D0%B8%D1%81%D1%8C%D0%BC%D0%BE.pdf)")
+    plan = wpmedia.place(SITE, [uses(1, body)], {})
+    assert sorted(p.dest for p in plan.files.values()) == [
+        "posts/2012-05-01-p1/file.pdf", "posts/2012-05-01-p1/scan-2.jpg", "posts/2012-05-01-p1/scan.jpg"]
+    # (index.md is not among the uploads' suffixes: it stays a link to the old site)
+
+
+def test_a_host_that_is_gone_is_reported_in_words(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on any more: connections are refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = fetch_all(tmp_path, [Fetch(f"http://127.0.0.1:{port}/x.jpg", "media/x.jpg")], FAST)
+    (failure,) = out.failed
+    assert failure.reason.startswith("cannot connect (") and "refused" in failure.reason.lower()
+    assert "object at 0x" not in failure.reason
+    assert not (tmp_path / "media/x.jpg").exists()
