@@ -80,6 +80,17 @@ def about_and_two_versions(root: Path, body: str) -> None:
     commit_all(root, "About, and two versions")
 
 
+def jpeg(width: int, height: int) -> bytes:
+    """A real JPEG of that size, made by Pillow (a scan, a photo)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 180, 150)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below `folder` (relative path -> bytes)."""
     return {p.relative_to(folder).as_posix(): p.read_bytes()

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import PROJECT, require
 from gulagpub.build import build
-from sitehelp import NOW, bundled, commit_all
+from sitehelp import NOW, bundled, commit_all, jpeg
 
 WEB = Path(os.environ.get("GULAGPUB_WEB_CHECKS", PROJECT / ".ci" / "web" / "node_modules"))
 VNU = WEB / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -140,15 +140,9 @@ def test_hostile_and_unusual_posts_give_valid_pages(vnu: list[str], tmp_path: Pa
 
 def bundle_with_a_scan(root: Path) -> Path:
     """posts/letter/, a bundle holding scan-p1.jpg (a real 64x48 JPEG): its folder."""
-    import io
-
-    from PIL import Image
-
     folder = root / "posts" / "letter"
     folder.mkdir()
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 180, 150)).save(buf, "JPEG")
-    (folder / "scan-p1.jpg").write_bytes(buf.getvalue())
+    (folder / "scan-p1.jpg").write_bytes(jpeg(64, 48))
     return folder
 
 
@@ -156,9 +150,11 @@ def test_a_document_with_its_scans_figures_and_files_gives_a_valid_page(vnu: lis
     root = bundled(tmp_path)
     folder = bundle_with_a_scan(root)
     (folder / "letter.pdf").write_bytes(b"%PDF-1.4\n")
+    (folder / "scan-p2.jpg").write_bytes(jpeg(48, 64))
     (folder / "index.md").write_text(
         "---\ntitle: A letter with its scan\ndate: 2024-05-03\nstate: published\n"
-        "image:\n  src: scan-p1.jpg\n  alt: Page 1 of the letter\n---\n"
+        "image:\n  src: scan-p1.jpg\n  alt: Page 1 of the letter\n"
+        "source:\n  author: Mollie Steimer\n  scans: [scan-p1.jpg, scan-p2.jpg]\n---\n"
         "The letter.\n\n![Page 1 of the letter](scan-p1.jpg \"Scan: International Institute of Social History\")\n\n"
         "Inline ![page 1, small](scan-p1.jpg) and [the PDF](letter.pdf).\n", encoding="utf-8")
     commit_all(root, "A letter with its scan")
@@ -166,6 +162,7 @@ def test_a_document_with_its_scans_figures_and_files_gives_a_valid_page(vnu: lis
     page = (tmp_path / "site" / "2024" / "05" / "03" / "letter" / "index.html").read_text(encoding="utf-8")
     assert "<figcaption>Scan: International Institute of Social History</figcaption>" in page
     assert 'width="64" height="48" loading="lazy"' in page and '<small class="file">(PDF, 9 bytes)</small>' in page
+    assert '<a href="#scans">Scans of the original: 2 pages</a>' in page and page.count("<figcaption>Page ") == 2
     assert problems(vnu, tmp_path / "site") == []
 
 

@@ -27,6 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 from .config import Config
 from .errors import Problem
 from .model import Post, State, name_of
+from .records import Record
 
 MEDIA_DIR = "media"
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
@@ -155,12 +156,29 @@ def lead_image(post: Post) -> str | None:
     return resolve(bundle_folder(post.path), unquote(urlsplit(post.image.src).path)) or None
 
 
+def scan_files(post: Post) -> tuple[str, ...]:
+    """The repository paths of the original's scans (`source.scans`), page by
+    page, those inside the post's bundle or media/ (`problems` reports the others)."""
+    if post.source is None or not post.source.scans:
+        return ()
+    folder = bundle_folder(post.path)
+    return tuple(path for path in (resolve(folder, unquote(urlsplit(s).path)) if _is_local(s) else None
+                                   for s in post.source.scans) if path)
+
+
+def record_of(post: Post, summary: str | None) -> Record:
+    """A post's Record, with the files it publishes."""
+    return Record.of(post, summary, named_files(post), lead_image(post), scan_files(post))
+
+
 def named_files(post: Post) -> tuple[str, ...]:
-    """The repository files a post's text and its lead image name (those inside
-    its bundle or media/), each once, sorted: what the build publishes with its page."""
+    """The repository files a post's text, its lead image and its scans name
+    (those inside its bundle or media/), each once, sorted: what the build
+    publishes with its page."""
     body = post.body
     lead = lead_image(post)
     found = {lead} if lead else set()
+    found.update(scan_files(post))
     if ("](" in body or "]:" in body) and (bundle_folder(post.path) is not None or "/media/" in body):
         found.update(ref.path for ref in references(post, body) if ref.path)
     return tuple(sorted(found))
@@ -270,6 +288,8 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
             if why is not None:
                 found.append(Problem(post.path, line, f"image {post.image.src!r}"
                                      + (f" ({lead})" if lead else "") + f" {why}"))
+        if post.source is not None and post.source.scans:
+            found += _scan_problems(root, post, config, folders)
         if not named and "![" not in body:
             continue
         try:
@@ -293,3 +313,45 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
             if why is not None:
                 found.append(Problem(post.path, ref.line, f"{ref.target!r} ({ref.path}) {why}"))
     return found
+
+
+def _scan_problems(root: Path, post: Post, config: Config, folders: dict[str, bool]) -> list[Problem]:
+    """What keeps each of a post's scans (`source.scans`) from being shown: it
+    must be a file that publishes, and an image."""
+    from .images import inspect  # (images reads headers with Pillow, and names files through this module)
+
+    assert post.source is not None
+    try:
+        text = (root / post.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    folder = bundle_folder(post.path)
+    found = []
+    for written in post.source.scans:
+        line = _line_of_scan(text, post.line_of("source"), written)
+        path = resolve(folder, unquote(urlsplit(written).path)) if _is_local(written) else None
+        if not path:
+            where = ("beside the post (make it a bundle: `git mv posts/NAME.md posts/NAME/index.md`, the scans "
+                     "beside index.md)" if folder is None and not written.startswith("/") else "beside the post")
+            found.append(Problem(post.path, line, f"scan {written!r} is not a file of this site: a scan is a file "
+                                                  f"{where} or in media/ (`/media/{written.rpartition('/')[2]}`)"))
+            continue
+        stat, why = judged(root, path, config, folders)
+        if stat is not None and not inspect(root / path, stat).width:
+            why = "is not an image (JPEG, PNG, WebP, GIF); link a PDF from the text instead"
+        if why is not None:
+            found.append(Problem(post.path, line, f"scan {written!r} ({path}) {why}"))
+    return found
+
+
+def _line_of_scan(text: str, source_line: int, written: str) -> int:
+    """The line of the front matter where the scan `written` is named: from
+    `source:` on (its own line in a `- item` list), else that of `source:`."""
+    lines = text.split("\n")
+    for n in range(source_line - 1, len(lines)):  # (lines[n] is the file's line n + 1)
+        line = lines[n]
+        if n >= source_line and (line.strip() == "---" or (line and not line[0].isspace())):
+            break  # (the next field, or the end of the front matter)
+        if written in line and (n > source_line - 1 or "scans" in line):
+            return n + 1
+    return source_line

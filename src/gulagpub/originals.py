@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import Problem
 from .model import ORIGINALS, Post, Source, State, Verdict, content_digest, is_valid_lang, original_file
@@ -64,7 +65,8 @@ def parse(path: str, data: bytes) -> tuple[OriginalText | None, list[Problem]]:
         if unknown:
             problems.append(Problem(path, lines.get("source", 1), f"unknown field 'source.{unknown[0]}'; "
                                                                   f"known: {', '.join(SOURCE_KEYS)}"))
-        source = Source(**{k: str(raw[k]) for k in SOURCE_KEYS if raw.get(k) is not None})
+        texts: dict[str, Any] = {k: str(raw[k]) for k in SOURCE_KEYS if raw.get(k) is not None}
+        source = Source(**texts)  # (the text fields only: an original has no scans of its own)
     elif raw is not None:
         problems.append(Problem(path, lines.get("source", 1), "'source' must be a mapping: publication, "
                                                               "date, url, author..."))

@@ -220,7 +220,10 @@ class Planner:
         archived = (self.sources.root / comments).read_bytes() if comments in self.inputs.comments else b""
         newer, older = (self.item(n) if n is not None else None for n in self.adjacent(src))
         pages = self.pages
-        files = self.files_of(rec.files)
+        # The original's scans: a language version without scans of its own shows its post's (the bundle's).
+        scans = rec.scans or (self.sources.record(rec.original).scans if rec.original else ())
+        named = rec.files if scans is rec.scans else tuple(sorted({*rec.files, *scans}))
+        files = self.files_of(named)
         # Beside its stored original (originals/, listed with the inputs), paragraph by paragraph.
         original = rec.original_file if rec.original_file in self.inputs.originals else None
         parallel = None
@@ -234,13 +237,14 @@ class Planner:
                                 partial(pages.parallel_page, it, parallel[0], original, data, files)))
         key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
                      digest(archived), [(n.path, n.rec.title, n.rec.lang) if n else None for n in (newer, older)],
-                     parallel, sorted(files.items()))
+                     parallel, sorted(files.items()), scans)
         group += [Output(file_of(it.path), key,
-                         lambda: pages.post_page(it, others, mastodon, archived, files, newer, older, parallel)),
+                         lambda: pages.post_page(it, others, mastodon, archived, files, newer, older, parallel,
+                                                 scans)),
                  # Its citation file reads only the post (and the settings).
                  Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
-        return group + self.media(src, it.path, rec.files)
+        return group + self.media(src, it.path, named)
 
     def adjacent(self, src: str) -> tuple[str | None, str | None]:
         """The posts before and after one in its section's list (newer, older)."""

@@ -23,7 +23,7 @@ from . import i18n, theme
 from .config import Config
 from .catalog import lang_base
 from .images import FileInfo, annotate
-from .media import bundle_folder, under
+from .media import bundle_folder, published_path, under
 from .model import Post, State
 from .navigation import MenuEntry
 from .sources import Item, Sources
@@ -366,7 +366,9 @@ class Pages:
 
     def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes,
                   files: dict[str, FileInfo] | None = None, newer: Item | None = None,
-                  older: Item | None = None, parallel: tuple[str, str] | None = None) -> bytes:
+                  older: Item | None = None, parallel: tuple[str, str] | None = None,
+                  scans: Sequence[str] = ()) -> bytes:
+        """A post's page; `scans`, the original's scans (repository paths, page by page)."""
         from . import citation, render
 
         src = self.sources
@@ -398,6 +400,7 @@ class Pages:
             if parallel else None,
             "comments": self.archived_comments(archived, p.lang),
             "source_url": p.source.url if p.source else None,
+            "scans": self.scans(it, scans, files or {}),
             "corrections": [Attrs({"date_iso": iso, "date_human": day, "note": note})
                             for iso, day, note in render.correction_lines(p, ui)],
             "cite": Attrs({"head": Markup(citation.head_html(cited)), "note": Markup(cite.note),
@@ -412,6 +415,19 @@ class Pages:
         return self.page("post.html", lang=p.lang, dir=direction(p.lang), description=src.summary(it.src),
                          canonical=it.url, feeds=self.feed_links("/", self.config.site.title), post=ctx,
                          switcher=switcher)
+
+    def scans(self, it: Item, scans: Sequence[str], files: dict[str, FileInfo]) -> list[Attrs]:
+        """The original's pages as the post's page shows them, each numbered by
+        its place in `source.scans` and linking to its file, published beside
+        the page (or in /media/); one that is not a publishable image is left out
+        (`gulagpub check` names it)."""
+        shown = []
+        for number, path in enumerate(scans, start=1):
+            info = files.get(path)
+            if info is not None and info.width:
+                shown.append(Attrs({"number": number, "href": self.href(published_path(it.src, it.path, path)),
+                                    "width": info.width, "height": info.height}))
+        return shown
 
     def ris_file(self, it: Item) -> bytes:
         """The post's citation as an RIS file (citation.ris)."""
