@@ -182,7 +182,9 @@ def test_a_bundled_translation_with_notes_beside_its_original_gives_a_valid_para
     original = root / "originals" / "ru" / "letter.md"
     original.parent.mkdir(parents=True)
     original.write_text("---\ntitle: Письмо с Соловков\n---\n\nПисьмо написано в 1925 году.[^1]\n\n"
-                        "(скан)\n\nОно дошло до Берлина.\n\n[^1]: На острове, зимой.\n", encoding="utf-8")
+                        "![Конверт письма](envelope.jpg)\n\nОно дошло до Берлина.\n\n[^1]: На острове, зимой.\n",
+                        encoding="utf-8")
+    (folder / "envelope.jpg").write_bytes(jpeg(80, 40))  # (named by the original alone)
     commit_all(root, "A letter with its original")
     site = tmp_path / "site"
     build(root, site, now=NOW)
@@ -195,4 +197,9 @@ def test_a_bundled_translation_with_notes_beside_its_original_gives_a_valid_para
     assert '<li id="fn-2">' in pairs[3] and "Through the Red Cross." in pairs[3]
     assert 'src="/2024/05/03/letter/scan-p1.jpg"' in pairs[1] and 'width="64" height="48"' in pairs[1]
     assert (site / "2024" / "05" / "03" / "letter" / "scan-p1.jpg").is_file()
+    # The original's own image is published with the post, and shown beside the translation's.
+    assert ('<img src="/2024/05/03/letter/envelope.jpg" alt="Конверт письма" width="80" height="40" '
+            'loading="lazy">') in pairs[1]
+    assert (site / "2024" / "05" / "03" / "letter" / "envelope.jpg").read_bytes() == (folder / "envelope.jpg").read_bytes()
+    assert "envelope.jpg" not in (site / "2024" / "05" / "03" / "letter" / "index.html").read_text(encoding="utf-8")
     assert problems(vnu, site) == []

@@ -92,13 +92,13 @@ def resolve(folder: str | None, target: str) -> str | None:
     return path if path.startswith(top) and path != top.rstrip("/") else None
 
 
-def _prose(post: Post, text: str) -> Iterator[tuple[int, str]]:
-    """The lines of a post's body outside code (`text`: the whole content file,
-    for the line numbers), code spans left out."""
-    at = text.find(post.body) if post.body else -1
+def _prose(body: str, text: str) -> Iterator[tuple[int, str]]:
+    """The lines of a Markdown body outside code (`text`: the whole file, for
+    the line numbers), code spans left out."""
+    at = text.find(body) if body else -1
     first = text.count("\n", 0, at) + 1 if at >= 0 else 1
     fenced = False
-    for n, line in enumerate(post.body.split("\n"), start=first):
+    for n, line in enumerate(body.split("\n"), start=first):
         if _CODE_FENCE.match(line):
             fenced = not fenced
             continue
@@ -115,7 +115,7 @@ _IMAGE = re.compile(r'!\[((?:[^\]\\]|\\.)*)\]\(\s*(?:<([^>\n]*)>|([^\s)]+))(?:\s
 
 def images_without_alt(post: Post, text: str) -> Iterator[tuple[int, str]]:
     """The images of a post's body with no alt text (and not marked decorative): line and target."""
-    for n, line in _prose(post, text):
+    for n, line in _prose(post.body, text):
         if "![" not in line:
             continue
         for m in _IMAGE.finditer(line):
@@ -134,8 +134,13 @@ def _in_the_workflow(post: Post) -> bool:
 def references(post: Post, text: str) -> Iterator[Reference]:
     """The references to files in a post's body (`text`: the whole content
     file, for the line numbers), outside code blocks and code spans."""
-    folder = bundle_folder(post.path)
-    for n, line in _prose(post, text):
+    return references_in(bundle_folder(post.path), post.body, text)
+
+
+def references_in(folder: str | None, body: str, text: str) -> Iterator[Reference]:
+    """The references to files in a Markdown `body` whose relative paths are in
+    `folder` (a bundle's; None: only /media/), `text` the whole file it is in."""
+    for n, line in _prose(body, text):
         for m in (*_INLINE.finditer(line), *_DEFINITION.finditer(line)):
             raw = m.group(1) if m.group(1) is not None else m.group(2)
             if not _is_local(raw):
@@ -300,18 +305,29 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
             for line, target in images_without_alt(post, text):
                 found.append(Problem(post.path, line,
                                      "an image without alt text; " + ALT_MISSING.format(target=target)))
-        if not named:
+        if named:
+            found += reference_problems(root, post.path, references(post, text), config, seen, folders)
+    return found
+
+
+def reference_problems(root: Path, path: str, refs: Iterable[Reference], config: Config,
+                       seen: dict[str, str | None] | None = None,
+                       folders: dict[str, bool] | None = None) -> list[Problem]:
+    """The references of the file `path` (a post, a stored original) to files
+    that would not publish (`seen`, `folders`: what was found for files judged before)."""
+    seen = {} if seen is None else seen
+    folders = {} if folders is None else folders
+    found = []
+    for ref in refs:
+        if ref.path is None:
+            found.append(Problem(path, ref.line, f"{ref.target!r} leaves the post's folder; refer to a "
+                                                 "file beside the post (`scan.jpg`) or in media/ (`/media/scan.jpg`)"))
             continue
-        for ref in references(post, text):
-            if ref.path is None:
-                found.append(Problem(post.path, ref.line, f"{ref.target!r} leaves the post's folder; refer to a "
-                                                          "file beside the post (`scan.jpg`) or in media/ (`/media/scan.jpg`)"))
-                continue
-            if ref.path not in seen:
-                seen[ref.path] = judged(root, ref.path, config, folders)[1]
-            why = seen[ref.path]
-            if why is not None:
-                found.append(Problem(post.path, ref.line, f"{ref.target!r} ({ref.path}) {why}"))
+        if ref.path not in seen:
+            seen[ref.path] = judged(root, ref.path, config, folders)[1]
+        why = seen[ref.path]
+        if why is not None:
+            found.append(Problem(path, ref.line, f"{ref.target!r} ({ref.path}) {why}"))
     return found
 
 

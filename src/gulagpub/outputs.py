@@ -40,6 +40,7 @@ from .errors import Problem
 from .feedentries import FeedEntries
 from .feeds import Document, FeedInfo, Format, plan as feed_plan
 from .images import FileInfo, without_location
+from . import originals
 from .media import published_path
 from .pages import Pages, file_of, ris_path
 from .search import Doc, bundle, shards_of
@@ -222,9 +223,10 @@ class Planner:
         pages = self.pages
         # The original's scans: a language version without scans of its own shows its post's (the bundle's).
         scans = rec.scans or (self.sources.record(rec.original).scans if rec.original else ())
-        named = rec.files if scans is rec.scans else tuple(sorted({*rec.files, *scans}))
+        named = {*rec.files, *scans}
         files = self.files_of(named)
-        # Beside its stored original (originals/, listed with the inputs), paragraph by paragraph.
+        # Beside its stored original (originals/, listed with the inputs), paragraph by paragraph,
+        # with the files both texts name (the original's images are published with the post).
         original = rec.original_file if rec.original_file in self.inputs.originals else None
         parallel = None
         group = []
@@ -232,9 +234,13 @@ class Planner:
             data = (self.sources.root / original).read_bytes()
             o_lang = original.split("/")[1]
             parallel = (it.path + "parallel/", o_lang)
+            text, _ = originals.parse(original, data)
+            if text is not None:
+                named.update(originals.named_files(src, text))
+            both = self.files_of(named)
             group.append(Output(file_of(parallel[0]), digest(self.gen, "parallel", it.key, original, digest(data),
-                                                             sorted(files.items())),
-                                partial(pages.parallel_page, it, parallel[0], original, data, files)))
+                                                             sorted(both.items())),
+                                partial(pages.parallel_page, it, parallel[0], original, data, both)))
         key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
                      digest(archived), [(n.path, n.rec.title, n.rec.lang) if n else None for n in (newer, older)],
                      parallel, sorted(files.items()), scans)
@@ -244,7 +250,7 @@ class Planner:
                  # Its citation file reads only the post (and the settings).
                  Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
-        return group + self.media(src, it.path, named)
+        return group + self.media(src, it.path, sorted(named))
 
     def adjacent(self, src: str) -> tuple[str | None, str | None]:
         """The posts before and after one in its section's list (newer, older)."""

@@ -346,14 +346,19 @@ class Pages:
         ui = self.ui(p.lang)
         original, _ = originals.parse(original_path, data)
         o_lang = original.lang if original is not None else ""
+
+        def blocks(html: str) -> list[str]:
+            """A text as on the post's page (its images' sizes, /media/ under the site's path), its links
+            to the files beside that page made from the site's root: this page is a folder further down.
+            (The original's files are its post's: published beside the post's page.)"""
+            html = annotate(under(html, self.prefix), bundle_folder(it.src), files or {}, self.prefix,
+                            self.file_note(p.lang))
+            return render.html_blocks(render.absolutize(html, self.href(it.path)))
+
         # The original's notes get ids of their own (the translation's keep theirs: fn-1 in both would clash).
-        o_blocks = render.html_blocks(render.anchored(render.markdown_to_html(original.body), "original-")) \
+        o_blocks = blocks(render.anchored(render.markdown_to_html(original.body), "original-")) \
             if original is not None else []
-        # The translation as on its page (its images' sizes, /media/ under the site's path), its links
-        # to the files beside its page made from the site's root: this page is a folder further down.
-        html = annotate(under(self.sources.html(it.src), self.prefix), bundle_folder(it.src), files or {},
-                        self.prefix, self.file_note(p.lang))
-        t_blocks = render.html_blocks(render.absolutize(html, self.href(it.path)))
+        t_blocks = blocks(self.sources.html(it.src))
         rows = [Attrs({"original": Markup(a) if a else None, "translation": Markup(b) if b else None})
                 for a, b in zip_longest(o_blocks, t_blocks)]
         return self.page("parallel.html", lang=p.lang, dir=direction(p.lang), description=self.sources.summary(it.src),
