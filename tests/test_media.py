@@ -328,3 +328,20 @@ def test_the_scans_in_every_language(tmp_path: Path) -> None:
     assert [label("de", n) for n in (1, 2)] == ["Scans des Originals: 1 Seite", "Scans des Originals: 2 Seiten"]
     assert label("fr", 2) == "Numérisations de l’original : 2 pages" and label("es", 1) == (
         "Escaneos del original: 1 página")
+
+
+def test_a_title_cannot_inject_markup_through_the_scans_alt_text(tmp_path: Path) -> None:
+    from gulagpub.build import build
+    from sitehelp import NOW, commit_all
+
+    from conftest import run_git
+
+    (tmp_path / "blog").mkdir()
+    root = facsimile_repo(tmp_path / "blog", FACSIMILE.replace(
+        "title: Letter of Mollie Steimer", "title: '\"><script>alert(1)</script> & co'"))
+    run_git(root, "init", "-q", "-b", "main")
+    commit_all(root, "A hostile title")
+    build(root, tmp_path / "site", now=NOW)
+    page = (tmp_path / "site/2012/10/20/letter/index.html").read_text()
+    assert "<script>alert" not in page
+    assert 'alt="Page 1 of the original of &#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"' in page
