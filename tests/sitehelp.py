@@ -22,7 +22,7 @@ GPS_IFD = 0x8825
 MAKE = 0x010F
 
 
-def jpeg(width: int, height: int, gps: bool) -> bytes:
+def jpeg(width: int, height: int, gps: bool = False) -> bytes:
     """A real JPEG from Pillow, with a camera make and (with `gps`) the place it was taken."""
     im = Image.new("RGB", (width, height), (200, 180, 150))
     for x in range(0, width, 7):

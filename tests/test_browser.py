@@ -24,7 +24,7 @@ import websocket
 from conftest import PROJECT, require
 from gulagpub.build import build
 from gulagpub.preview import make_server
-from sitehelp import NOW, about_and_two_versions, bundled, commit_all, english_interface_words, wait_for_line
+from sitehelp import NOW, about_and_two_versions, bundled, commit_all, english_interface_words, jpeg, wait_for_line
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -291,6 +291,46 @@ def test_footnotes_lead_to_their_notes_and_back_on_the_page_and_beside_the_origi
                                                                                    "On the island, in the winter. ↩"]
     assert page.js("document.querySelectorAll('.pair').length") == 34  # the heads, 32 paragraphs, the notes
     assert page.js(UNIQUE_IDS) and page.js("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.errors() == []
+    assert axe_violations(page) == []
+
+
+@pytest.fixture
+def served_with_scans(tmp_path: Path) -> Iterator[str]:
+    """A letter with three pages of scans (two beside it, one in media/), one of them also in the text."""
+    root = bundled(tmp_path)
+    folder = root / "posts" / "letter"
+    folder.mkdir()
+    (folder / "scan-p1.jpg").write_bytes(jpeg(600, 800))
+    (folder / "scan-p2.jpg").write_bytes(jpeg(610, 810))
+    (root / "media").mkdir()
+    (root / "media" / "envelope.jpg").write_bytes(jpeg(800, 400))
+    (folder / "index.md").write_text(
+        "---\ntitle: A letter from Solovki\ndate: 2024-05-03\nstate: published\n"
+        "source:\n  author: Mollie Steimer\n  scans: [scan-p1.jpg, scan-p2.jpg, /media/envelope.jpg]\n---\n"
+        "The letter, transcribed.\n\n![The first lines of the letter](scan-p1.jpg)\n", encoding="utf-8")
+    commit_all(root, "A letter with its scans")
+    yield from serve_built(root, tmp_path / "site")
+
+
+def test_the_scans_load_after_the_text_with_their_size_known_and_the_provenance_leads_there(
+        served_with_scans: str, page: Page) -> None:
+    page.call("Emulation.setDeviceMetricsOverride", width=375, height=700, deviceScaleFactor=1, mobile=True)
+    page.open(served_with_scans + "/2024/05/03/letter/")
+    # Each figure's place is kept before its image loads (width and height): nothing moves after.
+    before = page.js("[...document.querySelectorAll('.scans figure')].map(f => Math.round(f.offsetHeight))")
+    assert len(before) == 3 and all(h > 300 for h in before[:2]), before
+    assert page.js(FOLLOW.format(sel=".provenance a[href='#scans']"))[:3] == ["#scans", True, True]
+    loaded = ("Promise.all([...document.querySelectorAll('.scans img')].map(i => i.decode().then(() =>"
+              " [i.naturalWidth, i.alt, i.closest('figure').querySelector('figcaption').textContent])))")
+    result = page.call("Runtime.evaluate", expression=loaded, awaitPromise=True, returnByValue=True)
+    assert result["result"]["value"] == [
+        [600, "Page 1 of the original of A letter from Solovki", "Page 1"],
+        [610, "Page 2 of the original of A letter from Solovki", "Page 2"],
+        [800, "Page 3 of the original of A letter from Solovki", "Page 3"]]
+    after = page.js("[...document.querySelectorAll('.scans figure')].map(f => Math.round(f.offsetHeight))")
+    assert after == before
+    assert page.js("document.documentElement.scrollWidth <= window.innerWidth")
     assert page.errors() == []
     assert axe_violations(page) == []
 

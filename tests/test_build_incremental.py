@@ -15,7 +15,7 @@ import pytest
 
 from conftest import post_text
 from gulagpub.build import build
-from sitehelp import NOW, commit_all, snapshot
+from sitehelp import NOW, commit_all, jpeg, snapshot
 
 
 @pytest.fixture(autouse=True)
@@ -215,6 +215,38 @@ def drop_file(root: Path) -> None:  # a file no longer named leaves the site (it
     commit_all(root, "No PDF", when="2026-11-27T12:30:00+00:00")
 
 
+def add_scans(root: Path) -> None:  # the original's pages after the text; the version without scans shows them too
+    folder = root / "posts" / bundle_name(root)
+    (folder / "page-1.jpg").write_bytes(jpeg(30, 40))
+    (folder / "page-2.jpg").write_bytes(jpeg(31, 41))
+    index = folder / "index.md"
+    index.write_text(index.read_text().replace("---\n", "---\nsource:\n  scans: [page-1.jpg, page-2.jpg]\n", 1))
+    commit_all(root, "Its scans", when="2026-11-27T12:35:00+00:00")
+
+
+def reorder_scans(root: Path) -> None:  # the same files (the same shape), the version's page follows its post's
+    index = root / "posts" / bundle_name(root) / "index.md"
+    index.write_text(index.read_text().replace("[page-1.jpg, page-2.jpg]", "[page-2.jpg, page-1.jpg]"))
+    commit_all(root, "Scans in the right order", when="2026-11-27T12:40:00+00:00")
+
+
+def replace_page_scan(root: Path) -> None:  # a better scan, another size: both pages show its new size
+    (root / "posts" / bundle_name(root) / "page-2.jpg").write_bytes(jpeg(62, 82))
+    commit_all(root, "A better scan of page 2", when="2026-11-27T12:45:00+00:00")
+
+
+def original_image(root: Path) -> None:  # named by the original alone: published, in the parallel view
+    (root / "media/stamp.jpg").write_bytes(jpeg(20, 10))
+    f = root / "originals/es" / nth_post(root, 19).name
+    f.write_text(f.read_text() + "\n![El sello del campo](/media/stamp.jpg)\n")
+    commit_all(root, "The original's stamp", when="2026-11-27T12:50:00+00:00")
+
+
+def replace_original_image(root: Path) -> None:  # a better photo of it: the parallel view shows its new size
+    (root / "media/stamp.jpg").write_bytes(jpeg(40, 20))
+    commit_all(root, "A better photo of the stamp", when="2026-11-27T12:55:00+00:00")
+
+
 def change_template(root: Path) -> None:
     (root / "templates").mkdir(exist_ok=True)
     base = Path(__file__).parent.parent / "src/gulagpub/templates/base.html"
@@ -248,7 +280,9 @@ STEPS: list[tuple[str, Callable[[Path], None]]] = [
     ("original", store_original), ("edit-original", edit_original),
     ("retitle", retitle_post), ("about", add_about_page), ("retitle-about", retitle_about_page),
     ("comments", add_comments), ("toot", toot), ("bundle", make_bundle), ("replace-scan", replace_scan),
-    ("drop-file", drop_file), ("template", change_template), ("settings", change_settings),
+    ("drop-file", drop_file), ("scans", add_scans), ("reorder-scans", reorder_scans),
+    ("replace-page-scan", replace_page_scan), ("original-image", original_image),
+    ("replace-original-image", replace_original_image), ("template", change_template), ("settings", change_settings),
     ("no-cache", delete_cache), ("damaged-cache", damage_cache),
 ]
 
@@ -287,6 +321,19 @@ def test_after_every_kind_of_change_an_incremental_build_equals_a_full_build(
             assert any(b'rel="enclosure"' in data for p, data in snapshot(out).items() if p.endswith(".atom"))
         if name == "replace-scan":  # the two pages naming the scan and its two copies (and the lists they are in)
             assert result.report.written < 46, result
+        if name in ("original-image", "replace-original-image"):
+            view = next(out.rglob("parallel/index.html")).read_text(encoding="utf-8")
+            size = 'width="20" height="10"' if name == "original-image" else 'width="40" height="20"'
+            assert f'src="/media/stamp.jpg" alt="El sello del campo" {size}' in view
+            assert (out / "media/stamp.jpg").read_bytes() == (root / "media/stamp.jpg").read_bytes()
+        if name in ("scans", "reorder-scans", "replace-page-scan"):
+            pages = [p for p in snapshot(out) if p.endswith("/index.html") and b'id="scans"' in snapshot(out)[p]]
+            assert len(pages) == 2, pages  # the post's and its German version's
+            for page in pages:
+                html = snapshot(out)[page].decode()
+                first = html.index('<figure><a href="', html.index('id="scans"'))
+                assert ("page-2.jpg" in html[first:first + 80]) == (name != "scans")
+                assert ('width="62" height="82"' in html) == (name == "replace-page-scan")
 
 
 def _page_at(out: Path, post: Path) -> str:

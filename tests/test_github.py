@@ -75,6 +75,23 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(path: Path) -> None
         assert re.search(r"#\s*v\d+\.\d+\.\d+\s*$", line), f"{path.name}: `{line.strip()}` lacks a '# vX.Y.Z' comment"
 
 
+def test_every_checkout_of_the_content_fetches_its_git_lfs_files() -> None:
+    """Scans and PDFs may be Git LFS files: a checkout without them holds
+    pointers, which check and build refuse (`git lfs pull`)."""
+    content = 0
+    for path in WORKFLOWS:
+        for name, job in load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                if not step.get("uses", "").startswith("actions/checkout@"):
+                    continue
+                given = step.get("with", {})
+                if "repository" in given:  # (another repository: the shared tools, no content)
+                    continue
+                content += 1
+                assert given.get("lfs") is True, f"{path.name} job {name}: checkout without `lfs: true`"
+    assert content == 5  # pr.yml's three jobs, publish.yml's two
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_permissions_are_least_privilege(path: Path) -> None:
     wf = load(path)

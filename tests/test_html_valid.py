@@ -20,7 +20,7 @@ import pytest
 
 from conftest import PROJECT, require
 from gulagpub.build import build
-from sitehelp import NOW, about_and_two_versions, bundled, commit_all
+from sitehelp import NOW, about_and_two_versions, bundled, commit_all, jpeg
 
 WEB = Path(os.environ.get("GULAGPUB_WEB_CHECKS", PROJECT / ".ci" / "web" / "node_modules"))
 VNU = WEB / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -151,15 +151,9 @@ def test_hostile_and_unusual_posts_give_valid_pages(vnu: list[str], tmp_path: Pa
 
 def bundle_with_a_scan(root: Path) -> Path:
     """posts/letter/, a bundle holding scan-p1.jpg (a real 64x48 JPEG): its folder."""
-    import io
-
-    from PIL import Image
-
     folder = root / "posts" / "letter"
     folder.mkdir()
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 180, 150)).save(buf, "JPEG")
-    (folder / "scan-p1.jpg").write_bytes(buf.getvalue())
+    (folder / "scan-p1.jpg").write_bytes(jpeg(64, 48))
     return folder
 
 
@@ -167,9 +161,11 @@ def test_a_document_with_its_scans_figures_and_files_gives_a_valid_page(vnu: lis
     root = bundled(tmp_path)
     folder = bundle_with_a_scan(root)
     (folder / "letter.pdf").write_bytes(b"%PDF-1.4\n")
+    (folder / "scan-p2.jpg").write_bytes(jpeg(48, 64))
     (folder / "index.md").write_text(
         "---\ntitle: A letter with its scan\ndate: 2024-05-03\nstate: published\n"
-        "image:\n  src: scan-p1.jpg\n  alt: Page 1 of the letter\n---\n"
+        "image:\n  src: scan-p1.jpg\n  alt: Page 1 of the letter\n"
+        "source:\n  author: Mollie Steimer\n  scans: [scan-p1.jpg, scan-p2.jpg]\n---\n"
         "The letter.\n\n![Page 1 of the letter](scan-p1.jpg \"Scan: International Institute of Social History\")\n\n"
         "Inline ![page 1, small](scan-p1.jpg) and [the PDF](letter.pdf).\n", encoding="utf-8")
     commit_all(root, "A letter with its scan")
@@ -177,6 +173,7 @@ def test_a_document_with_its_scans_figures_and_files_gives_a_valid_page(vnu: lis
     page = (tmp_path / "site" / "2024" / "05" / "03" / "letter" / "index.html").read_text(encoding="utf-8")
     assert "<figcaption>Scan: International Institute of Social History</figcaption>" in page
     assert 'width="64" height="48" loading="lazy"' in page and '<small class="file">(PDF, 9 bytes)</small>' in page
+    assert '<a href="#scans">Scans of the original: 2 pages</a>' in page and page.count("<figcaption>Page ") == 2
     assert problems(vnu, tmp_path / "site") == []
 
 
@@ -196,7 +193,9 @@ def test_a_bundled_translation_with_notes_beside_its_original_gives_a_valid_para
     original = root / "originals" / "ru" / "letter.md"
     original.parent.mkdir(parents=True)
     original.write_text("---\ntitle: Письмо с Соловков\n---\n\nПисьмо написано в 1925 году.[^1]\n\n"
-                        "(скан)\n\nОно дошло до Берлина.\n\n[^1]: На острове, зимой.\n", encoding="utf-8")
+                        "![Конверт письма](envelope.jpg)\n\nОно дошло до Берлина.\n\n[^1]: На острове, зимой.\n",
+                        encoding="utf-8")
+    (folder / "envelope.jpg").write_bytes(jpeg(80, 40))  # (named by the original alone)
     commit_all(root, "A letter with its original")
     site = tmp_path / "site"
     build(root, site, now=NOW)
@@ -209,4 +208,9 @@ def test_a_bundled_translation_with_notes_beside_its_original_gives_a_valid_para
     assert '<li id="fn-2">' in pairs[3] and "Through the Red Cross." in pairs[3]
     assert 'src="/2024/05/03/letter/scan-p1.jpg"' in pairs[1] and 'width="64" height="48"' in pairs[1]
     assert (site / "2024" / "05" / "03" / "letter" / "scan-p1.jpg").is_file()
+    # The original's own image is published with the post, and shown beside the translation's.
+    assert ('<img src="/2024/05/03/letter/envelope.jpg" alt="Конверт письма" width="80" height="40" '
+            'loading="lazy">') in pairs[1]
+    assert (site / "2024" / "05" / "03" / "letter" / "envelope.jpg").read_bytes() == (folder / "envelope.jpg").read_bytes()
+    assert "envelope.jpg" not in (site / "2024" / "05" / "03" / "letter" / "index.html").read_text(encoding="utf-8")
     assert problems(vnu, site) == []

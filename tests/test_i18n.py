@@ -6,6 +6,7 @@ import json
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
@@ -19,7 +20,7 @@ POT = i18n.LOCALES_DIR / "gulagpub.pot"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def _messages(path: Path, lang: str | None = None) -> dict[str, str]:
+def _messages(path: Path, lang: str | None = None) -> dict[Any, Any]:
     with path.open("rb") as f:
         cat = read_po(f, locale=lang)
     return {m.id: m.string for m in cat if m.id and not m.fuzzy}
@@ -41,10 +42,13 @@ def test_the_template_names_every_message_the_sources_use() -> None:
 def test_each_catalog_is_complete_and_keeps_the_placeholders(lang: str) -> None:
     wanted = _messages(POT)
     have = _messages(i18n.LOCALES_DIR / lang / "LC_MESSAGES" / "gulagpub.po", lang)
-    missing = [m for m in wanted if not have.get(m)]
+    # (A message with plural forms is read as tuples: its singular and plural, and each form of the language.)
+    missing = [m for m in wanted if not have.get(m) or not all(have[m])]
     assert missing == [], f"{lang}: untranslated {missing}"
     for msgid, text in have.items():
-        assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(msgid)), (lang, msgid)
+        for form in text if isinstance(text, tuple) else (text,):
+            plural = msgid[-1] if isinstance(msgid, tuple) else msgid
+            assert sorted(PLACEHOLDER.findall(form)) == sorted(PLACEHOLDER.findall(plural)), (lang, msgid)
     assert set(LANGS) <= set(i18n.catalog_langs())
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from gulagpub.content import load, locate
 from gulagpub.media import LFS_POINTER, bundle_folder
+from sitehelp import jpeg
 
 CONFIG = """\
 [site]
@@ -221,3 +222,140 @@ def test_files_named_in_inline_html_are_references_too(tmp_path: Path) -> None:
     (post,) = load(root).posts
     assert named_files(post) == ("media/monclus.jpg", "posts/letter/scan-p1.jpg", "posts/letter/scan-p2.jpg")
     assert messages(root) == ["posts/letter/index.md:9: 'scan-p2.jpg' (posts/letter/scan-p2.jpg) no such file"]
+
+
+# --- facsimiles: the original's scans (source.scans) ------------------------------
+
+FACSIMILE = """\
+---
+title: Letter of Mollie Steimer
+state: published
+date: 2012-10-20
+source:
+  author: Mollie Steimer
+  scans:
+    - scan-p1.jpg
+    - scan-p2.jpg
+    - /media/envelope.jpg
+---
+The letter, transcribed.
+
+![Page 1 of the letter](scan-p1.jpg)
+"""
+
+
+def facsimile_repo(tmp_path: Path, body: str = FACSIMILE) -> Path:
+    return repo(tmp_path, body, {"posts/letter/scan-p1.jpg": jpeg(60, 80), "posts/letter/scan-p2.jpg": jpeg(61, 81),
+                                 "media/envelope.jpg": jpeg(90, 40), "posts/letter/notes.pdf": b"%PDF-1.4\n"})
+
+
+def test_each_scan_is_checked_at_its_line(tmp_path: Path) -> None:
+    root = facsimile_repo(tmp_path)
+    assert messages(root) == []
+    (root / "posts/letter/index.md").write_text(FACSIMILE.replace("    - /media/envelope.jpg\n", (
+        "    - /media/envelope.jpg\n    - scan-p4.jpg\n    - notes.pdf\n    - ../../gulagpub.toml\n"
+        "    - https://example.org/scan.jpg\n")))
+    os.remove(root / "media/envelope.jpg")
+    assert messages(root) == [
+        "posts/letter/index.md:10: scan '/media/envelope.jpg' (media/envelope.jpg) no such file",
+        "posts/letter/index.md:11: scan 'scan-p4.jpg' (posts/letter/scan-p4.jpg) no such file",
+        "posts/letter/index.md:12: scan 'notes.pdf' (posts/letter/notes.pdf) is not an image (JPEG, PNG, WebP, GIF); "
+        "link a PDF from the text instead",
+        "posts/letter/index.md:13: scan '../../gulagpub.toml' is not a file of this site: a scan is a file beside "
+        "the post or in media/ (`/media/gulagpub.toml`)",
+        "posts/letter/index.md:14: scan 'https://example.org/scan.jpg' is not a file of this site: a scan is a file "
+        "beside the post or in media/ (`/media/scan.jpg`)",
+    ]
+
+
+def test_scans_written_otherwise_than_as_a_list_of_files_are_an_error(tmp_path: Path) -> None:
+    root = facsimile_repo(tmp_path, FACSIMILE.replace(
+        "  scans:\n    - scan-p1.jpg\n    - scan-p2.jpg\n    - /media/envelope.jpg\n", "  scans: {page: 1}\n"))
+    assert messages(root) == [
+        "posts/letter/index.md:7: 'source.scans' must be a list of file names; write the scans as a list of files "
+        "beside the post or in /media/, page by page: 'scans: [scan-p1.jpg, scan-p2.jpg]'"]
+    # In a single-file post, a scan beside it cannot be: the message says how to make it a bundle.
+    (root / "posts/single.md").write_text("---\ntitle: Single\nsource: {scans: [scan.jpg]}\n---\nText.\n")
+    assert messages(root)[1] == (
+        "posts/single.md:3: scan 'scan.jpg' is not a file of this site: a scan is a file beside the post (make it "
+        "a bundle: `git mv posts/NAME.md posts/NAME/index.md`, the scans beside index.md) or in media/ "
+        "(`/media/scan.jpg`)")
+
+
+def test_the_page_shows_the_scans_after_the_text_and_the_provenance_links_them(tmp_path: Path) -> None:
+    """Each page in order, numbered, linking to its file, with alt text from the title;
+    a scan the text does not show is published too; a language version without scans
+    of its own shows its post's, in its language."""
+    from gulagpub.build import build
+    from sitehelp import NOW, commit_all
+
+    from conftest import run_git
+
+    (tmp_path / "blog").mkdir()
+    root = facsimile_repo(tmp_path / "blog")
+    (root / "translations/es").mkdir(parents=True)
+    (root / "translations/es/letter.md").write_text(
+        "---\ntitle: Carta de Mollie Steimer\nstate: published\ndate: 2012-10-21\n---\nLa carta.\n")
+    (root / "translations/ru").mkdir(parents=True)
+    (root / "translations/ru/letter.md").write_text(
+        "---\ntitle: Письмо\nstate: published\ndate: 2012-10-21\nsource: {scans: [scan-p2.jpg]}\n---\nПисьмо.\n")
+    run_git(root, "init", "-q", "-b", "main")
+    commit_all(root, "The letter with its scans")
+    out = tmp_path / "site"
+    build(root, out, now=NOW)
+    page = (out / "2012/10/20/letter/index.html").read_text()
+    assert '<a href="#scans">Scans of the original: 3 pages</a></p>' in page
+    text, scans = page.index('<div class="content">'), page.index('<section class="scans" id="scans"')
+    assert text < scans < page.index("<footer>")
+    assert page.count("<figure>", scans) == 3
+    assert ('<figure><a href="/2012/10/20/letter/scan-p2.jpg"><img src="/2012/10/20/letter/scan-p2.jpg" '
+            'alt="Page 2 of the original of Letter of Mollie Steimer" width="61" height="81" loading="lazy"></a>'
+            '<figcaption>Page 2</figcaption></figure>') in page
+    assert page.index("scan-p1.jpg", scans) < page.index("scan-p2.jpg", scans) < page.index("/media/envelope.jpg", scans)
+    # Published as the text's files are: scan-p2 is named only by `scans`.
+    for published, source in (("2012/10/20/letter/scan-p2.jpg", "posts/letter/scan-p2.jpg"),
+                              ("media/envelope.jpg", "media/envelope.jpg"),
+                              ("es/2012/10/21/letter/scan-p2.jpg", "posts/letter/scan-p2.jpg")):
+        assert os.stat(out / published).st_ino == os.stat(root / source).st_ino
+    assert not (out / "2012/10/20/letter/notes.pdf").exists()  # (named by no text)
+    spanish = (out / "es/2012/10/21/letter/index.html").read_text()
+    assert '<a href="#scans">Escaneos del original: 3 páginas</a>' in spanish
+    assert ('<img src="/es/2012/10/21/letter/scan-p1.jpg" alt="Página 1 del original de Carta de Mollie Steimer" '
+            'width="60" height="80" loading="lazy"></a><figcaption>Página 1</figcaption>') in spanish
+    russian = (out / "ru/2012/10/21/letter/index.html").read_text()  # (its own list: one page)
+    assert '<a href="#scans">Сканы оригинала: 1 страница</a>' in russian
+    assert 'alt="Страница 1 оригинала: Письмо"' in russian and "scan-p1.jpg" not in russian
+
+
+def test_the_scans_in_every_language(tmp_path: Path) -> None:
+    from gulagpub import i18n
+
+    def label(lang: str, n: int) -> str:
+        ui = i18n.interface(lang)
+        return ui.ngettext("Scans of the original: %(num)s page", "Scans of the original: %(num)s pages", n) % {
+            "num": n}
+
+    assert [label("en", n) for n in (1, 3)] == ["Scans of the original: 1 page", "Scans of the original: 3 pages"]
+    assert [label("ru", n) for n in (1, 3, 5, 21)] == [
+        "Сканы оригинала: 1 страница", "Сканы оригинала: 3 страницы", "Сканы оригинала: 5 страниц",
+        "Сканы оригинала: 21 страница"]
+    assert [label("de", n) for n in (1, 2)] == ["Scans des Originals: 1 Seite", "Scans des Originals: 2 Seiten"]
+    assert label("fr", 2) == "Numérisations de l’original : 2 pages" and label("es", 1) == (
+        "Escaneos del original: 1 página")
+
+
+def test_a_title_cannot_inject_markup_through_the_scans_alt_text(tmp_path: Path) -> None:
+    from gulagpub.build import build
+    from sitehelp import NOW, commit_all
+
+    from conftest import run_git
+
+    (tmp_path / "blog").mkdir()
+    root = facsimile_repo(tmp_path / "blog", FACSIMILE.replace(
+        "title: Letter of Mollie Steimer", "title: '\"><script>alert(1)</script> & co'"))
+    run_git(root, "init", "-q", "-b", "main")
+    commit_all(root, "A hostile title")
+    build(root, tmp_path / "site", now=NOW)
+    page = (tmp_path / "site/2012/10/20/letter/index.html").read_text()
+    assert "<script>alert" not in page
+    assert 'alt="Page 1 of the original of &#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"' in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from conftest import ALICE, BORIS, TANIA, Repo
 from flow import gp, ok, post_in_review
+from sitehelp import jpeg
 
 from gulagpub.content import load
 
@@ -81,3 +82,40 @@ def test_the_site_shows_the_translation_beside_its_original(repo: Repo, tmp_path
     assert '<div class="translation" lang="en"><p>Vicente was born in Abiego.</p>' in pairs[0]
     assert "Fue detenido en 1950." in pairs[1] and "una cita\n\nen dos partes" in pairs[2]
     assert '<div class="translation" lang="en"></div>' in pairs[2]
+
+
+def test_an_originals_images_are_checked_with_file_and_line(repo: Repo):
+    (repo.root / "media").mkdir()
+    (repo.root / "media/vicente-p1.jpg").write_bytes(jpeg(40, 60))
+    repo.write("originals/es/vicente.md", ORIGINAL + "\n![La primera página](/media/vicente-p1.jpg)\n\n"
+               "![La segunda](/media/vicente-p2.jpg)\n")
+    path = post_in_review(repo)
+    run = gp(repo, "check")
+    assert run.code != 0
+    out = run.out + run.err
+    assert "originals/es/vicente.md:13: '/media/vicente-p2.jpg' (media/vicente-p2.jpg) no such file" in out
+    assert "vicente-p1" not in out and path not in out
+
+
+def test_an_originals_missing_image_leaves_the_post_published(tmp_path):
+    """The original is a reader's aid: its image that cannot be published is
+    left out of the parallel view with a warning, and the build goes on."""
+    from conftest import run_git
+    from gulagpub.build import build
+    from sitehelp import NOW, commit_all
+
+    root = tmp_path / "blog"
+    (root / "posts/letter").mkdir(parents=True)
+    (root / "gulagpub.toml").write_text('[site]\ntitle = "T"\nbase_url = "https://example.org"\n\n'
+                                        '[[team]]\nname = "Ed"\nemail = "ed@example.org"\nroles = ["editor"]\n')
+    (root / "posts/letter/index.md").write_text(
+        "---\ntitle: A letter\nstate: published\ndate: 2024-05-03\ntranslation:\n  from_lang: ru\n---\nThe letter.\n")
+    (root / "originals/ru").mkdir(parents=True)
+    (root / "originals/ru/letter.md").write_text("---\ntitle: Письмо\n---\n\nПисьмо.\n\n![Конверт](envelope.jpg)\n")
+    run_git(root, "init", "-q", "-b", "main")
+    commit_all(root, "A letter whose original names a missing file")
+    result = build(root, tmp_path / "site", now=NOW)
+    assert [str(n) for n in result.warnings] == [
+        "posts/letter/index.md: posts/letter/envelope.jpg no such file: left out of the site"]
+    view = (tmp_path / "site/2024/05/03/letter/parallel/index.html").read_text(encoding="utf-8")
+    assert "Письмо." in view and 'src="/2024/05/03/letter/envelope.jpg"' in view

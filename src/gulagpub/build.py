@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import gitstore, i18n, images, media, search, theme, traces
+from . import gitstore, i18n, images, media, originals, search, theme, traces
 from .catalog import Catalog, catalog_of
 from .config import CONFIG_FILE, Config
 from .content import load_config
@@ -355,6 +355,10 @@ class _Build:
         for src, rec in records.items():
             for path in rec.files:
                 users.setdefault(path, []).append(src)
+            if rec.original_file in inputs.originals:  # (its images, shown in its parallel view)
+                for path in originals.files_of(self.root, src, rec.original_file):
+                    if path not in rec.files:
+                        users.setdefault(path, []).append(src)
         now = micros(self.now)
         blocked: list[str] = []
         folders: dict[str, bool] = {}
@@ -367,7 +371,8 @@ class _Build:
                 continue
             for src in named_by:
                 rec = records[src]
-                if rec.state == "published" or (rec.state == "approved" and _due(rec, now)):
+                # (An original's image that cannot be published is left out: the original is a reader's aid.)
+                if path in rec.files and (rec.state == "published" or (rec.state == "approved" and _due(rec, now))):
                     blocked.append(src)
                 else:
                     self.notices.append(Problem(src, 0, f"{path} {why}: left out of the site"))

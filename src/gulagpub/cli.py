@@ -302,7 +302,7 @@ def _problems(obj: Ctx, base: str | None, pr_author: str | None, allow_shallow: 
         state = [p for p in state if p.path not in told]
     elif base is not None:
         changes = range_problems(content.root, base)
-    problems = list(content.problems) + state + original_problems(content.root, content.posts) + changes
+    problems = list(content.problems) + state + original_problems(content.root, content.posts, content.config) + changes
     n = len(content.posts) + len({p.path for p in content.problems} - {p.path for p in content.posts})
     return problems, n
 

@@ -27,6 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 from .config import Config
 from .errors import Problem
 from .model import Post, State, name_of
+from .records import Record
 
 MEDIA_DIR = "media"
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
@@ -99,13 +100,13 @@ def resolve(folder: str | None, target: str) -> str | None:
     return path if path.startswith(top) and path != top.rstrip("/") else None
 
 
-def _prose(post: Post, text: str) -> Iterator[tuple[int, str]]:
-    """The lines of a post's body outside code (`text`: the whole content file,
-    for the line numbers), code spans left out."""
-    at = text.find(post.body) if post.body else -1
+def _prose(body: str, text: str) -> Iterator[tuple[int, str]]:
+    """The lines of a Markdown body outside code (`text`: the whole file, for
+    the line numbers), code spans left out."""
+    at = text.find(body) if body else -1
     first = text.count("\n", 0, at) + 1 if at >= 0 else 1
     fenced = False
-    for n, line in enumerate(post.body.split("\n"), start=first):
+    for n, line in enumerate(body.split("\n"), start=first):
         if _CODE_FENCE.match(line):
             fenced = not fenced
             continue
@@ -122,7 +123,7 @@ _IMAGE = re.compile(r'!\[((?:[^\]\\]|\\.)*)\]\(\s*(?:<([^>\n]*)>|([^\s)]+))(?:\s
 
 def images_without_alt(post: Post, text: str) -> Iterator[tuple[int, str]]:
     """The images of a post's body with no alt text (and not marked decorative): line and target."""
-    for n, line in _prose(post, text):
+    for n, line in _prose(post.body, text):
         if "![" not in line:
             continue
         for m in _IMAGE.finditer(line):
@@ -141,8 +142,13 @@ def _in_the_workflow(post: Post) -> bool:
 def references(post: Post, text: str) -> Iterator[Reference]:
     """The references to files in a post's body (`text`: the whole content
     file, for the line numbers), outside code blocks and code spans."""
-    folder = bundle_folder(post.path)
-    for n, line in _prose(post, text):
+    return references_in(bundle_folder(post.path), post.body, text)
+
+
+def references_in(folder: str | None, body: str, text: str) -> Iterator[Reference]:
+    """The references to files in a Markdown `body` whose relative paths are in
+    `folder` (a bundle's; None: only /media/), `text` the whole file it is in."""
+    for n, line in _prose(body, text):
         if "](" not in line and "]:" not in line and "=" not in line:  # (most lines: no link to look at)
             continue
         for m in (*_INLINE.finditer(line), *_DEFINITION.finditer(line), *_HTML_ATTR.finditer(line)):
@@ -165,12 +171,29 @@ def lead_image(post: Post) -> str | None:
     return resolve(bundle_folder(post.path), unquote(urlsplit(post.image.src).path)) or None
 
 
+def scan_files(post: Post) -> tuple[str, ...]:
+    """The repository paths of the original's scans (`source.scans`), page by
+    page, those inside the post's bundle or media/ (`problems` reports the others)."""
+    if post.source is None or not post.source.scans:
+        return ()
+    folder = bundle_folder(post.path)
+    return tuple(path for path in (resolve(folder, unquote(urlsplit(s).path)) if _is_local(s) else None
+                                   for s in post.source.scans) if path)
+
+
+def record_of(post: Post, summary: str | None) -> Record:
+    """A post's Record, with the files it publishes."""
+    return Record.of(post, summary, named_files(post), lead_image(post), scan_files(post))
+
+
 def named_files(post: Post) -> tuple[str, ...]:
-    """The repository files a post's text and its lead image name (those inside
-    its bundle or media/), each once, sorted: what the build publishes with its page."""
+    """The repository files a post's text, its lead image and its scans name
+    (those inside its bundle or media/), each once, sorted: what the build
+    publishes with its page."""
     body = post.body
     lead = lead_image(post)
     found = {lead} if lead else set()
+    found.update(scan_files(post))
     if may_name_files(body) and (bundle_folder(post.path) is not None or "/media/" in body):
         found.update(ref.path for ref in references(post, body) if ref.path)
     return tuple(sorted(found))
@@ -280,6 +303,8 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
             if why is not None:
                 found.append(Problem(post.path, line, f"image {post.image.src!r}"
                                      + (f" ({lead})" if lead else "") + f" {why}"))
+        if post.source is not None and post.source.scans:
+            found += _scan_problems(root, post, config, folders)
         if not named and "![" not in body:
             continue
         try:
@@ -290,16 +315,69 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
             for line, target in images_without_alt(post, text):
                 found.append(Problem(post.path, line,
                                      "an image without alt text; " + ALT_MISSING.format(target=target)))
-        if not named:
-            continue
-        for ref in references(post, text):
-            if ref.path is None:
-                found.append(Problem(post.path, ref.line, f"{ref.target!r} leaves the post's folder; refer to a "
-                                                          "file beside the post (`scan.jpg`) or in media/ (`/media/scan.jpg`)"))
-                continue
-            if ref.path not in seen:
-                seen[ref.path] = judged(root, ref.path, config, folders)[1]
-            why = seen[ref.path]
-            if why is not None:
-                found.append(Problem(post.path, ref.line, f"{ref.target!r} ({ref.path}) {why}"))
+        if named:
+            found += reference_problems(root, post.path, references(post, text), config, seen, folders)
     return found
+
+
+def reference_problems(root: Path, path: str, refs: Iterable[Reference], config: Config,
+                       seen: dict[str, str | None] | None = None,
+                       folders: dict[str, bool] | None = None) -> list[Problem]:
+    """The references of the file `path` (a post, a stored original) to files
+    that would not publish (`seen`, `folders`: what was found for files judged before)."""
+    seen = {} if seen is None else seen
+    folders = {} if folders is None else folders
+    found = []
+    for ref in refs:
+        if ref.path is None:
+            found.append(Problem(path, ref.line, f"{ref.target!r} leaves the post's folder; refer to a "
+                                                 "file beside the post (`scan.jpg`) or in media/ (`/media/scan.jpg`)"))
+            continue
+        if ref.path not in seen:
+            seen[ref.path] = judged(root, ref.path, config, folders)[1]
+        why = seen[ref.path]
+        if why is not None:
+            found.append(Problem(path, ref.line, f"{ref.target!r} ({ref.path}) {why}"))
+    return found
+
+
+def _scan_problems(root: Path, post: Post, config: Config, folders: dict[str, bool]) -> list[Problem]:
+    """What keeps each of a post's scans (`source.scans`) from being shown: it
+    must be a file that publishes, and an image."""
+    from .images import inspect  # (images reads headers with Pillow, and names files through this module)
+
+    assert post.source is not None
+    try:
+        text = (root / post.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    folder = bundle_folder(post.path)
+    found = []
+    for written in post.source.scans:
+        line = _line_of_scan(text, post.line_of("source"), written)
+        path = resolve(folder, unquote(urlsplit(written).path)) if _is_local(written) else None
+        if not path:
+            where = ("beside the post (make it a bundle: `git mv posts/NAME.md posts/NAME/index.md`, the scans "
+                     "beside index.md)" if folder is None and not written.startswith("/") else "beside the post")
+            found.append(Problem(post.path, line, f"scan {written!r} is not a file of this site: a scan is a file "
+                                                  f"{where} or in media/ (`/media/{written.rpartition('/')[2]}`)"))
+            continue
+        stat, why = judged(root, path, config, folders)
+        if stat is not None and not inspect(root / path, stat).width:
+            why = "is not an image (JPEG, PNG, WebP, GIF); link a PDF from the text instead"
+        if why is not None:
+            found.append(Problem(post.path, line, f"scan {written!r} ({path}) {why}"))
+    return found
+
+
+def _line_of_scan(text: str, source_line: int, written: str) -> int:
+    """The line of the front matter where the scan `written` is named: from
+    `source:` on (its own line in a `- item` list), else that of `source:`."""
+    lines = text.split("\n")
+    for n in range(source_line - 1, len(lines)):  # (lines[n] is the file's line n + 1)
+        line = lines[n]
+        if n >= source_line and (line.strip() == "---" or (line and not line[0].isspace())):
+            break  # (the next field, or the end of the front matter)
+        if written in line and (n > source_line - 1 or "scans" in line):
+            return n + 1
+    return source_line

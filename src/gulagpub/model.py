@@ -69,6 +69,9 @@ class Source:
     date: str | None = None
     lang: str | None = None
     rights: str | None = None
+    # The original's scans, page by page, as written: files of the post's bundle
+    # (`scan-p1.jpg`) or site-wide (`/media/NAME`). Shown after the text.
+    scans: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

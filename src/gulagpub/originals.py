@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from .config import Config
 from .errors import Problem
+from .media import bundle_folder, reference_problems, references_in
 from .model import ORIGINALS, Post, Source, State, Verdict, content_digest, is_valid_lang, original_file
 from .postfile import SOURCE_KEYS, read_front, split
 
@@ -64,13 +67,33 @@ def parse(path: str, data: bytes) -> tuple[OriginalText | None, list[Problem]]:
         if unknown:
             problems.append(Problem(path, lines.get("source", 1), f"unknown field 'source.{unknown[0]}'; "
                                                                   f"known: {', '.join(SOURCE_KEYS)}"))
-        source = Source(**{k: str(raw[k]) for k in SOURCE_KEYS if raw.get(k) is not None})
+        texts: dict[str, Any] = {k: str(raw[k]) for k in SOURCE_KEYS if raw.get(k) is not None}
+        source = Source(**texts)  # (the text fields only: an original has no scans of its own)
     elif raw is not None:
         problems.append(Problem(path, lines.get("source", 1), "'source' must be a mapping: publication, "
                                                               "date, url, author..."))
     title = str(meta["title"]) if meta.get("title") is not None else None
     body = body.lstrip("\n")
     return OriginalText(path, lang, title, source, body, content_digest(meta, body)), problems
+
+
+def named_files(post_path: str, original: OriginalText) -> tuple[str, ...]:
+    """The repository files an original's text names (its images, by paths
+    relative to its post's bundle, or in /media/): published with the post
+    whose original it is, and shown in its parallel view."""
+    if "](" not in original.body and "]:" not in original.body:
+        return ()
+    refs = references_in(bundle_folder(post_path), original.body, original.body)
+    return tuple(sorted({ref.path for ref in refs if ref.path}))
+
+
+def files_of(root: Path, post_path: str, path: str) -> tuple[str, ...]:
+    """named_files of the original stored at `path`, read from the disk (none when it cannot be read)."""
+    try:
+        found, _ = parse(path, (root / path).read_bytes())
+    except OSError:
+        return ()
+    return named_files(post_path, found) if found is not None else ()
 
 
 def read(root: Path, post: Post) -> OriginalText | None:
@@ -88,10 +111,12 @@ def read(root: Path, post: Post) -> OriginalText | None:
     return found
 
 
-def problems(root: Path, posts: list[Post]) -> list[Problem]:
-    """Originals that cannot be read, or that changed after the translation was
+def problems(root: Path, posts: list[Post], config: Config) -> list[Problem]:
+    """Originals that cannot be read, that name a file that would not publish
+    (media.reference_problems), or that changed after the translation was
     approved (the latest approval recorded another digest of the original)."""
     out: list[Problem] = []
+    judged: set[str] = set()  # (an original two files name is reported once)
     for post in posts:
         path = path_for(post)
         if path is None:
@@ -105,8 +130,13 @@ def problems(root: Path, posts: list[Post]) -> list[Problem]:
         if file.is_symlink() or not file.is_file():
             out.append(Problem(path, 0, "is not a plain file; store the original text itself"))
             continue
-        found, bad = parse(path, file.read_bytes())
+        data = file.read_bytes()
+        found, bad = parse(path, data)
         out += bad
+        if found is not None and path not in judged:
+            judged.add(path)
+            out += reference_problems(root, path, references_in(bundle_folder(post.path), found.body,
+                                                                data.decode("utf-8").replace("\r\n", "\n")), config)
         approvals = [r for r in post.reviews if r.verdict == Verdict.APPROVED and r.original]
         if found is None or not approvals or post.state in (State.DRAFT, State.TRANSLATION, State.WITHDRAWN):
             continue

@@ -40,6 +40,7 @@ from .errors import Problem
 from .feedentries import FeedEntries
 from .feeds import Document, FeedInfo, Format, plan as feed_plan
 from .images import FileInfo, without_location
+from . import originals
 from .media import published_path
 from .pages import Pages, file_of, ris_path
 from .search import Doc, bundle, shards_of
@@ -220,8 +221,12 @@ class Planner:
         archived = (self.sources.root / comments).read_bytes() if comments in self.inputs.comments else b""
         newer, older = (self.item(n) if n is not None else None for n in self.adjacent(src))
         pages = self.pages
-        files = self.files_of(rec.files)
-        # Beside its stored original (originals/, listed with the inputs), paragraph by paragraph.
+        # The original's scans: a language version without scans of its own shows its post's (the bundle's).
+        scans = rec.scans or (self.sources.record(rec.original).scans if rec.original else ())
+        named = {*rec.files, *scans}
+        files = self.files_of(named)
+        # Beside its stored original (originals/, listed with the inputs), paragraph by paragraph,
+        # with the files both texts name (the original's images are published with the post).
         original = rec.original_file if rec.original_file in self.inputs.originals else None
         parallel = None
         group = []
@@ -229,18 +234,23 @@ class Planner:
             data = (self.sources.root / original).read_bytes()
             o_lang = original.split("/")[1]
             parallel = (it.path + "parallel/", o_lang)
+            text, _ = originals.parse(original, data)
+            if text is not None:
+                named.update(originals.named_files(src, text))
+            both = self.files_of(named)
             group.append(Output(file_of(parallel[0]), digest(self.gen, "parallel", it.key, original, digest(data),
-                                                             sorted(files.items())),
-                                partial(pages.parallel_page, it, parallel[0], original, data, files)))
+                                                             sorted(both.items())),
+                                partial(pages.parallel_page, it, parallel[0], original, data, both)))
         key = digest(self.gen, "post", it.key, mastodon, [(o.rec.lang, o.path, o.rec.title) for o in others],
                      digest(archived), [(n.path, n.rec.title, n.rec.lang) if n else None for n in (newer, older)],
-                     parallel, sorted(files.items()))
+                     parallel, sorted(files.items()), scans)
         group += [Output(file_of(it.path), key,
-                         lambda: pages.post_page(it, others, mastodon, archived, files, newer, older, parallel)),
+                         lambda: pages.post_page(it, others, mastodon, archived, files, newer, older, parallel,
+                                                 scans)),
                  # Its citation file reads only the post (and the settings).
                  Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it, others))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
-        return group + self.media(src, it.path, rec.files)
+        return group + self.media(src, it.path, sorted(named))
 
     def adjacent(self, src: str) -> tuple[str | None, str | None]:
         """The posts before and after one in its section's list (newer, older)."""

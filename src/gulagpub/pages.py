@@ -23,7 +23,7 @@ from . import i18n, theme
 from .config import Config
 from .catalog import lang_base
 from .images import FileInfo, annotate
-from .media import bundle_folder, under
+from .media import bundle_folder, published_path, under
 from .model import Post, State
 from .navigation import MenuEntry
 from .sources import Item, Sources
@@ -359,14 +359,19 @@ class Pages:
         ui = self.ui(p.lang)
         original, _ = originals.parse(original_path, data)
         o_lang = original.lang if original is not None else ""
+
+        def blocks(html: str) -> list[str]:
+            """A text as on the post's page (its images' sizes, /media/ under the site's path), its links
+            to the files beside that page made from the site's root: this page is a folder further down.
+            (The original's files are its post's: published beside the post's page.)"""
+            html = annotate(under(html, self.prefix), bundle_folder(it.src), files or {}, self.prefix,
+                            self.file_note(p.lang))
+            return render.html_blocks(render.absolutize(html, self.href(it.path)))
+
         # The original's notes get ids of their own (the translation's keep theirs: fn-1 in both would clash).
-        o_blocks = render.html_blocks(render.anchored(render.markdown_to_html(original.body), "original-")) \
+        o_blocks = blocks(render.anchored(render.markdown_to_html(original.body), "original-")) \
             if original is not None else []
-        # The translation as on its page (its images' sizes, /media/ under the site's path), its links
-        # to the files beside its page made from the site's root: this page is a folder further down.
-        html = annotate(under(self.sources.html(it.src), self.prefix), bundle_folder(it.src), files or {},
-                        self.prefix, self.file_note(p.lang))
-        t_blocks = render.html_blocks(render.absolutize(html, self.href(it.path)))
+        t_blocks = blocks(self.sources.html(it.src))
         rows = [Attrs({"original": Markup(a) if a else None, "translation": Markup(b) if b else None})
                 for a, b in zip_longest(o_blocks, t_blocks)]
         return self.page("parallel.html", lang=p.lang, dir=direction(p.lang), description=self.sources.summary(it.src),
@@ -379,7 +384,9 @@ class Pages:
 
     def post_page(self, it: Item, others: list[Item], mastodon: str | None, archived: bytes,
                   files: dict[str, FileInfo] | None = None, newer: Item | None = None,
-                  older: Item | None = None, parallel: tuple[str, str] | None = None) -> bytes:
+                  older: Item | None = None, parallel: tuple[str, str] | None = None,
+                  scans: Sequence[str] = ()) -> bytes:
+        """A post's page; `scans`, the original's scans (repository paths, page by page)."""
         from . import citation, render
 
         src = self.sources
@@ -410,6 +417,7 @@ class Pages:
             if parallel else None,
             "comments": self.archived_comments(archived, p.lang),
             "source_url": p.source.url if p.source else None,
+            "scans": self.scans(it, scans, files or {}),
             "corrections": [Attrs({"date_iso": iso, "date_human": day, "note": note})
                             for iso, day, note in render.correction_lines(p, ui)],
             "cite": Attrs({"head": Markup(citation.head_html(cited)), "note": Markup(cite.note),
@@ -424,6 +432,19 @@ class Pages:
         return self.page("post.html", lang=p.lang, dir=direction(p.lang), description=src.summary(it.src),
                          canonical=it.url, feeds=self.feed_links("/", self.config.site.title), post=ctx,
                          switcher=switcher)
+
+    def scans(self, it: Item, scans: Sequence[str], files: dict[str, FileInfo]) -> list[Attrs]:
+        """The original's pages as the post's page shows them, each numbered by
+        its place in `source.scans` and linking to its file, published beside
+        the page (or in /media/); one that is not a publishable image is left out
+        (`gulagpub check` names it)."""
+        shown = []
+        for number, path in enumerate(scans, start=1):
+            info = files.get(path)
+            if info is not None and info.width:
+                shown.append(Attrs({"number": number, "href": self.href(published_path(it.src, it.path, path)),
+                                    "width": info.width, "height": info.height}))
+        return shown
 
     def ris_file(self, it: Item, others: list[Item]) -> bytes:
         """The post's citation as an RIS file (citation.ris). (`others`: its page's;

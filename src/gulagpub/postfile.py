@@ -49,6 +49,7 @@ KNOWN_KEYS = (
     "image",
 )
 SOURCE_KEYS = ("title", "author", "publication", "via", "url", "date", "lang", "rights")
+POST_SOURCE_KEYS = (*SOURCE_KEYS, "scans")  # (a stored original has no scans of its own: its post carries them)
 _KNOWN = frozenset(KNOWN_KEYS)
 _STATES = {s.value: s for s in State}
 _HTTP_URL = re.compile(r"^https?://\S+$")
@@ -260,6 +261,19 @@ def parse_post(
         elif lang.lower() != folder_lang.lower():
             bad(at("lang"), f"'lang' is {lang!r} but the file is in translations/{folder_lang}/; make them agree")
 
+    def scans_field(value: Any) -> tuple[str, ...]:
+        """`source.scans`: the files of the original's pages, in order (where each
+        is and whether it is an image, media.problems judges)."""
+        if value is None:
+            return ()
+        items = [value] if isinstance(value, str) else value
+        how = ("write the scans as a list of files beside the post or in /media/, page by page: "
+               "'scans: [scan-p1.jpg, scan-p2.jpg]'")
+        if not isinstance(items, list) or not all(type(v) is str and v.strip() for v in items):
+            bad(at_in("source", "scans"), f"'source.scans' must be a list of file names; {how}")
+            return ()
+        return tuple(v.strip() for v in items)
+
     source = None
     raw_source = meta.get("source")
     if raw_source is not None:
@@ -269,8 +283,8 @@ def parse_post(
             bad(at("source"), f"'source' must be a mapping with some of: {', '.join(SOURCE_KEYS)}")
         else:
             for k in raw_source:
-                if k not in SOURCE_KEYS:
-                    bad(at("source"), f"unknown field 'source.{k}'; known: {', '.join(SOURCE_KEYS)}")
+                if k not in POST_SOURCE_KEYS:
+                    bad(at("source"), f"unknown field 'source.{k}'; known: {', '.join(POST_SOURCE_KEYS)}")
             line = at("source")
             values: dict[str, str | None] = dict.fromkeys(SOURCE_KEYS)
             for k in SOURCE_KEYS:
@@ -280,7 +294,7 @@ def parse_post(
                 bad(at_in("source", "lang"), not_a_tag("source.lang", values["lang"]) or "")
             if values["url"] and not _HTTP_URL.match(values["url"]):
                 bad(at("source"), f"'source.url' {values['url']!r} must be an absolute http(s) URL")
-            source = Source(**values)
+            source = Source(**values, scans=scans_field(raw_source.get("scans")))
 
     image = None
     raw_image = meta.get("image")

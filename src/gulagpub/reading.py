@@ -318,10 +318,10 @@ def _parse(job: Job) -> Parsed:
         html = render.markdown_to_html(post.body)
         summary = render.summary_of(post, html)
         shown = pickle.dumps(replace(post, body=""), protocol=pickle.HIGHEST_PROTOCOL)
-    from .media import lead_image, named_files
+    from .media import record_of
 
     return Parsed(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL), shown,
-                  Record.of(post, summary, named_files(post), lead_image(post)), problems, html)
+                  record_of(post, summary), problems, html)
 
 
 def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: bool = True) -> Reading:

@@ -111,14 +111,17 @@ class Record(NamedTuple):
     original_file: str | None = None  # where its original text would be stored (model.original_file)
     files: tuple[str, ...] = ()  # the repository files it names (media.named_files), published with it
     image: str | None = None  # its lead image, a repository path (media.lead_image)
+    scans: tuple[str, ...] = ()  # the original's scans, page by page, repository paths (media.scan_files)
 
     @classmethod
-    def of(cls, post: Post, summary: str | None, files: tuple[str, ...] = (), image: str | None = None) -> Record:
+    def of(cls, post: Post, summary: str | None, files: tuple[str, ...] = (), image: str | None = None,
+           scans: tuple[str, ...] = ()) -> Record:
         return cls(post.kind.value, post.state.value, post.lang, post.name, post.slug, post.title,
                    post.date.isoformat() if post.date else None, micros(post.date) if post.date else 0,
                    post.updated.isoformat() if post.updated else None, tuple(post.tags),
                    tuple(post.categories), tuple(post.aliases), post.original, post.id, summary,
-                   post.line_of("slug"), post.line_of("id") if post.id else 0, original_file(post), files, image)
+                   post.line_of("slug"), post.line_of("id") if post.id else 0, original_file(post), files, image,
+                   scans)
 
     def form(self) -> tuple[Any, ...]:
         """What places the file among the others (all but its title, summary and `updated:`),

@@ -123,10 +123,10 @@ class Sources:
         sha = self.sha(src)
         rec = self._records.get(sha) or self.cache.record(sha)
         if rec is None:  # the cache lost it: from the Post
-            from .media import lead_image, named_files
+            from .media import record_of
 
             post = self.post(src)
-            rec = Record.of(post, None, named_files(post), lead_image(post))
+            rec = record_of(post, None)
             self.cache.put_record(sha, rec)
         self._records[sha] = rec
         return rec
