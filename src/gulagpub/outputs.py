@@ -247,7 +247,8 @@ class Planner:
         group += [Output(file_of(it.path), key,
                          lambda: pages.post_page(it, others, mastodon, archived, files, newer, older, parallel,
                                                  scans)),
-                 # Its citation file reads only the post (and the settings).
+                 # Its citation file reads only the post (and the settings); `others` only lets it
+                 # share the page's reading of the post (RIS shows nothing of them).
                  Output(file_of(ris_path(it.path)), digest(self.gen, "ris", it.key), lambda: pages.ris_file(it, others))]
         group += self.aliases(src, it.path, rec.title, rec.aliases)
         return group + self.media(src, it.path, sorted(named))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from html import unescape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit
 
 from markupsafe import Markup
@@ -129,6 +129,15 @@ class _Rows(Sequence[Attrs]):
         return self._pages.item_ctx(it, self._lang, self._versions.get(it.src, ()))
 
 
+class _Citing(NamedTuple):
+    """The last post Pages.citing made: for which item and `others`, and what."""
+
+    item: Item
+    others: list[Item]
+    post: Post
+    cited: Cited
+
+
 class Pages:
     """Makes the site's pages from its sources."""
 
@@ -147,7 +156,7 @@ class Pages:
         self._rows: dict[tuple[str, str], Markup] = {}
         self._when: dict[tuple[datetime, str], tuple[str, str]] = {}
         self._sites: dict[str, Attrs] = {}
-        self._cited: tuple[Item, list[Item], Post, Cited] | None = None
+        self._citing: _Citing | None = None
 
     # --- templates -------------------------------------------------------------
     def ui(self, lang: str) -> i18n.Interface:
@@ -315,12 +324,12 @@ class Pages:
         """A post as its page shows it, and what citations say of it. Its page
         and its citation file, one group of outputs made one after the other,
         ask for the same post with the same `others`: it is made once for both."""
-        last = self._cited
-        if last is not None and last[0] is it and last[1] is others:
-            return last[2], last[3]
+        last = self._citing
+        if last is not None and last.item is it and last.others is others:
+            return last.post, last.cited
         p = self.sources.shown(it.src)
         cited = self.cited(it, p, others)
-        self._cited = (it, others, p, cited)
+        self._citing = _Citing(it, others, p, cited)
         return p, cited
 
     def cited(self, it: Item, p: Post, others: list[Item]) -> Cited:
