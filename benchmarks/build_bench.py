@@ -374,7 +374,24 @@ def find_gulagpub(given: str | None) -> tuple[str | None, str]:
     if probe.returncode != 0:
         return None, f"{exe} has no 'build' command, skipped"
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
+    compile_package(exe)
     return exe, version
+
+
+def compile_package(exe: str) -> None:
+    """Byte-compile the gulagpub package `exe` runs, so that every install is
+    measured reading its bytecode: a wheel install carries it, but an editable
+    one under PYTHONDONTWRITEBYTECODE (set on some machines) would compile
+    every module again on every run, and the two would differ by their
+    installs, not their code."""
+    python = Path(exe).parent / "python"
+    if not os.access(python, os.X_OK):
+        return
+    where = subprocess.run([str(python), "-c", "import gulagpub, os; print(os.path.dirname(gulagpub.__file__))"],
+                           capture_output=True, text=True)
+    if where.returncode == 0 and where.stdout.strip():
+        subprocess.run([str(python), "-m", "compileall", "-q", where.stdout.strip()],
+                       capture_output=True, check=False)
 
 
 HUGO_VERSION = "0.168.0"  # the release the figures in benchmarks/README.md were measured against
