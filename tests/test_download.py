@@ -86,6 +86,98 @@ def test_each_failure_is_reported_nothing_is_half_written_and_a_second_run_compl
     assert server.hits["/up/good.jpg"] == before["/up/good.jpg"]  # not fetched again
 
 
+def _left(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def _noise(n: int) -> bytes:
+    """A real JPEG of at least `n` bytes (noise does not compress)."""
+    import io
+    import random
+
+    from PIL import Image
+
+    side = int(n ** 0.5) + 1
+    rnd = random.Random(n)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), rnd.randbytes(side * side * 3)).save(out, "JPEG", quality=95)
+    assert len(out.getvalue()) >= n
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("validator", ["etag", "last_modified"])
+def test_a_download_cut_off_part_way_is_resumed_where_it_stopped(server: MediaServer, tmp_path: Path,
+                                                                 validator: str) -> None:
+    body = _noise(20_000)
+    cut = 7_000
+    stamp = {"etag": '"v1-abc"'} if validator == "etag" else {"last_modified": "Tue, 01 May 2012 10:00:00 GMT"}
+    url = server.put("/up/scan.jpg", body, "image/jpeg", cut=cut, **stamp)
+    job = Fetch(url, "posts/a/scan.jpg")
+
+    first = fetch_all(tmp_path, [job], FAST)
+    (failure,) = first.failed
+    assert f"ended after 7,000 of {len(body):,} bytes" in failure.reason and "run again to fetch the rest" in failure.reason
+    assert not (tmp_path / "posts/a/scan.jpg").exists()  # nothing half at the file's name
+    assert (tmp_path / "posts/a/scan.jpg.gulagpub-tmp").read_bytes() == body[:cut]  # its bytes so far, kept
+    assert "Range" not in server.seen["/up/scan.jpg"][0]
+
+    second = fetch_all(tmp_path, [job], FAST)
+    assert second.fetched == second.resumed == ["posts/a/scan.jpg"] and second.failed == []
+    asked = server.seen["/up/scan.jpg"][-1]
+    assert asked["Range"] == f"bytes={cut}-"
+    assert asked["If-Range"] == next(iter(stamp.values()))
+    assert (tmp_path / "posts/a/scan.jpg").read_bytes() == body
+    assert _left(tmp_path) == ["posts/a/scan.jpg"]
+
+
+def test_a_server_that_ignores_ranges_sends_the_whole_file_again(server: MediaServer, tmp_path: Path) -> None:
+    body = _noise(20_000)
+    url = server.put("/up/scan.jpg", body, "image/jpeg", etag='"v1"', ranges=False, cut=9_000)
+    job = Fetch(url, "posts/a/scan.jpg")
+    assert fetch_all(tmp_path, [job], FAST).failed
+    second = fetch_all(tmp_path, [job], FAST)
+    assert server.seen["/up/scan.jpg"][-1]["Range"] == "bytes=9000-"  # asked, and answered with 200
+    assert second.fetched == ["posts/a/scan.jpg"] and second.resumed == []
+    assert (tmp_path / "posts/a/scan.jpg").read_bytes() == body  # not the first part twice
+    assert _left(tmp_path) == ["posts/a/scan.jpg"]
+
+
+def test_a_file_changed_since_the_cut_is_fetched_whole_not_spliced(server: MediaServer, tmp_path: Path) -> None:
+    old, new = _noise(20_000), _noise(25_000)
+    url = server.put("/up/scan.jpg", old, "image/jpeg", etag='"v1"', cut=8_000)
+    job = Fetch(url, "posts/a/scan.jpg")
+    assert fetch_all(tmp_path, [job], FAST).failed
+    server.put("/up/scan.jpg", new, "image/jpeg", etag='"v2"')  # replaced on the old site meanwhile
+    second = fetch_all(tmp_path, [job], FAST)
+    asked = server.seen["/up/scan.jpg"][-1]
+    assert asked["Range"] == "bytes=8000-" and asked["If-Range"] == '"v1"'  # If-Range: no longer the file
+    assert second.fetched == ["posts/a/scan.jpg"] and second.resumed == []
+    assert (tmp_path / "posts/a/scan.jpg").read_bytes() == new
+
+
+def test_a_cut_answer_without_a_validator_is_not_kept_nor_resumed(server: MediaServer, tmp_path: Path) -> None:
+    body = _noise(20_000)
+    url = server.put("/up/scan.jpg", body, "image/jpeg", cut=5_000)  # no ETag, no Last-Modified
+    job = Fetch(url, "posts/a/scan.jpg")
+    (failure,) = fetch_all(tmp_path, [job], FAST).failed
+    assert "ended after 5,000 of" in failure.reason and "run again to fetch the rest" not in failure.reason
+    assert _left(tmp_path) == []  # bytes it could not prove the rest of belongs to are dropped
+    second = fetch_all(tmp_path, [job], FAST)
+    assert "Range" not in server.seen["/up/scan.jpg"][-1]
+    assert (tmp_path / "posts/a/scan.jpg").read_bytes() == body and second.resumed == []
+
+
+def test_a_resumed_file_is_checked_whole_before_it_takes_its_name(server: MediaServer, tmp_path: Path) -> None:
+    page = b"<!DOCTYPE html><html><head><title>Closed</title></head><body>" + b"x" * 20_000 + b"</body></html>"
+    url = server.put("/up/scan.jpg", page, "image/jpeg", etag='"e"', cut=100)  # the cut comes before 512 bytes
+    job = Fetch(url, "posts/a/scan.jpg")
+    assert "ended after 100 of" in fetch_all(tmp_path, [job], FAST).failed[0].reason
+    (failure,) = fetch_all(tmp_path, [job], FAST).failed
+    assert server.seen["/up/scan.jpg"][-1]["Range"] == "bytes=100-"
+    assert "HTML page" in failure.reason
+    assert _left(tmp_path) == []
+
+
 def test_a_server_that_keeps_failing_is_retried_then_reported(server: MediaServer, tmp_path: Path) -> None:
     url = server.put("/x.jpg", jpeg(), "image/jpeg")
     server.fail("/x.jpg", 10)

@@ -624,3 +624,30 @@ def test_links_between_posts_go_to_their_new_pages_under_the_sites_path(repo: Re
     site = tmp_path / "site"
     assert run(repo, "build", "--out", str(site)).exit_code == 0
     assert 'href="/archive/2012/10/20/reply/"' in (site / "2012/10/20/letter/index.html").read_text()
+
+
+def test_a_download_cut_off_part_way_is_resumed_by_the_next_import(repo: Repo, old_host, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from media_server import pdf
+
+    _fast_download(monkeypatch)
+    body = pdf() + b"%" + bytes(range(256)) * 40  # (a PDF may end in bytes after %%EOF)
+    old_host.put("/wp-content/uploads/2012/05/freedom-1924.pdf", body, "application/pdf", etag='"f1"', cut=4_000)
+    up = old_host.base_url + "/wp-content/uploads/2012/05/"
+    data = wxr(item(11, name="letter", content=f'<a href="{up}freedom-1924.pdf">Freedom, 1924</a>'))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
+
+    first = run(repo, "import", "wordpress", str(export), "--download")
+    assert first.exit_code == 0, first.output
+    assert (f"{up}freedom-1924.pdf -> posts/2012-10-20-letter/freedom-1924.pdf: the answer ended after 4,000 of "
+            f"{len(body):,} bytes; run again to fetch the rest") in first.stdout
+    assert "freedom-1924.pdf" not in repo.git("show", "--name-only", "--format=", "HEAD")  # the part is not committed
+
+    second = run(repo, "import", "wordpress", str(export), "--download")
+    assert second.exit_code == 0, second.output
+    assert "downloaded: 1 (1 resumed where a run before stopped), already there: 0, failed: 0" in second.stdout
+    assert old_host.seen["/wp-content/uploads/2012/05/freedom-1924.pdf"][-1]["Range"] == "bytes=4000-"
+    assert (repo.root / "posts/2012-10-20-letter/freedom-1924.pdf").read_bytes() == body
+    assert "[Freedom, 1924](freedom-1924.pdf)" in repo.read("posts/2012-10-20-letter/index.md")
+    assert repo.git("status", "--porcelain") == ""  # the copy committed, nothing of the part left

@@ -1286,7 +1286,9 @@ def _print_import_report(report: Any) -> None:
     if report.download:
         verb = "to download" if report.dry_run else "downloaded"
         out(f"  media: {len(report.files)} file(s) of the old site ({len(report.attachments)} attachment(s)); "
-            f"{verb}: {len(report.fetched)}, already there: "
+            f"{verb}: {len(report.fetched)}"
+            + (f" ({len(report.resumed)} resumed where a run before stopped)" if report.resumed else "")
+            + ", already there: "
             f"{report.present}, failed: {len(report.failed)}")
     else:
         out(f"  attachments to fetch: {len(report.attachments)}; other media on the old site: {len(report.media)}")

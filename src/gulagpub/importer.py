@@ -111,6 +111,7 @@ class ImportReport:
     files: list[tuple[str, str]] = field(default_factory=list)  # (URL, repository path of its copy)
     fetched: list[str] = field(default_factory=list)  # repository paths brought by this run
     present: int = 0  # copies already in the repository: not fetched again
+    resumed: list[str] = field(default_factory=list)  # of `fetched`: completed from what an earlier run left
     failed: list[Failure] = field(default_factory=list)
     links: int = 0  # links to the old site made links to the copies and to the new pages
 
@@ -136,7 +137,7 @@ class ImportReport:
             "commit": self.commit,
             "download": self.download,
             "files": [{"url": u, "path": p} for u, p in self.files],
-            "fetched": self.fetched, "present": self.present,
+            "fetched": self.fetched, "present": self.present, "resumed": self.resumed,
             "failed": [{"url": f.url, "path": f.dest, "reason": f.reason} for f in self.failed],
             "rerun": self.rerun() if self.failed else None,
             "links": self.links,
@@ -282,6 +283,7 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
         outcome = fetch_all(root, [Fetch(p.url, p.dest) for p in media_plan.files.values()], download,
                             progress=progress)
         report.fetched, report.present, report.failed = outcome.fetched, len(outcome.present), outcome.failed
+        report.resumed = outcome.resumed
     elif download is not None:  # a dry run: what it would fetch
         there = [p.dest for p in media_plan.files.values() if (root / p.dest).is_file()]
         report.fetched, report.present = [d for _, d in report.files if d not in there], len(there)
