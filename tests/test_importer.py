@@ -651,3 +651,77 @@ def test_a_download_cut_off_part_way_is_resumed_by_the_next_import(repo: Repo, o
     assert (repo.root / "posts/2012-10-20-letter/freedom-1924.pdf").read_bytes() == body
     assert "[Freedom, 1924](freedom-1924.pdf)" in repo.read("posts/2012-10-20-letter/index.md")
     assert repo.git("status", "--porcelain") == ""  # the copy committed, nothing of the part left
+
+
+def test_a_single_file_post_imported_without_its_files_becomes_a_bundle_when_they_come(
+        repo: Repo, old_host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from media_server import jpeg
+
+    _fast_download(monkeypatch)
+    old_host.put("/wp-content/uploads/2012/05/scan-p1.jpg", jpeg(), "image/jpeg")
+    up = old_host.base_url + "/wp-content/uploads/2012/05/"
+    comment = """<wp:comment><wp:comment_id>5</wp:comment_id><wp:comment_author>Ann</wp:comment_author>
+<wp:comment_date_gmt>2012-10-21 10:00:00</wp:comment_date_gmt><wp:comment_content>Thanks.</wp:comment_content>
+<wp:comment_approved>1</wp:comment_approved><wp:comment_parent>0</wp:comment_parent></wp:comment>"""
+    data = wxr(item(11, name="letter", content=f'<img src="{up}scan-p1.jpg" alt="Page 1 of the letter" />',
+                    extra=comment))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
+    assert run(repo, "import", "wordpress", str(export)).exit_code == 0  # --no-download: a single file
+    single = repo.read("posts/2012-10-20-letter.md")
+    assert "posts/2012-10-20-letter.comments.yaml" in files_of(repo.root)
+    # A language version made meanwhile, of the post by its name.
+    repo.write("translations/de/2012-10-20-letter.md", "---\ntitle: 'Brief: der Brief'\nstate: published\n"
+               "date: 2012-10-21 10:00:00+00:00\ntranslation: {translator: Tania Translator, from_lang: en}\n"
+               "---\n\nDer Brief.\n")
+    repo.commit("German version")
+
+    dry = run(repo, "import", "wordpress", str(export), "--download", "--dry-run")
+    assert "single-file posts to move into bundles, with their files: 1" in dry.stdout
+    assert "posts/2012-10-20-letter.md -> posts/2012-10-20-letter/index.md" in dry.stdout
+    result = run(repo, "import", "wordpress", str(export), "--download", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["moved"] == [{"from": "posts/2012-10-20-letter.md", "to": "posts/2012-10-20-letter/index.md"}]
+    posts = {p for p in files_of(repo.root) if p.startswith("posts/") and p != "posts/.keep"}
+    assert posts == {"posts/2012-10-20-letter/index.md", "posts/2012-10-20-letter/scan-p1.jpg",
+                     "posts/2012-10-20-letter/index.comments.yaml"}  # no second copy of the post left
+    bundle = repo.read("posts/2012-10-20-letter/index.md")
+    assert "![Page 1 of the letter](scan-p1.jpg)" in bundle
+    # The same text but for the link to its copy (and the digest of it): git sees a rename.
+    assert re.sub(r"digest: \S+", "", bundle.replace("scan-p1.jpg", up + "scan-p1.jpg")) == \
+        re.sub(r"digest: \S+", "", single)
+    stat = repo.git("show", "-M", "--name-status", "--format=", "HEAD")
+    assert re.search(r"^R\d+\tposts/2012-10-20-letter\.md\tposts/2012-10-20-letter/index\.md$", stat, re.M), stat
+    assert "post: posts/2012-10-20-letter/index.md" in repo.read("posts/2012-10-20-letter/index.comments.yaml")
+    assert repo.git("status", "--porcelain") == ""
+    check = run(repo, "check")
+    assert check.exit_code == 0, check.output
+    site = tmp_path / "site"
+    build = run(repo, "build", "--out", str(site))
+    assert build.exit_code == 0, build.output
+    assert (site / "2012/10/20/letter/scan-p1.jpg").read_bytes() == jpeg()
+    assert "Brief: der Brief" in (site / "de/2012/10/21/letter/index.html").read_text()  # the version, of the bundle
+
+    again = run(repo, "import", "wordpress", str(export), "--download", "--json")
+    assert json.loads(again.stdout)["moved"] == [] and json.loads(again.stdout)["commit"] is None
+
+
+def test_a_single_file_post_edited_since_its_import_stays_one(repo: Repo, old_host, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from media_server import jpeg
+
+    _fast_download(monkeypatch)
+    old_host.put("/wp-content/uploads/2012/05/scan-p1.jpg", jpeg(), "image/jpeg")
+    up = old_host.base_url + "/wp-content/uploads/2012/05/"
+    data = wxr(item(11, name="letter", content=f'<img src="{up}scan-p1.jpg" alt="Page 1" />'))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
+    assert run(repo, "import", "wordpress", str(export)).exit_code == 0
+    repo.write("posts/2012-10-20-letter.md", repo.read("posts/2012-10-20-letter.md") + "\nA translator's note.\n")
+    repo.commit("A note")
+    result = run(repo, "import", "wordpress", str(export), "--download", "--json")
+    report = json.loads(result.stdout)
+    assert report["moved"] == [] and [k["path"] for k in report["kept"]] == ["posts/2012-10-20-letter.md"]
+    assert "posts/2012-10-20-letter/index.md" not in files_of(repo.root)
+    assert (repo.root / "media/2012/05/scan-p1.jpg").read_bytes() == jpeg()  # its files go to media/

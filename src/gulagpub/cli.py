@@ -1296,6 +1296,11 @@ def _print_import_report(report: Any) -> None:
     out(f"  redirects: {report.redirects} old URL(s) in redirects.map and _redirects")
     verb = "would write" if report.dry_run else "written"
     out(f"  files {verb}: {len(report.written)}; unchanged: {report.unchanged}")
+    if report.moved:
+        out(f"  single-file posts {'to move' if report.dry_run else 'moved'} into bundles, with their files: "
+            f"{len(report.moved)}")
+        for old, new in report.moved:
+            out(f"    {old} -> {new}")
     if report.commit:
         out(f"  commit: {report.commit[:12]}")
     reasons = Counter(why for _, why in report.skipped)

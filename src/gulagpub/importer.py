@@ -29,7 +29,7 @@ from .comments import path_for as comments_path_for
 from .content import content_paths, load_config
 from .download import Failure, Fetch, Settings, fetch_all
 from .errors import ImportFailed
-from .model import Kind, content_digest, slug_from_name
+from .model import Kind, content_digest, name_of, slug_from_name
 from .postfile import dump_yaml, split
 from .wordpress import (MAX_EXPORT_BYTES, Document, Progress, UnknownAuthor, parse_export, read_author_map,
                         to_documents)
@@ -114,6 +114,7 @@ class ImportReport:
     resumed: list[str] = field(default_factory=list)  # of `fetched`: completed from what an earlier run left
     failed: list[Failure] = field(default_factory=list)
     links: int = 0  # links to the old site made links to the copies and to the new pages
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (single file, the bundle it became)
 
     def rerun(self) -> str:
         """The command that fetches what failed (the others are not fetched again)."""
@@ -141,6 +142,7 @@ class ImportReport:
             "failed": [{"url": f.url, "path": f.dest, "reason": f.reason} for f in self.failed],
             "rerun": self.rerun() if self.failed else None,
             "links": self.links,
+            "moved": [{"from": a, "to": b} for a, b in self.moved],
         }
 
 
@@ -149,6 +151,7 @@ class Plan:
     writes: dict[str, str]
     report: ImportReport
     files: list[str] = field(default_factory=list)  # media copies in the repository, for the commit
+    removes: list[str] = field(default_factory=list)  # single files moved into their bundles
 
 
 def _existing(root: Path) -> dict[str, str]:
@@ -242,8 +245,10 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
             by_key[key] = path
     site = export.base_blog_url
     ours = {by_key[(site, it.wp_id)] for it in export.items if (site, it.wp_id) in by_key}
-    taken = {str(meta.get("slug") or slug_from_name(path.rsplit("/", 1)[-1][:-3]))
-             for path, meta in metas.items() if path not in ours}
+    # (A language version, translations/LANG/NAME.md, has its post's name: it is that post, not another
+    # one whose slug the import must not take.)
+    taken = {str(meta.get("slug") or slug_from_name(name_of(path)))
+             for path, meta in metas.items() if path not in ours and path.startswith(("posts/", "pages/"))}
     taken_ids = {str(meta["id"]) for path, meta in metas.items() if path not in ours and meta.get("id")}
     mapped = to_documents(export, config, include_private=include_private,
                           taken=frozenset(taken), taken_ids=frozenset(taken_ids),
@@ -275,7 +280,7 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
     paths = {doc.item.wp_id: by_key.get((site, doc.item.wp_id), doc.path) for doc in mapped.documents}
     # Links between posts are written as the site's own pages link: under its path ('/archive/').
     prefix = urlsplit(config.site.base_url).path.rstrip("/") or ""
-    media_plan = wpmedia.place(old_site, [_uses(doc, paths[doc.item.wp_id], existing, old_site, prefix)
+    media_plan = wpmedia.place(old_site, [_uses(root, doc, paths[doc.item.wp_id], existing, old_site, prefix)
                                           for doc in mapped.documents], mapped.uploads)
     report.download = download is not None
     report.files = [(p.url, p.dest) for p in media_plan.files.values()]
@@ -290,11 +295,23 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
     # The texts link to the copies that are there (a dry run: that would be).
     present = {key: p.dest for key, p in media_plan.files.items()
                if (download is not None and dry_run) or (root / p.dest).is_file()}
+    # A post is a bundle once it has a file of its own there: one whose
+    # files could not be fetched stays a single file (nothing beside it),
+    # and becomes a bundle when a later run brings them.
     bundled = {wp for wp, index in media_plan.bundles.items()
-               if download is not None or any(d.startswith(index.removesuffix("index.md")) for d in present.values())}
+               if any(d.startswith(index.removesuffix("index.md")) for d in present.values())}
+    removes: list[str] = []
 
     for doc in mapped.documents:
         path = media_plan.bundles[doc.item.wp_id] if doc.item.wp_id in bundled else paths[doc.item.wp_id]
+        if path != paths[doc.item.wp_id] and paths[doc.item.wp_id] in existing:
+            # A single file an earlier import wrote (--no-download, or its files failed), now with its
+            # files: it moves into its bundle, as `git mv posts/NAME.md posts/NAME/index.md` would.
+            old = paths[doc.item.wp_id]
+            report.moved.append((old, path))
+            removes.append(old)
+            if (root / comments_path_for(old)).is_file():
+                removes.append(comments_path_for(old))
         body = wpmedia.rewrite(old_site, doc.body, path, media_plan, present)
         report.links += body != doc.body
         doc.body = body
@@ -330,20 +347,31 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
             if current != text:
                 writes[name] = text
     report.written = sorted(writes)
-    return Plan(writes=writes, report=report, files=sorted(present.values()))
+    return Plan(writes=writes, report=report, files=sorted(present.values()), removes=removes)
 
 
-def _uses(doc: Document, path: str, existing: Mapping[str, str], site: wpmedia.OldSite,
+def _movable(root: Path, path: str, existing: Mapping[str, str]) -> bool:
+    """A single-file post the import may move into its bundle: the import
+    would rewrite it anyway (it and its comments file are as the last import
+    wrote them), and no `posts/NAME/index.md` is there already."""
+    comments = root / comments_path_for(path)
+    return (unedited(existing[path])
+            and (not comments.is_file() or unedited(comments.read_text(encoding="utf-8", errors="replace")))
+            and not (root / wpmedia.bundle_of(path)).exists())
+
+
+def _uses(root: Path, doc: Document, path: str, existing: Mapping[str, str], site: wpmedia.OldSite,
           prefix: str) -> wpmedia.Uses:
     """A document as placing the media sees it. A post an earlier import
-    wrote as a single file stays one (its files go to media/): moving it
-    into a bundle would leave the old file behind."""
+    wrote as a single file becomes a bundle like a new one, while the import
+    may rewrite it; one edited since stays a single file (its files go to
+    media/), as the import does not touch it."""
     links: tuple[str, ...] = ()
     if doc.redirects:  # a published post: its old addresses lead to its new page
         # (each redirect's old path is "PATH" or "/?p=ID": its path and query apart)
         old = [site.page_path(doc.item.link)] + [wpmedia.page_key(*p.partition("?")[::2]) for p, _ in doc.redirects]
         links = tuple(p for p in old if p)
-    pinned = path in existing and not path.endswith("/index.md")
+    pinned = path in existing and not path.endswith("/index.md") and not _movable(root, path, existing)
     return wpmedia.Uses(wp_id=doc.item.wp_id, path=path, bundle=doc.kind == Kind.POST and not pinned,
                         body=doc.body, new_path=prefix + doc.new_path, links=links, thumbnail=doc.item.thumbnail)
 
@@ -417,16 +445,18 @@ def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
         return report
     tracked = set(gitstore.git(root, "ls-files", "-z", "--", "posts", "media", "pages").split("\0"))
     new_files = [p for p in plan.files if p not in tracked]  # fetched now, or by a run that did not commit
-    if not plan.writes and not new_files:
+    if not plan.writes and not new_files and not plan.removes:
         return report
     for i, (path, text) in enumerate(sorted(plan.writes.items()), 1):
         _write(root, path, text)
         if progress and i % 500 == 0:
             progress("writing", i, len(plan.writes))
+    for path in plan.removes:  # (after its bundle is written: never no copy of the post)
+        (root / path).unlink(missing_ok=True)
     counts = ", ".join(f"{sum(c.values())} {k}(s)" for k, c in sorted(report.imported.items()))
     # Exactly these files, in one commit on top of the HEAD the plan was made at.
     report.commit = gitstore.commit(
-        root, sorted(plan.writes) + new_files,
+        root, sorted(plan.writes) + new_files + plan.removes,
         f"Import from WordPress: {report.site or export_file.name}",
         body=f"{len(plan.writes)} file(s) written from {export_file.name} ({counts})"
              + (f"; {len(new_files)} media file(s) from the old site." if new_files else "."),
