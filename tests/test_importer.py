@@ -592,19 +592,29 @@ def test_failed_downloads_are_reported_link_to_the_old_site_and_a_second_run_com
     assert (page / "yard.jpg").read_bytes() == jpeg()
 
 
-def test_no_download_fetches_nothing_and_leaves_the_links(repo: Repo, old_host, tmp_path: Path) -> None:
+def test_no_download_fetches_nothing_and_leaves_the_files_links_but_not_the_posts(
+        repo: Repo, old_host, tmp_path: Path) -> None:
+    """--no-download is about the network: the old site's files stay linked
+    there, as before the download existed; links between imported posts go to
+    their new pages all the same (that needs nothing of the old site, and a
+    link to the old domain dies with it)."""
     from media_server import jpeg
 
     old_host.put("/wp-content/uploads/2012/05/scan.jpg", jpeg(), "image/jpeg")
     up = old_host.base_url + "/wp-content/uploads/2012/05/"
-    data = wxr(item(11, name="letter", content=f'<img src="{up}scan.jpg" alt="Scan" />'))
+    data = wxr(item(11, name="letter", content=f'<img src="{up}scan.jpg" alt="Scan" /> '
+                                               '<a href="https://old.example.com/2012/10/20/reply/">the reply</a>')
+               + item(12, name="reply", content="A reply."))
     export = tmp_path / "blog.xml"
     export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
     result = run(repo, "import", "wordpress", str(export))  # (run adds --no-download)
     assert result.exit_code == 0, result.output
     assert sum(old_host.hits.values()) == 0
-    assert f"![Scan]({up}scan.jpg)" in repo.read("posts/2012-10-20-letter.md")
-    assert "to fetch (nothing was downloaded):" in result.stdout
+    letter = repo.read("posts/2012-10-20-letter.md")
+    assert f"![Scan]({up}scan.jpg)" in letter
+    assert "[the reply](/2012/10/20/reply/)" in letter
+    assert "to fetch (nothing was downloaded):" in result.stdout and f"  {up}scan.jpg" in result.stdout
+    assert "texts whose links to the old site now go to the copies and new pages: 1" in result.stdout
 
 
 def test_links_between_posts_go_to_their_new_pages_under_the_sites_path(repo: Repo, tmp_path: Path) -> None:

@@ -1196,7 +1196,8 @@ def import_() -> None:
               help="A file of `LOGIN = EMAIL` lines (# comments allowed), the same as many --map-author.")
 @click.option("--no-download", is_flag=True,
               help="Fetch nothing from the old site: its files stay linked there, and the report lists "
-                   "them (copies already in the repository are still used).")
+                   "them (copies already in the repository are still used). Links between imported "
+                   "posts still go to their new addresses.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @no_wait_option
 @click.pass_obj
@@ -1222,7 +1223,8 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_
     go to their new addresses. A file that could not be fetched (the report
     says why) stays linked to the old site: run the same command again to
     fetch it; files already there are not fetched again. --no-download
-    fetches nothing. See docs/wordpress.md.
+    fetches nothing (links between posts are still rewritten). See
+    docs/wordpress.md.
 
     Authors are matched to the team by login, e-mail or name; map the
     others with --map-author or --authors. Shortcodes and embeds become
