@@ -271,3 +271,18 @@ def test_a_host_that_is_gone_is_reported_in_words(tmp_path: Path) -> None:
     assert failure.reason.startswith("cannot connect (") and "refused" in failure.reason.lower()
     assert "object at 0x" not in failure.reason
     assert not (tmp_path / "media/x.jpg").exists()
+
+
+def test_progress_counts_the_files_and_the_bytes_of_a_large_one(server: MediaServer, tmp_path: Path) -> None:
+    big = pdf() + b"%" + b"\0" * 700_000
+    jobs = [Fetch(server.put("/up/big.pdf", big, "application/pdf"), "media/big.pdf"),
+            Fetch(server.put("/up/a.jpg", jpeg(), "image/jpeg"), "media/a.jpg")]
+    heard: list[tuple[str, int, int]] = []
+    settings = Settings(connect_timeout=1.0, read_timeout=1.0, deadline=5.0, retries=0, max_bytes=1_000_000)
+    out = fetch_all(tmp_path, jobs, settings, progress=lambda *e: heard.append(e))
+    assert out.failed == []
+    assert heard[0] == ("downloading", 0, 2) and heard[-1] == ("downloading", 2, 2)
+    received = [e for e in heard if e[0] == "receiving"]
+    assert [got // 262_144 for _, got, _ in received] == [1, 2]  # every 256 KiB of the large one
+    assert all(total == len(big) for _, _, total in received)
+    assert heard.index(("downloading", 1, 2)) > heard.index(received[-1])

@@ -492,7 +492,11 @@ def test_the_theme_exports_media_are_downloaded_linked_and_published(repo: Repo,
     report = json.loads(result.stdout)
     assert report["failed"] == [] and report["download"] is True
     assert len(report["files"]) == len(report["fetched"]) == 39 == len(set(old_host.hits))  # 38 attachments and a PDF
-    assert "downloading: 39/39" in result.stderr
+    # Progress in a log: a line at the start, at each tenth and at the end; no carriage return.
+    lines = [line for line in result.stderr.splitlines() if line.startswith("downloading")]
+    assert lines[0] == "downloading the old site's media: 0/39 files"
+    assert lines[-1] == "downloading the old site's media: 39/39 files" and len(lines) == 11
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr
     assert repo.git("status", "--porcelain") == ""  # the files are in the import's commit
     committed = repo.git("show", "--name-only", "--format=", "HEAD").split()
     assert all(p in committed for p in report["fetched"])
@@ -735,3 +739,28 @@ def test_a_single_file_post_edited_since_its_import_stays_one(repo: Repo, old_ho
     assert report["moved"] == [] and [k["path"] for k in report["kept"]] == ["posts/2012-10-20-letter.md"]
     assert "posts/2012-10-20-letter/index.md" not in files_of(repo.root)
     assert (repo.root / "media/2012/05/scan-p1.jpg").read_bytes() == jpeg()  # its files go to media/
+
+
+def test_the_download_progress_is_a_bar_on_a_terminal_and_sparse_lines_in_a_log() -> None:
+    from gulagpub.cli import import_progress
+
+    def events(progress) -> None:
+        progress("downloading", 0, 200)
+        for n in range(1, 201):
+            progress("receiving", 300_000, 1_200_000)
+            progress("receiving", 600_000, 0)
+            progress("downloading", n, 200)
+
+    log: list[tuple[str, bool]] = []
+    events(import_progress(False, lambda text, nl: log.append((text, nl))))
+    assert [t for t, _ in log] == [f"downloading the old site's media: {n}/200 files" for n in range(0, 201, 20)]
+    assert all(nl for _, nl in log) and not any("\r" in t for t, _ in log)
+
+    term: list[tuple[str, bool]] = []
+    events(import_progress(True, lambda text, nl: term.append((text, nl))))
+    assert term[0] == ("\rdownloading the old site's media [....................] 0/200 files\x1b[K", False)
+    assert ("\rdownloading the old site's media [##########..........] 100/200 files; this one 0.3 MB of 1.2 MB"
+            "\x1b[K", False) in term
+    assert "this one 0.6 MB\x1b[K" in term[2][0]  # a file whose size was not announced
+    assert term[-1] == ("\rdownloading the old site's media [####################] 200/200 files\x1b[K", True)
+    assert [nl for _, nl in term].count(True) == 1  # one line, redrawn, ended once

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -1248,18 +1248,7 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_
                                      param_hint="--map-author")
         mapping[login.strip()] = email.strip()
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage == "reading":
-            click.echo(f"reading the export: {done * 100 // max(total, 1)}%", err=True)
-        elif stage == "downloading":
-            # One line a file when stderr is a log, one line redrawn on a terminal.
-            if sys.stderr.isatty():
-                click.echo(f"\rdownloading the old site's media: {done}/{total}", err=True,
-                           nl=done == total)
-            else:
-                click.echo(f"downloading: {done}/{total}", err=True)
-        else:
-            click.echo(f"{stage}: {done}/{total}", err=True)
+    progress = import_progress(sys.stderr.isatty(), lambda text, nl: click.echo(text, err=True, nl=nl))
 
     from .download import Settings
     from .content import load_config
@@ -1273,6 +1262,42 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_
         echo_json(report.to_dict())
         return
     _print_import_report(report)
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB"
+
+
+def import_progress(tty: bool, echo: Callable[[str, bool], None]) -> Callable[[str, int, int], None]:
+    """The import's progress, for stderr. On a terminal the download is one
+    line redrawn: a bar of the files and how far the file on its way is. In
+    a log (CI, a pipe) it is a line at the start, at every tenth of the files
+    and at the end, and never a carriage return: a log keeps every redraw."""
+    files = {"done": 0, "total": 0, "tenth": -1}
+
+    def bar(detail: str = "") -> None:
+        done, total = files["done"], files["total"]
+        filled = done * 20 // max(total, 1)
+        echo(f"\rdownloading the old site's media [{'#' * filled}{'.' * (20 - filled)}] {done}/{total} files"
+             + (f"; this one {detail}" if detail else "") + "\x1b[K", done == total and not detail)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "reading":
+            echo(f"reading the export: {done * 100 // max(total, 1)}%", True)
+        elif stage == "downloading":
+            files["done"], files["total"] = done, total
+            if tty:
+                bar()
+            elif (tenth := done * 10 // max(total, 1)) != files["tenth"] or done == total:
+                files["tenth"] = tenth
+                echo(f"downloading the old site's media: {done}/{total} files", True)
+        elif stage == "receiving":
+            if tty:
+                bar(f"{_megabytes(done)}" + (f" of {_megabytes(total)}" if total else ""))
+        else:
+            echo(f"{stage}: {done}/{total}", True)
+
+    return progress
 
 
 def _print_import_report(report: Any) -> None:

@@ -252,7 +252,11 @@ def _start(http: requests.Session, job: Fetch, settings: Settings,
         raise Refused(f"the request failed ({_cause(exc)})") from exc
 
 
-def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settings) -> bool:
+BYTES_EVERY = 256 * 1024  # how often a file on its way says how far it is
+
+
+def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settings,
+              on_bytes: Callable[[int, int], None] | None = None) -> bool:
     """Bring `job.url` to `target`, whole or not at all; True when it went on
     from the bytes an earlier run left (see `partial`). Raises Refused.
 
@@ -263,7 +267,8 @@ def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settin
     the first byte when it answers 200 (it ignores ranges, or the file
     changed since: If-Range did not match). Only a file whose size is the
     one the server announced, and whose bytes are of the type it declared,
-    is renamed to `target`."""
+    is renamed to `target`. `on_bytes(got, expected)` (0 when not announced)
+    hears how far the file is, every BYTES_EVERY bytes."""
     started = time.monotonic()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -286,7 +291,7 @@ def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settin
                 _discard(target)
                 response.close()
                 keep = True  # (the files are the next call's now)
-                return fetch_one(http, job, target, settings)
+                return fetch_one(http, job, target, settings, on_bytes)
             resumed = status == 206 and earlier is not None
             if status not in (200, 206) or (status == 206 and not resumed):
                 keep = earlier is not None and (status >= 500 or status == 429)  # may pass; try again later
@@ -335,6 +340,8 @@ def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settin
                             raise Broken(f"not complete after {settings.deadline:g} s (the server is too slow)"
                                          + ("; run again to fetch the rest" if keep else ""))
                         out.write(chunk)
+                        if on_bytes is not None and got // BYTES_EVERY != (got - len(chunk)) // BYTES_EVERY:
+                            on_bytes(got, expected or 0)
                 except requests.RequestException as exc:
                     keep = note.is_file()
                     raise Broken(f"the answer broke off after {got:,}"
@@ -392,10 +399,14 @@ def fetch_all(root: Path, jobs: Sequence[Fetch], settings: Settings = Settings()
             todo.append((job, target))
     if not todo:
         return outcome
+    # ("downloading": files done of those to fetch, from 0; "receiving": the bytes of the one on its way)
+    on_bytes = (lambda got, expected: progress("receiving", got, expected)) if progress else None
+    if progress:
+        progress("downloading", 0, len(todo))
     with session(settings) as http:
         for n, (job, target) in enumerate(todo, 1):
             try:
-                if fetch_one(http, job, target, settings):
+                if fetch_one(http, job, target, settings, on_bytes):
                     outcome.resumed.append(job.dest)
                 outcome.fetched.append(job.dest)
             except Refused as exc:
