@@ -4,6 +4,9 @@ reported, nothing half-written, and a second run finishing the first."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -286,3 +289,64 @@ def test_progress_counts_the_files_and_the_bytes_of_a_large_one(server: MediaSer
     assert [got // 262_144 for _, got, _ in received] == [1, 2]  # every 256 KiB of the large one
     assert all(total == len(big) for _, _, total in received)
     assert heard.index(("downloading", 1, 2)) > heard.index(received[-1])
+
+
+# --- a folder that cannot be written, a disk that is full -----------------------
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """`folder` read-only: by its permissions, or for root (whom permissions
+    do not stop) as a read-only bind mount of itself."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("running as root, and this system does not let a test mount a folder read-only")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], check=True, capture_output=True)
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@contextlib.contextmanager
+def full_disk(folder: Path, size: str = "64k") -> Iterator[None]:
+    """`folder` on a file system of `size` (a tmpfs: needs root and mount)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("a full disk is made with a small tmpfs, which needs root and mount")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def test_a_read_only_folder_is_a_reason_naming_what_to_do(server: MediaServer, tmp_path: Path) -> None:
+    url = server.put("/up/a.jpg", jpeg(), "image/jpeg")
+    with read_only(tmp_path / "posts"):
+        out = fetch_all(tmp_path, [Fetch(url, "posts/a/a.jpg"), Fetch(url, "posts/b.jpg")], FAST)
+    assert [f.dest for f in out.failed] == ["posts/a/a.jpg", "posts/b.jpg"] and out.fetched == []
+    for f in out.failed:
+        assert f.url == url
+        assert f.reason.startswith("cannot write it: ")
+        assert ("permission denied: check the owner and permissions of the folder" in f.reason
+                or "the file system is read-only: choose a folder on a writable disk" in f.reason), f.reason
+    assert _left(tmp_path) == []
+
+
+def test_a_full_disk_is_a_reason_naming_what_to_do_and_leaves_no_part(server: MediaServer, tmp_path: Path) -> None:
+    url = server.put("/up/big.pdf", pdf() + b"%" + b"\0" * 200_000, "application/pdf", etag='"p"')
+    small = server.put("/up/a.jpg", jpeg(), "image/jpeg")
+    roomy = Settings(connect_timeout=1.0, read_timeout=1.0, deadline=5.0, retries=0, max_bytes=1_000_000)
+    with full_disk(tmp_path / "media"):
+        out = fetch_all(tmp_path, [Fetch(url, "media/big.pdf"), Fetch(small, "media/a.jpg")], roomy)
+        assert out.fetched == ["media/a.jpg"]
+        (failure,) = out.failed
+        assert failure.reason == "cannot write it: no space left on the disk: free some space and run again"
+        assert _left(tmp_path) == ["media/a.jpg"]  # the part that did not fit is not left filling the disk

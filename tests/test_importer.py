@@ -764,3 +764,43 @@ def test_the_download_progress_is_a_bar_on_a_terminal_and_sparse_lines_in_a_log(
     assert "this one 0.6 MB\x1b[K" in term[2][0]  # a file whose size was not announced
     assert term[-1] == ("\rdownloading the old site's media [####################] 200/200 files\x1b[K", True)
     assert [nl for _, nl in term].count(True) == 1  # one line, redrawn, ended once
+
+
+def test_a_folder_that_cannot_be_written_is_named_with_what_to_do_never_a_traceback(
+        repo: Repo, old_host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from media_server import jpeg
+    from test_download import read_only
+
+    _fast_download(monkeypatch)
+    old_host.put("/wp-content/uploads/2012/05/map.png", jpeg(), "image/jpeg")
+    up = old_host.base_url + "/wp-content/uploads/2012/05/"
+    page = f"""<item><title>About</title><wp:post_id>30</wp:post_id><wp:post_type>page</wp:post_type>
+<wp:status>publish</wp:status><wp:post_name>about</wp:post_name><wp:post_date_gmt>2012-10-20 10:00:00</wp:post_date_gmt>
+<content:encoded><![CDATA[<img src="{up}map.png" alt="Map" />]]></content:encoded></item>"""
+    data = wxr(page + item(11, name="letter", content="A letter."))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
+    with read_only(repo.root / "media"):  # a page's file goes to media/: it cannot be written
+        result = run(repo, "import", "wordpress", str(export), "--download")
+    assert result.exit_code == 0, result.output
+    assert re.search(re.escape(f"{up}map.png -> media/2012/05/map.png: cannot write it: ")
+                     + "(permission denied|the file system is read-only)", result.stdout), result.stdout
+    assert f"![Map]({up}map.png)" in repo.read("pages/about.md")  # still linked to the old site
+    assert repo.git("status", "--porcelain") == ""
+
+    repo.git("rm", "-q", "-r", "pages", "posts/2012-10-20-letter.md")
+    repo.commit("Start again")
+    with read_only(repo.root / "posts"):
+        result = run(repo, "import", "wordpress", str(export), "--download")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert re.search(r"^error: posts/2012-10-20-letter\.md: cannot write it: (permission denied|the file system "
+                     r"is read-only).*; nothing was committed .*: then run `gulagpub import wordpress .*blog\.xml` "
+                     "again$", result.stderr, re.M), result.stderr
+    assert repo.git("log", "-1", "--format=%s").strip() == "Start again"  # nothing committed
+    # Once the folder can be written, the same command completes it, the files written before included.
+    again = run(repo, "import", "wordpress", str(export), "--download")
+    assert again.exit_code == 0, again.output
+    assert repo.git("status", "--porcelain") == ""
+    assert {"pages/about.md", "posts/2012-10-20-letter.md", "media/2012/05/map.png"} <= set(
+        repo.git("show", "--name-only", "--format=", "HEAD").split())

@@ -12,6 +12,7 @@ of the same export writes nothing and makes no commit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -28,7 +29,7 @@ from . import gitstore, wpmedia
 from .comments import path_for as comments_path_for
 from .content import content_paths, load_config
 from .download import Failure, Fetch, Settings, fetch_all
-from .errors import ImportFailed
+from .errors import ImportFailed, disk_advice
 from .model import Kind, content_digest, name_of, slug_from_name
 from .postfile import dump_yaml, split
 from .wordpress import (MAX_EXPORT_BYTES, Document, Progress, UnknownAuthor, parse_export, read_author_map,
@@ -152,6 +153,7 @@ class Plan:
     report: ImportReport
     files: list[str] = field(default_factory=list)  # media copies in the repository, for the commit
     removes: list[str] = field(default_factory=list)  # single files moved into their bundles
+    same: list[str] = field(default_factory=list)  # texts already as planned: committed unless they are
 
 
 def _existing(root: Path) -> dict[str, str]:
@@ -262,6 +264,7 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
     attachment_urls = {u for u, _ in mapped.attachments}
     old_hosts = {h for h in (re.sub(r"^https?://([^/]+).*$", r"\1", site),) if h}
     media: dict[str, None] = {}
+    same: list[str] = []  # files already as the import writes them (committed, or by a run that did not commit)
 
     def put(path: str, text: str, label: str) -> None:
         current = existing.get(path)
@@ -269,6 +272,7 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
             current = (root / path).read_text(encoding="utf-8", errors="replace")
         if current == text:
             report.unchanged += 1
+            same.append(path)
         elif current is None or unedited(current):
             writes[path] = text
         else:
@@ -346,8 +350,10 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
             current = (root / name).read_text(encoding="utf-8", errors="replace") if (root / name).is_file() else None
             if current != text:
                 writes[name] = text
+            else:
+                same.append(name)
     report.written = sorted(writes)
-    return Plan(writes=writes, report=report, files=sorted(present.values()), removes=removes)
+    return Plan(writes=writes, report=report, files=sorted(present.values()), removes=removes, same=same)
 
 
 def _movable(root: Path, path: str, existing: Mapping[str, str]) -> bool:
@@ -401,8 +407,13 @@ def _write(root: Path, path: str, text: str) -> None:
     full = root / path
     full.parent.mkdir(parents=True, exist_ok=True)
     tmp = full.with_name(full.name + ".gulagpub-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, full)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, full)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)  # (a disk that is full keeps no half of it)
+        raise
 
 
 def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
@@ -445,14 +456,26 @@ def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
         return report
     tracked = set(gitstore.git(root, "ls-files", "-z", "--", "posts", "media", "pages").split("\0"))
     new_files = [p for p in plan.files if p not in tracked]  # fetched now, or by a run that did not commit
+    # A text a run that could not commit wrote (the disk refused a later file) is as planned now, but
+    # not in git: it goes into this commit.
+    changed = {entry[3:] for entry in gitstore.git(root, "status", "--porcelain", "-z", "--untracked-files=all",
+                                                   "--", "posts", "pages", REDIRECT_MAP, REDIRECTS).split("\0")
+               if len(entry) > 3}
+    new_files += [p for p in plan.same if p in changed]
     if not plan.writes and not new_files and not plan.removes:
         return report
-    for i, (path, text) in enumerate(sorted(plan.writes.items()), 1):
-        _write(root, path, text)
-        if progress and i % 500 == 0:
-            progress("writing", i, len(plan.writes))
-    for path in plan.removes:  # (after its bundle is written: never no copy of the post)
-        (root / path).unlink(missing_ok=True)
+    path = ""
+    try:
+        for i, (path, text) in enumerate(sorted(plan.writes.items()), 1):
+            _write(root, path, text)
+            if progress and i % 500 == 0:
+                progress("writing", i, len(plan.writes))
+        for path in plan.removes:  # (after its bundle is written: never no copy of the post)
+            (root / path).unlink(missing_ok=True)
+    except OSError as exc:
+        raise ImportFailed(
+            f"{path}: cannot write it: {disk_advice(exc)}; nothing was committed (the files written so far are "
+            f"whole, and the next run takes them along): then run `{report.rerun()}` again") from exc
     counts = ", ".join(f"{sum(c.values())} {k}(s)" for k, c in sorted(report.imported.items()))
     # Exactly these files, in one commit on top of the HEAD the plan was made at.
     report.commit = gitstore.commit(
