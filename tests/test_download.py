@@ -350,3 +350,32 @@ def test_a_full_disk_is_a_reason_naming_what_to_do_and_leaves_no_part(server: Me
         (failure,) = out.failed
         assert failure.reason == "cannot write it: no space left on the disk: free some space and run again"
         assert _left(tmp_path) == ["media/a.jpg"]  # the part that did not fit is not left filling the disk
+
+
+def test_a_part_as_long_as_the_file_is_fetched_whole_when_the_server_says_416(server: MediaServer,
+                                                                            tmp_path: Path) -> None:
+    """A run that stopped between the last byte and the rename left the whole
+    file as a part: asking for the bytes after its end is refused (416), and
+    the file is fetched again from the first byte."""
+    import json
+
+    body = jpeg()
+    url = server.put("/up/a.jpg", body, "image/jpeg", etag='"a"')
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media/a.jpg.gulagpub-tmp").write_bytes(body)
+    (tmp_path / "media/a.jpg.resume.gulagpub-tmp").write_text(json.dumps({"url": url, "validator": '"a"'}))
+    out = fetch_all(tmp_path, [Fetch(url, "media/a.jpg")], FAST)
+    assert out.fetched == ["media/a.jpg"] and out.resumed == [] and out.failed == []
+    assert [h.get("Range") for h in server.seen["/up/a.jpg"]] == [f"bytes={len(body)}-", None]
+    assert (tmp_path / "media/a.jpg").read_bytes() == body and _left(tmp_path) == ["media/a.jpg"]
+
+
+def test_a_part_left_as_a_symbolic_link_is_not_followed(server: MediaServer, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"keep me")
+    (tmp_path / "repo/media").mkdir(parents=True)
+    (tmp_path / "repo/media/a.jpg.gulagpub-tmp").symlink_to(outside)
+    url = server.put("/up/a.jpg", jpeg(), "image/jpeg", etag='"a"')
+    out = fetch_all(tmp_path / "repo", [Fetch(url, "media/a.jpg")], FAST)
+    assert out.fetched == ["media/a.jpg"] and "Range" not in server.seen["/up/a.jpg"][0]
+    assert outside.read_bytes() == b"keep me"
