@@ -4,6 +4,7 @@
 
 Each file is served as it is set (`put(path, body, content_type)`), or with
 a behaviour: "slow" (the answer held `delay` seconds before its headers),
+"drip" (the body 1,000 bytes every `delay` seconds),
 "truncated" (a Content-Length longer than the body, then the connection
 closed). `hits` counts the requests of each path, `seen` keeps each
 request's headers.
@@ -57,7 +58,7 @@ def pdf() -> bytes:
 class Served:
     body: bytes
     content_type: str
-    behaviour: str = ""  # "" | "slow" | "truncated"
+    behaviour: str = ""  # "" | "slow" | "truncated" | "drip"
     delay: float = 0.0
     etag: str = ""
     last_modified: str = ""
@@ -127,6 +128,13 @@ class MediaHandler(FaultHandler):
             cut = served.cut if served.cuts > 0 else 0
             served.cuts -= bool(cut)
         try:
+            if served.behaviour == "drip":  # 1,000 bytes every `delay` seconds
+                for at in range(0, len(body), 1000):
+                    if s.stopping.wait(served.delay):
+                        return
+                    self.wfile.write(body[at:at + 1000])
+                    self.wfile.flush()
+                return
             self.wfile.write(body[:cut] if cut else body)
             self.wfile.flush()
         except OSError:

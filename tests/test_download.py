@@ -133,6 +133,21 @@ def test_a_download_cut_off_part_way_is_resumed_where_it_stopped(server: MediaSe
     assert _left(tmp_path) == ["posts/a/scan.jpg"]
 
 
+def test_a_file_too_slow_to_finish_in_its_time_is_resumed_by_the_next_run(server: MediaServer,
+                                                                          tmp_path: Path) -> None:
+    body = _noise(30_000)
+    url = server.put("/up/scan.jpg", body, "image/jpeg", "drip", delay=0.1, etag='"s"')  # 3 s: past FAST's 2 s
+    job = Fetch(url, "posts/a/scan.jpg")
+    (failure,) = fetch_all(tmp_path, [job], FAST).failed
+    assert failure.reason == "not complete after 2 s (the server is too slow); run again to fetch the rest"
+    kept = (tmp_path / "posts/a/scan.jpg.gulagpub-tmp").stat().st_size
+    assert 0 < kept < len(body)
+    server.put("/up/scan.jpg", body, "image/jpeg", etag='"s"')  # the host is quicker now
+    second = fetch_all(tmp_path, [job], FAST)
+    assert second.resumed == ["posts/a/scan.jpg"] and server.seen["/up/scan.jpg"][-1]["Range"] == f"bytes={kept}-"
+    assert (tmp_path / "posts/a/scan.jpg").read_bytes() == body
+
+
 def test_a_server_that_ignores_ranges_sends_the_whole_file_again(server: MediaServer, tmp_path: Path) -> None:
     body = _noise(20_000)
     url = server.put("/up/scan.jpg", body, "image/jpeg", etag='"v1"', ranges=False, cut=9_000)

@@ -27,11 +27,12 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
@@ -325,7 +326,7 @@ def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settin
                 head = b""  # the first bytes, which say what the file is
                 judged = resumed  # a resumed file is judged whole, below
                 try:
-                    for chunk in response.iter_content(chunk_size=64 * 1024):
+                    for chunk in _chunks(response):
                         if not judged:
                             head += chunk[:512 - len(head)]
                             judged = len(head) >= 512
@@ -335,11 +336,11 @@ def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settin
                         if got > settings.max_bytes:
                             raise Refused(f"more than the {settings.max_bytes:,} bytes allowed "
                                           "([limits] file_size in gulagpub.toml)")
+                        out.write(chunk)
                         if time.monotonic() - started > settings.deadline:
                             keep = note.is_file()
                             raise Broken(f"not complete after {settings.deadline:g} s (the server is too slow)"
                                          + ("; run again to fetch the rest" if keep else ""))
-                        out.write(chunk)
                         if on_bytes is not None and got // BYTES_EVERY != (got - len(chunk)) // BYTES_EVERY:
                             on_bytes(got, expected or 0)
                 except requests.RequestException as exc:
@@ -370,6 +371,26 @@ def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settin
                     _discard(target)
                 except OSError:
                     pass  # (what could not be written cannot be removed either; the next run replaces it)
+
+
+def _chunks(response: requests.Response, size: int = 64 * 1024) -> Iterator[bytes]:
+    """The body as it arrives: each piece as soon as the server sent it (at
+    most `size` bytes), not once `size` bytes have gathered, so that the
+    deadline is seen by a server dripping a few bytes a second (which every
+    read timeout lets through). urllib3 before 2.3 has no read1: there the
+    pieces are smaller, the deadline seen every 8 KiB."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:
+        yield from response.iter_content(chunk_size=8 * 1024)
+        return
+    while True:
+        try:
+            chunk = read1(size)
+        except urllib3.exceptions.HTTPError as exc:  # a reset, a read timeout: as requests says them
+            raise requests.exceptions.ConnectionError(exc) from exc
+        if not chunk:
+            return
+        yield chunk
 
 
 def _cause(exc: BaseException) -> str:
