@@ -492,7 +492,11 @@ def test_the_theme_exports_media_are_downloaded_linked_and_published(repo: Repo,
     report = json.loads(result.stdout)
     assert report["failed"] == [] and report["download"] is True
     assert len(report["files"]) == len(report["fetched"]) == 39 == len(set(old_host.hits))  # 38 attachments and a PDF
-    assert "downloading: 39/39" in result.stderr
+    # Progress in a log: a line at the start, at each tenth and at the end; no carriage return.
+    lines = [line for line in result.stderr.splitlines() if line.startswith("downloading")]
+    assert lines[0] == "downloading the old site's media: 0/39 files"
+    assert lines[-1] == "downloading the old site's media: 39/39 files" and len(lines) == 11
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr
     assert repo.git("status", "--porcelain") == ""  # the files are in the import's commit
     committed = repo.git("show", "--name-only", "--format=", "HEAD").split()
     assert all(p in committed for p in report["fetched"])
@@ -592,19 +596,29 @@ def test_failed_downloads_are_reported_link_to_the_old_site_and_a_second_run_com
     assert (page / "yard.jpg").read_bytes() == jpeg()
 
 
-def test_no_download_fetches_nothing_and_leaves_the_links(repo: Repo, old_host, tmp_path: Path) -> None:
+def test_no_download_fetches_nothing_and_leaves_the_files_links_but_not_the_posts(
+        repo: Repo, old_host, tmp_path: Path) -> None:
+    """--no-download is about the network: the old site's files stay linked
+    there, as before the download existed; links between imported posts go to
+    their new pages all the same (that needs nothing of the old site, and a
+    link to the old domain dies with it)."""
     from media_server import jpeg
 
     old_host.put("/wp-content/uploads/2012/05/scan.jpg", jpeg(), "image/jpeg")
     up = old_host.base_url + "/wp-content/uploads/2012/05/"
-    data = wxr(item(11, name="letter", content=f'<img src="{up}scan.jpg" alt="Scan" />'))
+    data = wxr(item(11, name="letter", content=f'<img src="{up}scan.jpg" alt="Scan" /> '
+                                               '<a href="https://old.example.com/2012/10/20/reply/">the reply</a>')
+               + item(12, name="reply", content="A reply."))
     export = tmp_path / "blog.xml"
     export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
     result = run(repo, "import", "wordpress", str(export))  # (run adds --no-download)
     assert result.exit_code == 0, result.output
     assert sum(old_host.hits.values()) == 0
-    assert f"![Scan]({up}scan.jpg)" in repo.read("posts/2012-10-20-letter.md")
-    assert "to fetch (nothing was downloaded):" in result.stdout
+    letter = repo.read("posts/2012-10-20-letter.md")
+    assert f"![Scan]({up}scan.jpg)" in letter
+    assert "[the reply](/2012/10/20/reply/)" in letter
+    assert "to fetch (nothing was downloaded):" in result.stdout and f"  {up}scan.jpg" in result.stdout
+    assert "texts whose links to the old site now go to the copies and new pages: 1" in result.stdout
 
 
 def test_links_between_posts_go_to_their_new_pages_under_the_sites_path(repo: Repo, tmp_path: Path) -> None:
@@ -624,3 +638,169 @@ def test_links_between_posts_go_to_their_new_pages_under_the_sites_path(repo: Re
     site = tmp_path / "site"
     assert run(repo, "build", "--out", str(site)).exit_code == 0
     assert 'href="/archive/2012/10/20/reply/"' in (site / "2012/10/20/letter/index.html").read_text()
+
+
+def test_a_download_cut_off_part_way_is_resumed_by_the_next_import(repo: Repo, old_host, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from media_server import pdf
+
+    _fast_download(monkeypatch)
+    body = pdf() + b"%" + bytes(range(256)) * 40  # (a PDF may end in bytes after %%EOF)
+    old_host.put("/wp-content/uploads/2012/05/freedom-1924.pdf", body, "application/pdf", etag='"f1"', cut=4_000)
+    up = old_host.base_url + "/wp-content/uploads/2012/05/"
+    data = wxr(item(11, name="letter", content=f'<a href="{up}freedom-1924.pdf">Freedom, 1924</a>'))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
+
+    first = run(repo, "import", "wordpress", str(export), "--download")
+    assert first.exit_code == 0, first.output
+    assert (f"{up}freedom-1924.pdf -> posts/2012-10-20-letter/freedom-1924.pdf: the answer ended after 4,000 of "
+            f"{len(body):,} bytes; run again to fetch the rest") in first.stdout
+    assert "freedom-1924.pdf" not in repo.git("show", "--name-only", "--format=", "HEAD")  # the part is not committed
+
+    second = run(repo, "import", "wordpress", str(export), "--download")
+    assert second.exit_code == 0, second.output
+    assert "downloaded: 1 (1 resumed where a run before stopped), already there: 0, failed: 0" in second.stdout
+    assert old_host.seen["/wp-content/uploads/2012/05/freedom-1924.pdf"][-1]["Range"] == "bytes=4000-"
+    assert (repo.root / "posts/2012-10-20-letter/freedom-1924.pdf").read_bytes() == body
+    assert "[Freedom, 1924](freedom-1924.pdf)" in repo.read("posts/2012-10-20-letter/index.md")
+    assert repo.git("status", "--porcelain") == ""  # the copy committed, nothing of the part left
+
+
+def test_a_single_file_post_imported_without_its_files_becomes_a_bundle_when_they_come(
+        repo: Repo, old_host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from media_server import jpeg
+
+    _fast_download(monkeypatch)
+    old_host.put("/wp-content/uploads/2012/05/scan-p1.jpg", jpeg(), "image/jpeg")
+    up = old_host.base_url + "/wp-content/uploads/2012/05/"
+    comment = """<wp:comment><wp:comment_id>5</wp:comment_id><wp:comment_author>Ann</wp:comment_author>
+<wp:comment_date_gmt>2012-10-21 10:00:00</wp:comment_date_gmt><wp:comment_content>Thanks.</wp:comment_content>
+<wp:comment_approved>1</wp:comment_approved><wp:comment_parent>0</wp:comment_parent></wp:comment>"""
+    data = wxr(item(11, name="letter", content=f'<img src="{up}scan-p1.jpg" alt="Page 1 of the letter" />',
+                    extra=comment))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
+    assert run(repo, "import", "wordpress", str(export)).exit_code == 0  # --no-download: a single file
+    single = repo.read("posts/2012-10-20-letter.md")
+    assert "posts/2012-10-20-letter.comments.yaml" in files_of(repo.root)
+    # A language version made meanwhile, of the post by its name.
+    repo.write("translations/de/2012-10-20-letter.md", "---\ntitle: 'Brief: der Brief'\nstate: published\n"
+               "date: 2012-10-21 10:00:00+00:00\ntranslation: {translator: Tania Translator, from_lang: en}\n"
+               "---\n\nDer Brief.\n")
+    repo.commit("German version")
+
+    dry = run(repo, "import", "wordpress", str(export), "--download", "--dry-run")
+    assert "single-file posts to move into bundles, with their files: 1" in dry.stdout
+    assert "posts/2012-10-20-letter.md -> posts/2012-10-20-letter/index.md" in dry.stdout
+    result = run(repo, "import", "wordpress", str(export), "--download", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["moved"] == [{"from": "posts/2012-10-20-letter.md", "to": "posts/2012-10-20-letter/index.md"}]
+    posts = {p for p in files_of(repo.root) if p.startswith("posts/") and p != "posts/.keep"}
+    assert posts == {"posts/2012-10-20-letter/index.md", "posts/2012-10-20-letter/scan-p1.jpg",
+                     "posts/2012-10-20-letter/index.comments.yaml"}  # no second copy of the post left
+    bundle = repo.read("posts/2012-10-20-letter/index.md")
+    assert "![Page 1 of the letter](scan-p1.jpg)" in bundle
+    # The same text but for the link to its copy (and the digest of it): git sees a rename.
+    assert re.sub(r"digest: \S+", "", bundle.replace("scan-p1.jpg", up + "scan-p1.jpg")) == \
+        re.sub(r"digest: \S+", "", single)
+    stat = repo.git("show", "-M", "--name-status", "--format=", "HEAD")
+    assert re.search(r"^R\d+\tposts/2012-10-20-letter\.md\tposts/2012-10-20-letter/index\.md$", stat, re.M), stat
+    assert "post: posts/2012-10-20-letter/index.md" in repo.read("posts/2012-10-20-letter/index.comments.yaml")
+    assert repo.git("status", "--porcelain") == ""
+    check = run(repo, "check")
+    assert check.exit_code == 0, check.output
+    site = tmp_path / "site"
+    build = run(repo, "build", "--out", str(site))
+    assert build.exit_code == 0, build.output
+    assert (site / "2012/10/20/letter/scan-p1.jpg").read_bytes() == jpeg()
+    assert "Brief: der Brief" in (site / "de/2012/10/21/letter/index.html").read_text()  # the version, of the bundle
+
+    again = run(repo, "import", "wordpress", str(export), "--download", "--json")
+    assert json.loads(again.stdout)["moved"] == [] and json.loads(again.stdout)["commit"] is None
+
+
+def test_a_single_file_post_edited_since_its_import_stays_one(repo: Repo, old_host, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from media_server import jpeg
+
+    _fast_download(monkeypatch)
+    old_host.put("/wp-content/uploads/2012/05/scan-p1.jpg", jpeg(), "image/jpeg")
+    up = old_host.base_url + "/wp-content/uploads/2012/05/"
+    data = wxr(item(11, name="letter", content=f'<img src="{up}scan-p1.jpg" alt="Page 1" />'))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
+    assert run(repo, "import", "wordpress", str(export)).exit_code == 0
+    repo.write("posts/2012-10-20-letter.md", repo.read("posts/2012-10-20-letter.md") + "\nA translator's note.\n")
+    repo.commit("A note")
+    result = run(repo, "import", "wordpress", str(export), "--download", "--json")
+    report = json.loads(result.stdout)
+    assert report["moved"] == [] and [k["path"] for k in report["kept"]] == ["posts/2012-10-20-letter.md"]
+    assert "posts/2012-10-20-letter/index.md" not in files_of(repo.root)
+    assert (repo.root / "media/2012/05/scan-p1.jpg").read_bytes() == jpeg()  # its files go to media/
+
+
+def test_the_download_progress_is_a_bar_on_a_terminal_and_sparse_lines_in_a_log() -> None:
+    from gulagpub.cli import import_progress
+
+    def events(progress) -> None:
+        progress("downloading", 0, 200)
+        for n in range(1, 201):
+            progress("receiving", 300_000, 1_200_000)
+            progress("receiving", 600_000, 0)
+            progress("downloading", n, 200)
+
+    log: list[tuple[str, bool]] = []
+    events(import_progress(False, lambda text, nl: log.append((text, nl))))
+    assert [t for t, _ in log] == [f"downloading the old site's media: {n}/200 files" for n in range(0, 201, 20)]
+    assert all(nl for _, nl in log) and not any("\r" in t for t, _ in log)
+
+    term: list[tuple[str, bool]] = []
+    events(import_progress(True, lambda text, nl: term.append((text, nl))))
+    assert term[0] == ("\rdownloading the old site's media [....................] 0/200 files\x1b[K", False)
+    assert ("\rdownloading the old site's media [##########..........] 100/200 files; this one 0.3 MB of 1.2 MB"
+            "\x1b[K", False) in term
+    assert "this one 0.6 MB\x1b[K" in term[2][0]  # a file whose size was not announced
+    assert term[-1] == ("\rdownloading the old site's media [####################] 200/200 files\x1b[K", True)
+    assert [nl for _, nl in term].count(True) == 1  # one line, redrawn, ended once
+
+
+def test_a_folder_that_cannot_be_written_is_named_with_what_to_do_never_a_traceback(
+        repo: Repo, old_host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from media_server import jpeg
+    from test_download import read_only
+
+    _fast_download(monkeypatch)
+    old_host.put("/wp-content/uploads/2012/05/map.png", jpeg(), "image/jpeg")
+    up = old_host.base_url + "/wp-content/uploads/2012/05/"
+    page = f"""<item><title>About</title><wp:post_id>30</wp:post_id><wp:post_type>page</wp:post_type>
+<wp:status>publish</wp:status><wp:post_name>about</wp:post_name><wp:post_date_gmt>2012-10-20 10:00:00</wp:post_date_gmt>
+<content:encoded><![CDATA[<img src="{up}map.png" alt="Map" />]]></content:encoded></item>"""
+    data = wxr(page + item(11, name="letter", content="A letter."))
+    export = tmp_path / "blog.xml"
+    export.write_bytes(data.replace(b"https://old.example.com", old_host.base_url.encode()))
+    with read_only(repo.root / "media"):  # a page's file goes to media/: it cannot be written
+        result = run(repo, "import", "wordpress", str(export), "--download")
+    assert result.exit_code == 0, result.output
+    assert re.search(re.escape(f"{up}map.png -> media/2012/05/map.png: cannot write it: ")
+                     + "(permission denied|the file system is read-only)", result.stdout), result.stdout
+    assert f"![Map]({up}map.png)" in repo.read("pages/about.md")  # still linked to the old site
+    assert repo.git("status", "--porcelain") == ""
+
+    repo.git("rm", "-q", "-r", "pages", "posts/2012-10-20-letter.md")
+    repo.commit("Start again")
+    with read_only(repo.root / "posts"):
+        result = run(repo, "import", "wordpress", str(export), "--download")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert re.search(r"^error: posts/2012-10-20-letter\.md: cannot write it: (permission denied|the file system "
+                     r"is read-only).*; nothing was committed .*: then run `gulagpub import wordpress .*blog\.xml` "
+                     "again$", result.stderr, re.M), result.stderr
+    assert repo.git("log", "-1", "--format=%s").strip() == "Start again"  # nothing committed
+    # Once the folder can be written, the same command completes it, the files written before included.
+    again = run(repo, "import", "wordpress", str(export), "--download")
+    assert again.exit_code == 0, again.output
+    assert repo.git("status", "--porcelain") == ""
+    assert {"pages/about.md", "posts/2012-10-20-letter.md", "media/2012/05/map.png"} <= set(
+        repo.git("show", "--name-only", "--format=", "HEAD").split())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -1196,7 +1196,8 @@ def import_() -> None:
               help="A file of `LOGIN = EMAIL` lines (# comments allowed), the same as many --map-author.")
 @click.option("--no-download", is_flag=True,
               help="Fetch nothing from the old site: its files stay linked there, and the report lists "
-                   "them (copies already in the repository are still used).")
+                   "them (copies already in the repository are still used). Links between imported "
+                   "posts still go to their new addresses.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @no_wait_option
 @click.pass_obj
@@ -1222,7 +1223,8 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_
     go to their new addresses. A file that could not be fetched (the report
     says why) stays linked to the old site: run the same command again to
     fetch it; files already there are not fetched again. --no-download
-    fetches nothing. See docs/wordpress.md.
+    fetches nothing (links between posts are still rewritten). See
+    docs/wordpress.md.
 
     Authors are matched to the team by login, e-mail or name; map the
     others with --map-author or --authors. Shortcodes and embeds become
@@ -1246,18 +1248,7 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_
                                      param_hint="--map-author")
         mapping[login.strip()] = email.strip()
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage == "reading":
-            click.echo(f"reading the export: {done * 100 // max(total, 1)}%", err=True)
-        elif stage == "downloading":
-            # One line a file when stderr is a log, one line redrawn on a terminal.
-            if sys.stderr.isatty():
-                click.echo(f"\rdownloading the old site's media: {done}/{total}", err=True,
-                           nl=done == total)
-            else:
-                click.echo(f"downloading: {done}/{total}", err=True)
-        else:
-            click.echo(f"{stage}: {done}/{total}", err=True)
+    progress = import_progress(sys.stderr.isatty(), lambda text, nl: click.echo(text, err=True, nl=nl))
 
     from .download import Settings
     from .content import load_config
@@ -1273,6 +1264,42 @@ def wordpress(obj: Ctx, export: Path, dry_run: bool, include_private: bool, map_
     _print_import_report(report)
 
 
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB"
+
+
+def import_progress(tty: bool, echo: Callable[[str, bool], None]) -> Callable[[str, int, int], None]:
+    """The import's progress, for stderr. On a terminal the download is one
+    line redrawn: a bar of the files and how far the file on its way is. In
+    a log (CI, a pipe) it is a line at the start, at every tenth of the files
+    and at the end, and never a carriage return: a log keeps every redraw."""
+    files = {"done": 0, "total": 0, "tenth": -1}
+
+    def bar(detail: str = "") -> None:
+        done, total = files["done"], files["total"]
+        filled = done * 20 // max(total, 1)
+        echo(f"\rdownloading the old site's media [{'#' * filled}{'.' * (20 - filled)}] {done}/{total} files"
+             + (f"; this one {detail}" if detail else "") + "\x1b[K", done == total and not detail)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "reading":
+            echo(f"reading the export: {done * 100 // max(total, 1)}%", True)
+        elif stage == "downloading":
+            files["done"], files["total"] = done, total
+            if tty:
+                bar()
+            elif (tenth := done * 10 // max(total, 1)) != files["tenth"] or done == total:
+                files["tenth"] = tenth
+                echo(f"downloading the old site's media: {done}/{total} files", True)
+        elif stage == "receiving":
+            if tty:
+                bar(f"{_megabytes(done)}" + (f" of {_megabytes(total)}" if total else ""))
+        else:
+            echo(f"{stage}: {done}/{total}", True)
+
+    return progress
+
+
 def _print_import_report(report: Any) -> None:
     from .importer import add_author_command
 
@@ -1286,7 +1313,9 @@ def _print_import_report(report: Any) -> None:
     if report.download:
         verb = "to download" if report.dry_run else "downloaded"
         out(f"  media: {len(report.files)} file(s) of the old site ({len(report.attachments)} attachment(s)); "
-            f"{verb}: {len(report.fetched)}, already there: "
+            f"{verb}: {len(report.fetched)}"
+            + (f" ({len(report.resumed)} resumed where a run before stopped)" if report.resumed else "")
+            + ", already there: "
             f"{report.present}, failed: {len(report.failed)}")
     else:
         out(f"  attachments to fetch: {len(report.attachments)}; other media on the old site: {len(report.media)}")
@@ -1294,6 +1323,11 @@ def _print_import_report(report: Any) -> None:
     out(f"  redirects: {report.redirects} old URL(s) in redirects.map and _redirects")
     verb = "would write" if report.dry_run else "written"
     out(f"  files {verb}: {len(report.written)}; unchanged: {report.unchanged}")
+    if report.moved:
+        out(f"  single-file posts {'to move' if report.dry_run else 'moved'} into bundles, with their files: "
+            f"{len(report.moved)}")
+        for old, new in report.moved:
+            out(f"    {old} -> {new}")
     if report.commit:
         out(f"  commit: {report.commit[:12]}")
     reasons = Counter(why for _, why in report.skipped)

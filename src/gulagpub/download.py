@@ -11,24 +11,33 @@ the server says they are: an HTML error page served as `image/jpeg` (hosts
 that are closing do this) is refused, not kept as a broken image.
 
 A file is written to a temporary name beside its place and renamed there
-once complete, so nothing half-written ever has a file's name; a file
-already at its place is not fetched again, which makes a second run finish
-what the first could not. Which URL goes where is decided elsewhere
+once complete (its size the one announced, its bytes of the type declared),
+so nothing half-written ever has a file's name; a file already at its place
+is not fetched again, which makes a second run finish what the first could
+not. An answer that broke off part way keeps its bytes under the temporary
+name, with the server's validator (ETag or Last-Modified) beside them: the
+next run asks only for the rest (HTTP Range, with If-Range so that a file
+changed since is fetched whole, never spliced). Which URL goes where is decided elsewhere
 (`wpmedia`, pure): this module only moves bytes.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
+
+from .errors import disk_advice
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), as the importer's
 
@@ -67,6 +76,7 @@ class Failure:
 class Outcome:
     fetched: list[str] = field(default_factory=list)  # repository paths written now
     present: list[str] = field(default_factory=list)  # already there: not fetched again
+    resumed: list[str] = field(default_factory=list)  # of `fetched`: completed from an earlier run's part
     failed: list[Failure] = field(default_factory=list)
 
 
@@ -87,6 +97,9 @@ def session(settings: Settings) -> requests.Session:
     s.mount("http://", adapter)
     s.mount("https://", adapter)
     s.headers["User-Agent"] = USER_AGENT
+    # The bytes as they are: a range of a compressed answer would be a range
+    # of other bytes than the file's, and media are compressed already.
+    s.headers["Accept-Encoding"] = "identity"
     return s
 
 
@@ -153,11 +166,72 @@ def _size(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
 
 
-def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settings) -> None:
-    """Bring `job.url` to `target`, whole or not at all. Raises Refused."""
-    started = time.monotonic()
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
+
+
+class Broken(Refused):
+    """An answer that broke off part way: its bytes so far are kept (when the
+    server gave a validator) for the next run to resume."""
+
+
+@dataclass(frozen=True)
+class Partial:
+    """What an earlier run left of a file: `size` bytes in `part`, and the
+    validator (a strong ETag, or Last-Modified) the server sent with them."""
+
+    size: int
+    validator: str
+
+
+def part_of(target: Path) -> Path:
+    """Where the bytes of `target` gather until it is complete."""
+    return target.with_name(target.name + TMP_SUFFIX)
+
+
+def _resume_of(target: Path) -> Path:
+    """The note beside a partial file: its URL and validator (JSON)."""
+    return target.with_name(target.name + ".resume" + TMP_SUFFIX)
+
+
+def _discard(target: Path) -> None:
+    for path in (part_of(target), _resume_of(target)):
+        path.unlink(missing_ok=True)
+
+
+def _validator(headers: Mapping[str, str]) -> str:
+    """What If-Range can name this version of the file by: a strong ETag
+    (a weak one, W/"...", may not be used there), else Last-Modified."""
+    etag = headers.get("ETag", "").strip()
+    if etag and not etag.startswith("W/"):
+        return etag
+    return headers.get("Last-Modified", "").strip()
+
+
+def partial(job: Fetch, target: Path) -> Partial | None:
+    """The bytes an earlier run left of `job`, when they can be resumed: of
+    the same URL, with a validator. Anything else there is removed."""
+    part, note = part_of(target), _resume_of(target)
     try:
-        response = http.get(job.url, stream=True, timeout=(settings.connect_timeout, settings.read_timeout))
+        if part.is_symlink() or note.is_symlink() or not part.is_file():
+            _discard(target)
+            return None
+        size = part.stat().st_size
+        data = json.loads(note.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        _discard(target)
+        return None
+    if not (isinstance(data, dict) and data.get("url") == job.url and data.get("validator") and size > 0):
+        _discard(target)
+        return None
+    return Partial(size, str(data["validator"]))
+
+
+def _start(http: requests.Session, job: Fetch, settings: Settings,
+           headers: Mapping[str, str]) -> requests.Response:
+    """The answer's headers, or Refused with the reason."""
+    try:
+        return http.get(job.url, stream=True, timeout=(settings.connect_timeout, settings.read_timeout),
+                        headers=dict(headers))
     except requests.exceptions.RetryError as exc:
         raise Refused(f"the server kept failing ({_cause(exc)})") from exc
     except requests.exceptions.ConnectTimeout as exc:
@@ -177,49 +251,146 @@ def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settin
         raise Refused(f"cannot connect ({_cause(exc)})") from exc
     except requests.RequestException as exc:
         raise Refused(f"the request failed ({_cause(exc)})") from exc
-    with response:
-        if response.status_code != 200:
-            hint = " (the file is gone from the old site)" if response.status_code in (404, 410) else ""
-            raise Refused(f"HTTP {response.status_code} {response.reason or ''}".rstrip() + hint)
-        expected = _size(response.headers.get("Content-Length"))
-        if expected is not None and expected > settings.max_bytes:
-            raise Refused(f"{expected:,} bytes, more than the {settings.max_bytes:,} allowed "
-                          "([limits] file_size in gulagpub.toml)")
-        declared = response.headers.get("Content-Type", "")
-        tmp = target.with_name(target.name + TMP_SUFFIX)
+
+
+BYTES_EVERY = 256 * 1024  # how often a file on its way says how far it is
+
+
+def fetch_one(http: requests.Session, job: Fetch, target: Path, settings: Settings,
+              on_bytes: Callable[[int, int], None] | None = None) -> bool:
+    """Bring `job.url` to `target`, whole or not at all; True when it went on
+    from the bytes an earlier run left (see `partial`). Raises Refused.
+
+    The bytes gather in `part_of(target)`. An answer that breaks off leaves
+    them there, with the server's validator beside them; the next run asks
+    for the rest (`Range: bytes=N-`, `If-Range: VALIDATOR`) and appends it
+    when the server answers 206 with that very part, or starts again from
+    the first byte when it answers 200 (it ignores ranges, or the file
+    changed since: If-Range did not match). Only a file whose size is the
+    one the server announced, and whose bytes are of the type it declared,
+    is renamed to `target`. `on_bytes(got, expected)` (0 when not announced)
+    hears how far the file is, every BYTES_EVERY bytes."""
+    started = time.monotonic()
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        got = 0
+        earlier = partial(job, target)
+    except OSError as exc:
+        raise Refused(f"cannot write it: {disk_advice(exc)}") from exc
+    headers = {"Range": f"bytes={earlier.size}-", "If-Range": earlier.validator} if earlier else {}
+    response = _start(http, job, settings, headers)
+    # An answer shorter than its Content-Length ends quietly, so that its last
+    # bytes reach the file (urllib3 would drop what it holds with its
+    # IncompleteRead); the length is compared below.
+    if hasattr(response.raw, "enforce_content_length"):
+        response.raw.enforce_content_length = False
+    part, note = part_of(target), _resume_of(target)
+    keep = False  # the partial file is worth keeping for the next run
+    with response:
         try:
-            with open(tmp, "wb") as out:
+            status = response.status_code
+            if status == 416 and earlier:  # the file is shorter now than what we hold: not ours to resume
+                _discard(target)
+                response.close()
+                keep = True  # (the files are the next call's now)
+                return fetch_one(http, job, target, settings, on_bytes)
+            resumed = status == 206 and earlier is not None
+            if status not in (200, 206) or (status == 206 and not resumed):
+                keep = earlier is not None and (status >= 500 or status == 429)  # may pass; try again later
+                hint = " (the file is gone from the old site)" if status in (404, 410) else ""
+                if status == 206:
+                    hint = " (a part of the file it was not asked for)"
+                raise Refused(f"HTTP {status} {response.reason or ''}".rstrip() + hint)
+            declared = response.headers.get("Content-Type", "")
+            if resumed:
+                assert earlier is not None
+                m = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+                served = _validator(response.headers)
+                if not m or int(m.group(1)) != earlier.size or (served and served != earlier.validator):
+                    raise Refused("the server sent another part of the file than the one asked for "
+                                  f"(Content-Range: {response.headers.get('Content-Range', 'none')}); "
+                                  "run again: the file is then fetched whole")
+                expected = int(m.group(3)) if m.group(3) != "*" else None
+                got = earlier.size
+            else:
+                expected = _size(response.headers.get("Content-Length"))
+                got = 0
+                validator = _validator(response.headers)
+                if validator:  # what lets a next run resume this answer if it breaks off
+                    note.write_text(json.dumps({"url": job.url, "validator": validator}), encoding="utf-8")
+                else:
+                    note.unlink(missing_ok=True)
+            if expected is not None and expected > settings.max_bytes:
+                raise Refused(f"{expected:,} bytes, more than the {settings.max_bytes:,} allowed "
+                              "([limits] file_size in gulagpub.toml)")
+            with open(part, "ab" if resumed else "wb") as out:
                 head = b""  # the first bytes, which say what the file is
-                judged = False
-                for chunk in response.iter_content(chunk_size=64 * 1024):
-                    if not judged:
-                        head += chunk[:512 - len(head)]
-                        judged = len(head) >= 512
-                        if judged and (why := judge(declared, head)):
-                            raise Refused(why)
-                    got += len(chunk)
-                    if got > settings.max_bytes:
-                        raise Refused(f"more than the {settings.max_bytes:,} bytes allowed "
-                                      "([limits] file_size in gulagpub.toml)")
-                    if time.monotonic() - started > settings.deadline:
-                        raise Refused(f"not complete after {settings.deadline:g} s (the server is too slow)")
-                    out.write(chunk)
-                if not judged and (why := judge(declared, head)):
-                    raise Refused(why)
+                judged = resumed  # a resumed file is judged whole, below
+                try:
+                    for chunk in _chunks(response):
+                        if not judged:
+                            head += chunk[:512 - len(head)]
+                            judged = len(head) >= 512
+                            if judged and (why := judge(declared, head)):
+                                raise Refused(why)
+                        got += len(chunk)
+                        if got > settings.max_bytes:
+                            raise Refused(f"more than the {settings.max_bytes:,} bytes allowed "
+                                          "([limits] file_size in gulagpub.toml)")
+                        out.write(chunk)
+                        if time.monotonic() - started > settings.deadline:
+                            keep = note.is_file()
+                            raise Broken(f"not complete after {settings.deadline:g} s (the server is too slow)"
+                                         + ("; run again to fetch the rest" if keep else ""))
+                        if on_bytes is not None and got // BYTES_EVERY != (got - len(chunk)) // BYTES_EVERY:
+                            on_bytes(got, expected or 0)
+                except requests.RequestException as exc:
+                    keep = note.is_file()
+                    raise Broken(f"the answer broke off after {got:,}"
+                                 + (f" of {expected:,}" if expected is not None else "")
+                                 + f" bytes ({_cause(exc)})"
+                                 + ("; run again to fetch the rest" if keep else "")) from exc
                 if expected is not None and got != expected:
-                    raise Refused(f"the answer ended after {got:,} of {expected:,} bytes")
+                    keep = note.is_file() and got < expected
+                    raise Broken(f"the answer ended after {got:,} of {expected:,} bytes"
+                                 + ("; run again to fetch the rest" if keep else ""))
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except requests.RequestException as exc:
-            raise Refused(f"the answer broke off after {got:,}"
-                          + (f" of {expected:,}" if expected is not None else "") + f" bytes ({_cause(exc)})") from exc
+            with open(part, "rb") as written:  # the whole file's first bytes, resumed or not
+                head = written.read(512)
+            if why := judge(declared, head):
+                raise Refused(why)
+            os.replace(part, target)
+            note.unlink(missing_ok=True)
+            return resumed
         except OSError as exc:
-            raise Refused(f"cannot write {target.name} ({exc.strerror or exc})") from exc
+            keep = False
+            raise Refused(f"cannot write it: {disk_advice(exc)}") from exc
         finally:
-            tmp.unlink(missing_ok=True)
+            if not keep:
+                try:
+                    _discard(target)
+                except OSError:
+                    pass  # (what could not be written cannot be removed either; the next run replaces it)
+
+
+def _chunks(response: requests.Response, size: int = 64 * 1024) -> Iterator[bytes]:
+    """The body as it arrives: each piece as soon as the server sent it (at
+    most `size` bytes), not once `size` bytes have gathered, so that the
+    deadline is seen by a server dripping a few bytes a second (which every
+    read timeout lets through). urllib3 before 2.3 has no read1: there the
+    pieces are smaller, the deadline seen every 8 KiB."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:
+        yield from response.iter_content(chunk_size=8 * 1024)
+        return
+    while True:
+        try:
+            chunk = read1(size)
+        except urllib3.exceptions.HTTPError as exc:  # a reset, a read timeout: as requests says them
+            raise requests.exceptions.ConnectionError(exc) from exc
+        if not chunk:
+            return
+        yield chunk
 
 
 def _cause(exc: BaseException) -> str:
@@ -249,10 +420,15 @@ def fetch_all(root: Path, jobs: Sequence[Fetch], settings: Settings = Settings()
             todo.append((job, target))
     if not todo:
         return outcome
+    # ("downloading": files done of those to fetch, from 0; "receiving": the bytes of the one on its way)
+    on_bytes = (lambda got, expected: progress("receiving", got, expected)) if progress else None
+    if progress:
+        progress("downloading", 0, len(todo))
     with session(settings) as http:
         for n, (job, target) in enumerate(todo, 1):
             try:
-                fetch_one(http, job, target, settings)
+                if fetch_one(http, job, target, settings, on_bytes):
+                    outcome.resumed.append(job.dest)
                 outcome.fetched.append(job.dest)
             except Refused as exc:
                 outcome.failed.append(Failure(job.url, job.dest, str(exc)))

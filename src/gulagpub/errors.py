@@ -88,11 +88,16 @@ _DISK_ADVICE = {
 }
 
 
+def disk_advice(exc: OSError) -> str:
+    """What went wrong and what to do, in a few words, for an OSError (without its path)."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    return _DISK_ADVICE.get(name) or (exc.strerror or str(exc))
+
+
 def disk_error(exc: OSError, doing: str) -> DiskError:
     """One line for an OSError: the path, what was being done, what went wrong and what to do."""
 
-    name = errno.errorcode.get(exc.errno or 0, "")
-    advice = _DISK_ADVICE.get(name) or (exc.strerror or str(exc))
+    advice = disk_advice(exc)
     where = exc.filename if exc.filename is not None else "(unknown path)"
     if exc.filename2 is not None:
         where = f"{where} -> {exc.filename2}"

@@ -12,6 +12,7 @@ of the same export writes nothing and makes no commit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -28,8 +29,8 @@ from . import gitstore, wpmedia
 from .comments import path_for as comments_path_for
 from .content import content_paths, load_config
 from .download import Failure, Fetch, Settings, fetch_all
-from .errors import ImportFailed
-from .model import Kind, content_digest, slug_from_name
+from .errors import ImportFailed, disk_advice
+from .model import Kind, content_digest, name_of, slug_from_name
 from .postfile import dump_yaml, split
 from .wordpress import (MAX_EXPORT_BYTES, Document, Progress, UnknownAuthor, parse_export, read_author_map,
                         to_documents)
@@ -111,8 +112,10 @@ class ImportReport:
     files: list[tuple[str, str]] = field(default_factory=list)  # (URL, repository path of its copy)
     fetched: list[str] = field(default_factory=list)  # repository paths brought by this run
     present: int = 0  # copies already in the repository: not fetched again
+    resumed: list[str] = field(default_factory=list)  # of `fetched`: completed from what an earlier run left
     failed: list[Failure] = field(default_factory=list)
     links: int = 0  # links to the old site made links to the copies and to the new pages
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (single file, the bundle it became)
 
     def rerun(self) -> str:
         """The command that fetches what failed (the others are not fetched again)."""
@@ -136,10 +139,11 @@ class ImportReport:
             "commit": self.commit,
             "download": self.download,
             "files": [{"url": u, "path": p} for u, p in self.files],
-            "fetched": self.fetched, "present": self.present,
+            "fetched": self.fetched, "present": self.present, "resumed": self.resumed,
             "failed": [{"url": f.url, "path": f.dest, "reason": f.reason} for f in self.failed],
             "rerun": self.rerun() if self.failed else None,
             "links": self.links,
+            "moved": [{"from": a, "to": b} for a, b in self.moved],
         }
 
 
@@ -148,6 +152,8 @@ class Plan:
     writes: dict[str, str]
     report: ImportReport
     files: list[str] = field(default_factory=list)  # media copies in the repository, for the commit
+    removes: list[str] = field(default_factory=list)  # single files moved into their bundles
+    same: list[str] = field(default_factory=list)  # texts already as planned: committed unless they are
 
 
 def _existing(root: Path) -> dict[str, str]:
@@ -241,8 +247,10 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
             by_key[key] = path
     site = export.base_blog_url
     ours = {by_key[(site, it.wp_id)] for it in export.items if (site, it.wp_id) in by_key}
-    taken = {str(meta.get("slug") or slug_from_name(path.rsplit("/", 1)[-1][:-3]))
-             for path, meta in metas.items() if path not in ours}
+    # (A language version, translations/LANG/NAME.md, has its post's name: it is that post, not another
+    # one whose slug the import must not take.)
+    taken = {str(meta.get("slug") or slug_from_name(name_of(path)))
+             for path, meta in metas.items() if path not in ours and path.startswith(("posts/", "pages/"))}
     taken_ids = {str(meta["id"]) for path, meta in metas.items() if path not in ours and meta.get("id")}
     mapped = to_documents(export, config, include_private=include_private,
                           taken=frozenset(taken), taken_ids=frozenset(taken_ids),
@@ -256,6 +264,7 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
     attachment_urls = {u for u, _ in mapped.attachments}
     old_hosts = {h for h in (re.sub(r"^https?://([^/]+).*$", r"\1", site),) if h}
     media: dict[str, None] = {}
+    same: list[str] = []  # files already as the import writes them (committed, or by a run that did not commit)
 
     def put(path: str, text: str, label: str) -> None:
         current = existing.get(path)
@@ -263,6 +272,7 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
             current = (root / path).read_text(encoding="utf-8", errors="replace")
         if current == text:
             report.unchanged += 1
+            same.append(path)
         elif current is None or unedited(current):
             writes[path] = text
         else:
@@ -274,7 +284,7 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
     paths = {doc.item.wp_id: by_key.get((site, doc.item.wp_id), doc.path) for doc in mapped.documents}
     # Links between posts are written as the site's own pages link: under its path ('/archive/').
     prefix = urlsplit(config.site.base_url).path.rstrip("/") or ""
-    media_plan = wpmedia.place(old_site, [_uses(doc, paths[doc.item.wp_id], existing, old_site, prefix)
+    media_plan = wpmedia.place(old_site, [_uses(root, doc, paths[doc.item.wp_id], existing, old_site, prefix)
                                           for doc in mapped.documents], mapped.uploads)
     report.download = download is not None
     report.files = [(p.url, p.dest) for p in media_plan.files.values()]
@@ -282,17 +292,30 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
         outcome = fetch_all(root, [Fetch(p.url, p.dest) for p in media_plan.files.values()], download,
                             progress=progress)
         report.fetched, report.present, report.failed = outcome.fetched, len(outcome.present), outcome.failed
+        report.resumed = outcome.resumed
     elif download is not None:  # a dry run: what it would fetch
         there = [p.dest for p in media_plan.files.values() if (root / p.dest).is_file()]
         report.fetched, report.present = [d for _, d in report.files if d not in there], len(there)
     # The texts link to the copies that are there (a dry run: that would be).
     present = {key: p.dest for key, p in media_plan.files.items()
                if (download is not None and dry_run) or (root / p.dest).is_file()}
+    # A post is a bundle once it has a file of its own there: one whose
+    # files could not be fetched stays a single file (nothing beside it),
+    # and becomes a bundle when a later run brings them.
     bundled = {wp for wp, index in media_plan.bundles.items()
-               if download is not None or any(d.startswith(index.removesuffix("index.md")) for d in present.values())}
+               if any(d.startswith(index.removesuffix("index.md")) for d in present.values())}
+    removes: list[str] = []
 
     for doc in mapped.documents:
         path = media_plan.bundles[doc.item.wp_id] if doc.item.wp_id in bundled else paths[doc.item.wp_id]
+        if path != paths[doc.item.wp_id] and paths[doc.item.wp_id] in existing:
+            # A single file an earlier import wrote (--no-download, or its files failed), now with its
+            # files: it moves into its bundle, as `git mv posts/NAME.md posts/NAME/index.md` would.
+            old = paths[doc.item.wp_id]
+            report.moved.append((old, path))
+            removes.append(old)
+            if (root / comments_path_for(old)).is_file():
+                removes.append(comments_path_for(old))
         body = wpmedia.rewrite(old_site, doc.body, path, media_plan, present)
         report.links += body != doc.body
         doc.body = body
@@ -327,21 +350,34 @@ def plan_import(root: Path, export_file: Path, *, include_private: bool = False,
             current = (root / name).read_text(encoding="utf-8", errors="replace") if (root / name).is_file() else None
             if current != text:
                 writes[name] = text
+            else:
+                same.append(name)
     report.written = sorted(writes)
-    return Plan(writes=writes, report=report, files=sorted(present.values()))
+    return Plan(writes=writes, report=report, files=sorted(present.values()), removes=removes, same=same)
 
 
-def _uses(doc: Document, path: str, existing: Mapping[str, str], site: wpmedia.OldSite,
+def _movable(root: Path, path: str, existing: Mapping[str, str]) -> bool:
+    """A single-file post the import may move into its bundle: the import
+    would rewrite it anyway (it and its comments file are as the last import
+    wrote them), and no `posts/NAME/index.md` is there already."""
+    comments = root / comments_path_for(path)
+    return (unedited(existing[path])
+            and (not comments.is_file() or unedited(comments.read_text(encoding="utf-8", errors="replace")))
+            and not (root / wpmedia.bundle_of(path)).exists())
+
+
+def _uses(root: Path, doc: Document, path: str, existing: Mapping[str, str], site: wpmedia.OldSite,
           prefix: str) -> wpmedia.Uses:
     """A document as placing the media sees it. A post an earlier import
-    wrote as a single file stays one (its files go to media/): moving it
-    into a bundle would leave the old file behind."""
+    wrote as a single file becomes a bundle like a new one, while the import
+    may rewrite it; one edited since stays a single file (its files go to
+    media/), as the import does not touch it."""
     links: tuple[str, ...] = ()
     if doc.redirects:  # a published post: its old addresses lead to its new page
         # (each redirect's old path is "PATH" or "/?p=ID": its path and query apart)
         old = [site.page_path(doc.item.link)] + [wpmedia.page_key(*p.partition("?")[::2]) for p, _ in doc.redirects]
         links = tuple(p for p in old if p)
-    pinned = path in existing and not path.endswith("/index.md")
+    pinned = path in existing and not path.endswith("/index.md") and not _movable(root, path, existing)
     return wpmedia.Uses(wp_id=doc.item.wp_id, path=path, bundle=doc.kind == Kind.POST and not pinned,
                         body=doc.body, new_path=prefix + doc.new_path, links=links, thumbnail=doc.item.thumbnail)
 
@@ -371,8 +407,13 @@ def _write(root: Path, path: str, text: str) -> None:
     full = root / path
     full.parent.mkdir(parents=True, exist_ok=True)
     tmp = full.with_name(full.name + ".gulagpub-tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, full)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, full)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)  # (a disk that is full keeps no half of it)
+        raise
 
 
 def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
@@ -415,16 +456,30 @@ def import_wordpress(root: Path, export_file: Path, *, dry_run: bool = False,
         return report
     tracked = set(gitstore.git(root, "ls-files", "-z", "--", "posts", "media", "pages").split("\0"))
     new_files = [p for p in plan.files if p not in tracked]  # fetched now, or by a run that did not commit
-    if not plan.writes and not new_files:
+    # A text a run that could not commit wrote (the disk refused a later file) is as planned now, but
+    # not in git: it goes into this commit.
+    changed = {entry[3:] for entry in gitstore.git(root, "status", "--porcelain", "-z", "--untracked-files=all",
+                                                   "--", "posts", "pages", REDIRECT_MAP, REDIRECTS).split("\0")
+               if len(entry) > 3}
+    new_files += [p for p in plan.same if p in changed]
+    if not plan.writes and not new_files and not plan.removes:
         return report
-    for i, (path, text) in enumerate(sorted(plan.writes.items()), 1):
-        _write(root, path, text)
-        if progress and i % 500 == 0:
-            progress("writing", i, len(plan.writes))
+    path = ""
+    try:
+        for i, (path, text) in enumerate(sorted(plan.writes.items()), 1):
+            _write(root, path, text)
+            if progress and i % 500 == 0:
+                progress("writing", i, len(plan.writes))
+        for path in plan.removes:  # (after its bundle is written: never no copy of the post)
+            (root / path).unlink(missing_ok=True)
+    except OSError as exc:
+        raise ImportFailed(
+            f"{path}: cannot write it: {disk_advice(exc)}; nothing was committed (the files written so far are "
+            f"whole, and the next run takes them along): then run `{report.rerun()}` again") from exc
     counts = ", ".join(f"{sum(c.values())} {k}(s)" for k, c in sorted(report.imported.items()))
     # Exactly these files, in one commit on top of the HEAD the plan was made at.
     report.commit = gitstore.commit(
-        root, sorted(plan.writes) + new_files,
+        root, sorted(plan.writes) + new_files + plan.removes,
         f"Import from WordPress: {report.site or export_file.name}",
         body=f"{len(plan.writes)} file(s) written from {export_file.name} ({counts})"
              + (f"; {len(new_files)} media file(s) from the old site." if new_files else "."),
