@@ -240,7 +240,7 @@ class _Build:
         withdrawn = {p: shas[pos[p]] for p in reading.paths
                      if states[pos[p]] == "withdrawn" and kinds[pos[p]] in ("post", "translation")}
         return Inputs(gen, status_urls(load_ledger(self.root)), comments, redirects, withdrawn,
-                      _originals(self.root))
+                      _originals(self.root), copies=self.sealer.folder / "copies")
 
     def plan(self, reading: Reading, sources: Sources, visible: dict[str, str],
              previous: traces.Traces | None) -> tuple[Planned, Catalog]:
