@@ -147,6 +147,11 @@ def test_copies_are_made_once_per_image_and_leave_with_it(photos: Repo, tmp_path
     with Image.open(copy) as im:
         assert im.size == (480, 240)
     assert copy.read_bytes() not in kept.values()
+    # A narrower image in its place has fewer copies: the others leave the site.
+    photos.write("posts/photos/big.jpg", jpeg(1000, 500))
+    build(photos.root, out, now=NOW)
+    assert [p for p in copies_in(out) if "big.jpg" in p] == [f"{PAGE}big.jpg.480w.webp"]
+    assert 'srcset="big.jpg.480w.webp 480w, big.jpg 1000w"' in (out / PAGE / "index.html").read_text()
     # An image no longer named leaves the site with its copies.
     photos.write("posts/photos/index.md", PHOTOS.replace("![Vicente Monclús in 1937](big.jpg \"Photo: a family archive\")",
                                                          "").replace("[The whole photo](big.jpg)", ""))
