@@ -169,3 +169,31 @@ def test_a_relative_links_preview_names_the_copies_from_the_page(photos: Repo, t
             '../../../../media/poster.jpg 1200w"') in html
     for url in re.findall(r'srcset="([^"]*)"', html)[0].split(", "):
         assert (out / PAGE / url.split(" ")[0]).is_file(), url
+
+
+def test_beside_its_original_a_photo_names_its_copies_from_the_post_s_folder(tmp_path: Path) -> None:
+    """The parallel view is a folder below the post's page: its images' src, link and srcset
+    all lead to the files beside the post, and its column is half the width from 48rem."""
+    from conftest import run_git
+    from sitehelp import commit_all
+
+    root = tmp_path / "blog"
+    (root / "posts/letter").mkdir(parents=True)
+    (root / "gulagpub.toml").write_text('[site]\ntitle = "T"\nbase_url = "https://example.org"\n\n'
+                                        '[[team]]\nname = "Ed"\nemail = "ed@example.org"\nroles = ["editor"]\n')
+    (root / "posts/letter/index.md").write_text(
+        "---\ntitle: A letter\nstate: published\ndate: 2024-05-03\ntranslation:\n  from_lang: ru\n---\n"
+        "The letter.\n\n![The envelope](envelope.jpg)\n")
+    (root / "posts/letter/envelope.jpg").write_bytes(jpeg(1200, 600))
+    (root / "originals/ru").mkdir(parents=True)
+    (root / "originals/ru/letter.md").write_text("---\ntitle: Письмо\n---\n\nПисьмо.\n\n![Конверт](envelope.jpg)\n")
+    run_git(root, "init", "-q", "-b", "main")
+    commit_all(root, "A letter beside its original")
+    build(root, tmp_path / "site", now=NOW)
+    view = (tmp_path / "site/2024/05/03/letter/parallel/index.html").read_text(encoding="utf-8")
+    base = "/2024/05/03/letter/envelope.jpg"
+    srcset = f'srcset="{base}.480w.webp 480w, {base}.960w.webp 960w, {base} 1200w"'
+    assert view.count(srcset) == 2 and view.count(f'<a href="{base}"><img src="{base}"') == 2, view
+    assert 'sizes="(max-width: 48rem) calc(100vw - 2rem), (max-width: 72rem) calc(50vw - 1.75rem), 34.25rem"' in view
+    for w in (480, 960):
+        assert (tmp_path / "site" / f"{base[1:]}.{w}w.webp").is_file()
