@@ -197,3 +197,23 @@ def test_beside_its_original_a_photo_names_its_copies_from_the_post_s_folder(tmp
     assert 'sizes="(max-width: 48rem) calc(100vw - 2rem), (max-width: 72rem) calc(50vw - 1.75rem), 34.25rem"' in view
     for w in (480, 960):
         assert (tmp_path / "site" / f"{base[1:]}.{w}w.webp").is_file()
+
+
+def test_a_photo_taken_sideways_is_measured_and_copied_as_it_is_shown(repo: Repo, tmp_path: Path) -> None:
+    """A phone's JPEG stored 2000 x 1000 with EXIF orientation 6 (turn a quarter) is shown
+    1000 x 2000: its width and height say so, and its copies are upright."""
+    im = Image.new("RGB", (2000, 1000), (200, 180, 150))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", exif=exif)
+    repo.write("posts/photos/index.md", PHOTOS.split("The photos.")[0] + "![A portrait](portrait.jpg)\n")
+    repo.write("posts/photos/portrait.jpg", buf.getvalue())
+    repo.commit("A portrait")
+    out = tmp_path / "site"
+    build(repo.root, out, now=NOW)
+    html = (out / PAGE / "index.html").read_text()
+    assert 'width="1000" height="2000"' in html
+    assert 'srcset="portrait.jpg.480w.webp 480w, portrait.jpg 1000w"' in html  # (960 is not under 90 %)
+    with Image.open(out / PAGE / "portrait.jpg.480w.webp") as copy:
+        assert copy.size == (480, 960)
