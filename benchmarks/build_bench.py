@@ -147,6 +147,35 @@ _RUSAGE = (
 )
 
 
+# Every timed command finds its modules' bytecode compiled, in this folder (set
+# by main, filled by `compiled`): with PYTHONDONTWRITEBYTECODE set, as it is in
+# some shells, a source tree that never had its .pyc written (a new worktree)
+# compiles all of gulagpub's modules on every run — a tenth of a second of a
+# one-edit build's CPU that is the checkout's, not the code's — while an older
+# tree beside it (the --baseline) has them. Never the source trees' own __pycache__.
+PYCACHE: Path | None = None
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    if PYCACHE is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
+
+
+def compiled(exe: str) -> None:
+    """Compile the bytecode of the gulagpub package `exe` runs (into PYCACHE)."""
+    python = Path(exe).parent / "python"
+    if PYCACHE is None or not os.access(python, os.X_OK):
+        return
+    where = subprocess.run([str(python), "-c", "import gulagpub, os; print(os.path.dirname(gulagpub.__file__))"],
+                           capture_output=True, text=True, env=_env())
+    if where.returncode == 0:
+        subprocess.run([str(python), "-m", "compileall", "-q", where.stdout.strip()], env=_env(),
+                       stdout=subprocess.DEVNULL, check=False)
+
+
 def measure(cmd: list[str], cwd: Path) -> Sample:
     """Run `cmd` as a fresh process; its wall time and peak memory."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report, \
@@ -156,7 +185,7 @@ def measure(cmd: list[str], cwd: Path) -> Sample:
         else:
             wrapped = [sys.executable, "-c", _RUSAGE, report.name, *cmd]
         start = time.perf_counter()
-        proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, env=_env())
         sampler = TreeSampler(proc.pid)
         sampler.start()
         try:
@@ -374,24 +403,8 @@ def find_gulagpub(given: str | None) -> tuple[str | None, str]:
     if probe.returncode != 0:
         return None, f"{exe} has no 'build' command, skipped"
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
-    compile_package(exe)
+    compiled(exe)
     return exe, version
-
-
-def compile_package(exe: str) -> None:
-    """Byte-compile the gulagpub package `exe` runs, so that every install is
-    measured reading its bytecode: a wheel install carries it, but an editable
-    one under PYTHONDONTWRITEBYTECODE (set on some machines) would compile
-    every module again on every run, and the two would differ by their
-    installs, not their code."""
-    python = Path(exe).parent / "python"
-    if not os.access(python, os.X_OK):
-        return
-    where = subprocess.run([str(python), "-c", "import gulagpub, os; print(os.path.dirname(gulagpub.__file__))"],
-                           capture_output=True, text=True)
-    if where.returncode == 0 and where.stdout.strip():
-        subprocess.run([str(python), "-m", "compileall", "-q", where.stdout.strip()],
-                       capture_output=True, check=False)
 
 
 HUGO_VERSION = "0.168.0"  # the release the figures in benchmarks/README.md were measured against
@@ -674,6 +687,8 @@ def main(argv: list[str] | None = None) -> int:
     work = work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(work / "trash", ignore_errors=True)  # a run that was interrupted
+    global PYCACHE
+    PYCACHE = work / "pycache"
     try:
         found: dict[str, tuple[str | None, str]] = {}
         if "gulagpub" in args.tools:

@@ -482,3 +482,44 @@ def test_a_reader_finds_their_way_in_every_language(served_languages: str, page:
         assert follow(page, "header.site .site-title a") == f"/{code}/"
         left = set(re.findall(r"[A-Za-z]{4,}", page.js(CHROME))) & english
         assert page.js("document.documentElement.lang") == code and left == set(), (code, sorted(left))
+
+
+@pytest.fixture
+def served_with_photo(tmp_path: Path) -> Iterator[str]:
+    """A post with a photo 2000 px wide (published with copies 480, 960 and 1600 px wide) above its text."""
+    root = bundled(tmp_path)
+    folder = root / "posts" / "photo"
+    folder.mkdir()
+    (folder / "monclus.jpg").write_bytes(jpeg(2000, 1500))
+    (folder / "index.md").write_text(
+        "---\ntitle: Vicente Monclús\ndate: 2024-05-04\nstate: published\n---\n"
+        '![Vicente Monclús in Barcelona, 1937](monclus.jpg "Photo: a family archive")\n\n'
+        + "He was born in 1898.\n\n" * 30, encoding="utf-8")
+    commit_all(root, "A post with a photo")
+    yield from serve_built(root, tmp_path / "site")
+
+
+def test_a_phone_loads_the_smallest_copy_of_a_large_photo_and_nothing_moves(
+        served_with_photo: str, page: Page) -> None:
+    page.call("Emulation.setDeviceMetricsOverride", width=400, height=800, deviceScaleFactor=1, mobile=True)
+    # Layout shifts, recorded from the page's start (a PerformanceObserver added before it loads).
+    page.call("Page.addScriptToEvaluateOnNewDocument", source=(
+        "window.__shift = 0; new PerformanceObserver(l => { for (const e of l.getEntries())"
+        " if (!e.hadRecentInput) window.__shift += e.value; }).observe({type: 'layout-shift', buffered: true});"))
+    page.open(served_with_photo + "/2024/05/04/photo/")
+    loaded = page.call("Runtime.evaluate", awaitPromise=True, returnByValue=True, expression=(
+        "(async () => { const i = document.querySelector('article img'); await i.decode();"
+        " await new Promise(r => setTimeout(r, 300));"
+        " return [i.currentSrc, i.naturalWidth, i.getBoundingClientRect().width, i.closest('a').getAttribute('href'),"
+        " window.__shift]; })()"))
+    current, natural, shown, link, shift = loaded["result"]["value"]
+    assert current.endswith("/2024/05/04/photo/monclus.jpg.480w.webp"), current
+    # `sizes` told the browser the column's width (400 px less 2rem of padding): the copy's
+    # 480 px are taken as that many CSS pixels, and that is the width the image is shown at.
+    assert natural == shown == 368
+    assert link == "monclus.jpg"  # (the original, a click away)
+    assert shift == 0
+    # The original is served as it is: the copies are an addition.
+    with urllib.request.urlopen(served_with_photo + "/2024/05/04/photo/monclus.jpg", timeout=10) as r:
+        assert r.headers["Content-Type"] == "image/jpeg"
+    assert page.errors() == []

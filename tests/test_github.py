@@ -296,3 +296,20 @@ def test_push_to_main_script_passes_shellcheck() -> None:
     require("shellcheck (Debian package 'shellcheck', installed by .ci/run)", found is not None)
     proc = subprocess.run([str(found), str(PUSH)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_the_images_copies_are_kept_between_publishes_only_from_main() -> None:
+    """publish.yml restores and saves .git/gulagpub/copies/ (actions/cache, pinned) before it
+    builds; no other workflow touches that cache, so only main's runs write what they restore."""
+    wf = load(GITHUB / "workflows" / "publish.yml")
+    steps = wf["jobs"]["publish"]["steps"]
+    names = [s.get("name") for s in steps]
+    (cache,) = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+    assert re.fullmatch(r"actions/cache@[0-9a-f]{40}", cache["uses"])
+    assert cache["with"]["path"] == ".git/gulagpub/copies"
+    assert cache["with"]["key"].startswith("gulagpub-copies-${{ hashFiles(")
+    assert names.index(cache["name"]) < names.index("Promote due posts and build the site")
+    assert triggers(wf).keys() == {"push", "schedule", "workflow_dispatch"}  # (never a pull request's run)
+    for other in WORKFLOWS:
+        if other.name != "publish.yml":
+            assert "gulagpub/copies" not in other.read_text(encoding="utf-8"), other.name

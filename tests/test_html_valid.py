@@ -214,3 +214,23 @@ def test_a_bundled_translation_with_notes_beside_its_original_gives_a_valid_para
     assert (site / "2024" / "05" / "03" / "letter" / "envelope.jpg").read_bytes() == (folder / "envelope.jpg").read_bytes()
     assert "envelope.jpg" not in (site / "2024" / "05" / "03" / "letter" / "index.html").read_text(encoding="utf-8")
     assert problems(vnu, site) == []
+
+
+def test_a_page_with_large_images_and_their_copies_is_valid(vnu: list[str], tmp_path: Path) -> None:
+    """srcset and sizes, the link to the original around a figure's image, also from a --relative-links preview."""
+    root = bundled(tmp_path)
+    folder = root / "posts" / "photos"
+    folder.mkdir()
+    (folder / "monclus.jpg").write_bytes(jpeg(2000, 1500))
+    (root / "media").mkdir()
+    (root / "media" / "poster.jpg").write_bytes(jpeg(1200, 1600))
+    (folder / "index.md").write_text(
+        "---\ntitle: Photos\ndate: 2024-05-04\nstate: published\n---\n"
+        '![Vicente Monclús in 1937](monclus.jpg "Photo: a family archive")\n\n'
+        "The poster, ![a poster of the CNT](/media/poster.jpg), and [the photo](monclus.jpg).\n", encoding="utf-8")
+    commit_all(root, "Photos")
+    build(root, tmp_path / "site", now=NOW)
+    build(root, tmp_path / "preview", now=NOW, relative_links=True)
+    page = (tmp_path / "site" / "2024/05/04/photos/index.html").read_text(encoding="utf-8")
+    assert page.count(" srcset=") == 2 and '<a href="monclus.jpg"><img' in page
+    assert problems(vnu, tmp_path / "site" / "2024/05/04/photos", tmp_path / "preview" / "2024/05/04/photos") == []

@@ -240,7 +240,7 @@ class _Build:
         withdrawn = {p: shas[pos[p]] for p in reading.paths
                      if states[pos[p]] == "withdrawn" and kinds[pos[p]] in ("post", "translation")}
         return Inputs(gen, status_urls(load_ledger(self.root)), comments, redirects, withdrawn,
-                      _originals(self.root))
+                      _originals(self.root), copies=self.sealer.folder / "copies")
 
     def plan(self, reading: Reading, sources: Sources, visible: dict[str, str],
              previous: traces.Traces | None) -> tuple[Planned, Catalog]:
@@ -332,7 +332,9 @@ class _Build:
             st, why = media.judged(self.root, path, self.config)
             if st is None:
                 return None  # (planned the long way, which says why it cannot be published)
-            inputs.files[path] = images.inspect(self.root / path, st)
+            found = inputs.files[path] = images.inspect(self.root / path, st)
+            if images.variant_widths(found) != images.variant_widths(seen):
+                return None  # (copies no longer made leave the site: planned the long way)
             dirty.update(users)
         self.file_users = {path: users for path, (_, users) in previous.files.items()}
         dirty |= {name[:-len(COMMENTS_SUFFIX)] + ".md"

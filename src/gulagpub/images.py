@@ -11,16 +11,29 @@ the GPS data of its EXIF (and an XMP packet naming a GPS position) left out,
 the image data untouched. `fitted` is an image as a social network takes it:
 the file, or a smaller JPEG copy made in memory when the file is over the
 network's limits.
+
+A large image is also published as smaller WebP copies (`variant_widths`:
+480, 960 and 1600 px wide, those narrower than 90 % of it), named
+`NAME.480w.webp` beside it and offered to the browser through `srcset`
+(`annotate`); the original stays the image's `src` and what its figure
+links to. `variants` makes them in the site's writers, keyed by the
+original's sha256 and the encoding settings (`VARIANTS`) in a folder of
+copies in the state folder: an image whose bytes were encoded once is never
+encoded again, whatever its stat (a fresh clone, a CI run with the folder
+restored). Both `fitted` and `variants` scale through `_decoded` and
+`_resized`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
+import os
 import mimetypes
 import re
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from html import escape, unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -28,11 +41,13 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import ContentError, Problem
 from .media import Stat, resolve
+from .store import read_regular
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
 _GPS_IFD = 0x8825  # EXIF's pointer to its GPS directory
+_ORIENTATION = 0x0112  # 5 to 8: shown turned a quarter, its width the stored height
 _XMP = b"http://ns.adobe.com/xap/1.0/\0"
 
 
@@ -54,6 +69,7 @@ class FileInfo(NamedTuple):
     height: int = 0
     located: bool = False  # it holds GPS data: its published copy is made without it
     published: int = -1  # bytes of the published copy, when not the file's own size (one without its location)
+    animated: bool = False  # more than one frame (an animated GIF or WebP): no smaller copies
 
     @property
     def size(self) -> int:
@@ -79,18 +95,23 @@ def inspect(path: Path, stat: Stat) -> FileInfo:
             warnings.simplefilter("ignore")  # (a huge image is only measured here, never decoded)
             with Image.open(path) as im:
                 mime = Image.MIME.get(im.format or "", guessed)
-                located = im.format == "JPEG" and (_GPS_IFD in im.getexif()
-                                                   or b"GPS" in _as_bytes(im.info.get("xmp")))
                 width, height = im.width, im.height
+                located = False
+                if im.format == "JPEG":
+                    exif = im.getexif()
+                    located = _GPS_IFD in exif or b"GPS" in _as_bytes(im.info.get("xmp"))
+                    if exif.get(_ORIENTATION) in (5, 6, 7, 8):  # (the size it is shown at, as browsers turn it)
+                        width, height = height, width
+                animated = getattr(im, "n_frames", 1) > 1
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):  # not an image Pillow reads
         return FileInfo(stat, guessed)
     if not located:
-        return FileInfo(stat, mime, width, height)
+        return FileInfo(stat, mime, width, height, animated=animated)
     try:
         published = len(without_location(path.read_bytes()))
     except OSError:
         published = -1
-    return FileInfo(stat, mime, width, height, True, published)
+    return FileInfo(stat, mime, width, height, True, published, animated)
 
 
 def _as_bytes(value: object) -> bytes:
@@ -170,27 +191,178 @@ def fitted(path: Path, max_bytes: int, max_pixels: int, types: Collection[str]) 
 
 
 def _smaller(im: PILImage, max_bytes: int, max_pixels: int) -> bytes:
-    from PIL import Image, ImageOps
-
     width, height = im.size
     area = min(max_pixels, width * height)
     scale = math.sqrt(area / (width * height))
-    # A JPEG is decoded at the nearest larger 1/2, 1/4 or 1/8 scale: a
-    # 40-megapixel scan is never held whole in memory.
-    im.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
-    picture = ImageOps.exif_transpose(im)  # as it is shown: a photo taken upright stays upright
-    if picture.mode in ("RGBA", "LA", "P", "PA"):
-        picture = Image.alpha_composite(Image.new("RGBA", picture.size, "white"), picture.convert("RGBA"))
-    picture = picture.convert("RGB")
+    picture = _decoded(im, (math.ceil(width * scale), math.ceil(height * scale)), opaque=True)
     width, height = picture.size
     scale = min(1.0, math.sqrt(area / (width * height)))
     while True:
         size = (max(1, int(width * scale)), max(1, int(height * scale)))
         out = io.BytesIO()
-        picture.resize(size, Image.Resampling.LANCZOS).save(out, "JPEG", quality=85, optimize=True)
+        _resized(picture, size).save(out, "JPEG", quality=85, optimize=True)
         if out.tell() <= max_bytes or size == (1, 1):
             return out.getvalue()
         scale *= 0.8  # (each step about two thirds of the pixels)
+
+
+def _decoded(im: PILImage, at_least: tuple[int, int], opaque: bool) -> PILImage:
+    """An opened image decoded upright, as it is shown, big enough to be scaled
+    down to `at_least` (stored width x height); `opaque`: on white, in RGB
+    (for JPEG), else keeping its transparency. None of its metadata goes on."""
+    from PIL import Image, ImageOps
+
+    # A JPEG is decoded at the nearest larger 1/2, 1/4 or 1/8 scale: a
+    # 40-megapixel scan is never held whole in memory.
+    im.draft("RGB", at_least)
+    picture = ImageOps.exif_transpose(im)  # as it is shown: a photo taken upright stays upright
+    if picture.mode == "L" and not opaque:
+        return picture  # (a grey scan scaled as one: a third of the work)
+    clear = picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info)
+    if clear and opaque:
+        picture = Image.alpha_composite(Image.new("RGBA", picture.size, "white"), picture.convert("RGBA"))
+    return picture.convert("RGBA" if clear and not opaque else "RGB")
+
+
+def _resized(picture: PILImage, size: tuple[int, int]) -> PILImage:
+    """A decoded picture at `size` (Lanczos; in steps for a large reduction, which is quicker and looks the same)."""
+    from PIL import Image
+
+    return picture if picture.size == size else picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+# --- smaller copies for the site (srcset) ------------------------------------------
+VARIANT_WIDTHS = (480, 960, 1600)
+VARIANT_QUALITY = 80
+# libwebp's effort (0-6): 2 encodes a third faster than the default 4 for files
+# a few per cent larger or smaller (a 1200 x 800 scan: 80 ms instead of 120 for its two copies).
+VARIANT_METHOD = 2
+# The encoding settings: part of every copy's key (in the folder of copies and
+# on the site). Change it whenever a copy's bytes would change.
+VARIANTS = f"webp q{VARIANT_QUALITY} m{VARIANT_METHOD} v1"
+_SCALABLE = ("image/jpeg", "image/png", "image/webp", "image/gif")
+
+
+def variant_widths(info: FileInfo) -> tuple[int, ...]:
+    """The widths of the smaller copies an image is published with: those
+    narrower than 90 % of its own (none for an image that is already small,
+    one that moves, or one that is not a picture Pillow scales, such as SVG)."""
+    if info.animated or info.mime not in _SCALABLE:
+        return ()
+    return tuple(w for w in VARIANT_WIDTHS if w < 0.9 * info.width)
+
+
+def variant_name(name: str, width: int) -> str:
+    """The name of an image's copy `width` pixels wide, beside it: 'scan.jpg' -> 'scan.jpg.480w.webp'."""
+    return f"{name}.{width}w.webp"
+
+
+def _copy_name(sha: str, width: int) -> str:
+    """A copy's name in the folder of copies: its original's bytes and how it is made."""
+    return hashlib.sha256(f"{sha}\0{VARIANTS}\0{width}".encode()).hexdigest() + ".webp"
+
+
+def _is_webp(data: bytes) -> bool:
+    """Bytes that are a whole WebP file (RIFF header, its length): a copy cut
+    short or damaged in the folder of copies is made again."""
+    return (len(data) >= 20 and data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+            and int.from_bytes(data[4:8], "little") + 8 == len(data))
+
+
+# The copies made by this writer for outputs it has yet to be asked for
+# (an image's copies are one group of outputs: made together, from one decoding).
+_pending: dict[tuple[str, Stat, int], bytes] = {}
+
+
+def variant(path: Path, stat: Stat, widths: Sequence[int], width: int, cache: Path | None) -> bytes:
+    """The copy `width` pixels wide of the image at `path` (whose stat is
+    `stat`, and whose copies are `widths` wide), made with its siblings."""
+    got = _pending.pop((str(path), stat, width), None)
+    if got is not None:
+        return got
+    made = variants(path, widths, cache)
+    for w, data in made.items():
+        if w != width:
+            _pending[(str(path), stat, w)] = data
+    return made[width]
+
+
+def variants(path: Path, widths: Sequence[int], cache: Path | None) -> dict[int, bytes]:
+    """The WebP copies of the image at `path` at each of `widths` (px), upright,
+    without its metadata (EXIF, XMP; its colour profile kept): from the folder
+    of copies `cache` when made before from the same bytes, else encoded (from
+    one decoding) and kept there (`cache` None: nothing kept)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContentError([Problem(str(path), 0, f"cannot be read ({exc.strerror or exc})")]) from exc
+    sha = hashlib.sha256(data).hexdigest()
+    copies: dict[int, bytes] = {}
+    for w in widths:
+        try:
+            kept = read_regular(cache / _copy_name(sha, w)) if cache is not None else None
+        except OSError:
+            kept = None
+        if kept is not None and _is_webp(kept):
+            copies[w] = kept
+    missing = sorted((w for w in widths if w not in copies), reverse=True)
+    if not missing:
+        return copies
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                icc = im.info.get("icc_profile")
+                upright = _oriented_size(im)
+                # (Decoded for the widest copy whichever are missing: a copy's bytes are the same however made.)
+                scale = max(widths) / upright[0]
+                stored = (im.width, im.height) if upright == im.size else (im.height, im.width)
+                picture = _decoded(im, (math.ceil(stored[0] * scale), math.ceil(stored[1] * scale)), opaque=False)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        raise ContentError([Problem(str(path), 0, "cannot be made smaller: not an image that can be read "
+                                                  f"({exc}); save it again as JPEG, PNG or WebP")]) from exc
+    if cache is not None:
+        try:
+            cache.mkdir(mode=0o700, exist_ok=True)
+        except OSError:
+            cache = None  # (made again next time)
+    for w in missing:
+        size = (w, max(1, round(picture.height * w / picture.width)))
+        out = io.BytesIO()
+        _resized(picture, size).save(out, "WEBP", quality=VARIANT_QUALITY, method=VARIANT_METHOD,
+                                     **({"icc_profile": icc} if icc else {}))
+        copies[w] = out.getvalue()
+        if cache is not None:
+            _keep(cache / _copy_name(sha, w), copies[w])
+    return copies
+
+
+def _oriented_size(im: PILImage) -> tuple[int, int]:
+    """An opened image's size as it is shown (a JPEG turned by its EXIF orientation)."""
+    if im.format == "JPEG" and im.getexif().get(_ORIENTATION) in (5, 6, 7, 8):
+        return im.height, im.width
+    return im.width, im.height
+
+
+def _keep(target: Path, data: bytes) -> None:
+    """Put a copy in the folder of copies whole or not at all (two writers making it at once: either one)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except OSError:  # (a folder of copies that cannot be written: the copy is made again next time)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def human_size(size: int) -> str:
@@ -203,6 +375,14 @@ def human_size(size: int) -> str:
 _IMG = re.compile(r"<img\b[^>]*>")
 _LINK = re.compile(r'<a\b[^>]*?\shref="([^"]*)"[^>]*>.*?</a>', re.S)
 _SRC = re.compile(r'\ssrc="([^"]*)"')
+_IMG_OR_LINK = re.compile(r"<a\b[^>]*>.*?</a>|<img\b[^>]*>", re.S)
+
+# What the browser is told of an image's width on the page, to choose among
+# its copies: the content column (style.css: the body at most 42rem with 1rem
+# of padding each side, box-sizing border-box), and in the parallel view a
+# column of two beside each other from 48rem (the body at most 72rem, a gap of 1.5rem).
+SIZES = "(max-width: 42rem) calc(100vw - 2rem), 40rem"
+PARALLEL_SIZES = "(max-width: 48rem) calc(100vw - 2rem), (max-width: 72rem) calc(50vw - 1.75rem), 34.25rem"
 
 
 def _named(url: str, folder: str | None, files: dict[str, FileInfo], prefix: str) -> FileInfo | None:
@@ -224,21 +404,35 @@ def file_note(info: FileInfo) -> str:
 
 
 def annotate(html: str, folder: str | None, files: dict[str, FileInfo], prefix: str = "/",
-             note: Callable[[FileInfo], str] = file_note) -> str:
-    """A page's sanitized HTML with its images' width, height and lazy loading,
-    and its links to other files followed by their type and size (`note`: in
-    the page's language)."""
+             note: Callable[[FileInfo], str] = file_note, sizes: str = SIZES) -> str:
+    """A page's sanitized HTML with its images' width, height and lazy loading
+    (a large one with its smaller copies in `srcset`, for a column as wide as
+    `sizes` says, and a link to the original around it unless it is in a link
+    already), and its links to other files followed by their type and size
+    (`note`: in the page's language)."""
     if "<img" in html:
-        def img(m: re.Match[str]) -> str:
-            tag = m.group(0)
+        def img(tag: str, linked: bool) -> str:
             src = _SRC.search(tag)
             info = _named(src.group(1), folder, files, prefix) if src else None
             extra = ' loading="lazy"'
             if info is not None and info.width and " width=" not in tag:
                 extra = f' width="{info.width}" height="{info.height}"' + extra
+            widths = variant_widths(info) if info is not None and src and " srcset=" not in tag else ()
+            url = src.group(1) if src else ""
+            if info is not None and widths and not any(c in url for c in "?#, "):
+                candidates = [f"{variant_name(url, w)} {w}w" for w in widths] + [f"{url} {info.width}w"]
+                extra += f' srcset="{", ".join(candidates)}" sizes="{sizes}"'
+                if not linked:  # (the original, whole, a click away)
+                    return f'<a href="{url}">' + tag[:-1].rstrip("/").rstrip() + extra + "></a>"
             return tag[:-1].rstrip("/").rstrip() + extra + ">"
 
-        html = _IMG.sub(img, html)
+        def either(m: re.Match[str]) -> str:
+            found = m.group(0)
+            if found.startswith("<img"):
+                return img(found, False)
+            return _IMG.sub(lambda i: img(i.group(0), True), found) if "<img" in found else found
+
+        html = _IMG_OR_LINK.sub(either, html)
     if files and "<a " in html:
         def link(m: re.Match[str]) -> str:
             info = _named(m.group(1), folder, files, prefix)

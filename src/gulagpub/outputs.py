@@ -30,6 +30,7 @@ from functools import partial
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
@@ -39,7 +40,7 @@ from .config import Config
 from .errors import Problem
 from .feedentries import FeedEntries
 from .feeds import Document, FeedInfo, Format, plan as feed_plan
-from .images import FileInfo, without_location
+from .images import VARIANTS, FileInfo, variant, variant_name, variant_widths, without_location
 from . import originals
 from .media import published_path
 from .pages import Pages, file_of, ris_path
@@ -75,6 +76,7 @@ class Inputs:
     withdrawn: dict[str, str] = field(default_factory=dict)  # withdrawn posts and versions -> content hash
     originals: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # originals/ files, with their stat
     files: dict[str, FileInfo] = field(default_factory=dict)  # the media the public files name: stat, size, type
+    copies: Path | None = None  # the folder of images' smaller copies (in the state folder; None: not kept)
 
 
 @dataclass
@@ -285,8 +287,9 @@ class Planner:
     def media(self, src: str, page: str, files: Iterable[str]) -> list[Output]:
         """The files a content file's text names, published as they are (linked, not
         read), each keyed by its stat; a photo holding GPS data is published without
-        it (a copy, made). A file that cannot be published (the build reports it) is
-        left out."""
+        it (a copy, made); a large image with its smaller copies beside it (made
+        by one writer, together: one group per image). A file that cannot be
+        published (the build reports it) is left out."""
         root, known, placed = self.sources.root, self.inputs.files, self.placed
         outputs = []
         for path in files:
@@ -300,6 +303,13 @@ class Planner:
                                       partial(_without_location, root / path)))
             else:
                 outputs.append(Output(target, digest("file", *info.stat), _unread, source=root / path))
+            widths = variant_widths(info)
+            if widths:
+                copies = self.inputs.copies
+                group = -len(placed)  # (its own: the feeds' group is 0, and every file is placed once)
+                outputs += [Output(variant_name(target, w), digest("copy", VARIANTS, *info.stat, w),
+                                   partial(variant, root / path, info.stat, widths, w, copies), group)
+                            for w in widths]
         return outputs
 
     def aliases(self, src: str, path: str, title: str, aliases: Iterable[str]) -> list[Output]:

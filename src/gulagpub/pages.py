@@ -22,7 +22,7 @@ from markupsafe import Markup
 from . import i18n, theme
 from .config import Config
 from .catalog import lang_base
-from .images import FileInfo, annotate
+from .images import PARALLEL_SIZES, FileInfo, annotate
 from .media import bundle_folder, published_path, under
 from .model import Post, State
 from .navigation import MenuEntry
@@ -374,7 +374,7 @@ class Pages:
             to the files beside that page made from the site's root: this page is a folder further down.
             (The original's files are its post's: published beside the post's page.)"""
             html = annotate(under(html, self.prefix), bundle_folder(it.src), files or {}, self.prefix,
-                            self.file_note(p.lang))
+                            self.file_note(p.lang), PARALLEL_SIZES)
             return render.html_blocks(render.absolutize(html, self.href(it.path)))
 
         # The original's notes get ids of their own (the translation's keep theirs: fn-1 in both would clash).

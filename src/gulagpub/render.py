@@ -196,19 +196,32 @@ def _cleaner() -> Callable[[str], str]:
 _URL_ATTR = re.compile(r'(<(?:a|img)\b[^>]*?\s(?:href|src)=")([^"]*)(")')
 
 
+_SRCSET_ATTR = re.compile(r'(<img\b[^>]*?\ssrcset=")([^"]*)(")')
+_CANDIDATE = re.compile(r"(\s*)([^\s,][^\s]*)([^,]*,?)")
+
+
+def srcset_mapped(value: str, fix: Callable[[str], str]) -> str:
+    """A `srcset` attribute's value with each candidate's URL (up to the first
+    space; its width descriptor and the comma after it kept) passed through `fix`."""
+    return _CANDIDATE.sub(lambda m: m.group(1) + fix(m.group(2)) + m.group(3), value)
+
+
 def absolutize(html: str, base: str) -> str:
     """Every link and image in sanitized `html` made absolute against `base`
-    (the post's URL), for feeds, which readers show away from the site. A
-    link within the text (`#fn-1`) stays one (see `anchored`)."""
+    (the post's URL), for feeds, which readers show away from the site; an
+    image's `srcset` (its smaller copies) too. A link within the text
+    (`#fn-1`) stays one (see `anchored`)."""
 
-    def fix(m: re.Match[str]) -> str:
-        url = m.group(2)
+    def joined(url: str) -> str:
         if url.startswith("#") or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url):
-            return m.group(0)
+            return url
         # nh3 escapes '&' as '&amp;' inside attributes; urljoin keeps it as is.
-        return m.group(1) + urljoin(base, url) + m.group(3)
+        return urljoin(base, url)
 
-    return _URL_ATTR.sub(fix, html)
+    html = _URL_ATTR.sub(lambda m: m.group(1) + joined(m.group(2)) + m.group(3), html)
+    if " srcset=" in html:
+        html = _SRCSET_ATTR.sub(lambda m: m.group(1) + srcset_mapped(m.group(2), joined) + m.group(3), html)
+    return html
 
 
 # cmark-gfm puts a text's footnotes last, in a <section> without a heading

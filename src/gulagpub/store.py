@@ -161,6 +161,17 @@ def _read_regular(path: Path) -> bytes | None:
         os.close(fd)
 
 
+def read_regular(path: Path) -> bytes | None:
+    """The bytes of a file of the state folder that is not sealed (the folder
+    of image copies: data that is published, never decoded or run), when it
+    is a regular file of the user's; None when there is none, or it is a link,
+    a FIFO or another user's."""
+    try:
+        return _read_regular(path)
+    except FileNotFoundError:
+        return None
+
+
 class Sealer:
     """Seals and opens the files of one state folder."""
 
