@@ -30,7 +30,7 @@ from .errors import AnnounceError
 from .images import fitted
 from .ledger import BLUESKY
 from .model import Post
-from .network import Caller, Fault, LeadImage, Posted, Rejected, Scan, Seen, Stopped, Target
+from .network import Caller, Fault, ImageLimits, LeadImage, Posted, Rejected, Scan, Seen, Stopped, Target
 
 ENV_HANDLE = "BLUESKY_HANDLE"
 ENV_PASSWORD = "BLUESKY_APP_PASSWORD"
@@ -43,6 +43,8 @@ PAGE = 100  # posts per page of the author feed (its most)
 THUMB_BYTES = 1_000_000
 THUMB_PIXELS = 1920 * 1080
 THUMB_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+# (Known offline: the lexicon's; the card's thumbnail has no alt text.)
+IMAGE_LIMITS = ImageLimits(THUMB_BYTES, THUMB_PIXELS, THUMB_TYPES, None, "the limits of Bluesky's link card")
 
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
@@ -236,6 +238,9 @@ class Bluesky:
                 raise Stopped(f"{target.path}: the record key {target.key} holds another post "
                               f"({found.posted.url}); this should not happen, report it")
         return self.recent(None, 1).find(target)
+
+    def image_limits(self) -> ImageLimits:
+        return IMAGE_LIMITS
 
     def attach(self, image: LeadImage, earlier: str | None) -> None:
         return None  # the blob goes up with the post (see the module's docstring)

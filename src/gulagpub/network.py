@@ -108,6 +108,81 @@ class LeadImage:
         return hashlib.sha256(data + b"\0" + self.alt.encode("utf-8")).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class ImageLimits:
+    """What a network takes as a lead image as it is; a larger image, or one of
+    another type, goes as a smaller JPEG copy (`images.fitted`)."""
+
+    max_bytes: int
+    max_pixels: int  # width x height
+    types: frozenset[str]
+    description: int | None  # characters of alt text it keeps (None: the image carries none there)
+    whose: str  # whose they are, for a reader: "the instance's limits"
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    """The lead image an announcement will carry, as a dry run and the outbox
+    show it: read from the file's header, offline (nothing is uploaded)."""
+
+    path: str  # the repository file
+    size: int  # bytes
+    mime: str  # from the bytes ('' when not an image that can be read)
+    width: int
+    height: int
+    alt: str | None  # the description it goes with (None: the network shows none)
+    shrunk: str | None  # why a smaller JPEG copy goes instead of the file, if one does
+    whose: str  # the limits judged against
+    problem: str | None = None  # why it cannot be sent (it cannot be read)
+
+    def describe(self) -> list[str]:
+        """The lines a person reads: the file, its size and the alt text."""
+        if self.problem is not None:
+            return [f"image: {self.path}: {self.problem}"]
+        kind = self.mime.partition("/")[2].upper() or "not an image that can be read"
+        lines = [f"image: {self.path} ({kind}, {self.width} x {self.height} pixels, {self.size:,} bytes)"]
+        lines.append(f"alt: {self.alt}" if self.alt is not None else "alt: (none: the network shows no alt text "
+                                                                       "for this image)")
+        if self.shrunk is not None:
+            lines.append(f"shrunk: {self.shrunk}; a smaller JPEG copy is sent (the file is not changed)")
+        return lines
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": self.path, "bytes": self.size, "type": self.mime, "width": self.width,
+                "height": self.height, "alt": self.alt, "shrunk": self.shrunk, "limits": self.whose,
+                "problem": self.problem}
+
+
+def plan_image(image: LeadImage, shown_as: str, limits: ImageLimits) -> ImagePlan:
+    """What `image` goes as under `limits` (the tests `images.fitted` makes,
+    from the header alone); `shown_as`, its path for a reader."""
+    import os
+
+    from .compose import trimmed
+    from .images import inspect
+
+    try:
+        st = os.stat(image.path)
+    except OSError as exc:
+        return ImagePlan(shown_as, 0, "", 0, 0, image.alt, None, limits.whose,
+                         problem=f"cannot be read ({exc.strerror or exc})")
+    info = inspect(image.path, (st.st_mtime_ns, st.st_size, st.st_ino))
+    over = []
+    if info.width and st.st_size > limits.max_bytes:
+        over.append(f"{st.st_size:,} bytes, more than {limits.max_bytes:,}")
+    if info.width * info.height > limits.max_pixels:
+        over.append(f"{info.width * info.height:,} pixels, more than {limits.max_pixels:,}")
+    if info.width and info.mime not in limits.types:
+        over.append(f"{info.mime or 'its type'} is not a type it takes")
+    shrunk = f"over {limits.whose}: " + "; ".join(over) if over else None
+    alt = None
+    if limits.description is not None:
+        most = limits.description
+        alt = trimmed(image.alt, lambda text: len(text) <= most)
+    return ImagePlan(shown_as, st.st_size, info.mime if info.width else "", info.width, info.height, alt, shrunk,
+                     limits.whose)
+
+
 class Network(Protocol):
     """One social network, logged in."""
 
@@ -119,6 +194,10 @@ class Network(Protocol):
 
     def recent(self, since: datetime | None, pages: int) -> Scan:
         """The account's own posts, newest first, back to `since` or at most `pages` pages."""
+        ...
+
+    def image_limits(self) -> ImageLimits:
+        """What it takes as a lead image (read with what composing reads: no call of its own)."""
         ...
 
     def attach(self, image: LeadImage, earlier: str | None) -> str | None:
