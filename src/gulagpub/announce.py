@@ -45,7 +45,7 @@ from .ledger import BLUESKY, LEDGER_FILE, MASTODON, NETWORKS, Record, parse_ledg
 from .mastodon import OFFLINE_IMAGE_LIMITS as MASTODON_IMAGE_LIMITS
 from .mastodon import MastodonCredentials, idempotency_key
 from .model import Kind, Post, State
-from .network import ImageLimits, ImagePlan, LeadImage, Network, Posted, Rejected, Scan, Stopped, Target, plan_image
+from .network import Attachment, ImageLimits, ImagePlan, Network, Posted, Rejected, Scan, Stopped, Target, plan_image
 from .urls import entry_id, url_of
 
 Credentials = Union[MastodonCredentials, BlueskyCredentials]
@@ -106,13 +106,13 @@ class Report:
         return not self.failed and not self.stopped
 
 
-def lead_image_in(root: Path) -> Callable[[Post], LeadImage | None]:
+def lead_image_in(root: Path) -> Callable[[Post], Attachment | None]:
     """A post's lead image (its `image:`) as the file in the working tree at `root`."""
-    def lead(post: Post) -> LeadImage | None:
+    def lead(post: Post) -> Attachment | None:
         path = media.lead_image(post)
         if post.image is None or path is None:
             return None
-        return LeadImage(root / path, post.image.alt)
+        return Attachment(root / path, post.image)
 
     return lead
 
@@ -121,7 +121,7 @@ def lead_image_in(root: Path) -> Callable[[Post], LeadImage | None]:
 OFFLINE_IMAGE_LIMITS: Mapping[str, ImageLimits] = {MASTODON: MASTODON_IMAGE_LIMITS, BLUESKY: BLUESKY_IMAGE_LIMITS}
 
 
-def image_plan(root: Path, post: Post, lead_image: Callable[[Post], LeadImage | None],
+def image_plan(root: Path, post: Post, lead_image: Callable[[Post], Attachment | None],
                limits: ImageLimits) -> ImagePlan | None:
     """The lead image `post`'s announcement would carry under `limits`, as
     the file's header tells (nothing is read over the network)."""
@@ -330,7 +330,7 @@ def _write_outbox(out: Path, items: list[tuple[str, Post, str, str, Draft]],
 def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Credentials],
              content: Content | None = None, networks: Collection[str] | None = None,
              limit: int | None = None, dry_run: bool = False,
-             lead_image: Callable[[Post], LeadImage | None] | None = None,
+             lead_image: Callable[[Post], Attachment | None] | None = None,
              progress: Callable[[str], None] = _no_progress,
              checkpoint: Callable[[str], None] = _no_checkpoint) -> Report:
     """Announce every published post not yet announced, on every network in
@@ -427,7 +427,7 @@ class _Run:
     now: datetime
     dry_run: bool
     report: Report
-    lead_image: Callable[[Post], LeadImage | None]
+    lead_image: Callable[[Post], Attachment | None]
     held: Mapping[str, str]  # path -> why it is not announced
     progress: Callable[[str], None]
     checkpoint: Callable[[str], None]

@@ -30,7 +30,7 @@ from .errors import AnnounceError
 from .images import fitted
 from .ledger import BLUESKY
 from .model import Post
-from .network import Caller, Fault, ImageLimits, LeadImage, Posted, Rejected, Scan, Seen, Stopped, Target
+from .network import Caller, Fault, Attachment, ImageLimits, Posted, Rejected, Scan, Seen, Stopped, Target
 
 ENV_HANDLE = "BLUESKY_HANDLE"
 ENV_PASSWORD = "BLUESKY_APP_PASSWORD"
@@ -242,10 +242,10 @@ class Bluesky:
     def image_limits(self) -> ImageLimits:
         return IMAGE_LIMITS
 
-    def attach(self, image: LeadImage, earlier: str | None) -> None:
+    def attach(self, image: Attachment, earlier: str | None) -> None:
         return None  # the blob goes up with the post (see the module's docstring)
 
-    def post(self, draft: BlueskyPost, target: Target, image: LeadImage | None, media: str | None) -> Posted:
+    def post(self, draft: BlueskyPost, target: Target, image: Attachment | None, media: str | None) -> Posted:
         from atproto_client import models
 
         did = self._login()

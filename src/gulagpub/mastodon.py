@@ -30,7 +30,7 @@ from .errors import AnnounceError
 from .images import fitted
 from .ledger import MASTODON
 from .model import Post
-from .network import Caller, Fault, ImageLimits, LeadImage, Posted, Rejected, Scan, Seen, Stopped, Target
+from .network import Caller, Fault, Attachment, ImageLimits, Posted, Rejected, Scan, Seen, Stopped, Target
 
 T = TypeVar("T")
 
@@ -268,7 +268,7 @@ class Mastodon:
 
     # -- posting ----------------------------------------------------------------
 
-    def attach(self, image: LeadImage, earlier: str | None) -> str:
+    def attach(self, image: Attachment, earlier: str | None) -> str:
         if earlier is not None:
             try:
                 # Only the account's own attachments not yet in a status are found.
@@ -297,7 +297,7 @@ class Mastodon:
                           "attachment (no id); the post stays pending and the next run tries again")
         return str(mid)
 
-    def post(self, draft: Status, target: Target, image: LeadImage | None, media: str | None) -> Posted:
+    def post(self, draft: Status, target: Target, image: Attachment | None, media: str | None) -> Posted:
         media_ids = [media] if media is not None else None
 
         def send() -> Any:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from .errors import AnnounceError, ContentError, Problem
-from .model import Post
+from .model import LeadImage, Post
 
 T = TypeVar("T")
 
@@ -92,11 +92,17 @@ class Scan:
 
 
 @dataclass(frozen=True)
-class LeadImage:
-    """The image an announcement carries (the post's `image:`), and its description."""
+class Attachment:
+    """The file an announcement carries: the post's lead image (`image:`,
+    model.LeadImage, with its alt text as the description) found in the
+    working tree. (One LeadImage record, the post's; this names its file.)"""
 
     path: Path  # the file in the working tree
-    alt: str
+    image: LeadImage
+
+    @property
+    def alt(self) -> str:
+        return self.image.alt
 
     def digest(self) -> str:
         """What an upload of it is made of (its bytes and alt text), to tell
@@ -153,7 +159,7 @@ class ImagePlan:
                 "problem": self.problem}
 
 
-def plan_image(image: LeadImage, shown_as: str, limits: ImageLimits) -> ImagePlan:
+def plan_image(image: Attachment, shown_as: str, limits: ImageLimits) -> ImagePlan:
     """What `image` goes as under `limits` (the tests `images.fitted` makes,
     from the header alone); `shown_as`, its path for a reader."""
     import os
@@ -200,14 +206,14 @@ class Network(Protocol):
         """What it takes as a lead image (read with what composing reads: no call of its own)."""
         ...
 
-    def attach(self, image: LeadImage, earlier: str | None) -> str | None:
+    def attach(self, image: Attachment, earlier: str | None) -> str | None:
         """The id of the lead image uploaded for an announcement (Mastodon's
         media attachment): `earlier`, uploaded by a run that did not post,
         while the network still holds it unattached, else a new upload; None
         where the image goes up with the post itself (Bluesky)."""
         ...
 
-    def post(self, draft: Any, target: Target, image: LeadImage | None, media: str | None) -> Posted:
+    def post(self, draft: Any, target: Target, image: Attachment | None, media: str | None) -> Posted:
         """Post it once, with the image (`media`: what `attach` gave): if a
         try fails in a way that may have posted it, look before trying again."""
         ...
