@@ -739,3 +739,69 @@ def test_a_token_without_write_media_fails_that_post_saying_which_scope(blog):
         assert ledger(blog)["2026-11-20-steimer"].state == "failed"
     finally:
         server.stop()
+
+
+def test_dry_run_shows_the_lead_image_its_size_alt_text_and_that_it_will_be_shrunk(blog):
+    """With credentials: against the instance's limits, read with what composing
+    reads (no request of its own, nothing uploaded)."""
+    server = MastodonServer(image_matrix_limit=250_000, image_size_limit=16777216).start()
+    try:
+        data = with_image(blog, "2026-11-20-steimer", jpeg(1000, 600, gps=True))  # 600,000 pixels
+        result = announce(blog, server, "--dry-run")
+        assert result.exit_code == 0, result.stderr
+        lines = result.stdout.splitlines()
+        at = lines.index(next(line for line in lines if line.startswith("would-post") and "steimer" in line))
+        image = [line for line in lines[at:] if line.startswith("  image:")][0]
+        assert image == f"  image: media/2026-11-20-steimer.jpg (JPEG, 1000 x 600 pixels, {len(data):,} bytes)"
+        assert lines[lines.index(image) + 1] == "  alt: Page 1 of the letter, handwritten"
+        assert lines[lines.index(image) + 2] == (
+            "  shrunk: over the instance's limits: 600,000 pixels, more than 250,000; a smaller JPEG copy is sent "
+            "(the file is not changed)")
+        assert sum(line.startswith("  image:") for line in lines) == 1  # the others have none
+        assert server.uploads == [] and server.statuses == {}
+        assert not any("/media" in p for _, p, _ in server.requests)
+        # What a dry run reads anyway: the account, and the instance's configuration (once, for composing too).
+        paths = [p for _, p, _ in server.requests]
+        assert {p for p in paths if "/statuses" not in p} == {"/api/v1/accounts/verify_credentials",
+                                                               "/api/v2/instance"}
+        assert paths.count("/api/v2/instance") == 1
+        as_json = json.loads(announce(blog, server, "--dry-run", "--json").stdout)
+        [shown] = [o["image"] for o in as_json["outcomes"] if o["image"]]
+        assert shown == {"path": "media/2026-11-20-steimer.jpg", "bytes": len(data), "type": "image/jpeg",
+                         "width": 1000, "height": 600, "alt": "Page 1 of the letter, handwritten",
+                         "shrunk": "over the instance's limits: 600,000 pixels, more than 250,000",
+                         "limits": "the instance's limits", "problem": None}
+        assert blog.git("status", "--porcelain") == ""
+    finally:
+        server.stop()
+
+
+def test_without_credentials_the_dry_run_and_the_outbox_show_the_lead_image_offline(blog, tmp_path):
+    """Judged by Mastodon's default limits (and Bluesky's card's, which have no
+    alt text), said to be so: nothing asks a network."""
+    data = with_image(blog, "2026-11-20-steimer", jpeg(4000, 2200, gps=False))  # 8,800,000 pixels
+    result = announce(blog, None, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert f"  image: media/2026-11-20-steimer.jpg (JPEG, 4000 x 2200 pixels, {len(data):,} bytes)" in result.stdout
+    assert "  alt: Page 1 of the letter, handwritten" in result.stdout
+    assert ("  shrunk: over Mastodon's default limits (the instance's own are read when posting): 8,800,000 pixels, "
+            "more than 8,294,400; a smaller JPEG copy is sent (the file is not changed)") in result.stdout
+    bluesky = announce(blog, None, "--dry-run", "--network", "bluesky")
+    assert bluesky.exit_code == 0, bluesky.stderr
+    assert "  alt: (none: the network shows no alt text for this image)" in bluesky.stdout
+    assert ("  shrunk: over the limits of Bluesky's link card: 8,800,000 pixels, more than 2,073,600"
+            in bluesky.stdout)
+    out = tmp_path / "site"
+    written = announce(blog, None, "--out", str(out))
+    assert written.exit_code == 0, written.stderr
+    assert "  alt: Page 1 of the letter, handwritten" in written.stdout
+    files = sorted((out / "outbox").glob("*.json"))
+    image = json.loads(files[0].read_text(encoding="utf-8"))["image"]
+    assert image["path"] == "media/2026-11-20-steimer.jpg" and image["bytes"] == len(data)
+    assert image["alt"] == "Page 1 of the letter, handwritten" and image["shrunk"].startswith("over Mastodon's")
+    assert json.loads(files[1].read_text(encoding="utf-8"))["image"] is None
+    # An image within the limits is not said to be shrunk.
+    with_image(blog, "2026-11-21-karaganda", jpeg(320, 200))
+    small = announce(blog, None, "--dry-run").stdout
+    block = small[small.index("karaganda"):small.index("memorial")]  # (its outcome's lines, oldest first)
+    assert "  image: media/2026-11-21-karaganda.jpg (JPEG, 320 x 200 pixels" in block and "shrunk" not in block

@@ -342,7 +342,7 @@ def test_updated_comes_from_real_content_changes_only(tmp_path: Path) -> None:
 def test_aliases_mastodon_link_and_language_versions(site: tuple[Path, Path]) -> None:
     root, out = site
     mollie = root / "posts/2008-08-19-on-leaving-russia-mollie-steimer.md"
-    mollie.write_text(mollie.read_text().replace("lang: en\n", "lang: en\naliases: [/old/mollie/]\n"))
+    mollie.write_text(mollie.read_text().replace("lang: en\n", "lang: en\naliases: [/old/mollie/]\n", 1))
     spanish_mollie(root)
     (root / "announcements.jsonl").write_text(json.dumps({
         "post": "tag:gulaganarchists.wordpress.com,2008-08-19:on-leaving-russia-mollie-steimer",
@@ -436,7 +436,7 @@ def test_old_addresses_that_collide_are_warnings_naming_both_posts_never_a_faile
     root, out = site
     mollie = root / "posts/2008-08-19-on-leaving-russia-mollie-steimer.md"
     vicente = root / "posts/2012-10-20-vicente-monclus-guallar.md"
-    mollie.write_text(mollie.read_text().replace("lang: en\n", "lang: en\naliases: [/old/both/]\n"))
+    mollie.write_text(mollie.read_text().replace("lang: en\n", "lang: en\naliases: [/old/both/]\n", 1))
     vicente.write_text(vicente.read_text().replace(
         "\n---\n", "\naliases: [/old/both/, /2014/04/06/the-guillotine-at-work-part-two/]\n---\n", 1))
     result = build(root, out, now=NOW)

@@ -100,8 +100,8 @@ def test_a_page_in_another_language_has_no_english_interface_word(translated: Pa
     page = (translated / path).read_text(encoding="utf-8")
     assert f'<html lang="{lang}"' in page
     # The interface only: drop the other posts' own text (English titles and summaries), URLs,
-    # and the citations (Chicago's style is English's: marked lang="en").
-    chrome = re.sub(r'<li class="item[\s\S]*?</li>|<p class="citation" lang="en">.*?</p>|<title>.*?</title>|href="[^"]*"|<link[^>]*>|<meta[^>]*>', " ", page)
+    # and the JSON-LD (data: schema.org's names). The Chicago citation is in the page's language.
+    chrome = re.sub(r'<li class="item[\s\S]*?</li>|<script type="application/ld\+json">[\s\S]*?</script>|<title>.*?</title>|href="[^"]*"|<link[^>]*>|<meta[^>]*>', " ", page)
     chrome = re.sub(r"<[^>]+>", lambda m: " ".join(re.findall(r'aria-label="([^"]*)"', m.group(0))), chrome)
     left = set(re.findall(r"[A-Za-z]{4,}", chrome)) & english_interface_words()
     assert left == set(), f"{path}: English interface words {sorted(left)}"
@@ -201,3 +201,69 @@ def test_a_feed_entry_says_its_correction_in_its_own_language(translated: Path, 
         assert "Corregido" not in text and ("Исправлено" in text) == feed.startswith("ru/")
     result = feedcheck(shared, translated)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_citations_say_the_correction_in_the_page_language(translated: Path) -> None:
+    """The Chicago citation on the page through the catalogs, its dates by Babel; the
+    RIS file's notes in the document's language (LA), each correction's day as ISO 8601."""
+    post = "2008/08/20/on-leaving-russia-mollie-steimer/"
+    es = (translated / "es" / post / "index.html").read_text(encoding="utf-8")
+    assert ('<p class="citation">«Al dejar Rusia», trad. de Tania Translator, <i>Anarchists in the Gulag (and '
+            'prison and exile)</i>, 20 de agosto de 2008, corregido el 20 de noviembre de 2026, '
+            f'https://gulaganarchists.github.io/es/{post}.</p>') in es
+    assert ("«Al dejar Rusia». Traducido del inglés por Tania Translator. <i>Anarchists in the Gulag (and prison "
+            "and exile)</i>, 20 de agosto de 2008. Corregido el 20 de noviembre de 2026. https://") in es
+    ru = (translated / "ru" / post / "index.html").read_text(encoding="utf-8")
+    assert "«Покидая Россию», пер. Tania Translator, <i>" in ru and ", исправлено 20 ноября 2026\u202fг., https://" in ru
+    assert "Исправлено 20 ноября 2026\u202fг. https://" in ru and "orrected" not in ru
+    ris = (translated / "es" / post / "cite.ris").read_bytes().decode("utf-8").split("\r\n")
+    assert "LA  - es" in ris and "N1  - Traducido del inglés." in ris and "N1  - Corregido el 2026-11-20: la fecha" in ris
+    ru_ris = (translated / "ru" / post / "cite.ris").read_bytes().decode("utf-8").split("\r\n")
+    assert "N1  - Исправлено 2026-11-20: la fecha" in ru_ris
+    # The English original, not corrected, says nothing of corrections.
+    en = (translated / "2008/08/19/on-leaving-russia-mollie-steimer/index.html").read_text(encoding="utf-8")
+    assert "orrected" not in en and "Steimer, Mollie. “On leaving Russia by Mollie Steimer.” Originally published in" in en
+
+
+@pytest.mark.parametrize("lang, note, bibliography, ris_note", [
+    ("en", "“Carta,” trans. Ana Ruiz and Li Wei, originally published in <i>Freedom</i>, January 1924, <i>Blog</i>, "
+           "January 2, 2020, corrected on November 20, 2026, https://b.example/p/.",
+     "“Carta.” Translated from the Spanish by Ana Ruiz and Li Wei. Originally published in <i>Freedom</i>, "
+     "January 1924 (via IISH). <i>Blog</i>, January 2, 2020. Corrected on November 20, 2026. https://b.example/p/.",
+     "Corrected on 2026-11-20: the date"),
+    ("es", "«Carta», trad. de Ana Ruiz y Li Wei, publicado originalmente en <i>Freedom</i>, enero de 1924, "
+           "<i>Blog</i>, 2 de enero de 2020, corregido el 20 de noviembre de 2026, https://b.example/p/.",
+     "«Carta». Traducido del español por Ana Ruiz y Li Wei. Publicado originalmente en <i>Freedom</i>, enero de "
+     "1924 (vía IISH). <i>Blog</i>, 2 de enero de 2020. Corregido el 20 de noviembre de 2026. https://b.example/p/.",
+     "Corregido el 2026-11-20: the date"),
+    ("ru", "«Carta», пер. Ana Ruiz и Li Wei, впервые опубликовано: <i>Freedom</i>, январь 1924\u202fг., <i>Blog</i>, "
+           "2 января 2020\u202fг., исправлено 20 ноября 2026\u202fг., https://b.example/p/.",
+     "«Carta». Перевод (язык оригинала: испанский): Ana Ruiz и Li Wei. Впервые опубликовано: <i>Freedom</i>, "
+     "январь 1924\u202fг. (через IISH). <i>Blog</i>, 2 января 2020\u202fг. Исправлено 20 ноября 2026\u202fг. "
+     "https://b.example/p/.",
+     "Исправлено 2026-11-20: the date"),
+    ("fr", "« Carta », trad. par Ana Ruiz et Li Wei, publié pour la première fois dans <i>Freedom</i>, janvier 1924, "
+           "<i>Blog</i>, 2 janvier 2020, corrigé le 20 novembre 2026, https://b.example/p/.",
+     "« Carta ». Traduit (langue d’origine : espagnol) par Ana Ruiz et Li Wei. Publié pour la première fois dans "
+     "<i>Freedom</i>, janvier 1924 (via IISH). <i>Blog</i>, 2 janvier 2020. Corrigé le 20 novembre 2026. "
+     "https://b.example/p/.",
+     "Corrigé le 2026-11-20 : the date"),
+    ("de", "„Carta“, übers. von Ana Ruiz und Li Wei, erstmals erschienen in <i>Freedom</i>, Januar 1924, <i>Blog</i>, "
+           "2. Januar 2020, korrigiert am 20. November 2026, https://b.example/p/.",
+     "„Carta“. Übersetzt von Ana Ruiz und Li Wei (Originalsprache: Spanisch). Erstmals erschienen in <i>Freedom</i>, "
+     "Januar 1924 (über IISH). <i>Blog</i>, 2. Januar 2020. Korrigiert am 20. November 2026. https://b.example/p/.",
+     "Korrigiert am 2026-11-20: the date"),
+])
+def test_chicago_and_ris_in_each_language(lang: str, note: str, bibliography: str, ris_note: str) -> None:
+    from datetime import datetime, timezone
+
+    from gulagpub.citation import Cited, Correction, Original, chicago, ris
+
+    cited = Cited(title="Carta", url="https://b.example/p/", lang=lang, site="Blog", site_url="https://b.example/",
+                  published=datetime(2020, 1, 2, 12, tzinfo=timezone.utc), modified=None,
+                  translators=("Ana Ruiz", "Li Wei"), from_lang="es",
+                  original=Original(publication="Freedom", via="IISH", date="1924-01"),
+                  corrections=(Correction("2026-11-20", "the date"), Correction("2025-03-01", "a name")))
+    cite = chicago(cited, i18n.interface(lang))
+    assert (cite.note, cite.bibliography) == (note, bibliography)
+    assert f"N1  - {ris_note}\r\n" in ris(cited, i18n.interface(lang))

@@ -99,6 +99,60 @@ def test_an_image_without_alt_text_is_reported_and_stops_submit_and_approve(repo
     assert load(repo.root).find("scan").state.value == "approved"
 
 
+HTML_SCANS = """\
+---
+title: Scans in HTML
+state: draft
+---
+
+The text.
+
+<p><img src="p1.jpg" width="10"></p>
+<figure><IMG SRC='p2.jpg' ALT=''></figure>
+<img src="p3.jpg" alt="   ">
+<img src="p4.jpg" alt="The second page, typed"> <img src="p5.jpg" alt="" title="decorative">
+
+`<img src="p6.jpg">` in a code span is not an image.
+
+    <img src="p7.jpg">
+"""
+
+
+def test_an_html_image_without_alt_text_is_reported_and_stops_submit_and_approve(repo: Repo, tmp_path: Path) -> None:
+    repo.write("posts/scan/index.md", HTML_SCANS)
+    for n in range(1, 6):
+        repo.write(f"posts/scan/p{n}.jpg", jpeg(10, 10, gps=False))
+    repo.commit("Scans in inline HTML without alt text", who=BORIS)
+    problems = [str(p) for p in load(repo.root).problems]
+    how = ("an image without alt text; describe the image for readers who cannot see it: write what it shows "
+           'in its alt attribute, <img src="{0}" alt="Page 1 of the letter">; an image that only decorates says '
+           'so in its title, with an empty alt: <img src="{0}" alt="" title="decorative">')
+    assert problems == [f"posts/scan/index.md:8: {how.format('p1.jpg')}",
+                        f"posts/scan/index.md:9: {how.format('p2.jpg')}",
+                        f"posts/scan/index.md:10: {how.format('p3.jpg')}"]
+    act_as(repo.root, ALICE)
+    with pytest.raises(WorkflowError, match="posts/scan/index.md:8: .*describe the image for readers who cannot see"):
+        editorial.submit(repo.root, "scan")
+    repo.write("posts/scan/index.md", HTML_SCANS.replace("state: draft", "state: review"))
+    repo.commit("In review", who=BORIS)
+    with pytest.raises(WorkflowError, match="posts/scan/index.md:9: .*in its alt attribute"):
+        editorial.approve(repo.root, "scan", NOW)
+    fixed = (HTML_SCANS.replace("state: draft", "state: review").replace('width="10"', 'alt="Page 1" width="10"')
+             .replace("ALT=''", "ALT='Page 2' title='Scan: IISH'").replace('alt="   "', 'alt="" title="Decorative"'))
+    repo.write("posts/scan/index.md", fixed)
+    repo.commit("Alt text", who=BORIS)
+    assert load(repo.root).problems == []
+    editorial.approve(repo.root, "scan", NOW)
+    assert load(repo.root).find("scan").state.value == "approved"
+    # The decorative image is published with its empty alt (the HTML checkers' rule), the others with theirs.
+    out = tmp_path / "site"
+    build(repo.root, out, now=NOW, drafts=True)
+    page = next(out.rglob("scan/index.html")).read_text()
+    imgs = re.findall(r"<img\b[^>]*>", page)
+    assert all(re.search(r'\balt="[^"]', i) or 'alt=""' in i and 'title="decorative"' in i.lower()
+               for i in imgs) and len(imgs) == 5, imgs
+
+
 def test_the_lead_image_in_link_cards_and_feeds_and_media_links_absolute_under_a_sub_path(
         repo: Repo, tmp_path: Path, shared: Path) -> None:
     import json

@@ -359,3 +359,66 @@ def test_a_title_cannot_inject_markup_through_the_scans_alt_text(tmp_path: Path)
     page = (tmp_path / "site/2012/10/20/letter/index.html").read_text()
     assert "<script>alert" not in page
     assert 'alt="Page 1 of the original of &#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"' in page
+
+
+def test_feed_entries_carry_the_scans_as_the_page_shows_them_absolute_under_a_sub_path(
+        tmp_path: Path, shared: Path) -> None:
+    """In every format, after the text: each page numbered, "Page N" in the entry's
+    language, at its absolute address under a base URL with a path; the feeds valid."""
+    import json
+
+    import feedparser
+
+    from gulagpub.build import build
+    from sitehelp import NOW, commit_all, feedcheck
+
+    from conftest import run_git
+
+    (tmp_path / "blog").mkdir()
+    root = facsimile_repo(tmp_path / "blog")
+    (root / "gulagpub.toml").write_text(CONFIG.replace('"https://example.org"', '"https://example.org/blog/"'))
+    (root / "translations/es").mkdir(parents=True)
+    (root / "translations/es/letter.md").write_text(
+        "---\ntitle: Carta de Mollie Steimer\nstate: published\ndate: 2012-10-21\n---\nLa carta.\n")
+    run_git(root, "init", "-q", "-b", "main")
+    commit_all(root, "The letter with its scans")
+    out = tmp_path / "site"
+    build(root, out, now=NOW)
+    base = "https://example.org/blog/"
+    page2 = base + "2012/10/20/letter/scan-p2.jpg"
+    figure = (f'<figure><a href="{page2}"><img src="{page2}" alt="Page 2 of the original of Letter of Mollie '
+              'Steimer" width="61" height="81"></a><figcaption>Page 2</figcaption></figure>')
+
+    # (As feedparser gives it back: attributes sorted, void elements closed.)
+    parsed_figure = (f'<figure><a href="{page2}"><img alt="Page 2 of the original of Letter of Mollie Steimer" '
+                     f'height="81" src="{page2}" width="61" /></a><figcaption>Page 2</figcaption></figure>')
+
+    def content(entry: feedparser.FeedParserDict) -> str:
+        return str(entry.content[0].value if "content" in entry else entry.description)
+
+    for name in ("feed.atom", "feed.rss"):
+        parsed = feedparser.parse(out / name)
+        assert not parsed.bozo, (name, parsed.bozo_exception)
+        (letter,) = [e for e in parsed.entries if e.link.endswith("/blog/2012/10/20/letter/")]
+        html = content(letter)
+        assert parsed_figure in html, html
+        scans = html.index("<h2>Scans of the original</h2>")
+        assert html.index("The letter, transcribed.") < scans
+        assert html.index(page2, scans) > html.index("scan-p1.jpg", scans)
+        assert html.index(base + "media/envelope.jpg", scans) > html.index(page2, scans)
+        assert html.count("<figure>", scans) == 3
+    items = json.loads((out / "feed.json").read_text())["items"]
+    (letter_json,) = [i for i in items if i["url"] == base + "2012/10/20/letter/"]
+    assert figure in letter_json["content_html"]
+    # The Spanish version shows its post's scans, published beside its own page, with the words in Spanish.
+    spanish = feedparser.parse(out / "es/feed.atom")
+    (carta,) = spanish.entries
+    html = content(carta)
+    assert "<h2>Escaneos del original</h2>" in html and "Scans of the original" not in html
+    es_page1 = base + "es/2012/10/21/letter/scan-p1.jpg"
+    assert (f'<img alt="Página 1 del original de Carta de Mollie Steimer" height="80" src="{es_page1}" width="60" />'
+            '</a><figcaption>Página 1</figcaption>') in html
+    assert (out / "es/2012/10/21/letter/scan-p1.jpg").exists()
+    feeds = [out / "feed.atom", out / "feed.rss", out / "feed.json", out / "es/feed.atom", out / "es/feed.rss"]
+    checked = feedcheck(shared, *feeds)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -122,3 +122,46 @@ def test_a_merge_conflict_left_in_the_file_says_how_to_start_afresh():
         "change there"]
     assert parse("<<<<<<< HEAD\n---\ntitle: A\n---\n")[1][0].line == 1
     assert parse("---\ntitle: A\n---\n\nA line with <<<<<<< in it.\n")[1] == []
+
+
+def test_a_field_given_twice_is_an_error_at_the_second_line_saying_what_to_do():
+    # The plain subset (yamlsubset) and PyYAML (a comment after a value takes the file there) alike.
+    for extra in ("", "  # a comment PyYAML reads"):
+        post, problems = parse(f"---\ntitle: The first title{extra}\nstate: draft\ntitle: The second title\n---\nText\n")
+        assert messages(problems) == [
+            "posts/2012-10-20-a-post.md:4: 'title' is given twice (first on line 2); YAML keeps only the last one "
+            "and drops the other without a word: delete one of the two, or merge them into one"], extra
+        assert post is not None and post.title == "The second title"  # (read as YAML reads it; the check fails)
+    # In a mapping and in a list of mappings too, named by where it is.
+    _, problems = parse("---\ntitle: T\nsource:\n  author: Mollie Steimer\n  publication: Freedom\n"
+                        "  author: M. Steimer\nreviews:\n  - {by: a@example.org, verdict: approved, verdict: x}\n"
+                        "---\nText\n")
+    said = [(p.line, p.message.split(" is given")[0]) for p in problems if "given twice" in p.message]
+    assert said == [(6, "'source.author'"), (8, "'reviews[1].verdict'")]
+    # Not a duplicate: the same name under two parents, or the same value twice.
+    _, problems = parse("---\ntitle: T\nsource:\n  title: S\ntranslation:\n  translator: A\n"
+                        "tags: [a, a]\n---\nText\n")
+    assert not [p for p in problems if "given twice" in p.message]
+
+
+def test_check_reports_a_field_given_twice_and_submit_refuses_it(repo) -> None:
+    import pytest
+
+    from conftest import ALICE, BORIS, act_as
+    from gulagpub import editorial
+    from gulagpub.content import load
+    from gulagpub.errors import WorkflowError
+
+    text = "---\ntitle: A letter\nstate: draft\nauthor: Mollie Steimer\ntitle: A letter from Berlin\n---\n\nText.\n"
+    repo.write("posts/letter.md", text)
+    repo.commit("A letter with its title twice", who=BORIS)
+    assert [str(p) for p in load(repo.root).problems] == [
+        "posts/letter.md:5: 'title' is given twice (first on line 2); YAML keeps only the last one and drops the "
+        "other without a word: delete one of the two, or merge them into one"]
+    act_as(repo.root, ALICE)
+    with pytest.raises(WorkflowError, match="posts/letter.md:5: 'title' is given twice"):
+        editorial.submit(repo.root, "letter")
+    repo.write("posts/letter.md", text.replace("title: A letter\n", "", 1))
+    repo.commit("One title", who=BORIS)
+    assert load(repo.root).problems == []
+    editorial.submit(repo.root, "letter")

@@ -35,15 +35,17 @@ from pathlib import Path
 from typing import Any, Union
 
 from . import gitstore, media
+from .bluesky import IMAGE_LIMITS as BLUESKY_IMAGE_LIMITS
 from .bluesky import BlueskyCredentials, record_key
 from .compose import BlueskyPost, Status, compose, compose_bluesky
 from .config import Config, NetworkSettings
 from .content import Content, load
 from .errors import AnnounceError, ContentError, Problem
 from .ledger import BLUESKY, LEDGER_FILE, MASTODON, NETWORKS, Record, parse_ledger
+from .mastodon import OFFLINE_IMAGE_LIMITS as MASTODON_IMAGE_LIMITS
 from .mastodon import MastodonCredentials, idempotency_key
 from .model import Kind, Post, State
-from .network import LeadImage, Network, Posted, Rejected, Scan, Stopped, Target
+from .network import Attachment, ImageLimits, ImagePlan, Network, Posted, Rejected, Scan, Stopped, Target, plan_image
 from .urls import entry_id, url_of
 
 Credentials = Union[MastodonCredentials, BlueskyCredentials]
@@ -82,6 +84,7 @@ class Outcome:
     url: str | None = None  # the status's URL, or the outbox file
     message: str = ""
     draft: Draft | None = None
+    image: ImagePlan | None = None  # the lead image it would carry (a dry run, the outbox)
 
 
 @dataclass
@@ -103,15 +106,33 @@ class Report:
         return not self.failed and not self.stopped
 
 
-def lead_image_in(root: Path) -> Callable[[Post], LeadImage | None]:
+def lead_image_in(root: Path) -> Callable[[Post], Attachment | None]:
     """A post's lead image (its `image:`) as the file in the working tree at `root`."""
-    def lead(post: Post) -> LeadImage | None:
+    def lead(post: Post) -> Attachment | None:
         path = media.lead_image(post)
         if post.image is None or path is None:
             return None
-        return LeadImage(root / path, post.image.alt)
+        return Attachment(root / path, post.image)
 
     return lead
+
+
+# What each network takes as a lead image, known without asking it (a dry run or the outbox without credentials).
+OFFLINE_IMAGE_LIMITS: Mapping[str, ImageLimits] = {MASTODON: MASTODON_IMAGE_LIMITS, BLUESKY: BLUESKY_IMAGE_LIMITS}
+
+
+def image_plan(root: Path, post: Post, lead_image: Callable[[Post], Attachment | None],
+               limits: ImageLimits) -> ImagePlan | None:
+    """The lead image `post`'s announcement would carry under `limits`, as
+    the file's header tells (nothing is read over the network)."""
+    image = lead_image(post)
+    if image is None:
+        return None
+    try:
+        shown = image.path.relative_to(root).as_posix()
+    except ValueError:
+        shown = str(image.path)
+    return plan_image(image, shown, limits)
 
 
 def held_back(posts: list[Post], problems: Iterable[Problem]) -> dict[str, str]:
@@ -287,19 +308,20 @@ def _draft_json(draft: Draft) -> dict[str, Any]:
             "length": draft.length}
 
 
-def _write_outbox(out: Path, items: list[tuple[str, Post, str, str, Draft]]) -> list[Path]:
+def _write_outbox(out: Path, items: list[tuple[str, Post, str, str, Draft]],
+                  images: Sequence[ImagePlan | None]) -> list[Path]:
     folder = out / "outbox"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.json"):
         old.unlink()
     files = []
     counters: dict[str, int] = {}
-    for network, post, pid, link, draft in items:
+    for (network, post, pid, link, draft), image in zip(items, images, strict=True):
         counters[network] = n = counters.get(network, 0) + 1
         suffix = "" if network == MASTODON else f".{network}"
         path = folder / f"{n:03d}-{post.slug}{suffix}.json"
         data = {"network": network, "post": pid, "path": post.path, "link": link, **_draft_json(draft),
-                "key": key_for(network, post, pid)}
+                "image": image.as_json() if image is not None else None, "key": key_for(network, post, pid)}
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         files.append(path)
     return files
@@ -308,7 +330,7 @@ def _write_outbox(out: Path, items: list[tuple[str, Post, str, str, Draft]]) -> 
 def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Credentials],
              content: Content | None = None, networks: Collection[str] | None = None,
              limit: int | None = None, dry_run: bool = False,
-             lead_image: Callable[[Post], LeadImage | None] | None = None,
+             lead_image: Callable[[Post], Attachment | None] | None = None,
              progress: Callable[[str], None] = _no_progress,
              checkpoint: Callable[[str], None] = _no_checkpoint) -> Report:
     """Announce every published post not yet announced, on every network in
@@ -355,12 +377,14 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
                     items.append((network, post, pid, link, compose_for(network, post, link, config)))
                 except AnnounceError as exc:
                     report.outcomes.append(Outcome(network, post.path, pid, "failed", message=str(exc)))
+        images = [image_plan(root, p, lead_image, OFFLINE_IMAGE_LIMITS[n]) for n, p, _, _, _ in items]
         if dry_run:
-            report.outcomes += [Outcome(n, p.path, pid, "would-post", draft=d) for n, p, pid, _, d in items]
+            report.outcomes += [Outcome(n, p.path, pid, "would-post", draft=d, image=i)
+                                for (n, p, pid, _, d), i in zip(items, images, strict=True)]
         else:
-            files = _write_outbox(out, items)
-            report.outcomes += [Outcome(n, p.path, pid, "outbox", url=str(f), draft=d)
-                                for (n, p, pid, _, d), f in zip(items, files, strict=True)]
+            files = _write_outbox(out, items, images)
+            report.outcomes += [Outcome(n, p.path, pid, "outbox", url=str(f), draft=d, image=i)
+                                for (n, p, pid, _, d), f, i in zip(items, files, images, strict=True)]
         return report
 
     with _exclusive(root):
@@ -369,7 +393,7 @@ def announce(root: Path, now: datetime, *, out: Path, credentials: Sequence[Cred
             progress(f"warning: {problem}")
         try:
             for cred in chosen:
-                run = _Run(cred, config, ledger, now, dry_run, report, lead_image, held, progress, checkpoint)
+                run = _Run(root, cred, config, ledger, now, dry_run, report, lead_image, held, progress, checkpoint)
                 run.go(content.posts, limit)
         finally:
             if not dry_run:
@@ -396,13 +420,14 @@ def _ready(network: str, todo: list[Post], held: Mapping[str, str], config: Conf
 class _Run:
     """One network's part of a run."""
 
+    root: Path
     credentials: Credentials
     config: Config
     ledger: Ledger
     now: datetime
     dry_run: bool
     report: Report
-    lead_image: Callable[[Post], LeadImage | None]
+    lead_image: Callable[[Post], Attachment | None]
     held: Mapping[str, str]  # path -> why it is not announced
     progress: Callable[[str], None]
     checkpoint: Callable[[str], None]
@@ -482,8 +507,9 @@ class _Run:
             self.checkpoint(f"{self.network}:before-found")
             self._record(post, "posted", already, note="found on the account, not in the ledger")
             return self._outcome(post, "found", url=already.url, draft=draft)
-        if self.dry_run:
-            return self._outcome(post, "would-post", draft=draft)
+        if self.dry_run:  # (the limits come with what composing read: no request of their own)
+            return self._outcome(post, "would-post", draft=draft,
+                                 image=image_plan(self.root, post, self.lead_image, net.image_limits()))
         rec = self.ledger.records[self.network].get(target.post)
         pending = rec if rec is not None and rec.state == "pending" else None
         image = self.lead_image(post)

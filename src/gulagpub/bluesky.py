@@ -30,7 +30,7 @@ from .errors import AnnounceError
 from .images import fitted
 from .ledger import BLUESKY
 from .model import Post
-from .network import Caller, Fault, LeadImage, Posted, Rejected, Scan, Seen, Stopped, Target
+from .network import Caller, Fault, Attachment, ImageLimits, Posted, Rejected, Scan, Seen, Stopped, Target
 
 ENV_HANDLE = "BLUESKY_HANDLE"
 ENV_PASSWORD = "BLUESKY_APP_PASSWORD"
@@ -43,6 +43,8 @@ PAGE = 100  # posts per page of the author feed (its most)
 THUMB_BYTES = 1_000_000
 THUMB_PIXELS = 1920 * 1080
 THUMB_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+# (Known offline: the lexicon's; the card's thumbnail has no alt text.)
+IMAGE_LIMITS = ImageLimits(THUMB_BYTES, THUMB_PIXELS, THUMB_TYPES, None, "the limits of Bluesky's link card")
 
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
@@ -237,10 +239,13 @@ class Bluesky:
                               f"({found.posted.url}); this should not happen, report it")
         return self.recent(None, 1).find(target)
 
-    def attach(self, image: LeadImage, earlier: str | None) -> None:
+    def image_limits(self) -> ImageLimits:
+        return IMAGE_LIMITS
+
+    def attach(self, image: Attachment, earlier: str | None) -> None:
         return None  # the blob goes up with the post (see the module's docstring)
 
-    def post(self, draft: BlueskyPost, target: Target, image: LeadImage | None, media: str | None) -> Posted:
+    def post(self, draft: BlueskyPost, target: Target, image: Attachment | None, media: str | None) -> Posted:
         from atproto_client import models
 
         did = self._login()

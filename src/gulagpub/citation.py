@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from markupsafe import escape
 
-from .render import MONTHS, human_date, language_name
+from .render import Words, human_date, language_name
 from .xmlsafe import is_xml_safe, strip_forbidden
 
 @dataclass(frozen=True)
@@ -265,13 +265,30 @@ class Citation(NamedTuple):
     bibliography_text: str
 
 
-def _date(value: datetime) -> str:
-    return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
-
-
 def _partial_date(value: str) -> str:
     """'1924-01' -> 'January 1924', '1924-01-05' -> 'January 5, 1924' (Chicago's order)."""
     return human_date(value, month_first=True)
+
+
+class _ChicagoEnglish:
+    """The messages as written, with dates in Chicago's order ('August 19, 2008'):
+    the words of a citation given no reader's language (i18n.Interface's
+    English writes its dates so too)."""
+
+    @staticmethod
+    def gettext(message: str) -> str:
+        return message
+
+    @staticmethod
+    def language_name(code: str) -> str:
+        return language_name(code)
+
+    @staticmethod
+    def human_date(value: str) -> str:
+        return _partial_date(value)
+
+
+ENGLISH: Words = _ChicagoEnglish()
 
 
 def inverted(name: str) -> str:
@@ -280,24 +297,33 @@ def inverted(name: str) -> str:
     return f"{parts[-1]}, {' '.join(parts[:-1])}" if len(parts) > 1 else name
 
 
-def _names(names: tuple[str, ...]) -> str:
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + ", and " + names[-1]
-
-
-def _bib_names(names: tuple[str, ...]) -> str:
-    """The first name inverted, as a bibliography lists authors."""
-    first, rest = inverted(names[0]), names[1:]
+def _listed(first: str, rest: tuple[str, ...], words: Words, serial: bool = False) -> str:
+    """`first` and the `rest` of a list of names, joined as the reader's
+    language joins them; `serial`: with the comma before the last (English
+    puts it after an inverted name, and in a list of three or more)."""
     if not rest:
         return first
-    return first + ", " + (", ".join(rest[:-1]) + ", " if len(rest) > 1 else "") + "and " + rest[-1]
+    if len(rest) == 1 and not serial:
+        return words.gettext("%(names)s and %(last)s") % {"names": first, "last": rest[0]}
+    return words.gettext("%(names)s, and %(last)s") % {"names": ", ".join((first, *rest[:-1])), "last": rest[-1]}
 
 
-def _language(code: str | None) -> str | None:
-    """'es' -> 'Spanish'; None for a language without a name here."""
-    name = language_name(code) if code else None
+def _names(names: tuple[str, ...], words: Words) -> str:
+    return _listed(names[0], names[1:], words)
+
+
+def _bib_names(names: tuple[str, ...], words: Words) -> str:
+    """The first name inverted, as a bibliography lists authors."""
+    return _listed(inverted(names[0]), names[1:], words, serial=True)
+
+
+def _language(code: str | None, words: Words) -> str | None:
+    """'es' -> 'Spanish' (in the reader's language); None for a language without a name."""
+    name = words.language_name(code) if code else None
     return name if name != code else None
+
+
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 
 class _Parts:
@@ -307,71 +333,90 @@ class _Parts:
         self.runs: list[tuple[str, bool]] = []
 
     def add(self, text: str, italic: bool = False) -> None:
-        self.runs.append((text, italic))
+        # (A date ending with its own full stop, '20 августа 2008 г.', ends the sentence too.)
+        self.runs.append((text if italic or ".." not in text else _DOUBLE_STOP.sub(".", text), italic))
+
+    def add_with(self, message: str, title: str) -> None:
+        """A translated `message` whose `%(publication)s` is the italic `title`."""
+        before, _, after = message.partition("%(publication)s")
+        self.add(before)
+        self.add(title, True)
+        self.add(after)
 
     def html(self) -> str:
         return "".join(f"<i>{html.escape(t, quote=False)}</i>" if i else html.escape(t, quote=False)
-                       for t, i in self.runs)
+                       for t, i in self.runs if t)
 
     def text(self) -> str:
         return "".join(t for t, _ in self.runs)
 
 
-def original_text(c: Cited) -> str | None:
+def original_text(c: Cited, words: Words = ENGLISH) -> str | None:
     """'Freedom, January 1924; reprinted in …': where the original was first published, in words."""
+    _ = words.gettext
     o = c.original
     if not o or not (o.publication or o.via):
         return None
     s = o.publication or o.via or ""
     if o.publication and o.via:
-        s += f" (via {o.via})"
+        s += " " + _("(via %(via)s)") % {"via": o.via}
     if o.date:
-        s += f", {_partial_date(o.date)}"
+        s += f", {words.human_date(o.date)}"
     for pub, when in c.reprints:
-        s += f"; reprinted in {pub}" + (f", {_partial_date(when)}" if when else "")
+        s += _("; reprinted in %(reprints)s") % {"reprints": pub + (f", {words.human_date(when)}" if when else "")}
     return s
 
 
-def chicago(c: Cited) -> Citation:
+def chicago(c: Cited, words: Words = ENGLISH) -> Citation:
     """The document cited in Chicago notes-bibliography style: a website's
-    content, with its translator and the original's first publication."""
+    content, with its translator, the original's first publication and the
+    day of its last correction; its words and dates in the reader's
+    language (`words`: the page's i18n.Interface)."""
+    _ = words.gettext
     title = c.title.rstrip(".")
     o = c.original
-    trans_from = _language(c.from_lang or (o.lang if o else None))
+    trans_from = _language(c.from_lang or (o.lang if o else None), words)
     note, bib = _Parts(), _Parts()
     if c.authors:
-        note.add(_names(c.authors) + ", ")
-        bib.add(_bib_names(c.authors) + ". ")
-    note.add(f"“{title},” ")
-    bib.add(f"“{title}.” ")
+        note.add(_names(c.authors, words) + ", ")
+        bib.add(_bib_names(c.authors, words) + ". ")
+    note.add(_("“%(title)s,”") % {"title": title} + " ")
+    bib.add(_("“%(title)s.”") % {"title": title} + " ")
     if c.translators:
-        names = _names(c.translators)
-        note.add(f"trans. {names}, ")
-        bib.add(f"Translated {'from the ' + trans_from + ' ' if trans_from else ''}by {names}. ")
+        names = _names(c.translators, words)
+        note.add(_("trans. %(names)s") % {"names": names} + ", ")
+        bib.add((_("Translated from the %(language)s by %(names)s.") % {"language": trans_from, "names": names}
+                 if trans_from else _("Translated by %(names)s.") % {"names": names}) + " ")
     if o and (o.publication or o.via):
         pub = o.publication or o.via or ""
-        when = f", {_partial_date(o.date)}" if o.date else ""
-        note.add("originally published in ")
-        note.add(pub, True)
+        when = f", {words.human_date(o.date)}" if o.date else ""
+        note.add_with(_("originally published in %(publication)s"), pub)
         note.add(when + ", ")
-        bib.add("Originally published in ")
-        bib.add(pub, True)
-        bib.add(when + (f" (via {o.via})" if o.publication and o.via else "") + ". ")
+        bib.add_with(_("Originally published in %(publication)s"), pub)
+        bib.add(when + (" " + _("(via %(via)s)") % {"via": o.via} if o.publication and o.via else "") + ". ")
     note.add(c.site, True)
     bib.add(c.site, True)
-    when = f", {_date(c.published)}" if c.published else ""
-    note.add(f"{when}, {c.url}.")
-    bib.add(f"{when}. {c.url}.")
+    when = f", {words.human_date(c.published.date().isoformat())}" if c.published else ""
+    last = max((k.date for k in c.corrections), default=None)
+    note.add(when + (", " + _("corrected on %(date)s") % {"date": words.human_date(last)} if last else "")
+             + f", {c.url}.")
+    bib.add(f"{when}." + (" " + _("Corrected on %(date)s.") % {"date": words.human_date(last)} if last else "")
+            + f" {c.url}.")
     return Citation(note.html(), bib.html(), note.text(), bib.text())
 
 
 # --- RIS ------------------------------------------------------------------------
 
 
-def ris(c: Cited) -> str:
+def ris(c: Cited, words: Words = ENGLISH) -> str:
     """The document as an RIS record (Zotero, EndNote, Mendeley, JabRef import it):
-    a web page, its authors (AU), translators (A4), website (T2), and a note
-    (N1) saying where the original was first published."""
+    a web page, its authors (AU), translators (A4), website (T2), and notes
+    (N1) saying where the original was first published, what it was translated
+    from and each correction. The notes are text a person reads in the
+    reference manager, next to the record's language (LA): they are in the
+    document's language (`words`: its page's interface), each correction's day
+    as ISO 8601 (data: unambiguous in any language, and sortable)."""
+    _ = words.gettext
     lines = [("TY", "ELEC"), ("TI", c.title)]
     lines += [("AU", inverted(a)) for a in c.authors]
     lines += [("A4", inverted(t)) for t in c.translators]
@@ -386,14 +431,14 @@ def ris(c: Cited) -> str:
     if c.summary:
         lines.append(("AB", c.summary))
     lines += [("KW", t) for t in c.tags]
-    origin = original_text(c)
+    origin = original_text(c, words)
     if origin:
-        lines.append(("N1", f"Originally published in {origin}."))
-    from_lang = _language(c.from_lang or (c.original.lang if c.original else None))
+        lines.append(("N1", _("Originally published in %(publication)s") % {"publication": origin} + "."))
+    from_lang = _language(c.from_lang or (c.original.lang if c.original else None), words)
     if c.translators and from_lang:
-        lines.append(("N1", f"Translated from the {from_lang}."))
+        lines.append(("N1", _("Translated from the %(language)s.") % {"language": from_lang}))
     for k in c.corrections:
-        lines.append(("N1", f"Corrected on {k.date}: {k.note}"))
+        lines.append(("N1", _("Corrected on %(date)s: %(note)s") % {"date": k.date, "note": k.note}))
     lines.append(("ER", ""))
     # RIS: one tag, two spaces, a hyphen and a space per line; CRLF endings.
     return "".join(f"{tag}  - {' '.join(value.split())}".rstrip() + "\r\n" for tag, value in lines)

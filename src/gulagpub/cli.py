@@ -602,7 +602,8 @@ def _announce(root: Path, out: Path, now: Any, limit: int | None, dry_run: bool,
             "scans": report.scans,
             "outcomes": [{"network": o.network, "path": o.path, "post": o.post, "action": o.action, "url": o.url,
                           "message": o.message, "text": o.draft.text if o.draft else None,
-                          "spoiler_text": o.draft.spoiler_text if isinstance(o.draft, Status) else None}
+                          "spoiler_text": o.draft.spoiler_text if isinstance(o.draft, Status) else None,
+                          "image": o.image.as_json() if o.image is not None else None}
                          for o in report.outcomes],
         })
     else:
@@ -615,6 +616,9 @@ def _announce(root: Path, out: Path, now: Any, limit: int | None, dry_run: bool,
                     click.echo(f"  CW: {o.draft.spoiler_text}")
                 for line in o.draft.text.splitlines():
                     click.echo(f"  | {line}".rstrip())
+            if o.image is not None:
+                for line in o.image.describe():
+                    click.echo(f"  {line}")
     for o in report.failed:
         click.echo(f"error: {o.message}", err=True)
     if report.mode == "outbox":

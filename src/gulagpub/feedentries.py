@@ -23,13 +23,24 @@ from . import i18n
 from .config import Config
 from .feeds import Enclosure, Entry, Format, Rendered, serialize
 from .media import under
-from .sources import Item, Sources, digest, joined
+from .sources import Item, Scan, Sources, digest, joined
 from .store import Database, unpickled
 from .urls import absolute
 
 
 def _esc(text: str) -> str:
     return str(Markup.escape(text))
+
+
+def _scans_html(scans: Sequence[Scan], title: str, ui: i18n.Interface) -> str:
+    """The original's scans as the post's page shows them, "Page N" in the entry's language."""
+    figures = "".join(
+        f'<figure><a href="{_esc(s.url)}"><img src="{_esc(s.url)}" '
+        f'alt="{_esc(ui.gettext("Page %(number)s of the original of %(title)s") % {"number": s.number, "title": title})}" '
+        f'width="{s.width}" height="{s.height}"></a>'
+        f'<figcaption>{_esc(ui.gettext("Page %(number)s") % {"number": s.number})}</figcaption></figure>'
+        for s in scans)
+    return f"<section><h2>{_esc(ui.gettext('Scans of the original'))}</h2>{figures}</section>"
 
 
 class FeedEntries:
@@ -94,6 +105,8 @@ class FeedEntries:
                                "n" + digest(it.entry_id)[:8] + "-")
         if p.content_warning:
             html = f"<p><strong>{_esc(ui.gettext('Content warning:'))}</strong> {_esc(p.content_warning)}</p>\n" + html
+        if it.scans:  # (after the text, as on its page: the page's words, each file's absolute address)
+            html += "\n" + _scans_html(it.scans, p.title, ui)
         if prov:
             html += "\n<p><em>" + _esc(" ".join(prov)) + "</em></p>"
         for iso, day, note in render.correction_lines(p, ui):

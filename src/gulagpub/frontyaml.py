@@ -126,7 +126,35 @@ def load_fields(fm: str, bad: Callable[[int, str], None]) -> tuple[dict[Any, Any
         for key_node, _ in node.value:
             if isinstance(key_node.value, str):
                 lines[key_node.value] = key_node.start_mark.line + 2
+    for name, first, second in _twice(node):
+        bad(second, f"'{name}' is given twice (first on line {first}); YAML keeps only the last one and "
+                    "drops the other without a word: delete one of the two, or merge them into one")
     return meta, lines
+
+
+def _twice(node: Any, prefix: str = "") -> list[tuple[str, int, int]]:
+    """The keys given twice in a mapping of the front matter's `node`, at any
+    depth: the dotted name (`source.author`), the file lines of the first and
+    of the second. (PyYAML, as python-frontmatter, keeps the last silently.)"""
+    import yaml
+
+    found: list[tuple[str, int, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 2
+            name = f"{prefix}{key_node.value}" if isinstance(key_node, yaml.ScalarNode) else None
+            if name is not None:
+                ident = (key_node.tag, key_node.value)
+                if ident in seen:
+                    found.append((name, seen[ident], line))
+                else:
+                    seen[ident] = line
+                found += _twice(value_node, name + ".")
+    elif isinstance(node, yaml.SequenceNode):
+        for n, item in enumerate(node.value, start=1):
+            found += _twice(item, f"{prefix.rstrip('.')}[{n}].")
+    return found
 
 
 def _line_of_value(node: Any) -> int:

@@ -47,7 +47,7 @@ class Record:
     note: str | None = None
     network: str = MASTODON
     media: str | None = None  # pending: the lead image uploaded for it (Mastodon's media id)
-    image: str | None = None  # and what that upload was made of (LeadImage.digest)
+    image: str | None = None  # and what that upload was made of (network.Attachment.digest)
 
     def to_json(self) -> str:
         data = {k: v for k, v in self.__dict__.items() if v is not None}

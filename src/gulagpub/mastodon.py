@@ -30,7 +30,7 @@ from .errors import AnnounceError
 from .images import fitted
 from .ledger import MASTODON
 from .model import Post
-from .network import Caller, Fault, LeadImage, Posted, Rejected, Scan, Seen, Stopped, Target
+from .network import Caller, Fault, Attachment, ImageLimits, Posted, Rejected, Scan, Seen, Stopped, Target
 
 T = TypeVar("T")
 
@@ -54,6 +54,16 @@ class MediaLimits:
     image_matrix: int = 3840 * 2160  # width x height, 8,294,400 pixels
     types: frozenset[str] = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
     description: int = 1500  # characters of the description (the alt text)
+
+
+def image_limits_of(limits: MediaLimits, whose: str) -> ImageLimits:
+    """`limits` as the announcer judges a lead image by them."""
+    return ImageLimits(limits.image_size, limits.image_matrix, limits.types, limits.description, whose)
+
+
+# Without the instance (a dry run or the outbox, with no credentials): Mastodon's own defaults.
+OFFLINE_IMAGE_LIMITS = image_limits_of(MediaLimits(), "Mastodon's default limits (the instance's own are read "
+                                                      "when posting)")
 
 
 def idempotency_key(post_id: str) -> str:
@@ -193,6 +203,10 @@ class Mastodon:
     def compose(self, post: Post, link: str) -> Status:
         return compose(post, link, self.settings, self.limits())
 
+    def image_limits(self) -> ImageLimits:
+        # (The configuration compose read: no request of its own.)
+        return image_limits_of(self.media_limits(), "the instance's limits")
+
     # -- reading the account ----------------------------------------------------
 
     def _own(self, status: Any) -> Posted | None:
@@ -254,7 +268,7 @@ class Mastodon:
 
     # -- posting ----------------------------------------------------------------
 
-    def attach(self, image: LeadImage, earlier: str | None) -> str:
+    def attach(self, image: Attachment, earlier: str | None) -> str:
         if earlier is not None:
             try:
                 # Only the account's own attachments not yet in a status are found.
@@ -283,7 +297,7 @@ class Mastodon:
                           "attachment (no id); the post stays pending and the next run tries again")
         return str(mid)
 
-    def post(self, draft: Status, target: Target, image: LeadImage | None, media: str | None) -> Posted:
+    def post(self, draft: Status, target: Target, image: Attachment | None, media: str | None) -> Posted:
         media_ids = [media] if media is not None else None
 
         def send() -> Any:

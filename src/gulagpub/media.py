@@ -20,6 +20,7 @@ import os
 import re
 import stat as stat_mod
 from collections.abc import Iterable, Iterator
+from html import unescape
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
@@ -121,14 +122,51 @@ ALT_MISSING = ("describe the image for readers who cannot see it: write what it 
 _IMAGE = re.compile(r'!\[((?:[^\]\\]|\\.)*)\]\(\s*(?:<([^>\n]*)>|([^\s)]+))(?:\s+"([^"]*)")?')
 
 
-def images_without_alt(post: Post, text: str) -> Iterator[tuple[int, str]]:
-    """The images of a post's body with no alt text (and not marked decorative): line and target."""
+HTML_ALT_MISSING = ("describe the image for readers who cannot see it: write what it shows in its alt "
+                    'attribute, <img src="{target}" alt="Page 1 of the letter">; an image that only decorates '
+                    'says so in its title, with an empty alt: <img src="{target}" alt="" title="decorative">')
+# An <img> tag of inline HTML (on one line, as references_in reads them) and its attributes.
+_HTML_IMG = re.compile(r"<img\b([^>]*)>", re.I)
+_HTML_IMG_ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
+
+
+class MissingAlt(NamedTuple):
+    """An image of a post's body with no alt text (and not marked decorative)."""
+
+    line: int  # in the content file
+    target: str  # the image's address, as written
+    html: bool  # an <img> of inline HTML (else a Markdown image)
+
+    def message(self) -> str:
+        how = HTML_ALT_MISSING if self.html else ALT_MISSING
+        return "an image without alt text; " + how.format(target=self.target)
+
+
+def _html_images_without_alt(line: str) -> Iterator[str]:
+    """The targets of the <img> tags on `line` with no alt text: an `alt=""`
+    counts only with `title="decorative"`, the Markdown case's mark."""
+    for tag in _HTML_IMG.finditer(line):
+        attrs: dict[str, str] = {}
+        for a in _HTML_IMG_ATTR.finditer(tag.group(1)):
+            value = next((v for v in a.group(2, 3, 4) if v is not None), "")
+            attrs.setdefault(a.group(1).lower(), unescape(value))
+        alt = attrs.get("alt")
+        decorative = attrs.get("title", "").strip().lower() == "decorative"
+        if alt is None or (not alt.strip() and not decorative):
+            yield attrs.get("src", "")
+
+
+def images_without_alt(post: Post, text: str) -> Iterator[MissingAlt]:
+    """The images of a post's body, Markdown images and inline HTML's <img>,
+    with no alt text (and not marked decorative)."""
     for n, line in _prose(post.body, text):
-        if "![" not in line:
-            continue
-        for m in _IMAGE.finditer(line):
-            if not m.group(1).strip() and (m.group(4) or "").strip().lower() != "decorative":
-                yield n, m.group(2) if m.group(2) is not None else m.group(3)
+        if "![" in line:
+            for m in _IMAGE.finditer(line):
+                if not m.group(1).strip() and (m.group(4) or "").strip().lower() != "decorative":
+                    yield MissingAlt(n, m.group(2) if m.group(2) is not None else m.group(3), False)
+        if "<" in line:
+            for target in _html_images_without_alt(line):
+                yield MissingAlt(n, target, True)
 
 
 def _in_the_workflow(post: Post) -> bool:
@@ -305,16 +343,14 @@ def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]
                                      + (f" ({lead})" if lead else "") + f" {why}"))
         if post.source is not None and post.source.scans:
             found += _scan_problems(root, post, config, folders)
-        if not named and "![" not in body:
+        if not named and "![" not in body and not _HTML_IMG.search(body):
             continue
         try:
             text = (root / post.path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             text = body  # (the file changed since it was read: its lines are the body's)
         if _in_the_workflow(post):
-            for line, target in images_without_alt(post, text):
-                found.append(Problem(post.path, line,
-                                     "an image without alt text; " + ALT_MISSING.format(target=target)))
+            found += [Problem(post.path, m.line, m.message()) for m in images_without_alt(post, text)]
         if named:
             found += reference_problems(root, post.path, references(post, text), config, seen, folders)
     return found

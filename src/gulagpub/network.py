@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from .errors import AnnounceError, ContentError, Problem
-from .model import Post
+from .model import LeadImage, Post
 
 T = TypeVar("T")
 
@@ -92,11 +92,17 @@ class Scan:
 
 
 @dataclass(frozen=True)
-class LeadImage:
-    """The image an announcement carries (the post's `image:`), and its description."""
+class Attachment:
+    """The file an announcement carries: the post's lead image (`image:`,
+    model.LeadImage, with its alt text as the description) found in the
+    working tree. (One LeadImage record, the post's; this names its file.)"""
 
     path: Path  # the file in the working tree
-    alt: str
+    image: LeadImage
+
+    @property
+    def alt(self) -> str:
+        return self.image.alt
 
     def digest(self) -> str:
         """What an upload of it is made of (its bytes and alt text), to tell
@@ -106,6 +112,81 @@ class LeadImage:
         except OSError as exc:
             raise ContentError([Problem(str(self.path), 0, f"cannot be read ({exc.strerror or exc})")]) from exc
         return hashlib.sha256(data + b"\0" + self.alt.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What a network takes as a lead image as it is; a larger image, or one of
+    another type, goes as a smaller JPEG copy (`images.fitted`)."""
+
+    max_bytes: int
+    max_pixels: int  # width x height
+    types: frozenset[str]
+    description: int | None  # characters of alt text it keeps (None: the image carries none there)
+    whose: str  # whose they are, for a reader: "the instance's limits"
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    """The lead image an announcement will carry, as a dry run and the outbox
+    show it: read from the file's header, offline (nothing is uploaded)."""
+
+    path: str  # the repository file
+    size: int  # bytes
+    mime: str  # from the bytes ('' when not an image that can be read)
+    width: int
+    height: int
+    alt: str | None  # the description it goes with (None: the network shows none)
+    shrunk: str | None  # why a smaller JPEG copy goes instead of the file, if one does
+    whose: str  # the limits judged against
+    problem: str | None = None  # why it cannot be sent (it cannot be read)
+
+    def describe(self) -> list[str]:
+        """The lines a person reads: the file, its size and the alt text."""
+        if self.problem is not None:
+            return [f"image: {self.path}: {self.problem}"]
+        kind = self.mime.partition("/")[2].upper() or "not an image that can be read"
+        lines = [f"image: {self.path} ({kind}, {self.width} x {self.height} pixels, {self.size:,} bytes)"]
+        lines.append(f"alt: {self.alt}" if self.alt is not None else "alt: (none: the network shows no alt text "
+                                                                       "for this image)")
+        if self.shrunk is not None:
+            lines.append(f"shrunk: {self.shrunk}; a smaller JPEG copy is sent (the file is not changed)")
+        return lines
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": self.path, "bytes": self.size, "type": self.mime, "width": self.width,
+                "height": self.height, "alt": self.alt, "shrunk": self.shrunk, "limits": self.whose,
+                "problem": self.problem}
+
+
+def plan_image(image: Attachment, shown_as: str, limits: ImageLimits) -> ImagePlan:
+    """What `image` goes as under `limits` (the tests `images.fitted` makes,
+    from the header alone); `shown_as`, its path for a reader."""
+    import os
+
+    from .compose import trimmed
+    from .images import inspect
+
+    try:
+        st = os.stat(image.path)
+    except OSError as exc:
+        return ImagePlan(shown_as, 0, "", 0, 0, image.alt, None, limits.whose,
+                         problem=f"cannot be read ({exc.strerror or exc})")
+    info = inspect(image.path, (st.st_mtime_ns, st.st_size, st.st_ino))
+    over = []
+    if info.width and st.st_size > limits.max_bytes:
+        over.append(f"{st.st_size:,} bytes, more than {limits.max_bytes:,}")
+    if info.width * info.height > limits.max_pixels:
+        over.append(f"{info.width * info.height:,} pixels, more than {limits.max_pixels:,}")
+    if info.width and info.mime not in limits.types:
+        over.append(f"{info.mime or 'its type'} is not a type it takes")
+    shrunk = f"over {limits.whose}: " + "; ".join(over) if over else None
+    alt = None
+    if limits.description is not None:
+        most = limits.description
+        alt = trimmed(image.alt, lambda text: len(text) <= most)
+    return ImagePlan(shown_as, st.st_size, info.mime if info.width else "", info.width, info.height, alt, shrunk,
+                     limits.whose)
 
 
 class Network(Protocol):
@@ -121,14 +202,18 @@ class Network(Protocol):
         """The account's own posts, newest first, back to `since` or at most `pages` pages."""
         ...
 
-    def attach(self, image: LeadImage, earlier: str | None) -> str | None:
+    def image_limits(self) -> ImageLimits:
+        """What it takes as a lead image (read with what composing reads: no call of its own)."""
+        ...
+
+    def attach(self, image: Attachment, earlier: str | None) -> str | None:
         """The id of the lead image uploaded for an announcement (Mastodon's
         media attachment): `earlier`, uploaded by a run that did not post,
         while the network still holds it unattached, else a new upload; None
         where the image goes up with the post itself (Bluesky)."""
         ...
 
-    def post(self, draft: Any, target: Target, image: LeadImage | None, media: str | None) -> Posted:
+    def post(self, draft: Any, target: Target, image: Attachment | None, media: str | None) -> Posted:
         """Post it once, with the image (`media`: what `attach` gave): if a
         try fails in a way that may have posted it, look before trying again."""
         ...

@@ -334,7 +334,7 @@ class Pages:
 
     def cited(self, it: Item, p: Post, others: list[Item]) -> Cited:
         """What citations say of a post (citation.py), from its fields."""
-        from .citation import Cited, Original, Picture
+        from .citation import Cited, Correction, Original, Picture
 
         src, cfg = p.source, self.config
         original = None
@@ -354,6 +354,7 @@ class Pages:
             summary=self.sources.summary(it.src), tags=p.tags,
             versions=tuple((o.rec.lang, o.url) for o in others), translation_of=translation_of,
             pdf=_pdf_link(self.sources.html(it.src), it.url),
+            corrections=tuple(Correction(k.date, k.note) for k in p.corrections),
             image=Picture(it.image_url, p.image.alt, it.image.width, it.image.height)
             if it.image_url and it.image and p.image else None)
 
@@ -407,7 +408,7 @@ class Pages:
         versions = [Attrs({"lang": o.rec.lang, "url": o.url}) for o in [it, *others]] if others else []
         if versions:  # (x-default: the original, for a reader of none of these languages)
             versions += [Attrs({"lang": "x-default", "url": o.url}) for o in [it, *others] if o.rec.kind == "post"]
-        cite = citation.chicago(cited)
+        cite = citation.chicago(cited, ui)
         ctx = Attrs({
             "title": p.title, "lang": p.lang, "date": p.date is not None, "date_iso": iso,
             "date_human": human, "author": p.author, "state": p.state.value,
@@ -460,7 +461,8 @@ class Pages:
         RIS holds none of what they add to the citation, its other versions.)"""
         from . import citation
 
-        return citation.ris(self.citing(it, others)[1]).encode("utf-8")
+        p, cited = self.citing(it, others)
+        return citation.ris(cited, self.ui(p.lang)).encode("utf-8")
 
     def standalone_page(self, src_path: str, path: str, files: dict[str, FileInfo] | None = None) -> bytes:
         p = self.sources.shown(src_path)

@@ -70,6 +70,16 @@ class ItemState(NamedTuple):
     entry_id: str
     current: bool = False  # in some feed's current document (its entry is made in every format)
     image: tuple[int, int, int] | None = None  # the stat of its lead image's file
+    scans: tuple[tuple[int, int, int] | None, ...] = ()  # the stat of each of the original's scans it shows
+
+
+class Scan(NamedTuple):
+    """A page of the original (`source.scans`) as a feed entry shows it."""
+
+    number: int  # its place in `source.scans`
+    url: str  # absolute: its file, published beside the post's page (or in /media/)
+    width: int
+    height: int
 
 
 @dataclass(slots=True)
@@ -90,6 +100,8 @@ class Item:
     row: str  # its <url> in sitemap.xml
     image: FileInfo | None = None  # its lead image's file
     image_url: str | None = None
+    scans: tuple[Scan, ...] = ()  # the original's scans its page shows, those that are images
+    scan_stats: tuple[tuple[int, int, int] | None, ...] = ()  # (what `scans` was made from)
 
 
 class Sources:
@@ -212,27 +224,36 @@ class Sources:
             updated = max(when_of(published), when_of(changed)) if changed else when_of(published)
         image = self.files.get(rec.image) if rec.image else None
         lead = image.stat if image else None
-        if kept is not None and (kept.sha, kept.changed, kept.published, kept.path, kept.image) == (
-                sha, changed, published, path, lead):
+        # The original's scans, as its page shows them: a language version without scans of its own shows its post's.
+        scan_paths = rec.scans or (self.record(rec.original).scans if rec.original else ())
+        scan_infos = [self.files.get(p) for p in scan_paths]
+        scan_stats = tuple(info.stat if info else None for info in scan_infos)
+        if kept is not None and (kept.sha, kept.changed, kept.published, kept.path, kept.image, kept.scans) == (
+                sha, changed, published, path, lead, scan_stats):
             key, lastmod, row = kept.key, kept.lastmod, kept.row
         else:
             assert self.catalog is not None
             tags = [self.catalog.tags[t] for t in rec.tags]
             cats = [self.catalog.categories[c] for c in rec.categories]
             key = digest(sha, path, updated.isoformat(), published, self.summary(src),
-                         [(t.name, t.slug) for t in tags], [(c.name, c.slug) for c in cats], image)
+                         [(t.name, t.slug) for t in tags], [(c.name, c.slug) for c in cats], image,
+                         list(zip(scan_paths, scan_infos)))
             lastmod = lastmod_of(updated)
             row = sitemap_row(url, lastmod)
             rec = self.record(src)  # (with its summary now)
         image_url = absolute(published_path(src, path, rec.image), cfg) if image and rec.image else None
+        scans = tuple(Scan(n, absolute(published_path(src, path, p), cfg), info.width, info.height)
+                      for n, (p, info) in enumerate(zip(scan_paths, scan_infos), start=1)
+                      if info is not None and info.width)
         item = Item(src, rec, sha, path, url, entry_id, rec.when if rec.date else self.now_when, published,
-                    updated, key, lastmod, row, image, image_url)
+                    updated, key, lastmod, row, image, image_url, scans, scan_stats)
         self.items[src] = item
         return item
 
     def state_of(self, item: Item, current: bool) -> ItemState:
         return ItemState(item.sha, self.changed.get(item.src), item.published, item.path, item.key,
-                         item.lastmod, item.row, item.entry_id, current, item.image.stat if item.image else None)
+                         item.lastmod, item.row, item.entry_id, current, item.image.stat if item.image else None,
+                         item.scan_stats)
 
     def terms(self, item: Item) -> tuple[list[Term], list[Term]]:
         assert self.catalog is not None

@@ -6,7 +6,7 @@ several lines too), or quoted on one line without escapes. That is what
 people and `render_post` write. It returns (mapping, line of each top-level
 key) or None for anything outside the subset: comments after values, block
 scalars (`|`), anchors, aliases, tags, escapes, tabs, unusual characters,
-errors. The caller then reads the text with PyYAML, which also gives the
+a key given twice in a mapping, errors. The caller then reads the text with PyYAML, which also gives the
 messages for errors; `load` never raises.
 
 Same values as PyYAML's safe loader: every plain scalar is typed with PyYAML's
@@ -283,6 +283,8 @@ class _Reader:
             key = _KEYS.get(raw, _MISSING)
             if key is _MISSING:
                 key = _key(raw)
+            if key in result:
+                raise _Outside  # a key given twice: PyYAML's reading names it (frontyaml)
             if rest:
                 result[key], i = self.value(rest, i, col)
                 continue
