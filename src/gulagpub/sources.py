@@ -170,7 +170,7 @@ class Sources:
         post = self.cache.post(sha)
         if post is None:  # the cache lost it: parse the file again
             post = self._parse(src)
-            self.cache.put_post(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL))
+            self.cache.keep_post(sha, post)
         return post
 
     def _parse(self, src: str) -> Post:
