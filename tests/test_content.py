@@ -110,3 +110,24 @@ def test_the_cache_keeps_no_raw_fields_and_a_cached_post_reads_them_again_alike(
         assert (cached.meta, cached.lines, cached.digest) == (fresh.meta, fresh.lines, fresh.digest)
     assert warm["posts/odd.md"].meta["summary"] == "Two\nlines\n"
     assert warm["posts/plain.md"].line_of("source") == 4
+
+
+def test_a_post_is_cached_without_its_body_and_read_back_whole_with_its_digest(repo):
+    body = "Some text in ünïcode.\n\n## A heading\n\nMore.\n"
+    age(repo.write("posts/p.md", post_text("Cached", state="published", body=body)), 3600)
+    load(repo.root)
+    cache = cache_of(repo)
+    sha = cache.index["posts/p.md"].sha
+    row = cache.db.get("post:" + sha)
+    assert row is not None
+    end = 4 + int.from_bytes(row[:4], "little")  # the Post pickled without its body, then the body as text
+    assert body.encode() not in row[4:end] and row[end:] == body.encode()
+    cached = cache.post(sha)
+    config = load_config(repo.root)
+    fresh, _ = parse_post("posts/p.md", (repo.root / "posts/p.md").read_bytes(),
+                          default_lang=config.site.lang, tz=config.site.tz)
+    assert cached is not None and cached == fresh and cached.body == body
+    assert vars(cached)["digest"] == fresh.digest  # kept from the parse, not computed again
+    # A row whose length prefix names more bytes than it holds is a miss, not a traceback.
+    cache.db.put("post:" + sha, (len(row) + 1).to_bytes(4, "little") + row[4:])
+    assert cache.post(sha) is None

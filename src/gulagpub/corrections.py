@@ -48,14 +48,13 @@ def show_published(root: Path, config: Config, reading: Reading) -> list[Problem
         # (A language version is parsed as its post's, in a bundle or not, as the reading did.)
         got = _parse((path, str(root / path), data, config, True, files[path].original))
         rec = got.record
-        if got.post is None or rec is None or rec.state != "published":
+        if got.post is None or got.body is None or rec is None or rec.state != "published":
             continue
         cache = reading.cache
-        cache.put_post(got.sha, got.post)
+        cache.put_post(got.sha, got.post, got.body)
         cache.put_record(got.sha, rec)
         reading.records[got.sha] = rec
-        if got.shown is not None:
-            reading.shown[got.sha] = got.shown
+        reading.shown[got.sha] = got.post
         if got.html is not None:
             cache.put_html(got.sha, got.html)
             reading.html[got.sha] = got.html

@@ -99,7 +99,7 @@ class FeedEntries:
         # The words around the text in the entry's language, as its page has them
         # (the catalogs are part of every key: `gen`).
         ui = i18n.interface(i18n.interface_lang(p.lang, cfg.site.lang))
-        prov = render.provenance(p, ui)
+        prov = src.provenance(it.src, p, ui)
         # Each entry's footnotes get ids of their own: a document holds many entries.
         html = render.anchored(render.absolutize(under(src.html(it.src), self.prefix), it.url),
                                "n" + digest(it.entry_id)[:8] + "-")

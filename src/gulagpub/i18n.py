@@ -85,6 +85,7 @@ class Interface:
         self._numbers: dict[int, str] = {}
         self._sizes: dict[int, str] = {}
         self._names: dict[str, str] = {}
+        self._spelled: dict[str, str] = {}  # human_date: a source's date is spelled on its page and in its entry
 
     def __repr__(self) -> str:
         return f"Interface({self.lang!r})"
@@ -167,9 +168,12 @@ class Interface:
     def human_date(self, value: str) -> str:
         """A source's date as written in front matter ('1924', '1924-01', '1924-01-05')
         in this language; anything else is returned as written."""
-        from .render import spell_date
+        done = self._spelled.get(value)
+        if done is None:
+            from .render import spell_date
 
-        return spell_date(value, self.month_year, lambda y, m, d: self.date(date(y, m, d)))
+            done = self._spelled[value] = spell_date(value, self.month_year, lambda y, m, d: self.date(date(y, m, d)))
+        return done
 
     def language_name(self, code: str) -> str:
         """The name of a language in this language ('es' -> 'Spanish', 'español', 'испанский')."""

@@ -218,6 +218,24 @@ class Post:
         return content_digest(self.meta, self.body)
 
 
+
+def without_body(post: Post) -> Post:
+    """`post` with an empty body (what pages and feeds show of it), and with
+    what it computed of the whole file (its `digest`): the parse cache keeps a
+    Post pickled so, and its body beside it as text (`with_body`), so that a
+    post is pickled once and not once more without its body. Made as
+    unpickling makes a Post (its fields set, not validated again)."""
+    bare = object.__new__(Post)
+    bare.__dict__.update(post.__getstate__(), body="")
+    return bare
+
+
+def with_body(bare: Post, body: str) -> Post:
+    """The whole Post, from `without_body`'s and its body."""
+    whole = object.__new__(Post)
+    whole.__dict__.update(bare.__dict__, body=body)
+    return whole
+
 ORIGINALS = "originals"  # the folder of the texts translations are made from
 
 

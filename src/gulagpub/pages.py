@@ -413,7 +413,7 @@ class Pages:
             "title": p.title, "lang": p.lang, "date": p.date is not None, "date_iso": iso,
             "date_human": human, "author": p.author, "state": p.state.value,
             "draft": p.state != State.PUBLISHED,
-            "provenance": render.provenance(p, ui), "content_warning": p.content_warning,
+            "provenance": src.provenance(it.src, p, ui), "content_warning": p.content_warning,
             "html": Markup(annotate(under(src.html(it.src), self.prefix), bundle_folder(it.src), files or {},
                                     self.prefix, self.file_note(p.lang))),
             # (In its language section's list of the term: the site's own lists hold one version a document.)

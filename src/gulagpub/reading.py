@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 from .config import Config
 from .errors import Problem
-from .model import Kind, Post, kind_of, name_of, original_path
+from .model import Kind, Post, kind_of, name_of, original_path, with_body, without_body
 from .parallel import map_all
 from .records import Identity, Record, set_problems
 from .store import Database, Sealer, Table, load_table, save_table, state_dir, unpickled
@@ -209,20 +209,26 @@ class ParseCache:
     def put_record(self, sha: str, rec: Record) -> None:
         self.db.put("rec:" + sha, pickle.dumps(tuple(rec), protocol=pickle.HIGHEST_PROTOCOL))
 
+    # A Post is kept pickled without its body (model.without_body), the body
+    # beside it as text: the build's pages and feeds read the bare pickle the
+    # parse worker made, and the post is pickled once.
     def post(self, sha: str) -> Post | None:
-        post = _unpickle(self.db.get("post:" + sha), None)
-        return post if isinstance(post, Post) else None
+        return _post_of(self.db.get("post:" + sha))
 
     def posts(self, shas: Iterable[str]) -> dict[str, Post]:
         out = {}
         for key, raw in self.db.get_many(["post:" + s for s in shas]).items():
-            post = _unpickle(raw, None)
-            if isinstance(post, Post):
+            post = _post_of(raw)
+            if post is not None:
                 out[key[5:]] = post
         return out
 
-    def put_post(self, sha: str, pickled: bytes) -> None:
-        self.db.put("post:" + sha, pickled)
+    def put_post(self, sha: str, bare: bytes, body: str) -> None:
+        """Keep a Post: `bare`, pickled without its body, and its body."""
+        self.db.put("post:" + sha, len(bare).to_bytes(4, "little") + bare + body.encode("utf-8", "surrogatepass"))
+
+    def keep_post(self, sha: str, post: Post) -> None:
+        self.put_post(sha, pickle.dumps(without_body(post), protocol=pickle.HIGHEST_PROTOCOL), post.body)
 
     def html(self, sha: str) -> str | None:
         raw = self.db.get("html:" + sha)
@@ -239,6 +245,18 @@ class ParseCache:
     def save(self) -> None:
         self.save_index()
         self.db.commit()
+
+
+def _post_of(raw: bytes | None) -> Post | None:
+    """The Post kept by ParseCache.put_post, or None."""
+    if raw is None or len(raw) < 4:
+        return None
+    view = memoryview(raw)
+    end = 4 + int.from_bytes(view[:4], "little")
+    bare = unpickled(view[4:end]) if end <= len(raw) else None
+    if not isinstance(bare, Post):
+        return None
+    return with_body(bare, str(view[end:], "utf-8", "surrogatepass"))
 
 
 def _unpickle(raw: bytes | None, shape: type | None) -> Any:
@@ -288,8 +306,8 @@ class Parsed(NamedTuple):
     """What a worker sends back of one file."""
 
     sha: str
-    post: bytes | None  # pickled (None: the file did not parse)
-    shown: bytes | None  # the same without its body (what pages and feeds show of it), for the build
+    post: bytes | None  # pickled without its body (model.without_body; None: the file did not parse)
+    body: str | None
     record: Record | None
     problems: list[Problem]
     html: str | None  # rendered, for the build
@@ -309,18 +327,15 @@ def _parse(job: Job) -> Parsed:
         return Parsed(sha, None, None, None, problems, None)
     if post.reviews or post.kind == Kind.POST:
         _ = post.digest  # computed now, so that the cache keeps it
-    html = summary = shown = None
+    html = summary = None
     if render_too:
-        from dataclasses import replace
-
         from . import render
 
         html = render.markdown_to_html(post.body)
         summary = render.summary_of(post, html)
-        shown = pickle.dumps(replace(post, body=""), protocol=pickle.HIGHEST_PROTOCOL)
     from .media import record_of
 
-    return Parsed(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL), shown,
+    return Parsed(sha, pickle.dumps(without_body(post), protocol=pickle.HIGHEST_PROTOCOL), post.body,
                   record_of(post, summary), problems, html)
 
 
@@ -390,12 +405,12 @@ def read(root: Path, config: Config, cache: ParseCache, *, render: bool, flush: 
             index.set(path, FileEntry(kept, got.sha, tuple(got.problems), rec.kind if rec else None,
                                       rec.state if rec else None, rec.lang if rec else None,
                                       rec.original if rec else None))
-            if got.post is not None and rec is not None:
-                cache.put_post(got.sha, got.post)
+            if got.post is not None and got.body is not None and rec is not None:
+                cache.put_post(got.sha, got.post, got.body)
                 cache.put_record(got.sha, rec)
                 records[got.sha] = rec
-            if got.shown is not None:
-                shown[got.sha] = got.shown
+                if render:
+                    shown[got.sha] = got.post
             if got.html is not None:
                 rendered += 1
                 cache.put_html(got.sha, got.html)
@@ -435,6 +450,6 @@ def posts(root: Path, config: Config, reading: Reading, paths: Iterable[str]) ->
             if post is None:  # changed since it was read
                 continue
             if file_sha(path, data, entry.original) == entry.sha:
-                reading.cache.put_post(entry.sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL))
+                reading.cache.keep_post(entry.sha, post)
         out[path] = post
     return out

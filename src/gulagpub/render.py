@@ -286,6 +286,7 @@ def spell_date(value: str, month_year: Callable[[int, int], str], day: Callable[
         return value
 
 
+@functools.lru_cache(maxsize=1 << 14)  # (a date is spelled for a post's page, its citations and its entry)
 def human_date(value: str, *, month_first: bool = False) -> str:
     """'1924-01' -> 'January 1924', '1924-01-05' -> '5 January 1924' (with
     `month_first`, Chicago's 'January 5, 1924'), '1978' -> '1978'; anything

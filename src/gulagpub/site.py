@@ -237,11 +237,13 @@ def _siblings(folder: Path) -> tuple[str, str]:
     return name, f".{name}.gulagpub-next"
 
 
+_NOT_A_NAME = frozenset(("", ".", ".."))
+
+
 def _check_path(path: str) -> None:
     """An output path must name a file inside the output folder."""
-    parts = path.split("/")
-    if (not path or path.startswith("/") or "\0" in path or "\\" in path
-            or any(p in ("", ".", "..") for p in parts)):
+    if (not path or "\0" in path or "\\" in path
+            or not _NOT_A_NAME.isdisjoint(path.split("/"))):  # (a leading "/" makes an empty first part)
         raise BuildError(f"the output path {path!r} would leave the site folder or is not a file name; "
                          "check the permalink setting and the slug of the post that makes it")
 

@@ -15,7 +15,7 @@ import pickle
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .catalog import Catalog
 from .config import Config
@@ -27,6 +27,9 @@ from .reading import Reading, file_sha, with_summary
 from .records import Record
 from .taxonomy import Term
 from .urls import absolute, site_path, stable_id
+
+if TYPE_CHECKING:
+    from .i18n import Interface
 
 
 def digest(*parts: object) -> str:
@@ -119,6 +122,9 @@ class Sources:
         # and keeping them would hold the whole site's text in memory.)
         self._html: dict[str, str] = reading.html  # rendered by the reading stage, by content hash
         self.items: dict[str, Item] = {}
+        # A post's provenance sentences, by content hash and interface language: its
+        # page and its feed entry show the same ones (a few short strings a post).
+        self._provenance: dict[tuple[str, str], list[str]] = {}
         self.files: dict[str, FileInfo] = {}  # the media files public files name (the build's media stage)
         self.rendered = reading.rendered  # Markdown files rendered in this build
 
@@ -176,7 +182,7 @@ class Sources:
         post = self.cache.post(sha)
         if post is None:  # the cache lost it: parse the file again
             post = self._parse(src)
-            self.cache.put_post(sha, pickle.dumps(post, protocol=pickle.HIGHEST_PROTOCOL))
+            self.cache.keep_post(sha, post)
         return post
 
     def _parse(self, src: str) -> Post:
@@ -201,6 +207,16 @@ class Sources:
             self._html[sha] = html
             self.rendered += 1
         return html
+
+    def provenance(self, src: str, post: Post, ui: Interface) -> list[str]:
+        """render.provenance of the file's Post in the language of `ui`, made once."""
+        key = (self.sha(src), ui.lang)
+        done = self._provenance.get(key)
+        if done is None:
+            from . import render
+
+            done = self._provenance[key] = render.provenance(post, ui)
+        return done
 
     # --- items -----------------------------------------------------------------
     def item(self, src: str, kept: ItemState | None = None) -> Item:

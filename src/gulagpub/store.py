@@ -42,7 +42,7 @@ _UNPICKLING = (pickle.PickleError, EOFError, AttributeError, ImportError, IndexE
                ValueError, MemoryError)
 
 
-def unpickled(raw: bytes | None) -> Any:
+def unpickled(raw: bytes | memoryview | None) -> Any:
     """The value pickled in bytes read back from the state (sealed: only ever
     bytes gulagpub wrote), or None when there are none or they do not
     unpickle (written by another version)."""
