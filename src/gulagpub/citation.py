@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from markupsafe import escape
 
-from .render import Words, human_date, language_name
+from .render import English, Words, human_date
 from .xmlsafe import is_xml_safe, strip_forbidden
 
 @dataclass(frozen=True)
@@ -270,18 +270,10 @@ def _partial_date(value: str) -> str:
     return human_date(value, month_first=True)
 
 
-class _ChicagoEnglish:
+class _ChicagoEnglish(English):
     """The messages as written, with dates in Chicago's order ('August 19, 2008'):
     the words of a citation given no reader's language (i18n.Interface's
     English writes its dates so too)."""
-
-    @staticmethod
-    def gettext(message: str) -> str:
-        return message
-
-    @staticmethod
-    def language_name(code: str) -> str:
-        return language_name(code)
 
     @staticmethod
     def human_date(value: str) -> str:

@@ -41,7 +41,7 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import ContentError, Problem
 from .media import Stat, resolve
-from .store import read_regular
+from .store import read_regular, write_fd
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -350,13 +350,7 @@ def _keep(target: Path, data: bytes) -> None:
     """Put a copy in the folder of copies whole or not at all (two writers making it at once: either one)."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        write_fd(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), data)
         os.replace(tmp, target)
     except OSError:  # (a folder of copies that cannot be written: the copy is made again next time)
         try:

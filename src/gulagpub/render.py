@@ -339,7 +339,7 @@ class Words(Protocol):
     def human_date(self, value: str) -> str: ...
 
 
-class _English:
+class English:
     """The messages as written, for callers with no interface language (announcements, tests)."""
 
     @staticmethod
@@ -355,7 +355,7 @@ class _English:
         return human_date(value)
 
 
-ENGLISH: Words = _English()
+ENGLISH: Words = English()
 
 
 def correction_lines(post: Post, words: Words = ENGLISH) -> list[tuple[str, str, str]]:

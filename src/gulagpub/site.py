@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 from .errors import BuildError, disk_error
 from .parallel import fork_friendly
-from .store import Sealer
+from .store import Sealer, write_fd
 
 
 @dataclass(frozen=True)
@@ -444,22 +444,12 @@ def _write_one(spare: Path, o: Output, existed: bool, made: set[str]) -> None:
     except IsADirectoryError:
         shutil.rmtree(target)
         fd = os.open(target, _CREATE, 0o666)
-    _write_fd(fd, data)
+    write_fd(fd, data)
 
 
 # Files are written through bare descriptors: open() added an fstat, an ioctl
 # and an lseek per file (strace), thousands of calls in a full build.
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-
-
-def _write_fd(fd: int, data: bytes) -> None:
-    """Write all of `data` to `fd`, then close it."""
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
 
 
 def _write_all(spare: Path, todo: list[tuple[Output, bool]], workers: int, made: set[str]) -> None:

@@ -172,6 +172,17 @@ def read_regular(path: Path) -> bytes | None:
         return None
 
 
+def write_fd(fd: int, data: bytes) -> None:
+    """Write all of `data` to the open descriptor `fd` (os.write may write less
+    than asked), then close it."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 class Sealer:
     """Seals and opens the files of one state folder."""
 
@@ -240,13 +251,8 @@ class Sealer:
         """Add one sealed record to the journal file `name` (in one write: an
         interruption leaves at worst a damaged last record, which is ignored)."""
         record = self._record(payload)
-        fd = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
-        try:
-            view = memoryview(record)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        write_fd(os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600),
+                 record)
 
     def _record(self, payload: bytes) -> bytes:
         mac = hashlib.blake2b(payload, key=self._k, digest_size=_DIGEST).digest()
