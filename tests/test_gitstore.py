@@ -3,6 +3,7 @@ history say so instead of judging half of it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,22 @@ def test_tree_entries_tell_links_and_submodules(repo: Repo) -> None:
     entries = {e.path: e for e in gitstore.tree_entries(repo.root, "HEAD", ["posts", "missing"])}
     assert entries["posts"].mode == "040000"
     assert entries["posts/link.md"].is_link and not entries["posts/plain.md"].is_link
+
+
+def test_blob_ids_are_git_s_ids_of_the_work_tree_s_bytes(repo: Repo, tmp_path: Path) -> None:
+    """From the index for files it holds unchanged, even once the build hard-linked them
+    (their change time moves); hashed by git for changed, staged-then-changed and new
+    files; left out for files that are not there."""
+    repo.write("posts/a/scan.jpg", b"first scan")
+    repo.write("posts/a/other.jpg", b"other scan")
+    repo.write("media/map.png", b"a map")
+    repo.commit("Scans")
+    os.link(repo.root / "media/map.png", tmp_path / "published.png")  # (what a build does)
+    repo.write("posts/a/other.jpg", b"other scan, cropped")  # changed, not committed
+    repo.write("posts/a/new.jpg", b"a new scan")  # untracked
+    wanted = ["posts/a/scan.jpg", "posts/a/other.jpg", "media/map.png", "posts/a/new.jpg", "posts/a/gone.jpg"]
+    ids = gitstore.blob_ids(repo.root, wanted)
+    expected = run_git(repo.root, "hash-object", *wanted[:4]).split()
+    assert ids == dict(zip(wanted[:4], expected))
+    assert gitstore.blob_ids(repo.root / "posts", ["a/scan.jpg"]) == {"a/scan.jpg": expected[0]}
+    assert gitstore.blob_ids(repo.root, []) == {}

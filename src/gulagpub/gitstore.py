@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -75,6 +75,35 @@ def dirty(root: Path, paths: list[str]) -> list[str]:
         return []
     out = git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths)
     return [entry[3:] for entry in out.split("\0") if entry]
+
+
+def blob_ids(root: Path, paths: Collection[str]) -> dict[str, str]:
+    """Git's object id of each of `paths` as it is in the work tree (what `git
+    hash-object` gives, through the repository's filters: a file's name for its
+    bytes that any clone agrees on). From the index for a file it holds unchanged
+    (git compares the stat it keeps but the change time, and the bytes when that cannot tell), hashed
+    by git for the others; three git processes at most, whatever the number of
+    paths. A path git cannot hash (gone, unreadable, a newline in its name) is left out."""
+    wanted = set(paths)
+    if not wanted:
+        return {}
+    ids: dict[str, str] = {}
+    for entry in git_bytes(root, "ls-files", "--stage", "-z").split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        path = os.fsdecode(name)
+        if path in wanted and meta.endswith(b" 0"):  # (stage 0: not in the middle of a merge)
+            ids[path] = meta.split(b" ")[1].decode("ascii")
+    if ids:
+        # (A file's change time is not compared: it changes when the build hard-links the file into the site.)
+        changed = git_bytes(root, "-c", "core.trustctime=false", "diff-files", "--name-only", "--relative", "-z")
+        for name in changed.split(b"\0"):
+            ids.pop(os.fsdecode(name), None)
+    rest = sorted(p for p in wanted - ids.keys() if "\n" not in p and os.path.isfile(os.path.join(root, p)))
+    if rest:
+        out = git_bytes(root, "hash-object", "--stdin-paths", input=os.fsencode("\n".join(rest) + "\n"), check=False)
+        # (In order; git stops at a file it cannot read: it and those after it stay unknown.)
+        ids.update(zip(rest, out.decode("ascii", "replace").split()))
+    return ids
 
 
 def format_trailers(trailers: list[tuple[str, str]]) -> str:
