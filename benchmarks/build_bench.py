@@ -282,11 +282,14 @@ class Gulagpub(Tool):
     def caches(self) -> list[Path]:
         # Its state in .git/gulagpub/ (caches, traces, the site's manifests) and
         # the spare folder beside the output, and where earlier versions kept
-        # theirs (a baseline may be one): a full build starts from nothing.
+        # theirs (a baseline may be one): a full build starts from nothing but
+        # the images' smaller copies, kept as publish.yml keeps them between runs
+        # (made once per image: the price of making them is the first build's).
         out = self.output
         spare = [out.parent / f".{out.name}.gulagpub-{end}" for end in ("next", "next.json", "state.json")]
-        return [self.root / ".git" / "gulagpub", self.root / ".gulagpub-cache",
-                self.root / ".git" / "gulagpub-parse-cache.pickle", *spare]
+        state = self.root / ".git" / "gulagpub"
+        kept = sorted(p for p in state.iterdir() if p.name != "copies") if state.is_dir() else []
+        return [*kept, self.root / ".gulagpub-cache", self.root / ".git" / "gulagpub-parse-cache.pickle", *spare]
 
     def edit(self, i: int) -> None:
         super().edit(i)

@@ -6,15 +6,19 @@ removed with their image; in feeds and --relative-links previews."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
+import shutil
+import time
 from pathlib import Path
 
 import feedparser
 import pytest
 from PIL import Image
 
-from conftest import Repo
+from conftest import Repo, run_git
+from gulagpub import images
 from gulagpub.build import build
 from gulagpub.store import state_dir
 from sitehelp import NOW, jpeg
@@ -121,7 +125,7 @@ def test_copies_are_made_once_per_image_and_leave_with_it(photos: Repo, tmp_path
     build(photos.root, out, now=NOW)
     copy = out / PAGE / "big.jpg.480w.webp"
     folder = state_dir(photos.root) / "copies"
-    kept = {p.name: p.read_bytes() for p in folder.iterdir()}
+    kept = {p.name: p.read_bytes() for p in folder.glob("*.webp")}
     assert len(kept) == 6 and copy.read_bytes() in kept.values()
     # The next build reads nothing of it: the live site's copy stays (the same file).
     inode = os.stat(copy).st_ino
@@ -217,3 +221,50 @@ def test_a_photo_taken_sideways_is_measured_and_copied_as_it_is_shown(repo: Repo
     assert 'srcset="portrait.jpg.480w.webp 480w, portrait.jpg 1000w"' in html  # (960 is not under 90 %)
     with Image.open(out / PAGE / "portrait.jpg.480w.webp") as copy:
         assert copy.size == (480, 960)
+
+
+def test_what_an_image_is_is_found_once_for_its_bytes(photos: Repo, tmp_path: Path) -> None:
+    """The folder of copies remembers each image's type and size by git's id of its
+    bytes: a build without its traces (a fresh clone with the folder restored, as
+    publish.yml runs) opens no image seen before; a damaged memory is not used."""
+    build(photos.root, tmp_path / "site", now=NOW)
+    state = state_dir(photos.root)
+    memo = state / "copies" / images.SEEN
+    seen = json.loads(memo.read_text())
+    blob = run_git(photos.root, "rev-parse", "HEAD:posts/photos/map.png").strip()
+    assert seen["seen"][f"{blob} image/png"][:3] == ["image/png", 1000, 700]
+    seen["seen"][f"{blob} image/png"][2] = 699  # (marked: taken from here, not from the file)
+    memo.write_text(json.dumps(seen))
+
+    def without_traces() -> None:
+        for p in state.iterdir():
+            if p.name != "copies":
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+
+    without_traces()
+    build(photos.root, tmp_path / "other", now=NOW)
+    assert 'width="1000" height="699"' in map_img(tmp_path / "other")
+    memo.write_text('{"format": "gulagpub seen 1", "seen": {"' + blob + ' image/png": ["image/png", "x"]}}')
+    without_traces()
+    build(photos.root, tmp_path / "third", now=NOW)
+    assert 'width="1000" height="700"' in map_img(tmp_path / "third")
+
+
+def map_img(site: Path) -> str:
+    return re.findall(r'<img src="map.png"[^>]*>', (site / PAGE / "index.html").read_text())[0]
+
+
+def test_copies_no_complete_build_uses_leave_the_folder_after_a_month(photos: Repo, tmp_path: Path) -> None:
+    build(photos.root, tmp_path / "site", now=NOW)
+    folder = state_dir(photos.root) / "copies"
+    used = sorted(p.name for p in folder.glob("*.webp"))
+    month_ago = time.time() - images.UNUSED_FOR - 60
+    for name in ("0" * 64 + ".webp", ".left-by-a-killed-writer.webp.123.tmp"):
+        (folder / name).write_bytes(webp(480, 240, "red"))
+    for p in folder.iterdir():
+        os.utime(p, (month_ago, month_ago))  # (the copies in use are as old: kept)
+    (folder / ("1" * 64 + ".webp")).write_bytes(webp(480, 240, "blue"))  # unused, made today: kept
+    build(photos.root, tmp_path / "other", now=NOW)  # (into another folder: a complete build)
+    assert sorted(p.name for p in folder.glob("*.webp")) == sorted([*used, "1" * 64 + ".webp"])
+    assert not list(folder.glob(".*.tmp"))
+    assert (tmp_path / "other" / PAGE / "big.jpg.480w.webp").is_file()

@@ -22,6 +22,7 @@ import shutil
 import stat as stat_mod
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -160,6 +161,8 @@ class _Build:
         finally:
             self.forget_index()
         self.save(reading, planned, catalog, report, current, hist is not None)
+        if planned.complete and self.inputs_used.copies is not None:  # (every image the site has is known)
+            images.prune(self.inputs_used.copies, self.inputs_used.files.values(), time.time())
         self.say(f"{report.written} file(s) written, {report.unchanged} unchanged, "
                  f"{report.removed} removed; {sources.rendered} rendered")
         return self.result(planned, sources, report, problems)
@@ -325,6 +328,7 @@ class _Build:
             if old != reading.sha(src):
                 self.replaced.add(old)
         dirty |= pages
+        replaced: dict[str, media.Stat] = {}
         for path, (seen, users) in previous.files.items():  # a scan replaced: the pages showing it
             if media.unchanged(self.root, path, seen.stat):
                 inputs.files[path] = seen
@@ -332,10 +336,12 @@ class _Build:
             st, why = media.judged(self.root, path, self.config)
             if st is None:
                 return None  # (planned the long way, which says why it cannot be published)
-            found = inputs.files[path] = images.inspect(self.root / path, st)
-            if images.variant_widths(found) != images.variant_widths(seen):
-                return None  # (copies no longer made leave the site: planned the long way)
+            replaced[path] = st
             dirty.update(users)
+        for path, found in self.inspected(replaced, inputs).items():
+            inputs.files[path] = found
+            if images.variant_widths(found) != images.variant_widths(previous.files[path][0]):
+                return None  # (copies no longer made leave the site: planned the long way)
         self.file_users = {path: users for path, (_, users) in previous.files.items()}
         dirty |= {name[:-len(COMMENTS_SUFFIX)] + ".md"
                   for name, _ in inputs.comments.items() ^ previous.comments.items()} & kpos.keys()
@@ -364,12 +370,11 @@ class _Build:
         now = micros(self.now)
         blocked: list[str] = []
         folders: dict[str, bool] = {}
+        publishable: dict[str, media.Stat] = {}
         for path, named_by in users.items():
             st, why = media.judged(self.root, path, self.config, folders)
             if st is not None:
-                before = known.get(path)
-                inputs.files[path] = (before[0] if before is not None and before[0].stat == st
-                                      else images.inspect(self.root / path, st))
+                publishable[path] = st
                 continue
             for src in named_by:
                 rec = records[src]
@@ -378,11 +383,23 @@ class _Build:
                     blocked.append(src)
                 else:
                     self.notices.append(Problem(src, 0, f"{path} {why}: left out of the site"))
+        seen = {path: known[path][0] for path, st in publishable.items() if path in known and known[path][0].stat == st}
+        fresh = self.inspected({path: st for path, st in publishable.items() if path not in seen}, inputs)
+        inputs.files.update((path, seen[path] if path in seen else fresh[path]) for path in publishable)
         if blocked:
             found = media.problems(self.root, [sources.post(s) for s in sorted(set(blocked))], self.config)
             raise BuildError("the site was not built (the previous one is untouched):\n"
                              + "\n".join(str(p) for p in sorted(set(found))))
         self.file_users = {path: tuple(named_by) for path, named_by in users.items()}
+
+    def inspected(self, stats: dict[str, media.Stat], inputs: Inputs) -> dict[str, images.FileInfo]:
+        """What the site shows of files new or changed since the last build (their
+        type and size), found once per content: git's ids of their bytes name them
+        in the folder of copies, which knows the images seen before."""
+        if not stats:
+            return {}
+        ids = gitstore.blob_ids(self.root, stats)
+        return images.inspect_all(self.root, stats, ids, inputs.copies)
 
     def check_plan(self, planned: Planned, reading: Reading, sources: Sources, visible: dict[str, str],
                    inputs: Inputs) -> None:
@@ -516,10 +533,11 @@ def _originals(root: Path) -> dict[str, tuple[int, int, int]]:
     return found
 
 
-def _relativized(make: Callable[[], bytes], path: str, prefix: str) -> bytes:
+def _relativized(make: Callable[[], bytes | Path], path: str, prefix: str) -> bytes:
     from .relative import relativized
 
-    return relativized(make(), path, prefix)
+    data = make()  # (a page: its bytes)
+    return relativized(data if isinstance(data, bytes) else data.read_bytes(), path, prefix)
 
 
 def _due(rec: Record, now: int) -> bool:

@@ -32,8 +32,9 @@ import math
 import os
 import mimetypes
 import re
+import stat as stat_mod
 import warnings
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from html import escape, unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -70,6 +71,7 @@ class FileInfo(NamedTuple):
     located: bool = False  # it holds GPS data: its published copy is made without it
     published: int = -1  # bytes of the published copy, when not the file's own size (one without its location)
     animated: bool = False  # more than one frame (an animated GIF or WebP): no smaller copies
+    blob: str = ""  # git's id of its bytes (gitstore.blob_ids; '' when unknown): what its copies are named by
 
     @property
     def size(self) -> int:
@@ -83,13 +85,13 @@ class FileInfo(NamedTuple):
         return {"svg+xml": "SVG", "msword": "Word", "plain": TEXT}.get(sub, sub.upper()) if sub else FILE
 
 
-def inspect(path: Path, stat: Stat) -> FileInfo:
-    """The header of the file at `path` (whose stat is `stat`)."""
+def inspect(path: Path, stat: Stat, blob: str = "") -> FileInfo:
+    """The header of the file at `path` (whose stat is `stat`, and git's id `blob`)."""
     from PIL import Image, UnidentifiedImageError
 
     guessed = mimetypes.guess_type(path.name)[0] or ""
     if not guessed.startswith("image/"):
-        return FileInfo(stat, guessed)
+        return FileInfo(stat, guessed, blob=blob)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # (a huge image is only measured here, never decoded)
@@ -104,14 +106,73 @@ def inspect(path: Path, stat: Stat) -> FileInfo:
                         width, height = height, width
                 animated = getattr(im, "n_frames", 1) > 1
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError):  # not an image Pillow reads
-        return FileInfo(stat, guessed)
+        return FileInfo(stat, guessed, blob=blob)
     if not located:
-        return FileInfo(stat, mime, width, height, animated=animated)
+        return FileInfo(stat, mime, width, height, animated=animated, blob=blob)
     try:
         published = len(without_location(path.read_bytes()))
     except OSError:
         published = -1
-    return FileInfo(stat, mime, width, height, True, published, animated)
+    return FileInfo(stat, mime, width, height, True, published, animated, blob)
+
+
+# What each image is (its type, size, location data, frames) by git's id of its
+# bytes, kept in the folder of copies beside them: a build without its traces
+# (a fresh clone with the folder restored, as publish.yml runs) opens no image
+# it has seen. JSON, never code: the folder is restored from a cache.
+SEEN = "seen.json"
+_SEEN_FORMAT = "gulagpub seen 1"  # (a new number whenever `inspect` would find otherwise)
+
+
+def inspect_all(root: Path, stats: dict[str, Stat], ids: dict[str, str], cache: Path | None) -> dict[str, FileInfo]:
+    """The header of each file of `stats` (repository path -> stat; `ids`, git's
+    ids of their bytes): what the folder of copies `cache` says of the same
+    bytes, else read, and remembered there."""
+    seen = _load_seen(cache)
+    found: dict[str, FileInfo] = {}
+    new = 0
+    for path, st in stats.items():
+        blob = ids.get(path, "")
+        key = f"{blob} {mimetypes.guess_type(path)[0] or ''}"
+        hit = seen.get(key) if blob else None
+        if hit is not None:
+            found[path] = FileInfo(st, *hit, blob=blob)
+            continue
+        info = found[path] = inspect(root / path, st, blob)
+        if blob and info.width:
+            seen[key] = (info.mime, info.width, info.height, info.located, info.published, info.animated)
+            new += 1
+    if new and cache is not None:
+        _save_seen(cache, seen)
+    return found
+
+
+_Seen = tuple[str, int, int, bool, int, bool]
+
+
+def _load_seen(cache: Path | None) -> dict[str, _Seen]:
+    import json
+
+    try:
+        data = read_regular(cache / SEEN) if cache is not None else None
+        loaded = json.loads(data) if data else None
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(loaded, dict) or loaded.get("format") != _SEEN_FORMAT or not isinstance(loaded.get("seen"), dict):
+        return {}
+    kinds = (str, int, int, bool, int, bool)
+    return {k: tuple(v) for k, v in loaded["seen"].items()  # type: ignore[misc]
+            if isinstance(v, list) and len(v) == len(kinds) and all(type(x) is t for x, t in zip(v, kinds))}
+
+
+def _save_seen(cache: Path, seen: dict[str, _Seen]) -> None:
+    import json
+
+    try:
+        cache.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return  # (found again next time)
+    _keep(cache / SEEN, json.dumps({"format": _SEEN_FORMAT, "seen": seen}, separators=(",", ":")).encode())
 
 
 def _as_bytes(value: object) -> bytes:
@@ -257,59 +318,71 @@ def variant_name(name: str, width: int) -> str:
     return f"{name}.{width}w.webp"
 
 
-def _copy_name(sha: str, width: int) -> str:
+def _copy_name(blob: str, width: int) -> str:
     """A copy's name in the folder of copies: its original's bytes and how it is made."""
-    return hashlib.sha256(f"{sha}\0{VARIANTS}\0{width}".encode()).hexdigest() + ".webp"
+    return hashlib.sha256(f"{blob}\0{VARIANTS}\0{width}".encode()).hexdigest() + ".webp"
 
 
-def _is_webp(data: bytes) -> bool:
-    """Bytes that are a whole WebP file (RIFF header, its length): a copy cut
-    short or damaged in the folder of copies is made again."""
-    return (len(data) >= 20 and data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-            and int.from_bytes(data[4:8], "little") + 8 == len(data))
+def _whole_webp(path: Path) -> bool:
+    """A regular file that is a whole WebP file (RIFF header, its length; read
+    from its first 12 bytes): a copy cut short or damaged in the folder of
+    copies is made again."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        head = os.read(fd, 12)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return (stat_mod.S_ISREG(st.st_mode) and len(head) == 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+            and int.from_bytes(head[4:8], "little") + 8 == st.st_size >= 20)
 
 
 # The copies made by this writer for outputs it has yet to be asked for
 # (an image's copies are one group of outputs: made together, from one decoding).
-_pending: dict[tuple[str, Stat, int], bytes] = {}
+_pending: dict[tuple[str, Stat, int], bytes | Path] = {}
 
 
-def variant(path: Path, stat: Stat, widths: Sequence[int], width: int, cache: Path | None) -> bytes:
+def variant(path: Path, stat: Stat, blob: str, widths: Sequence[int], width: int,
+            cache: Path | None) -> bytes | Path:
     """The copy `width` pixels wide of the image at `path` (whose stat is
-    `stat`, and whose copies are `widths` wide), made with its siblings."""
+    `stat`, git's id `blob`, and whose copies are `widths` wide), made with its
+    siblings: its bytes, or the file in the folder of copies that holds them."""
     got = _pending.pop((str(path), stat, width), None)
     if got is not None:
         return got
-    made = variants(path, widths, cache)
+    made = variants(path, widths, cache, blob)
     for w, data in made.items():
         if w != width:
             _pending[(str(path), stat, w)] = data
     return made[width]
 
 
-def variants(path: Path, widths: Sequence[int], cache: Path | None) -> dict[int, bytes]:
-    """The WebP copies of the image at `path` at each of `widths` (px), upright,
-    without its metadata (EXIF, XMP; its colour profile kept): from the folder
-    of copies `cache` when made before from the same bytes, else encoded (from
-    one decoding) and kept there (`cache` None: nothing kept)."""
+def variants(path: Path, widths: Sequence[int], cache: Path | None, blob: str = "") -> dict[int, bytes | Path]:
+    """The WebP copies of the image at `path` (git's id of its bytes: `blob`,
+    '' when unknown) at each of `widths` (px), upright, without its metadata
+    (EXIF, XMP; its colour profile kept): the files in the folder of copies
+    `cache` made before from the same bytes (the image is then not read), else
+    encoded (from one decoding) and kept there (`cache` None: nothing kept)."""
     from PIL import Image, UnidentifiedImageError
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ContentError([Problem(str(path), 0, f"cannot be read ({exc.strerror or exc})")]) from exc
-    sha = hashlib.sha256(data).hexdigest()
-    copies: dict[int, bytes] = {}
+    data = b""
+    if not blob:
+        data = _read(path)
+        blob = "sha256 " + hashlib.sha256(data).hexdigest()
+    copies: dict[int, bytes | Path] = {}
     for w in widths:
-        try:
-            kept = read_regular(cache / _copy_name(sha, w)) if cache is not None else None
-        except OSError:
-            kept = None
-        if kept is not None and _is_webp(kept):
+        kept = cache / _copy_name(blob, w) if cache is not None else None
+        if kept is not None and _whole_webp(kept):
             copies[w] = kept
     missing = sorted((w for w in widths if w not in copies), reverse=True)
     if not missing:
         return copies
+    data = data or _read(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -333,10 +406,45 @@ def variants(path: Path, widths: Sequence[int], cache: Path | None) -> dict[int,
         out = io.BytesIO()
         _resized(picture, size).save(out, "WEBP", quality=VARIANT_QUALITY, method=VARIANT_METHOD,
                                      **({"icc_profile": icc} if icc else {}))
-        copies[w] = out.getvalue()
-        if cache is not None:
-            _keep(cache / _copy_name(sha, w), copies[w])
+        kept = cache / _copy_name(blob, w) if cache is not None else None
+        copies[w] = kept if kept is not None and _keep(kept, out.getvalue()) else out.getvalue()
     return copies
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ContentError([Problem(str(path), 0, f"cannot be read ({exc.strerror or exc})")]) from exc
+
+
+# A copy that no complete build has used for this long leaves the folder of
+# copies (an image of another branch is then encoded once more when it comes back).
+UNUSED_FOR = 30 * 86400  # seconds since the copy was made
+
+
+def prune(cache: Path, files: Iterable[FileInfo], now: float) -> int:
+    """Remove from the folder of copies those none of `files` (every file a
+    complete build publishes) is published with and that were made over
+    UNUSED_FOR ago, and what killed writers left; the number removed."""
+    used = {_copy_name(info.blob, w) for info in files if info.blob for w in variant_widths(info)}
+    removed = 0
+    try:
+        entries = os.scandir(cache)
+    except OSError:
+        return 0
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if not ((name.endswith(".webp") and name not in used) or (name.startswith(".") and name.endswith(".tmp"))):
+                continue
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime < now - UNUSED_FOR:
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def _oriented_size(im: PILImage) -> tuple[int, int]:
@@ -346,17 +454,21 @@ def _oriented_size(im: PILImage) -> tuple[int, int]:
     return im.width, im.height
 
 
-def _keep(target: Path, data: bytes) -> None:
-    """Put a copy in the folder of copies whole or not at all (two writers making it at once: either one)."""
+def _keep(target: Path, data: bytes) -> bool:
+    """Put a file in the folder of copies whole or not at all (two writers
+    making it at once: either one); whether it is there. A copy is readable as
+    the site's files are (it is hard-linked into the site); the folder is not."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        write_fd(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), data)
+        write_fd(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), data)
         os.replace(tmp, target)
+        return True
     except OSError:  # (a folder of copies that cannot be written: the copy is made again next time)
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        return False
 
 
 def human_size(size: int) -> str:

@@ -307,8 +307,9 @@ class Planner:
             if widths:
                 copies = self.inputs.copies
                 group = -len(placed)  # (its own: the feeds' group is 0, and every file is placed once)
-                outputs += [Output(variant_name(target, w), digest("copy", VARIANTS, *info.stat, w),
-                                   partial(variant, root / path, info.stat, widths, w, copies), group)
+                named = (info.blob,) if info.blob else info.stat  # (the same bytes in a fresh clone: the same key)
+                outputs += [Output(variant_name(target, w), digest("copy", VARIANTS, *named, w),
+                                   partial(variant, root / path, info.stat, info.blob, widths, w, copies), group)
                             for w in widths]
         return outputs
 

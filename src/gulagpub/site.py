@@ -50,7 +50,7 @@ class Output:
 
     path: str  # '/'-separated, relative to the site root, e.g. '2012/10/20/x/index.html'
     key: str  # names the bytes: two outputs with the same key have the same bytes
-    make: Callable[[], bytes]
+    make: Callable[[], bytes | Path]  # its bytes, or a file that holds them (hard-linked as `source` is)
     # Outputs of one group are made by the same writer (they share work that
     # each writer does once, like serializing feed entries); None: any writer.
     group: int | None = None
@@ -436,6 +436,9 @@ def _write_one(spare: Path, o: Output, existed: bool, made: set[str]) -> None:
         _place(o.source, target)
         return
     data = o.make()
+    if isinstance(data, Path):  # (made before, kept in the state folder: linked, as a source is)
+        _place(data, target)
+        return
     if existed:
         _overwrite(target, data)
         return
