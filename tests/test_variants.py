@@ -217,3 +217,62 @@ def test_a_photo_taken_sideways_is_measured_and_copied_as_it_is_shown(repo: Repo
     assert 'srcset="portrait.jpg.480w.webp 480w, portrait.jpg 1000w"' in html  # (960 is not under 90 %)
     with Image.open(out / PAGE / "portrait.jpg.480w.webp") as copy:
         assert copy.size == (480, 960)
+
+
+SCANNED = """\
+---
+title: A letter in two scans
+state: published
+date: 2012-10-20
+source:
+  scans:
+    - page-1.jpg
+    - /media/envelope.jpg
+    - stamp.jpg
+---
+The letter, transcribed.
+"""
+SCANNED_PAGE = "2012/10/20/scanned/"
+
+
+@pytest.mark.parametrize("base_url, relative", [("https://blog.example.org/", False),
+                                                ("https://example.org/archive/", False),
+                                                ("https://example.org/archive/", True)])
+def test_the_scans_of_the_original_are_offered_with_their_copies(
+        repo: Repo, tmp_path: Path, base_url: str, relative: bool) -> None:
+    """A large scan, in the bundle or in media/, has the srcset and sizes of the text's
+    images, naming copies that are on the site (under a sub-path, and from the page's
+    folder in a --relative-links preview); one narrower than 533 px has none."""
+    repo.write("gulagpub.toml", repo.read("gulagpub.toml").replace('"https://blog.example.org/"', f'"{base_url}"'))
+    repo.write("posts/scanned/index.md", SCANNED)
+    repo.write("posts/scanned/page-1.jpg", jpeg(2000, 2800))
+    repo.write("media/envelope.jpg", jpeg(1100, 500))
+    repo.write("posts/scanned/stamp.jpg", jpeg(520, 600))
+    repo.commit("A letter in scans")
+    out = tmp_path / "site"
+    build(repo.root, out, now=NOW, relative_links=relative)
+    html = (out / SCANNED_PAGE / "index.html").read_text()
+    section = html[html.index('<section class="scans"'):html.index("</section>", html.index('<section class="scans"'))]
+    imgs = {re.search(r'src="([^"]*)"', i).group(1).rpartition("/")[2]: i for i in re.findall(r"<img\b[^>]*>", section)}
+    assert sorted(imgs) == ["envelope.jpg", "page-1.jpg", "stamp.jpg"]
+    prefix = "/archive/" if "archive" in base_url else "/"
+
+    def candidates(img: str) -> list[tuple[str, str]]:
+        srcset = re.search(r'srcset="([^"]*)"', img)
+        assert srcset is not None, img
+        assert 'sizes="(max-width: 42rem) calc(100vw - 2rem), 40rem"' in img, img
+        return [(url, width) for url, width in (c.split(" ") for c in srcset.group(1).split(", "))]
+
+    for name, widths, original in (("page-1.jpg", ["480w", "960w", "1600w"], "2000w"),
+                                   ("envelope.jpg", ["480w", "960w"], "1100w")):
+        found = candidates(imgs[name])
+        assert [w for _, w in found] == [*widths, original], found
+        src = re.search(r'src="([^"]*)"', imgs[name]).group(1)
+        assert [u for u, _ in found] == [f"{src}.{w}.webp" for w in widths] + [src], found
+        for url, _ in found:  # (each a file of the built site, as the page's links reach it)
+            file = out / SCANNED_PAGE / url if relative else out / url.removeprefix(prefix)
+            assert file.is_file(), url
+            assert relative == url.startswith("../") and relative != url.startswith(prefix), url
+    assert "srcset" not in imgs["stamp.jpg"] and "sizes" not in imgs["stamp.jpg"]
+    assert 'width="520" height="600" loading="lazy">' in imgs["stamp.jpg"]
+    assert not list((out / SCANNED_PAGE).glob("stamp.jpg.*"))

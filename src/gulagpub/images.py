@@ -392,6 +392,17 @@ def _named(url: str, folder: str | None, files: dict[str, FileInfo], prefix: str
     return files.get(path) if path else None
 
 
+def srcset(url: str, info: FileInfo) -> str:
+    """The `srcset` of the image at `url` (as the page names it) whose header is
+    `info`: its smaller copies, named after `url` as they are published beside
+    it, and itself, each with its width ('' when it has no copies, or when `url`
+    has a query, a fragment, a comma or a space, which a candidate cannot hold)."""
+    widths = variant_widths(info)
+    if not widths or any(c in url for c in "?#, "):
+        return ""
+    return ", ".join([f"{variant_name(url, w)} {w}w" for w in widths] + [f"{url} {info.width}w"])
+
+
 def file_note(info: FileInfo) -> str:
     """'(PDF, 2.5 KB)': what a link to a file is followed by, in English."""
     return f"({info.label}, {human_size(info.size)})"
@@ -411,11 +422,10 @@ def annotate(html: str, folder: str | None, files: dict[str, FileInfo], prefix: 
             extra = ' loading="lazy"'
             if info is not None and info.width and " width=" not in tag:
                 extra = f' width="{info.width}" height="{info.height}"' + extra
-            widths = variant_widths(info) if info is not None and src and " srcset=" not in tag else ()
             url = src.group(1) if src else ""
-            if info is not None and widths and not any(c in url for c in "?#, "):
-                candidates = [f"{variant_name(url, w)} {w}w" for w in widths] + [f"{url} {info.width}w"]
-                extra += f' srcset="{", ".join(candidates)}" sizes="{sizes}"'
+            candidates = srcset(url, info) if info is not None and src and " srcset=" not in tag else ""
+            if candidates:
+                extra += f' srcset="{candidates}" sizes="{sizes}"'
                 if not linked:  # (the original, whole, a click away)
                     return f'<a href="{url}">' + tag[:-1].rstrip("/").rstrip() + extra + "></a>"
             return tag[:-1].rstrip("/").rstrip() + extra + ">"
