@@ -257,6 +257,35 @@ def variant_name(name: str, width: int) -> str:
     return f"{name}.{width}w.webp"
 
 
+_COPY = re.compile(r"(.+)\.([1-9][0-9]*)w\.webp")
+
+
+def copy_of(name: str) -> tuple[str, int] | None:
+    """The image and width a copy's name (`variant_name`) names: 'scan.jpg.480w.webp' -> ('scan.jpg', 480)."""
+    m = _COPY.fullmatch(name)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def names_taken(paths: Collection[str], info: Callable[[str], FileInfo | None]) -> dict[str, str]:
+    """Of the repository files `paths` the site publishes, those with the name
+    of a smaller copy of another of them (`scan.jpg.480w.webp` beside a
+    `scan.jpg` published with a copy 480 px wide): both would be published at
+    one path. Each with why it is not published (`info`: a file's header, None
+    when it cannot be published)."""
+    taken = {}
+    for path in paths:
+        named = copy_of(path) if path.endswith("w.webp") else None
+        if named is None or named[0] not in paths:
+            continue
+        original = info(named[0])
+        if original is not None and named[1] in variant_widths(original):
+            folder, _, name = path.rpartition("/")
+            taken[path] = (f"cannot be published: its name is taken by the {named[1]} px copy of "
+                           f"{named[0].rpartition('/')[2]}, published beside it; rename {name} "
+                           f"(`git mv {path} {folder}/NEW-NAME.webp`) and the references to it")
+    return taken
+
+
 def _copy_name(sha: str, width: int) -> str:
     """A copy's name in the folder of copies: its original's bytes and how it is made."""
     return hashlib.sha256(f"{sha}\0{VARIANTS}\0{width}".encode()).hexdigest() + ".webp"
