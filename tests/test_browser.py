@@ -322,12 +322,14 @@ def test_the_scans_load_after_the_text_with_their_size_known_and_the_provenance_
     assert len(before) == 3 and all(h > 300 for h in before[:2]), before
     assert page.js(FOLLOW.format(sel=".provenance a[href='#scans']"))[:3] == ["#scans", True, True]
     loaded = ("Promise.all([...document.querySelectorAll('.scans img')].map(i => i.decode().then(() =>"
-              " [i.naturalWidth, i.alt, i.closest('figure').querySelector('figcaption').textContent])))")
+              " [i.currentSrc.split('/').pop(), i.naturalWidth, i.getBoundingClientRect().width, i.alt,"
+              " i.closest('figure').querySelector('figcaption').textContent])))")
     result = page.call("Runtime.evaluate", expression=loaded, awaitPromise=True, returnByValue=True)
+    # On a phone each page loads its 480 px copy (srcset), taken as the column's 343 CSS px (sizes).
     assert result["result"]["value"] == [
-        [600, "Page 1 of the original of A letter from Solovki", "Page 1"],
-        [610, "Page 2 of the original of A letter from Solovki", "Page 2"],
-        [800, "Page 3 of the original of A letter from Solovki", "Page 3"]]
+        ["scan-p1.jpg.480w.webp", 343, 343, "Page 1 of the original of A letter from Solovki", "Page 1"],
+        ["scan-p2.jpg.480w.webp", 343, 343, "Page 2 of the original of A letter from Solovki", "Page 2"],
+        ["envelope.jpg.480w.webp", 343, 343, "Page 3 of the original of A letter from Solovki", "Page 3"]]
     after = page.js("[...document.querySelectorAll('.scans figure')].map(f => Math.round(f.offsetHeight))")
     assert after == before
     assert page.js("document.documentElement.scrollWidth <= window.innerWidth")

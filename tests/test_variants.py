@@ -268,3 +268,173 @@ def test_copies_no_complete_build_uses_leave_the_folder_after_a_month(photos: Re
     assert sorted(p.name for p in folder.glob("*.webp")) == sorted([*used, "1" * 64 + ".webp"])
     assert not list(folder.glob(".*.tmp"))
     assert (tmp_path / "other" / PAGE / "big.jpg.480w.webp").is_file()
+
+
+SCANNED = """\
+---
+title: A letter in two scans
+state: published
+date: 2012-10-20
+source:
+  scans:
+    - page-1.jpg
+    - /media/envelope.jpg
+    - stamp.jpg
+---
+The letter, transcribed.
+"""
+SCANNED_PAGE = "2012/10/20/scanned/"
+
+
+@pytest.mark.parametrize("base_url, relative", [("https://blog.example.org/", False),
+                                                ("https://example.org/archive/", False),
+                                                ("https://example.org/archive/", True)])
+def test_the_scans_of_the_original_are_offered_with_their_copies(
+        repo: Repo, tmp_path: Path, base_url: str, relative: bool) -> None:
+    """A large scan, in the bundle or in media/, has the srcset and sizes of the text's
+    images, naming copies that are on the site (under a sub-path, and from the page's
+    folder in a --relative-links preview); one narrower than 533 px has none."""
+    repo.write("gulagpub.toml", repo.read("gulagpub.toml").replace('"https://blog.example.org/"', f'"{base_url}"'))
+    repo.write("posts/scanned/index.md", SCANNED)
+    repo.write("posts/scanned/page-1.jpg", jpeg(2000, 2800))
+    repo.write("media/envelope.jpg", jpeg(1100, 500))
+    repo.write("posts/scanned/stamp.jpg", jpeg(520, 600))
+    repo.commit("A letter in scans")
+    out = tmp_path / "site"
+    build(repo.root, out, now=NOW, relative_links=relative)
+    html = (out / SCANNED_PAGE / "index.html").read_text()
+    section = html[html.index('<section class="scans"'):html.index("</section>", html.index('<section class="scans"'))]
+    imgs = {re.search(r'src="([^"]*)"', i).group(1).rpartition("/")[2]: i for i in re.findall(r"<img\b[^>]*>", section)}
+    assert sorted(imgs) == ["envelope.jpg", "page-1.jpg", "stamp.jpg"]
+    prefix = "/archive/" if "archive" in base_url else "/"
+
+    def candidates(img: str) -> list[tuple[str, str]]:
+        srcset = re.search(r'srcset="([^"]*)"', img)
+        assert srcset is not None, img
+        assert 'sizes="(max-width: 42rem) calc(100vw - 2rem), 40rem"' in img, img
+        return [(url, width) for url, width in (c.split(" ") for c in srcset.group(1).split(", "))]
+
+    for name, widths, original in (("page-1.jpg", ["480w", "960w", "1600w"], "2000w"),
+                                   ("envelope.jpg", ["480w", "960w"], "1100w")):
+        found = candidates(imgs[name])
+        assert [w for _, w in found] == [*widths, original], found
+        src = re.search(r'src="([^"]*)"', imgs[name]).group(1)
+        assert [u for u, _ in found] == [f"{src}.{w}.webp" for w in widths] + [src], found
+        for url, _ in found:  # (each a file of the built site, as the page's links reach it)
+            file = out / SCANNED_PAGE / url if relative else out / url.removeprefix(prefix)
+            assert file.is_file(), url
+            assert relative == url.startswith("../") and relative != url.startswith(prefix), url
+    assert "srcset" not in imgs["stamp.jpg"] and "sizes" not in imgs["stamp.jpg"]
+    assert 'width="520" height="600" loading="lazy">' in imgs["stamp.jpg"]
+    assert not list((out / SCANNED_PAGE).glob("stamp.jpg.*"))
+
+
+NAMED_LIKE_COPIES = """\
+---
+title: Photos of Vicente Monclús
+state: {state}
+date: 2012-10-20
+source:
+  scans:
+    - scan.jpg
+    - scan.jpg.960w.webp
+---
+The photos.
+
+![The scan](scan.jpg)
+
+![A copy made by hand](scan.jpg.480w.webp)
+
+![Beside a small photo](small.jpg.480w.webp) and ![](small.jpg "decorative")
+
+![No such copy of the map](map.png.1600w.webp) and ![The map](map.png)
+
+![A poster's copy](/media/poster.jpg.960w.webp)
+"""
+
+
+def named_like_copies(repo: Repo, state: str) -> Repo:
+    repo.write("posts/photos/index.md", NAMED_LIKE_COPIES.format(state=state))
+    repo.write("posts/photos/scan.jpg", jpeg(2000, 1000))
+    for name in ("scan.jpg.480w.webp", "scan.jpg.960w.webp", "small.jpg.480w.webp", "map.png.1600w.webp"):
+        repo.write(f"posts/photos/{name}", webp(300, 200, "blue"))
+    repo.write("posts/photos/small.jpg", jpeg(500, 400))
+    repo.write("posts/photos/map.png", png(1000, 700))
+    repo.write("media/poster.jpg.960w.webp", webp(300, 200, "blue"))
+    repo.write("media/poster.jpg", jpeg(1200, 1600))
+    repo.write("posts/poster.md", "---\ntitle: The poster\nstate: draft\n---\n![The poster](/media/poster.jpg)\n")
+    repo.commit("Files named like copies")
+    return repo
+
+
+def taken(name: str, width: int, original: str, folder: str = "posts/photos") -> str:
+    return (f"cannot be published: its name is taken by the {width} px copy of {original}, published beside it; "
+            f"rename {name} (`git mv {folder}/{name} {folder}/NEW-NAME.webp`) and the references to it")
+
+
+def test_a_file_named_like_the_copy_of_an_image_beside_it_is_an_error_at_its_line(repo: Repo) -> None:
+    """`scan.jpg.480w.webp` beside a scan.jpg published with a 480 px copy would be
+    published at the copy's path: check names it (in the text, in the scans, in media/
+    when another post publishes the image) and says to rename it; a name no copy
+    takes (no copy 1600 px wide of a map 1000 px wide, none at all of a small photo) is fine."""
+    from gulagpub.content import load
+
+    named_like_copies(repo, "draft")
+    assert [str(p) for p in load(repo.root).problems] == [
+        "posts/photos/index.md:8: scan 'scan.jpg.960w.webp' (posts/photos/scan.jpg.960w.webp) "
+        + taken("scan.jpg.960w.webp", 960, "scan.jpg"),
+        "posts/photos/index.md:14: 'scan.jpg.480w.webp' (posts/photos/scan.jpg.480w.webp) "
+        + taken("scan.jpg.480w.webp", 480, "scan.jpg"),
+        "posts/photos/index.md:20: '/media/poster.jpg.960w.webp' (media/poster.jpg.960w.webp) "
+        + taken("poster.jpg.960w.webp", 960, "poster.jpg", "media"),
+    ]
+
+
+def test_the_build_stops_at_a_file_named_like_a_copy_and_never_publishes_it_for_the_copy(
+        repo: Repo, tmp_path: Path) -> None:
+    """A published post: the build stops with the check's message, the site untouched;
+    a draft in a preview: the file is left out with a warning, and the path holds the copy."""
+    from gulagpub.errors import BuildError
+
+    out = tmp_path / "site"
+    build(repo.root, out, now=NOW)
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    named_like_copies(repo, "published")
+    with pytest.raises(BuildError) as err:
+        build(repo.root, out, now=NOW)
+    assert ("posts/photos/index.md:14: 'scan.jpg.480w.webp' (posts/photos/scan.jpg.480w.webp) "
+            + taken("scan.jpg.480w.webp", 480, "scan.jpg")) in str(err.value)
+    assert "two pages want the same path" not in str(err.value)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
+    repo.write("posts/photos/index.md", NAMED_LIKE_COPIES.format(state="draft"))
+    repo.commit("Back to a draft")
+    result = build(repo.root, out, now=NOW, drafts=True)
+    assert ("posts/photos/index.md: posts/photos/scan.jpg.480w.webp "
+            + taken("scan.jpg.480w.webp", 480, "scan.jpg") + ": left out of the site") in map(str, result.warnings)
+    for name, width in (("scan.jpg.480w.webp", 480), ("scan.jpg.960w.webp", 960),
+                        ("../../../../media/poster.jpg.960w.webp", 960)):
+        with Image.open(out / PAGE / name) as im:
+            assert im.size[0] == width, name  # (the copy, not the blue file of 300 px)
+    for name in ("small.jpg.480w.webp", "map.png.1600w.webp"):  # (no copy takes their names: published as they are)
+        assert (out / PAGE / name).read_bytes() == (repo.root / "posts/photos" / name).read_bytes()
+
+
+def test_an_image_grown_large_enough_for_copies_takes_the_name_of_a_file_beside_it(
+        repo: Repo, tmp_path: Path) -> None:
+    """The next build after scan.jpg is replaced by a large one (its copies new) stops
+    at the scan.jpg.480w.webp published before, as a first build would."""
+    from gulagpub.errors import BuildError
+
+    repo.write("posts/photos/index.md", PHOTOS.split("The photos.")[0]
+               + "![The scan](scan.jpg)\n\n![A detail](scan.jpg.480w.webp)\n")
+    repo.write("posts/photos/scan.jpg", jpeg(500, 400))
+    repo.write("posts/photos/scan.jpg.480w.webp", webp(300, 200, "blue"))
+    repo.commit("A scan and a detail")
+    out = tmp_path / "site"
+    build(repo.root, out, now=NOW)
+    assert (out / PAGE / "scan.jpg.480w.webp").read_bytes() == (repo.root / "posts/photos/scan.jpg.480w.webp").read_bytes()
+    repo.write("posts/photos/scan.jpg", jpeg(2000, 1600))
+    repo.commit("The scan at full size")
+    with pytest.raises(BuildError, match=r"posts/photos/index\.md:8: 'scan\.jpg\.480w\.webp' .* its name is taken "
+                                         r"by the 480 px copy of scan\.jpg"):
+        build(repo.root, out, now=NOW)

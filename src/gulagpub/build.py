@@ -371,23 +371,32 @@ class _Build:
         blocked: list[str] = []
         folders: dict[str, bool] = {}
         publishable: dict[str, media.Stat] = {}
-        for path, named_by in users.items():
+        unpublished: dict[str, str] = {}
+        for path in users:
             st, why = media.judged(self.root, path, self.config, folders)
             if st is not None:
                 publishable[path] = st
-                continue
-            for src in named_by:
+            else:
+                assert why is not None
+                unpublished[path] = why
+        seen = {path: known[path][0] for path, st in publishable.items() if path in known and known[path][0].stat == st}
+        fresh = self.inspected({path: st for path, st in publishable.items() if path not in seen}, inputs)
+        inputs.files.update((path, seen[path] if path in seen else fresh[path]) for path in publishable)
+        # (A file with the name of another's copy, `scan.jpg.480w.webp` beside a large `scan.jpg`: one path for both.)
+        for path, why in images.names_taken(users.keys(), inputs.files.get).items():
+            del inputs.files[path]
+            unpublished[path] = why
+        for path, why in unpublished.items():
+            for src in users[path]:
                 rec = records[src]
                 # (An original's image that cannot be published is left out: the original is a reader's aid.)
                 if path in rec.files and (rec.state == "published" or (rec.state == "approved" and _due(rec, now))):
                     blocked.append(src)
                 else:
                     self.notices.append(Problem(src, 0, f"{path} {why}: left out of the site"))
-        seen = {path: known[path][0] for path, st in publishable.items() if path in known and known[path][0].stat == st}
-        fresh = self.inspected({path: st for path, st in publishable.items() if path not in seen}, inputs)
-        inputs.files.update((path, seen[path] if path in seen else fresh[path]) for path in publishable)
         if blocked:
-            found = media.problems(self.root, [sources.post(s) for s in sorted(set(blocked))], self.config)
+            found = media.problems(self.root, [sources.post(s) for s in sorted(set(blocked))], self.config,
+                                   users.keys())
             raise BuildError("the site was not built (the previous one is untouched):\n"
                              + "\n".join(str(p) for p in sorted(set(found))))
         self.file_users = {path: tuple(named_by) for path, named_by in users.items()}

@@ -318,6 +318,35 @@ def variant_name(name: str, width: int) -> str:
     return f"{name}.{width}w.webp"
 
 
+_COPY = re.compile(r"(.+)\.([1-9][0-9]*)w\.webp")
+
+
+def copy_of(name: str) -> tuple[str, int] | None:
+    """The image and width a copy's name (`variant_name`) names: 'scan.jpg.480w.webp' -> ('scan.jpg', 480)."""
+    m = _COPY.fullmatch(name)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def names_taken(paths: Collection[str], info: Callable[[str], FileInfo | None]) -> dict[str, str]:
+    """Of the repository files `paths` the site publishes, those with the name
+    of a smaller copy of another of them (`scan.jpg.480w.webp` beside a
+    `scan.jpg` published with a copy 480 px wide): both would be published at
+    one path. Each with why it is not published (`info`: a file's header, None
+    when it cannot be published)."""
+    taken = {}
+    for path in paths:
+        named = copy_of(path) if path.endswith("w.webp") else None
+        if named is None or named[0] not in paths:
+            continue
+        original = info(named[0])
+        if original is not None and named[1] in variant_widths(original):
+            folder, _, name = path.rpartition("/")
+            taken[path] = (f"cannot be published: its name is taken by the {named[1]} px copy of "
+                           f"{named[0].rpartition('/')[2]}, published beside it; rename {name} "
+                           f"(`git mv {path} {folder}/NEW-NAME.webp`) and the references to it")
+    return taken
+
+
 def _copy_name(blob: str, width: int) -> str:
     """A copy's name in the folder of copies: its original's bytes and how it is made."""
     return hashlib.sha256(f"{blob}\0{VARIANTS}\0{width}".encode()).hexdigest() + ".webp"
@@ -504,6 +533,17 @@ def _named(url: str, folder: str | None, files: dict[str, FileInfo], prefix: str
     return files.get(path) if path else None
 
 
+def srcset(url: str, info: FileInfo) -> str:
+    """The `srcset` of the image at `url` (as the page names it) whose header is
+    `info`: its smaller copies, named after `url` as they are published beside
+    it, and itself, each with its width ('' when it has no copies, or when `url`
+    has a query, a fragment, a comma or a space, which a candidate cannot hold)."""
+    widths = variant_widths(info)
+    if not widths or any(c in url for c in "?#, "):
+        return ""
+    return ", ".join([f"{variant_name(url, w)} {w}w" for w in widths] + [f"{url} {info.width}w"])
+
+
 def file_note(info: FileInfo) -> str:
     """'(PDF, 2.5 KB)': what a link to a file is followed by, in English."""
     return f"({info.label}, {human_size(info.size)})"
@@ -523,11 +563,10 @@ def annotate(html: str, folder: str | None, files: dict[str, FileInfo], prefix: 
             extra = ' loading="lazy"'
             if info is not None and info.width and " width=" not in tag:
                 extra = f' width="{info.width}" height="{info.height}"' + extra
-            widths = variant_widths(info) if info is not None and src and " srcset=" not in tag else ()
             url = src.group(1) if src else ""
-            if info is not None and widths and not any(c in url for c in "?#, "):
-                candidates = [f"{variant_name(url, w)} {w}w" for w in widths] + [f"{url} {info.width}w"]
-                extra += f' srcset="{", ".join(candidates)}" sizes="{sizes}"'
+            candidates = srcset(url, info) if info is not None and src and " srcset=" not in tag else ""
+            if candidates:
+                extra += f' srcset="{candidates}" sizes="{sizes}"'
                 if not linked:  # (the original, whole, a click away)
                     return f'<a href="{url}">' + tag[:-1].rstrip("/").rstrip() + extra + "></a>"
             return tag[:-1].rstrip("/").rstrip() + extra + ">"

@@ -10,8 +10,10 @@ bundle.
 `problems` judges every reference of every post: the file must exist in the
 repository, be a plain file (a symbolic link is never followed), stay inside
 its bundle or media/, be fetched (not a Git LFS pointer) and be at most
-`[limits] file_size`. A file is data: it is only ever stat'ed and its first
-bytes read, never run or parsed here.
+`[limits] file_size`, and not have the name of a smaller copy of an image
+published beside it (`scan.jpg.480w.webp` beside a large `scan.jpg`:
+`names_taken`). A file is data: it is only ever stat'ed and its first bytes
+read, never run or parsed here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import stat as stat_mod
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from html import unescape
 from pathlib import Path
 from typing import NamedTuple
@@ -325,24 +327,35 @@ def _links_on_the_way(root: Path, path: str, folders: dict[str, bool]) -> str | 
     return None
 
 
-def problems(root: Path, posts: Iterable[Post], config: Config) -> list[Problem]:
-    """Every reference to a file that would not publish, as `path:line: message`."""
+def problems(root: Path, posts: Iterable[Post], config: Config,
+             published: Collection[str] | None = None) -> list[Problem]:
+    """Every reference to a file that would not publish, as `path:line: message`
+    (`published`: the files the site publishes, by default those `posts` name)."""
+    posts = list(posts)
     found: list[Problem] = []
-    seen: dict[str, str | None] = {}
     folders: dict[str, bool] = {}
+    if published is None:  # (read only when a post may name a copy's name: most sites, none)
+        published = {path for post in posts for path in named_files(post)} if any(
+            "w.webp" in post.body or (post.image is not None and post.image.src.endswith("w.webp"))
+            or (post.source is not None and any(s.endswith("w.webp") for s in post.source.scans))
+            for post in posts) else set()
+    taken = names_taken(root, published, config, folders)
+    seen: dict[str, str | None] = dict(taken)
     for post in posts:
         body = post.body
         # (A single-file post can name only site-wide files.)
         named = may_name_files(body) and (bundle_folder(post.path) is not None or "/media/" in body)
         if post.image is not None:
             lead, line = lead_image(post), post.line_of("image")
-            why = judged(root, lead, config, folders)[1] if lead else (
+            if lead and lead not in seen:
+                seen[lead] = judged(root, lead, config, folders)[1]
+            why = seen[lead] if lead else (
                 "is not a file of this site: the lead image is a file beside the post or in media/")
             if why is not None:
                 found.append(Problem(post.path, line, f"image {post.image.src!r}"
                                      + (f" ({lead})" if lead else "") + f" {why}"))
         if post.source is not None and post.source.scans:
-            found += _scan_problems(root, post, config, folders)
+            found += _scan_problems(root, post, config, folders, taken)
         if not named and "![" not in body and not _HTML_IMG.search(body):
             continue
         try:
@@ -377,9 +390,28 @@ def reference_problems(root: Path, path: str, refs: Iterable[Reference], config:
     return found
 
 
-def _scan_problems(root: Path, post: Post, config: Config, folders: dict[str, bool]) -> list[Problem]:
+def names_taken(root: Path, published: Collection[str], config: Config,
+                folders: dict[str, bool] | None = None) -> dict[str, str]:
+    """The files of `published` (those the site publishes) whose name is that
+    of another one's smaller copy, each with why it is not published
+    (images.names_taken, the headers read from the disk)."""
+    from . import images  # (images reads headers with Pillow, and names files through this module)
+
+    if not any(path.endswith("w.webp") for path in published):
+        return {}
+
+    def info(path: str) -> images.FileInfo | None:
+        stat = judged(root, path, config, folders)[0]
+        return images.inspect(root / path, stat) if stat is not None else None
+
+    return images.names_taken(published, info)
+
+
+def _scan_problems(root: Path, post: Post, config: Config, folders: dict[str, bool],
+                   taken: Mapping[str, str]) -> list[Problem]:
     """What keeps each of a post's scans (`source.scans`) from being shown: it
-    must be a file that publishes, and an image."""
+    must be a file that publishes (`taken`: those whose name another file's
+    copy has), and an image."""
     from .images import inspect  # (images reads headers with Pillow, and names files through this module)
 
     assert post.source is not None
@@ -399,7 +431,9 @@ def _scan_problems(root: Path, post: Post, config: Config, folders: dict[str, bo
                                                   f"{where} or in media/ (`/media/{written.rpartition('/')[2]}`)"))
             continue
         stat, why = judged(root, path, config, folders)
-        if stat is not None and not inspect(root / path, stat).width:
+        if stat is not None and path in taken:
+            why = taken[path]
+        elif stat is not None and not inspect(root / path, stat).width:
             why = "is not an image (JPEG, PNG, WebP, GIF); link a PDF from the text instead"
         if why is not None:
             found.append(Problem(post.path, line, f"scan {written!r} ({path}) {why}"))

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from . import i18n, theme
 from .config import Config
 from .catalog import lang_base
-from .images import PARALLEL_SIZES, FileInfo, annotate
+from .images import PARALLEL_SIZES, SIZES, FileInfo, annotate, srcset
 from .media import bundle_folder, published_path, under
 from .model import Post, State
 from .navigation import MenuEntry
@@ -446,14 +446,16 @@ class Pages:
     def scans(self, it: Item, scans: Sequence[str], files: dict[str, FileInfo]) -> list[Attrs]:
         """The original's pages as the post's page shows them, each numbered by
         its place in `source.scans` and linking to its file, published beside
-        the page (or in /media/); one that is not a publishable image is left out
-        (`gulagpub check` names it)."""
+        the page (or in /media/), a large one with its smaller copies in `srcset`
+        as the text's images have them; one that is not a publishable image is
+        left out (`gulagpub check` names it)."""
         shown = []
         for number, path in enumerate(scans, start=1):
             info = files.get(path)
             if info is not None and info.width:
-                shown.append(Attrs({"number": number, "href": self.href(published_path(it.src, it.path, path)),
-                                    "width": info.width, "height": info.height}))
+                href = self.href(published_path(it.src, it.path, path))
+                shown.append(Attrs({"number": number, "href": href, "width": info.width, "height": info.height,
+                                    "srcset": srcset(href, info), "sizes": SIZES}))
         return shown
 
     def ris_file(self, it: Item, others: list[Item]) -> bytes:
