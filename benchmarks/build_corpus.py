@@ -578,10 +578,12 @@ def _write(root: Path, rel: str, text: str) -> None:
 
 def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """git in `root` as the benchmark's identity, with no hooks or signing
-    from the user's configuration."""
+    from the user's configuration. (Change times are not compared: the builds
+    hard-link the corpus's media into the site, which moves theirs, and every
+    `reset --hard` between runs would read all the scans again.)"""
     return subprocess.run(
         ["git", "-c", "user.name=Benchmark", "-c", "user.email=bench@example.org",
-         "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", *args],
+         "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", "-c", "core.trustctime=false", *args],
         cwd=root, check=True, capture_output=True, text=True,
         env=None if env is None else {**os.environ, **env}).stdout.strip()
 

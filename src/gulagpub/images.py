@@ -16,12 +16,14 @@ A large image is also published as smaller WebP copies (`variant_widths`:
 480, 960 and 1600 px wide, those narrower than 90 % of it), named
 `NAME.480w.webp` beside it and offered to the browser through `srcset`
 (`annotate`); the original stays the image's `src` and what its figure
-links to. `variants` makes them in the site's writers, keyed by the
-original's sha256 and the encoding settings (`VARIANTS`) in a folder of
-copies in the state folder: an image whose bytes were encoded once is never
-encoded again, whatever its stat (a fresh clone, a CI run with the folder
-restored). Both `fitted` and `variants` scale through `_decoded` and
-`_resized`.
+links to. `variants` makes them in the site's writers, keyed by git's id
+of the original's bytes (FileInfo.blob) and the encoding settings
+(`VARIANTS`) in a folder of copies in the state folder, from which they are
+hard-linked into the site: an image whose bytes were encoded once is never
+encoded again, or read, whatever its stat (a fresh clone, a CI run with the
+folder restored). `inspect_all` finds what the site shows of files through
+the same folder (`seen.json`), and `prune` empties it of copies long unused.
+Both `fitted` and `variants` scale through `_decoded` and `_resized`.
 """
 
 from __future__ import annotations
@@ -520,9 +522,13 @@ SIZES = "(max-width: 42rem) calc(100vw - 2rem), 40rem"
 PARALLEL_SIZES = "(max-width: 48rem) calc(100vw - 2rem), (max-width: 72rem) calc(50vw - 1.75rem), 34.25rem"
 
 
-def _named(url: str, folder: str | None, files: dict[str, FileInfo], prefix: str) -> FileInfo | None:
+def _named(url: str, folder: str | None, files: dict[str, FileInfo], prefix: str,
+           names: Collection[str]) -> FileInfo | None:
     """The file a link or image of a page names (its folder: the post's bundle;
-    `prefix`: the site's path), if one of `files`."""
+    `prefix`: the site's path), if one of `files` (whose file names are `names`)."""
+    tail = url.rpartition("/")[2]
+    if tail not in names and not any(c in tail for c in "%&?#"):  # (most links: to pages, or other sites)
+        return None
     parts = urlsplit(unescape(url))
     if parts.scheme or parts.netloc or not parts.path:
         return None
@@ -556,10 +562,11 @@ def annotate(html: str, folder: str | None, files: dict[str, FileInfo], prefix: 
     `sizes` says, and a link to the original around it unless it is in a link
     already), and its links to other files followed by their type and size
     (`note`: in the page's language)."""
+    names = {path.rpartition("/")[2] for path in files}
     if "<img" in html:
         def img(tag: str, linked: bool) -> str:
             src = _SRC.search(tag)
-            info = _named(src.group(1), folder, files, prefix) if src else None
+            info = _named(src.group(1), folder, files, prefix, names) if src else None
             extra = ' loading="lazy"'
             if info is not None and info.width and " width=" not in tag:
                 extra = f' width="{info.width}" height="{info.height}"' + extra
@@ -580,7 +587,7 @@ def annotate(html: str, folder: str | None, files: dict[str, FileInfo], prefix: 
         html = _IMG_OR_LINK.sub(either, html)
     if files and "<a " in html:
         def link(m: re.Match[str]) -> str:
-            info = _named(m.group(1), folder, files, prefix)
+            info = _named(m.group(1), folder, files, prefix, names)
             if info is None or "<img" in m.group(0):  # (an image shown as a link to itself)
                 return m.group(0)
             return m.group(0) + f' <small class="file">{escape(note(info))}</small>'

@@ -70,9 +70,13 @@ def bundle_folder(post_path: str) -> str | None:
     return None
 
 
+# A URL's scheme, as urlsplit finds one ('https:', 'mailto:'): most links of a text name another site.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
 def _is_local(target: str) -> bool:
     """A target naming a file of the site rather than another site, a mail address or a place on the page."""
-    if not target or target.startswith(("#", "//")):
+    if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
@@ -191,7 +195,8 @@ def references_in(folder: str | None, body: str, text: str) -> Iterator[Referenc
     for n, line in _prose(body, text):
         if "](" not in line and "]:" not in line and "=" not in line:  # (most lines: no link to look at)
             continue
-        for m in (*_INLINE.finditer(line), *_DEFINITION.finditer(line), *_HTML_ATTR.finditer(line)):
+        for m in (*(_INLINE.finditer(line) if "](" in line else ()), *(_DEFINITION.finditer(line) if "]:" in line else ()),
+                  *(_HTML_ATTR.finditer(line) if "=" in line else ())):
             raw = m.group(1) if m.group(1) is not None else m.group(2)
             if not _is_local(raw):
                 continue

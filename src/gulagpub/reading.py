@@ -68,21 +68,27 @@ def content_listing(root: Path) -> Listing:
     paths: list[str] = []
     others: list[str] = []
     links: list[str] = []
+    base = os.fspath(root) + "/"
     for top in CONTENT_DIRS:
-        if os.path.islink(root / top):
+        if os.path.islink(base + top):
             links.append(top)
             continue
-        for folder, dirs, names in os.walk(root / top):
-            rel = Path(folder).relative_to(root).as_posix() + "/"
-            kept = []
-            for d in dirs:
-                if os.path.islink(os.path.join(folder, d)):  # (os.walk lists links to folders as folders)
-                    links.append(rel + d)
-                else:
-                    kept.append(d)
-            dirs[:] = sorted(kept)
-            for n in names:
-                (paths if n.endswith(".md") else others).append(rel + n)
+        folders = [top] if os.path.isdir(base + top) else []
+        while folders:  # (scandir's entries tell folders and links from the listing: no stat of each)
+            rel = folders.pop()
+            try:
+                entries = os.scandir(base + rel)
+            except OSError:  # (gone, or unreadable: as os.walk, nothing in it)
+                continue
+            with entries:
+                for entry in entries:
+                    path = rel + "/" + entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(path)
+                    elif entry.is_symlink() and entry.is_dir():  # (a link to a file is a file, refused when read)
+                        links.append(path)
+                    else:
+                        (paths if path.endswith(".md") else others).append(path)
     return Listing(sorted(paths), sorted(others), sorted(links))
 
 
