@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
-from xml.sax.saxutils import escape
+from html import escape  # (not xml.sax.saxutils.escape: importing it imports urllib.request, http and email)
 
 from .catalog import Catalog, Listed, Month, month_of
 from .config import Config
