@@ -32,12 +32,18 @@ def git(root: Path, *args: str, input: bytes | None = None, check: bool = True,
     return git_bytes(root, *args, input=input, check=check, env=env).decode("utf-8", "replace")
 
 
+# A file's change time is not compared with the index's: the build hard-links
+# the content's media into the site, which moves theirs, and git would read
+# every scan again (seconds for a few thousand) to find them unchanged.
+_OPTIONS = ("-c", "core.trustctime=false")
+
+
 def git_bytes(root: Path, *args: str, input: bytes | None = None, check: bool = True,
               env: dict[str, str] | None = None) -> bytes:
     full_env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", **(env or {})}
     try:
         proc = subprocess.run(
-            ["git", "-C", str(root), *args], input=input, capture_output=True, env=full_env,
+            ["git", "-C", str(root), *_OPTIONS, *args], input=input, capture_output=True, env=full_env,
         )
     except FileNotFoundError as exc:
         raise GitError("git is not installed; install git and try again") from exc
@@ -81,7 +87,7 @@ def blob_ids(root: Path, paths: Collection[str]) -> dict[str, str]:
     """Git's object id of each of `paths` as it is in the work tree (what `git
     hash-object` gives, through the repository's filters: a file's name for its
     bytes that any clone agrees on). From the index for a file it holds unchanged
-    (git compares the stat it keeps but the change time, and the bytes when that cannot tell), hashed
+    (git compares the stat it keeps, and the bytes when that cannot tell), hashed
     by git for the others; three git processes at most, whatever the number of
     paths. A path git cannot hash (gone, unreadable, a newline in its name) is left out."""
     wanted = set(paths)
@@ -94,8 +100,7 @@ def blob_ids(root: Path, paths: Collection[str]) -> dict[str, str]:
         if path in wanted and meta.endswith(b" 0"):  # (stage 0: not in the middle of a merge)
             ids[path] = meta.split(b" ")[1].decode("ascii")
     if ids:
-        # (A file's change time is not compared: it changes when the build hard-links the file into the site.)
-        changed = git_bytes(root, "-c", "core.trustctime=false", "diff-files", "--name-only", "--relative", "-z")
+        changed = git_bytes(root, "diff-files", "--name-only", "--relative", "-z")
         for name in changed.split(b"\0"):
             ids.pop(os.fsdecode(name), None)
     rest = sorted(p for p in wanted - ids.keys() if "\n" not in p and os.path.isfile(os.path.join(root, p)))
