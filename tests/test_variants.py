@@ -227,9 +227,11 @@ def test_what_an_image_is_is_found_once_for_its_bytes(photos: Repo, tmp_path: Pa
     """The folder of copies remembers each image's type and size by git's id of its
     bytes: a build without its traces (a fresh clone with the folder restored, as
     publish.yml runs) opens no image seen before; a damaged memory is not used."""
-    build(photos.root, tmp_path / "site", now=NOW)
     state = state_dir(photos.root)
     memo = state / "copies" / images.SEEN
+    build(photos.root, tmp_path / "site", now=NOW, dry_run=True)
+    assert not memo.exists()  # (a dry run writes nothing)
+    build(photos.root, tmp_path / "site", now=NOW)
     seen = json.loads(memo.read_text())
     blob = run_git(photos.root, "rev-parse", "HEAD:posts/photos/map.png").strip()
     assert seen["seen"][f"{blob} image/png"][:3] == ["image/png", 1000, 700]
@@ -438,3 +440,15 @@ def test_an_image_grown_large_enough_for_copies_takes_the_name_of_a_file_beside_
     with pytest.raises(BuildError, match=r"posts/photos/index\.md:8: 'scan\.jpg\.480w\.webp' .* its name is taken "
                                          r"by the 480 px copy of scan\.jpg"):
         build(repo.root, out, now=NOW)
+
+
+def test_only_a_whole_webp_file_of_the_user_s_in_the_folder_is_linked(tmp_path: Path) -> None:
+    """A FIFO (never opened for reading: it would block), a link, a file cut short: made again."""
+    whole = tmp_path / "whole.webp"
+    whole.write_bytes(webp(48, 24, "red"))
+    assert images._whole_webp(whole)
+    (tmp_path / "short.webp").write_bytes(whole.read_bytes()[:-1])
+    os.mkfifo(tmp_path / "fifo.webp")
+    (tmp_path / "link.webp").symlink_to(whole)
+    for name in ("short.webp", "fifo.webp", "link.webp", "missing.webp"):
+        assert not images._whole_webp(tmp_path / name), name

@@ -408,7 +408,7 @@ class _Build:
         if not stats:
             return {}
         ids = gitstore.blob_ids(self.root, stats)
-        return images.inspect_all(self.root, stats, ids, inputs.copies)
+        return images.inspect_all(self.root, stats, ids, inputs.copies, remember=not self.dry_run)
 
     def check_plan(self, planned: Planned, reading: Reading, sources: Sources, visible: dict[str, str],
                    inputs: Inputs) -> None:

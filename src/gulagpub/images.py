@@ -126,10 +126,11 @@ SEEN = "seen.json"
 _SEEN_FORMAT = "gulagpub seen 1"  # (a new number whenever `inspect` would find otherwise)
 
 
-def inspect_all(root: Path, stats: dict[str, Stat], ids: dict[str, str], cache: Path | None) -> dict[str, FileInfo]:
+def inspect_all(root: Path, stats: dict[str, Stat], ids: dict[str, str], cache: Path | None,
+                remember: bool = True) -> dict[str, FileInfo]:
     """The header of each file of `stats` (repository path -> stat; `ids`, git's
     ids of their bytes): what the folder of copies `cache` says of the same
-    bytes, else read, and remembered there."""
+    bytes, else read, and remembered there (unless not to `remember`: a dry run)."""
     seen = _load_seen(cache)
     found: dict[str, FileInfo] = {}
     new = 0
@@ -144,7 +145,7 @@ def inspect_all(root: Path, stats: dict[str, Stat], ids: dict[str, str], cache: 
         if blob and info.width:
             seen[key] = (info.mime, info.width, info.height, info.located, info.published, info.animated)
             new += 1
-    if new and cache is not None:
+    if new and cache is not None and remember:
         _save_seen(cache, seen)
     return found
 
@@ -355,21 +356,24 @@ def _copy_name(blob: str, width: int) -> str:
 
 
 def _whole_webp(path: Path) -> bool:
-    """A regular file that is a whole WebP file (RIFF header, its length; read
-    from its first 12 bytes): a copy cut short or damaged in the folder of
-    copies is made again."""
+    """A regular file of the user's that is a whole WebP file (RIFF header, its
+    length; read from its first 12 bytes, as store.read_regular would open it:
+    never a link, FIFO or device): a copy cut short or damaged in the folder
+    of copies is made again."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
     try:
         st = os.fstat(fd)
+        if not stat_mod.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            return False
         head = os.read(fd, 12)
     except OSError:
         return False
     finally:
         os.close(fd)
-    return (stat_mod.S_ISREG(st.st_mode) and len(head) == 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    return (len(head) == 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP"
             and int.from_bytes(head[4:8], "little") + 8 == st.st_size >= 20)
 
 
