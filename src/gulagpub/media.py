@@ -144,7 +144,7 @@ def _prose(body: str, text: str) -> Iterator[tuple[int, str]]:
             start = line.find("<!--")
             if start >= 0 and _comment_goes_on(lines, n - first, start):
                 line, comment = line[:start], True  # (what is before it is seen)
-        if not comment and _tag_left_open(line):
+        if not comment and line.rfind("<") > line.rfind(">") and _tag_left_open(line):  # (most: closed)
             # (The tag's lines go on up to its `>`; a blank line or a fence ends the
             # paragraph first, and the tag is then text, as CommonMark reads it.)
             piece = [line]
