@@ -153,6 +153,69 @@ def test_an_html_image_without_alt_text_is_reported_and_stops_submit_and_approve
                for i in imgs) and len(imgs) == 5, imgs
 
 
+SPREAD_SCANS = """\
+---
+title: Scans in HTML over several lines
+state: draft
+---
+
+The text.
+
+<figure><img
+    src="p1.jpg"
+    width="10"></figure>
+
+Before <img src="p2.jpg"
+  alt="The second page, typed"> and <img
+  src="p3.jpg"
+  alt=""
+  title="decorative">
+
+<!-- <img src="old.jpg"> -->
+
+<!--
+<img
+  src="older.jpg">
+-->
+
+```
+<img
+  src="p4.jpg">
+```
+"""
+
+
+def test_an_html_image_over_several_lines_is_checked_at_the_line_of_its_tag(repo: Repo) -> None:
+    # WordPress exports and hand-written figures spread a tag over lines; one
+    # commented out or in a code block is not shown, so not checked.
+    from flow import gp
+
+    repo.write("posts/scan/index.md", SPREAD_SCANS)
+    for n in range(1, 4):
+        repo.write(f"posts/scan/p{n}.jpg", jpeg(10, 10, gps=False))
+    repo.commit("Scans in HTML over several lines", who=BORIS)
+    run = gp(repo, "check")
+    assert run.code == 1
+    assert run.lines == ["posts/scan/index.md:8: an image without alt text; describe the image for readers who "
+                         'cannot see it: write what it shows in its alt attribute, <img src="p1.jpg" alt="Page 1 of '
+                         'the letter">; an image that only decorates says so in its title, with an empty alt: '
+                         '<img src="p1.jpg" alt="" title="decorative">'], run.out
+    act_as(repo.root, ALICE)
+    with pytest.raises(WorkflowError, match="posts/scan/index.md:8: .*describe the image for readers who cannot see"):
+        editorial.submit(repo.root, "scan")
+    repo.write("posts/scan/index.md", SPREAD_SCANS.replace("state: draft", "state: review"))
+    repo.commit("In review", who=BORIS)
+    with pytest.raises(WorkflowError, match="posts/scan/index.md:8: .*in its alt attribute"):
+        editorial.approve(repo.root, "scan", NOW)
+    repo.write("posts/scan/index.md", SPREAD_SCANS.replace("state: draft", "state: review")
+               .replace('    width="10">', '    alt="The first page"\n    width="10">'))
+    repo.commit("Alt text", who=BORIS)
+    run = gp(repo, "check")
+    assert (run.code, run.out) == (0, ""), run.out
+    editorial.approve(repo.root, "scan", NOW)
+    assert load(repo.root).find("scan").state.value == "approved"
+
+
 def test_the_lead_image_in_link_cards_and_feeds_and_media_links_absolute_under_a_sub_path(
         repo: Repo, tmp_path: Path, shared: Path) -> None:
     import json

@@ -224,6 +224,34 @@ def test_files_named_in_inline_html_are_references_too(tmp_path: Path) -> None:
     assert messages(root) == ["posts/letter/index.md:9: 'scan-p2.jpg' (posts/letter/scan-p2.jpg) no such file"]
 
 
+def test_files_named_by_a_tag_over_several_lines_are_references_and_commented_out_ones_not(tmp_path: Path) -> None:
+    from gulagpub.build import build
+    from gulagpub.media import named_files
+    from sitehelp import NOW, commit_all
+
+    from conftest import run_git
+
+    body = LETTER.replace("state: draft", "state: published").split("The letter, transcribed.")[0] + (
+        'The letter.\n\n<a\n  href="freedom-1924.pdf"><img\n    src="scan-p1.jpg"\n    alt="Page 1"></a>\n\n'
+        'Then <img alt="Page 2"\n  src="scan-p2.jpg">\n\n<!-- <img src="old.jpg" alt="Old"> -->\n\n'
+        '<!--\n<a href="older.pdf">the old PDF</a>\n-->\n\n```\n<img\n  src="code.jpg">\n```\n')
+    root = repo(tmp_path, body)
+    (post,) = load(root).posts
+    assert named_files(post) == ("posts/letter/freedom-1924.pdf", "posts/letter/scan-p1.jpg",
+                                 "posts/letter/scan-p2.jpg")
+    # The missing file is reported at the line of its src, the commented-out ones not at all.
+    assert messages(root) == ["posts/letter/index.md:14: 'scan-p2.jpg' (posts/letter/scan-p2.jpg) no such file"]
+    (root / "posts/letter/scan-p2.jpg").write_bytes(b"\xff\xd8jpeg")
+    run_git(root, "init", "-q", "-b", "main")
+    commit_all(root, "The letter with its files in HTML over several lines")
+    out = tmp_path / "site"
+    build(root, out, now=NOW)
+    page = (out / "2012/10/20/letter/index.html").read_text()
+    assert 'src="scan-p1.jpg"' in page and 'src="scan-p2.jpg"' in page and 'href="freedom-1924.pdf"' in page
+    for name in ("scan-p1.jpg", "scan-p2.jpg", "freedom-1924.pdf"):
+        assert (out / "2012/10/20/letter" / name).read_bytes() == (root / "posts/letter" / name).read_bytes()
+
+
 # --- facsimiles: the original's scans (source.scans) ------------------------------
 
 FACSIMILE = """\

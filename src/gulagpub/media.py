@@ -44,6 +44,10 @@ _CODE_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 # HTML kept in the Markdown names files too (a figure or a gallery an import
 # kept as HTML: `<a href="scan.jpg"><img src="scan.jpg" ...>`).
 _HTML_ATTR = re.compile(r"""(?<=\s)(?:src|href)\s*=\s*(?:"([^"\n]*)"|'([^'\n]*)')""", re.I)
+# An HTML comment on one line (one over several lines is followed by _prose),
+# and a tag whose `>` is on a line below (`<img` and its attributes under it).
+_COMMENT = re.compile(r"<!--.*?-->")
+_OPEN_TAG = re.compile(r"<[A-Za-z][^>]*$")
 
 
 def may_name_files(body: str) -> bool:
@@ -108,18 +112,77 @@ def resolve(folder: str | None, target: str) -> str | None:
 
 
 def _prose(body: str, text: str) -> Iterator[tuple[int, str]]:
-    """The lines of a Markdown body outside code (`text`: the whole file, for
-    the line numbers), code spans left out."""
+    """The lines of a Markdown body the reader sees (`text`: the whole file,
+    for the line numbers): code blocks, code spans and HTML comments left out.
+    An HTML tag spread over lines (`<img` and its attributes below it, as
+    WordPress and hand-written figures have them) comes as one piece, its
+    lines joined by "\n", at the number of its first line (`_line_in` gives a
+    match's own)."""
     at = text.find(body) if body else -1
     first = text.count("\n", 0, at) + 1 if at >= 0 else 1
-    fenced = False
-    for n, line in enumerate(body.split("\n"), start=first):
-        if _CODE_FENCE.match(line):
+    lines = body.split("\n")
+    fenced = comment = False
+    numbered = enumerate(lines, start=first)
+    for n, line in numbered:
+        if comment:  # (inside a comment, fences and indentation are the comment's text)
+            end = line.find("-->")
+            if end < 0:
+                continue
+            comment, line = False, line[end + 3:]
+        elif _CODE_FENCE.match(line):
             fenced = not fenced
             continue
-        if fenced or line.startswith(("    ", "\t")):
+        elif fenced or line.startswith(("    ", "\t")):
             continue
-        yield n, re.sub(r"`[^`]*`", "", line) if "`" in line else line
+        if "`" in line:
+            line = re.sub(r"`[^`]*`", "", line)
+        if "<" not in line:
+            yield n, line
+            continue
+        if "<!--" in line:
+            line = _COMMENT.sub("", line) if "-->" in line else line
+            start = line.find("<!--")
+            if start >= 0 and _comment_goes_on(lines, n - first, start):
+                line, comment = line[:start], True  # (what is before it is seen)
+        if not comment and line.rfind("<") > line.rfind(">") and _tag_left_open(line):  # (most: closed)
+            # (The tag's lines go on up to its `>`; a blank line or a fence ends the
+            # paragraph first, and the tag is then text, as CommonMark reads it.)
+            piece = [line]
+            for _, more in numbered:
+                if not more.strip():
+                    break
+                if _CODE_FENCE.match(more):
+                    fenced = True
+                    break
+                piece.append(more)
+                if ">" in more and not _tag_left_open(more):
+                    break
+            line = "\n".join(piece)
+        yield n, line
+
+
+def _comment_goes_on(lines: list[str], i: int, start: int) -> bool:
+    """Whether the comment begun at `start` of `lines[i]` (not closed on its line) hides the lines
+    below up to its `-->`: always when the line begins with it (an HTML block, blank lines and all),
+    else when the `-->` is in the same paragraph (unclosed there, `<!--` is text)."""
+    if not lines[i][:start].strip():
+        return True
+    for more in lines[i + 1:]:
+        if not more.strip():
+            return False
+        if "-->" in more:
+            return True
+    return False
+
+
+def _tag_left_open(line: str) -> bool:
+    """Whether an HTML tag begun on `line` has its `>` on a line below."""
+    return line.rfind("<") > line.rfind(">") and _OPEN_TAG.search(line, line.rfind(">") + 1) is not None
+
+
+def _line_in(n: int, piece: str, at: int) -> int:
+    """The line of the position `at` of a piece of `_prose` that starts at line `n`."""
+    return n + piece.count("\n", 0, at) if "\n" in piece else n
 
 
 ALT_MISSING = ("describe the image for readers who cannot see it: write what it shows between the "
@@ -131,7 +194,7 @@ _IMAGE = re.compile(r'!\[((?:[^\]\\]|\\.)*)\]\(\s*(?:<([^>\n]*)>|([^\s)]+))(?:\s
 HTML_ALT_MISSING = ("describe the image for readers who cannot see it: write what it shows in its alt "
                     'attribute, <img src="{target}" alt="Page 1 of the letter">; an image that only decorates '
                     'says so in its title, with an empty alt: <img src="{target}" alt="" title="decorative">')
-# An <img> tag of inline HTML (on one line, as references_in reads them) and its attributes.
+# An <img> tag of inline HTML (on one line or over several, as _prose gives them) and its attributes.
 _HTML_IMG = re.compile(r"<img\b([^>]*)>", re.I)
 _HTML_IMG_ATTR = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 
@@ -148,10 +211,10 @@ class MissingAlt(NamedTuple):
         return "an image without alt text; " + how.format(target=self.target)
 
 
-def _html_images_without_alt(line: str) -> Iterator[str]:
-    """The targets of the <img> tags on `line` with no alt text: an `alt=""`
-    counts only with `title="decorative"`, the Markdown case's mark."""
-    for tag in _HTML_IMG.finditer(line):
+def _html_images_without_alt(piece: str) -> Iterator[tuple[int, str]]:
+    """The positions in `piece` and targets of its <img> tags with no alt
+    text: an `alt=""` counts only with `title="decorative"`, the Markdown case's mark."""
+    for tag in _HTML_IMG.finditer(piece):
         attrs: dict[str, str] = {}
         for a in _HTML_IMG_ATTR.finditer(tag.group(1)):
             value = next((v for v in a.group(2, 3, 4) if v is not None), "")
@@ -159,20 +222,21 @@ def _html_images_without_alt(line: str) -> Iterator[str]:
         alt = attrs.get("alt")
         decorative = attrs.get("title", "").strip().lower() == "decorative"
         if alt is None or (not alt.strip() and not decorative):
-            yield attrs.get("src", "")
+            yield tag.start(), attrs.get("src", "")
 
 
 def images_without_alt(post: Post, text: str) -> Iterator[MissingAlt]:
-    """The images of a post's body, Markdown images and inline HTML's <img>,
-    with no alt text (and not marked decorative)."""
-    for n, line in _prose(post.body, text):
-        if "![" in line:
-            for m in _IMAGE.finditer(line):
+    """The images of a post's body, Markdown images and inline HTML's <img>
+    (at the line where the tag begins), with no alt text (and not marked decorative)."""
+    for n, piece in _prose(post.body, text):
+        if "![" in piece:
+            for m in _IMAGE.finditer(piece):
                 if not m.group(1).strip() and (m.group(4) or "").strip().lower() != "decorative":
-                    yield MissingAlt(n, m.group(2) if m.group(2) is not None else m.group(3), False)
-        if "<" in line:
-            for target in _html_images_without_alt(line):
-                yield MissingAlt(n, target, True)
+                    yield MissingAlt(_line_in(n, piece, m.start()),
+                                     m.group(2) if m.group(2) is not None else m.group(3), False)
+        if "<" in piece:
+            for at, target in _html_images_without_alt(piece):
+                yield MissingAlt(_line_in(n, piece, at), target, True)
 
 
 def _in_the_workflow(post: Post) -> bool:
@@ -191,7 +255,9 @@ def references(post: Post, text: str) -> Iterator[Reference]:
 
 def references_in(folder: str | None, body: str, text: str) -> Iterator[Reference]:
     """The references to files in a Markdown `body` whose relative paths are in
-    `folder` (a bundle's; None: only /media/), `text` the whole file it is in."""
+    `folder` (a bundle's; None: only /media/), `text` the whole file it is in:
+    those the reader sees (outside code and HTML comments), a tag spread over
+    lines read whole."""
     for n, line in _prose(body, text):
         if "](" not in line and "]:" not in line and "=" not in line:  # (most lines: no link to look at)
             continue
@@ -206,7 +272,7 @@ def references_in(folder: str | None, body: str, text: str) -> Iterator[Referenc
             path = resolve(folder, target)
             if path == "":
                 continue
-            yield Reference(n, target, path)
+            yield Reference(_line_in(n, line, m.start()), target, path)
 
 
 def lead_image(post: Post) -> str | None:
