@@ -355,6 +355,14 @@ def _copy_name(blob: str, width: int) -> str:
     return hashlib.sha256(f"{blob}\0{VARIANTS}\0{width}".encode()).hexdigest() + ".webp"
 
 
+def copies_tag() -> str:
+    """Names how copies are made and named (`VARIANTS`, `_copy_name` by git's id):
+    publish.yml's cache of the folder of copies has it in its key, so that a
+    cache of copies no longer used is not restored (and then never saved anew,
+    its key unchanged while the images are). tests/test_github.py holds them equal."""
+    return hashlib.sha256(f"{VARIANTS}\0git blob id".encode()).hexdigest()[:8]
+
+
 def _whole_webp(path: Path) -> bool:
     """A regular file of the user's that is a whole WebP file (RIFF header, its
     length; read from its first 12 bytes, as store.read_regular would open it:
