@@ -34,7 +34,6 @@ import math
 import os
 import mimetypes
 import re
-import stat as stat_mod
 import warnings
 from collections.abc import Callable, Collection, Iterable, Sequence
 from html import escape, unescape
@@ -44,7 +43,7 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import ContentError, Problem
 from .media import Stat, resolve
-from .store import read_regular, write_fd
+from .store import open_regular, read_regular, write_fd
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -369,13 +368,13 @@ def _whole_webp(path: Path) -> bool:
     never a link, FIFO or device): a copy cut short or damaged in the folder
     of copies is made again."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        opened = open_regular(path)
     except OSError:
         return False
+    if opened is None:
+        return False
+    fd, st = opened
     try:
-        st = os.fstat(fd)
-        if not stat_mod.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
-            return False
         head = os.read(fd, 12)
     except OSError:
         return False

@@ -141,15 +141,31 @@ def _key(folder: Path) -> bytes:
     return key
 
 
-def _read_regular(path: Path) -> bytes | None:
-    """The bytes of `path` if it is a regular file of the user's (None otherwise:
-    a link, FIFO, device or another user's file is never opened for reading
-    its contents). FileNotFoundError when there is nothing."""
+def open_regular(path: Path) -> tuple[int, os.stat_result] | None:
+    """An open descriptor of `path` (the caller closes it) and its stat, if it
+    is a regular file of the user's; None otherwise: a link, FIFO, device or
+    another user's file is never opened for reading its contents. OSError as
+    os.open raises it (FileNotFoundError when there is nothing)."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
-            return None
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+        os.close(fd)
+        return None
+    return fd, st
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of `path` if it is a regular file of the user's (None otherwise,
+    see open_regular). FileNotFoundError when there is nothing."""
+    opened = open_regular(path)
+    if opened is None:
+        return None
+    fd = opened[0]
+    try:
         chunks = []
         while True:
             chunk = os.read(fd, 1 << 20)
@@ -265,13 +281,13 @@ class Sealer:
     def first_record(self, name: str) -> bytes | None:
         """The first record of a file of records, reading no more of it."""
         try:
-            fd = os.open(self.folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            opened = open_regular(self.folder / name)
         except OSError:
             return None
+        if opened is None:
+            return None
+        fd = opened[0]
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
-                return None
             head = os.read(fd, 8 + _DIGEST)
             if len(head) < 8 + _DIGEST:
                 return None
