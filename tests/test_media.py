@@ -277,6 +277,27 @@ def facsimile_repo(tmp_path: Path, body: str = FACSIMILE) -> Path:
                                  "media/envelope.jpg": jpeg(90, 40), "posts/letter/notes.pdf": b"%PDF-1.4\n"})
 
 
+SPANISH_LETTER = "---\ntitle: Carta de Mollie Steimer\nstate: published\ndate: 2012-10-21\n---\nLa carta.\n"
+
+
+def facsimile_site(tmp_path: Path, body: str = FACSIMILE, files: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """The facsimile repository in tmp_path/blog with `files` (path -> text) written
+    in it, committed and built into tmp_path/site: (repository, site)."""
+    from conftest import run_git
+    from gulagpub.build import build
+    from sitehelp import NOW, commit_all
+
+    (tmp_path / "blog").mkdir()
+    root = facsimile_repo(tmp_path / "blog", body)
+    for path, text in (files or {}).items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    run_git(root, "init", "-q", "-b", "main")
+    commit_all(root, "The letter with its scans")
+    build(root, tmp_path / "site", now=NOW)
+    return root, tmp_path / "site"
+
+
 def test_each_scan_is_checked_at_its_line(tmp_path: Path) -> None:
     root = facsimile_repo(tmp_path)
     assert messages(root) == []
@@ -314,23 +335,10 @@ def test_the_page_shows_the_scans_after_the_text_and_the_provenance_links_them(t
     """Each page in order, numbered, linking to its file, with alt text from the title;
     a scan the text does not show is published too; a language version without scans
     of its own shows its post's, in its language."""
-    from gulagpub.build import build
-    from sitehelp import NOW, commit_all
-
-    from conftest import run_git
-
-    (tmp_path / "blog").mkdir()
-    root = facsimile_repo(tmp_path / "blog")
-    (root / "translations/es").mkdir(parents=True)
-    (root / "translations/es/letter.md").write_text(
-        "---\ntitle: Carta de Mollie Steimer\nstate: published\ndate: 2012-10-21\n---\nLa carta.\n")
-    (root / "translations/ru").mkdir(parents=True)
-    (root / "translations/ru/letter.md").write_text(
-        "---\ntitle: Письмо\nstate: published\ndate: 2012-10-21\nsource: {scans: [scan-p2.jpg]}\n---\nПисьмо.\n")
-    run_git(root, "init", "-q", "-b", "main")
-    commit_all(root, "The letter with its scans")
-    out = tmp_path / "site"
-    build(root, out, now=NOW)
+    root, out = facsimile_site(tmp_path, files={
+        "translations/es/letter.md": SPANISH_LETTER,
+        "translations/ru/letter.md": "---\ntitle: Письмо\nstate: published\ndate: 2012-10-21\n"
+                                     "source: {scans: [scan-p2.jpg]}\n---\nПисьмо.\n"})
     page = (out / "2012/10/20/letter/index.html").read_text()
     assert '<a href="#scans">Scans of the original: 3 pages</a></p>' in page
     text, scans = page.index('<div class="content">'), page.index('<section class="scans" id="scans"')
@@ -373,18 +381,9 @@ def test_the_scans_in_every_language(tmp_path: Path) -> None:
 
 
 def test_a_title_cannot_inject_markup_through_the_scans_alt_text(tmp_path: Path) -> None:
-    from gulagpub.build import build
-    from sitehelp import NOW, commit_all
-
-    from conftest import run_git
-
-    (tmp_path / "blog").mkdir()
-    root = facsimile_repo(tmp_path / "blog", FACSIMILE.replace(
+    _, out = facsimile_site(tmp_path, FACSIMILE.replace(
         "title: Letter of Mollie Steimer", "title: '\"><script>alert(1)</script> & co'"))
-    run_git(root, "init", "-q", "-b", "main")
-    commit_all(root, "A hostile title")
-    build(root, tmp_path / "site", now=NOW)
-    page = (tmp_path / "site/2012/10/20/letter/index.html").read_text()
+    page = (out / "2012/10/20/letter/index.html").read_text()
     assert "<script>alert" not in page
     assert 'alt="Page 1 of the original of &#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"' in page
 
@@ -397,21 +396,11 @@ def test_feed_entries_carry_the_scans_as_the_page_shows_them_absolute_under_a_su
 
     import feedparser
 
-    from gulagpub.build import build
-    from sitehelp import NOW, commit_all, feedcheck
+    from sitehelp import feedcheck
 
-    from conftest import run_git
-
-    (tmp_path / "blog").mkdir()
-    root = facsimile_repo(tmp_path / "blog")
-    (root / "gulagpub.toml").write_text(CONFIG.replace('"https://example.org"', '"https://example.org/blog/"'))
-    (root / "translations/es").mkdir(parents=True)
-    (root / "translations/es/letter.md").write_text(
-        "---\ntitle: Carta de Mollie Steimer\nstate: published\ndate: 2012-10-21\n---\nLa carta.\n")
-    run_git(root, "init", "-q", "-b", "main")
-    commit_all(root, "The letter with its scans")
-    out = tmp_path / "site"
-    build(root, out, now=NOW)
+    _, out = facsimile_site(tmp_path, files={
+        "gulagpub.toml": CONFIG.replace('"https://example.org"', '"https://example.org/blog/"'),
+        "translations/es/letter.md": SPANISH_LETTER})
     base = "https://example.org/blog/"
     page2 = base + "2012/10/20/letter/scan-p2.jpg"
     figure = (f'<figure><a href="{page2}"><img src="{page2}" alt="Page 2 of the original of Letter of Mollie '
