@@ -118,6 +118,19 @@ The text.
 """
 
 
+def submit_and_approve_are_refused(repo: Repo, draft: str, submit_line: int, approve_line: int) -> None:
+    """Alice's submit of the draft posts/scan (`draft`, committed) is refused at
+    `submit_line`, and once it is in review her approval at `approve_line`."""
+    act_as(repo.root, ALICE)
+    with pytest.raises(WorkflowError,
+                       match=f"posts/scan/index.md:{submit_line}: .*describe the image for readers who cannot see"):
+        editorial.submit(repo.root, "scan")
+    repo.write("posts/scan/index.md", draft.replace("state: draft", "state: review"))
+    repo.commit("In review", who=BORIS)
+    with pytest.raises(WorkflowError, match=f"posts/scan/index.md:{approve_line}: .*in its alt attribute"):
+        editorial.approve(repo.root, "scan", NOW)
+
+
 def test_an_html_image_without_alt_text_is_reported_and_stops_submit_and_approve(repo: Repo, tmp_path: Path) -> None:
     repo.write("posts/scan/index.md", HTML_SCANS)
     for n in range(1, 6):
@@ -130,13 +143,7 @@ def test_an_html_image_without_alt_text_is_reported_and_stops_submit_and_approve
     assert problems == [f"posts/scan/index.md:8: {how.format('p1.jpg')}",
                         f"posts/scan/index.md:9: {how.format('p2.jpg')}",
                         f"posts/scan/index.md:10: {how.format('p3.jpg')}"]
-    act_as(repo.root, ALICE)
-    with pytest.raises(WorkflowError, match="posts/scan/index.md:8: .*describe the image for readers who cannot see"):
-        editorial.submit(repo.root, "scan")
-    repo.write("posts/scan/index.md", HTML_SCANS.replace("state: draft", "state: review"))
-    repo.commit("In review", who=BORIS)
-    with pytest.raises(WorkflowError, match="posts/scan/index.md:9: .*in its alt attribute"):
-        editorial.approve(repo.root, "scan", NOW)
+    submit_and_approve_are_refused(repo, HTML_SCANS, 8, 9)
     fixed = (HTML_SCANS.replace("state: draft", "state: review").replace('width="10"', 'alt="Page 1" width="10"')
              .replace("ALT=''", "ALT='Page 2' title='Scan: IISH'").replace('alt="   "', 'alt="" title="Decorative"'))
     repo.write("posts/scan/index.md", fixed)
@@ -200,13 +207,7 @@ def test_an_html_image_over_several_lines_is_checked_at_the_line_of_its_tag(repo
                          'cannot see it: write what it shows in its alt attribute, <img src="p1.jpg" alt="Page 1 of '
                          'the letter">; an image that only decorates says so in its title, with an empty alt: '
                          '<img src="p1.jpg" alt="" title="decorative">'], run.out
-    act_as(repo.root, ALICE)
-    with pytest.raises(WorkflowError, match="posts/scan/index.md:8: .*describe the image for readers who cannot see"):
-        editorial.submit(repo.root, "scan")
-    repo.write("posts/scan/index.md", SPREAD_SCANS.replace("state: draft", "state: review"))
-    repo.commit("In review", who=BORIS)
-    with pytest.raises(WorkflowError, match="posts/scan/index.md:8: .*in its alt attribute"):
-        editorial.approve(repo.root, "scan", NOW)
+    submit_and_approve_are_refused(repo, SPREAD_SCANS, 8, 8)
     repo.write("posts/scan/index.md", SPREAD_SCANS.replace("state: draft", "state: review")
                .replace('    width="10">', '    alt="The first page"\n    width="10">'))
     repo.commit("Alt text", who=BORIS)
