@@ -218,7 +218,6 @@ class Post:
         return content_digest(self.meta, self.body)
 
 
-
 def without_body(post: Post) -> Post:
     """`post` with an empty body (what pages and feeds show of it), and with
     what it computed of the whole file (its `digest`): the parse cache keeps a
@@ -235,6 +234,7 @@ def with_body(bare: Post, body: str) -> Post:
     whole = object.__new__(Post)
     whole.__dict__.update(bare.__dict__, body=body)
     return whole
+
 
 ORIGINALS = "originals"  # the folder of the texts translations are made from
 
