@@ -580,10 +580,13 @@ def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """git in `root` as the benchmark's identity, with no hooks or signing
     from the user's configuration. (Change times are not compared: the builds
     hard-link the corpus's media into the site, which moves theirs, and every
-    `reset --hard` between runs would read all the scans again.)"""
+    `reset --hard` between runs would read all the scans again. No automatic
+    gc: after the media corpus's commit of 15,000 objects git packs 5 GB in
+    the background, a core taken from the builds being timed for many minutes.)"""
     return subprocess.run(
         ["git", "-c", "user.name=Benchmark", "-c", "user.email=bench@example.org",
-         "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", "-c", "core.trustctime=false", *args],
+         "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", "-c", "core.trustctime=false",
+         "-c", "gc.auto=0", *args],
         cwd=root, check=True, capture_output=True, text=True,
         env=None if env is None else {**os.environ, **env}).stdout.strip()
 
